@@ -1,0 +1,87 @@
+//! Request and response bodies of the server's API, and its error shape.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::validation::FieldError;
+
+/// `POST /api/v1/auth/login`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+    /// Shown in the agent's session list, e.g. "Agent Desk".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub client_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub client_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct LoginResponse {
+    /// Bearer token for `Authorization: Bearer …`.
+    pub token: String,
+}
+
+/// What went wrong, for code to branch on. Messages are for people, codes for programs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ErrorCode {
+    /// The body is not JSON.
+    MalformedJson,
+    /// A field has the wrong JSON type.
+    WrongType,
+    /// A field the endpoint does not know.
+    UnknownField,
+    /// A required field is absent.
+    MissingField,
+    /// One or more fields break a rule; see `details`.
+    ValidationFailed,
+    /// The body must be JSON (`Content-Type: application/json`).
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    /// Wrong email or password.
+    InvalidCredentials,
+    /// No valid bearer token.
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    /// `If-Match` names an older version.
+    VersionConflict,
+    /// `If-Match` is required.
+    PreconditionRequired,
+    RateLimited,
+    Internal,
+}
+
+/// The error envelope every failing endpoint answers: `{"error": {...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct ApiError {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The offending field, by its wire name, when one is to blame.
+    pub field: Option<String>,
+    /// Every refused field, when validation failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<FieldError>>", optional)]
+    pub details: Vec<FieldError>,
+}

@@ -1,0 +1,16 @@
+//! Agent Desk's shared domain.
+//!
+//! Everything that crosses a boundary — server ↔ client over HTTP, Rust ↔ UI over
+//! IPC — is defined here once; TypeScript bindings are generated from these types
+//! (`cargo test -p agent-desk-core` writes them to `ui/src/lib/generated`).
+//! This crate depends on nothing else of ours.
+
+pub mod api;
+pub mod locale;
+pub mod profile;
+pub mod validation;
+
+pub use api::{ApiError, ErrorBody, ErrorCode, LoginRequest, LoginResponse};
+pub use locale::{Language, TimeZoneInfo, LANGUAGES};
+pub use profile::{EmailAddress, Profile, ProfileField, ProfilePatch, Status};
+pub use validation::{validate_patch, FieldError, ValidationCode};

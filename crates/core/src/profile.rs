@@ -1,0 +1,233 @@
+//! The agent's own profile as the server stores it and the app edits it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Availability. Queue eligibility follows it on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Status {
+    Available,
+    Busy,
+    Away,
+    Dnd,
+    #[default]
+    Offline,
+}
+
+impl Status {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Status::Available => "available",
+            Status::Busy => "busy",
+            Status::Away => "away",
+            Status::Dnd => "dnd",
+            Status::Offline => "offline",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Available, Self::Busy, Self::Away, Self::Dnd, Self::Offline]
+            .into_iter()
+            .find(|status| status.as_str() == value)
+    }
+}
+
+/// One of the agent's email addresses; exactly one is primary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct EmailAddress {
+    pub address: String,
+    pub primary: bool,
+}
+
+/// The profile as `GET /api/v1/me` returns it. Optional text fields are `null` when unset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct Profile {
+    pub id: String,
+    /// Sign-in address, set by an admin; read-only for the agent.
+    pub email: String,
+    pub emails: Vec<EmailAddress>,
+    pub display_name: String,
+    pub job_title: Option<String>,
+    pub department: Option<String>,
+    /// E.164, the number used for telephony and SMS.
+    pub phone: Option<String>,
+    /// E.164.
+    pub mobile: Option<String>,
+    pub office_location: Option<String>,
+    /// IANA time zone name, e.g. `Europe/Berlin`.
+    pub timezone: Option<String>,
+    /// BCP 47 tag from [`crate::LANGUAGES`]; also the app's UI language.
+    pub language: String,
+    pub signature: Option<String>,
+    pub use_signature: bool,
+    /// Telephony operator ID.
+    pub operator_id: Option<String>,
+    pub avatar_url: Option<String>,
+    pub status: Status,
+    #[ts(type = "string")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A partial update for `PATCH /api/v1/me`. Absent fields stay as they are; an empty
+/// string clears an optional text field. Unknown fields are refused.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct ProfilePatch {
+    /// Accepted only to be refused with 403: the sign-in address is set by an admin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub display_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub job_title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub department: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub mobile: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub office_location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub timezone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub language: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub signature: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub use_signature: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub operator_id: Option<String>,
+}
+
+/// The fields an agent edits, by their wire names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ProfileField {
+    Email,
+    DisplayName,
+    JobTitle,
+    Department,
+    Phone,
+    Mobile,
+    OfficeLocation,
+    Timezone,
+    Language,
+    Signature,
+    UseSignature,
+    OperatorId,
+}
+
+impl ProfileField {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ProfileField::Email => "email",
+            ProfileField::DisplayName => "display_name",
+            ProfileField::JobTitle => "job_title",
+            ProfileField::Department => "department",
+            ProfileField::Phone => "phone",
+            ProfileField::Mobile => "mobile",
+            ProfileField::OfficeLocation => "office_location",
+            ProfileField::Timezone => "timezone",
+            ProfileField::Language => "language",
+            ProfileField::Signature => "signature",
+            ProfileField::UseSignature => "use_signature",
+            ProfileField::OperatorId => "operator_id",
+        }
+    }
+}
+
+impl std::fmt::Display for ProfileField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One field's value before and after a change, as the change log records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange {
+    pub field: ProfileField,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+impl ProfilePatch {
+    /// True when the patch sets nothing.
+    pub fn is_empty(&self) -> bool {
+        self == &ProfilePatch::default()
+    }
+
+    /// Applies an already validated patch and lists what actually changed.
+    pub fn apply_to(&self, profile: &mut Profile) -> Vec<FieldChange> {
+        let mut changes = Vec::new();
+        let mut text = |field, target: &mut Option<String>, value: &Option<String>| {
+            if let Some(value) = value {
+                let new = (!value.is_empty()).then(|| value.clone());
+                if *target != new {
+                    changes.push(FieldChange { field, old: target.clone(), new: new.clone() });
+                    *target = new;
+                }
+            }
+        };
+        text(ProfileField::JobTitle, &mut profile.job_title, &self.job_title);
+        text(ProfileField::Department, &mut profile.department, &self.department);
+        text(ProfileField::Phone, &mut profile.phone, &self.phone);
+        text(ProfileField::Mobile, &mut profile.mobile, &self.mobile);
+        text(ProfileField::OfficeLocation, &mut profile.office_location, &self.office_location);
+        text(ProfileField::Timezone, &mut profile.timezone, &self.timezone);
+        text(ProfileField::Signature, &mut profile.signature, &self.signature);
+        text(ProfileField::OperatorId, &mut profile.operator_id, &self.operator_id);
+
+        let mut required = |field, target: &mut String, value: &Option<String>| {
+            if let Some(value) = value {
+                if target != value {
+                    changes.push(FieldChange {
+                        field,
+                        old: Some(target.clone()),
+                        new: Some(value.clone()),
+                    });
+                    *target = value.clone();
+                }
+            }
+        };
+        required(ProfileField::DisplayName, &mut profile.display_name, &self.display_name);
+        required(ProfileField::Language, &mut profile.language, &self.language);
+
+        if let Some(use_signature) = self.use_signature {
+            if profile.use_signature != use_signature {
+                changes.push(FieldChange {
+                    field: ProfileField::UseSignature,
+                    old: Some(profile.use_signature.to_string()),
+                    new: Some(use_signature.to_string()),
+                });
+                profile.use_signature = use_signature;
+            }
+        }
+        changes
+    }
+}

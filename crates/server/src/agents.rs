@@ -1,0 +1,382 @@
+//! Agents, their profiles, sessions and the change log, in the database.
+
+use agent_desk_core::locale::DEFAULT_LANGUAGE;
+use agent_desk_core::profile::FieldChange;
+use agent_desk_core::validation;
+use agent_desk_core::{EmailAddress, Profile, ProfileField, Status};
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use crate::credentials;
+use crate::db::Db;
+
+/// The demo accounts `seed-demo` creates: (email, display name, password, admin).
+pub const DEMO_ACCOUNTS: &[(&str, &str, &str, bool)] = &[
+    ("demo@agentdesk.example", "Dana Demo", "Demo-agent-2026!", false),
+    ("admin@agentdesk.example", "Alex Admin", "Demo-admin-2026!", true),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("an agent with the email {0} already exists")]
+    EmailTaken(String),
+    #[error("{0} is not a valid email address")]
+    InvalidEmail(String),
+    #[error("display name {0}")]
+    InvalidName(String),
+    #[error("the password must be at least 8 characters")]
+    WeakPassword,
+    #[error("the expected version is stale")]
+    VersionConflict,
+    #[error("no such agent")]
+    NotFound,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+}
+
+pub struct NewAgent<'a> {
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub password: &'a str,
+    pub is_admin: bool,
+}
+
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_timestamp(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+}
+
+/// A light check: one `@`, something on both sides, a dot in the domain, no spaces.
+pub fn is_plausible_email(email: &str) -> bool {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+                && email.len() <= 254
+        }
+        None => false,
+    }
+}
+
+pub fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+pub async fn create(db: &Db, new: NewAgent<'_>, now: DateTime<Utc>) -> Result<Profile, AgentError> {
+    let email = normalise_email(new.email);
+    if !is_plausible_email(&email) {
+        return Err(AgentError::InvalidEmail(email));
+    }
+    let display_name =
+        validation::display_name(new.display_name).map_err(|e| AgentError::InvalidName(e.message))?;
+    if new.password.chars().count() < 8 {
+        return Err(AgentError::WeakPassword);
+    }
+    let password = new.password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || credentials::hash_password(&password))
+        .await
+        .map_err(|e| AgentError::Hashing(e.to_string()))?
+        .map_err(|e| AgentError::Hashing(e.to_string()))?;
+
+    let id = Uuid::new_v4().to_string();
+    let at = timestamp(now);
+    let mut tx = db.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO agents (id, email, password_hash, is_admin, display_name, language, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(&id)
+    .bind(&email)
+    .bind(&hash)
+    .bind(new.is_admin)
+    .bind(&display_name)
+    .bind(DEFAULT_LANGUAGE)
+    .bind(&at)
+    .execute(&mut *tx)
+    .await;
+    if let Err(error) = inserted {
+        return Err(match error {
+            sqlx::Error::Database(e) if e.is_unique_violation() => AgentError::EmailTaken(email),
+            other => other.into(),
+        });
+    }
+    sqlx::query("INSERT INTO agent_emails (agent_id, address, is_primary) VALUES ($1, $2, $3)")
+        .bind(&id)
+        .bind(&email)
+        .bind(true)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let (profile, _) = profile(db, &id).await?;
+    Ok(profile)
+}
+
+/// The id and stored password hash of the agent with this sign-in email.
+pub async fn credentials_by_email(
+    db: &Db,
+    email: &str,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as::<_, (String, String)>("SELECT id, password_hash FROM agents WHERE email = $1")
+        .bind(normalise_email(email))
+        .fetch_optional(db)
+        .await
+}
+
+#[derive(FromRow)]
+struct AgentRow {
+    id: String,
+    email: String,
+    display_name: String,
+    job_title: Option<String>,
+    department: Option<String>,
+    phone: Option<String>,
+    mobile: Option<String>,
+    office_location: Option<String>,
+    timezone: Option<String>,
+    language: String,
+    signature: Option<String>,
+    use_signature: bool,
+    operator_id: Option<String>,
+    avatar_url: Option<String>,
+    status: String,
+    version: i64,
+    updated_at: String,
+}
+
+/// The agent's profile and its version (the ETag).
+pub async fn profile(db: &Db, agent_id: &str) -> Result<(Profile, i64), AgentError> {
+    let row = sqlx::query_as::<_, AgentRow>(
+        "SELECT id, email, display_name, job_title, department, phone, mobile, office_location,
+                timezone, language, signature, use_signature, operator_id, avatar_url, status,
+                version, updated_at
+         FROM agents WHERE id = $1",
+    )
+    .bind(agent_id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(AgentError::NotFound)?;
+    let emails = sqlx::query_as::<_, (String, bool)>(
+        "SELECT address, is_primary FROM agent_emails WHERE agent_id = $1 ORDER BY is_primary DESC, address",
+    )
+    .bind(agent_id)
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|(address, primary)| EmailAddress { address, primary })
+    .collect();
+    let profile = Profile {
+        id: row.id,
+        email: row.email,
+        emails,
+        display_name: row.display_name,
+        job_title: row.job_title,
+        department: row.department,
+        phone: row.phone,
+        mobile: row.mobile,
+        office_location: row.office_location,
+        timezone: row.timezone,
+        language: row.language,
+        signature: row.signature,
+        use_signature: row.use_signature,
+        operator_id: row.operator_id,
+        avatar_url: row.avatar_url,
+        status: Status::parse(&row.status).unwrap_or_default(),
+        updated_at: parse_timestamp(&row.updated_at),
+    };
+    Ok((profile, row.version))
+}
+
+/// Stores `profile` if the stored version is still `expected_version`, with one
+/// change-log row a changed field, all in one transaction. Returns the new version.
+pub async fn save_profile(
+    db: &Db,
+    actor_id: &str,
+    profile: &Profile,
+    expected_version: i64,
+    changes: &[FieldChange],
+    now: DateTime<Utc>,
+) -> Result<i64, AgentError> {
+    let at = timestamp(now);
+    let mut tx = db.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE agents SET display_name = $1, job_title = $2, department = $3, phone = $4,
+                mobile = $5, office_location = $6, timezone = $7, language = $8, signature = $9,
+                use_signature = $10, operator_id = $11, updated_at = $12, version = version + 1
+         WHERE id = $13 AND version = $14",
+    )
+    .bind(&profile.display_name)
+    .bind(&profile.job_title)
+    .bind(&profile.department)
+    .bind(&profile.phone)
+    .bind(&profile.mobile)
+    .bind(&profile.office_location)
+    .bind(&profile.timezone)
+    .bind(&profile.language)
+    .bind(&profile.signature)
+    .bind(profile.use_signature)
+    .bind(&profile.operator_id)
+    .bind(&at)
+    .bind(&profile.id)
+    .bind(expected_version)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(AgentError::VersionConflict);
+    }
+    for change in changes {
+        record_change(&mut tx, &profile.id, actor_id, change.field, &change.old, &change.new, &at)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(expected_version + 1)
+}
+
+async fn record_change(
+    tx: &mut sqlx::SqliteConnection,
+    subject_id: &str,
+    actor_id: &str,
+    field: ProfileField,
+    old: &Option<String>,
+    new: &Option<String>,
+    at: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO change_log (id, subject_id, actor_id, changed_at, field, old_value, new_value)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(Uuid::new_v4().to_string())
+    .bind(subject_id)
+    .bind(actor_id)
+    .bind(at)
+    .bind(field.as_str())
+    .bind(old)
+    .bind(new)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// One change-log row, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct ChangeLogEntry {
+    pub actor_id: String,
+    pub changed_at: String,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+}
+
+pub async fn change_log(db: &Db, subject_id: &str) -> Result<Vec<ChangeLogEntry>, sqlx::Error> {
+    sqlx::query_as::<_, ChangeLogEntry>(
+        "SELECT actor_id, changed_at, field, old_value, new_value FROM change_log
+         WHERE subject_id = $1 ORDER BY changed_at, field",
+    )
+    .bind(subject_id)
+    .fetch_all(db)
+    .await
+}
+
+/// The session a bearer token belongs to: (session id, agent id, admin).
+pub async fn session_by_token(
+    db: &Db,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(String, String, bool)>, sqlx::Error> {
+    let found = sqlx::query_as::<_, (String, String, bool)>(
+        "SELECT sessions.id, agents.id, agents.is_admin FROM sessions
+         JOIN agents ON agents.id = sessions.agent_id WHERE sessions.token_hash = $1",
+    )
+    .bind(credentials::token_hash(token))
+    .fetch_optional(db)
+    .await?;
+    if let Some((session_id, _, _)) = &found {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+            .bind(timestamp(now))
+            .bind(session_id)
+            .execute(db)
+            .await?;
+    }
+    Ok(found)
+}
+
+pub struct NewSession<'a> {
+    pub agent_id: &'a str,
+    pub client_name: Option<&'a str>,
+    pub client_version: Option<&'a str>,
+    pub ip_address: Option<String>,
+}
+
+/// Opens a session and returns its bearer token (the only time it exists in clear).
+pub async fn create_session(
+    db: &Db,
+    new: NewSession<'_>,
+    now: DateTime<Utc>,
+) -> Result<String, sqlx::Error> {
+    let token = credentials::new_token();
+    let at = timestamp(now);
+    let clip = |text: Option<&str>| text.map(|t| t.chars().take(100).collect::<String>());
+    sqlx::query(
+        "INSERT INTO sessions (id, agent_id, token_hash, created_at, last_seen_at, client_name, client_version, ip_address)
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
+    )
+    .bind(Uuid::new_v4().to_string())
+    .bind(new.agent_id)
+    .bind(credentials::token_hash(&token))
+    .bind(&at)
+    .bind(clip(new.client_name))
+    .bind(clip(new.client_version))
+    .bind(new.ip_address)
+    .execute(db)
+    .await?;
+    Ok(token)
+}
+
+pub async fn delete_session(db: &Db, session_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(db).await?;
+    Ok(())
+}
+
+/// Creates the demo accounts that do not exist yet; returns the ones it created.
+pub async fn seed_demo(
+    db: &Db,
+    now: DateTime<Utc>,
+) -> Result<Vec<&'static (&'static str, &'static str, &'static str, bool)>, AgentError> {
+    let mut created = Vec::new();
+    for account in DEMO_ACCOUNTS {
+        let (email, display_name, password, is_admin) = *account;
+        match create(db, NewAgent { email, display_name, password, is_admin }, now).await {
+            Ok(profile) => {
+                if !is_admin {
+                    let demo = [
+                        ("job_title", "Support Specialist"),
+                        ("department", "Customer Care"),
+                        ("timezone", "Europe/Berlin"),
+                        ("office_location", "Berlin, Floor 3"),
+                    ];
+                    for (column, value) in demo {
+                        // Column names come from the fixed list above, never from input.
+                        sqlx::query(&format!("UPDATE agents SET {column} = $1 WHERE id = $2"))
+                            .bind(value)
+                            .bind(&profile.id)
+                            .execute(db)
+                            .await?;
+                    }
+                }
+                created.push(account);
+            }
+            Err(AgentError::EmailTaken(_)) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(created)
+}

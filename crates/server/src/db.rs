@@ -1,0 +1,23 @@
+//! The database connection and its migrations.
+//!
+//! SQLite today; every query is written in the SQL that PostgreSQL also accepts
+//! (`$1` placeholders, no vendor functions) so a later `postgres://` pool only swaps
+//! the driver.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+
+pub type Db = sqlx::SqlitePool;
+
+pub async fn connect(url: &str) -> anyhow::Result<Db> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    let db = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+    sqlx::migrate!("./migrations").run(&db).await?;
+    Ok(db)
+}

@@ -1,0 +1,118 @@
+//! The signed-in agent's own profile: `GET|PATCH /api/v1/me` with ETag / If-Match.
+
+use agent_desk_core::{validate_patch, ApiError, Profile, ProfilePatch};
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::{ETAG, IF_MATCH};
+use axum::http::request::Parts;
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::Session;
+use super::error::{ApiResult, AppError};
+use super::json::ApiJson;
+use crate::agents;
+use crate::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_me, patch_me))
+}
+
+fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// A profile with its version as the ETag header.
+struct VersionedProfile(Profile, i64);
+
+impl IntoResponse for VersionedProfile {
+    fn into_response(self) -> Response {
+        let mut response = Json(self.0).into_response();
+        if let Ok(value) = HeaderValue::from_str(&etag(self.1)) {
+            response.headers_mut().insert(ETAG, value);
+        }
+        response
+    }
+}
+
+/// The version named by `If-Match`; required on every change.
+pub struct IfMatch(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let value = parts.headers.get(IF_MATCH).ok_or(AppError::PreconditionRequired)?;
+        value
+            .to_str()
+            .ok()
+            .map(|text| text.trim().trim_start_matches("W/").trim_matches('"'))
+            .and_then(|version| version.parse().ok())
+            .map(IfMatch)
+            .ok_or(AppError::PreconditionRequired)
+    }
+}
+
+/// The signed-in agent's profile; the `ETag` header is its version.
+#[utoipa::path(get, path = "/api/v1/me", tag = "profile", security(("bearer" = [])),
+    responses(
+        (status = 200, body = Profile, headers(("ETag" = String, description = "The profile's version"))),
+        (status = 401, body = ApiError),
+    ))]
+async fn get_me(State(state): State<AppState>, session: Session) -> ApiResult<impl IntoResponse> {
+    let (profile, version) = agents::profile(&state.db, &session.agent_id).await?;
+    Ok(VersionedProfile(profile, version))
+}
+
+/// Changes some fields of the profile. `If-Match` must carry the ETag of the version
+/// being changed. Absent fields stay; an empty string clears an optional field.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "profile", security(("bearer" = [])),
+    request_body = ProfilePatch,
+    params(("If-Match" = String, Header, description = "ETag from GET /api/v1/me")),
+    responses(
+        (status = 200, body = Profile, headers(("ETag" = String))),
+        (status = 400, body = ApiError, description = "Malformed body or a field breaks a rule; `field` names it"),
+        (status = 401, body = ApiError),
+        (status = 403, body = ApiError, description = "The email is set by an admin"),
+        (status = 409, body = ApiError, description = "The profile changed since that ETag"),
+        (status = 413, body = ApiError),
+        (status = 415, body = ApiError),
+        (status = 428, body = ApiError, description = "If-Match is missing"),
+    ))]
+async fn patch_me(
+    State(state): State<AppState>,
+    session: Session,
+    IfMatch(expected_version): IfMatch,
+    ApiJson(patch): ApiJson<ProfilePatch>,
+) -> ApiResult<impl IntoResponse> {
+    if patch.email.is_some() {
+        return Err(AppError::Forbidden {
+            message: "the email is set by an administrator and cannot be changed here".into(),
+            field: Some("email".into()),
+        });
+    }
+    let patch = validate_patch(&patch).map_err(AppError::Validation)?;
+    let (mut profile, version) = agents::profile(&state.db, &session.agent_id).await?;
+    if version != expected_version {
+        return Err(AppError::VersionConflict);
+    }
+    let changes = patch.apply_to(&mut profile);
+    if changes.is_empty() {
+        return Ok(VersionedProfile(profile, version));
+    }
+    let now = Utc::now();
+    let new_version = agents::save_profile(
+        &state.db,
+        &session.agent_id,
+        &profile,
+        expected_version,
+        &changes,
+        now,
+    )
+    .await?;
+    let (profile, _) = agents::profile(&state.db, &session.agent_id).await?;
+    Ok(VersionedProfile(profile, new_version))
+}

@@ -1,0 +1,130 @@
+//! `agent-desk-server`: serve the API, add agents, seed the demo accounts.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use agent_desk_server::agents::{self, AgentError};
+use agent_desk_server::{AppState, NewAgent, ServerConfig};
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "agent-desk-server", version, about = "Agent Desk's team server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// Create an agent account.
+    AddAgent {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        password: String,
+        /// Give the agent administrator rights.
+        #[arg(long)]
+        admin: bool,
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// Create the demo agent and demo admin if they do not exist yet.
+    SeedDemo {
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+#[derive(Args)]
+struct Storage {
+    /// Database URL, e.g. sqlite:///var/lib/agent-desk/agent-desk.db [default: <data-dir>/agent-desk.db]
+    #[arg(long, env = "AGENT_DESK_DATABASE")]
+    database: Option<String>,
+    /// Folder for the database and stored files [default: the user's data folder]
+    #[arg(long, env = "AGENT_DESK_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+impl Storage {
+    fn config(self) -> ServerConfig {
+        ServerConfig {
+            database_url: self.database,
+            data_dir: self.data_dir.unwrap_or_else(ServerConfig::default_data_dir),
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse().command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("agent-desk-server: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { listen, storage } => {
+            let state = AppState::open(storage.config()).await?;
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            tracing::info!(address = %listener.local_addr()?, "serving");
+            agent_desk_server::serve(listener, state, shutdown_signal()).await?;
+        }
+        Command::AddAgent { email, name, password, admin, storage } => {
+            let state = AppState::open(storage.config()).await?;
+            let new = NewAgent { email: &email, display_name: &name, password: &password, is_admin: admin };
+            match agents::create(&state.db, new, chrono::Utc::now()).await {
+                Ok(profile) => println!("created agent {} ({})", profile.email, profile.id),
+                Err(error @ AgentError::EmailTaken(_)) => anyhow::bail!(error),
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Command::SeedDemo { storage } => {
+            let state = AppState::open(storage.config()).await?;
+            let created = agents::seed_demo(&state.db, chrono::Utc::now()).await?;
+            for (email, name, password, admin) in agent_desk_server::DEMO_ACCOUNTS {
+                let role = if *admin { "admin" } else { "agent" };
+                let state = if created.iter().any(|c| c.0 == *email) { "created" } else { "exists" };
+                println!("{role:5}  {email}  password: {password}  ({name}, {state})");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return interrupt.await.unwrap_or(()),
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    interrupt.await.unwrap_or(());
+}
