@@ -1,1 +1,22 @@
-fn main() {}
+fn main() {
+    // Declaring the app's commands makes each one a permission, so the capability file
+    // grants exactly these to the main window and nothing else.
+    let commands = &[
+        "app_info",
+        "restore_session",
+        "sign_in",
+        "sign_out",
+        "get_profile",
+        "update_profile",
+        "validate_profile",
+        "list_timezones",
+        "list_languages",
+        "set_unsaved_changes",
+        "quit_discarding_changes",
+    ];
+    let attributes =
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(commands));
+    if let Err(error) = tauri_build::try_build(attributes) {
+        panic!("tauri build step failed: {error:#}");
+    }
+}

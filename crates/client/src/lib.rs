@@ -1,1 +1,14 @@
+//! Agent Desk's client side, with no GUI in it: the typed HTTP client of the team's
+//! server, the signed-in session (token in the OS credential store), and local settings.
 
+pub mod api;
+pub mod error;
+pub mod session;
+pub mod settings;
+pub mod tokens;
+
+pub use api::{ApiClient, VersionedProfile};
+pub use error::{ClientError, ClientErrorCode, IpcError};
+pub use session::AgentSession;
+pub use settings::Settings;
+pub use tokens::{KeyringTokenStore, MemoryTokenStore, TokenStore};

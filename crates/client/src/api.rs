@@ -1,0 +1,198 @@
+//! A typed client of the team server's HTTP API.
+
+use std::time::Duration;
+
+use agent_desk_core::{ApiError, LoginRequest, LoginResponse, Profile, ProfilePatch};
+use reqwest::header::{ETAG, IF_MATCH};
+use reqwest::{RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use ts_rs::TS;
+use url::Url;
+
+use crate::error::ClientError;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The profile and the ETag to send back with a change.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct VersionedProfile {
+    pub profile: Profile,
+    pub etag: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: Url,
+    token: Option<String>,
+}
+
+/// Parses what an agent typed as the server address: `http` or `https`, a host, and
+/// optionally a path prefix (a server behind a reverse proxy).
+pub fn parse_server_url(input: &str) -> Result<Url, ClientError> {
+    let invalid = |reason: &str| ClientError::InvalidServerUrl { reason: reason.to_owned() };
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(invalid("the server address is required"));
+    }
+    if !trimmed.contains("://") {
+        return Err(invalid("the server address must start with http:// or https://"));
+    }
+    let mut url = Url::parse(trimmed).map_err(|e| invalid(&format!("not a valid address: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("the server address must start with http:// or https://"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("the server address has no host name"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(invalid("the server address must not contain a query, fragment or user name"));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+impl ApiClient {
+    pub fn new(server_url: &str) -> Result<Self, ClientError> {
+        let base = parse_server_url(server_url)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("AgentDesk/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::InvalidServerUrl { reason: e.to_string() })?;
+        Ok(Self { http, base, token: None })
+    }
+
+    pub fn with_token(mut self, token: String) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    /// The normalised server address, ending in `/`.
+    pub fn server_url(&self) -> &str {
+        self.base.as_str()
+    }
+
+    fn url(&self, path: &str) -> Result<Url, ClientError> {
+        self.base.join(path).map_err(|e| ClientError::InvalidServerUrl { reason: e.to_string() })
+    }
+
+    fn authorised(&self, request: RequestBuilder) -> Result<RequestBuilder, ClientError> {
+        let token = self.token.as_deref().ok_or(ClientError::NotSignedIn)?;
+        Ok(request.bearer_auth(token))
+    }
+
+    async fn send(&self, request: RequestBuilder) -> Result<Response, ClientError> {
+        let response = request.send().await.map_err(|e| ClientError::Unreachable {
+            url: self.base.to_string(),
+            reason: describe_transport_error(&e),
+        })?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status();
+        let bytes = response.bytes().await.unwrap_or_default();
+        match serde_json::from_slice::<ApiError>(&bytes) {
+            Ok(ApiError { error }) => Err(ClientError::Server { status: status.as_u16(), body: error }),
+            Err(_) => Err(ClientError::UnexpectedResponse {
+                status: status.as_u16(),
+                reason: format!(
+                    "{} (is this an Agent Desk server?)",
+                    status.canonical_reason().unwrap_or("error")
+                ),
+            }),
+        }
+    }
+
+    async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
+        let status = response.status().as_u16();
+        response.json::<T>().await.map_err(|e| ClientError::UnexpectedResponse {
+            status,
+            reason: format!("the answer could not be read: {e}"),
+        })
+    }
+
+    /// Signs in and returns the session token.
+    pub async fn login(&self, email: &str, password: &str) -> Result<String, ClientError> {
+        let body = LoginRequest {
+            email: email.trim().to_owned(),
+            password: password.to_owned(),
+            client_name: Some("Agent Desk".into()),
+            client_version: Some(env!("CARGO_PKG_VERSION").into()),
+        };
+        let response = self.send(self.http.post(self.url("api/v1/auth/login")?).json(&body)).await?;
+        Ok(Self::json::<LoginResponse>(response).await?.token)
+    }
+
+    /// Ends this session on the server.
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        let request = self.authorised(self.http.post(self.url("api/v1/auth/logout")?))?;
+        self.send(request).await.map(drop)
+    }
+
+    pub async fn me(&self) -> Result<VersionedProfile, ClientError> {
+        let request = self.authorised(self.http.get(self.url("api/v1/me")?))?;
+        Self::versioned(self.send(request).await?).await
+    }
+
+    /// Sends a change of the profile version `etag` names. The patch should already be
+    /// validated; the server checks it again.
+    pub async fn update_me(
+        &self,
+        patch: &ProfilePatch,
+        etag: &str,
+    ) -> Result<VersionedProfile, ClientError> {
+        let request = self
+            .authorised(self.http.patch(self.url("api/v1/me")?))?
+            .header(IF_MATCH, etag)
+            .json(patch);
+        Self::versioned(self.send(request).await?).await
+    }
+
+    async fn versioned(response: Response) -> Result<VersionedProfile, ClientError> {
+        let etag = response
+            .headers()
+            .get(ETAG)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| ClientError::UnexpectedResponse {
+                status: response.status().as_u16(),
+                reason: "the profile came without an ETag".into(),
+            })?;
+        let profile = Self::json::<Profile>(response).await?;
+        Ok(VersionedProfile { profile, etag })
+    }
+}
+
+fn describe_transport_error(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "the server did not answer in time".into()
+    } else if error.is_connect() {
+        "the connection was refused or the host is unknown".into()
+    } else if error.status() == Some(StatusCode::PAYLOAD_TOO_LARGE) {
+        "the request was too large".into()
+    } else {
+        error.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_urls_are_checked_and_normalised() {
+        assert_eq!(parse_server_url(" http://127.0.0.1:8787 ").map(|u| u.to_string()).ok().as_deref(), Some("http://127.0.0.1:8787/"));
+        assert_eq!(parse_server_url("https://desk.example/agent").map(|u| u.to_string()).ok().as_deref(), Some("https://desk.example/agent/"));
+        for bad in ["", "desk.example", "ftp://desk.example", "http://", "https://desk.example/?x=1", "http://user@desk.example"] {
+            assert!(matches!(parse_server_url(bad), Err(ClientError::InvalidServerUrl { .. })), "{bad:?} accepted");
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The client's errors, and the one shape they take across IPC to the UI — the same
+//! `{code, message, field}` the server answers, so the UI handles both alike.
+
+use agent_desk_core::{ErrorBody, ErrorCode, FieldError};
+use serde::Serialize;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClientError {
+    #[error("{reason}")]
+    InvalidServerUrl { reason: String },
+    #[error("cannot reach the server at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("the server answered {status}: {}", body.message)]
+    Server { status: u16, body: ErrorBody },
+    #[error("unexpected answer from the server ({status}): {reason}")]
+    UnexpectedResponse { status: u16, reason: String },
+    #[error("some fields are invalid")]
+    Validation(Vec<FieldError>),
+    #[error("not signed in")]
+    NotSignedIn,
+    #[error("the credential store failed: {0}")]
+    CredentialStore(String),
+    #[error("settings could not be saved: {0}")]
+    Settings(String),
+}
+
+/// Codes of failures that happen on this side of the wire; server codes pass through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ClientErrorCode {
+    InvalidServerUrl,
+    ServerUnreachable,
+    UnexpectedResponse,
+    NotSignedIn,
+    CredentialStore,
+    Settings,
+    #[serde(untagged)]
+    Server(ErrorCode),
+}
+
+/// What a failed command answers the UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct IpcError {
+    pub code: ClientErrorCode,
+    pub message: String,
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<FieldError>>", optional)]
+    pub details: Vec<FieldError>,
+}
+
+impl ClientError {
+    pub fn code(&self) -> ClientErrorCode {
+        match self {
+            Self::InvalidServerUrl { .. } => ClientErrorCode::InvalidServerUrl,
+            Self::Unreachable { .. } => ClientErrorCode::ServerUnreachable,
+            Self::Server { body, .. } => ClientErrorCode::Server(body.code),
+            Self::UnexpectedResponse { .. } => ClientErrorCode::UnexpectedResponse,
+            Self::Validation(_) => ClientErrorCode::Server(ErrorCode::ValidationFailed),
+            Self::NotSignedIn => ClientErrorCode::NotSignedIn,
+            Self::CredentialStore(_) => ClientErrorCode::CredentialStore,
+            Self::Settings(_) => ClientErrorCode::Settings,
+        }
+    }
+
+    /// True when the server no longer accepts the session's token.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, Self::Server { body, .. } if body.code == ErrorCode::Unauthorized)
+    }
+}
+
+impl From<ClientError> for IpcError {
+    fn from(error: ClientError) -> Self {
+        let code = error.code();
+        let message = error.to_string();
+        match error {
+            ClientError::Server { body, .. } => {
+                IpcError { code, message: body.message, field: body.field, details: body.details }
+            }
+            ClientError::Validation(details) => IpcError {
+                code,
+                message,
+                field: details.first().map(|e| e.field.as_str().to_owned()),
+                details,
+            },
+            ClientError::InvalidServerUrl { .. } | ClientError::Unreachable { .. } => {
+                IpcError { code, message, field: Some("server_url".into()), details: Vec::new() }
+            }
+            _ => IpcError { code, message, field: None, details: Vec::new() },
+        }
+    }
+}
+
+impl Serialize for ClientError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        IpcError::from(self.clone()).serialize(serializer)
+    }
+}

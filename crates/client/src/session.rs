@@ -1,0 +1,152 @@
+//! The signed-in agent: signing in and out, restoring the session after a restart,
+//! and reading and changing the profile.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use agent_desk_core::{validate_patch, ProfilePatch};
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::api::{ApiClient, VersionedProfile};
+use crate::error::ClientError;
+use crate::settings::Settings;
+use crate::tokens::TokenStore;
+
+/// The result of signing in.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct SignedIn {
+    pub profile: VersionedProfile,
+    /// False when the OS credential store refused the token: the agent stays signed in
+    /// until the app quits, and is told so.
+    pub remembered: bool,
+}
+
+/// What the UI needs before anyone signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct AppInfo {
+    pub version: String,
+    /// The server last used, or the one `make run` started.
+    pub server_url: Option<String>,
+    pub email: Option<String>,
+}
+
+pub struct AgentSession {
+    config_dir: PathBuf,
+    tokens: Arc<dyn TokenStore>,
+    client: Mutex<Option<ApiClient>>,
+}
+
+fn account_key(server_url: &str, email: &str) -> String {
+    format!("{server_url}#{}", email.trim().to_lowercase())
+}
+
+impl AgentSession {
+    pub fn new(config_dir: impl Into<PathBuf>, tokens: Arc<dyn TokenStore>) -> Self {
+        Self { config_dir: config_dir.into(), tokens, client: Mutex::new(None) }
+    }
+
+    pub fn settings(&self) -> Settings {
+        Settings::load(&self.config_dir)
+    }
+
+    fn client(&self) -> Result<ApiClient, ClientError> {
+        self.client.lock().map_err(|_| ClientError::NotSignedIn)?.clone().ok_or(ClientError::NotSignedIn)
+    }
+
+    fn set_client(&self, client: Option<ApiClient>) {
+        if let Ok(mut slot) = self.client.lock() {
+            *slot = client;
+        }
+    }
+
+    async fn with_tokens<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&dyn TokenStore) -> Result<T, ClientError> + Send + 'static,
+    ) -> Result<T, ClientError> {
+        // Credential stores answer over D-Bus or OS calls that may block.
+        let tokens = Arc::clone(&self.tokens);
+        tokio::task::spawn_blocking(move || job(tokens.as_ref()))
+            .await
+            .map_err(|e| ClientError::CredentialStore(e.to_string()))?
+    }
+
+    pub async fn sign_in(
+        &self,
+        server_url: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<SignedIn, ClientError> {
+        let client = ApiClient::new(server_url)?;
+        let token = client.login(email, password).await?;
+        let client = client.with_token(token.clone());
+        let profile = client.me().await?;
+        let server_url = client.server_url().to_owned();
+        let account = account_key(&server_url, &profile.profile.email);
+        let remembered = self.with_tokens(move |tokens| tokens.save(&account, &token)).await.is_ok();
+        Settings { server_url: Some(server_url), email: Some(profile.profile.email.clone()), signed_in: remembered }
+            .save(&self.config_dir)?;
+        self.set_client(Some(client));
+        Ok(SignedIn { profile, remembered })
+    }
+
+    /// Reconnects with the token kept from an earlier run. `Ok(None)` means the agent
+    /// has to sign in; an unreachable server is an error, and the session is kept so a
+    /// retry can succeed.
+    pub async fn restore(&self) -> Result<Option<VersionedProfile>, ClientError> {
+        let settings = self.settings();
+        let (Some(server_url), Some(email), true) = (&settings.server_url, &settings.email, settings.signed_in)
+        else {
+            return Ok(None);
+        };
+        let account = account_key(server_url, email);
+        let Some(token) = self.with_tokens(move |tokens| tokens.load(&account)).await? else {
+            return Ok(None);
+        };
+        let client = ApiClient::new(server_url)?.with_token(token);
+        self.set_client(Some(client.clone()));
+        match client.me().await {
+            Ok(profile) => Ok(Some(profile)),
+            Err(error) if error.is_unauthorized() => {
+                self.forget(settings).await?;
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Ends the session on the server (when reachable) and forgets the token here.
+    pub async fn sign_out(&self) -> Result<(), ClientError> {
+        if let Ok(client) = self.client() {
+            // Signing out must work offline too; the server's session then ends when
+            // an admin or the agent ends it from another device.
+            let _ = client.logout().await;
+        }
+        self.forget(self.settings()).await
+    }
+
+    async fn forget(&self, settings: Settings) -> Result<(), ClientError> {
+        self.set_client(None);
+        if let (Some(server_url), Some(email)) = (&settings.server_url, &settings.email) {
+            let account = account_key(server_url, email);
+            self.with_tokens(move |tokens| tokens.delete(&account)).await?;
+        }
+        Settings { signed_in: false, ..settings }.save(&self.config_dir)
+    }
+
+    pub async fn profile(&self) -> Result<VersionedProfile, ClientError> {
+        self.client()?.me().await
+    }
+
+    /// Validates with the same rules as the server, then sends the change.
+    pub async fn update_profile(
+        &self,
+        patch: &ProfilePatch,
+        etag: &str,
+    ) -> Result<VersionedProfile, ClientError> {
+        let patch = validate_patch(patch).map_err(ClientError::Validation)?;
+        self.client()?.update_me(&patch, etag).await
+    }
+}

@@ -1,0 +1,5 @@
+//! IPC commands, one module a screen. Each parses its arguments and calls library code.
+
+pub mod app;
+pub mod profile;
+pub mod session;

@@ -1,0 +1,38 @@
+use agent_desk_client::{ClientError, VersionedProfile};
+use agent_desk_core::locale::timezones;
+use agent_desk_core::{validate_patch, FieldError, Language, ProfilePatch, TimeZoneInfo, LANGUAGES};
+use tauri::State;
+
+use crate::state::DeskState;
+
+#[tauri::command]
+pub async fn get_profile(state: State<'_, DeskState>) -> Result<VersionedProfile, ClientError> {
+    state.session.profile().await
+}
+
+#[tauri::command]
+pub async fn update_profile(
+    state: State<'_, DeskState>,
+    patch: ProfilePatch,
+    etag: String,
+) -> Result<VersionedProfile, ClientError> {
+    let saved = state.session.update_profile(&patch, &etag).await?;
+    state.set_unsaved_changes(false);
+    Ok(saved)
+}
+
+/// The server's own field rules, run as the agent types.
+#[tauri::command]
+pub fn validate_profile(patch: ProfilePatch) -> Vec<FieldError> {
+    validate_patch(&patch).err().unwrap_or_default()
+}
+
+#[tauri::command]
+pub fn list_timezones() -> Vec<TimeZoneInfo> {
+    timezones(chrono::Utc::now())
+}
+
+#[tauri::command]
+pub fn list_languages() -> &'static [Language] {
+    LANGUAGES
+}

@@ -1,0 +1,60 @@
+//! The desktop shell: builds the Tauri app, wires plugins, window and commands.
+//! Logic lives in the `agent-desk-client` and `agent-desk-core` crates; commands only
+//! translate between IPC and those.
+
+mod commands;
+mod state;
+
+use tauri::{Emitter, Manager, WindowEvent};
+
+use state::DeskState;
+
+pub fn run() {
+    let app = tauri::Builder::default()
+        // First, so a second launch hands over to the running app before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .setup(|app| {
+            let state = DeskState::open(app.handle())?;
+            app.manage(state);
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                let state = window.state::<DeskState>();
+                if state.has_unsaved_changes() {
+                    // The UI asks the agent, then calls `quit_discarding_changes` or stays.
+                    api.prevent_close();
+                    let _ = window.emit("close-requested", ());
+                }
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app::app_info,
+            commands::app::set_unsaved_changes,
+            commands::app::quit_discarding_changes,
+            commands::session::restore_session,
+            commands::session::sign_in,
+            commands::session::sign_out,
+            commands::profile::get_profile,
+            commands::profile::update_profile,
+            commands::profile::validate_profile,
+            commands::profile::list_timezones,
+            commands::profile::list_languages,
+        ])
+        .build(tauri::generate_context!());
+
+    match app {
+        Ok(app) => app.run(|_, _| {}),
+        Err(error) => {
+            eprintln!("agent-desk: could not start: {error}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import { render, screen, waitFor } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import App from './App.svelte';
+import type { IpcError } from './lib/generated/IpcError';
+import { expectAccessible } from './test/axe';
+import { fakeBackend } from './test/fake-backend';
+
+describe('app shell', () => {
+  it('restores the session straight into the profile', async () => {
+    const { backend } = fakeBackend();
+    const view = render(App, { backend });
+    expect(await screen.findByText('Your profile')).toBeTruthy();
+    expect(screen.getByTestId('header-name').textContent).toBe('Dana Demo');
+    await expectAccessible(view.container);
+  });
+
+  it('shows sign-in when there is no session', async () => {
+    const { backend } = fakeBackend();
+    backend.restoreSession.mockResolvedValueOnce(null);
+    render(App, { backend });
+    expect(await screen.findByText('Sign in to Agent Desk')).toBeTruthy();
+    expect((screen.getByLabelText(/Server address/) as HTMLInputElement).value).toBe('http://127.0.0.1:8787/');
+  });
+
+  it('offers a retry when the server cannot be reached at start', async () => {
+    const { backend } = fakeBackend();
+    const offline: IpcError = { code: 'server_unreachable', message: 'refused', field: 'server_url' };
+    backend.restoreSession.mockRejectedValueOnce(offline);
+    render(App, { backend });
+    await userEvent.setup().click(await screen.findByRole('button', { name: 'Try again' }));
+    expect(await screen.findByText('Your profile')).toBeTruthy();
+  });
+
+  it('asks before signing out with unsaved changes', async () => {
+    const { backend } = fakeBackend();
+    const user = userEvent.setup();
+    render(App, { backend });
+    const title = (await screen.findByLabelText(/Job title/)) as HTMLInputElement;
+    await user.type(title, ' II');
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    expect(await screen.findByText('Discard unsaved changes?')).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Keep editing' }));
+    expect(backend.signOut).not.toHaveBeenCalled();
+    expect(title.value).toBe('Support Specialist II');
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    await user.click(await screen.findByRole('button', { name: 'Discard and sign out' }));
+    await waitFor(() => expect(backend.signOut).toHaveBeenCalled());
+    expect(await screen.findByText('Sign in to Agent Desk')).toBeTruthy();
+  });
+});

@@ -1,0 +1,60 @@
+// The UI's only way to the rest of the app: typed wrappers over the Tauri commands.
+// Tests pass their own `Backend`, so screens run without the desktop shell.
+
+import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import type { AppInfo } from './generated/AppInfo';
+import type { FieldError } from './generated/FieldError';
+import type { IpcError } from './generated/IpcError';
+import type { Language } from './generated/Language';
+import type { ProfilePatch } from './generated/ProfilePatch';
+import type { SignedIn } from './generated/SignedIn';
+import type { TimeZoneInfo } from './generated/TimeZoneInfo';
+import type { VersionedProfile } from './generated/VersionedProfile';
+
+export interface Backend {
+  appInfo(): Promise<AppInfo>;
+  restoreSession(): Promise<VersionedProfile | null>;
+  signIn(serverUrl: string, email: string, password: string): Promise<SignedIn>;
+  signOut(): Promise<void>;
+  getProfile(): Promise<VersionedProfile>;
+  updateProfile(patch: ProfilePatch, etag: string): Promise<VersionedProfile>;
+  validateProfile(patch: ProfilePatch): Promise<FieldError[]>;
+  listTimezones(): Promise<TimeZoneInfo[]>;
+  listLanguages(): Promise<Language[]>;
+  setUnsavedChanges(unsaved: boolean): Promise<void>;
+  quitDiscardingChanges(): Promise<void>;
+  /** Called when the agent closes the window while a form has unsaved changes. */
+  onCloseRequested(handler: () => void): Promise<() => void>;
+}
+
+/** A command failure as the UI sees it; always `{code, message, field}`. */
+export function asIpcError(error: unknown): IpcError {
+  if (typeof error === 'object' && error !== null && 'code' in error && 'message' in error) {
+    return error as IpcError;
+  }
+  return { code: 'internal', message: String(error), field: null };
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    throw asIpcError(error);
+  }
+}
+
+export const tauriBackend: Backend = {
+  appInfo: () => call('app_info'),
+  restoreSession: () => call('restore_session'),
+  signIn: (serverUrl, email, password) => call('sign_in', { serverUrl, email, password }),
+  signOut: () => call('sign_out'),
+  getProfile: () => call('get_profile'),
+  updateProfile: (patch, etag) => call('update_profile', { patch, etag }),
+  validateProfile: (patch) => call('validate_profile', { patch }),
+  listTimezones: () => call('list_timezones'),
+  listLanguages: () => call('list_languages'),
+  setUnsavedChanges: (unsaved) => call('set_unsaved_changes', { unsaved }),
+  quitDiscardingChanges: () => call('quit_discarding_changes'),
+  onCloseRequested: (handler) => listen('close-requested', () => handler()),
+};

@@ -1,0 +1,47 @@
+// The UI's message catalogs and the current language. `t()` reads reactive state, so
+// every string on screen follows a change of language at once.
+
+import type { FieldError } from '../generated/FieldError';
+import type { IpcError } from '../generated/IpcError';
+import { de } from './de';
+import { en, type Catalog, type MessageKey } from './en';
+
+export type { MessageKey };
+
+const catalogs: Record<string, Catalog> = { en, de };
+
+let current = $state<string>('en');
+
+/** The catalog language for a BCP 47 tag: `de-AT` → `de`, unknown → `en`. */
+export function catalogFor(tag: string): string {
+  const base = tag.split('-')[0]?.toLowerCase() ?? 'en';
+  return base in catalogs ? base : 'en';
+}
+
+export function setLanguage(tag: string): void {
+  current = catalogFor(tag);
+  if (typeof document !== 'undefined') document.documentElement.lang = current;
+}
+
+export function language(): string {
+  return current;
+}
+
+export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
+  const template = (catalogs[current] ?? en)[key] ?? en[key];
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in params ? String(params[name]) : whole,
+  );
+}
+
+/** A field error in the current language, chosen by its code. */
+export function fieldMessage(error: FieldError): string {
+  return t(`validation.${error.code}` as MessageKey, { max: error.max ?? '' });
+}
+
+/** A command failure in the current language, chosen by its code. */
+export function errorMessage(error: IpcError): string {
+  const key = `error.${error.code}`;
+  if (key in en) return t(key as MessageKey, { message: error.message });
+  return t('error.generic', { message: error.message });
+}
