@@ -1,1 +1,333 @@
+//! The pieces an end-to-end test runs for real, each private to the test and stopped
+//! when it ends: an X display (Xvfb), a D-Bus session bus with an unlocked keyring,
+//! the team server on a free port with the demo accounts, and tauri-driver.
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+pub const DEMO_EMAIL: &str = "demo@agentdesk.example";
+pub const DEMO_PASSWORD: &str = "Demo-agent-2026!";
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Where cargo put the workspace's binaries (`target/debug`).
+pub fn binary_dir() -> Result<PathBuf> {
+    let test_exe = std::env::current_exe()?;
+    // target/debug/deps/<test> → target/debug
+    test_exe
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .context("cannot locate the target directory")
+}
+
+fn binary(name: &str) -> Result<PathBuf> {
+    let path = binary_dir()?.join(name);
+    if !path.exists() {
+        bail!("{} is missing: build it first (`make test` does)", path.display());
+    }
+    Ok(path)
+}
+
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn wait_for_port(port: u16, what: &str) -> Result<()> {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if start.elapsed() > WAIT {
+            bail!("{what} did not listen on port {port}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+/// A child process that is killed when dropped.
+struct Owned(Child);
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Everything one test needs, torn down in reverse order on drop.
+pub struct Desktop {
+    // Field order is drop order: the driver (and the app) go first, the display last.
+    driver: Option<Owned>,
+    _server: Owned,
+    _keyring: Owned,
+    _bus: Owned,
+    _display: Owned,
+    pub root: tempfile::TempDir,
+    pub server_url: String,
+    driver_port: u16,
+    env: Vec<(String, String)>,
+}
+
+impl Desktop {
+    pub fn start() -> Result<Self> {
+        let root = tempfile::Builder::new().prefix("agent-desk-e2e-").tempdir()?;
+        let home = root.path().join("home");
+        let runtime = root.path().join("xdg-runtime");
+        for dir in [&home, &runtime] {
+            std::fs::create_dir_all(dir)?;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700))?;
+        }
+
+        let (display_number, display) = start_display()?;
+        let mut env: Vec<(String, String)> = vec![
+            ("DISPLAY".into(), format!(":{display_number}")),
+            ("HOME".into(), home.display().to_string()),
+            ("XDG_RUNTIME_DIR".into(), runtime.display().to_string()),
+            ("XDG_CONFIG_HOME".into(), home.join(".config").display().to_string()),
+            ("XDG_DATA_HOME".into(), home.join(".local/share").display().to_string()),
+            ("XDG_CACHE_HOME".into(), home.join(".cache").display().to_string()),
+            ("NO_AT_BRIDGE".into(), "1".into()),
+            ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
+        ];
+
+        let mut bus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .envs(env.iter().cloned())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("dbus-daemon (package dbus) is needed")?;
+        let mut address = String::new();
+        BufReader::new(bus.stdout.take().context("bus stdout")?).read_line(&mut address)?;
+        let bus = Owned(bus);
+        env.push(("DBUS_SESSION_BUS_ADDRESS".into(), address.trim().to_owned()));
+
+        let mut keyring = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .envs(env.iter().cloned())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("gnome-keyring-daemon (package gnome-keyring) is needed")?;
+        if let Some(mut stdin) = keyring.stdin.take() {
+            stdin.write_all(b"e2e-keyring-password")?;
+        }
+        let keyring = Owned(keyring);
+        wait_for_bus_name(&env, "org.freedesktop.secrets")?;
+
+        let data_dir = root.path().join("server");
+        let seeded = Command::new(binary("agent-desk-server")?)
+            .args(["seed-demo", "--data-dir"])
+            .arg(&data_dir)
+            .output()?;
+        if !seeded.status.success() {
+            bail!("seed-demo failed: {}", String::from_utf8_lossy(&seeded.stderr));
+        }
+        let port = free_port()?;
+        let server = Owned(
+            Command::new(binary("agent-desk-server")?)
+                .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+                .arg(&data_dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?,
+        );
+        wait_for_port(port, "agent-desk-server")?;
+
+        let mut desktop = Desktop {
+            driver: None,
+            _server: server,
+            _keyring: keyring,
+            _bus: bus,
+            _display: display,
+            root,
+            server_url: format!("http://127.0.0.1:{port}"),
+            driver_port: 0,
+            env,
+        };
+        desktop.start_driver()?;
+        Ok(desktop)
+    }
+
+    fn start_driver(&mut self) -> Result<()> {
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let driver = Command::new(tauri_driver()?)
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .envs(self.env.iter().cloned())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("tauri-driver is needed (`cargo install tauri-driver --locked`)")?;
+        self.driver = Some(Owned(driver));
+        self.driver_port = port;
+        wait_for_port(port, "tauri-driver")
+    }
+
+    /// Launches the app and opens a WebDriver session on its window.
+    pub async fn launch_app(&self) -> Result<Client> {
+        // reqwest and fantoccini both bring rustls; pick one crypto provider for the process.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "tauri:options".into(),
+            json!({ "application": binary("agent-desk")?.display().to_string() }),
+        );
+        let client = ClientBuilder::rustls()?
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", self.driver_port))
+            .await
+            .context("WebDriver session")?;
+        // Sent anywhere but alwaysMatch, WebKitWebDriver starts its own browser instead.
+        let browser = client
+            .capabilities()
+            .and_then(|caps| caps.get("browserName"))
+            .and_then(|name| name.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        if browser != "wry" {
+            bail!("the session drives {browser:?}, not the app (wry)");
+        }
+        Ok(client)
+    }
+
+    /// Where tests keep screenshots: `tests/artifacts`.
+    pub fn artifacts_dir() -> Result<PathBuf> {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts");
+        std::fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+}
+
+fn tauri_driver() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("TAURI_DRIVER") {
+        return Ok(path.into());
+    }
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .map(|dir| dir.join("bin/tauri-driver"));
+    Ok(cargo_bin.filter(|path| path.exists()).unwrap_or_else(|| PathBuf::from("tauri-driver")))
+}
+
+fn start_display() -> Result<(u32, Owned)> {
+    // Xvfb picks a free display itself and writes its number to the given fd.
+    let mut child = Command::new("Xvfb")
+        .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("Xvfb (package xvfb) is needed")?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().context("Xvfb stdout")?).read_line(&mut line)?;
+    let number = line.trim().parse().with_context(|| format!("Xvfb said {line:?}"))?;
+    Ok((number, Owned(child)))
+}
+
+fn wait_for_bus_name(env: &[(String, String)], name: &str) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        let listed = Command::new("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.ListNames",
+            ])
+            .envs(env.iter().cloned())
+            .output()?;
+        if String::from_utf8_lossy(&listed.stdout).contains(name) {
+            return Ok(());
+        }
+        if start.elapsed() > WAIT {
+            bail!("{name} did not appear on the test bus");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Waits for an element to exist.
+pub async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element> {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .with_context(|| format!("waiting for {css}"))
+}
+
+/// Waits until an element's text contains `needle`.
+pub async fn wait_for_text(client: &Client, css: &str, needle: &str) -> Result<String> {
+    let start = Instant::now();
+    loop {
+        if let Ok(element) = client.find(Locator::Css(css)).await {
+            let text = element.text().await.unwrap_or_default();
+            if text.contains(needle) {
+                return Ok(text);
+            }
+            if start.elapsed() > WAIT {
+                bail!("{css} says {text:?}, never {needle:?}");
+            }
+        } else if start.elapsed() > WAIT {
+            bail!("{css} never appeared");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Replaces an input's content the way a person does: select all, type over it.
+pub async fn replace_text(client: &Client, css: &str, text: &str) -> Result<()> {
+    let input = wait_for(client, css).await?;
+    input.click().await?;
+    // Ctrl+A, then release the modifier (Null), then delete the selection.
+    let select_all = format!("{}{}", Key::Control + "a", char::from(Key::Null));
+    input.send_keys(&select_all).await?;
+    input.send_keys(&char::from(Key::Backspace).to_string()).await?;
+    input.send_keys(text).await?;
+    Ok(())
+}
+
+/// The value of an input.
+pub async fn value_of(client: &Client, css: &str) -> Result<String> {
+    Ok(wait_for(client, css).await?.prop("value").await?.unwrap_or_default())
+}
+
+/// Signs in to the demo agent's profile through the server's own API.
+pub async fn api_profile(server_url: &str) -> Result<(serde_json::Value, String)> {
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{server_url}/api/v1/auth/login"))
+        .json(&json!({ "email": DEMO_EMAIL, "password": DEMO_PASSWORD }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let token = login["token"].as_str().context("token")?;
+    let response = http
+        .get(format!("{server_url}/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?;
+    let etag = response
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    Ok((response.json().await?, etag))
+}
