@@ -19,11 +19,16 @@ pub struct DeskState {
 impl DeskState {
     pub fn open<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Self> {
         let config_dir = app.path().app_config_dir()?;
-        let session = AgentSession::new(config_dir, Arc::new(KeyringTokenStore::new(KEYRING_SERVICE)));
+        let session = AgentSession::new(
+            config_dir,
+            Arc::new(KeyringTokenStore::new(KEYRING_SERVICE)),
+        );
         Ok(Self {
             session,
             unsaved_changes: AtomicBool::new(false),
-            default_server_url: std::env::var("AGENT_DESK_SERVER_URL").ok().filter(|url| !url.is_empty()),
+            default_server_url: std::env::var("AGENT_DESK_SERVER_URL")
+                .ok()
+                .filter(|url| !url.is_empty()),
         })
     }
 

@@ -31,7 +31,10 @@ pub fn binary_dir() -> Result<PathBuf> {
 fn binary(name: &str) -> Result<PathBuf> {
     let path = binary_dir()?.join(name);
     if !path.exists() {
-        bail!("{} is missing: build it first (`make test` does)", path.display());
+        bail!(
+            "{} is missing: build it first (`make test` does)",
+            path.display()
+        );
     }
     Ok(path)
 }
@@ -77,7 +80,9 @@ pub struct Desktop {
 
 impl Desktop {
     pub fn start() -> Result<Self> {
-        let root = tempfile::Builder::new().prefix("agent-desk-e2e-").tempdir()?;
+        let root = tempfile::Builder::new()
+            .prefix("agent-desk-e2e-")
+            .tempdir()?;
         let home = root.path().join("home");
         let runtime = root.path().join("xdg-runtime");
         for dir in [&home, &runtime] {
@@ -94,9 +99,18 @@ impl Desktop {
             ("DISPLAY".into(), format!(":{display_number}")),
             ("HOME".into(), home.display().to_string()),
             ("XDG_RUNTIME_DIR".into(), runtime.display().to_string()),
-            ("XDG_CONFIG_HOME".into(), home.join(".config").display().to_string()),
-            ("XDG_DATA_HOME".into(), home.join(".local/share").display().to_string()),
-            ("XDG_CACHE_HOME".into(), home.join(".cache").display().to_string()),
+            (
+                "XDG_CONFIG_HOME".into(),
+                home.join(".config").display().to_string(),
+            ),
+            (
+                "XDG_DATA_HOME".into(),
+                home.join(".local/share").display().to_string(),
+            ),
+            (
+                "XDG_CACHE_HOME".into(),
+                home.join(".cache").display().to_string(),
+            ),
             ("NO_AT_BRIDGE".into(), "1".into()),
             ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
         ];
@@ -133,12 +147,20 @@ impl Desktop {
             .arg(&data_dir)
             .output()?;
         if !seeded.status.success() {
-            bail!("seed-demo failed: {}", String::from_utf8_lossy(&seeded.stderr));
+            bail!(
+                "seed-demo failed: {}",
+                String::from_utf8_lossy(&seeded.stderr)
+            );
         }
         let port = free_port()?;
         let server = Owned(
             Command::new(binary("agent-desk-server")?)
-                .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+                .args([
+                    "serve",
+                    "--listen",
+                    &format!("127.0.0.1:{port}"),
+                    "--data-dir",
+                ])
                 .arg(&data_dir)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -165,7 +187,12 @@ impl Desktop {
         let port = free_port()?;
         let native_port = free_port()?;
         let driver = Command::new(tauri_driver()?)
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
             .envs(self.env.iter().cloned())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -219,20 +246,33 @@ fn tauri_driver() -> Result<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
         .map(|dir| dir.join("bin/tauri-driver"));
-    Ok(cargo_bin.filter(|path| path.exists()).unwrap_or_else(|| PathBuf::from("tauri-driver")))
+    Ok(cargo_bin
+        .filter(|path| path.exists())
+        .unwrap_or_else(|| PathBuf::from("tauri-driver")))
 }
 
 fn start_display() -> Result<(u32, Owned)> {
     // Xvfb picks a free display itself and writes its number to the given fd.
     let mut child = Command::new("Xvfb")
-        .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .context("Xvfb (package xvfb) is needed")?;
     let mut line = String::new();
     BufReader::new(child.stdout.take().context("Xvfb stdout")?).read_line(&mut line)?;
-    let number = line.trim().parse().with_context(|| format!("Xvfb said {line:?}"))?;
+    let number = line
+        .trim()
+        .parse()
+        .with_context(|| format!("Xvfb said {line:?}"))?;
     Ok((number, Owned(child)))
 }
 
@@ -295,14 +335,20 @@ pub async fn replace_text(client: &Client, css: &str, text: &str) -> Result<()> 
     // Ctrl+A, then release the modifier (Null), then delete the selection.
     let select_all = format!("{}{}", Key::Control + "a", char::from(Key::Null));
     input.send_keys(&select_all).await?;
-    input.send_keys(&char::from(Key::Backspace).to_string()).await?;
+    input
+        .send_keys(&char::from(Key::Backspace).to_string())
+        .await?;
     input.send_keys(text).await?;
     Ok(())
 }
 
 /// The value of an input.
 pub async fn value_of(client: &Client, css: &str) -> Result<String> {
-    Ok(wait_for(client, css).await?.prop("value").await?.unwrap_or_default())
+    Ok(wait_for(client, css)
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default())
 }
 
 /// Signs in to the demo agent's profile through the server's own API.

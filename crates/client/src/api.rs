@@ -33,23 +33,31 @@ pub struct ApiClient {
 /// Parses what an agent typed as the server address: `http` or `https`, a host, and
 /// optionally a path prefix (a server behind a reverse proxy).
 pub fn parse_server_url(input: &str) -> Result<Url, ClientError> {
-    let invalid = |reason: &str| ClientError::InvalidServerUrl { reason: reason.to_owned() };
+    let invalid = |reason: &str| ClientError::InvalidServerUrl {
+        reason: reason.to_owned(),
+    };
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err(invalid("the server address is required"));
     }
     if !trimmed.contains("://") {
-        return Err(invalid("the server address must start with http:// or https://"));
+        return Err(invalid(
+            "the server address must start with http:// or https://",
+        ));
     }
     let mut url = Url::parse(trimmed).map_err(|e| invalid(&format!("not a valid address: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid("the server address must start with http:// or https://"));
+        return Err(invalid(
+            "the server address must start with http:// or https://",
+        ));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(invalid("the server address has no host name"));
     }
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-        return Err(invalid("the server address must not contain a query, fragment or user name"));
+        return Err(invalid(
+            "the server address must not contain a query, fragment or user name",
+        ));
     }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
@@ -66,8 +74,14 @@ impl ApiClient {
             .timeout(REQUEST_TIMEOUT)
             .user_agent(concat!("AgentDesk/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| ClientError::InvalidServerUrl { reason: e.to_string() })?;
-        Ok(Self { http, base, token: None })
+            .map_err(|e| ClientError::InvalidServerUrl {
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            http,
+            base,
+            token: None,
+        })
     }
 
     pub fn with_token(mut self, token: String) -> Self {
@@ -81,7 +95,11 @@ impl ApiClient {
     }
 
     fn url(&self, path: &str) -> Result<Url, ClientError> {
-        self.base.join(path).map_err(|e| ClientError::InvalidServerUrl { reason: e.to_string() })
+        self.base
+            .join(path)
+            .map_err(|e| ClientError::InvalidServerUrl {
+                reason: e.to_string(),
+            })
     }
 
     fn authorised(&self, request: RequestBuilder) -> Result<RequestBuilder, ClientError> {
@@ -100,7 +118,10 @@ impl ApiClient {
         let status = response.status();
         let bytes = response.bytes().await.unwrap_or_default();
         match serde_json::from_slice::<ApiError>(&bytes) {
-            Ok(ApiError { error }) => Err(ClientError::Server { status: status.as_u16(), body: error }),
+            Ok(ApiError { error }) => Err(ClientError::Server {
+                status: status.as_u16(),
+                body: error,
+            }),
             Err(_) => Err(ClientError::UnexpectedResponse {
                 status: status.as_u16(),
                 reason: format!(
@@ -113,10 +134,13 @@ impl ApiClient {
 
     async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
         let status = response.status().as_u16();
-        response.json::<T>().await.map_err(|e| ClientError::UnexpectedResponse {
-            status,
-            reason: format!("the answer could not be read: {e}"),
-        })
+        response
+            .json::<T>()
+            .await
+            .map_err(|e| ClientError::UnexpectedResponse {
+                status,
+                reason: format!("the answer could not be read: {e}"),
+            })
     }
 
     /// Signs in and returns the session token.
@@ -127,7 +151,9 @@ impl ApiClient {
             client_name: Some("Agent Desk".into()),
             client_version: Some(env!("CARGO_PKG_VERSION").into()),
         };
-        let response = self.send(self.http.post(self.url("api/v1/auth/login")?).json(&body)).await?;
+        let response = self
+            .send(self.http.post(self.url("api/v1/auth/login")?).json(&body))
+            .await?;
         Ok(Self::json::<LoginResponse>(response).await?.token)
     }
 
@@ -189,10 +215,35 @@ mod tests {
 
     #[test]
     fn server_urls_are_checked_and_normalised() {
-        assert_eq!(parse_server_url(" http://127.0.0.1:8787 ").map(|u| u.to_string()).ok().as_deref(), Some("http://127.0.0.1:8787/"));
-        assert_eq!(parse_server_url("https://desk.example/agent").map(|u| u.to_string()).ok().as_deref(), Some("https://desk.example/agent/"));
-        for bad in ["", "desk.example", "ftp://desk.example", "http://", "https://desk.example/?x=1", "http://user@desk.example"] {
-            assert!(matches!(parse_server_url(bad), Err(ClientError::InvalidServerUrl { .. })), "{bad:?} accepted");
+        assert_eq!(
+            parse_server_url(" http://127.0.0.1:8787 ")
+                .map(|u| u.to_string())
+                .ok()
+                .as_deref(),
+            Some("http://127.0.0.1:8787/")
+        );
+        assert_eq!(
+            parse_server_url("https://desk.example/agent")
+                .map(|u| u.to_string())
+                .ok()
+                .as_deref(),
+            Some("https://desk.example/agent/")
+        );
+        for bad in [
+            "",
+            "desk.example",
+            "ftp://desk.example",
+            "http://",
+            "https://desk.example/?x=1",
+            "http://user@desk.example",
+        ] {
+            assert!(
+                matches!(
+                    parse_server_url(bad),
+                    Err(ClientError::InvalidServerUrl { .. })
+                ),
+                "{bad:?} accepted"
+            );
         }
     }
 }

@@ -77,19 +77,30 @@ impl From<ClientError> for IpcError {
         let code = error.code();
         let message = error.to_string();
         match error {
-            ClientError::Server { body, .. } => {
-                IpcError { code, message: body.message, field: body.field, details: body.details }
-            }
+            ClientError::Server { body, .. } => IpcError {
+                code,
+                message: body.message,
+                field: body.field,
+                details: body.details,
+            },
             ClientError::Validation(details) => IpcError {
                 code,
                 message,
                 field: details.first().map(|e| e.field.as_str().to_owned()),
                 details,
             },
-            ClientError::InvalidServerUrl { .. } | ClientError::Unreachable { .. } => {
-                IpcError { code, message, field: Some("server_url".into()), details: Vec::new() }
-            }
-            _ => IpcError { code, message, field: None, details: Vec::new() },
+            ClientError::InvalidServerUrl { .. } | ClientError::Unreachable { .. } => IpcError {
+                code,
+                message,
+                field: Some("server_url".into()),
+                details: Vec::new(),
+            },
+            _ => IpcError {
+                code,
+                message,
+                field: None,
+                details: Vec::new(),
+            },
         }
     }
 }

@@ -45,7 +45,11 @@ fn account_key(server_url: &str, email: &str) -> String {
 
 impl AgentSession {
     pub fn new(config_dir: impl Into<PathBuf>, tokens: Arc<dyn TokenStore>) -> Self {
-        Self { config_dir: config_dir.into(), tokens, client: Mutex::new(None) }
+        Self {
+            config_dir: config_dir.into(),
+            tokens,
+            client: Mutex::new(None),
+        }
     }
 
     pub fn settings(&self) -> Settings {
@@ -53,7 +57,11 @@ impl AgentSession {
     }
 
     fn client(&self) -> Result<ApiClient, ClientError> {
-        self.client.lock().map_err(|_| ClientError::NotSignedIn)?.clone().ok_or(ClientError::NotSignedIn)
+        self.client
+            .lock()
+            .map_err(|_| ClientError::NotSignedIn)?
+            .clone()
+            .ok_or(ClientError::NotSignedIn)
     }
 
     fn set_client(&self, client: Option<ApiClient>) {
@@ -85,11 +93,21 @@ impl AgentSession {
         let profile = client.me().await?;
         let server_url = client.server_url().to_owned();
         let account = account_key(&server_url, &profile.profile.email);
-        let remembered = self.with_tokens(move |tokens| tokens.save(&account, &token)).await.is_ok();
-        Settings { server_url: Some(server_url), email: Some(profile.profile.email.clone()), signed_in: remembered }
-            .save(&self.config_dir)?;
+        let remembered = self
+            .with_tokens(move |tokens| tokens.save(&account, &token))
+            .await
+            .is_ok();
+        Settings {
+            server_url: Some(server_url),
+            email: Some(profile.profile.email.clone()),
+            signed_in: remembered,
+        }
+        .save(&self.config_dir)?;
         self.set_client(Some(client));
-        Ok(SignedIn { profile, remembered })
+        Ok(SignedIn {
+            profile,
+            remembered,
+        })
     }
 
     /// Reconnects with the token kept from an earlier run. `Ok(None)` means the agent
@@ -97,12 +115,16 @@ impl AgentSession {
     /// retry can succeed.
     pub async fn restore(&self) -> Result<Option<VersionedProfile>, ClientError> {
         let settings = self.settings();
-        let (Some(server_url), Some(email), true) = (&settings.server_url, &settings.email, settings.signed_in)
+        let (Some(server_url), Some(email), true) =
+            (&settings.server_url, &settings.email, settings.signed_in)
         else {
             return Ok(None);
         };
         let account = account_key(server_url, email);
-        let Some(token) = self.with_tokens(move |tokens| tokens.load(&account)).await? else {
+        let Some(token) = self
+            .with_tokens(move |tokens| tokens.load(&account))
+            .await?
+        else {
             return Ok(None);
         };
         let client = ApiClient::new(server_url)?.with_token(token);
@@ -131,9 +153,14 @@ impl AgentSession {
         self.set_client(None);
         if let (Some(server_url), Some(email)) = (&settings.server_url, &settings.email) {
             let account = account_key(server_url, email);
-            self.with_tokens(move |tokens| tokens.delete(&account)).await?;
+            self.with_tokens(move |tokens| tokens.delete(&account))
+                .await?;
         }
-        Settings { signed_in: false, ..settings }.save(&self.config_dir)
+        Settings {
+            signed_in: false,
+            ..settings
+        }
+        .save(&self.config_dir)
     }
 
     pub async fn profile(&self) -> Result<VersionedProfile, ClientError> {

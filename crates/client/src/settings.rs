@@ -41,7 +41,8 @@ impl Settings {
         fs::create_dir_all(config_dir).map_err(error)?;
         let path = Self::path(config_dir);
         let temporary = path.with_extension("json.tmp");
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| ClientError::Settings(e.to_string()))?;
+        let bytes =
+            serde_json::to_vec_pretty(self).map_err(|e| ClientError::Settings(e.to_string()))?;
         let mut file = fs::File::create(&temporary).map_err(error)?;
         file.write_all(&bytes).map_err(error)?;
         file.sync_all().map_err(error)?;

@@ -20,7 +20,9 @@ pub struct KeyringTokenStore {
 
 impl KeyringTokenStore {
     pub fn new(service: impl Into<String>) -> Self {
-        Self { service: service.into() }
+        Self {
+            service: service.into(),
+        }
     }
 
     fn entry(&self, account: &str) -> Result<keyring::Entry, ClientError> {
@@ -42,7 +44,9 @@ impl TokenStore for KeyringTokenStore {
     }
 
     fn save(&self, account: &str, token: &str) -> Result<(), ClientError> {
-        self.entry(account)?.set_password(token).map_err(store_error)
+        self.entry(account)?
+            .set_password(token)
+            .map_err(store_error)
     }
 
     fn delete(&self, account: &str) -> Result<(), ClientError> {
@@ -65,7 +69,10 @@ impl TokenStore for MemoryTokenStore {
     }
 
     fn save(&self, account: &str, token: &str) -> Result<(), ClientError> {
-        self.tokens.lock().map_err(poisoned)?.insert(account.to_owned(), token.to_owned());
+        self.tokens
+            .lock()
+            .map_err(poisoned)?
+            .insert(account.to_owned(), token.to_owned());
         Ok(())
     }
 

@@ -17,17 +17,50 @@ pub struct Language {
 /// Supported profile languages. The app's own UI is translated into `en` and `de`
 /// and falls back to English for the others.
 pub const LANGUAGES: &[Language] = &[
-    Language { tag: "en", name: "English" },
-    Language { tag: "en-GB", name: "English (United Kingdom)" },
-    Language { tag: "de", name: "Deutsch" },
-    Language { tag: "fr", name: "Français" },
-    Language { tag: "es", name: "Español" },
-    Language { tag: "it", name: "Italiano" },
-    Language { tag: "nl", name: "Nederlands" },
-    Language { tag: "pl", name: "Polski" },
-    Language { tag: "pt-BR", name: "Português (Brasil)" },
-    Language { tag: "sv", name: "Svenska" },
-    Language { tag: "ja", name: "日本語" },
+    Language {
+        tag: "en",
+        name: "English",
+    },
+    Language {
+        tag: "en-GB",
+        name: "English (United Kingdom)",
+    },
+    Language {
+        tag: "de",
+        name: "Deutsch",
+    },
+    Language {
+        tag: "fr",
+        name: "Français",
+    },
+    Language {
+        tag: "es",
+        name: "Español",
+    },
+    Language {
+        tag: "it",
+        name: "Italiano",
+    },
+    Language {
+        tag: "nl",
+        name: "Nederlands",
+    },
+    Language {
+        tag: "pl",
+        name: "Polski",
+    },
+    Language {
+        tag: "pt-BR",
+        name: "Português (Brasil)",
+    },
+    Language {
+        tag: "sv",
+        name: "Svenska",
+    },
+    Language {
+        tag: "ja",
+        name: "日本語",
+    },
 ];
 
 pub const DEFAULT_LANGUAGE: &str = "en";
@@ -57,10 +90,18 @@ pub fn timezones(now: DateTime<Utc>) -> Vec<TimeZoneInfo> {
         .filter(|tz| tz.name().contains('/') && !tz.name().starts_with("Etc/"))
         .map(|tz| TimeZoneInfo {
             name: tz.name().to_owned(),
-            offset_minutes: tz.offset_from_utc_datetime(&now.naive_utc()).fix().local_minus_utc() / 60,
+            offset_minutes: tz
+                .offset_from_utc_datetime(&now.naive_utc())
+                .fix()
+                .local_minus_utc()
+                / 60,
         })
         .collect();
-    zones.sort_by(|a, b| a.offset_minutes.cmp(&b.offset_minutes).then_with(|| a.name.cmp(&b.name)));
+    zones.sort_by(|a, b| {
+        a.offset_minutes
+            .cmp(&b.offset_minutes)
+            .then_with(|| a.name.cmp(&b.name))
+    });
     zones
 }
 
@@ -70,10 +111,19 @@ mod tests {
 
     #[test]
     fn offsets_follow_daylight_saving() {
-        let winter = Utc.with_ymd_and_hms(2026, 1, 15, 12, 0, 0).single().expect("date");
-        let summer = Utc.with_ymd_and_hms(2026, 7, 15, 12, 0, 0).single().expect("date");
+        let winter = Utc
+            .with_ymd_and_hms(2026, 1, 15, 12, 0, 0)
+            .single()
+            .expect("date");
+        let summer = Utc
+            .with_ymd_and_hms(2026, 7, 15, 12, 0, 0)
+            .single()
+            .expect("date");
         let berlin = |now| {
-            timezones(now).into_iter().find(|z| z.name == "Europe/Berlin").map(|z| z.offset_minutes)
+            timezones(now)
+                .into_iter()
+                .find(|z| z.name == "Europe/Berlin")
+                .map(|z| z.offset_minutes)
         };
         assert_eq!(berlin(winter), Some(60));
         assert_eq!(berlin(summer), Some(120));
@@ -83,7 +133,11 @@ mod tests {
     fn list_is_sorted_and_has_no_bare_aliases() {
         let zones = timezones(Utc::now());
         assert!(zones.len() > 300);
-        assert!(zones.windows(2).all(|w| w[0].offset_minutes <= w[1].offset_minutes));
-        assert!(zones.iter().all(|z| z.name != "UTC" && z.name.contains('/')));
+        assert!(zones
+            .windows(2)
+            .all(|w| w[0].offset_minutes <= w[1].offset_minutes));
+        assert!(zones
+            .iter()
+            .all(|z| z.name != "UTC" && z.name.contains('/')));
     }
 }

@@ -30,9 +30,15 @@ impl Status {
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        [Self::Available, Self::Busy, Self::Away, Self::Dnd, Self::Offline]
-            .into_iter()
-            .find(|status| status.as_str() == value)
+        [
+            Self::Available,
+            Self::Busy,
+            Self::Away,
+            Self::Dnd,
+            Self::Offline,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == value)
     }
 }
 
@@ -189,19 +195,47 @@ impl ProfilePatch {
             if let Some(value) = value {
                 let new = (!value.is_empty()).then(|| value.clone());
                 if *target != new {
-                    changes.push(FieldChange { field, old: target.clone(), new: new.clone() });
+                    changes.push(FieldChange {
+                        field,
+                        old: target.clone(),
+                        new: new.clone(),
+                    });
                     *target = new;
                 }
             }
         };
-        text(ProfileField::JobTitle, &mut profile.job_title, &self.job_title);
-        text(ProfileField::Department, &mut profile.department, &self.department);
+        text(
+            ProfileField::JobTitle,
+            &mut profile.job_title,
+            &self.job_title,
+        );
+        text(
+            ProfileField::Department,
+            &mut profile.department,
+            &self.department,
+        );
         text(ProfileField::Phone, &mut profile.phone, &self.phone);
         text(ProfileField::Mobile, &mut profile.mobile, &self.mobile);
-        text(ProfileField::OfficeLocation, &mut profile.office_location, &self.office_location);
-        text(ProfileField::Timezone, &mut profile.timezone, &self.timezone);
-        text(ProfileField::Signature, &mut profile.signature, &self.signature);
-        text(ProfileField::OperatorId, &mut profile.operator_id, &self.operator_id);
+        text(
+            ProfileField::OfficeLocation,
+            &mut profile.office_location,
+            &self.office_location,
+        );
+        text(
+            ProfileField::Timezone,
+            &mut profile.timezone,
+            &self.timezone,
+        );
+        text(
+            ProfileField::Signature,
+            &mut profile.signature,
+            &self.signature,
+        );
+        text(
+            ProfileField::OperatorId,
+            &mut profile.operator_id,
+            &self.operator_id,
+        );
 
         let mut required = |field, target: &mut String, value: &Option<String>| {
             if let Some(value) = value {
@@ -215,8 +249,16 @@ impl ProfilePatch {
                 }
             }
         };
-        required(ProfileField::DisplayName, &mut profile.display_name, &self.display_name);
-        required(ProfileField::Language, &mut profile.language, &self.language);
+        required(
+            ProfileField::DisplayName,
+            &mut profile.display_name,
+            &self.display_name,
+        );
+        required(
+            ProfileField::Language,
+            &mut profile.language,
+            &self.language,
+        );
 
         if let Some(use_signature) = self.use_signature {
             if profile.use_signature != use_signature {

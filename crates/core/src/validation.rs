@@ -47,13 +47,22 @@ pub struct FieldError {
 
 impl FieldError {
     fn new(field: ProfileField, code: ValidationCode, message: impl Into<String>) -> Self {
-        Self { field, code, message: message.into(), max: None }
+        Self {
+            field,
+            code,
+            message: message.into(),
+            max: None,
+        }
     }
 
     fn too_long(field: ProfileField, max: usize) -> Self {
         Self {
             max: Some(u32::try_from(max).unwrap_or(u32::MAX)),
-            ..Self::new(field, ValidationCode::TooLong, format!("must be at most {max} characters"))
+            ..Self::new(
+                field,
+                ValidationCode::TooLong,
+                format!("must be at most {max} characters"),
+            )
         }
     }
 }
@@ -73,7 +82,9 @@ pub fn validate_patch(patch: &ProfilePatch) -> Result<ProfilePatch, Vec<FieldErr
     let normalised = ProfilePatch {
         email: None,
         display_name: keep(map(&patch.display_name, display_name)),
-        job_title: keep(map(&patch.job_title, |v| line(ProfileField::JobTitle, v, JOB_TITLE_MAX))),
+        job_title: keep(map(&patch.job_title, |v| {
+            line(ProfileField::JobTitle, v, JOB_TITLE_MAX)
+        })),
         department: keep(map(&patch.department, |v| {
             line(ProfileField::Department, v, DEPARTMENT_MAX)
         })),
@@ -110,7 +121,9 @@ fn map(
 }
 
 fn has_control_characters(value: &str, allow_newlines: bool) -> bool {
-    value.chars().any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\t')))
+    value
+        .chars()
+        .any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\t')))
 }
 
 /// Required, 1–100 characters after trimming, one line.
@@ -118,7 +131,11 @@ pub fn display_name(value: &str) -> Result<String, FieldError> {
     let field = ProfileField::DisplayName;
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        return Err(FieldError::new(field, ValidationCode::Required, "is required"));
+        return Err(FieldError::new(
+            field,
+            ValidationCode::Required,
+            "is required",
+        ));
     }
     line(field, trimmed, DISPLAY_NAME_MAX)
 }
@@ -157,7 +174,11 @@ pub fn phone(field: ProfileField, value: &str) -> Result<String, FieldError> {
         ));
     }
     let invalid = || {
-        FieldError::new(field, ValidationCode::InvalidPhone, "is not a valid phone number")
+        FieldError::new(
+            field,
+            ValidationCode::InvalidPhone,
+            "is not a valid phone number",
+        )
     };
     // The library accepts letters as vanity digits; an agent's direct line never has them.
     if international.chars().any(|c| c.is_alphabetic()) || international.len() > 40 {
@@ -176,13 +197,15 @@ pub fn timezone(value: &str) -> Result<String, FieldError> {
     if trimmed.is_empty() {
         return Ok(String::new());
     }
-    parse_timezone(trimmed).map(|tz| tz.name().to_owned()).ok_or_else(|| {
-        FieldError::new(
-            ProfileField::Timezone,
-            ValidationCode::UnknownTimezone,
-            "is not a known time zone (use an IANA name such as Europe/Berlin)",
-        )
-    })
+    parse_timezone(trimmed)
+        .map(|tz| tz.name().to_owned())
+        .ok_or_else(|| {
+            FieldError::new(
+                ProfileField::Timezone,
+                ValidationCode::UnknownTimezone,
+                "is not a known time zone (use an IANA name such as Europe/Berlin)",
+            )
+        })
 }
 
 /// One of the supported languages; required (there is always a UI language).
@@ -223,7 +246,10 @@ pub fn operator_id(value: &str) -> Result<String, FieldError> {
     if trimmed.chars().count() > OPERATOR_ID_MAX {
         return Err(FieldError::too_long(field, OPERATOR_ID_MAX));
     }
-    if !trimmed.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+    if !trimmed
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
         return Err(FieldError::new(
             field,
             ValidationCode::InvalidOperatorId,
@@ -255,7 +281,10 @@ mod tests {
         .expect("valid");
         assert_eq!(ok.display_name.as_deref(), Some("Ada Lovelace"));
         assert_eq!(
-            codes(ProfilePatch { display_name: Some("   ".into()), ..Default::default() }),
+            codes(ProfilePatch {
+                display_name: Some("   ".into()),
+                ..Default::default()
+            }),
             vec![(ProfileField::DisplayName, ValidationCode::Required)]
         );
     }
@@ -265,13 +294,22 @@ mod tests {
         let hundred = "Ż".repeat(100);
         assert!(display_name(&hundred).is_ok());
         let error = display_name(&format!("{hundred}x")).expect_err("too long");
-        assert_eq!((error.code, error.max), (ValidationCode::TooLong, Some(100)));
+        assert_eq!(
+            (error.code, error.max),
+            (ValidationCode::TooLong, Some(100))
+        );
     }
 
     #[test]
     fn phones_are_normalised_to_e164() {
-        assert_eq!(phone(ProfileField::Phone, "+49 30 901820").as_deref(), Ok("+4930901820"));
-        assert_eq!(phone(ProfileField::Phone, "0044 20 7946 0958").as_deref(), Ok("+442079460958"));
+        assert_eq!(
+            phone(ProfileField::Phone, "+49 30 901820").as_deref(),
+            Ok("+4930901820")
+        );
+        assert_eq!(
+            phone(ProfileField::Phone, "0044 20 7946 0958").as_deref(),
+            Ok("+442079460958")
+        );
         assert_eq!(phone(ProfileField::Mobile, "").as_deref(), Ok(""));
     }
 
@@ -287,16 +325,28 @@ mod tests {
     #[test]
     fn timezones_and_languages_come_from_fixed_lists() {
         assert_eq!(timezone("Europe/Berlin").as_deref(), Ok("Europe/Berlin"));
-        assert_eq!(timezone("Mars/Olympus").expect_err("unknown").code, ValidationCode::UnknownTimezone);
+        assert_eq!(
+            timezone("Mars/Olympus").expect_err("unknown").code,
+            ValidationCode::UnknownTimezone
+        );
         assert!(language("de").is_ok());
-        assert_eq!(language("xx").expect_err("unknown").code, ValidationCode::UnsupportedLanguage);
+        assert_eq!(
+            language("xx").expect_err("unknown").code,
+            ValidationCode::UnsupportedLanguage
+        );
     }
 
     #[test]
     fn signature_allows_lines_but_not_control_characters() {
         assert_eq!(signature("Best,\nAda\n\n").as_deref(), Ok("Best,\nAda"));
-        assert_eq!(signature("a\u{0007}").expect_err("bell").code, ValidationCode::ControlCharacters);
-        assert_eq!(signature(&"x".repeat(2001)).expect_err("long").code, ValidationCode::TooLong);
+        assert_eq!(
+            signature("a\u{0007}").expect_err("bell").code,
+            ValidationCode::ControlCharacters
+        );
+        assert_eq!(
+            signature(&"x".repeat(2001)).expect_err("long").code,
+            ValidationCode::TooLong
+        );
     }
 
     #[test]

@@ -13,8 +13,18 @@ use crate::db::Db;
 
 /// The demo accounts `seed-demo` creates: (email, display name, password, admin).
 pub const DEMO_ACCOUNTS: &[(&str, &str, &str, bool)] = &[
-    ("demo@agentdesk.example", "Dana Demo", "Demo-agent-2026!", false),
-    ("admin@agentdesk.example", "Alex Admin", "Demo-admin-2026!", true),
+    (
+        "demo@agentdesk.example",
+        "Dana Demo",
+        "Demo-agent-2026!",
+        false,
+    ),
+    (
+        "admin@agentdesk.example",
+        "Alex Admin",
+        "Demo-admin-2026!",
+        true,
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +59,9 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 }
 
 fn parse_timestamp(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
 }
 
 /// A light check: one `@`, something on both sides, a dot in the domain, no spaces.
@@ -77,8 +89,8 @@ pub async fn create(db: &Db, new: NewAgent<'_>, now: DateTime<Utc>) -> Result<Pr
     if !is_plausible_email(&email) {
         return Err(AgentError::InvalidEmail(email));
     }
-    let display_name =
-        validation::display_name(new.display_name).map_err(|e| AgentError::InvalidName(e.message))?;
+    let display_name = validation::display_name(new.display_name)
+        .map_err(|e| AgentError::InvalidName(e.message))?;
     if new.password.chars().count() < 8 {
         return Err(AgentError::WeakPassword);
     }
@@ -234,8 +246,16 @@ pub async fn save_profile(
         return Err(AgentError::VersionConflict);
     }
     for change in changes {
-        record_change(&mut tx, &profile.id, actor_id, change.field, &change.old, &change.new, &at)
-            .await?;
+        record_change(
+            &mut tx,
+            &profile.id,
+            actor_id,
+            change.field,
+            &change.old,
+            &change.new,
+            &at,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(expected_version + 1)
@@ -342,7 +362,10 @@ pub async fn create_session(
 }
 
 pub async fn delete_session(db: &Db, session_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(db).await?;
+    sqlx::query("DELETE FROM sessions WHERE id = $1")
+        .bind(session_id)
+        .execute(db)
+        .await?;
     Ok(())
 }
 
@@ -354,7 +377,18 @@ pub async fn seed_demo(
     let mut created = Vec::new();
     for account in DEMO_ACCOUNTS {
         let (email, display_name, password, is_admin) = *account;
-        match create(db, NewAgent { email, display_name, password, is_admin }, now).await {
+        match create(
+            db,
+            NewAgent {
+                email,
+                display_name,
+                password,
+                is_admin,
+            },
+            now,
+        )
+        .await
+        {
             Ok(profile) => {
                 if !is_admin {
                     let demo = [

@@ -27,7 +27,10 @@ pub struct ServerConfig {
 
 impl ServerConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self { database_url: None, data_dir: data_dir.into() }
+        Self {
+            database_url: None,
+            data_dir: data_dir.into(),
+        }
     }
 
     /// The per-user default: `~/.local/share/agent-desk-server` on Linux.
@@ -60,7 +63,11 @@ impl AppState {
         std::fs::create_dir_all(&config.data_dir)?;
         let db = db::connect(&config.database_url()).await?;
         let decoy = credentials::hash_password("decoy password never matches")?;
-        Ok(Self { db, config: Arc::new(config), decoy_password_hash: decoy.into() })
+        Ok(Self {
+            db,
+            config: Arc::new(config),
+            decoy_password_hash: decoy.into(),
+        })
     }
 }
 
@@ -71,5 +78,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -10,7 +10,11 @@ use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "agent-desk-server", version, about = "Agent Desk's team server")]
+#[command(
+    name = "agent-desk-server",
+    version,
+    about = "Agent Desk's team server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -69,7 +73,9 @@ impl Storage {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     match run(Cli::parse().command).await {
@@ -89,9 +95,20 @@ async fn run(command: Command) -> anyhow::Result<()> {
             tracing::info!(address = %listener.local_addr()?, "serving");
             agent_desk_server::serve(listener, state, shutdown_signal()).await?;
         }
-        Command::AddAgent { email, name, password, admin, storage } => {
+        Command::AddAgent {
+            email,
+            name,
+            password,
+            admin,
+            storage,
+        } => {
             let state = AppState::open(storage.config()).await?;
-            let new = NewAgent { email: &email, display_name: &name, password: &password, is_admin: admin };
+            let new = NewAgent {
+                email: &email,
+                display_name: &name,
+                password: &password,
+                is_admin: admin,
+            };
             match agents::create(&state.db, new, chrono::Utc::now()).await {
                 Ok(profile) => println!("created agent {} ({})", profile.email, profile.id),
                 Err(error @ AgentError::EmailTaken(_)) => anyhow::bail!(error),
@@ -103,7 +120,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let created = agents::seed_demo(&state.db, chrono::Utc::now()).await?;
             for (email, name, password, admin) in agent_desk_server::DEMO_ACCOUNTS {
                 let role = if *admin { "admin" } else { "agent" };
-                let state = if created.iter().any(|c| c.0 == *email) { "created" } else { "exists" };
+                let state = if created.iter().any(|c| c.0 == *email) {
+                    "created"
+                } else {
+                    "exists"
+                };
                 println!("{role:5}  {email}  password: {password}  ({name}, {state})");
             }
         }

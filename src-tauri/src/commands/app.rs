@@ -8,7 +8,9 @@ pub fn app_info(state: State<'_, DeskState>) -> AppInfo {
     let settings = state.session.settings();
     AppInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        server_url: settings.server_url.or_else(|| state.default_server_url.clone()),
+        server_url: settings
+            .server_url
+            .or_else(|| state.default_server_url.clone()),
         email: settings.email,
     }
 }

@@ -1,6 +1,8 @@
 use agent_desk_client::{ClientError, VersionedProfile};
 use agent_desk_core::locale::timezones;
-use agent_desk_core::{validate_patch, FieldError, Language, ProfilePatch, TimeZoneInfo, LANGUAGES};
+use agent_desk_core::{
+    validate_patch, FieldError, Language, ProfilePatch, TimeZoneInfo, LANGUAGES,
+};
 use tauri::State;
 
 use crate::state::DeskState;

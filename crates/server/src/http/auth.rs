@@ -18,7 +18,9 @@ use crate::agents::{self, NewSession};
 use crate::{credentials, AppState};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout))
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
 }
 
 /// The signed-in agent behind a request's bearer token.
@@ -41,15 +43,22 @@ impl FromRequestParts<AppState> for Session {
             .map(str::trim)
             .filter(|token| !token.is_empty())
             .ok_or(AppError::Unauthorized)?;
-        let (session_id, agent_id, is_admin) = agents::session_by_token(&state.db, token, Utc::now())
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        Ok(Session { session_id, agent_id, is_admin })
+        let (session_id, agent_id, is_admin) =
+            agents::session_by_token(&state.db, token, Utc::now())
+                .await?
+                .ok_or(AppError::Unauthorized)?;
+        Ok(Session {
+            session_id,
+            agent_id,
+            is_admin,
+        })
     }
 }
 
 fn client_address(parts_extensions: &axum::http::Extensions) -> Option<String> {
-    parts_extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(address)| address.ip().to_string())
+    parts_extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip().to_string())
 }
 
 /// Exchanges email and password for a bearer token. A wrong email and a wrong
@@ -71,9 +80,10 @@ async fn login(
         None => (None, state.decoy_password_hash.to_string()),
     };
     let password = request.password.clone();
-    let matches = tokio::task::spawn_blocking(move || credentials::verify_password(&password, &hash))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let matches =
+        tokio::task::spawn_blocking(move || credentials::verify_password(&password, &hash))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
     let agent_id = match agent_id {
         Some(id) if matches => id,
         _ => return Err(AppError::InvalidCredentials),

@@ -11,7 +11,11 @@ use crate::agents::AgentError;
 pub enum AppError {
     /// The request itself is wrong: bad JSON, wrong type, unknown field…
     #[error("{message}")]
-    BadRequest { code: ErrorCode, message: String, field: Option<String> },
+    BadRequest {
+        code: ErrorCode,
+        message: String,
+        field: Option<String>,
+    },
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("invalid email or password")]
@@ -19,7 +23,10 @@ pub enum AppError {
     #[error("authentication required")]
     Unauthorized,
     #[error("{message}")]
-    Forbidden { message: String, field: Option<String> },
+    Forbidden {
+        message: String,
+        field: Option<String>,
+    },
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -40,7 +47,11 @@ pub enum AppError {
 
 impl AppError {
     pub fn bad_request(code: ErrorCode, message: impl Into<String>, field: Option<String>) -> Self {
-        Self::BadRequest { code, message: message.into(), field }
+        Self::BadRequest {
+            code,
+            message: message.into(),
+            field,
+        }
     }
 
     fn status_and_code(&self) -> (StatusCode, ErrorCode) {
@@ -53,13 +64,17 @@ impl AppError {
             Self::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
             Self::VersionConflict => (StatusCode::CONFLICT, ErrorCode::VersionConflict),
-            Self::PreconditionRequired => {
-                (StatusCode::PRECONDITION_REQUIRED, ErrorCode::PreconditionRequired)
+            Self::PreconditionRequired => (
+                StatusCode::PRECONDITION_REQUIRED,
+                ErrorCode::PreconditionRequired,
+            ),
+            Self::PayloadTooLarge { .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
             }
-            Self::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
-            Self::UnsupportedMediaType => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType)
-            }
+            Self::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+            ),
             Self::Database(_) | Self::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
             }
@@ -103,7 +118,14 @@ impl IntoResponse for AppError {
             }
             other => (other.to_string(), None, Vec::new()),
         };
-        let body = ApiError { error: ErrorBody { code, message, field, details } };
+        let body = ApiError {
+            error: ErrorBody {
+                code,
+                message,
+                field,
+                details,
+            },
+        };
         (status, Json(body)).into_response()
     }
 }

@@ -27,13 +27,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         if !is_json {
             return Err(AppError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                AppError::PayloadTooLarge { limit: JSON_BODY_LIMIT }
-            } else {
-                AppError::bad_request(ErrorCode::MalformedJson, "the body could not be read", None)
-            }
-        })?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge {
+                        limit: JSON_BODY_LIMIT,
+                    }
+                } else {
+                    AppError::bad_request(
+                        ErrorCode::MalformedJson,
+                        "the body could not be read",
+                        None,
+                    )
+                }
+            })?;
         parse(&bytes).map(ApiJson)
     }
 }
@@ -42,7 +50,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 /// get different, precise answers.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-        AppError::bad_request(ErrorCode::MalformedJson, format!("the body is not valid JSON: {e}"), None)
+        AppError::bad_request(
+            ErrorCode::MalformedJson,
+            format!("the body is not valid JSON: {e}"),
+            None,
+        )
     })?;
     if !value.is_object() {
         return Err(AppError::bad_request(
@@ -56,9 +68,17 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let inner = error.into_inner().to_string();
         let field = (path != ".").then_some(path);
         if let Some(name) = quoted_name(&inner, "unknown field") {
-            AppError::bad_request(ErrorCode::UnknownField, format!("unknown field `{name}`"), Some(name))
+            AppError::bad_request(
+                ErrorCode::UnknownField,
+                format!("unknown field `{name}`"),
+                Some(name),
+            )
         } else if let Some(name) = quoted_name(&inner, "missing field") {
-            AppError::bad_request(ErrorCode::MissingField, format!("`{name}` is required"), Some(name))
+            AppError::bad_request(
+                ErrorCode::MissingField,
+                format!("`{name}` is required"),
+                Some(name),
+            )
         } else {
             AppError::bad_request(ErrorCode::WrongType, inner, field)
         }
@@ -67,7 +87,10 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
 
 /// The name in serde's "unknown field `x`…" / "missing field `x`" messages.
 fn quoted_name(message: &str, prefix: &str) -> Option<String> {
-    let rest = message.strip_prefix(prefix)?.trim_start().strip_prefix('`')?;
+    let rest = message
+        .strip_prefix(prefix)?
+        .trim_start()
+        .strip_prefix('`')?;
     rest.split_once('`').map(|(name, _)| name.to_owned())
 }
 
@@ -87,8 +110,14 @@ mod tests {
     fn each_kind_of_bad_body_is_named() {
         assert_eq!(refusal("{").0, ErrorCode::MalformedJson);
         assert_eq!(refusal("[1]").0, ErrorCode::WrongType);
-        assert_eq!(refusal(r#"{"job_title": 5}"#), (ErrorCode::WrongType, Some("job_title".into())));
-        assert_eq!(refusal(r#"{"nickname": "x"}"#), (ErrorCode::UnknownField, Some("nickname".into())));
+        assert_eq!(
+            refusal(r#"{"job_title": 5}"#),
+            (ErrorCode::WrongType, Some("job_title".into()))
+        );
+        assert_eq!(
+            refusal(r#"{"nickname": "x"}"#),
+            (ErrorCode::UnknownField, Some("nickname".into()))
+        );
         assert_eq!(
             refusal(r#"{"use_signature": "yes"}"#),
             (ErrorCode::WrongType, Some("use_signature".into()))

@@ -34,10 +34,14 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     api.info.title = "Agent Desk server".into();
     api.info.version = env!("CARGO_PKG_VERSION").into();
     api.info.description = Some(
-        "The team server of Agent Desk. Errors are always {\"error\": {code, message, field}}.".into(),
+        "The team server of Agent Desk. Errors are always {\"error\": {code, message, field}}."
+            .into(),
     );
     let components = api.components.get_or_insert_with(Default::default);
-    components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+    );
 
     OpenApiRouter::with_openapi(api)
         .merge(system::routes())

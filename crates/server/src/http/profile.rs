@@ -45,7 +45,10 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        let value = parts.headers.get(IF_MATCH).ok_or(AppError::PreconditionRequired)?;
+        let value = parts
+            .headers
+            .get(IF_MATCH)
+            .ok_or(AppError::PreconditionRequired)?;
         value
             .to_str()
             .ok()

@@ -14,7 +14,9 @@ use super::error::ApiResult;
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(health)).routes(routes!(openapi_json))
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(openapi_json))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -28,7 +30,10 @@ pub struct Health {
     responses((status = 200, body = Health), (status = 500, body = agent_desk_core::ApiError)))]
 async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     sqlx::query("SELECT 1").execute(&state.db).await?;
-    Ok(Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION") }))
+    Ok(Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    }))
 }
 
 /// This document: every route of the API, generated from the code.

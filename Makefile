@@ -1,0 +1,95 @@
+# Agent Desk — `make run` and `make test` on a fresh Debian 12 / Ubuntu machine.
+# Everything they need is installed by `make deps` (apt packages, npm packages, tauri-driver).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+CARGO ?= cargo
+UI := ui
+
+# Build: WebKitGTK, GTK tray, TLS-free (rustls) HTTP, D-Bus for the credential store.
+# Test: a virtual display, WebKit's WebDriver, a private D-Bus with a keyring, screenshots.
+APT_PACKAGES := build-essential pkg-config curl file \
+	libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
+	libssl-dev libdbus-1-dev \
+	xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools \
+	fonts-dejavu-core nodejs npm
+TAURI_DRIVER_VERSION := ^2
+
+.PHONY: help run test deps apt-deps node-deps tauri-driver ui build generate check-generated lint test-ui test-rust bench clean
+
+help:
+	@echo "make run    build everything, start a local server with the demo accounts, open the app"
+	@echo "make test   install what is missing and run every test (Rust, UI, end-to-end)"
+
+## The two commands
+
+run: deps build
+	scripts/run-local.sh
+
+test: deps
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory check-generated lint test-ui build test-rust; \
+	echo "make test: all checks passed in $$(( $$(date +%s) - start )) s"
+
+## Dependencies
+
+deps: apt-deps node-deps tauri-driver
+
+apt-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q "ok installed" || echo "$$p"; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages: $$missing"; \
+		$(SUDO) apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@command -v $(CARGO) >/dev/null || { echo "Rust is needed: install it with rustup (https://rustup.rs)"; exit 1; }
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+		|| { echo "Node.js 20.19 or newer is needed (found $$(node --version)); install it from your distribution's backports or NodeSource"; exit 1; }
+
+node-deps: $(UI)/node_modules/.package-lock.json
+
+$(UI)/node_modules/.package-lock.json: $(UI)/package.json $(UI)/package-lock.json
+	cd $(UI) && npm ci --no-audit --no-fund
+	@touch $@
+
+tauri-driver:
+	@command -v tauri-driver >/dev/null || [ -x "$${CARGO_HOME:-$$HOME/.cargo}/bin/tauri-driver" ] \
+		|| $(CARGO) install tauri-driver --version '$(TAURI_DRIVER_VERSION)' --locked
+
+## Build
+
+ui: node-deps
+	cd $(UI) && npm run build
+
+build: ui
+	$(CARGO) build -p agent-desk -p agent-desk-server
+
+## Checks
+
+# TypeScript types are generated from the Rust wire types; a stale copy fails the build.
+generate:
+	$(CARGO) test -q -p agent-desk-core -p agent-desk-client export_bindings >/dev/null
+
+check-generated: generate
+	@if [ -n "$$(git status --porcelain -- $(UI)/src/lib/generated)" ]; then \
+		git status --short -- $(UI)/src/lib/generated; \
+		echo "ui/src/lib/generated is stale: run 'make generate' and commit the result"; exit 1; \
+	fi
+
+lint: ui
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	cd $(UI) && npm run check && npm run lint
+
+test-ui: node-deps
+	cd $(UI) && npm test
+
+test-rust: build
+	$(CARGO) test --workspace
+
+clean:
+	$(CARGO) clean
+	rm -rf $(UI)/dist $(UI)/node_modules tests/artifacts

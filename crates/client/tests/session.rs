@@ -1,0 +1,221 @@
+//! The client against a real server over HTTP (started in-process on a free port).
+
+use std::sync::Arc;
+
+use agent_desk_client::{
+    AgentSession, ClientError, ClientErrorCode, IpcError, MemoryTokenStore, TokenStore,
+};
+use agent_desk_core::{ErrorCode, ProfileField, ProfilePatch, ValidationCode};
+use agent_desk_server::{AppState, ServerConfig};
+
+const EMAIL: &str = "demo@agentdesk.example";
+const PASSWORD: &str = "Demo-agent-2026!";
+
+struct Fixture {
+    url: String,
+    config_dir: tempfile::TempDir,
+    tokens: Arc<MemoryTokenStore>,
+    _data: tempfile::TempDir,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl Fixture {
+    async fn start() -> Self {
+        let data = tempfile::tempdir().expect("data dir");
+        let state = AppState::open(ServerConfig::new(data.path()))
+            .await
+            .expect("open server");
+        agent_desk_server::agents::seed_demo(&state.db, chrono_now())
+            .await
+            .expect("seed");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let server = tokio::spawn(async move {
+            let _ = agent_desk_server::serve(listener, state, std::future::pending()).await;
+        });
+        Self {
+            url,
+            config_dir: tempfile::tempdir().expect("config dir"),
+            tokens: Arc::new(MemoryTokenStore::default()),
+            _data: data,
+            _server: server,
+        }
+    }
+
+    /// A fresh session object, as after an app restart: same config folder and store.
+    fn session(&self) -> AgentSession {
+        AgentSession::new(self.config_dir.path(), self.tokens.clone())
+    }
+}
+
+fn chrono_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+fn code(error: &ClientError) -> ClientErrorCode {
+    error.code()
+}
+
+#[tokio::test]
+async fn sign_in_survives_a_restart_and_sign_out_forgets() {
+    let fixture = Fixture::start().await;
+    let signed_in = fixture
+        .session()
+        .sign_in(&fixture.url, " Demo@AgentDesk.example ", PASSWORD)
+        .await
+        .expect("sign in");
+    assert!(signed_in.remembered);
+    assert_eq!(signed_in.profile.profile.email, EMAIL);
+
+    let restarted = fixture.session();
+    let restored = restarted
+        .restore()
+        .await
+        .expect("restore")
+        .expect("still signed in");
+    assert_eq!(restored.profile.display_name, "Dana Demo");
+    assert_eq!(
+        restarted.settings().server_url.as_deref(),
+        Some(format!("{}/", fixture.url).as_str())
+    );
+
+    restarted.sign_out().await.expect("sign out");
+    assert!(fixture
+        .tokens
+        .load(&format!("{}/#{EMAIL}", fixture.url))
+        .expect("load")
+        .is_none());
+    assert!(fixture
+        .session()
+        .restore()
+        .await
+        .expect("restore")
+        .is_none());
+    assert!(matches!(
+        restarted.profile().await,
+        Err(ClientError::NotSignedIn)
+    ));
+}
+
+#[tokio::test]
+async fn a_token_the_server_no_longer_accepts_means_signing_in_again() {
+    let fixture = Fixture::start().await;
+    fixture
+        .session()
+        .sign_in(&fixture.url, EMAIL, PASSWORD)
+        .await
+        .expect("sign in");
+    let account = format!("{}/#{EMAIL}", fixture.url);
+    fixture
+        .tokens
+        .save(&account, "revoked-or-forged")
+        .expect("overwrite");
+    assert!(fixture
+        .session()
+        .restore()
+        .await
+        .expect("restore")
+        .is_none());
+    assert!(
+        fixture.tokens.load(&account).expect("load").is_none(),
+        "the dead token is dropped"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_failures_say_what_is_wrong() {
+    let fixture = Fixture::start().await;
+    let session = fixture.session();
+
+    let wrong = session
+        .sign_in(&fixture.url, EMAIL, "wrong")
+        .await
+        .expect_err("wrong password");
+    assert_eq!(
+        code(&wrong),
+        ClientErrorCode::Server(ErrorCode::InvalidCredentials)
+    );
+
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let unreachable = session
+        .sign_in(&format!("http://127.0.0.1:{closed_port}"), EMAIL, PASSWORD)
+        .await
+        .expect_err("closed");
+    let ipc = IpcError::from(unreachable);
+    assert_eq!(
+        (ipc.code, ipc.field.as_deref()),
+        (ClientErrorCode::ServerUnreachable, Some("server_url"))
+    );
+
+    let invalid = session
+        .sign_in("desk.example", EMAIL, PASSWORD)
+        .await
+        .expect_err("no scheme");
+    assert_eq!(code(&invalid), ClientErrorCode::InvalidServerUrl);
+
+    let not_ours = session
+        .sign_in(&format!("{}/nothing-here", fixture.url), EMAIL, PASSWORD)
+        .await
+        .expect_err("404");
+    assert_eq!(
+        code(&not_ours),
+        ClientErrorCode::Server(ErrorCode::NotFound)
+    );
+    assert!(!session.settings().signed_in);
+}
+
+#[tokio::test]
+async fn profile_changes_are_validated_here_and_versioned_there() {
+    let fixture = Fixture::start().await;
+    let session = fixture.session();
+    let start = session
+        .sign_in(&fixture.url, EMAIL, PASSWORD)
+        .await
+        .expect("sign in")
+        .profile;
+
+    let bad = ProfilePatch {
+        phone: Some("030 1234".into()),
+        ..Default::default()
+    };
+    match session.update_profile(&bad, &start.etag).await {
+        Err(ClientError::Validation(errors)) => {
+            assert_eq!(errors[0].field, ProfileField::Phone);
+            assert_eq!(errors[0].code, ValidationCode::PhoneNeedsCountryCode);
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    assert_eq!(
+        session.profile().await.expect("profile").etag,
+        start.etag,
+        "nothing was sent"
+    );
+
+    let good = ProfilePatch {
+        job_title: Some("Team Lead".into()),
+        phone: Some("+49 30 901820".into()),
+        ..Default::default()
+    };
+    let saved = session
+        .update_profile(&good, &start.etag)
+        .await
+        .expect("save");
+    assert_eq!(saved.profile.phone.as_deref(), Some("+4930901820"));
+    assert_ne!(saved.etag, start.etag);
+
+    let stale = session
+        .update_profile(&good, &start.etag)
+        .await
+        .expect_err("stale");
+    assert_eq!(
+        code(&stale),
+        ClientErrorCode::Server(ErrorCode::VersionConflict)
+    );
+    let ipc = serde_json::to_value(&stale).expect("serialise");
+    assert_eq!(ipc["code"], "version_conflict");
+}
