@@ -23,6 +23,7 @@ TAURI_DRIVER_VERSION := ^2
 help:
 	@echo "make run    build everything, start a local server with the demo accounts, open the app"
 	@echo "make test   install what is missing and run every test (Rust, UI, end-to-end)"
+	@echo "make bench  start-up, memory and size of the release app next to a bare Tauri window"
 
 ## The two commands
 
@@ -89,6 +90,13 @@ test-ui: node-deps
 
 test-rust: build
 	$(CARGO) test --workspace
+
+## Figures for docs/PERFORMANCE.md: release app next to a bare Tauri window, same run.
+
+bench: deps ui
+	$(CARGO) build --release -p agent-desk -p agent-desk-server
+	CARGO_TARGET_DIR=$(CURDIR)/target $(CARGO) build --release --manifest-path bench/bare-window/Cargo.toml
+	$(CARGO) bench -p agent-desk-e2e --bench startup
 
 clean:
 	$(CARGO) clean

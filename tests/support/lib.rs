@@ -28,7 +28,7 @@ pub fn binary_dir() -> Result<PathBuf> {
         .context("cannot locate the target directory")
 }
 
-fn binary(name: &str) -> Result<PathBuf> {
+pub fn binary(name: &str) -> Result<PathBuf> {
     let path = binary_dir()?.join(name);
     if !path.exists() {
         bail!(
@@ -203,14 +203,24 @@ impl Desktop {
         wait_for_port(port, "tauri-driver")
     }
 
+    /// The tauri-driver process; the app and its WebKit processes run below it.
+    pub fn driver_pid(&self) -> Option<u32> {
+        self.driver.as_ref().map(|driver| driver.0.id())
+    }
+
     /// Launches the app and opens a WebDriver session on its window.
     pub async fn launch_app(&self) -> Result<Client> {
+        self.launch(&binary("agent-desk")?).await
+    }
+
+    /// Launches any Tauri binary (the bench's bare window too) under WebDriver.
+    pub async fn launch(&self, application: &Path) -> Result<Client> {
         // reqwest and fantoccini both bring rustls; pick one crypto provider for the process.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "tauri:options".into(),
-            json!({ "application": binary("agent-desk")?.display().to_string() }),
+            json!({ "application": application.display().to_string() }),
         );
         let client = ClientBuilder::rustls()?
             .capabilities(capabilities)

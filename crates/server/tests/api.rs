@@ -151,7 +151,8 @@ impl Server {
                 }
                 let health = http.get(format!("{base}/health")).send().await;
                 if health.is_ok_and(|response| response.status() == StatusCode::OK) {
-                    // Only ours counts: a server that failed to bind has exited by now.
+                    // Should our server have failed to bind (and someone else answered),
+                    // it exits right away: give it a moment to show that.
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     break child.0.try_wait().expect("poll the server").is_none();
                 }
@@ -1029,18 +1030,13 @@ async fn patch_without_real_changes_keeps_the_etag() {
         assert_eq!(again_etag, etag, "no change, no new version: {body}");
         assert_eq!(again, profile, "{body}");
     }
-    assert_eq!(server.me(&token).await, (profile, etag));
+    assert_eq!(server.me(&token).await, (profile.clone(), etag));
 
+    let agent_id = profile["id"].as_str().expect("an id");
     let db = open_database(server.data_dir()).await;
-    let log = agent_desk_server::agents::change_log(
-        &db,
-        &server.me(&token).await.0["id"]
-            .as_str()
-            .expect("id")
-            .to_owned(),
-    )
-    .await
-    .expect("read the change log");
+    let log = agent_desk_server::agents::change_log(&db, agent_id)
+        .await
+        .expect("read the change log");
     assert_eq!(
         log.len(),
         2,
@@ -1059,7 +1055,8 @@ async fn every_change_is_logged_with_old_and_new_value_and_actor() {
     let (_, etag) = server
         .patch_ok(&token, &etag, &json!({ "job_title": "Agent" }))
         .await;
-    // Change-log rows are ordered by their millisecond timestamp.
+    // The log orders by a millisecond timestamp (then field name): keep the two
+    // job_title changes in different milliseconds so their order is defined.
     tokio::time::sleep(Duration::from_millis(20)).await;
     let (_, etag) = server
         .patch_ok(

@@ -1,0 +1,147 @@
+//! Start-up to an interactive screen, idle memory and binary size of Agent Desk, each next
+//! to a bare Tauri window measured the same way in the same run. Prints ratios.
+//!
+//! `make bench` builds both and runs this. Start-up is timed from asking WebDriver for a
+//! session (which launches the binary) to the first element of the screen being present:
+//! the Profile form (already signed in) for the app, a heading for the bare window.
+
+use std::path::{Path, PathBuf};
+
+use std::time::{Duration, Instant};
+
+use agent_desk_e2e::{binary, replace_text, wait_for, Desktop, DEMO_EMAIL, DEMO_PASSWORD};
+use anyhow::{Context, Result};
+
+const RUNS: usize = 5;
+const SETTLE: Duration = Duration::from_secs(5);
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    // `cargo bench` builds this in the release profile, so these are the release binaries.
+    let app = binary("agent-desk")?;
+    let bare = binary("bare-window")?;
+
+    let desktop = Desktop::start()?;
+    // Sign in once so later launches open straight on the Profile screen.
+    let client = desktop.launch(&app).await?;
+    replace_text(&client, "#server-url", &desktop.server_url).await?;
+    replace_text(&client, "#email", DEMO_EMAIL).await?;
+    replace_text(&client, "#password", DEMO_PASSWORD).await?;
+    wait_for(&client, "button[type=submit]")
+        .await?
+        .click()
+        .await?;
+    wait_for(&client, "#job-title").await?;
+    client.close().await?;
+
+    let mut rows = Vec::new();
+    let (app_start, app_memory) = measure(&desktop, &app, "#job-title").await?;
+    let (bare_start, bare_memory) = measure(&desktop, &bare, "#ready").await?;
+    rows.push(("start-up to interactive (median ms)", app_start, bare_start));
+    rows.push((
+        "idle memory, app + WebKit PSS (MiB)",
+        app_memory,
+        bare_memory,
+    ));
+    rows.push(("binary size (MiB)", size_mib(&app)?, size_mib(&bare)?));
+
+    println!("release builds, {RUNS} launches each");
+    println!(
+        "{:<40} {:>12} {:>12} {:>8}",
+        "", "Agent Desk", "bare window", "ratio"
+    );
+    for (name, ours, reference) in rows {
+        println!(
+            "{name:<40} {ours:>12.1} {reference:>12.1} {:>7.2}×",
+            ours / reference
+        );
+    }
+    Ok(())
+}
+
+/// Median start-up in ms and the idle PSS (MiB) of the last launch.
+async fn measure(desktop: &Desktop, binary: &Path, ready: &str) -> Result<(f64, f64)> {
+    let mut times = Vec::new();
+    let mut memory = 0.0;
+    for run in 0..RUNS {
+        let start = Instant::now();
+        let client = desktop.launch(binary).await?;
+        wait_for(&client, ready).await?;
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+        if run == RUNS - 1 {
+            tokio::time::sleep(SETTLE).await;
+            memory = app_tree_pss_kib(desktop, binary)? / 1024.0;
+        }
+        client.close().await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((times[RUNS / 2], memory))
+}
+
+fn size_mib(path: &Path) -> Result<f64> {
+    Ok(std::fs::metadata(path)?.len() as f64 / (1024.0 * 1024.0))
+}
+
+/// Sums PSS (not RSS, which counts shared libraries once per process) of the app process
+/// and every process below it (WebKit's web and network processes).
+fn app_tree_pss_kib(desktop: &Desktop, binary: &Path) -> Result<f64> {
+    let driver = desktop.driver_pid().context("driver pid")?;
+    let processes = process_table()?;
+    let descendants = |root: u32| {
+        let mut found = vec![root];
+        let mut index = 0;
+        while index < found.len() {
+            let parent = found[index];
+            found.extend(processes.iter().filter(|p| p.1 == parent).map(|p| p.0));
+            index += 1;
+        }
+        found
+    };
+    let app_pid = descendants(driver)
+        .into_iter()
+        .find(|pid| exe(*pid).as_deref() == Some(binary))
+        .context("the app process is not running")?;
+    descendants(app_pid).into_iter().map(pss_kib).sum()
+}
+
+fn process_table() -> Result<Vec<(u32, u32)>> {
+    let mut table = Vec::new();
+    for entry in std::fs::read_dir("/proc")? {
+        let Ok(pid) = entry?.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The command name is in parentheses and may contain spaces; fields follow the last ')'.
+        let after = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest)
+            .unwrap_or_default();
+        if let Some(parent) = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
+            table.push((pid, parent));
+        }
+    }
+    Ok(table)
+}
+
+fn exe(pid: u32) -> Option<PathBuf> {
+    std::fs::read_link(format!("/proc/{pid}/exe")).ok()
+}
+
+fn pss_kib(pid: u32) -> Result<f64> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    Ok(rollup
+        .lines()
+        .find_map(|line| line.strip_prefix("Pss:"))
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .unwrap_or(0.0))
+}
