@@ -15,7 +15,7 @@ APT_PACKAGES := build-essential pkg-config curl file \
 	libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
 	libssl-dev libdbus-1-dev \
 	xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools \
-	fonts-dejavu-core nodejs npm
+	fonts-dejavu-core
 TAURI_DRIVER_VERSION := ^2
 
 .PHONY: help run test deps apt-deps node-deps tauri-driver ui build generate check-generated lint test-ui test-rust bench clean
@@ -46,6 +46,8 @@ apt-deps:
 		$(SUDO) apt-get update -qq; \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@# Node.js may come from the distribution or elsewhere (NodeSource ships npm inside nodejs).
+	@command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm
 	@command -v $(CARGO) >/dev/null || { echo "Rust is needed: install it with rustup (https://rustup.rs)"; exit 1; }
 	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
 		|| { echo "Node.js 20.19 or newer is needed (found $$(node --version)); install it from your distribution's backports or NodeSource"; exit 1; }
