@@ -27,19 +27,23 @@ describe('app shell', () => {
     const { backend } = fakeBackend();
     const offline: IpcError = { code: 'server_unreachable', message: 'refused', field: 'server_url' };
     backend.restoreSession.mockRejectedValueOnce(offline);
-    render(App, { backend });
-    await userEvent.setup().click(await screen.findByRole('button', { name: 'Try again' }));
+    const view = render(App, { backend });
+    const retry = await screen.findByRole('button', { name: 'Try again' });
+    expect(screen.getByRole('alert').textContent).toContain("Can't reach the server");
+    await expectAccessible(view.container);
+    await userEvent.setup().click(retry);
     expect(await screen.findByText('Your profile')).toBeTruthy();
   });
 
   it('asks before signing out with unsaved changes', async () => {
     const { backend } = fakeBackend();
     const user = userEvent.setup();
-    render(App, { backend });
+    const view = render(App, { backend });
     const title = (await screen.findByLabelText(/Job title/)) as HTMLInputElement;
     await user.type(title, ' II');
     await user.click(screen.getByRole('button', { name: 'Sign out' }));
     expect(await screen.findByText('Discard unsaved changes?')).toBeTruthy();
+    await expectAccessible(view.container);
     await user.click(screen.getByRole('button', { name: 'Keep editing' }));
     expect(backend.signOut).not.toHaveBeenCalled();
     expect(title.value).toBe('Support Specialist II');
@@ -47,5 +51,22 @@ describe('app shell', () => {
     await user.click(await screen.findByRole('button', { name: 'Discard and sign out' }));
     await waitFor(() => expect(backend.signOut).toHaveBeenCalled());
     expect(await screen.findByText('Sign in to Agent Desk')).toBeTruthy();
+  });
+});
+
+describe('closing the window', () => {
+  it('asks first when there are unsaved changes, then quits discarding them', async () => {
+    const { backend } = fakeBackend();
+    let requestClose: () => void = () => {};
+    backend.onCloseRequested.mockImplementation(async (handler: () => void) => {
+      requestClose = handler;
+      return () => {};
+    });
+    const user = userEvent.setup();
+    render(App, { backend });
+    await user.type(await screen.findByLabelText(/Job title/), ' II');
+    requestClose();
+    await user.click(await screen.findByRole('button', { name: 'Discard and close' }));
+    expect(backend.quitDiscardingChanges).toHaveBeenCalledTimes(1);
   });
 });
