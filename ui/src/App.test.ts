@@ -58,7 +58,7 @@ describe('closing the window', () => {
   it('asks first when there are unsaved changes, then quits discarding them', async () => {
     const { backend } = fakeBackend();
     let requestClose: () => void = () => {};
-    backend.onCloseRequested.mockImplementation(async (handler: () => void) => {
+    backend.onCloseRequested.mockImplementation(async (handler) => {
       requestClose = handler;
       return () => {};
     });

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use agent_desk_core::{ApiError, LoginRequest, LoginResponse, Profile, ProfilePatch};
 use reqwest::header::{ETAG, IF_MATCH};
-use reqwest::{RequestBuilder, Response, StatusCode};
+use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use ts_rs::TS;
@@ -202,8 +202,6 @@ fn describe_transport_error(error: &reqwest::Error) -> String {
         "the server did not answer in time".into()
     } else if error.is_connect() {
         "the connection was refused or the host is unknown".into()
-    } else if error.status() == Some(StatusCode::PAYLOAD_TOO_LARGE) {
-        "the request was too large".into()
     } else {
         error.to_string()
     }

@@ -446,42 +446,25 @@ async fn unknown_route_is_404_and_wrong_method_is_405() {
         expect_error(response, StatusCode::NOT_FOUND, "not_found", None).await;
     }
 
-    let response = server
-        .request(Method::DELETE, "/api/v1/me", Some(&token))
-        .send()
-        .await
-        .expect("DELETE");
-    expect_error(
-        response,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        None,
-    )
-    .await;
-    let response = server
-        .request(Method::DELETE, "/api/v1/me", None)
-        .send()
-        .await
-        .expect("DELETE");
-    expect_error(
-        response,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        None,
-    )
-    .await;
-    let response = server
-        .request(Method::GET, "/api/v1/auth/login", None)
-        .send()
-        .await
-        .expect("GET");
-    expect_error(
-        response,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        None,
-    )
-    .await;
+    let wrong_methods = [
+        (Method::DELETE, "/api/v1/me", Some(token.as_str())),
+        (Method::DELETE, "/api/v1/me", None),
+        (Method::GET, "/api/v1/auth/login", None),
+    ];
+    for (method, path, bearer) in wrong_methods {
+        let response = server
+            .request(method, path, bearer)
+            .send()
+            .await
+            .expect("request");
+        expect_error(
+            response,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            None,
+        )
+        .await;
+    }
 
     // The profile survived the DELETE.
     let (profile, _) = server.me(&token).await;

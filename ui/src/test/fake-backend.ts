@@ -80,7 +80,7 @@ export function fakeBackend(start: Profile = profile()) {
     ]),
     setUnsavedChanges: vi.fn(async () => {}),
     quitDiscardingChanges: vi.fn(async () => {}),
-    onCloseRequested: vi.fn(async () => () => {}),
+    onCloseRequested: vi.fn<Backend['onCloseRequested']>(async () => () => {}),
   } satisfies Backend;
   return {
     backend,

@@ -55,8 +55,9 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
-fn client_address(parts_extensions: &axum::http::Extensions) -> Option<String> {
-    parts_extensions
+/// The peer's IP address, when the server was started with connect info (always, in `serve`).
+fn client_address(extensions: &axum::http::Extensions) -> Option<String> {
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(address)| address.ip().to_string())
 }
