@@ -25,7 +25,7 @@ impl Fixture {
         let state = AppState::open(ServerConfig::new(data.path()))
             .await
             .expect("open server");
-        agent_desk_server::agents::seed_demo(&state.db, chrono_now())
+        agent_desk_server::agents::seed_demo(&state.db, chrono::Utc::now())
             .await
             .expect("seed");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -48,14 +48,6 @@ impl Fixture {
     fn session(&self) -> AgentSession {
         AgentSession::new(self.config_dir.path(), self.tokens.clone())
     }
-}
-
-fn chrono_now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
-}
-
-fn code(error: &ClientError) -> ClientErrorCode {
-    error.code()
 }
 
 #[tokio::test]
@@ -134,7 +126,7 @@ async fn sign_in_failures_say_what_is_wrong() {
         .await
         .expect_err("wrong password");
     assert_eq!(
-        code(&wrong),
+        wrong.code(),
         ClientErrorCode::Server(ErrorCode::InvalidCredentials)
     );
 
@@ -156,14 +148,14 @@ async fn sign_in_failures_say_what_is_wrong() {
         .sign_in("desk.example", EMAIL, PASSWORD)
         .await
         .expect_err("no scheme");
-    assert_eq!(code(&invalid), ClientErrorCode::InvalidServerUrl);
+    assert_eq!(invalid.code(), ClientErrorCode::InvalidServerUrl);
 
     let not_ours = session
         .sign_in(&format!("{}/nothing-here", fixture.url), EMAIL, PASSWORD)
         .await
         .expect_err("404");
     assert_eq!(
-        code(&not_ours),
+        not_ours.code(),
         ClientErrorCode::Server(ErrorCode::NotFound)
     );
     assert!(!session.settings().signed_in);
@@ -213,7 +205,7 @@ async fn profile_changes_are_validated_here_and_versioned_there() {
         .await
         .expect_err("stale");
     assert_eq!(
-        code(&stale),
+        stale.code(),
         ClientErrorCode::Server(ErrorCode::VersionConflict)
     );
     let ipc = serde_json::to_value(&stale).expect("serialise");
