@@ -47,6 +47,13 @@ pub fn run() {
             commands::profile::validate_profile,
             commands::profile::list_timezones,
             commands::profile::list_languages,
+            commands::account::password_policy,
+            commands::account::check_password,
+            commands::account::change_password,
+            commands::account::request_password_reset,
+            commands::account::list_sessions,
+            commands::account::end_session,
+            commands::account::sign_out_other_sessions,
         ])
         .build(tauri::generate_context!());
 

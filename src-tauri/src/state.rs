@@ -1,16 +1,22 @@
 //! What the app keeps while it runs.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use agent_desk_client::{AgentSession, KeyringTokenStore};
+use agent_desk_client::{AgentSession, ClientError, KeyringTokenStore, VersionedProfile};
+use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Manager, Runtime};
 
 /// The credential-store service name the token is kept under.
 const KEYRING_SERVICE: &str = "com.agentdesk.desktop";
 
+type Restored = Result<Option<VersionedProfile>, ClientError>;
+
 pub struct DeskState {
-    pub session: AgentSession,
+    pub session: Arc<AgentSession>,
+    /// The session restore begun with the app, so the credential store and the server
+    /// answer while the web view is still loading; the first `restore` takes it over.
+    early_restore: Mutex<Option<JoinHandle<Restored>>>,
     unsaved_changes: AtomicBool,
     /// Offered on the sign-in screen when no server was used before (`make run` sets it).
     pub default_server_url: Option<String>,
@@ -19,17 +25,37 @@ pub struct DeskState {
 impl DeskState {
     pub fn open<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Self> {
         let config_dir = app.path().app_config_dir()?;
-        let session = AgentSession::new(
+        let session = Arc::new(AgentSession::new(
             config_dir,
             Arc::new(KeyringTokenStore::new(KEYRING_SERVICE)),
-        );
+        ));
+        let restoring = Arc::clone(&session);
+        let early_restore = tauri::async_runtime::spawn(async move { restoring.restore().await });
         Ok(Self {
             session,
+            early_restore: Mutex::new(Some(early_restore)),
             unsaved_changes: AtomicBool::new(false),
             default_server_url: std::env::var("AGENT_DESK_SERVER_URL")
                 .ok()
                 .filter(|url| !url.is_empty()),
         })
+    }
+
+    /// Restores the session kept from an earlier run: the first call answers with the
+    /// restore begun at start-up, later ones (a retry) start afresh.
+    pub async fn restore(&self) -> Restored {
+        let early = self
+            .early_restore
+            .lock()
+            .ok()
+            .and_then(|mut slot| slot.take());
+        match early {
+            Some(task) => match task.await {
+                Ok(restored) => restored,
+                Err(_) => self.session.restore().await,
+            },
+            None => self.session.restore().await,
+        }
     }
 
     pub fn has_unsaved_changes(&self) -> bool {

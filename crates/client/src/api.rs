@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+use agent_desk_core::account::{
+    ChangePasswordRequest, PasswordResetAccepted, PasswordResetRequest, Policy, SessionList,
+    SessionsEnded,
+};
 use agent_desk_core::{ApiError, LoginRequest, LoginResponse, Profile, ProfilePatch};
 use reqwest::header::{ETAG, IF_MATCH};
 use reqwest::{RequestBuilder, Response};
@@ -180,6 +184,62 @@ impl ApiClient {
             .header(IF_MATCH, etag)
             .json(patch);
         Self::versioned(self.send(request).await?).await
+    }
+
+    /// The rules the server enforces; needs no sign-in.
+    pub async fn policy(&self) -> Result<Policy, ClientError> {
+        let response = self.send(self.http.get(self.url("api/v1/policy")?)).await?;
+        Self::json(response).await
+    }
+
+    pub async fn change_password(
+        &self,
+        change: &ChangePasswordRequest,
+    ) -> Result<SessionsEnded, ClientError> {
+        let request = self
+            .authorised(self.http.post(self.url("api/v1/auth/password")?))?
+            .json(change);
+        Self::json(self.send(request).await?).await
+    }
+
+    /// Asks for a reset link; needs no sign-in.
+    pub async fn request_password_reset(
+        &self,
+        email: &str,
+    ) -> Result<PasswordResetAccepted, ClientError> {
+        let body = PasswordResetRequest {
+            email: email.trim().to_owned(),
+        };
+        let request = self
+            .http
+            .post(self.url("api/v1/auth/password-reset")?)
+            .json(&body);
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn sessions(&self) -> Result<SessionList, ClientError> {
+        let request = self.authorised(self.http.get(self.url("api/v1/auth/sessions")?))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn end_session(&self, session_id: &str) -> Result<(), ClientError> {
+        let mut url = self.url("api/v1/auth/sessions")?;
+        // Pushed as a path segment, so the id is percent-encoded whatever it contains.
+        url.path_segments_mut()
+            .map_err(|()| ClientError::InvalidServerUrl {
+                reason: "the server address cannot have a path".into(),
+            })?
+            .push(session_id);
+        let request = self.authorised(self.http.delete(url))?;
+        self.send(request).await.map(drop)
+    }
+
+    pub async fn sign_out_other_sessions(&self) -> Result<SessionsEnded, ClientError> {
+        let request = self.authorised(
+            self.http
+                .post(self.url("api/v1/auth/sessions/sign-out-others")?),
+        )?;
+        Self::json(self.send(request).await?).await
     }
 
     async fn versioned(response: Response) -> Result<VersionedProfile, ClientError> {

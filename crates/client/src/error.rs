@@ -50,6 +50,10 @@ pub struct IpcError {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[ts(as = "Option<Vec<FieldError>>", optional)]
     pub details: Vec<FieldError>,
+    /// With `rate_limited`: seconds to wait before trying again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, as = "Option<u32>")]
+    pub retry_after_seconds: Option<u64>,
 }
 
 impl ClientError {
@@ -82,24 +86,28 @@ impl From<ClientError> for IpcError {
                 message: body.message,
                 field: body.field,
                 details: body.details,
+                retry_after_seconds: body.retry_after_seconds,
             },
             ClientError::Validation(details) => IpcError {
                 code,
                 message,
                 field: details.first().map(|e| e.field.as_str().to_owned()),
                 details,
+                retry_after_seconds: None,
             },
             ClientError::InvalidServerUrl { .. } | ClientError::Unreachable { .. } => IpcError {
                 code,
                 message,
                 field: Some("server_url".into()),
                 details: Vec::new(),
+                retry_after_seconds: None,
             },
             _ => IpcError {
                 code,
                 message,
                 field: None,
                 details: Vec::new(),
+                retry_after_seconds: None,
             },
         }
     }

@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use agent_desk_core::account::{
+    ChangePasswordRequest, PasswordResetAccepted, Policy, SessionList, SessionsEnded,
+};
 use agent_desk_core::{validate_patch, ProfilePatch};
 use serde::Serialize;
 use ts_rs::TS;
@@ -175,5 +178,61 @@ impl AgentSession {
     ) -> Result<VersionedProfile, ClientError> {
         let patch = validate_patch(patch).map_err(ClientError::Validation)?;
         self.client()?.update_me(&patch, etag).await
+    }
+
+    /// The policy of the server signed in to.
+    pub async fn password_policy(&self) -> Result<Policy, ClientError> {
+        self.client()?.policy().await
+    }
+
+    /// Changes the password; this session stays signed in and its token stays valid.
+    pub async fn change_password(
+        &self,
+        current_password: &str,
+        new_password: &str,
+        keep_other_sessions: bool,
+    ) -> Result<SessionsEnded, ClientError> {
+        let change = ChangePasswordRequest {
+            current_password: current_password.to_owned(),
+            new_password: new_password.to_owned(),
+            keep_other_sessions,
+        };
+        self.client()?.change_password(&change).await
+    }
+
+    /// Asks `server_url` to mail a reset link to `email`; works signed out.
+    pub async fn request_password_reset(
+        &self,
+        server_url: &str,
+        email: &str,
+    ) -> Result<PasswordResetAccepted, ClientError> {
+        ApiClient::new(server_url)?
+            .request_password_reset(email)
+            .await
+    }
+
+    pub async fn sessions(&self) -> Result<SessionList, ClientError> {
+        self.client()?.sessions().await
+    }
+
+    /// Ends one of the agent's sessions. Ending this app's own session signs it out here
+    /// too, as signing out does.
+    pub async fn end_session(&self, session_id: &str) -> Result<(), ClientError> {
+        let client = self.client()?;
+        let is_current = client
+            .sessions()
+            .await?
+            .sessions
+            .iter()
+            .any(|session| session.current && session.id == session_id);
+        client.end_session(session_id).await?;
+        if is_current {
+            self.forget(self.settings()).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn sign_out_other_sessions(&self) -> Result<SessionsEnded, ClientError> {
+        self.client()?.sign_out_other_sessions().await
     }
 }

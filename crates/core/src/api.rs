@@ -51,6 +51,16 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// Wrong email or password.
     InvalidCredentials,
+    /// Not an email address.
+    InvalidEmail,
+    /// The current password given to change it is wrong.
+    WrongPassword,
+    /// A new password breaks the policy; the message says which rule.
+    PasswordRejected,
+    /// A password-reset token this server never issued.
+    InvalidResetToken,
+    /// A password-reset token already used, or older than its 30 minutes.
+    ResetTokenExpired,
     /// No valid bearer token.
     Unauthorized,
     Forbidden,
@@ -60,6 +70,7 @@ pub enum ErrorCode {
     VersionConflict,
     /// `If-Match` is required.
     PreconditionRequired,
+    /// Too many attempts; wait `retry_after_seconds` (also in `Retry-After`).
     RateLimited,
     Internal,
 }
@@ -84,4 +95,8 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[ts(as = "Option<Vec<FieldError>>", optional)]
     pub details: Vec<FieldError>,
+    /// With `rate_limited`: how long to wait before trying again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, as = "Option<u32>")]
+    pub retry_after_seconds: Option<u64>,
 }

@@ -5,12 +5,16 @@
 //! (`cargo test -p agent-desk-core` writes them to `ui/src/lib/generated`).
 //! This crate depends on nothing else of ours.
 
+pub mod account;
 pub mod api;
 pub mod locale;
+pub mod password;
 pub mod profile;
 pub mod validation;
 
+pub use account::PASSWORD_RESET_VALID_MINUTES;
 pub use api::{ApiError, ErrorBody, ErrorCode, LoginRequest, LoginResponse};
 pub use locale::{Language, TimeZoneInfo, LANGUAGES};
+pub use password::{check_password, PasswordCheck, PasswordPolicy, PasswordRule};
 pub use profile::{EmailAddress, Profile, ProfileField, ProfilePatch, Status};
 pub use validation::{validate_patch, FieldError, ValidationCode};

@@ -3,7 +3,7 @@
 use agent_desk_core::locale::DEFAULT_LANGUAGE;
 use agent_desk_core::profile::FieldChange;
 use agent_desk_core::validation;
-use agent_desk_core::{EmailAddress, Profile, ProfileField, Status};
+use agent_desk_core::{check_password, EmailAddress, PasswordRule, Profile, ProfileField, Status};
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::FromRow;
 use uuid::Uuid;
@@ -35,8 +35,8 @@ pub enum AgentError {
     InvalidEmail(String),
     #[error("display name {0}")]
     InvalidName(String),
-    #[error("the password must be at least 8 characters")]
-    WeakPassword,
+    #[error("the password {}", .0.message())]
+    WeakPassword(PasswordRule),
     #[error("the expected version is stale")]
     VersionConflict,
     #[error("no such agent")]
@@ -58,7 +58,7 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-fn parse_timestamp(text: &str) -> DateTime<Utc> {
+pub fn parse_timestamp(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_default()
@@ -91,8 +91,9 @@ pub async fn create(db: &Db, new: NewAgent<'_>, now: DateTime<Utc>) -> Result<Pr
     }
     let display_name = validation::display_name(new.display_name)
         .map_err(|e| AgentError::InvalidName(e.message))?;
-    if new.password.chars().count() < 8 {
-        return Err(AgentError::WeakPassword);
+    let check = check_password(new.password, None, &[&email, &display_name]);
+    if let Some(rule) = check.first_failure() {
+        return Err(AgentError::WeakPassword(rule));
     }
     let password = new.password.to_owned();
     let hash = tokio::task::spawn_blocking(move || credentials::hash_password(&password))
@@ -307,26 +308,43 @@ pub async fn change_log(db: &Db, subject_id: &str) -> Result<Vec<ChangeLogEntry>
 }
 
 /// The session a bearer token belongs to: (session id, agent id, admin).
+/// Sessions end after this long without use…
+pub const SESSION_IDLE_LIMIT: chrono::Duration = chrono::Duration::days(14);
+/// …and after this long in any case, so a lost device does not stay signed in forever.
+pub const SESSION_LIFETIME: chrono::Duration = chrono::Duration::days(30);
+/// `last_seen_at` is written at most this often, not on every request.
+const LAST_SEEN_RESOLUTION: chrono::Duration = chrono::Duration::minutes(1);
+
+/// The session, agent and admin flag behind a token, while the session is alive.
 pub async fn session_by_token(
     db: &Db,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(String, String, bool)>, sqlx::Error> {
-    let found = sqlx::query_as::<_, (String, String, bool)>(
-        "SELECT sessions.id, agents.id, agents.is_admin FROM sessions
-         JOIN agents ON agents.id = sessions.agent_id WHERE sessions.token_hash = $1",
+    let found = sqlx::query_as::<_, (String, String, bool, String, String)>(
+        "SELECT sessions.id, agents.id, agents.is_admin, sessions.created_at, sessions.last_seen_at
+         FROM sessions JOIN agents ON agents.id = sessions.agent_id WHERE sessions.token_hash = $1",
     )
     .bind(credentials::token_hash(token))
     .fetch_optional(db)
     .await?;
-    if let Some((session_id, _, _)) = &found {
+    let Some((session_id, agent_id, is_admin, created_at, last_seen_at)) = found else {
+        return Ok(None);
+    };
+    let last_seen = parse_timestamp(&last_seen_at);
+    if now - last_seen > SESSION_IDLE_LIMIT || now - parse_timestamp(&created_at) > SESSION_LIFETIME
+    {
+        delete_session(db, &session_id).await?;
+        return Ok(None);
+    }
+    if now - last_seen >= LAST_SEEN_RESOLUTION {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
             .bind(timestamp(now))
-            .bind(session_id)
+            .bind(&session_id)
             .execute(db)
             .await?;
     }
-    Ok(found)
+    Ok(Some((session_id, agent_id, is_admin)))
 }
 
 pub struct NewSession<'a> {
@@ -413,4 +431,17 @@ pub async fn seed_demo(
         }
     }
     Ok(created)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_passwords_meet_the_policy() {
+        for (email, name, password, _) in DEMO_ACCOUNTS {
+            let check = check_password(password, None, &[email, name]);
+            assert!(check.is_acceptable(), "{email}: {check:?}");
+        }
+    }
 }

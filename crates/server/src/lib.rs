@@ -3,10 +3,13 @@
 //! The binary (`main.rs`) only parses the command line; everything it does is here so
 //! tests and other crates can start a real server in-process.
 
+pub mod account;
 pub mod agents;
 pub mod credentials;
 pub mod db;
 pub mod http;
+pub mod mail;
+pub mod throttle;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,12 +20,23 @@ use tokio::net::TcpListener;
 pub use agents::{NewAgent, DEMO_ACCOUNTS};
 pub use db::Db;
 
+use mail::Mailer;
+use throttle::Throttles;
+
 /// Where the server keeps its data.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// `sqlite://PATH`; defaults to `<data_dir>/agent-desk.db`.
     pub database_url: Option<String>,
     pub data_dir: PathBuf,
+    /// The address agents reach the server at, for links in mail; defaults to the
+    /// listening address. Links are never built from a request's Host header, which a
+    /// client chooses.
+    pub public_url: Option<String>,
+    /// `smtp://…` or `smtps://user:password@host`; without it mail goes to the outbox.
+    pub smtp_url: Option<String>,
+    /// The sender of the server's mail.
+    pub mail_from: String,
 }
 
 impl ServerConfig {
@@ -30,7 +44,25 @@ impl ServerConfig {
         Self {
             database_url: None,
             data_dir: data_dir.into(),
+            public_url: None,
+            smtp_url: None,
+            mail_from: Self::DEFAULT_MAIL_FROM.to_owned(),
         }
+    }
+
+    pub const DEFAULT_MAIL_FROM: &'static str = "Agent Desk <agent-desk@localhost>";
+
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .as_deref()
+            .unwrap_or("http://127.0.0.1:8787")
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// Where mail is written when there is no SMTP server.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
     }
 
     /// The per-user default: `~/.local/share/agent-desk-server` on Linux.
@@ -55,6 +87,8 @@ pub struct AppState {
     /// Verified against when an email is unknown, so a wrong email costs as long as a
     /// wrong password and sign-in timing does not reveal which accounts exist.
     pub decoy_password_hash: Arc<str>,
+    pub throttles: Arc<Throttles>,
+    pub mailer: Arc<Mailer>,
 }
 
 impl AppState {
@@ -63,10 +97,17 @@ impl AppState {
         std::fs::create_dir_all(&config.data_dir)?;
         let db = db::connect(&config.database_url()).await?;
         let decoy = credentials::hash_password("decoy password never matches")?;
+        let mailer = Mailer::new(
+            &config.mail_from,
+            config.smtp_url.as_deref(),
+            config.outbox_dir(),
+        )?;
         Ok(Self {
             db,
             config: Arc::new(config),
             decoy_password_hash: decoy.into(),
+            throttles: Arc::default(),
+            mailer: Arc::new(mailer),
         })
     }
 }
@@ -77,6 +118,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let mut state = state;
+    if state.config.public_url.is_none() {
+        let mut config = ServerConfig::clone(&state.config);
+        config.public_url = Some(format!("http://{}", listener.local_addr()?));
+        state.config = Arc::new(config);
+    }
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -29,6 +29,8 @@ enum Command {
         listen: SocketAddr,
         #[command(flatten)]
         storage: Storage,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Create an agent account.
     AddAgent {
@@ -61,11 +63,25 @@ struct Storage {
     data_dir: Option<PathBuf>,
 }
 
+#[derive(Args)]
+struct MailArgs {
+    /// The address agents open the server at, for links in mail [default: http://<listen>]
+    #[arg(long, env = "AGENT_DESK_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Send mail through this SMTP server, e.g. smtps://user:password@mail.example.com
+    /// [default: write each mail as an .eml file into <data-dir>/outbox/]
+    #[arg(long, env = "AGENT_DESK_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender of the server's mail.
+    #[arg(long, env = "AGENT_DESK_MAIL_FROM", default_value = ServerConfig::DEFAULT_MAIL_FROM)]
+    mail_from: String,
+}
+
 impl Storage {
     fn config(self) -> ServerConfig {
         ServerConfig {
             database_url: self.database,
-            data_dir: self.data_dir.unwrap_or_else(ServerConfig::default_data_dir),
+            ..ServerConfig::new(self.data_dir.unwrap_or_else(ServerConfig::default_data_dir))
         }
     }
 }
@@ -89,8 +105,21 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve { listen, storage } => {
-            let state = AppState::open(storage.config()).await?;
+        Command::Serve {
+            listen,
+            storage,
+            mail,
+        } => {
+            let config = ServerConfig {
+                public_url: Some(
+                    mail.public_url
+                        .unwrap_or_else(|| format!("http://{listen}")),
+                ),
+                smtp_url: mail.smtp_url,
+                mail_from: mail.mail_from,
+                ..storage.config()
+            };
+            let state = AppState::open(config).await?;
             let listener = tokio::net::TcpListener::bind(listen).await?;
             tracing::info!(address = %listener.local_addr()?, "serving");
             agent_desk_server::serve(listener, state, shutdown_signal()).await?;

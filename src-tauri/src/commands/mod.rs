@@ -1,5 +1,6 @@
 //! IPC commands, one module a screen. Each parses its arguments and calls library code.
 
+pub mod account;
 pub mod app;
 pub mod profile;
 pub mod session;

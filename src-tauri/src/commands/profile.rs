@@ -29,8 +29,9 @@ pub fn validate_profile(patch: ProfilePatch) -> Vec<FieldError> {
     validate_patch(&patch).err().unwrap_or_default()
 }
 
+/// Async so the few hundred zones are listed off the main thread, which draws the window.
 #[tauri::command]
-pub fn list_timezones() -> Vec<TimeZoneInfo> {
+pub async fn list_timezones() -> Vec<TimeZoneInfo> {
     timezones(chrono::Utc::now())
 }
 

@@ -8,7 +8,7 @@ use crate::state::DeskState;
 pub async fn restore_session(
     state: State<'_, DeskState>,
 ) -> Result<Option<VersionedProfile>, ClientError> {
-    state.session.restore().await
+    state.restore().await
 }
 
 #[tauri::command]

@@ -2,7 +2,9 @@
 
 use std::net::SocketAddr;
 
-use agent_desk_core::{ApiError, LoginRequest, LoginResponse};
+use std::time::Instant;
+
+use agent_desk_core::{ApiError, ErrorCode, LoginRequest, LoginResponse};
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -14,6 +16,7 @@ use utoipa_axum::routes;
 
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
+use crate::account::{self, AttemptRecord};
 use crate::agents::{self, NewSession};
 use crate::{credentials, AppState};
 
@@ -56,7 +59,7 @@ impl FromRequestParts<AppState> for Session {
 }
 
 /// The peer's IP address, when the server was started with connect info (always, in `serve`).
-fn client_address(extensions: &axum::http::Extensions) -> Option<String> {
+pub fn client_address(extensions: &axum::http::Extensions) -> Option<String> {
     extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(address)| address.ip().to_string())
@@ -69,13 +72,34 @@ fn client_address(extensions: &axum::http::Extensions) -> Option<String> {
         (status = 200, body = LoginResponse),
         (status = 400, body = ApiError, description = "Malformed body"),
         (status = 401, body = ApiError, description = "Wrong email or password"),
+        (status = 429, body = ApiError, description = "Too many failed sign-ins for this account or from this address; see Retry-After"),
     ))]
 async fn login(
     State(state): State<AppState>,
     extensions: axum::http::Extensions,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let found = agents::credentials_by_email(&state.db, &request.email).await?;
+    let email = agents::normalise_email(&request.email);
+    if !agents::is_plausible_email(&email) {
+        return Err(AppError::bad_request(
+            ErrorCode::InvalidEmail,
+            "email is not a valid email address",
+            Some("email".into()),
+        ));
+    }
+    let ip = client_address(&extensions);
+    let address_key = ip.clone().unwrap_or_default();
+    let throttles = &state.throttles;
+    // Checked before the password, so a blocked guess learns nothing; keyed by the
+    // address asked for, so accounts that exist and those that do not behave alike.
+    throttles
+        .guard(&[
+            (&throttles.sign_in_accounts, &email),
+            (&throttles.sign_in_addresses, &address_key),
+        ])
+        .map_err(AppError::rate_limited)?;
+
+    let found = agents::credentials_by_email(&state.db, &email).await?;
     let (agent_id, hash) = match found {
         Some((id, hash)) => (Some(id), hash),
         None => (None, state.decoy_password_hash.to_string()),
@@ -85,19 +109,36 @@ async fn login(
         tokio::task::spawn_blocking(move || credentials::verify_password(&password, &hash))
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
+    let now = Utc::now();
+    let attempt = AttemptRecord {
+        agent_id: agent_id.as_deref(),
+        email: &email,
+        succeeded: matches && agent_id.is_some(),
+        client_name: request.client_name.as_deref(),
+        ip_address: ip.as_deref(),
+    };
+    account::record_sign_in(&state.db, attempt, now).await?;
     let agent_id = match agent_id {
         Some(id) if matches => id,
-        _ => return Err(AppError::InvalidCredentials),
+        _ => {
+            let now = Instant::now();
+            throttles.sign_in_accounts.record_failure(&email, now);
+            throttles
+                .sign_in_addresses
+                .record_failure(&address_key, now);
+            return Err(AppError::InvalidCredentials);
+        }
     };
+    throttles.sign_in_accounts.record_success(&email);
     let token = agents::create_session(
         &state.db,
         NewSession {
             agent_id: &agent_id,
             client_name: request.client_name.as_deref(),
             client_version: request.client_version.as_deref(),
-            ip_address: client_address(&extensions),
+            ip_address: ip,
         },
-        Utc::now(),
+        now,
     )
     .await?;
     Ok(Json(LoginResponse { token }))

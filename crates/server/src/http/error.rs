@@ -1,10 +1,14 @@
 //! The one error type of every handler, answered as `{"error": {code, message, field}}`.
 
 use agent_desk_core::{ApiError, ErrorBody, ErrorCode, FieldError};
-use axum::http::StatusCode;
+use std::time::Duration;
+
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use crate::account::AccountError;
 use crate::agents::AgentError;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +43,10 @@ pub enum AppError {
     PayloadTooLarge { limit: usize },
     #[error("the body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
+    #[error("too many attempts; try again in {} seconds", whole_seconds(*.retry_after))]
+    RateLimited { retry_after: Duration },
+    #[error(transparent)]
+    Account(#[from] AccountError),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error("{0}")]
@@ -52,6 +60,10 @@ impl AppError {
             message: message.into(),
             field,
         }
+    }
+
+    pub fn rate_limited(retry_after: Duration) -> Self {
+        Self::RateLimited { retry_after }
     }
 
     fn status_and_code(&self) -> (StatusCode, ErrorCode) {
@@ -75,6 +87,19 @@ impl AppError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ErrorCode::UnsupportedMediaType,
             ),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
+            Self::Account(error) => match error {
+                AccountError::WrongPassword => (StatusCode::FORBIDDEN, ErrorCode::WrongPassword),
+                AccountError::Policy(_) => (StatusCode::BAD_REQUEST, ErrorCode::PasswordRejected),
+                AccountError::ResetTokenInvalid => {
+                    (StatusCode::BAD_REQUEST, ErrorCode::InvalidResetToken)
+                }
+                AccountError::ResetTokenSpent => (StatusCode::GONE, ErrorCode::ResetTokenExpired),
+                AccountError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+                AccountError::Database(_) | AccountError::Hashing(_) => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
+                }
+            },
             Self::Database(_) | Self::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
             }
@@ -96,6 +121,10 @@ impl From<AgentError> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
+        let retry_after = match &self {
+            Self::RateLimited { retry_after } => Some(whole_seconds(*retry_after)),
+            _ => None,
+        };
         let (message, field, details) = match self {
             Self::BadRequest { message, field, .. } => (message, field, Vec::new()),
             Self::Forbidden { message, field } => (message, field, Vec::new()),
@@ -116,6 +145,26 @@ impl IntoResponse for AppError {
                 tracing::error!(error = %e, "internal error");
                 ("internal error".to_owned(), None, Vec::new())
             }
+            Self::Account(ref error) => match error {
+                AccountError::NotFound => (error.to_string(), None, Vec::new()),
+                AccountError::Database(_) | AccountError::Hashing(_) => {
+                    tracing::error!(%error, "account error");
+                    ("internal error".to_owned(), None, Vec::new())
+                }
+                AccountError::WrongPassword => (
+                    error.to_string(),
+                    Some("current_password".to_owned()),
+                    Vec::new(),
+                ),
+                AccountError::Policy(rule) => (
+                    format!("new_password {}", rule.message()),
+                    Some("new_password".to_owned()),
+                    Vec::new(),
+                ),
+                AccountError::ResetTokenInvalid | AccountError::ResetTokenSpent => {
+                    (error.to_string(), Some("token".to_owned()), Vec::new())
+                }
+            },
             other => (other.to_string(), None, Vec::new()),
         };
         let body = ApiError {
@@ -124,10 +173,22 @@ impl IntoResponse for AppError {
                 message,
                 field,
                 details,
+                retry_after_seconds: retry_after,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
+}
+
+/// Seconds to wait, rounded up so a client that waits exactly this long is let in.
+fn whole_seconds(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 pub type ApiResult<T> = Result<T, AppError>;

@@ -1,14 +1,18 @@
 //! The HTTP API: one module a resource, merged here with the generated OpenAPI document.
 
+pub mod account;
 pub mod auth;
 pub mod error;
 pub mod json;
 pub mod profile;
+pub mod reset_page;
 pub mod system;
 
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
+use axum::http::Request;
 use axum::{Extension, Router};
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -25,7 +29,13 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { AppError::NotFound })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(json::JSON_BODY_LIMIT))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// The span every request is logged in: method and path only. The query string is left
+/// out because a reset link carries its token there.
+fn request_span(request: &Request<Body>) -> tracing::Span {
+    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
 }
 
 /// Every route with its OpenAPI description; `/api/openapi.json` serves the result.
@@ -46,5 +56,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(api)
         .merge(system::routes())
         .merge(auth::routes())
+        .merge(account::routes())
         .merge(profile::routes())
+        .merge(reset_page::routes())
 }

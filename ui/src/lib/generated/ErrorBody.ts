@@ -10,4 +10,8 @@ field: string | null,
 /**
  * Every refused field, when validation failed.
  */
-details?: Array<FieldError>, };
+details?: Array<FieldError>, 
+/**
+ * With `rate_limited`: how long to wait before trying again.
+ */
+retry_after_seconds?: number, };

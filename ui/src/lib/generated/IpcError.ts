@@ -5,4 +5,8 @@ import type { FieldError } from "./FieldError";
 /**
  * What a failed command answers the UI.
  */
-export type IpcError = { code: ClientErrorCode, message: string, field: string | null, details?: Array<FieldError>, };
+export type IpcError = { code: ClientErrorCode, message: string, field: string | null, details?: Array<FieldError>, 
+/**
+ * With `rate_limited`: seconds to wait before trying again.
+ */
+retry_after_seconds?: number, };
