@@ -387,3 +387,127 @@ pub async fn api_profile(server_url: &str) -> Result<(serde_json::Value, String)
         .to_owned();
     Ok((response.json().await?, etag))
 }
+
+/// Signs in through the app's sign-in screen and waits for the Profile screen.
+pub async fn sign_in(client: &Client, server_url: &str, email: &str, password: &str) -> Result<()> {
+    replace_text(client, "#server-url", server_url).await?;
+    replace_text(client, "#email", email).await?;
+    replace_text(client, "#password", password).await?;
+    wait_for(client, "button[type=submit]")
+        .await?
+        .click()
+        .await?;
+    wait_for_text(client, "#profile-title", "Your profile").await?;
+    Ok(())
+}
+
+/// Answers the status of a sign-in through the server's API, and the token when it worked.
+pub async fn api_login(server_url: &str, email: &str, password: &str) -> Result<(u16, Option<String>)> {
+    let response = reqwest::Client::new()
+        .post(format!("{server_url}/api/v1/auth/login"))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await?;
+    Ok((status, body["token"].as_str().map(str::to_owned)))
+}
+
+/// Every file below `root`, skipping `skip` (relative paths).
+pub fn files_below(root: &Path, skip: &[&str]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if skip.iter().any(|s| path.strip_prefix(root).is_ok_and(|rel| rel.starts_with(s))) {
+                continue;
+            }
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => pending.push(path),
+                Ok(kind) if kind.is_file() => found.push(path),
+                _ => {}
+            }
+        }
+    }
+    found
+}
+
+/// Every run of exactly 43 URL-safe base64 characters in `bytes`: the shape of a session
+/// token. Found in UTF-8/ASCII and in UTF-16 (as WebKit's storage may keep strings).
+pub fn token_shaped_strings(bytes: &[u8]) -> Vec<String> {
+    let is_token_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    let utf16: Vec<u8> = bytes
+        .chunks_exact(2)
+        .filter_map(|pair| (pair[1] == 0).then_some(pair[0]))
+        .collect();
+    let mut found = Vec::new();
+    for text in [bytes, utf16.as_slice()] {
+        for run in text.split(|b| !is_token_byte(*b)) {
+            if run.len() == 43 {
+                found.push(String::from_utf8_lossy(run).into_owned());
+            }
+        }
+    }
+    found
+}
+
+/// The files below `root` holding a token the server accepts, and how many files were read.
+pub async fn files_with_live_tokens(root: &Path, skip: &[&str], server_url: &str) -> Result<(Vec<PathBuf>, usize)> {
+    let http = reqwest::Client::new();
+    let files = files_below(root, skip);
+    let mut leaking = Vec::new();
+    for file in &files {
+        let Ok(bytes) = std::fs::read(file) else {
+            continue;
+        };
+        let mut candidates = token_shaped_strings(&bytes);
+        candidates.sort();
+        candidates.dedup();
+        for candidate in candidates {
+            let status = http
+                .get(format!("{server_url}/api/v1/me"))
+                .bearer_auth(&candidate)
+                .send()
+                .await?
+                .status();
+            if status.is_success() {
+                leaking.push(file.clone());
+                break;
+            }
+        }
+    }
+    Ok((leaking, files.len()))
+}
+
+/// The link of the newest password-reset mail in `outbox`, once one arrives.
+pub async fn wait_for_reset_link(outbox: &Path, after: usize) -> Result<String> {
+    let start = Instant::now();
+    loop {
+        let mut mails: Vec<PathBuf> = std::fs::read_dir(outbox)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|entry| entry.path())
+                    .filter(|path| path.extension().is_some_and(|ext| ext == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        mails.sort();
+        if mails.len() > after {
+            let mail = std::fs::read_to_string(mails.last().context("a mail")?)?;
+            let link = mail
+                .lines()
+                .find(|line| line.contains("/reset?token="))
+                .with_context(|| format!("no reset link in the mail:\n{mail}"))?;
+            return Ok(link.trim().to_owned());
+        }
+        if start.elapsed() > WAIT {
+            bail!("no reset mail arrived in {}", outbox.display());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,4 +1,4 @@
-import { render, screen, waitFor } from '@testing-library/svelte';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import App from './App.svelte';
@@ -51,6 +51,84 @@ describe('app shell', () => {
     await user.click(await screen.findByRole('button', { name: 'Discard and sign out' }));
     await waitFor(() => expect(backend.signOut).toHaveBeenCalled());
     expect(await screen.findByText('Sign in to Agent Desk')).toBeTruthy();
+  });
+});
+
+describe('navigation', () => {
+  it('switches between Profile and Account with the current page marked', async () => {
+    const { backend } = fakeBackend();
+    const user = userEvent.setup();
+    const view = render(App, { backend });
+    const nav = await screen.findByRole('navigation', { name: 'Sections' });
+    const profileLink = within(nav).getByRole('button', { name: 'Profile' });
+    const accountLink = within(nav).getByRole('button', { name: 'Account' });
+    expect(profileLink.getAttribute('aria-current')).toBe('page');
+    expect(accountLink.getAttribute('aria-current')).toBeNull();
+    accountLink.focus();
+    await user.keyboard('{Enter}');
+    const title = await screen.findByRole('heading', { level: 1, name: 'Account security' });
+    await waitFor(() => expect(document.activeElement).toBe(title));
+    expect(accountLink.getAttribute('aria-current')).toBe('page');
+    expect(profileLink.getAttribute('aria-current')).toBeNull();
+    expect(screen.queryByText('Your profile')).toBeNull();
+    await screen.findByTestId('sessions');
+    await expectAccessible(view.container);
+    await user.click(profileLink);
+    expect(await screen.findByText('Your profile')).toBeTruthy();
+  });
+
+  it('asks before leaving the profile with unsaved changes', async () => {
+    const { backend } = fakeBackend();
+    const user = userEvent.setup();
+    render(App, { backend });
+    const title = (await screen.findByLabelText(/Job title/)) as HTMLInputElement;
+    await user.type(title, ' II');
+    await user.click(screen.getByRole('button', { name: 'Account' }));
+    expect(await screen.findByText('Discard unsaved changes?')).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Keep editing' }));
+    expect(screen.queryByText('Account security')).toBeNull();
+    expect(title.value).toBe('Support Specialist II');
+
+    await user.click(screen.getByRole('button', { name: 'Account' }));
+    await user.click(await screen.findByRole('button', { name: 'Discard and open Account' }));
+    expect(await screen.findByText('Account security')).toBeTruthy();
+    expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(false);
+
+    // Nothing is pending any more: back to the profile without a question, the edit gone.
+    await user.click(screen.getByRole('button', { name: 'Profile' }));
+    expect(((await screen.findByLabelText(/Job title/)) as HTMLInputElement).value).toBe('Support Specialist');
+    expect(screen.queryByText('Discard unsaved changes?')).toBeNull();
+    expect(backend.updateProfile).not.toHaveBeenCalled();
+  });
+
+  it('does not keep typed passwords when the agent leaves the account screen', async () => {
+    const { backend } = fakeBackend();
+    const user = userEvent.setup();
+    render(App, { backend });
+    await user.click(await screen.findByRole('button', { name: 'Account' }));
+    const current = () => screen.getByLabelText(/^Current password/, { selector: 'input' }) as HTMLInputElement;
+    await user.type(await screen.findByLabelText(/^Current password/, { selector: 'input' }), 'Old-password-1');
+    expect(current().value).toBe('Old-password-1');
+    await user.click(screen.getByRole('button', { name: 'Profile' }));
+    await screen.findByText('Your profile');
+    await user.click(screen.getByRole('button', { name: 'Account' }));
+    expect((await screen.findByLabelText(/^Current password/, { selector: 'input' }) as HTMLInputElement).value).toBe('');
+  });
+
+  it('signs out from the account screen like from the header', async () => {
+    const { backend } = fakeBackend();
+    const user = userEvent.setup();
+    render(App, { backend });
+    await user.click(await screen.findByRole('button', { name: 'Account' }));
+    await screen.findByTestId('sessions');
+    await user.type(screen.getByLabelText(/^New password/, { selector: 'input' }), 'Secret-1!');
+    const section = screen.getByRole('region', { name: 'Sign out of this device' });
+    await user.click(within(section).getByRole('button', { name: 'Sign out' }));
+    expect(await screen.findByText('Sign in to Agent Desk')).toBeTruthy();
+    expect(backend.signOut).toHaveBeenCalledTimes(1);
+    expect(screen.queryByText('Account security')).toBeNull();
+    expect(screen.queryByText('198.51.100.23')).toBeNull();
+    expect(screen.queryByDisplayValue('Secret-1!')).toBeNull();
   });
 });
 

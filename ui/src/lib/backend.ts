@@ -7,7 +7,12 @@ import type { AppInfo } from './generated/AppInfo';
 import type { FieldError } from './generated/FieldError';
 import type { IpcError } from './generated/IpcError';
 import type { Language } from './generated/Language';
+import type { PasswordCheck } from './generated/PasswordCheck';
+import type { PasswordResetAccepted } from './generated/PasswordResetAccepted';
+import type { Policy } from './generated/Policy';
 import type { ProfilePatch } from './generated/ProfilePatch';
+import type { SessionList } from './generated/SessionList';
+import type { SessionsEnded } from './generated/SessionsEnded';
 import type { SignedIn } from './generated/SignedIn';
 import type { TimeZoneInfo } from './generated/TimeZoneInfo';
 import type { VersionedProfile } from './generated/VersionedProfile';
@@ -26,6 +31,17 @@ export interface Backend {
   quitDiscardingChanges(): Promise<void>;
   /** Called when the agent closes the window while a form has unsaved changes. */
   onCloseRequested(handler: () => void): Promise<() => void>;
+  /** The password rules of the server signed in to. */
+  passwordPolicy(): Promise<Policy>;
+  /** The server's own password rules, run locally; `personal` are the agent's email and name. */
+  checkPassword(candidate: string, current: string | null, personal: string[]): Promise<PasswordCheck>;
+  changePassword(currentPassword: string, newPassword: string, keepOtherSessions: boolean): Promise<SessionsEnded>;
+  /** Works signed out: the server is the one in the sign-in form. */
+  requestPasswordReset(serverUrl: string, email: string): Promise<PasswordResetAccepted>;
+  listSessions(): Promise<SessionList>;
+  /** Ends one session; ending the current one signs this app out too. */
+  endSession(sessionId: string): Promise<void>;
+  signOutOtherSessions(): Promise<SessionsEnded>;
 }
 
 /** A command failure as the UI sees it; always `{code, message, field}`. */
@@ -57,4 +73,12 @@ export const tauriBackend: Backend = {
   setUnsavedChanges: (unsaved) => call('set_unsaved_changes', { unsaved }),
   quitDiscardingChanges: () => call('quit_discarding_changes'),
   onCloseRequested: (handler) => listen('close-requested', () => handler()),
+  passwordPolicy: () => call('password_policy'),
+  checkPassword: (candidate, current, personal) => call('check_password', { candidate, current, personal }),
+  changePassword: (currentPassword, newPassword, keepOtherSessions) =>
+    call('change_password', { currentPassword, newPassword, keepOtherSessions }),
+  requestPasswordReset: (serverUrl, email) => call('request_password_reset', { serverUrl, email }),
+  listSessions: () => call('list_sessions'),
+  endSession: (sessionId) => call('end_session', { sessionId }),
+  signOutOtherSessions: () => call('sign_out_other_sessions'),
 };

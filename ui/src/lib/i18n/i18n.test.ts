@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { rateLimited } from '../../test/fake-backend';
 import { de } from './de';
 import { en } from './en';
-import { catalogFor, errorMessage, fieldMessage, setLanguage, t } from './index.svelte';
+import { catalogFor, errorMessage, fieldMessage, formatDateTime, plural, setLanguage, t } from './index.svelte';
 
 describe('message catalogs', () => {
   afterEach(() => setLanguage('en'));
@@ -39,5 +40,59 @@ describe('message catalogs', () => {
       'Wrong email or password.',
     );
     expect(errorMessage({ code: 'internal', message: 'boom', field: null })).toBe('Something went wrong: boom');
+  });
+
+  it('words the new account errors by code, with the wait when throttled', () => {
+    expect(errorMessage({ code: 'wrong_password', message: 'x', field: 'current_password' })).toBe(
+      'This is not your current password.',
+    );
+    expect(errorMessage({ code: 'invalid_email', message: 'x', field: 'email' })).toBe('Enter a valid email address.');
+    expect(errorMessage({ code: 'rate_limited', message: 'x', field: null })).toBe(
+      'Too many attempts. Wait a moment and try again.',
+    );
+    const wait = (seconds: number) => errorMessage(rateLimited(seconds));
+    expect(wait(1)).toBe('Too many attempts. Try again in 1 second.');
+    expect(wait(2.2)).toBe('Too many attempts. Try again in 3 seconds.');
+    setLanguage('de');
+    expect(wait(1)).toBe('Zu viele Versuche. Versuche es in 1 Sekunde erneut.');
+    expect(wait(30)).toBe('Zu viele Versuche. Versuche es in 30 Sekunden erneut.');
+  });
+
+  it('picks plural forms by count', () => {
+    expect(plural('account.sessions.endedOthers', 1)).toBe('1 other session has been signed out.');
+    expect(plural('account.sessions.endedOthers', 0)).toBe('0 other sessions have been signed out.');
+    expect(plural('reset.validity', 30)).toBe('The link works once, for 30 minutes.');
+    setLanguage('de');
+    expect(plural('account.password.changed', 1)).toBe(
+      'Dein Passwort wurde geändert und 1 andere Sitzung wurde abgemeldet.',
+    );
+  });
+
+  it('has a "one" and an "other" form for every plural message', () => {
+    for (const key of Object.keys(en).filter((key) => /\.(one|other)$/.test(key))) {
+      const base = key.replace(/\.(one|other)$/, '');
+      expect(Object.keys(en), key).toContain(`${base}.one`);
+      expect(Object.keys(en), key).toContain(`${base}.other`);
+    }
+  });
+
+  it('keeps the visible text of toggle and sign-out buttons in their spoken names', () => {
+    for (const catalog of [en, de]) {
+      for (const key of ['account.password.showCurrent', 'account.password.showNew'] as const) {
+        expect(catalog[key].toLowerCase()).toContain(catalog['account.password.show'].toLowerCase());
+      }
+      expect(catalog['account.sessions.signOutLabel'].toLowerCase()).toContain(
+        catalog['account.sessions.signOut'].toLowerCase(),
+      );
+    }
+  });
+
+  it('formats dates in the UI language', () => {
+    const at = '2026-11-23T10:00:00Z';
+    expect(formatDateTime(at)).toContain('2026');
+    expect(formatDateTime(at)).toContain('Nov');
+    setLanguage('de');
+    expect(formatDateTime(at)).toContain('23.11.2026');
+    expect(formatDateTime('not a date')).toBe('not a date');
   });
 });

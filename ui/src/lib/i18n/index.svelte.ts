@@ -34,6 +34,22 @@ export function t(key: MessageKey, params: Record<string, string | number> = {})
   );
 }
 
+/** Keys with plural forms: `base.one`, `base.other` (and any other CLDR category a catalog needs). */
+export type PluralKey = { [K in MessageKey]: K extends `${infer Base}.other` ? Base : never }[MessageKey];
+
+/** A message in the plural form the current language uses for `count`; `{count}` is filled in. */
+export function plural(base: PluralKey, count: number, params: Record<string, string | number> = {}): string {
+  const key = `${base}.${new Intl.PluralRules(current).select(count)}`;
+  return t((key in en ? key : `${base}.other`) as MessageKey, { ...params, count });
+}
+
+/** A date and time in the current language, in the computer's time zone. */
+export function formatDateTime(iso: string): string {
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return iso;
+  return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(time);
+}
+
 /** A field error in the current language, chosen by its code. */
 export function fieldMessage(error: FieldError): string {
   return t(`validation.${error.code}` as MessageKey, { max: error.max ?? '' });
@@ -41,6 +57,9 @@ export function fieldMessage(error: FieldError): string {
 
 /** A command failure in the current language, chosen by its code. */
 export function errorMessage(error: IpcError): string {
+  // JSON has no bigint: whatever the generated type says, the seconds arrive as a number.
+  const wait = Math.ceil(Number(error.retry_after_seconds ?? 0));
+  if (error.code === 'rate_limited' && wait > 0) return plural('error.rate_limited.wait', wait);
   const key = `error.${error.code}`;
   if (key in en) return t(key as MessageKey, { message: error.message });
   return t('error.generic', { message: error.message });

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import type { IpcError } from '../../lib/generated/IpcError';
 import { expectAccessible } from '../../test/axe';
-import { fakeBackend } from '../../test/fake-backend';
+import { fakeBackend, rateLimited } from '../../test/fake-backend';
 import SignIn from './SignIn.svelte';
 
 function setup() {
@@ -56,6 +56,97 @@ describe('sign-in screen', () => {
 
   it('passes the accessibility check', async () => {
     const { view } = setup();
+    await expectAccessible(view.container);
+  });
+});
+
+describe('forgotten password', () => {
+  async function openReset(email = 'dana@agentdesk.example') {
+    const context = setup();
+    if (email) await context.user.type(screen.getByLabelText(/Email/), email);
+    await context.user.click(screen.getByRole('button', { name: 'Forgot password?' }));
+    await screen.findByRole('heading', { name: 'Reset your password' });
+    return context;
+  }
+
+  const resetEmail = () => screen.getByLabelText(/Email/) as HTMLInputElement;
+
+  it('takes the email and server from the sign-in form', async () => {
+    await openReset();
+    expect(resetEmail().value).toBe('dana@agentdesk.example');
+    expect(document.activeElement).toBe(resetEmail());
+    expect((screen.getByLabelText(/Server address/) as HTMLInputElement).value).toBe('http://127.0.0.1:8787/');
+    expect(screen.queryByLabelText(/Password/)).toBeNull();
+  });
+
+  it('explains what happens once the link is sent', async () => {
+    const { backend, user } = await openReset();
+    await user.click(screen.getByRole('button', { name: 'Send reset link' }));
+    const sent = await screen.findByTestId('reset-sent');
+    expect(backend.requestPasswordReset).toHaveBeenCalledWith('http://127.0.0.1:8787/', 'dana@agentdesk.example');
+    expect(sent.textContent).toContain('If an account exists for dana@agentdesk.example');
+    expect(sent.textContent).toContain('The link works once, for 30 minutes.');
+    expect(sent.textContent).toContain('any device');
+    expect(sent.textContent).toContain('spam');
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Check your email' })));
+  });
+
+  it('uses the minutes the server answers', async () => {
+    const { backend, user } = await openReset();
+    backend.requestPasswordReset.mockResolvedValueOnce({ message: 'sent', valid_minutes: 1 });
+    await user.click(screen.getByRole('button', { name: 'Send reset link' }));
+    expect((await screen.findByTestId('reset-sent')).textContent).toContain('The link works once, for 1 minute.');
+  });
+
+  it('puts an invalid address at the email field', async () => {
+    const { user } = await openReset('dana');
+    await user.click(screen.getByRole('button', { name: 'Send reset link' }));
+    expect(await screen.findByText('Enter a valid email address.')).toBeTruthy();
+    expect(resetEmail().getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(resetEmail());
+    expect(screen.queryByTestId('reset-sent')).toBeNull();
+  });
+
+  it('asks for a missing address without calling the server', async () => {
+    const { backend, user } = await openReset('');
+    await user.click(screen.getByRole('button', { name: 'Send reset link' }));
+    expect(screen.getByText('Enter your Email.')).toBeTruthy();
+    expect(backend.requestPasswordReset).not.toHaveBeenCalled();
+  });
+
+  it('says how long to wait when throttled', async () => {
+    const { backend, user } = await openReset();
+    backend.requestPasswordReset.mockRejectedValueOnce(rateLimited(90));
+    await user.click(screen.getByRole('button', { name: 'Send reset link' }));
+    expect((await screen.findByTestId('reset-error')).textContent).toBe('Too many attempts. Try again in 90 seconds.');
+    expect(screen.getByTestId('reset-error').getAttribute('role')).toBe('alert');
+  });
+
+  it('puts an unreachable server at the address field', async () => {
+    const { backend, user } = await openReset();
+    const unreachable: IpcError = { code: 'server_unreachable', message: 'refused', field: 'server_url' };
+    backend.requestPasswordReset.mockRejectedValueOnce(unreachable);
+    await user.click(screen.getByRole('button', { name: 'Send reset link' }));
+    const field = screen.getByLabelText(/Server address/);
+    await waitFor(() => expect(field.getAttribute('aria-invalid')).toBe('true'));
+    expect(screen.getByText(/Can't reach the server/)).toBeTruthy();
+  });
+
+  it('goes back to sign-in keeping the address', async () => {
+    const { user } = await openReset();
+    await user.clear(resetEmail());
+    await user.type(resetEmail(), 'dana.demo@agentdesk.example');
+    await user.click(screen.getByRole('button', { name: 'Back to sign-in' }));
+    expect(await screen.findByRole('heading', { name: 'Sign in to Agent Desk' })).toBeTruthy();
+    expect((screen.getByLabelText(/Email/) as HTMLInputElement).value).toBe('dana.demo@agentdesk.example');
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Forgot password?' })));
+  });
+
+  it('passes the accessibility check, before and after sending', async () => {
+    const { view, user } = await openReset();
+    await expectAccessible(view.container);
+    await user.click(screen.getByRole('button', { name: 'Send reset link' }));
+    await screen.findByTestId('reset-sent');
     await expectAccessible(view.container);
   });
 });
