@@ -95,7 +95,11 @@ async fn agent_changes_and_resets_the_password() -> Result<()> {
     let token = link.split("token=").nth(1).context("token")?.to_owned();
     let http = reqwest::Client::new();
     let page = http.get(&link).send().await?;
-    ensure!(page.status() == 200, "the reset page answered {}", page.status());
+    ensure!(
+        page.status() == 200,
+        "the reset page answered {}",
+        page.status()
+    );
     let page = http
         .post(format!("{}/reset", desktop.server_url))
         .form(&[

@@ -402,7 +402,11 @@ pub async fn sign_in(client: &Client, server_url: &str, email: &str, password: &
 }
 
 /// Answers the status of a sign-in through the server's API, and the token when it worked.
-pub async fn api_login(server_url: &str, email: &str, password: &str) -> Result<(u16, Option<String>)> {
+pub async fn api_login(
+    server_url: &str,
+    email: &str,
+    password: &str,
+) -> Result<(u16, Option<String>)> {
     let response = reqwest::Client::new()
         .post(format!("{server_url}/api/v1/auth/login"))
         .json(&json!({ "email": email, "password": password }))
@@ -423,7 +427,10 @@ pub fn files_below(root: &Path, skip: &[&str]) -> Vec<PathBuf> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if skip.iter().any(|s| path.strip_prefix(root).is_ok_and(|rel| rel.starts_with(s))) {
+            if skip
+                .iter()
+                .any(|s| path.strip_prefix(root).is_ok_and(|rel| rel.starts_with(s)))
+            {
                 continue;
             }
             match entry.file_type() {
@@ -456,7 +463,11 @@ pub fn token_shaped_strings(bytes: &[u8]) -> Vec<String> {
 }
 
 /// The files below `root` holding a token the server accepts, and how many files were read.
-pub async fn files_with_live_tokens(root: &Path, skip: &[&str], server_url: &str) -> Result<(Vec<PathBuf>, usize)> {
+pub async fn files_with_live_tokens(
+    root: &Path,
+    skip: &[&str],
+    server_url: &str,
+) -> Result<(Vec<PathBuf>, usize)> {
     let http = reqwest::Client::new();
     let files = files_below(root, skip);
     let mut leaking = Vec::new();

@@ -52,6 +52,23 @@ describe('app shell', () => {
     await waitFor(() => expect(backend.signOut).toHaveBeenCalled());
     expect(await screen.findByText('Sign in to Agent Desk')).toBeTruthy();
   });
+
+  it('offers the server and email last used after signing out', async () => {
+    const { backend } = fakeBackend();
+    const user = userEvent.setup();
+    render(App, { backend });
+    await screen.findByText('Your profile');
+    // Signing in wrote them to the settings the backend reads.
+    backend.appInfo.mockResolvedValue({
+      version: '0.1.0',
+      server_url: 'https://desk.example.com/',
+      email: 'dana@agentdesk.example',
+    });
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    expect(await screen.findByText('Sign in to Agent Desk')).toBeTruthy();
+    expect((screen.getByLabelText(/Server address/) as HTMLInputElement).value).toBe('https://desk.example.com/');
+    expect((screen.getByLabelText(/^Email/) as HTMLInputElement).value).toBe('dana@agentdesk.example');
+  });
 });
 
 describe('navigation', () => {

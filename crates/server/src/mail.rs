@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use lettre::message::{header::ContentType, Mailbox};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +47,19 @@ fn mailbox(address: &str) -> Result<Mailbox, MailError> {
         })
 }
 
+/// The body as 8bit text, which keeps links whole in the raw message: the encoding lettre
+/// would choose, quoted-printable, breaks lines over 76 characters and escapes `=`, so a link
+/// copied from an `.eml` would not work. 8bit is valid while every line stays within RFC
+/// 5322's 998 octets; otherwise lettre picks.
+fn plain_body(text: &str) -> Body {
+    let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    if crlf.split("\r\n").all(|line| line.len() <= 998) && !crlf.contains('\0') {
+        Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::EightBit)
+    } else {
+        Body::new(text.to_owned())
+    }
+}
+
 impl Mailer {
     /// `smtp_url` is e.g. `smtps://user:pass@mail.example.com` or `smtp://localhost:2525`.
     pub fn new(from: &str, smtp_url: Option<&str>, outbox: PathBuf) -> Result<Self, MailError> {
@@ -69,7 +83,7 @@ impl Mailer {
             .to(mailbox(mail.to)?)
             .subject(mail.subject)
             .header(ContentType::TEXT_PLAIN)
-            .body(mail.body)?;
+            .body(plain_body(&mail.body))?;
         match &self.transport {
             Transport::Smtp(smtp) => {
                 smtp.send(message).await?;
@@ -83,10 +97,22 @@ impl Mailer {
                     uuid::Uuid::new_v4()
                 );
                 let partial = dir.join(format!(".{name}.partial"));
-                tokio::fs::write(&partial, message.formatted()).await?;
+                write_private(&partial, &message.formatted()).await?;
                 tokio::fs::rename(&partial, dir.join(name)).await?;
             }
         }
         Ok(())
     }
+}
+
+/// Writes a file only its owner can read: mail in the outbox carries reset links.
+async fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).await?;
+    file.write_all(bytes).await?;
+    file.sync_all().await
 }

@@ -3,6 +3,7 @@
 
 import { vi } from 'vitest';
 import type { Backend } from '../lib/backend';
+import type { AppInfo } from '../lib/generated/AppInfo';
 import type { FieldError } from '../lib/generated/FieldError';
 import type { IpcError } from '../lib/generated/IpcError';
 import type { PasswordCheck } from '../lib/generated/PasswordCheck';
@@ -139,10 +140,9 @@ function failure(code: IpcError['code'], message: string, field: string | null =
   return { code, message, field };
 }
 
-/** A throttled request as Tauri delivers it: JSON has no bigint, the seconds are a number. */
+/** A throttled request as the backend answers it. */
 export function rateLimited(seconds: number): IpcError {
-  const wait = seconds as unknown as IpcError['retry_after_seconds'];
-  return { code: 'rate_limited', message: 'too many attempts', field: null, retry_after_seconds: wait };
+  return { code: 'rate_limited', message: 'too many attempts', field: null, retry_after_seconds: seconds };
 }
 
 export function fakeBackend(start: Profile = profile()) {
@@ -152,7 +152,7 @@ export function fakeBackend(start: Profile = profile()) {
   let open = sessions();
   const attempts = signIns();
   const backend = {
-    appInfo: vi.fn(async () => ({ version: '0.1.0', server_url: 'http://127.0.0.1:8787/', email: null })),
+    appInfo: vi.fn(async (): Promise<AppInfo> => ({ version: '0.1.0', server_url: 'http://127.0.0.1:8787/', email: null })),
     restoreSession: vi.fn(async (): Promise<VersionedProfile | null> => current),
     signIn: vi.fn(async () => ({ profile: current, remembered: true })),
     signOut: vi.fn(async () => {}),

@@ -105,6 +105,7 @@ export const de: Catalog = {
   'account.password.busy': 'Wird geändert …',
   'account.password.required': 'Gib dein aktuelles Passwort ein.',
   'account.password.unmet': 'Wähle ein Passwort, das alle Anforderungen erfüllt.',
+  'account.password.changedAlone': 'Dein Passwort wurde geändert. Kein anderes Gerät war angemeldet.',
   'account.password.changedKept': 'Dein Passwort wurde geändert. Deine anderen Geräte bleiben angemeldet.',
   'account.password.changed.one': 'Dein Passwort wurde geändert und {count} andere Sitzung wurde abgemeldet.',
   'account.password.changed.other': 'Dein Passwort wurde geändert und {count} andere Sitzungen wurden abgemeldet.',

@@ -58,7 +58,7 @@ export function fieldMessage(error: FieldError): string {
 /** A command failure in the current language, chosen by its code. */
 export function errorMessage(error: IpcError): string {
   // JSON has no bigint: whatever the generated type says, the seconds arrive as a number.
-  const wait = Math.ceil(Number(error.retry_after_seconds ?? 0));
+  const wait = Math.ceil(error.retry_after_seconds ?? 0);
   if (error.code === 'rate_limited' && wait > 0) return plural('error.rate_limited.wait', wait);
   const key = `error.${error.code}`;
   if (key in en) return t(key as MessageKey, { message: error.message });

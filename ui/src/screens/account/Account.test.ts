@@ -186,6 +186,18 @@ describe('change password', () => {
     await waitFor(async () => expect(await sessionItems()).toHaveLength(1));
   });
 
+  it('says so plainly when no other device was signed in', async () => {
+    const { backend, user } = setup();
+    backend.changePassword.mockResolvedValueOnce({ signed_out_sessions: 0 });
+    await user.type(currentField(), PASSWORD);
+    await user.type(newField(), STRONG);
+    await waitFor(() => expect(submitButton().disabled).toBe(false));
+    await user.click(submitButton());
+    expect((await screen.findByTestId('password-done')).textContent?.trim()).toBe(
+      '✓ Your password has been changed. No other device was signed in.',
+    );
+  });
+
   it('can keep the other devices signed in', async () => {
     const { backend, user } = setup();
     await user.type(currentField(), PASSWORD);
