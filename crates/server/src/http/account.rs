@@ -6,7 +6,7 @@ use agent_desk_core::account::{
     ChangePasswordRequest, PasswordResetAccepted, PasswordResetConfirm, PasswordResetRequest,
     Policy, SessionList, SessionsEnded,
 };
-use agent_desk_core::{ApiError, ErrorCode, PASSWORD_RESET_VALID_MINUTES};
+use agent_desk_core::{ApiError, PASSWORD_RESET_VALID_MINUTES};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -14,11 +14,10 @@ use chrono::Utc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::{client_address, Session};
+use super::auth::{client_address, email_field, Session};
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
 use crate::account::{self, ResetOrigin};
-use crate::agents::{is_plausible_email, normalise_email};
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -90,14 +89,7 @@ async fn request_password_reset(
     extensions: axum::http::Extensions,
     ApiJson(request): ApiJson<PasswordResetRequest>,
 ) -> ApiResult<(StatusCode, Json<PasswordResetAccepted>)> {
-    let email = normalise_email(&request.email);
-    if !is_plausible_email(&email) {
-        return Err(AppError::bad_request(
-            ErrorCode::InvalidEmail,
-            "email is not a valid email address",
-            Some("email".into()),
-        ));
-    }
+    let email = email_field(&request.email)?;
     let ip = client_address(&extensions);
     let address_key = ip.clone().unwrap_or_default();
     let throttles = &state.throttles;

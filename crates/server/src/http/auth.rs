@@ -65,6 +65,20 @@ pub fn client_address(extensions: &axum::http::Extensions) -> Option<String> {
         .map(|ConnectInfo(address)| address.ip().to_string())
 }
 
+/// The `email` of a request, normalised; 400 naming the field when it is not an address.
+pub fn email_field(raw: &str) -> Result<String, AppError> {
+    let email = agents::normalise_email(raw);
+    if agents::is_plausible_email(&email) {
+        Ok(email)
+    } else {
+        Err(AppError::bad_request(
+            ErrorCode::InvalidEmail,
+            "email is not a valid email address",
+            Some("email".into()),
+        ))
+    }
+}
+
 /// Exchanges email and password for a bearer token. A wrong email and a wrong
 /// password get the same answer.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
@@ -79,14 +93,7 @@ async fn login(
     extensions: axum::http::Extensions,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let email = agents::normalise_email(&request.email);
-    if !agents::is_plausible_email(&email) {
-        return Err(AppError::bad_request(
-            ErrorCode::InvalidEmail,
-            "email is not a valid email address",
-            Some("email".into()),
-        ));
-    }
+    let email = email_field(&request.email)?;
     let ip = client_address(&extensions);
     let address_key = ip.clone().unwrap_or_default();
     let throttles = &state.throttles;
