@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 use agent_desk_e2e::{binary, replace_text, wait_for, Desktop, DEMO_EMAIL, DEMO_PASSWORD};
 use anyhow::{Context, Result};
+use fantoccini::Locator;
 
-const RUNS: usize = 5;
+const RUNS: usize = 9;
 const SETTLE: Duration = Duration::from_secs(5);
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -66,7 +67,7 @@ async fn measure(desktop: &Desktop, binary: &Path, ready: &str) -> Result<(f64, 
     for run in 0..RUNS {
         let start = Instant::now();
         let client = desktop.launch(binary).await?;
-        wait_for(&client, ready).await?;
+        wait_for_soon(&client, ready).await?;
         times.push(start.elapsed().as_secs_f64() * 1000.0);
         if run == RUNS - 1 {
             tokio::time::sleep(SETTLE).await;
@@ -77,6 +78,20 @@ async fn measure(desktop: &Desktop, binary: &Path, ready: &str) -> Result<(f64, 
     }
     times.sort_by(f64::total_cmp);
     Ok((times[RUNS / 2], memory))
+}
+
+/// Waits for an element, asking every 5 ms: the tests' `wait_for` asks far less often,
+/// which would round the app's time up while the bare window's heading is there at once.
+async fn wait_for_soon(client: &fantoccini::Client, css: &str) -> Result<()> {
+    let start = Instant::now();
+    while client.find(Locator::Css(css)).await.is_err() {
+        anyhow::ensure!(
+            start.elapsed() < Duration::from_secs(30),
+            "{css} never appeared"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(())
 }
 
 fn size_mib(path: &Path) -> Result<f64> {

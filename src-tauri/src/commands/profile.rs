@@ -23,9 +23,11 @@ pub async fn update_profile(
     Ok(saved)
 }
 
-/// The server's own field rules, run as the agent types.
+/// The server's own field rules, run as the agent types. Async, so off the main thread: the
+/// first phone number loads the numbering plan metadata (about 200 ms), and a command on
+/// the main thread would hold up drawing the window meanwhile.
 #[tauri::command]
-pub fn validate_profile(patch: ProfilePatch) -> Vec<FieldError> {
+pub async fn validate_profile(patch: ProfilePatch) -> Vec<FieldError> {
     validate_patch(&patch).err().unwrap_or_default()
 }
 
