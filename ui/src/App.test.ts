@@ -132,6 +132,23 @@ describe('navigation', () => {
     expect((await screen.findByLabelText(/^Current password/, { selector: 'input' }) as HTMLInputElement).value).toBe('');
   });
 
+  it('signs out here too when the server ended the session, and says why', async () => {
+    const { backend } = fakeBackend();
+    const user = userEvent.setup();
+    render(App, { backend });
+    await user.click(await screen.findByRole('button', { name: 'Account' }));
+    await screen.findByTestId('sessions');
+    await user.type(screen.getByLabelText(/^New password/, { selector: 'input' }), 'Secret-1!');
+    const ended: IpcError = { code: 'unauthorized', message: 'token revoked', field: null };
+    backend.listSessions.mockRejectedValueOnce(ended);
+    await user.click(screen.getByRole('button', { name: 'Sign out all other sessions' }));
+    expect(await screen.findByText('Sign in to Agent Desk')).toBeTruthy();
+    expect(backend.signOut).toHaveBeenCalledTimes(1);
+    expect(screen.getByTestId('signin-notice').textContent).toBe('Your session has ended. Sign in again.');
+    expect(screen.queryByDisplayValue('Secret-1!')).toBeNull();
+    expect(screen.queryByText('Dana Demo')).toBeNull();
+  });
+
   it('signs out from the account screen like from the header', async () => {
     const { backend } = fakeBackend();
     const user = userEvent.setup();

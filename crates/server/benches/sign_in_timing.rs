@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agent_desk_server::throttle::{Throttle, ThrottleRule, Throttles};
+use agent_desk_server::throttle::{ThrottleRule, Throttles};
 use agent_desk_server::{AppState, NewAgent, ServerConfig};
 use anyhow::Result;
 use serde_json::json;
@@ -27,19 +27,11 @@ async fn main() -> Result<()> {
     agent_desk_server::agents::create(&state.db, agent, chrono::Utc::now()).await?;
     // Throttling would answer most of these rounds with 429 before any lookup; it is the
     // path behind it that is measured here.
-    let unlimited = || {
-        Throttle::new(ThrottleRule {
-            free_failures: u32::MAX,
-            ..ThrottleRule::ACCOUNT
-        })
+    let unlimited = ThrottleRule {
+        free_failures: u32::MAX,
+        ..ThrottleRule::ACCOUNT
     };
-    state.throttles = Arc::new(Throttles {
-        sign_in_accounts: unlimited(),
-        sign_in_addresses: unlimited(),
-        reset_accounts: unlimited(),
-        reset_addresses: unlimited(),
-        reset_confirm_addresses: unlimited(),
-    });
+    state.throttles = Arc::new(Throttles::with_rules(unlimited, unlimited));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(agent_desk_server::serve(

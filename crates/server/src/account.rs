@@ -65,24 +65,16 @@ fn enforce_policy(
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    job: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AccountError> {
-    tokio::task::spawn_blocking(job)
-        .await
-        .map_err(|e| AccountError::Hashing(e.to_string()))
-}
-
 async fn verify(password: &str, hash: &str) -> Result<bool, AccountError> {
-    let (password, hash) = (password.to_owned(), hash.to_owned());
-    blocking(move || credentials::verify_password(&password, &hash)).await
+    credentials::verify_password_queued(password, hash)
+        .await
+        .map_err(AccountError::Hashing)
 }
 
 async fn hash(password: &str) -> Result<String, AccountError> {
-    let password = password.to_owned();
-    blocking(move || credentials::hash_password(&password))
-        .await?
-        .map_err(|e| AccountError::Hashing(e.to_string()))
+    credentials::hash_password_queued(password)
+        .await
+        .map_err(AccountError::Hashing)
 }
 
 /// Checks the current password, then replaces it. Every other session of the agent is

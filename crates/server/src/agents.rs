@@ -95,11 +95,9 @@ pub async fn create(db: &Db, new: NewAgent<'_>, now: DateTime<Utc>) -> Result<Pr
     if let Some(rule) = check.first_failure() {
         return Err(AgentError::WeakPassword(rule));
     }
-    let password = new.password.to_owned();
-    let hash = tokio::task::spawn_blocking(move || credentials::hash_password(&password))
+    let hash = credentials::hash_password_queued(new.password)
         .await
-        .map_err(|e| AgentError::Hashing(e.to_string()))?
-        .map_err(|e| AgentError::Hashing(e.to_string()))?;
+        .map_err(AgentError::Hashing)?;
 
     let id = Uuid::new_v4().to_string();
     let at = timestamp(now);

@@ -6,6 +6,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+use tokio::sync::Semaphore;
 
 /// Hashes with argon2id and the library's default (OWASP-recommended) parameters.
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
@@ -24,6 +26,29 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
                 .is_ok()
         })
         .unwrap_or(false)
+}
+
+/// At most this many hashes are computed at once: each takes about 19 MiB and a core, and
+/// a flood of sign-ins must queue rather than exhaust memory.
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(4));
+
+/// [`hash_password`] on a blocking thread, queued behind other hashing.
+pub async fn hash_password_queued(password: &str) -> Result<String, String> {
+    let _permit = HASHING.acquire().await.map_err(|e| e.to_string())?;
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}
+
+/// [`verify_password`] on a blocking thread, queued behind other hashing.
+pub async fn verify_password_queued(password: &str, hash: &str) -> Result<bool, String> {
+    let _permit = HASHING.acquire().await.map_err(|e| e.to_string())?;
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// A fresh bearer token: 32 bytes from the OS, URL-safe base64.

@@ -111,6 +111,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             storage,
             mail,
         } => {
+            warn_about_reset_links(listen, mail.public_url.as_deref());
             let config = ServerConfig {
                 public_url: Some(
                     mail.public_url
@@ -160,6 +161,36 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Reset links carry a secret: say so when they would be unusable or sent in the clear.
+fn warn_about_reset_links(listen: SocketAddr, public_url: Option<&str>) {
+    match public_url {
+        None if listen.ip().is_unspecified() => tracing::warn!(
+            "listening on {listen} without --public-url: password-reset links would point at \
+             an unspecified address; set --public-url to the address agents use"
+        ),
+        None if !listen.ip().is_loopback() => tracing::warn!(
+            "password-reset links will use plain http://{listen}; put the server behind TLS \
+             and set --public-url https://…"
+        ),
+        Some(url) if url.starts_with("http://") && !is_loopback_url(url) => tracing::warn!(
+            "--public-url {url} is not https: password-reset links would travel unencrypted"
+        ),
+        _ => {}
+    }
+}
+
+fn is_loopback_url(url: &str) -> bool {
+    let host = url
+        .trim_start_matches("http://")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default();
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 async fn shutdown_signal() {

@@ -68,10 +68,44 @@ impl Throttle {
         }
     }
 
-    /// Counts a failure (or, for requests limited by number, any request).
-    pub fn record_failure(&self, key: &str, now: Instant) {
+    /// Checks `key` and, when it may go ahead, counts the attempt as a failure in the same
+    /// step, so simultaneous requests cannot all pass the check before any is counted. A
+    /// success then calls [`Throttle::record_success`] or [`Throttle::refund`].
+    pub fn attempt(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(until) = entries.get(key).and_then(|entry| entry.blocked_until) {
+            if until > now {
+                return Err(until - now);
+            }
+        }
+        Self::count_failure(&mut entries, self.rule, key, now);
+        Ok(())
+    }
+
+    /// Takes back one attempt counted by [`Throttle::attempt`] that turned out well.
+    pub fn refund(&self, key: &str) {
         let rule = self.rule;
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = entries.get_mut(key) {
+            entry.failures = entry.failures.saturating_sub(1);
+            if entry.failures < rule.free_failures {
+                entry.blocked_until = None;
+            }
+        }
+    }
+
+    /// Counts a failure (or, for requests limited by number, any request).
+    pub fn record_failure(&self, key: &str, now: Instant) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        Self::count_failure(&mut entries, self.rule, key, now);
+    }
+
+    fn count_failure(
+        entries: &mut HashMap<String, Entry>,
+        rule: ThrottleRule,
+        key: &str,
+        now: Instant,
+    ) {
         if entries.len() > PRUNE_ABOVE {
             entries.retain(|_, entry| !is_forgotten(entry, rule, now));
         }
@@ -110,31 +144,82 @@ pub struct Throttles {
     /// Reset requests, every one counted, by requested address and by client address.
     pub reset_accounts: Throttle,
     pub reset_addresses: Throttle,
-    /// Unknown reset tokens, by client address.
+    /// Failed reset confirmations, by client address and by token.
     pub reset_confirm_addresses: Throttle,
+    /// Client addresses an account signed in from before. From those the account's own
+    /// limit is kept per address, so failures elsewhere cannot keep the agent out.
+    known_addresses: Mutex<HashMap<String, Instant>>,
 }
 
 impl Default for Throttles {
     fn default() -> Self {
-        Self {
-            sign_in_accounts: Throttle::new(ThrottleRule::ACCOUNT),
-            sign_in_addresses: Throttle::new(ThrottleRule::ADDRESS),
-            reset_accounts: Throttle::new(ThrottleRule::ACCOUNT),
-            reset_addresses: Throttle::new(ThrottleRule::ADDRESS),
-            reset_confirm_addresses: Throttle::new(ThrottleRule::ADDRESS),
-        }
+        Self::with_rules(ThrottleRule::ACCOUNT, ThrottleRule::ADDRESS)
     }
 }
 
+/// How long an address stays known to an account after a sign-in from it.
+const KNOWN_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
 impl Throttles {
-    /// `Err(longest wait)` when any of the keys has to wait.
-    pub fn guard(&self, keys: &[(&Throttle, &str)]) -> Result<(), Duration> {
+    /// Every throttle keyed by account (or token) with `account`, by address with `address`.
+    pub fn with_rules(account: ThrottleRule, address: ThrottleRule) -> Self {
+        Self {
+            sign_in_accounts: Throttle::new(account),
+            sign_in_addresses: Throttle::new(address),
+            reset_accounts: Throttle::new(account),
+            reset_addresses: Throttle::new(address),
+            reset_confirm_addresses: Throttle::new(address),
+            known_addresses: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts an attempt on every key, or none when any of them has to wait (`Err` with
+    /// the longest wait).
+    pub fn attempt(&self, keys: &[(&Throttle, &str)]) -> Result<(), Duration> {
         let now = Instant::now();
         let wait = keys
             .iter()
             .filter_map(|(throttle, key)| throttle.check(key, now).err())
             .max();
-        wait.map_or(Ok(()), Err)
+        if let Some(wait) = wait {
+            return Err(wait);
+        }
+        for (index, (throttle, key)) in keys.iter().enumerate() {
+            if let Err(wait) = throttle.attempt(key, now) {
+                // Blocked in between by a simultaneous request: take back what was counted.
+                for (counted, key) in &keys[..index] {
+                    counted.refund(key);
+                }
+                return Err(wait);
+            }
+        }
+        Ok(())
+    }
+
+    /// The key an account's sign-in is limited under: the account, or the account from
+    /// this address when the agent signed in from it before.
+    pub fn sign_in_key(&self, account: &str, address: &str) -> String {
+        let pair = format!("{account}|{address}");
+        let known = self
+            .known_addresses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match known.get(&pair) {
+            Some(at) if at.elapsed() < KNOWN_FOR => pair,
+            _ => account.to_owned(),
+        }
+    }
+
+    /// Remembers that `account` signed in from `address`.
+    pub fn signed_in(&self, account: &str, address: &str) {
+        let mut known = self
+            .known_addresses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if known.len() > PRUNE_ABOVE {
+            known.retain(|_, at| at.elapsed() < KNOWN_FOR);
+        }
+        known.insert(format!("{account}|{address}"), Instant::now());
     }
 }
 
@@ -198,6 +283,37 @@ mod tests {
         assert_eq!(throttle.check("b", now), Ok(()));
         throttle.record_success("a");
         assert_eq!(throttle.check("a", now), Ok(()));
+    }
+
+    #[test]
+    fn attempts_count_before_their_outcome_and_successes_take_them_back() {
+        let throttle = Throttle::new(RULE);
+        let now = Instant::now();
+        // Three simultaneous attempts are all counted as they start: a fourth must wait.
+        for _ in 0..3 {
+            assert_eq!(throttle.attempt("a", now), Ok(()));
+        }
+        assert_eq!(throttle.attempt("a", now), Err(secs(1)));
+        throttle.refund("a");
+        assert_eq!(throttle.check("a", now), Ok(()));
+    }
+
+    #[test]
+    fn an_address_the_account_used_before_has_its_own_limit() {
+        let throttles = Throttles::default();
+        assert_eq!(
+            throttles.sign_in_key("ada@example.com", "192.0.2.1"),
+            "ada@example.com"
+        );
+        throttles.signed_in("ada@example.com", "192.0.2.1");
+        assert_eq!(
+            throttles.sign_in_key("ada@example.com", "192.0.2.1"),
+            "ada@example.com|192.0.2.1"
+        );
+        assert_eq!(
+            throttles.sign_in_key("ada@example.com", "198.51.100.7"),
+            "ada@example.com"
+        );
     }
 
     #[test]

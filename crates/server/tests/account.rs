@@ -1788,3 +1788,70 @@ async fn debug_logs_never_contain_passwords_or_tokens() {
         }
     }
 }
+
+/// A client whose requests come from another loopback address, as another machine's would.
+fn client_from(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .local_address(address.parse::<std::net::IpAddr>().expect("an IP address"))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("HTTP client")
+}
+
+async fn login_from(server: &Server, http: &reqwest::Client, password: &str) -> StatusCode {
+    http.post(server.url("/api/v1/auth/login"))
+        .json(&json!({ "email": EMAIL, "password": password }))
+        .send()
+        .await
+        .expect("POST /api/v1/auth/login")
+        .status()
+}
+
+#[tokio::test]
+async fn failures_from_elsewhere_cannot_keep_the_agent_out_of_a_known_address() {
+    let server = Server::with_agent().await;
+    let agent = client_from("127.0.0.1");
+    let attacker = client_from("127.0.0.2");
+    assert_eq!(login_from(&server, &agent, PASSWORD).await, StatusCode::OK);
+    for _ in 0..5 {
+        assert_eq!(
+            login_from(&server, &attacker, "Wrong-Password-1").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        login_from(&server, &attacker, PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the attacker's address is blocked for the account"
+    );
+    assert_eq!(
+        login_from(&server, &agent, PASSWORD).await,
+        StatusCode::OK,
+        "the agent's usual address still gets in"
+    );
+}
+
+#[tokio::test]
+async fn simultaneous_guesses_cannot_slip_past_the_limit() {
+    let server = Server::with_agent().await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let request = server
+            .request(Method::POST, "/api/v1/auth/login", None)
+            .json(&json!({ "email": EMAIL, "password": "Wrong-Password-1" }));
+        guesses.spawn(async move { request.send().await.expect("POST login").status() });
+    }
+    let statuses = guesses.join_all().await;
+    let checked = statuses
+        .iter()
+        .filter(|status| **status == StatusCode::UNAUTHORIZED)
+        .count();
+    assert_eq!(
+        checked, 5,
+        "only the free attempts reach the password check: {statuses:?}"
+    );
+    assert!(statuses
+        .iter()
+        .all(|s| *s == StatusCode::UNAUTHORIZED || *s == StatusCode::TOO_MANY_REQUESTS));
+}

@@ -14,7 +14,7 @@ use chrono::Utc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::{client_address, email_field, Session};
+use super::auth::{address_key, client_address, email_field, Session};
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
 use crate::account::{self, ResetOrigin};
@@ -49,7 +49,7 @@ async fn change_password(
     let key = format!("agent:{}", session.agent_id);
     let throttle = &state.throttles.sign_in_accounts;
     throttle
-        .check(&key, Instant::now())
+        .attempt(&key, Instant::now())
         .map_err(AppError::rate_limited)?;
     let result = account::change_password(
         &state.db,
@@ -60,18 +60,13 @@ async fn change_password(
         request.keep_other_sessions,
     )
     .await;
-    match result {
-        Ok(ended) => {
-            throttle.record_success(&key);
-            Ok(Json(ended))
-        }
-        Err(error) => {
-            if matches!(error, account::AccountError::WrongPassword) {
-                throttle.record_failure(&key, Instant::now());
-            }
-            Err(error.into())
-        }
+    match &result {
+        Ok(_) => throttle.record_success(&key),
+        // Only a wrong current password is a guess; a refused new one is not.
+        Err(account::AccountError::WrongPassword) => {}
+        Err(_) => throttle.refund(&key),
     }
+    Ok(Json(result?))
 }
 
 /// Mails a single-use reset link when the address has an account. The answer is the same
@@ -91,17 +86,15 @@ async fn request_password_reset(
 ) -> ApiResult<(StatusCode, Json<PasswordResetAccepted>)> {
     let email = email_field(&request.email)?;
     let ip = client_address(&extensions);
-    let address_key = ip.clone().unwrap_or_default();
+    let address = address_key(&extensions);
     let throttles = &state.throttles;
-    let now = Instant::now();
+    // Every request counts, whether or not the address has an account.
     throttles
-        .guard(&[
+        .attempt(&[
             (&throttles.reset_accounts, &email),
-            (&throttles.reset_addresses, &address_key),
+            (&throttles.reset_addresses, &address),
         ])
         .map_err(AppError::rate_limited)?;
-    throttles.reset_accounts.record_failure(&email, now);
-    throttles.reset_addresses.record_failure(&address_key, now);
 
     let (db, mailer, public_url) = (
         state.db.clone(),
@@ -158,14 +151,19 @@ pub async fn reset_with_token(
     token: &str,
     new_password: &str,
 ) -> Result<SessionsEnded, AppError> {
-    let key = client_address(extensions).unwrap_or_default();
+    let address = address_key(extensions);
+    let token_key = format!("token:{}", crate::credentials::token_hash(token.trim()));
     let throttle = &state.throttles.reset_confirm_addresses;
-    throttle
-        .check(&key, Instant::now())
+    // Every failed attempt counts, per address and per token: a token holder cannot test
+    // guesses at the current password (a reset refuses it) without limit either.
+    state
+        .throttles
+        .attempt(&[(throttle, &address), (throttle, &token_key)])
         .map_err(AppError::rate_limited)?;
     let result = account::reset_password(&state.db, token.trim(), new_password, Utc::now()).await;
-    if matches!(result, Err(account::AccountError::ResetTokenInvalid)) {
-        throttle.record_failure(&key, Instant::now());
+    if result.is_ok() {
+        throttle.refund(&address);
+        throttle.record_success(&token_key);
     }
     Ok(result?)
 }

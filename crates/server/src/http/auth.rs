@@ -1,8 +1,6 @@
 //! Signing in and out, and the bearer-token extractor every protected route uses.
 
-use std::net::SocketAddr;
-
-use std::time::Instant;
+use std::net::{IpAddr, SocketAddr};
 
 use agent_desk_core::{ApiError, ErrorCode, LoginRequest, LoginResponse};
 use axum::extract::{ConnectInfo, FromRequestParts, State};
@@ -79,6 +77,26 @@ pub fn email_field(raw: &str) -> Result<String, AppError> {
     }
 }
 
+/// What throttling counts a client under: its IP address, or for IPv6 its /64 network,
+/// since one host commonly holds a whole /64.
+pub fn address_key(extensions: &axum::http::Extensions) -> String {
+    match extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
+    {
+        Some(IpAddr::V6(ip)) if ip.to_ipv4_mapped().is_none() => {
+            let [a, b, c, d, ..] = ip.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+        Some(IpAddr::V6(ip)) => ip
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
+        Some(IpAddr::V4(ip)) => ip.to_string(),
+        None => String::new(),
+    }
+}
+
 /// Exchanges email and password for a bearer token. A wrong email and a wrong
 /// password get the same answer.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
@@ -95,14 +113,16 @@ async fn login(
 ) -> ApiResult<Json<LoginResponse>> {
     let email = email_field(&request.email)?;
     let ip = client_address(&extensions);
-    let address_key = ip.clone().unwrap_or_default();
+    let address = address_key(&extensions);
     let throttles = &state.throttles;
-    // Checked before the password, so a blocked guess learns nothing; keyed by the
-    // address asked for, so accounts that exist and those that do not behave alike.
+    let account = throttles.sign_in_key(&email, &address);
+    // Counted before the password is checked, so a blocked guess learns nothing and
+    // simultaneous guesses cannot slip past; keyed by the address asked for, so accounts
+    // that exist and those that do not behave alike.
     throttles
-        .guard(&[
-            (&throttles.sign_in_accounts, &email),
-            (&throttles.sign_in_addresses, &address_key),
+        .attempt(&[
+            (&throttles.sign_in_accounts, &account),
+            (&throttles.sign_in_addresses, &address),
         ])
         .map_err(AppError::rate_limited)?;
 
@@ -111,11 +131,9 @@ async fn login(
         Some((id, hash)) => (Some(id), hash),
         None => (None, state.decoy_password_hash.to_string()),
     };
-    let password = request.password.clone();
-    let matches =
-        tokio::task::spawn_blocking(move || credentials::verify_password(&password, &hash))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+    let matches = credentials::verify_password_queued(&request.password, &hash)
+        .await
+        .map_err(AppError::Internal)?;
     let now = Utc::now();
     let attempt = AttemptRecord {
         agent_id: agent_id.as_deref(),
@@ -127,16 +145,11 @@ async fn login(
     account::record_sign_in(&state.db, attempt, now).await?;
     let agent_id = match agent_id {
         Some(id) if matches => id,
-        _ => {
-            let now = Instant::now();
-            throttles.sign_in_accounts.record_failure(&email, now);
-            throttles
-                .sign_in_addresses
-                .record_failure(&address_key, now);
-            return Err(AppError::InvalidCredentials);
-        }
+        _ => return Err(AppError::InvalidCredentials),
     };
-    throttles.sign_in_accounts.record_success(&email);
+    throttles.sign_in_accounts.record_success(&account);
+    throttles.sign_in_addresses.refund(&address);
+    throttles.signed_in(&email, &address);
     let token = agents::create_session(
         &state.db,
         NewSession {
