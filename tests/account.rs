@@ -2,8 +2,8 @@
 //! reset a forgotten password from the mail in the server's outbox to a new password.
 
 use agent_desk_e2e::{
-    api_login, files_with_live_tokens, replace_text, sign_in, wait_for, wait_for_reset_link,
-    wait_for_text, Desktop, DEMO_EMAIL, DEMO_PASSWORD,
+    api_login, files_with_live_tokens, replace_text, save_screenshot, sign_in, wait_for,
+    wait_for_reset_link, wait_for_text, Desktop, DEMO_EMAIL, DEMO_PASSWORD,
 };
 use anyhow::{ensure, Context, Result};
 
@@ -47,8 +47,7 @@ async fn agent_changes_and_resets_the_password() -> Result<()> {
     let (new, token) = api_login(&desktop.server_url, DEMO_EMAIL, CHANGED_PASSWORD).await?;
     ensure!(new == 200, "the new password does not sign in ({new})");
     let api_token = token.context("a token")?;
-    let screenshot = app.screenshot().await?;
-    std::fs::write(Desktop::artifacts_dir()?.join("account.png"), screenshot)?;
+    save_screenshot(&app, "account.png").await?;
 
     // Sign out: back on the sign-in screen, nothing of the profile left in the page, and
     // the app's session ended on the server (only the API's own session remains).

@@ -1,8 +1,8 @@
 //! The real app, signed in as the demo agent, edits the profile against a real server.
 
 use agent_desk_e2e::{
-    api_profile, replace_text, value_of, wait_for, wait_for_text, Desktop, DEMO_EMAIL,
-    DEMO_PASSWORD,
+    api_profile, replace_text, save_screenshot, value_of, wait_for, wait_for_text, Desktop,
+    DEMO_EMAIL, DEMO_PASSWORD,
 };
 use anyhow::{ensure, Result};
 
@@ -55,8 +55,7 @@ async fn agent_edits_profile_and_stays_signed_in_across_restart() -> Result<()> 
     ensure!(after["phone"] == "+4930901820", "stored: {after}");
 
     // Keep the Profile screen as an artifact, then discard the bad edit.
-    let screenshot = app.screenshot().await?;
-    std::fs::write(Desktop::artifacts_dir()?.join("profile.png"), screenshot)?;
+    save_screenshot(&app, "profile.png").await?;
     wait_for(&app, "footer button[type=button]")
         .await?
         .click()
@@ -70,11 +69,7 @@ async fn agent_edits_profile_and_stays_signed_in_across_restart() -> Result<()> 
     wait_for_text(&app, "#profile-title", "Your profile").await?;
     ensure!(value_of(&app, "#job-title").await? == "Escalations Lead");
     ensure!(value_of(&app, "#phone").await? == "+4930901820");
-    let screenshot = app.screenshot().await?;
-    std::fs::write(
-        Desktop::artifacts_dir()?.join("profile-after-restart.png"),
-        screenshot,
-    )?;
+    save_screenshot(&app, "profile-after-restart.png").await?;
     app.close().await?;
     Ok(())
 }

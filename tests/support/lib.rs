@@ -522,3 +522,13 @@ pub async fn wait_for_reset_link(outbox: &Path, after: usize) -> Result<String> 
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Saves a screenshot of the window to `tests/artifacts/<name>`. Bounded in time: WebDriver
+/// has no timeout of its own, and a screenshot that never comes must fail, not hang.
+pub async fn save_screenshot(client: &Client, name: &str) -> Result<()> {
+    let png = tokio::time::timeout(WAIT, client.screenshot())
+        .await
+        .with_context(|| format!("the screenshot {name} never came"))??;
+    std::fs::write(Desktop::artifacts_dir()?.join(name), png)?;
+    Ok(())
+}
