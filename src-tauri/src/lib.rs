@@ -19,6 +19,9 @@ pub fn run() {
                 let _ = window.set_focus();
             }
         }))
+        // The window is created hidden (tauri.conf.json) and this plugin shows it once its
+        // saved size and position are restored: no jump from the default size, and the page
+        // is not laid out twice.
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(|app| {
             let state = DeskState::open(app.handle())?;

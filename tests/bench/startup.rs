@@ -13,7 +13,7 @@ use agent_desk_e2e::{binary, replace_text, wait_for, Desktop, DEMO_EMAIL, DEMO_P
 use anyhow::{Context, Result};
 use fantoccini::Locator;
 
-const RUNS: usize = 9;
+const RUNS: usize = 25;
 const SETTLE: Duration = Duration::from_secs(5);
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
