@@ -19,3 +19,4 @@ CREATE TABLE sign_in_attempts (
     ip_address   TEXT
 );
 CREATE INDEX sign_in_attempts_agent ON sign_in_attempts (agent_id, attempted_at);
+CREATE INDEX sign_in_attempts_time ON sign_in_attempts (attempted_at);

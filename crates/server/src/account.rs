@@ -15,6 +15,8 @@ use crate::mail::{Mail, Mailer};
 
 /// How many sign-in attempts the session list shows.
 const RECENT_SIGN_INS: i64 = 10;
+/// How long sign-in attempts are kept: they hold what people typed as their address.
+pub const SIGN_IN_RETENTION: Duration = Duration::days(90);
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -314,6 +316,10 @@ pub async fn record_sign_in(
     .bind(attempt.ip_address)
     .execute(db)
     .await?;
+    sqlx::query("DELETE FROM sign_in_attempts WHERE attempted_at < $1")
+        .bind(timestamp(now - SIGN_IN_RETENTION))
+        .execute(db)
+        .await?;
     Ok(())
 }
 

@@ -1855,3 +1855,38 @@ async fn simultaneous_guesses_cannot_slip_past_the_limit() {
         .iter()
         .all(|s| *s == StatusCode::UNAUTHORIZED || *s == StatusCode::TOO_MANY_REQUESTS));
 }
+
+#[tokio::test]
+async fn sign_in_attempts_older_than_the_retention_are_pruned() {
+    let server = Server::with_agent().await;
+    let db = open_database(server.data_dir()).await;
+    for (id, at) in [
+        ("old", "2000-01-01T00:00:00.000Z"),
+        (
+            "recent",
+            &agent_desk_server::agents::timestamp(chrono::Utc::now())[..],
+        ),
+    ] {
+        sqlx::query(
+            "INSERT INTO sign_in_attempts (id, email, succeeded, attempted_at)
+             VALUES ($1, 'someone@example.com', FALSE, $2)",
+        )
+        .bind(id)
+        .bind(at)
+        .execute(&db)
+        .await
+        .expect("insert an attempt");
+    }
+    db.close().await;
+
+    server.login(EMAIL, PASSWORD).await;
+
+    let db = open_database(server.data_dir()).await;
+    let left: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM sign_in_attempts WHERE email = 'someone@example.com'")
+            .fetch_all(&db)
+            .await
+            .expect("list attempts");
+    db.close().await;
+    assert_eq!(left, ["recent"], "only the attempt within 90 days is kept");
+}
