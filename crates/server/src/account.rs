@@ -117,9 +117,13 @@ pub async fn change_password(
             .rows_affected()
     };
     tx.commit().await?;
-    Ok(SessionsEnded {
-        signed_out_sessions: u32::try_from(ended).unwrap_or(u32::MAX),
-    })
+    Ok(sessions_ended(ended))
+}
+
+fn sessions_ended(rows: u64) -> SessionsEnded {
+    SessionsEnded {
+        signed_out_sessions: u32::try_from(rows).unwrap_or(u32::MAX),
+    }
 }
 
 /// Where a reset request came from, for the mail.
@@ -284,9 +288,7 @@ pub async fn reset_password(
         .await?
         .rows_affected();
     tx.commit().await?;
-    Ok(SessionsEnded {
-        signed_out_sessions: u32::try_from(ended).unwrap_or(u32::MAX),
-    })
+    Ok(sessions_ended(ended))
 }
 
 pub struct AttemptRecord<'a> {
@@ -408,9 +410,7 @@ pub async fn end_other_sessions(
         .execute(db)
         .await?
         .rows_affected();
-    Ok(SessionsEnded {
-        signed_out_sessions: u32::try_from(ended).unwrap_or(u32::MAX),
-    })
+    Ok(sessions_ended(ended))
 }
 
 #[cfg(test)]

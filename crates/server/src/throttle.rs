@@ -94,12 +94,6 @@ impl Throttle {
         }
     }
 
-    /// Counts a failure (or, for requests limited by number, any request).
-    pub fn record_failure(&self, key: &str, now: Instant) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        Self::count_failure(&mut entries, self.rule, key, now);
-    }
-
     fn count_failure(
         entries: &mut HashMap<String, Entry>,
         rule: ThrottleRule,
@@ -247,15 +241,15 @@ mod tests {
     fn delays_start_after_the_free_failures_and_double() {
         let throttle = Throttle::new(RULE);
         let start = Instant::now();
-        throttle.record_failure("a", start);
-        throttle.record_failure("a", start);
+        let _ = throttle.attempt("a", start);
+        let _ = throttle.attempt("a", start);
         assert_eq!(throttle.check("a", start), Ok(()));
-        throttle.record_failure("a", start);
+        let _ = throttle.attempt("a", start);
         assert_eq!(throttle.check("a", start), Err(secs(1)));
         assert_eq!(throttle.check("a", start + secs(1)), Ok(()));
-        throttle.record_failure("a", start + secs(1));
+        let _ = throttle.attempt("a", start + secs(1));
         assert_eq!(throttle.check("a", start + secs(1)), Err(secs(2)));
-        throttle.record_failure("a", start + secs(3));
+        let _ = throttle.attempt("a", start + secs(3));
         assert_eq!(throttle.check("a", start + secs(3)), Err(secs(4)));
     }
 
@@ -264,7 +258,7 @@ mod tests {
         let throttle = Throttle::new(RULE);
         let mut now = Instant::now();
         for _ in 0..40 {
-            throttle.record_failure("a", now);
+            let _ = throttle.attempt("a", now);
             now += secs(1);
         }
         let wait = throttle.check("a", now).expect_err("blocked");
@@ -277,7 +271,7 @@ mod tests {
         let throttle = Throttle::new(RULE);
         let now = Instant::now();
         for _ in 0..3 {
-            throttle.record_failure("a", now);
+            let _ = throttle.attempt("a", now);
         }
         assert!(throttle.check("a", now).is_err());
         assert_eq!(throttle.check("b", now), Ok(()));
@@ -320,10 +314,10 @@ mod tests {
     fn old_failures_are_forgotten() {
         let throttle = Throttle::new(RULE);
         let start = Instant::now();
-        throttle.record_failure("a", start);
-        throttle.record_failure("a", start);
+        let _ = throttle.attempt("a", start);
+        let _ = throttle.attempt("a", start);
         let later = start + RULE.forget_after + secs(1);
-        throttle.record_failure("a", later);
+        let _ = throttle.attempt("a", later);
         assert_eq!(throttle.check("a", later), Ok(()));
     }
 }
