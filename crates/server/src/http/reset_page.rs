@@ -2,6 +2,7 @@
 //! HTML and one stylesheet from this server, no script, and a CSP that allows nothing else.
 
 use agent_desk_core::password::{PasswordPolicy, PasswordRule};
+use agent_desk_core::PASSWORD_RESET_VALID_MINUTES;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::header::{
@@ -61,7 +62,7 @@ async fn reset_page(
     let token = query.map(|Query(q)| q.token).unwrap_or_default();
     match account::reset_token(&state.db, &token, Utc::now()).await {
         Ok(ResetToken::Usable { .. }) => html(StatusCode::OK, &form_page(&token, None)),
-        Ok(ResetToken::Spent) => html(StatusCode::GONE, &message_page(SPENT_TITLE, SPENT_TEXT)),
+        Ok(ResetToken::Spent) => html(StatusCode::GONE, &message_page(SPENT_TITLE, &spent_text())),
         Ok(ResetToken::Unknown) => html(
             StatusCode::BAD_REQUEST,
             &message_page(INVALID_TITLE, INVALID_TEXT),
@@ -117,7 +118,7 @@ async fn reset_submit(
             )
         }
         Err(AppError::Account(AccountError::ResetTokenSpent)) => {
-            html(StatusCode::GONE, &message_page(SPENT_TITLE, SPENT_TEXT))
+            html(StatusCode::GONE, &message_page(SPENT_TITLE, &spent_text()))
         }
         Err(AppError::Account(AccountError::ResetTokenInvalid)) => html(
             StatusCode::BAD_REQUEST,
@@ -167,8 +168,13 @@ const INVALID_TITLE: &str = "This link is not valid";
 const INVALID_TEXT: &str = "Check that the whole link from the mail was opened, or ask for a new \
                             one with \u{201c}Forgot password?\u{201d} on Agent Desk's sign-in screen.";
 const SPENT_TITLE: &str = "This link has expired";
-const SPENT_TEXT: &str = "A reset link works once, for 30 minutes. Ask for a new one with \
-                          \u{201c}Forgot password?\u{201d} on Agent Desk's sign-in screen.";
+/// Why a used or expired link no longer works, with the lifetime the server applies.
+fn spent_text() -> String {
+    format!(
+        "A reset link works once, for {PASSWORD_RESET_VALID_MINUTES} minutes. Ask for a new one \
+         with \u{201c}Forgot password?\u{201d} on Agent Desk's sign-in screen."
+    )
+}
 
 fn html(status: StatusCode, body: &str) -> Response {
     (
