@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::avatar::AvatarPolicy;
 use crate::password::PasswordPolicy;
 
 /// How long a password-reset link works.
@@ -110,13 +111,5 @@ pub struct SessionList {
 pub struct Policy {
     pub password: PasswordPolicy,
     pub password_reset_valid_minutes: u32,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self {
-            password: PasswordPolicy::default(),
-            password_reset_valid_minutes: PASSWORD_RESET_VALID_MINUTES,
-        }
-    }
+    pub avatar: AvatarPolicy,
 }

@@ -70,6 +70,14 @@ pub enum ErrorCode {
     VersionConflict,
     /// `If-Match` is required.
     PreconditionRequired,
+    /// A photo in a format the server does not accept; the message lists those it does.
+    UnsupportedImage,
+    /// A photo wider, taller or with more pixels than the server accepts.
+    ImageTooLarge,
+    /// A photo that cannot be read: empty, truncated or corrupt.
+    InvalidImage,
+    /// A crop outside the photo.
+    InvalidCrop,
     /// Too many attempts; wait `retry_after_seconds` (also in `Retry-After`).
     RateLimited,
     Internal,

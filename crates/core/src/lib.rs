@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod api;
+pub mod avatar;
 pub mod locale;
 pub mod password;
 pub mod profile;
@@ -14,6 +15,10 @@ pub mod validation;
 
 pub use account::PASSWORD_RESET_VALID_MINUTES;
 pub use api::{ApiError, ErrorBody, ErrorCode, LoginRequest, LoginResponse};
+pub use avatar::{
+    AvatarCrop, AvatarPolicy, AvatarSource, InitialsAvatar, AVATAR_DEFAULT_MAX_BYTES,
+    AVATAR_MIN_SIDE, AVATAR_SIZES,
+};
 pub use locale::{Language, TimeZoneInfo, LANGUAGES};
 pub use password::{check_password, PasswordCheck, PasswordPolicy, PasswordRule};
 pub use profile::{EmailAddress, Profile, ProfileField, ProfilePatch, Status};
