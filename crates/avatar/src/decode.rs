@@ -109,7 +109,7 @@ fn check_file(bytes: &[u8], limits: &Limits) -> Result<Format, AvatarError> {
     let size = bytes.len() as u64;
     if size > limits.max_bytes {
         return Err(AvatarError::TooManyBytes {
-            size,
+            size: Some(size),
             limit: limits.max_bytes,
         });
     }

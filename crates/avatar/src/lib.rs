@@ -6,6 +6,8 @@
 //! always re-encoded from pixels: no metadata of the source survives.
 
 mod decode;
+#[doc(hidden)]
+pub mod fixtures;
 mod initials;
 mod pipeline;
 
@@ -44,8 +46,9 @@ impl Default for Limits {
 pub enum AvatarError {
     #[error("the file is empty; choose a JPEG, PNG, GIF or WebP image")]
     Empty,
-    #[error("the file is {}; photos can be at most {}", format_bytes(*size), format_bytes(*limit))]
-    TooManyBytes { size: u64, limit: u64 },
+    /// `size` is unknown when an upload was cut off at the limit.
+    #[error("{}", too_many_bytes(*size, *limit))]
+    TooManyBytes { size: Option<u64>, limit: u64 },
     #[error("this file is not a JPEG, PNG, GIF or WebP image")]
     UnsupportedFormat,
     #[error(
@@ -86,6 +89,20 @@ impl AvatarError {
     }
 }
 
+fn too_many_bytes(size: Option<u64>, limit: u64) -> String {
+    match size {
+        Some(size) => format!(
+            "the file is {}; photos can be at most {}",
+            format_bytes(size),
+            format_bytes(limit)
+        ),
+        None => format!(
+            "the file is larger than {}, the most a photo can be",
+            format_bytes(limit)
+        ),
+    }
+}
+
 /// "5 MB", "1.5 MB", "800 KB": decimal units, as file managers show sizes.
 pub fn format_bytes(bytes: u64) -> String {
     if bytes >= 1_000_000 {
@@ -122,7 +139,7 @@ mod tests {
             ErrorCode::UnsupportedImage
         );
         let big = AvatarError::TooManyBytes {
-            size: 6_000_000,
+            size: Some(6_000_000),
             limit: 5_000_000,
         };
         assert_eq!(big.code(), ErrorCode::PayloadTooLarge);

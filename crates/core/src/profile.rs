@@ -147,6 +147,7 @@ pub enum ProfileField {
     Signature,
     UseSignature,
     OperatorId,
+    AvatarUrl,
 }
 
 impl ProfileField {
@@ -164,6 +165,7 @@ impl ProfileField {
             ProfileField::Signature => "signature",
             ProfileField::UseSignature => "use_signature",
             ProfileField::OperatorId => "operator_id",
+            ProfileField::AvatarUrl => "avatar_url",
         }
     }
 }

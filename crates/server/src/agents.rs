@@ -260,7 +260,7 @@ pub async fn save_profile(
     Ok(expected_version + 1)
 }
 
-async fn record_change(
+pub(crate) async fn record_change(
     tx: &mut sqlx::SqliteConnection,
     subject_id: &str,
     actor_id: &str,

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod agents;
+pub mod avatars;
 pub mod credentials;
 pub mod db;
 pub mod http;
@@ -37,6 +38,8 @@ pub struct ServerConfig {
     pub smtp_url: Option<String>,
     /// The sender of the server's mail.
     pub mail_from: String,
+    /// Largest profile photo accepted, in bytes.
+    pub avatar_max_bytes: u64,
 }
 
 impl ServerConfig {
@@ -47,6 +50,7 @@ impl ServerConfig {
             public_url: None,
             smtp_url: None,
             mail_from: Self::DEFAULT_MAIL_FROM.to_owned(),
+            avatar_max_bytes: agent_desk_core::AVATAR_DEFAULT_MAX_BYTES,
         }
     }
 
@@ -58,6 +62,37 @@ impl ServerConfig {
             .unwrap_or("http://127.0.0.1:8787")
             .trim_end_matches('/')
             .to_owned()
+    }
+
+    /// Where the stored photos are, as `<id>-<side>.jpg`.
+    pub fn avatar_dir(&self) -> PathBuf {
+        self.data_dir.join("avatars")
+    }
+
+    pub fn avatar_limits(&self) -> agent_desk_avatar::Limits {
+        agent_desk_avatar::Limits {
+            max_bytes: self.avatar_max_bytes,
+            ..agent_desk_avatar::Limits::default()
+        }
+    }
+
+    /// What `GET /api/v1/policy` answers.
+    pub fn policy(&self) -> agent_desk_core::account::Policy {
+        let limits = self.avatar_limits();
+        agent_desk_core::account::Policy {
+            password: agent_desk_core::PasswordPolicy::default(),
+            password_reset_valid_minutes: agent_desk_core::PASSWORD_RESET_VALID_MINUTES,
+            avatar: agent_desk_core::AvatarPolicy {
+                max_bytes: limits.max_bytes,
+                accepted_types: agent_desk_avatar::Format::ALL
+                    .iter()
+                    .map(|format| format.mime().to_owned())
+                    .collect(),
+                max_side: limits.max_side,
+                max_pixels: limits.max_pixels,
+                min_side: agent_desk_core::AVATAR_MIN_SIDE,
+            },
+        }
     }
 
     /// Where mail is written when there is no SMTP server.
@@ -89,6 +124,8 @@ pub struct AppState {
     pub decoy_password_hash: Arc<str>,
     pub throttles: Arc<Throttles>,
     pub mailer: Arc<Mailer>,
+    /// Photos are decoded one at a time, so hostile uploads cannot add up in memory.
+    pub avatar_decoding: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -107,6 +144,7 @@ impl AppState {
             config: Arc::new(config),
             decoy_password_hash: decoy.into(),
             throttles: Arc::default(),
+            avatar_decoding: Arc::new(tokio::sync::Semaphore::new(1)),
             mailer: Arc::new(mailer),
         })
     }

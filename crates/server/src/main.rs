@@ -31,6 +31,10 @@ enum Command {
         storage: Storage,
         #[command(flatten)]
         mail: MailArgs,
+        /// Largest profile photo accepted, in bytes.
+        #[arg(long, env = "AGENT_DESK_AVATAR_MAX_BYTES", default_value_t = agent_desk_core::AVATAR_DEFAULT_MAX_BYTES,
+              value_parser = clap::value_parser!(u64).range(1_000..=50_000_000))]
+        avatar_max_bytes: u64,
     },
     /// Create an agent account.
     AddAgent {
@@ -110,6 +114,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             listen,
             storage,
             mail,
+            avatar_max_bytes,
         } => {
             warn_about_reset_links(listen, mail.public_url.as_deref());
             let config = ServerConfig {
@@ -119,6 +124,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 ),
                 smtp_url: mail.smtp_url,
                 mail_from: mail.mail_from,
+                avatar_max_bytes,
                 ..storage.config()
             };
             let state = AppState::open(config).await?;

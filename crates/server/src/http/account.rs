@@ -215,6 +215,6 @@ async fn sign_out_other_sessions(
 /// The rules the server enforces, for clients to show before anyone signs in.
 #[utoipa::path(get, path = "/api/v1/policy", tag = "system",
     responses((status = 200, body = Policy)))]
-async fn policy() -> Json<Policy> {
-    Json(Policy::default())
+async fn policy(State(state): State<AppState>) -> Json<Policy> {
+    Json(state.config.policy())
 }

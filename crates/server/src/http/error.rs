@@ -48,6 +48,8 @@ pub enum AppError {
     #[error(transparent)]
     Account(#[from] AccountError),
     #[error(transparent)]
+    Avatar(#[from] agent_desk_avatar::AvatarError),
+    #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error("{0}")]
     Internal(String),
@@ -100,6 +102,20 @@ impl AppError {
                     (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
                 }
             },
+            Self::Avatar(error) => {
+                use agent_desk_avatar::AvatarError as E;
+                let status = match error {
+                    E::TooManyBytes { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                    E::UnsupportedFormat => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    E::Empty
+                    | E::TooLarge { .. }
+                    | E::TooLargeToDecode { .. }
+                    | E::Undecodable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                    E::InvalidCrop(_) => StatusCode::BAD_REQUEST,
+                    E::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                (status, error.code())
+            }
             Self::Database(_) | Self::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
             }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod avatar;
 pub mod error;
 pub mod json;
 pub mod profile;
@@ -58,5 +59,6 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(auth::routes())
         .merge(account::routes())
         .merge(profile::routes())
+        .merge(avatar::routes())
         .merge(reset_page::routes())
 }

@@ -26,7 +26,7 @@ fn etag(version: i64) -> String {
 }
 
 /// A profile with its version as the ETag header.
-struct VersionedProfile(Profile, i64);
+pub(super) struct VersionedProfile(pub Profile, pub i64);
 
 impl IntoResponse for VersionedProfile {
     fn into_response(self) -> Response {
