@@ -13,13 +13,19 @@ fn main() {
         "list_languages",
         "set_unsaved_changes",
         "quit_discarding_changes",
-        "password_policy",
+        "server_policy",
         "check_password",
         "change_password",
         "request_password_reset",
         "list_sessions",
         "end_session",
         "sign_out_other_sessions",
+        "prepare_avatar",
+        "save_avatar",
+        "discard_avatar",
+        "remove_avatar",
+        "avatar_image",
+        "initials_avatar",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

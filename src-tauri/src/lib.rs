@@ -50,13 +50,19 @@ pub fn run() {
             commands::profile::validate_profile,
             commands::profile::list_timezones,
             commands::profile::list_languages,
-            commands::account::password_policy,
+            commands::account::server_policy,
             commands::account::check_password,
             commands::account::change_password,
             commands::account::request_password_reset,
             commands::account::list_sessions,
             commands::account::end_session,
             commands::account::sign_out_other_sessions,
+            commands::photo::prepare_avatar,
+            commands::photo::save_avatar,
+            commands::photo::discard_avatar,
+            commands::photo::remove_avatar,
+            commands::photo::avatar_image,
+            commands::photo::initials_avatar,
         ])
         .build(tauri::generate_context!());
 

@@ -3,7 +3,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use agent_desk_client::{AgentSession, ClientError, KeyringTokenStore, VersionedProfile};
+use agent_desk_client::{
+    AgentSession, ClientError, KeyringTokenStore, PhotoEditor, VersionedProfile,
+};
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -14,6 +16,7 @@ type Restored = Result<Option<VersionedProfile>, ClientError>;
 
 pub struct DeskState {
     pub session: Arc<AgentSession>,
+    pub photos: PhotoEditor,
     /// The session restore begun with the app, so the credential store and the server
     /// answer while the web view is still loading; the first `restore` takes it over.
     early_restore: Mutex<Option<JoinHandle<Restored>>>,
@@ -33,6 +36,7 @@ impl DeskState {
         let early_restore = tauri::async_runtime::spawn(async move { restoring.restore().await });
         Ok(Self {
             session,
+            photos: PhotoEditor::default(),
             early_restore: Mutex::new(Some(early_restore)),
             unsaved_changes: AtomicBool::new(false),
             default_server_url: std::env::var("AGENT_DESK_SERVER_URL")

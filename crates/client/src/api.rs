@@ -7,7 +7,7 @@ use agent_desk_core::account::{
     SessionsEnded,
 };
 use agent_desk_core::{ApiError, LoginRequest, LoginResponse, Profile, ProfilePatch};
-use reqwest::header::{ETAG, IF_MATCH};
+use reqwest::header::{CONTENT_TYPE, ETAG, IF_MATCH};
 use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -240,6 +240,47 @@ impl ApiClient {
                 .post(self.url("api/v1/auth/sessions/sign-out-others")?),
         )?;
         Self::json(self.send(request).await?).await
+    }
+
+    /// Sets the profile photo from an encoded image; the server re-encodes it.
+    pub async fn put_avatar(&self, jpeg: Vec<u8>) -> Result<VersionedProfile, ClientError> {
+        let request = self
+            .authorised(self.http.put(self.url("api/v1/me/avatar")?))?
+            .header(CONTENT_TYPE, "image/jpeg")
+            .body(jpeg);
+        Self::versioned(self.send(request).await?).await
+    }
+
+    pub async fn delete_avatar(&self) -> Result<VersionedProfile, ClientError> {
+        let request = self.authorised(self.http.delete(self.url("api/v1/me/avatar")?))?;
+        Self::versioned(self.send(request).await?).await
+    }
+
+    /// A stored photo, `side` pixels square, from an `avatar_url` of a profile. Only
+    /// photo paths are fetched: the token is not sent anywhere a URL happens to point.
+    pub async fn avatar(&self, avatar_url: &str, side: u32) -> Result<Vec<u8>, ClientError> {
+        let path = avatar_url
+            .strip_prefix('/')
+            .filter(|path| {
+                path.starts_with("api/v1/avatars/")
+                    && !path.contains(['?', '#'])
+                    && !path.contains("..")
+            })
+            .ok_or_else(|| ClientError::UnexpectedResponse {
+                status: 0,
+                reason: format!("{avatar_url:?} is not a photo address"),
+            })?;
+        let mut url = self.url(path)?;
+        url.query_pairs_mut().append_pair("size", &side.to_string());
+        let response = self.send(self.authorised(self.http.get(url))?).await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Unreachable {
+                url: self.base.to_string(),
+                reason: describe_transport_error(&e),
+            })?;
+        Ok(bytes.to_vec())
     }
 
     async fn versioned(response: Response) -> Result<VersionedProfile, ClientError> {

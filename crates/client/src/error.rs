@@ -23,6 +23,9 @@ pub enum ClientError {
     CredentialStore(String),
     #[error("settings could not be saved: {0}")]
     Settings(String),
+    /// A photo refused on this side, before anything is sent; same codes as the server's.
+    #[error("{message}")]
+    Photo { code: ErrorCode, message: String },
 }
 
 /// Codes of failures that happen on this side of the wire; server codes pass through.
@@ -67,6 +70,7 @@ impl ClientError {
             Self::NotSignedIn => ClientErrorCode::NotSignedIn,
             Self::CredentialStore(_) => ClientErrorCode::CredentialStore,
             Self::Settings(_) => ClientErrorCode::Settings,
+            Self::Photo { code, .. } => ClientErrorCode::Server(*code),
         }
     }
 
@@ -93,6 +97,13 @@ impl From<ClientError> for IpcError {
                 message,
                 field: details.first().map(|e| e.field.as_str().to_owned()),
                 details,
+                retry_after_seconds: None,
+            },
+            ClientError::Photo { .. } => IpcError {
+                code,
+                message,
+                field: Some("photo".into()),
+                details: Vec::new(),
                 retry_after_seconds: None,
             },
             ClientError::InvalidServerUrl { .. } | ClientError::Unreachable { .. } => IpcError {

@@ -3,12 +3,14 @@
 
 pub mod api;
 pub mod error;
+pub mod photo;
 pub mod session;
 pub mod settings;
 pub mod tokens;
 
 pub use api::{ApiClient, VersionedProfile};
 pub use error::{ClientError, ClientErrorCode, IpcError};
+pub use photo::PhotoEditor;
 pub use session::AgentSession;
 pub use settings::Settings;
 pub use tokens::{KeyringTokenStore, MemoryTokenStore, TokenStore};

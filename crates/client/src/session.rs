@@ -181,7 +181,7 @@ impl AgentSession {
     }
 
     /// The policy of the server signed in to.
-    pub async fn password_policy(&self) -> Result<Policy, ClientError> {
+    pub async fn policy(&self) -> Result<Policy, ClientError> {
         self.client()?.policy().await
     }
 
@@ -234,5 +234,17 @@ impl AgentSession {
 
     pub async fn sign_out_other_sessions(&self) -> Result<SessionsEnded, ClientError> {
         self.client()?.sign_out_other_sessions().await
+    }
+
+    pub async fn upload_avatar(&self, jpeg: Vec<u8>) -> Result<VersionedProfile, ClientError> {
+        self.client()?.put_avatar(jpeg).await
+    }
+
+    pub async fn remove_avatar(&self) -> Result<VersionedProfile, ClientError> {
+        self.client()?.delete_avatar().await
+    }
+
+    pub async fn avatar(&self, avatar_url: &str, side: u32) -> Result<Vec<u8>, ClientError> {
+        self.client()?.avatar(avatar_url, side).await
     }
 }

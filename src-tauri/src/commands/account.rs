@@ -7,8 +7,8 @@ use crate::state::DeskState;
 
 /// The policy of the server the agent is signed in to.
 #[tauri::command]
-pub async fn password_policy(state: State<'_, DeskState>) -> Result<Policy, ClientError> {
-    state.session.password_policy().await
+pub async fn server_policy(state: State<'_, DeskState>) -> Result<Policy, ClientError> {
+    state.session.policy().await
 }
 
 /// The server's own password rules, run as the agent types. Runs off the main thread:

@@ -2,5 +2,6 @@
 
 pub mod account;
 pub mod app;
+pub mod photo;
 pub mod profile;
 pub mod session;
