@@ -7,8 +7,12 @@ use image::{ExtendedColorType, ImageEncoder, Rgb, RgbImage};
 
 /// A baseline JPEG of `image` at quality 95.
 pub fn jpeg(image: &RgbImage) -> Vec<u8> {
+    jpeg_with_quality(image, 95)
+}
+
+pub fn jpeg_with_quality(image: &RgbImage, quality: u8) -> Vec<u8> {
     let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, 95)
+    JpegEncoder::new_with_quality(&mut out, quality)
         .encode(
             image.as_raw(),
             image.width(),
