@@ -119,7 +119,7 @@ async fn agent_uploads_crops_and_removes_a_photo() -> Result<()> {
         "the photo shows as {shown:.40}"
     );
     let header = app
-        .find(Locator::Css("[data-testid=header-avatar] img"))
+        .find(Locator::Css("img[data-testid=header-avatar]"))
         .await?;
     ensure!(
         header.attr("src").await?.is_some_and(|src| src == shown),

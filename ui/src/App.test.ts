@@ -1,10 +1,10 @@
-import { render, screen, waitFor, within } from '@testing-library/svelte';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import App from './App.svelte';
 import type { IpcError } from './lib/generated/IpcError';
 import { expectAccessible } from './test/axe';
-import { fakeBackend } from './test/fake-backend';
+import { fakeBackend, imageFile, photoData, profile } from './test/fake-backend';
 
 describe('app shell', () => {
   it('restores the session straight into the profile', async () => {
@@ -68,6 +68,47 @@ describe('app shell', () => {
     expect(await screen.findByText('Sign in to Agent Desk')).toBeTruthy();
     expect((screen.getByLabelText(/Server address/) as HTMLInputElement).value).toBe('https://desk.example.com/');
     expect((screen.getByLabelText(/^Email/) as HTMLInputElement).value).toBe('dana@agentdesk.example');
+  });
+});
+
+describe('header avatar', () => {
+  it('shows initials, then the new photo once saved, fetched once for header and profile', async () => {
+    const { backend } = fakeBackend();
+    const user = userEvent.setup();
+    const view = render(App, { backend });
+    await waitFor(() => expect(screen.getByTestId('header-avatar').textContent?.trim()).toBe('DD'));
+    expect(screen.getByTestId('header-avatar').getAttribute('aria-hidden')).toBe('true');
+    await screen.findByText(/up to 5 MB/);
+    await user.upload(document.getElementById('photo-file') as HTMLInputElement, imageFile('me.png'));
+    await user.click(await screen.findByRole('button', { name: 'Save photo' }));
+    const url = '/api/v1/avatars/photo-1';
+    await waitFor(() => expect(screen.getByTestId('header-avatar').getAttribute('src')).toBe(photoData(url)));
+    expect(screen.getByTestId('avatar-image').getAttribute('src')).toBe(photoData(url));
+    expect(screen.getByTestId('header-avatar').getAttribute('alt')).toBe('');
+    expect(backend.avatarImage).toHaveBeenCalledTimes(1);
+    await expectAccessible(view.container);
+
+    // The photo is part of the saved profile the shell keeps.
+    await user.click(screen.getByRole('button', { name: 'Account' }));
+    await screen.findByText('Account security');
+    expect(screen.getByTestId('header-avatar').getAttribute('src')).toBe(photoData(url));
+  });
+
+  it('keeps a file dropped outside the photo from replacing the app', async () => {
+    const { backend } = fakeBackend();
+    render(App, { backend });
+    await screen.findByText(/up to 5 MB/);
+    const files = { files: [imageFile('me.png')], types: ['Files'] };
+    expect(await fireEvent.drop(screen.getByTestId('header-name'), { dataTransfer: files })).toBe(false);
+    expect(backend.prepareAvatar).not.toHaveBeenCalled();
+  });
+
+    it('loads the photo of a restored session', async () => {
+    const { backend } = fakeBackend(profile({ avatar_url: '/api/v1/avatars/photo-0' }));
+    render(App, { backend });
+    await waitFor(() =>
+      expect(screen.getByTestId('header-avatar').getAttribute('src')).toBe(photoData('/api/v1/avatars/photo-0')),
+    );
   });
 });
 

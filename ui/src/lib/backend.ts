@@ -1,10 +1,13 @@
 // The UI's only way to the rest of the app: typed wrappers over the Tauri commands.
 // Tests pass their own `Backend`, so screens run without the desktop shell.
 
-import { invoke } from '@tauri-apps/api/core';
+import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { AppInfo } from './generated/AppInfo';
+import type { AvatarCrop } from './generated/AvatarCrop';
+import type { AvatarSource } from './generated/AvatarSource';
 import type { FieldError } from './generated/FieldError';
+import type { InitialsAvatar } from './generated/InitialsAvatar';
 import type { IpcError } from './generated/IpcError';
 import type { Language } from './generated/Language';
 import type { PasswordCheck } from './generated/PasswordCheck';
@@ -31,8 +34,8 @@ export interface Backend {
   quitDiscardingChanges(): Promise<void>;
   /** Called when the agent closes the window while a form has unsaved changes. */
   onCloseRequested(handler: () => void): Promise<() => void>;
-  /** The password rules of the server signed in to. */
-  passwordPolicy(): Promise<Policy>;
+  /** The rules of the server signed in to: passwords and photos. */
+  serverPolicy(): Promise<Policy>;
   /** The server's own password rules, run locally; `personal` are the agent's email and name. */
   checkPassword(candidate: string, current: string | null, personal: string[]): Promise<PasswordCheck>;
   changePassword(currentPassword: string, newPassword: string, keepOtherSessions: boolean): Promise<SessionsEnded>;
@@ -42,6 +45,15 @@ export interface Backend {
   /** Ends one session; ending the current one signs this app out too. */
   endSession(sessionId: string): Promise<void>;
   signOutOtherSessions(): Promise<SessionsEnded>;
+  /** Checks and keeps a picked photo (the file's bytes) and returns a preview to crop on. */
+  prepareAvatar(bytes: Uint8Array): Promise<AvatarSource>;
+  /** Crops a prepared photo and makes it the agent's; the profile gets a new version. */
+  saveAvatar(sourceId: string, crop: AvatarCrop): Promise<VersionedProfile>;
+  removeAvatar(): Promise<VersionedProfile>;
+  /** A stored photo (a profile's `avatar_url`) as a `data:` URL. */
+  avatarImage(url: string): Promise<string>;
+  /** What stands in for a missing photo. */
+  initialsAvatar(id: string, displayName: string): Promise<InitialsAvatar>;
 }
 
 /** A command failure as the UI sees it; always `{code, message, field}`. */
@@ -52,7 +64,7 @@ export function asIpcError(error: unknown): IpcError {
   return { code: 'internal', message: String(error), field: null };
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (error) {
@@ -73,7 +85,7 @@ export const tauriBackend: Backend = {
   setUnsavedChanges: (unsaved) => call('set_unsaved_changes', { unsaved }),
   quitDiscardingChanges: () => call('quit_discarding_changes'),
   onCloseRequested: (handler) => listen('close-requested', () => handler()),
-  passwordPolicy: () => call('password_policy'),
+  serverPolicy: () => call('server_policy'),
   checkPassword: (candidate, current, personal) => call('check_password', { candidate, current, personal }),
   changePassword: (currentPassword, newPassword, keepOtherSessions) =>
     call('change_password', { currentPassword, newPassword, keepOtherSessions }),
@@ -81,4 +93,10 @@ export const tauriBackend: Backend = {
   listSessions: () => call('list_sessions'),
   endSession: (sessionId) => call('end_session', { sessionId }),
   signOutOtherSessions: () => call('sign_out_other_sessions'),
+  // The file's bytes as the raw body, not as a JSON array of numbers.
+  prepareAvatar: (bytes) => call('prepare_avatar', bytes),
+  saveAvatar: (sourceId, crop) => call('save_avatar', { sourceId, crop }),
+  removeAvatar: () => call('remove_avatar'),
+  avatarImage: (url) => call('avatar_image', { url }),
+  initialsAvatar: (id, displayName) => call('initials_avatar', { id, displayName }),
 };

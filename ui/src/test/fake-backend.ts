@@ -4,6 +4,9 @@
 import { vi } from 'vitest';
 import type { Backend } from '../lib/backend';
 import type { AppInfo } from '../lib/generated/AppInfo';
+import type { AvatarCrop } from '../lib/generated/AvatarCrop';
+import type { AvatarPolicy } from '../lib/generated/AvatarPolicy';
+import type { AvatarSource } from '../lib/generated/AvatarSource';
 import type { FieldError } from '../lib/generated/FieldError';
 import type { IpcError } from '../lib/generated/IpcError';
 import type { PasswordCheck } from '../lib/generated/PasswordCheck';
@@ -60,6 +63,43 @@ export const policy: PasswordPolicy = {
   rules: ['min_length', 'uppercase', 'lowercase', 'digit', 'symbol', 'not_current', 'not_guessable', 'max_length'],
   min_score: 2,
 };
+
+export const avatarPolicy: AvatarPolicy = {
+  max_bytes: 5_000_000,
+  accepted_types: ['image/jpeg', 'image/png', 'image/gif', 'image/webp'],
+  max_side: 8000,
+  max_pixels: 40_000_000,
+  min_side: 200,
+};
+
+/** The first bytes of each accepted format, as the Rust side recognises them. */
+const SIGNATURES: [string, number[]][] = [
+  ['image/png', [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]],
+  ['image/jpeg', [0xff, 0xd8, 0xff]],
+  ['image/gif', [0x47, 0x49, 0x46, 0x38]],
+];
+
+function formatOf(bytes: Uint8Array): string | null {
+  const found = SIGNATURES.find(([, signature]) => signature.every((byte, i) => bytes[i] === byte));
+  if (found) return found[0];
+  const ascii = String.fromCharCode(...bytes.slice(0, 12));
+  return ascii.startsWith('RIFF') && ascii.endsWith('WEBP') ? 'image/webp' : null;
+}
+
+/** A file as the agent picks it: `format` decides its first bytes, `type` what the OS says it is. */
+export function imageFile(name: string, format: 'image/png' | 'image/jpeg' | 'text/plain' = 'image/png', type = format) {
+  const head = SIGNATURES.find(([mime]) => mime === format)?.[1] ?? [...new TextEncoder().encode('hello')];
+  return new File([new Uint8Array([...head, 0, 1, 2, 3])], name, { type });
+}
+
+/** What the fake answers for a stored photo. */
+export function photoData(url: string): string {
+  return `data:image/png;base64,${btoa(url)}`;
+}
+
+/** A 1×1 PNG, the fake's preview of every photo. */
+const PREVIEW =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 
 const COMMON = ['password', 'passwort', 'qwerty', 'letmein', '123456', 'welcome'];
 
@@ -151,6 +191,17 @@ export function fakeBackend(start: Profile = profile()) {
   let password = PASSWORD;
   let open = sessions();
   const attempts = signIns();
+  /** Size of the next photo picked, as the Rust side would read it from the file. */
+  let picked = { width: 1200, height: 800 };
+  const prepared = new Map<string, AvatarSource>();
+  let photos = 0;
+
+  function nextVersion(changes: Partial<Profile>): VersionedProfile {
+    version += 1;
+    current = { profile: { ...current.profile, ...changes }, etag: `"${version}"` };
+    return current;
+  }
+
   const backend = {
     appInfo: vi.fn(async (): Promise<AppInfo> => ({ version: '0.1.0', server_url: 'http://127.0.0.1:8787/', email: null })),
     restoreSession: vi.fn(async (): Promise<VersionedProfile | null> => current),
@@ -183,7 +234,7 @@ export function fakeBackend(start: Profile = profile()) {
     setUnsavedChanges: vi.fn(async () => {}),
     quitDiscardingChanges: vi.fn(async () => {}),
     onCloseRequested: vi.fn<Backend['onCloseRequested']>(async () => () => {}),
-    passwordPolicy: vi.fn(async () => ({ password: policy, password_reset_valid_minutes: 30 })),
+    serverPolicy: vi.fn(async () => ({ password: policy, password_reset_valid_minutes: 30, avatar: avatarPolicy })),
     checkPassword: vi.fn(async (candidate: string, current: string | null, personal: string[]) =>
       checkPassword(candidate, current, personal),
     ),
@@ -222,6 +273,39 @@ export function fakeBackend(start: Profile = profile()) {
       open = open.filter((session) => session.current);
       return { signed_out_sessions: ended };
     }),
+    prepareAvatar: vi.fn(async (bytes: Uint8Array): Promise<AvatarSource> => {
+      if (bytes.length > avatarPolicy.max_bytes) throw failure('payload_too_large', 'photo too large', 'photo');
+      const format = formatOf(bytes);
+      if (!format) throw failure('unsupported_image', 'not a JPEG, PNG, GIF or WebP image', 'photo');
+      const source = { source_id: `source-${prepared.size + 1}`, format, ...picked, preview: PREVIEW };
+      prepared.set(source.source_id, source);
+      return source;
+    }),
+    saveAvatar: vi.fn(async (sourceId: string, crop: AvatarCrop): Promise<VersionedProfile> => {
+      const source = prepared.get(sourceId);
+      if (!source) throw failure('not_found', 'no such photo', 'photo');
+      const whole = [crop.x, crop.y, crop.size, crop.quarter_turns].every(Number.isInteger);
+      if (!whole || crop.size < 1 || crop.x + crop.size > source.width || crop.y + crop.size > source.height) {
+        throw failure('invalid_crop', 'crop outside the photo', 'photo');
+      }
+      photos += 1;
+      return nextVersion({ avatar_url: `/api/v1/avatars/photo-${photos}` });
+    }),
+    removeAvatar: vi.fn(async () => nextVersion({ avatar_url: null })),
+    avatarImage: vi.fn(async (url: string) => {
+      if (url !== current.profile.avatar_url) throw failure('not_found', 'no such photo');
+      return photoData(url);
+    }),
+    initialsAvatar: vi.fn(async (_id: string, displayName: string) => ({
+      text: displayName
+        .split(/\s+/)
+        .filter((word) => /^\p{L}/u.test(word))
+        .map((word) => word[0]!.toUpperCase())
+        .filter((_, i, all) => i === 0 || i === all.length - 1)
+        .join(''),
+      background: '#2f5d8a',
+      foreground: '#ffffff',
+    })),
   } satisfies Backend;
   return {
     backend,
@@ -231,6 +315,10 @@ export function fakeBackend(start: Profile = profile()) {
       current = { profile: { ...current.profile, ...changes }, etag: `"${version}"` };
     },
     current: () => current,
+    /** The next photo the agent picks has this size. */
+    pickPhotoOf(width: number, height: number) {
+      picked = { width, height };
+    },
     password: () => password,
     openSessions: () => open,
   };
