@@ -222,11 +222,22 @@ fn jpeg_orientation(decoder: &jpeg_decoder::Decoder<&[u8]>) -> Orientation {
 
 fn decode_jpeg(bytes: &[u8], limits: &Limits, min_scale: f64) -> Result<Decoded, AvatarError> {
     let mut decoder = jpeg_decoder(bytes, limits);
-    let (width, height, _) = jpeg_header(&mut decoder, limits)?;
-    let denominator = [8u32, 4, 2]
+    let (width, height, pixel_format) = jpeg_header(&mut decoder, limits)?;
+    let progressive = decoder
+        .info()
+        .is_some_and(|info| info.coding_process == jpeg_decoder::CodingProcess::DctProgressive);
+    let frame = frame_components(bytes).ok_or_else(|| undecodable("no frame header"))?;
+    // The sharpest scale that serves the output, unless decoding at it would take more
+    // memory than allowed; then a smaller one (the crop is upscaled a little).
+    let output_bytes = pixel_format.pixel_bytes() as u64;
+    let denominator = [1u32, 2, 4, 8]
         .into_iter()
-        .find(|&d| 1.0 / f64::from(d) >= min_scale)
-        .unwrap_or(1);
+        .skip_while(|&d| d < 8 && 1.0 / f64::from(d * 2) >= min_scale)
+        .find(|&d| {
+            jpeg_decoding_bytes(width, height, &frame, progressive, output_bytes, d)
+                <= limits.max_alloc
+        })
+        .ok_or_else(|| too_large_to_decode(limits))?;
     let (mut decoded_width, mut decoded_height) = (width, height);
     if denominator > 1 {
         let requested = |side: u32| u16::try_from(side.div_ceil(denominator)).unwrap_or(u16::MAX);
@@ -249,6 +260,71 @@ fn decode_jpeg(bytes: &[u8], limits: &Limits, min_scale: f64) -> Result<Decoded,
         image: orient(rgb, orientation),
         icc_profile,
     })
+}
+
+/// Sampling factors (horizontal, vertical) of each component in the frame header.
+fn frame_components(bytes: &[u8]) -> Option<Vec<(u32, u32)>> {
+    let mut at = 2; // after SOI
+    while at + 4 <= bytes.len() {
+        if bytes[at] != 0xFF {
+            return None;
+        }
+        let marker = bytes[at + 1];
+        if marker == 0xFF {
+            at += 1; // fill byte
+            continue;
+        }
+        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        let is_frame = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+        if is_frame {
+            let header = bytes.get(at + 4..at + 2 + length)?;
+            let count = usize::from(*header.get(5)?);
+            let components = header.get(6..6 + 3 * count)?;
+            return Some(
+                components
+                    .chunks_exact(3)
+                    .map(|c| (u32::from(c[1] >> 4), u32::from(c[1] & 15)))
+                    .collect(),
+            );
+        }
+        at += 2 + length;
+    }
+    None
+}
+
+/// What decoding at 1/`denominator` holds at once: the whole image's DCT coefficients
+/// when progressive, each component's plane and the output, all at the decoded scale.
+fn jpeg_decoding_bytes(
+    width: u32,
+    height: u32,
+    frame: &[(u32, u32)],
+    progressive: bool,
+    output_bytes_per_pixel: u64,
+    denominator: u32,
+) -> u64 {
+    let h_max = frame.iter().map(|c| c.0).max().unwrap_or(1).max(1);
+    let v_max = frame.iter().map(|c| c.1).max().unwrap_or(1).max(1);
+    let component_pixels = |(h, v): (u32, u32), d: u32| {
+        let w = (u64::from(width) * u64::from(h)).div_ceil(u64::from(h_max));
+        let h = (u64::from(height) * u64::from(v)).div_ceil(u64::from(v_max));
+        w.div_ceil(u64::from(d)) * h.div_ceil(u64::from(d))
+    };
+    let coefficients: u64 = if progressive {
+        frame
+            .iter()
+            .map(|&c| component_pixels(c, 1).next_multiple_of(64) * 2)
+            .sum()
+    } else {
+        0
+    };
+    let planes: u64 = frame
+        .iter()
+        .map(|&c| component_pixels(c, denominator))
+        .sum();
+    let output = u64::from(width.div_ceil(denominator))
+        * u64::from(height.div_ceil(denominator))
+        * output_bytes_per_pixel;
+    coefficients + planes + output
 }
 
 fn jpeg_to_rgb(
@@ -302,8 +378,19 @@ fn decode_other(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded
     let mut decoder = image_decoder(bytes, format, limits)?;
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height, limits)?;
-    let bytes_per_pixel = u64::from(decoder.color_type().bytes_per_pixel());
-    check_memory(width, height, bytes_per_pixel, limits)?;
+    // Wider than 8-bit RGB(A) is converted into a second buffer of up to 4 bytes a pixel.
+    let color = decoder.color_type();
+    let conversion = if matches!(color, image::ColorType::Rgb8 | image::ColorType::Rgba8) {
+        0
+    } else {
+        4
+    };
+    check_memory(
+        width,
+        height,
+        u64::from(color.bytes_per_pixel()) + conversion,
+        limits,
+    )?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let icc_profile = decoder.icc_profile().ok().flatten();
     // GIF and WebP decoders answer the first frame of an animation.
@@ -331,16 +418,17 @@ pub(crate) fn flatten(image: DynamicImage) -> RgbImage {
     }
     let rgba = image.into_rgba8();
     let (width, height) = rgba.dimensions();
-    let pixels = rgba
-        .into_raw()
-        .chunks_exact(4)
-        .flat_map(|p| {
-            let alpha = u32::from(p[3]);
-            let over_white =
-                |c: u8| ((u32::from(c) * alpha + 255 * (255 - alpha) + 127) / 255) as u8;
-            [over_white(p[0]), over_white(p[1]), over_white(p[2])]
-        })
-        .collect();
+    let mut pixels = rgba.into_raw();
+    // In place: pixel i's three bytes go to 3i, never past the 4i its source starts at.
+    for i in 0..pixels.len() / 4 {
+        let alpha = u32::from(pixels[4 * i + 3]);
+        for channel in 0..3 {
+            let value = u32::from(pixels[4 * i + channel]);
+            pixels[3 * i + channel] = ((value * alpha + 255 * (255 - alpha) + 127) / 255) as u8;
+        }
+    }
+    pixels.truncate(pixels.len() / 4 * 3);
+    pixels.shrink_to_fit();
     RgbImage::from_raw(width, height, pixels).expect("three bytes for each pixel of the source")
 }
 
@@ -351,4 +439,40 @@ fn orient(image: RgbImage, orientation: Orientation) -> RgbImage {
     let mut image = DynamicImage::ImageRgb8(image);
     image.apply_orientation(orientation);
     image.into_rgb8()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BUDGET: u64 = 192 * 1024 * 1024;
+
+    #[test]
+    fn frame_header_gives_the_sampling_of_each_component() {
+        let file = crate::fixtures::jpeg(&RgbImage::new(32, 16));
+        let components = frame_components(&file).expect("a frame header");
+        assert_eq!(components.len(), 3);
+        assert!(components
+            .iter()
+            .all(|&(h, v)| (1..=4).contains(&h) && (1..=4).contains(&v)));
+        assert_eq!(frame_components(b"\xFF\xD8\xFF\xD9"), None);
+        assert_eq!(
+            frame_components(b"\xFF\xD8\xFF\xC0\x00"),
+            None,
+            "a cut-off header"
+        );
+    }
+
+    #[test]
+    fn large_progressive_jpegs_decode_at_a_scale_that_fits_the_budget() {
+        let yuv420 = [(2, 2), (1, 1), (1, 1)];
+        // 40 megapixels, progressive: the coefficients alone are 120 MB.
+        let full = jpeg_decoding_bytes(8000, 5000, &yuv420, true, 3, 1);
+        let half = jpeg_decoding_bytes(8000, 5000, &yuv420, true, 3, 2);
+        assert!(full > BUDGET && half <= BUDGET, "full {full}, half {half}");
+        // Baseline keeps no coefficients: the same size fits at full scale.
+        assert!(jpeg_decoding_bytes(8000, 5000, &yuv420, false, 3, 1) <= BUDGET);
+        // An eighth of a huge baseline frame is small.
+        assert!(jpeg_decoding_bytes(12000, 3333, &yuv420, false, 3, 8) < 16 * 1024 * 1024);
+    }
 }
