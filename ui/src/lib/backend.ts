@@ -49,6 +49,8 @@ export interface Backend {
   prepareAvatar(bytes: Uint8Array): Promise<AvatarSource>;
   /** Crops a prepared photo and makes it the agent's; the profile gets a new version. */
   saveAvatar(sourceId: string, crop: AvatarCrop): Promise<VersionedProfile>;
+  /** Lets go of a prepared photo the agent did not save. */
+  discardAvatar(): Promise<void>;
   removeAvatar(): Promise<VersionedProfile>;
   /** A stored photo (a profile's `avatar_url`) as a `data:` URL. */
   avatarImage(url: string): Promise<string>;
@@ -96,6 +98,7 @@ export const tauriBackend: Backend = {
   // The file's bytes as the raw body, not as a JSON array of numbers.
   prepareAvatar: (bytes) => call('prepare_avatar', bytes),
   saveAvatar: (sourceId, crop) => call('save_avatar', { sourceId, crop }),
+  discardAvatar: () => call('discard_avatar'),
   removeAvatar: () => call('remove_avatar'),
   avatarImage: (url) => call('avatar_image', { url }),
   initialsAvatar: (id, displayName) => call('initials_avatar', { id, displayName }),

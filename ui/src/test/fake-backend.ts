@@ -291,6 +291,7 @@ export function fakeBackend(start: Profile = profile()) {
       photos += 1;
       return nextVersion({ avatar_url: `/api/v1/avatars/photo-${photos}` });
     }),
+    discardAvatar: vi.fn(async () => {}),
     removeAvatar: vi.fn(async () => nextVersion({ avatar_url: null })),
     avatarImage: vi.fn(async (url: string) => {
       if (url !== current.profile.avatar_url) throw failure('not_found', 'no such photo');

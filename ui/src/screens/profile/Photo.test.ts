@@ -157,6 +157,7 @@ describe('photo section', () => {
     await user.keyboard('{Escape}');
     await waitFor(() => expect(screen.queryByTestId('crop-dialog')).toBeNull());
     expect(backend.saveAvatar).not.toHaveBeenCalled();
+    expect(backend.discardAvatar).toHaveBeenCalledOnce();
     expect(await screen.findByTestId('avatar-initials')).toBeTruthy();
     await waitFor(() => expect(document.activeElement).toBe(byId('upload-photo')));
   });
