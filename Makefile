@@ -23,7 +23,8 @@ TAURI_DRIVER_VERSION := ^2
 help:
 	@echo "make run    build everything, start a local server with the demo accounts, open the app"
 	@echo "make test   install what is missing and run every test (Rust, UI, end-to-end)"
-	@echo "make bench  start-up, memory and size of the release app next to a bare Tauri window"
+	@echo "make bench  start-up, memory and size of the release app next to a bare Tauri window;"
+	@echo "            the photo pipeline next to vipsthumbnail and ImageMagick"
 
 ## The two commands
 
@@ -96,6 +97,8 @@ test-rust: build
 ## Figures for docs/PERFORMANCE.md: release app next to a bare Tauri window, same run.
 
 bench: deps ui
+	@command -v vipsthumbnail >/dev/null || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends libvips-tools
+	$(CARGO) bench -p agent-desk-avatar --bench versus_vips
 	$(CARGO) build --release -p agent-desk -p agent-desk-server
 	CARGO_TARGET_DIR=$(CURDIR)/target $(CARGO) build --release --manifest-path bench/bare-window/Cargo.toml
 	$(CARGO) bench -p agent-desk-e2e --bench startup
