@@ -211,3 +211,117 @@ async fn profile_changes_are_validated_here_and_versioned_there() {
     let ipc = serde_json::to_value(&stale).expect("serialise");
     assert_eq!(ipc["code"], "version_conflict");
 }
+
+#[tokio::test]
+async fn a_picked_photo_is_checked_previewed_cropped_and_uploaded() {
+    use agent_desk_avatar::fixtures::jpeg;
+    use agent_desk_client::PhotoEditor;
+    use agent_desk_core::AvatarCrop;
+    use base64::Engine;
+
+    let fixture = Fixture::start().await;
+    let session = fixture.session();
+    session
+        .sign_in(&fixture.url, EMAIL, PASSWORD)
+        .await
+        .expect("sign in");
+    let photos = PhotoEditor::default();
+
+    // Refused here, with the server's code and the limit, before anything is sent.
+    let mut oversized = jpeg(&image::RgbImage::new(64, 64));
+    oversized.resize(5_000_001, 0);
+    let error = IpcError::from(
+        photos
+            .prepare(&session, oversized)
+            .await
+            .expect_err("too big"),
+    );
+    assert_eq!(
+        error.code,
+        ClientErrorCode::Server(ErrorCode::PayloadTooLarge)
+    );
+    assert_eq!(error.field.as_deref(), Some("photo"));
+    assert!(error.message.contains("5 MB"), "{}", error.message);
+    let error = IpcError::from(
+        photos
+            .prepare(&session, b"GIF89a broken".to_vec())
+            .await
+            .expect_err("broken"),
+    );
+    assert_eq!(error.code, ClientErrorCode::Server(ErrorCode::InvalidImage));
+
+    // A 3000 × 2000 photo: the preview is at most 1024 px with the same aspect.
+    let photo = jpeg(&image::RgbImage::from_fn(3000, 2000, |x, _| {
+        image::Rgb([(x / 12) as u8, 90, 160])
+    }));
+    let source = photos.prepare(&session, photo).await.expect("prepare");
+    assert_eq!(
+        (source.width, source.height, source.format.as_str()),
+        (3000, 2000, "image/jpeg")
+    );
+    let encoded = source
+        .preview
+        .strip_prefix("data:image/jpeg;base64,")
+        .expect("a JPEG data URL");
+    let preview = image::load_from_memory(
+        &base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!((preview.width(), preview.height()), (1024, 683));
+
+    // A crop outside the photo is refused; a good one is uploaded and shown.
+    let outside = AvatarCrop {
+        x: 2500,
+        y: 0,
+        size: 600,
+        quarter_turns: 0,
+    };
+    let error = IpcError::from(
+        photos
+            .save(&session, &source.source_id, outside)
+            .await
+            .expect_err("outside"),
+    );
+    assert_eq!(error.code, ClientErrorCode::Server(ErrorCode::InvalidCrop));
+    let crop = AvatarCrop {
+        x: 1000,
+        y: 500,
+        size: 1000,
+        quarter_turns: 1,
+    };
+    let saved = photos
+        .save(&session, &source.source_id, crop)
+        .await
+        .expect("save");
+    let url = saved.profile.avatar_url.clone().expect("an avatar_url");
+    assert_ne!(saved.etag, "");
+    let shown = photos
+        .image(&session, &url)
+        .await
+        .expect("the stored photo");
+    assert!(shown.starts_with("data:image/jpeg;base64,"));
+    // Saved once: the same source cannot be saved again.
+    let error = IpcError::from(
+        photos
+            .save(&session, &source.source_id, crop)
+            .await
+            .expect_err("gone"),
+    );
+    assert_eq!(error.code, ClientErrorCode::Server(ErrorCode::InvalidImage));
+
+    // Only photo paths are fetched with the token.
+    for elsewhere in [
+        "https://example.com/x.jpg",
+        "/api/v1/me",
+        "/api/v1/avatars/../me",
+    ] {
+        assert!(
+            photos.image(&session, elsewhere).await.is_err(),
+            "{elsewhere}"
+        );
+    }
+    let removed = session.remove_avatar().await.expect("remove");
+    assert_eq!(removed.profile.avatar_url, None);
+}
