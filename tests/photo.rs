@@ -2,7 +2,7 @@
 //! the editor, save, see it in the app and on the server; an oversized file refused in
 //! the app; remove the photo and see the initials again.
 
-use agent_desk_avatar::fixtures::jpeg;
+use agent_desk_avatar::fixtures::{jpeg, quadrants, BLUE, GREEN, RED, WHITE};
 use agent_desk_e2e::{
     api_login, save_screenshot, sign_in, wait_for, wait_for_text, Desktop, DEMO_EMAIL,
     DEMO_PASSWORD,
@@ -13,23 +13,6 @@ use image::{Rgb, RgbImage};
 
 /// The remove-photo confirmation's confirm button.
 const CONFIRM_REMOVE: &str = "#remove-photo-dialog [data-action=confirm]";
-
-const RED: Rgb<u8> = Rgb([220, 30, 30]);
-const GREEN: Rgb<u8> = Rgb([30, 200, 60]);
-const BLUE: Rgb<u8> = Rgb([30, 60, 220]);
-const WHITE: Rgb<u8> = Rgb([250, 250, 250]);
-
-/// Red top-left, green top-right, blue bottom-left, white bottom-right.
-fn quadrants(width: u32, height: u32) -> RgbImage {
-    RgbImage::from_fn(width, height, |x, y| {
-        match (x < width / 2, y < height / 2) {
-            (true, true) => RED,
-            (false, true) => GREEN,
-            (true, false) => BLUE,
-            (false, false) => WHITE,
-        }
-    })
-}
 
 fn close(actual: Rgb<u8>, expected: Rgb<u8>) -> bool {
     actual

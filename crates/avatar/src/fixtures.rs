@@ -5,6 +5,24 @@ use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::{ExtendedColorType, ImageEncoder, Rgb, RgbImage};
 
+pub const RED: Rgb<u8> = Rgb([220, 30, 30]);
+pub const GREEN: Rgb<u8> = Rgb([30, 200, 60]);
+pub const BLUE: Rgb<u8> = Rgb([30, 60, 220]);
+pub const WHITE: Rgb<u8> = Rgb([250, 250, 250]);
+
+/// Quadrants: red top-left, green top-right, blue bottom-left, white bottom-right; where
+/// each ends up shows how a photo was oriented, cropped and turned.
+pub fn quadrants(width: u32, height: u32) -> RgbImage {
+    RgbImage::from_fn(width, height, |x, y| {
+        match (x < width / 2, y < height / 2) {
+            (true, true) => RED,
+            (false, true) => GREEN,
+            (true, false) => BLUE,
+            (false, false) => WHITE,
+        }
+    })
+}
+
 /// A baseline JPEG of `image` at quality 95.
 pub fn jpeg(image: &RgbImage) -> Vec<u8> {
     jpeg_with_quality(image, 95)

@@ -1,7 +1,9 @@
 //! The photo pipeline end to end on real encoded files of every accepted format,
 //! including hostile and broken ones.
 
-use agent_desk_avatar::fixtures::{jpeg, jpeg_claiming, png_claiming, with_exif};
+use agent_desk_avatar::fixtures::{
+    jpeg, jpeg_claiming, png_claiming, quadrants, with_exif, BLUE, GREEN, RED, WHITE,
+};
 use agent_desk_avatar::{preview, probe, render, AvatarError, Format, Limits};
 use agent_desk_core::AvatarCrop;
 use image::codecs::gif::GifEncoder;
@@ -9,23 +11,6 @@ use image::codecs::png::PngEncoder;
 use image::codecs::webp::WebPEncoder;
 use image::metadata::Orientation;
 use image::{DynamicImage, ExtendedColorType, Frame, ImageEncoder, Rgb, RgbImage, Rgba, RgbaImage};
-
-const RED: Rgb<u8> = Rgb([220, 30, 30]);
-const GREEN: Rgb<u8> = Rgb([30, 200, 60]);
-const BLUE: Rgb<u8> = Rgb([30, 60, 220]);
-const WHITE: Rgb<u8> = Rgb([250, 250, 250]);
-
-/// Quadrants: red top-left, green top-right, blue bottom-left, white bottom-right.
-fn quadrants(width: u32, height: u32) -> RgbImage {
-    RgbImage::from_fn(width, height, |x, y| {
-        match (x < width / 2, y < height / 2) {
-            (true, true) => RED,
-            (false, true) => GREEN,
-            (true, false) => BLUE,
-            (false, false) => WHITE,
-        }
-    })
-}
 
 fn png(image: &DynamicImage) -> Vec<u8> {
     let mut out = Vec::new();

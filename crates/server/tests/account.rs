@@ -499,8 +499,11 @@ async fn policy_is_public_and_lists_every_rule() {
                 "min_score": 2,
             },
             "password_reset_valid_minutes": 30,
+            // Checked in detail by the photo tests.
+            "avatar": policy["avatar"],
         })
     );
+    assert!(policy["avatar"].is_object(), "{policy}");
 }
 
 #[tokio::test]

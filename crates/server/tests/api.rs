@@ -66,6 +66,8 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/auth/sessions/{id}", &["delete"]),
         ("/api/v1/auth/sessions/sign-out-others", &["post"]),
         ("/api/v1/policy", &["get"]),
+        ("/api/v1/me/avatar", &["put", "delete"]),
+        ("/api/v1/avatars/{id}", &["get"]),
         ("/reset", &["get", "post"]),
         ("/reset.css", &["get"]),
     ];
