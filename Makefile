@@ -9,13 +9,14 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 CARGO ?= cargo
 UI := ui
 
-# Build: WebKitGTK, GTK tray, TLS-free (rustls) HTTP, D-Bus for the credential store.
-# Test: a virtual display, WebKit's WebDriver, a private D-Bus with a keyring, screenshots.
+# Build: WebKitGTK, GTK tray, TLS-free (rustls) HTTP, D-Bus for the credential store, ALSA.
+# Test: a virtual display, WebKit's WebDriver, a private D-Bus with a keyring, screenshots,
+# a private PulseAudio with test devices.
 APT_PACKAGES := build-essential pkg-config curl file \
 	libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
-	libssl-dev libdbus-1-dev \
+	libssl-dev libdbus-1-dev libasound2-dev \
 	xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools \
-	fonts-dejavu-core
+	fonts-dejavu-core pulseaudio pulseaudio-utils
 TAURI_DRIVER_VERSION := ^2
 
 .PHONY: help run test deps apt-deps node-deps tauri-driver ui build generate check-generated lint test-ui test-rust bench clean
@@ -69,13 +70,13 @@ ui: node-deps
 	cd $(UI) && npm run build
 
 build: ui
-	$(CARGO) build -p agent-desk -p agent-desk-server
+	$(CARGO) build -p agent-desk -p agent-desk-server -p agent-desk-cli
 
 ## Checks
 
 # TypeScript types are generated from the Rust wire types; a stale copy fails the build.
 generate:
-	$(CARGO) test -q -p agent-desk-core -p agent-desk-client export_bindings >/dev/null
+	$(CARGO) test -q -p agent-desk-core -p agent-desk-client -p agent-desk-audio export_bindings >/dev/null
 
 check-generated: generate
 	@if [ -n "$$(git status --porcelain -- $(UI)/src/lib/generated)" ]; then \
