@@ -26,6 +26,14 @@ fn main() {
         "remove_avatar",
         "avatar_image",
         "initials_avatar",
+        "audio_state",
+        "choose_audio_device",
+        "set_alert_volume",
+        "start_mic_test",
+        "stop_mic_test",
+        "record_sample",
+        "play_sample",
+        "test_output",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

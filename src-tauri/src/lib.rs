@@ -63,6 +63,14 @@ pub fn run() {
             commands::photo::remove_avatar,
             commands::photo::avatar_image,
             commands::photo::initials_avatar,
+            commands::devices::audio_state,
+            commands::devices::choose_audio_device,
+            commands::devices::set_alert_volume,
+            commands::devices::start_mic_test,
+            commands::devices::stop_mic_test,
+            commands::devices::record_sample,
+            commands::devices::play_sample,
+            commands::devices::test_output,
         ])
         .build(tauri::generate_context!());
 

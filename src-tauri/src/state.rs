@@ -17,6 +17,10 @@ type Restored = Result<Option<VersionedProfile>, ClientError>;
 pub struct DeskState {
     pub session: Arc<AgentSession>,
     pub photos: PhotoEditor,
+    /// Started on first use (the Devices screen, an alert): until then nothing polls
+    /// the sound system.
+    audio: std::sync::OnceLock<Arc<agent_desk_audio::AudioDesk>>,
+    config_dir: std::path::PathBuf,
     /// The session restore begun with the app, so the credential store and the server
     /// answer while the web view is still loading; the first `restore` takes it over.
     early_restore: Mutex<Option<JoinHandle<Restored>>>,
@@ -29,7 +33,7 @@ impl DeskState {
     pub fn open<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Self> {
         let config_dir = app.path().app_config_dir()?;
         let session = Arc::new(AgentSession::new(
-            config_dir,
+            config_dir.clone(),
             Arc::new(KeyringTokenStore::new(KEYRING_SERVICE)),
         ));
         let restoring = Arc::clone(&session);
@@ -37,6 +41,8 @@ impl DeskState {
         Ok(Self {
             session,
             photos: PhotoEditor::default(),
+            audio: std::sync::OnceLock::new(),
+            config_dir,
             early_restore: Mutex::new(Some(early_restore)),
             unsaved_changes: AtomicBool::new(false),
             default_server_url: std::env::var("AGENT_DESK_SERVER_URL")
@@ -60,6 +66,19 @@ impl DeskState {
             },
             None => self.session.restore().await,
         }
+    }
+
+    /// The audio engine; `on_change` gets the device state whenever devices change.
+    pub fn audio(
+        &self,
+        on_change: impl Fn(agent_desk_audio::AudioState) + Send + 'static,
+    ) -> Arc<agent_desk_audio::AudioDesk> {
+        Arc::clone(self.audio.get_or_init(|| {
+            Arc::new(agent_desk_audio::AudioDesk::open(
+                &self.config_dir,
+                on_change,
+            ))
+        }))
     }
 
     pub fn has_unsaved_changes(&self) -> bool {

@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod catalog;
 pub mod choice;
+pub mod desk;
 pub mod streams;
 #[doc(hidden)]
 pub mod testing;
@@ -12,6 +13,7 @@ pub mod tone;
 
 pub use catalog::{AudioDevice, Catalog, DeviceChange, DeviceList, Direction};
 pub use choice::{resolve, DeviceChoice, Resolved};
+pub use desk::{AudioChoices, AudioDesk, AudioRole, AudioState};
 pub use streams::{mic_test, open_input, play, InputStream, MeterReading, MicTest};
 
 /// Why an audio operation failed. Messages are for people: what and, where it helps, why.

@@ -26,6 +26,12 @@ pub enum ClientError {
     /// A photo refused on this side, before anything is sent; same codes as the server's.
     #[error("{message}")]
     Photo { code: ErrorCode, message: String },
+    /// A microphone, speaker or the sound system failed; `code` is one of the `Audio…`.
+    #[error("{message}")]
+    Audio {
+        code: ClientErrorCode,
+        message: String,
+    },
 }
 
 /// Codes of failures that happen on this side of the wire; server codes pass through.
@@ -39,6 +45,20 @@ pub enum ClientErrorCode {
     NotSignedIn,
     CredentialStore,
     Settings,
+    /// No microphone or speaker at all.
+    AudioNoDevice,
+    /// A device id that is not (or no longer) present.
+    AudioUnknownDevice,
+    AudioCannotOpen,
+    /// The device opened but delivers nothing.
+    AudioNoData,
+    /// Unplugged or closed by the sound system while in use.
+    AudioDisconnected,
+    /// The sound system did not answer in time.
+    AudioTimeout,
+    /// A bad duration, volume or similar.
+    AudioInvalid,
+    AudioBackend,
     #[serde(untagged)]
     Server(ErrorCode),
 }
@@ -71,6 +91,7 @@ impl ClientError {
             Self::CredentialStore(_) => ClientErrorCode::CredentialStore,
             Self::Settings(_) => ClientErrorCode::Settings,
             Self::Photo { code, .. } => ClientErrorCode::Server(*code),
+            Self::Audio { code, .. } => *code,
         }
     }
 

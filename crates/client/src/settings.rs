@@ -2,7 +2,6 @@
 //! The token is not here; it is in the credential store.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -37,16 +36,10 @@ impl Settings {
     /// Writes to a temporary file and renames it over the old one, so a crash never
     /// leaves a half-written file.
     pub fn save(&self, config_dir: &Path) -> Result<(), ClientError> {
-        let error = |e: std::io::Error| ClientError::Settings(e.to_string());
-        fs::create_dir_all(config_dir).map_err(error)?;
-        let path = Self::path(config_dir);
-        let temporary = path.with_extension("json.tmp");
         let bytes =
             serde_json::to_vec_pretty(self).map_err(|e| ClientError::Settings(e.to_string()))?;
-        let mut file = fs::File::create(&temporary).map_err(error)?;
-        file.write_all(&bytes).map_err(error)?;
-        file.sync_all().map_err(error)?;
-        fs::rename(&temporary, &path).map_err(error)
+        agent_desk_core::files::write_atomically(&Self::path(config_dir), &bytes)
+            .map_err(|e| ClientError::Settings(e.to_string()))
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod account;
 pub mod api;
 pub mod avatar;
+pub mod files;
 pub mod locale;
 pub mod password;
 pub mod profile;

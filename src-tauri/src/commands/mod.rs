@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod app;
+pub mod devices;
 pub mod photo;
 pub mod profile;
 pub mod session;
