@@ -68,6 +68,8 @@ impl Drop for Owned {
 pub struct Desktop {
     // Field order is drop order: the driver (and the app) go first, the display last.
     driver: Option<Owned>,
+    /// A private sound server with a test speaker and microphone (see `agent_desk_audio::testing`).
+    pub pulse: agent_desk_audio::testing::PrivatePulse,
     _server: Owned,
     _keyring: Owned,
     _bus: Owned,
@@ -114,6 +116,15 @@ impl Desktop {
             ("NO_AT_BRIDGE".into(), "1".into()),
             ("WEBKIT_DISABLE_COMPOSITING_MODE".into(), "1".into()),
         ];
+
+        let pulse = agent_desk_audio::testing::PrivatePulse::start(&root.path().join("pulse"))
+            .context("a private PulseAudio (packages pulseaudio, pulseaudio-utils) is needed")?;
+        env.extend(
+            pulse
+                .env()
+                .into_iter()
+                .filter(|(key, _)| key.starts_with("PULSE_")),
+        );
 
         let mut bus = Command::new("dbus-daemon")
             .args(["--session", "--nofork", "--print-address=1"])
@@ -170,6 +181,7 @@ impl Desktop {
 
         let mut desktop = Desktop {
             driver: None,
+            pulse,
             _server: server,
             _keyring: keyring,
             _bus: bus,

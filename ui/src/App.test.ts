@@ -135,6 +135,41 @@ describe('navigation', () => {
     expect(await screen.findByText('Your profile')).toBeTruthy();
   });
 
+  it('offers Devices right after Profile and opens it without waiting for the devices to be listed', async () => {
+    const { backend } = fakeBackend();
+    backend.audioState.mockReturnValueOnce(new Promise(() => {}));
+    const user = userEvent.setup();
+    const view = render(App, { backend });
+    const nav = await screen.findByRole('navigation', { name: 'Sections' });
+    expect(within(nav).getAllByRole('button').map((link) => link.id)).toEqual(['nav-profile', 'nav-devices', 'nav-account']);
+    await user.click(within(nav).getByRole('button', { name: 'Devices' }));
+    const title = await screen.findByRole('heading', { level: 1, name: 'Devices' });
+    expect(title.id).toBe('devices-title');
+    await waitFor(() => expect(document.activeElement).toBe(title));
+    expect(document.getElementById('nav-devices')?.getAttribute('aria-current')).toBe('page');
+    expect(screen.getByTestId('devices-loading').textContent).toContain('Looking for devices…');
+    await expectAccessible(view.container);
+
+    // The rest of the app goes on working while the devices are listed.
+    await user.click(within(nav).getByRole('button', { name: 'Account' }));
+    expect(await screen.findByText('Account security')).toBeTruthy();
+    await user.click(within(nav).getByRole('button', { name: 'Devices' }));
+    expect(await screen.findByRole('combobox', { name: 'Microphone' })).toBeTruthy();
+  });
+
+  it('stops the microphone test when the agent leaves the Devices screen', async () => {
+    const fake = fakeBackend();
+    const user = userEvent.setup();
+    render(App, { backend: fake.backend });
+    await user.click(await screen.findByRole('button', { name: 'Devices' }));
+    await user.click(await screen.findByRole('button', { name: 'Test microphone' }));
+    await waitFor(() => expect(fake.micTestRunning()).toBe(true));
+    await user.click(screen.getByRole('button', { name: 'Profile' }));
+    expect(await screen.findByText('Your profile')).toBeTruthy();
+    expect(fake.backend.stopMicTest).toHaveBeenCalledTimes(1);
+    expect(fake.micTestRunning()).toBe(false);
+  });
+
   it('asks before leaving the profile with unsaved changes', async () => {
     const { backend } = fakeBackend();
     const user = userEvent.setup();

@@ -3,6 +3,7 @@
 
 import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
+import type { AudioRole, AudioState, DeviceChoice, MeterReading } from '../screens/devices/types';
 import type { AppInfo } from './generated/AppInfo';
 import type { AvatarCrop } from './generated/AvatarCrop';
 import type { AvatarSource } from './generated/AvatarSource';
@@ -56,6 +57,26 @@ export interface Backend {
   avatarImage(url: string): Promise<string>;
   /** What stands in for a missing photo. */
   initialsAvatar(id: string, displayName: string): Promise<InitialsAvatar>;
+  /** The audio devices of this computer and the agent's choices; listing can take a second. */
+  audioState(): Promise<AudioState>;
+  /** Saves the device for a role on this computer at once. */
+  chooseAudioDevice(role: AudioRole, choice: DeviceChoice): Promise<AudioState>;
+  /** How loud alerts ring, 0–1. */
+  setAlertVolume(volume: number): Promise<AudioState>;
+  /** Opens the microphone; readings arrive through `onMicLevel` until `stopMicTest`. */
+  startMicTest(): Promise<void>;
+  stopMicTest(): Promise<void>;
+  onMicLevel(handler: (reading: MeterReading) => void): Promise<() => void>;
+  /** The microphone test ended: once after `stopMicTest`, or by itself with the failure when the device failed. */
+  onMicTestEnded(handler: (error: IpcError | null) => void): Promise<() => void>;
+  /** Records from the microphone; resolves once the recording is done. */
+  recordSample(seconds: number): Promise<void>;
+  /** Plays the last recording on the speaker; resolves once it has been played. */
+  playSample(): Promise<void>;
+  /** Plays the test chime on a role's device; resolves once it has been played. */
+  testOutput(role: 'speaker' | 'alerts'): Promise<void>;
+  /** A device was plugged in or out, or the system's default changed. */
+  onAudioDevicesChanged(handler: (state: AudioState) => void): Promise<() => void>;
 }
 
 /** A command failure as the UI sees it; always `{code, message, field}`. */
@@ -102,4 +123,16 @@ export const tauriBackend: Backend = {
   removeAvatar: () => call('remove_avatar'),
   avatarImage: (url) => call('avatar_image', { url }),
   initialsAvatar: (id, displayName) => call('initials_avatar', { id, displayName }),
+  audioState: () => call('audio_state'),
+  chooseAudioDevice: (role, choice) => call('choose_audio_device', { role, choice }),
+  setAlertVolume: (volume) => call('set_alert_volume', { volume }),
+  startMicTest: () => call('start_mic_test'),
+  stopMicTest: () => call('stop_mic_test'),
+  onMicLevel: (handler) => listen<MeterReading>('mic-level', (event) => handler(event.payload)),
+  onMicTestEnded: (handler) =>
+    listen<IpcError | null>('mic-test-ended', (event) => handler(event.payload ? asIpcError(event.payload) : null)),
+  recordSample: (seconds) => call('record_sample', { seconds }),
+  playSample: () => call('play_sample'),
+  testOutput: (role) => call('test_output', { role }),
+  onAudioDevicesChanged: (handler) => listen<AudioState>('audio-devices-changed', (event) => handler(event.payload)),
 };

@@ -3,6 +3,17 @@
 
 import { vi } from 'vitest';
 import type { Backend } from '../lib/backend';
+import type {
+  AudioDevice,
+  AudioErrorCode,
+  AudioRole,
+  AudioState,
+  DeviceChoice,
+  DeviceList,
+  Direction,
+  MeterReading,
+  Resolved,
+} from '../screens/devices/types';
 import type { AppInfo } from '../lib/generated/AppInfo';
 import type { AvatarCrop } from '../lib/generated/AvatarCrop';
 import type { AvatarPolicy } from '../lib/generated/AvatarPolicy';
@@ -185,6 +196,170 @@ export function rateLimited(seconds: number): IpcError {
   return { code: 'rate_limited', message: 'too many attempts', field: null, retry_after_seconds: seconds };
 }
 
+/** An audio command's failure; the codes are the audio crate's. */
+export function audioFailure(code: AudioErrorCode, message = code.replace(/_/g, ' ')): IpcError {
+  return { code, message, field: null };
+}
+
+export function audioDevice(id: string, name: string, direction: Direction, isDefault = false): AudioDevice {
+  return {
+    id,
+    name,
+    direction,
+    is_default: isDefault,
+    formats: [{ channels: direction === 'input' ? 1 : 2, min_rate: 8000, max_rate: 48000, sample_format: 'f32' }],
+  };
+}
+
+/** The devices of a laptop with a headset plugged in, defaults first. */
+export function devices(): DeviceList {
+  return {
+    host: 'PulseAudio',
+    inputs: [
+      audioDevice('pulse:builtin-mic', 'Built-in Microphone', 'input', true),
+      audioDevice('pulse:jabra-in', 'Jabra Evolve2 65', 'input'),
+    ],
+    outputs: [
+      audioDevice('pulse:builtin-speakers', 'Built-in Speakers', 'output', true),
+      audioDevice('pulse:jabra-out', 'Jabra Evolve2 65', 'output'),
+      audioDevice('pulse:hdmi', 'HDMI Display', 'output'),
+    ],
+  };
+}
+
+/** A meter reading with nothing to hint at unless overridden. */
+export function reading(overrides: Partial<MeterReading> = {}): MeterReading {
+  return { peak_dbfs: -12, rms_dbfs: -24, no_signal: false, too_quiet: false, clipping: false, ...overrides };
+}
+
+/** The device a choice stands for, as the Rust side resolves it. */
+export function resolve(choice: DeviceChoice, present: AudioDevice[]): Resolved {
+  const standIn = present.find((device) => device.is_default) ?? present[0] ?? null;
+  if (choice.kind === 'system_default') return { device: standIn, fallback: false };
+  const chosen = present.find((device) => device.id === choice.id) ?? present.find((device) => device.name === choice.name);
+  return chosen ? { device: chosen, fallback: false } : { device: standIn, fallback: true };
+}
+
+const DIRECTION_OF: Record<AudioRole, Direction> = { microphone: 'input', speaker: 'output', alerts: 'output' };
+
+function fakeAudio() {
+  let list = devices();
+  const choices: AudioState['choices'] = {
+    microphone: { kind: 'system_default' },
+    speaker: { kind: 'system_default' },
+    alerts: { kind: 'system_default' },
+    alert_volume: 0.8,
+  };
+  let micTest = false;
+  let recorded = false;
+  const levelHandlers = new Set<(reading: MeterReading) => void>();
+  const endedHandlers = new Set<(error: IpcError | null) => void>();
+  const changeHandlers = new Set<(state: AudioState) => void>();
+
+  const present = (direction: Direction) => (direction === 'input' ? list.inputs : list.outputs);
+
+  function state(): AudioState {
+    const copy = structuredClone({ devices: list, choices });
+    return {
+      ...copy,
+      microphone: resolve(copy.choices.microphone, copy.devices.inputs),
+      speaker: resolve(copy.choices.speaker, copy.devices.outputs),
+      alerts: resolve(copy.choices.alerts, copy.devices.outputs),
+    };
+  }
+
+  function subscribe<T>(handlers: Set<T>, handler: T): Promise<() => void> {
+    handlers.add(handler);
+    return Promise.resolve(() => void handlers.delete(handler));
+  }
+
+  function ended(error: IpcError | null) {
+    for (const handler of endedHandlers) handler(error);
+  }
+
+  /** Like the meter's thread: it notices the stop a moment later, then says it ended. */
+  function stopTest() {
+    if (!micTest) return;
+    micTest = false;
+    setTimeout(() => ended(null), 5);
+  }
+
+  function changed() {
+    const now = state();
+    for (const handler of changeHandlers) handler(now);
+  }
+
+  const backend = {
+    audioState: vi.fn(async (): Promise<AudioState> => state()),
+    chooseAudioDevice: vi.fn(async (role: AudioRole, choice: DeviceChoice): Promise<AudioState> => {
+      if (choice.kind === 'device' && !present(DIRECTION_OF[role]).some((device) => device.id === choice.id)) {
+        throw audioFailure('audio_unknown_device', `no device ${choice.id}`);
+      }
+      choices[role] = structuredClone(choice);
+      return state();
+    }),
+    setAlertVolume: vi.fn(async (volume: number): Promise<AudioState> => {
+      if (!(volume >= 0 && volume <= 1)) throw audioFailure('audio_invalid', 'the volume must be between 0 and 1');
+      choices.alert_volume = volume;
+      return state();
+    }),
+    startMicTest: vi.fn(async () => {
+      stopTest();
+      if (!state().microphone.device) throw audioFailure('audio_no_device', 'no microphone');
+      micTest = true;
+    }),
+    stopMicTest: vi.fn(async () => stopTest()),
+    onMicLevel: vi.fn((handler: (reading: MeterReading) => void) => subscribe(levelHandlers, handler)),
+    onMicTestEnded: vi.fn((handler: (error: IpcError | null) => void) => subscribe(endedHandlers, handler)),
+    recordSample: vi.fn(async (seconds: number) => {
+      if (!(seconds >= 1 && seconds <= 30)) throw audioFailure('audio_invalid', 'seconds must be 1 to 30');
+      if (!state().microphone.device) throw audioFailure('audio_no_device', 'no microphone');
+      recorded = true;
+    }),
+    playSample: vi.fn(async () => {
+      if (!recorded) throw audioFailure('audio_no_data', 'nothing recorded');
+    }),
+    testOutput: vi.fn(async (role: 'speaker' | 'alerts') => {
+      if (!state()[role].device) throw audioFailure('audio_no_device', 'no output');
+    }),
+    onAudioDevicesChanged: vi.fn((handler: (state: AudioState) => void) => subscribe(changeHandlers, handler)),
+  } satisfies Partial<Backend>;
+
+  return {
+    backend,
+    controls: {
+      /** What the backend holds now. */
+      audio: state,
+      micTestRunning: () => micTest,
+      /** Unplugs a device, as the system reports it. */
+      unplug(id: string) {
+        list = {
+          ...list,
+          inputs: list.inputs.filter((device) => device.id !== id),
+          outputs: list.outputs.filter((device) => device.id !== id),
+        };
+        changed();
+      },
+      /** Plugs a device in (again). */
+      plug(device: AudioDevice) {
+        const key = device.direction === 'input' ? 'inputs' : 'outputs';
+        list = { ...list, [key]: [...list[key], device] };
+        changed();
+      },
+      /** A reading of the running microphone test. */
+      level(next: MeterReading) {
+        if (!micTest) return;
+        for (const handler of levelHandlers) handler(next);
+      },
+      /** The microphone test ends by itself, with the failure when there is one. */
+      endMicTest(error: IpcError) {
+        micTest = false;
+        ended(error);
+      },
+    },
+  };
+}
+
 export function fakeBackend(start: Profile = profile()) {
   let current: VersionedProfile = { profile: start, etag: '"1"' };
   let version = 1;
@@ -195,6 +370,7 @@ export function fakeBackend(start: Profile = profile()) {
   let picked = { width: 1200, height: 800 };
   const prepared = new Map<string, AvatarSource>();
   let photos = 0;
+  const audio = fakeAudio();
 
   function nextVersion(changes: Partial<Profile>): VersionedProfile {
     version += 1;
@@ -307,6 +483,7 @@ export function fakeBackend(start: Profile = profile()) {
       background: '#2f5d8a',
       foreground: '#ffffff',
     })),
+    ...audio.backend,
   } satisfies Backend;
   return {
     backend,
@@ -322,5 +499,6 @@ export function fakeBackend(start: Profile = profile()) {
     },
     password: () => password,
     openSessions: () => open,
+    ...audio.controls,
   };
 }

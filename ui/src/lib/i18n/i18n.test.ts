@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { rateLimited } from '../../test/fake-backend';
+import type { IpcError } from '../generated/IpcError';
 import { de } from './de';
 import { en } from './en';
 import { catalogFor, errorMessage, fieldMessage, formatDateTime, plural, setLanguage, t } from './index.svelte';
@@ -58,6 +59,18 @@ describe('message catalogs', () => {
     expect(wait(30)).toBe('Zu viele Versuche. Versuche es in 30 Sekunden erneut.');
   });
 
+  it('words audio failures by their code', () => {
+    const failure = (code: IpcError['code']): IpcError => ({ code, message: 'detail', field: null });
+    for (const code of ['audio_no_device', 'audio_cannot_open', 'audio_disconnected', 'audio_timeout'] as const) {
+      expect(errorMessage(failure(code)), code).not.toContain('Something went wrong');
+    }
+    expect(errorMessage(failure('audio_backend'))).toBe('The sound system reported a problem: detail');
+    setLanguage('de');
+    expect(errorMessage(failure('audio_disconnected'))).toBe(
+      'Die Verbindung zum Gerät ist abgebrochen. Schließ es wieder an oder wähl ein anderes.',
+    );
+  });
+
   it('picks plural forms by count', () => {
     expect(plural('account.sessions.endedOthers', 1)).toBe('1 other session has been signed out.');
     expect(plural('account.sessions.endedOthers', 0)).toBe('0 other sessions have been signed out.');
@@ -84,6 +97,9 @@ describe('message catalogs', () => {
       expect(catalog['account.sessions.signOutLabel'].toLowerCase()).toContain(
         catalog['account.sessions.signOut'].toLowerCase(),
       );
+      for (const key of ['devices.speaker.test', 'devices.alerts.test'] as const) {
+        expect(catalog[key].toLowerCase()).toContain(catalog['devices.test'].toLowerCase());
+      }
     }
   });
 

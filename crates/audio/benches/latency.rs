@@ -1,0 +1,229 @@
+//! Audio speed on a private PulseAudio (see `agent_desk_audio::testing`):
+//! - device listing, cold (a fresh process, as at app start) and warm (from the catalog);
+//! - sound in → meter reading: a tone switched on in a playback stream feeding the test
+//!   microphone, until the meter's first reading that shows it (this includes the feed's
+//!   own output buffering, so it overstates the microphone side);
+//! - click → first sample out: from asking rodio to play until the device pulls the
+//!   first sample of the sound.
+//!
+//! `cargo bench -p agent-desk-audio --bench latency`
+
+use std::num::NonZero;
+use std::process::Command;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use agent_desk_audio::catalog::{self, Catalog};
+use agent_desk_audio::streams::open_input;
+use agent_desk_audio::testing::PrivatePulse;
+use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+
+const CHILD: &str = "AUDIO_BENCH_LIST_ONCE";
+const RUNS: usize = 15;
+
+fn main() {
+    if std::env::var_os(CHILD).is_some() {
+        let started = Instant::now();
+        catalog::list().expect("list");
+        println!("{}", started.elapsed().as_nanos());
+        return;
+    }
+    if std::env::args().any(|arg| arg == "--list" || arg.starts_with("--format")) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pulse = PrivatePulse::start(dir.path())
+        .expect("a private PulseAudio (pulseaudio, pulseaudio-utils)");
+    for (key, value) in pulse.env() {
+        std::env::set_var(key, value);
+    }
+
+    let cold: Vec<Duration> = (0..RUNS)
+        .map(|_| {
+            let output = Command::new(std::env::current_exe().expect("this bench"))
+                .env(CHILD, "1")
+                .output()
+                .expect("child");
+            Duration::from_nanos(
+                String::from_utf8_lossy(&output.stdout)
+                    .trim()
+                    .parse()
+                    .expect("nanoseconds"),
+            )
+        })
+        .collect();
+    let catalog = Catalog::watch(Duration::from_secs(60), |_, _| {});
+    catalog.list().expect("first listing");
+    let warm: Vec<Duration> = (0..RUNS * 10)
+        .map(|_| {
+            let started = Instant::now();
+            catalog.list().expect("list");
+            started.elapsed()
+        })
+        .collect();
+    let relist: Vec<Duration> = (0..RUNS)
+        .map(|_| {
+            let started = Instant::now();
+            catalog::list().expect("list");
+            started.elapsed()
+        })
+        .collect();
+    println!("device listing (PulseAudio, 2 inputs + 3 outputs):");
+    report("  cold, first in a process", &cold);
+    report("  warm, from the catalog", &warm);
+    report("  a fresh listing in a warm process", &relist);
+
+    println!("sound in → meter reading:");
+    report("  tone on → first reading above −40 dBFS", &meter_latency());
+    println!("click → first sample out (rodio on the test speaker):");
+    report(
+        "  play → first sample pulled by the device",
+        &first_sample(),
+    );
+}
+
+/// A feed stream playing silence until `on` is set, then a loud tone; answers when the
+/// switch took effect (the callback's first tone sample).
+fn meter_latency() -> Vec<Duration> {
+    let host = cpal::host_from_id(cpal::HostId::PulseAudio).expect("PulseAudio host");
+    let feed = host
+        .device_by_id(&cpal::DeviceId::from_str("pulseaudio:test_feed").unwrap())
+        .expect("test_feed");
+    let config = feed.default_output_config().expect("feed config");
+    let channels = usize::from(config.channels());
+    let on = Arc::new(AtomicBool::new(false));
+    let switched: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let (on_in_callback, switched_in_callback) = (Arc::clone(&on), Arc::clone(&switched));
+    let mut phase = 0.0_f32;
+    let stream = feed
+        .build_output_stream::<f32, _, _>(
+            config.config(),
+            move |data, _| {
+                let playing = on_in_callback.load(Ordering::Relaxed);
+                if playing {
+                    if let Ok(mut at) = switched_in_callback.lock() {
+                        at.get_or_insert_with(Instant::now);
+                    }
+                }
+                for frame in data.chunks_mut(channels) {
+                    phase = (phase + 1000.0 / 48_000.0) % 1.0;
+                    let sample = if playing {
+                        0.5 * (phase * std::f32::consts::TAU).sin()
+                    } else {
+                        0.0
+                    };
+                    frame.fill(sample);
+                }
+            },
+            |_| {},
+            None,
+        )
+        .expect("feed stream");
+    stream.play().expect("play the feed");
+    let mut latencies = Vec::new();
+    for _ in 0..RUNS {
+        let mut input = open_input(Some("pulseaudio:test_mic")).expect("microphone");
+        std::thread::sleep(Duration::from_millis(300));
+        *switched.lock().unwrap() = None;
+        on.store(true, Ordering::Relaxed);
+        let mut heard = None;
+        let _ = input.meter(|reading| {
+            if reading.rms_dbfs > -40.0 {
+                heard = Some(Instant::now());
+                return false;
+            }
+            true
+        });
+        on.store(false, Ordering::Relaxed);
+        if let (Some(heard), Some(switched)) = (heard, *switched.lock().unwrap()) {
+            latencies.push(heard.saturating_duration_since(switched));
+        }
+        drop(input);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    latencies
+}
+
+/// A source that notes when its first sample is pulled.
+struct FirstPull {
+    samples: std::vec::IntoIter<f32>,
+    pulled: Arc<Mutex<Option<Instant>>>,
+}
+
+impl Iterator for FirstPull {
+    type Item = f32;
+    fn next(&mut self) -> Option<f32> {
+        if let Ok(mut pulled) = self.pulled.lock() {
+            pulled.get_or_insert_with(Instant::now);
+        }
+        self.samples.next()
+    }
+}
+
+impl rodio::Source for FirstPull {
+    fn current_span_len(&self) -> Option<usize> {
+        None
+    }
+    fn channels(&self) -> NonZero<u16> {
+        NonZero::<u16>::MIN
+    }
+    fn sample_rate(&self) -> NonZero<u32> {
+        NonZero::new(48_000).unwrap()
+    }
+    fn total_duration(&self) -> Option<Duration> {
+        None
+    }
+}
+
+fn first_sample() -> Vec<Duration> {
+    (0..RUNS)
+        .map(|_| {
+            let pulled: Arc<Mutex<Option<Instant>>> = Arc::default();
+            let started = Instant::now();
+            let host = catalog::host().expect("host");
+            let device = host
+                .device_by_id(&cpal::DeviceId::from_str("pulseaudio:test_spk").unwrap())
+                .expect("speaker");
+            let host_ready = started.elapsed();
+            let mut sink = rodio::DeviceSinkBuilder::from_device(device)
+                .and_then(|b| b.open_stream())
+                .expect("sink");
+            sink.log_on_drop(false);
+            if std::env::var_os("AUDIO_BENCH_STEPS").is_some() {
+                eprintln!(
+                    "host+device {host_ready:?}, sink open {:?}",
+                    started.elapsed()
+                );
+            }
+            let player = rodio::Player::connect_new(sink.mixer());
+            player.append(FirstPull {
+                samples: agent_desk_audio::tone::chime(48_000).into_iter(),
+                pulled: Arc::clone(&pulled),
+            });
+            while pulled.lock().unwrap().is_none() {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            let at = pulled.lock().unwrap().expect("pulled");
+            player.stop();
+            at.duration_since(started)
+        })
+        .collect()
+}
+
+fn report(what: &str, samples: &[Duration]) {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    if sorted.is_empty() {
+        println!("{what}: no measurements");
+        return;
+    }
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{what:<44} median {:>8.2} ms   p95 {:>8.2} ms   (n = {})",
+        at(0.5).as_secs_f64() * 1e3,
+        at(0.95).as_secs_f64() * 1e3,
+        sorted.len()
+    );
+}
