@@ -79,8 +79,12 @@ fn main() {
     report("  tone on → first reading above −40 dBFS", &meter_latency());
     println!("click → first sample out (rodio on the test speaker):");
     report(
-        "  play → first sample pulled by the device",
+        "  open a sink and play → first sample pulled",
         &first_sample(),
+    );
+    report(
+        "  play on an open sink → first sample pulled",
+        &first_sample_warm(),
     );
 }
 
@@ -207,6 +211,36 @@ fn first_sample() -> Vec<Duration> {
             }
             let at = pulled.lock().unwrap().expect("pulled");
             player.stop();
+            at.duration_since(started)
+        })
+        .collect()
+}
+
+fn first_sample_warm() -> Vec<Duration> {
+    let host = catalog::host().expect("host");
+    let device = host
+        .device_by_id(&cpal::DeviceId::from_str("pulseaudio:test_spk").unwrap())
+        .expect("speaker");
+    let mut sink = rodio::DeviceSinkBuilder::from_device(device)
+        .and_then(|b| b.open_stream())
+        .expect("sink");
+    sink.log_on_drop(false);
+    std::thread::sleep(Duration::from_millis(2500));
+    (0..RUNS)
+        .map(|_| {
+            let pulled: Arc<Mutex<Option<Instant>>> = Arc::default();
+            let started = Instant::now();
+            let player = rodio::Player::connect_new(sink.mixer());
+            player.append(FirstPull {
+                samples: agent_desk_audio::tone::chime(48_000).into_iter(),
+                pulled: Arc::clone(&pulled),
+            });
+            while pulled.lock().unwrap().is_none() {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            let at = pulled.lock().unwrap().expect("pulled");
+            player.stop();
+            std::thread::sleep(Duration::from_millis(37));
             at.duration_since(started)
         })
         .collect()

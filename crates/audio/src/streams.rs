@@ -5,10 +5,11 @@
 //! and hands samples over a channel. Every step that has been seen to hang — opening, the
 //! first data, playback — has a time limit.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::analysis::{self, Hints, Level};
-use crate::catalog::{host, within};
+use crate::catalog::host;
 use crate::AudioError;
 
 /// How long opening a device, or its first data, may take.
@@ -274,9 +275,26 @@ where
     f32: FromSample<T>,
 {
     let channels = usize::from(config.channels().max(1));
+    // Ask for 10 ms buffers so a reading follows the sound closely; a device that will
+    // not do that runs with its own default.
+    let mut small = config.config();
+    small.buffer_size = cpal::BufferSize::Fixed((config.sample_rate() / 100).max(64));
+    build_input_with(device, small, channels, sender.clone())
+        .or_else(|_| build_input_with::<T>(device, config.config(), channels, sender))
+}
+
+fn build_input_with<T: SizedSample>(
+    device: &cpal::Device,
+    stream_config: cpal::StreamConfig,
+    channels: usize,
+    sender: mpsc::Sender<Vec<f32>>,
+) -> Result<cpal::Stream, AudioError>
+where
+    f32: FromSample<T>,
+{
     device
         .build_input_stream(
-            config.config(),
+            stream_config,
             move |data: &[T], _| {
                 let mono = data
                     .chunks(channels)
@@ -327,6 +345,122 @@ pub fn mic_test(id: Option<&str>, seconds: f32) -> Result<MicTest, AudioError> {
     })
 }
 
+/// Output devices kept open once used: opening a stream can take long (on PulseAudio the
+/// first buffer is filled before a sound can be queued), while queueing on an open one
+/// is immediate. A stream unused for [`OUTPUT_IDLE`] is closed; one whose device failed
+/// is reopened on next use.
+struct Outputs {
+    requests: Mutex<mpsc::Sender<OutputRequest>>,
+}
+
+/// How long an unused output stays open.
+const OUTPUT_IDLE: Duration = Duration::from_secs(300);
+
+type OpenOutput = Result<(rodio::mixer::Mixer, String), AudioError>;
+
+struct OutputRequest {
+    device: Option<String>,
+    reply: mpsc::Sender<OpenOutput>,
+}
+
+struct OpenSink {
+    sink: rodio::MixerDeviceSink,
+    name: String,
+    broken: Arc<AtomicBool>,
+    used: Instant,
+}
+
+fn outputs() -> &'static Outputs {
+    static OUTPUTS: OnceLock<Outputs> = OnceLock::new();
+    OUTPUTS.get_or_init(|| {
+        let (requests, incoming) = mpsc::channel::<OutputRequest>();
+        // Streams may not leave the thread that opened them: this one owns them all.
+        let _ = thread::Builder::new()
+            .name("audio: outputs".into())
+            .spawn(move || {
+                let mut open: HashMap<Option<String>, OpenSink> = HashMap::new();
+                loop {
+                    match incoming.recv_timeout(Duration::from_secs(30)) {
+                        Ok(request) => {
+                            let usable = open
+                                .get(&request.device)
+                                .is_some_and(|o| !o.broken.load(Ordering::Relaxed));
+                            if !usable {
+                                open.remove(&request.device);
+                                match open_sink(request.device.as_deref()) {
+                                    Ok(sink) => {
+                                        open.insert(request.device.clone(), sink);
+                                    }
+                                    Err(error) => {
+                                        let _ = request.reply.send(Err(error));
+                                        continue;
+                                    }
+                                }
+                            }
+                            if let Some(sink) = open.get_mut(&request.device) {
+                                sink.used = Instant::now();
+                                let _ = request
+                                    .reply
+                                    .send(Ok((sink.sink.mixer().clone(), sink.name.clone())));
+                            }
+                        }
+                        Err(RecvTimeoutError::Timeout) => {
+                            open.retain(|_, sink| sink.used.elapsed() < OUTPUT_IDLE)
+                        }
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            });
+        Outputs {
+            requests: Mutex::new(requests),
+        }
+    })
+}
+
+fn open_sink(id: Option<&str>) -> Result<OpenSink, AudioError> {
+    let host = host()?;
+    let device = output_device(&host, id)?;
+    let name = name_of(&device);
+    let broken = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&broken);
+    let mut sink = rodio::DeviceSinkBuilder::from_device(device)
+        .map(|builder| builder.with_error_callback(move |_| flag.store(true, Ordering::Relaxed)))
+        .and_then(|builder| builder.open_stream())
+        .map_err(|e| AudioError::CannotOpen(e.to_string()))?;
+    sink.log_on_drop(false);
+    Ok(OpenSink {
+        sink,
+        name,
+        broken,
+        used: Instant::now(),
+    })
+}
+
+/// The mixer of an output (the system default when `id` is `None`), opening it if needed.
+fn output_mixer(id: Option<&str>) -> Result<(rodio::mixer::Mixer, String), AudioError> {
+    let (reply, answer) = mpsc::channel();
+    outputs()
+        .requests
+        .lock()
+        .map_err(|_| AudioError::Backend("output lock".into()))?
+        .send(OutputRequest {
+            device: id.map(str::to_owned),
+            reply,
+        })
+        .map_err(|_| AudioError::Backend("the output thread stopped".into()))?;
+    answer
+        .recv_timeout(OPEN_TIMEOUT)
+        .map_err(|_| AudioError::Timeout {
+            what: "opening the speaker",
+            seconds: OPEN_TIMEOUT.as_secs(),
+        })?
+}
+
+/// Opens an output ahead of its first sound, so that sound starts at once.
+pub fn warm_up(id: Option<&str>) -> Result<(), AudioError> {
+    output_mixer(id).map(drop)
+}
+
 /// Plays mono `samples` on an output (the system default when `id` is `None`) at
 /// `volume` (0–1) and returns when they have been played. Answers the device's name.
 pub fn play(
@@ -338,28 +472,26 @@ pub fn play(
     let rate = std::num::NonZero::new(sample_rate)
         .ok_or_else(|| AudioError::InvalidArgument("sample rate 0".into()))?;
     let length = Duration::from_secs_f32(samples.len() as f32 / sample_rate as f32);
-    let id = id.map(str::to_owned);
-    let volume = volume.clamp(0.0, 1.0);
-    within(length + OPEN_TIMEOUT, "playing sound", move || {
-        let host = host()?;
-        let device = output_device(&host, id.as_deref())?;
-        let name = name_of(&device);
-        let sink = rodio::DeviceSinkBuilder::from_device(device)
-            .and_then(|builder| builder.open_stream())
-            .map_err(|e| AudioError::CannotOpen(e.to_string()))?;
-        let player = rodio::Player::connect_new(sink.mixer());
-        player.set_volume(volume);
-        player.append(rodio::buffer::SamplesBuffer::new(
-            std::num::NonZero::<u16>::MIN,
-            rate,
-            samples,
-        ));
-        let started = Instant::now();
-        player.sleep_until_end();
-        // Let the device drain its buffer before the stream closes.
-        thread::sleep(
-            Duration::from_millis(150).saturating_sub(started.elapsed().saturating_sub(length)),
-        );
-        Ok(name)
-    })
+    let (mixer, name) = output_mixer(id)?;
+    let player = rodio::Player::connect_new(&mixer);
+    player.set_volume(volume.clamp(0.0, 1.0));
+    player.append(rodio::buffer::SamplesBuffer::new(
+        std::num::NonZero::<u16>::MIN,
+        rate,
+        samples,
+    ));
+    let deadline = Instant::now() + length + OPEN_TIMEOUT;
+    while !player.empty() {
+        if Instant::now() > deadline {
+            player.stop();
+            return Err(AudioError::Timeout {
+                what: "playing sound",
+                seconds: (length + OPEN_TIMEOUT).as_secs(),
+            });
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    // The last samples are queued, not yet heard: let the device play them out.
+    thread::sleep(Duration::from_millis(150));
+    Ok(name)
 }
