@@ -328,6 +328,17 @@ pub fn mic_test(id: Option<&str>, seconds: f32) -> Result<MicTest, AudioError> {
     let seconds = checked_seconds(seconds)?;
     let mut input = open_input(id)?;
     let samples = input.record(seconds)?;
+    // A sound server moves the stream of an unplugged device to another one: the
+    // recording then is not of the device asked for.
+    if let Some(id) = id {
+        let still_there = crate::catalog::list()
+            .is_ok_and(|list| list.find(crate::Direction::Input, id).is_some());
+        if !still_there {
+            return Err(AudioError::Disconnected {
+                device: input.device_name.clone(),
+            });
+        }
+    }
     let level = analysis::level(&samples);
     let hints = analysis::hints(&samples, (input.sample_rate / READINGS_PER_SECOND) as usize);
     Ok(MicTest {

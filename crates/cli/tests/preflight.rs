@@ -310,3 +310,104 @@ fn a_sound_server_that_never_answers_does_not_hang() {
     let output = cli(&env, &["mic-test", "--seconds", "1"]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
 }
+
+/// The ALSA path, without any sound server: a file-backed playback device.
+#[test]
+fn speaker_test_plays_on_an_alsa_device_without_a_sound_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("played.raw");
+    // In HOME, so the system's configuration (which defines "null") is read too.
+    let asoundrc = dir.path().join(".asoundrc");
+    std::fs::write(
+        &asoundrc,
+        format!(
+            "pcm.test_spk {{ type plug\n  slave {{ pcm {{ type file slave.pcm \"null\" file \"{}\" format \"raw\" }} format S16_LE rate 48000 channels 1 }}\n  hint {{ show on description \"Test Speaker\" }} }}\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    let env = vec![
+        ("HOME".to_owned(), dir.path().display().to_string()),
+        (
+            "PULSE_SERVER".to_owned(),
+            format!("unix:{}/no-server", dir.path().display()),
+        ),
+    ];
+    let list = json(&cli(&env, &["devices", "--json"]));
+    assert_eq!(list["host"], "ALSA", "{list}");
+    let played = cli(
+        &env,
+        &[
+            "speaker-test",
+            "--device",
+            "alsa:test_spk",
+            "--tone",
+            "600",
+            "--seconds",
+            "1",
+        ],
+    );
+    assert!(played.status.success(), "{}", stderr(&played));
+    let heard = agent_desk_audio::testing::from_s16le(&std::fs::read(&out).unwrap());
+    let loud: Vec<f32> = heard.into_iter().skip_while(|s| s.abs() < 0.05).collect();
+    assert!(
+        loud.len() >= RATE as usize * 9 / 10,
+        "{} samples of the tone",
+        loud.len()
+    );
+    let hz = dominant_hz(&loud[..RATE as usize / 2], RATE).unwrap();
+    assert!((hz - 600.0).abs() <= 12.0, "{hz} Hz");
+}
+
+/// A microphone unplugged in the middle of a test ends it with a clear message.
+#[test]
+fn a_microphone_unplugged_mid_test_ends_it_cleanly() {
+    let (_dir, pulse) = pulse();
+    let module = pulse
+        .pactl(&[
+            "load-module",
+            "module-virtual-source",
+            "source_name=test_mic2",
+            "master=test_feed.monitor",
+            "source_properties=device.description=TestMic2",
+        ])
+        .unwrap();
+    let module = String::from_utf8_lossy(&module.stdout).trim().to_owned();
+    let mut test = Command::new(CLI)
+        .args([
+            "mic-test",
+            "--device",
+            "pulseaudio:test_mic2",
+            "--seconds",
+            "8",
+            "--json",
+        ])
+        .envs(pulse.env())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(pulse
+        .pactl(&["unload-module", &module])
+        .unwrap()
+        .status
+        .success());
+    let started = Instant::now();
+    let output = loop {
+        if test.try_wait().unwrap().is_some() {
+            break test.wait_with_output().unwrap();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the test did not end after the unplug"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("stopped") || message.contains("sends no sound data"),
+        "{message}"
+    );
+}
