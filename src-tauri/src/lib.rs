@@ -26,6 +26,7 @@ pub fn run() {
         .setup(|app| {
             let state = DeskState::open(app.handle())?;
             app.manage(state);
+            commands::devices::start_audio_after_startup(app.handle().clone());
             Ok(())
         })
         .on_window_event(|window, event| {

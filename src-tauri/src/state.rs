@@ -17,8 +17,7 @@ type Restored = Result<Option<VersionedProfile>, ClientError>;
 pub struct DeskState {
     pub session: Arc<AgentSession>,
     pub photos: PhotoEditor,
-    /// Started on first use (the Devices screen, an alert): until then nothing polls
-    /// the sound system.
+    /// Started a few seconds after start-up, or on first use if that comes sooner.
     audio: std::sync::OnceLock<Arc<agent_desk_audio::AudioDesk>>,
     config_dir: std::path::PathBuf,
     /// The session restore begun with the app, so the credential store and the server

@@ -271,7 +271,10 @@ impl Catalog {
                 if Arc::strong_count(&shared) == 1 {
                     return;
                 }
-                thread::sleep(interval.saturating_sub(started.elapsed()));
+                // Where listing is slow (ALSA probing cards can take a second), poll less
+                // often rather than keep a core busy: at most a fifth of the time listing.
+                let took = started.elapsed();
+                thread::sleep(interval.max(took * 5).saturating_sub(took));
             });
         if let Err(error) = spawned {
             tracing_fallback(&error.to_string());

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use agent_desk_audio::{AudioDesk, AudioError, AudioRole, AudioState, DeviceChoice};
 use agent_desk_client::{ClientError, ClientErrorCode, IpcError};
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::state::DeskState;
 
@@ -28,6 +28,21 @@ fn audio_error(error: AudioError) -> ClientError {
         .map(|first| first.to_uppercase().chain(chars).collect())
         .unwrap_or_default();
     ClientError::Audio { code, message }
+}
+
+/// How long after start-up the audio engine starts: late enough not to compete with the
+/// first screen, early enough that the device list is known (and outputs open) before
+/// the agent opens Devices or the first alert sounds.
+const AUDIO_START_DELAY: std::time::Duration = std::time::Duration::from_secs(3);
+
+pub fn start_audio_after_startup<R: Runtime>(app: AppHandle<R>) {
+    let _ = std::thread::Builder::new()
+        .name("audio: start".into())
+        .spawn(move || {
+            std::thread::sleep(AUDIO_START_DELAY);
+            let state = app.state::<DeskState>();
+            desk(&app, &state);
+        });
 }
 
 fn desk<R: Runtime>(app: &AppHandle<R>, state: &DeskState) -> Arc<AudioDesk> {
