@@ -19,7 +19,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use crate::analysis::{self, Hints, Level};
-use crate::catalog::host;
+use crate::catalog::{host, Direction};
 use crate::AudioError;
 
 /// How long opening a device, or its first data, may take.
@@ -49,25 +49,20 @@ fn device_by_id(host: &cpal::Host, id: &str) -> Result<cpal::Device, AudioError>
         .ok_or_else(|| AudioError::UnknownDevice { id: id.to_owned() })
 }
 
-pub(crate) fn input_device(
+/// The device `id` names, or the system's default for `direction` when `id` is `None`.
+pub(crate) fn device(
     host: &cpal::Host,
     id: Option<&str>,
+    direction: Direction,
 ) -> Result<cpal::Device, AudioError> {
-    match id {
-        Some(id) => device_by_id(host, id),
-        None => host
+    if let Some(id) = id {
+        return device_by_id(host, id);
+    }
+    match direction {
+        Direction::Input => host
             .default_input_device()
             .ok_or(AudioError::NoDevice { kind: "microphone" }),
-    }
-}
-
-pub(crate) fn output_device(
-    host: &cpal::Host,
-    id: Option<&str>,
-) -> Result<cpal::Device, AudioError> {
-    match id {
-        Some(id) => device_by_id(host, id),
-        None => host
+        Direction::Output => host
             .default_output_device()
             .ok_or(AudioError::NoDevice { kind: "speaker" }),
     }
@@ -109,7 +104,7 @@ pub fn open_input(id: Option<&str>) -> Result<InputStream, AudioError> {
         .spawn(move || {
             let opened = (|| {
                 let host = host()?;
-                let device = input_device(&host, id.as_deref())?;
+                let device = device(&host, id.as_deref(), Direction::Input)?;
                 let (stream, rate) = build_input(&device, chunk_sender)?;
                 stream
                     .play()
@@ -331,8 +326,8 @@ pub fn mic_test(id: Option<&str>, seconds: f32) -> Result<MicTest, AudioError> {
     // A sound server moves the stream of an unplugged device to another one: the
     // recording then is not of the device asked for.
     if let Some(id) = id {
-        let still_there = crate::catalog::list()
-            .is_ok_and(|list| list.find(crate::Direction::Input, id).is_some());
+        let still_there =
+            crate::catalog::list().is_ok_and(|list| list.find(Direction::Input, id).is_some());
         if !still_there {
             return Err(AudioError::Disconnected {
                 device: input.device_name.clone(),
@@ -430,7 +425,7 @@ fn outputs() -> &'static Outputs {
 
 fn open_sink(id: Option<&str>) -> Result<OpenSink, AudioError> {
     let host = host()?;
-    let device = output_device(&host, id)?;
+    let device = device(&host, id, Direction::Output)?;
     let name = name_of(&device);
     let broken = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&broken);
