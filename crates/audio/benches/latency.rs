@@ -76,7 +76,14 @@ fn main() {
     report("  a fresh listing in a warm process", &relist);
 
     println!("sound in → meter reading:");
-    report("  tone on → first reading above −40 dBFS", &meter_latency());
+    report(
+        "  pipe microphone: tone written → reading above −40 dBFS",
+        &pipe_meter_latency(&pulse),
+    );
+    report(
+        "  null-sink monitor: tone on → reading above −40 dBFS",
+        &meter_latency(),
+    );
     println!("click → first sample out (rodio on the test speaker):");
     report(
         "  open a sink and play → first sample pulled",
@@ -86,6 +93,90 @@ fn main() {
         "  play on an open sink → first sample pulled",
         &first_sample_warm(),
     );
+}
+
+/// A microphone fed through a FIFO (`module-pipe-source`), which PulseAudio reads as the
+/// bytes arrive: sound written in real-time 5 ms blocks, silence until a tone is switched
+/// on; the latency runs from writing the tone's first block to the first meter reading
+/// that shows it.
+fn pipe_meter_latency(pulse: &PrivatePulse) -> Vec<Duration> {
+    use std::io::Write;
+    let fifo = std::env::temp_dir().join(format!("agent-desk-pipe-mic-{}", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    // The module makes the FIFO itself.
+    let loaded = pulse
+        .pactl(&[
+            "load-module",
+            "module-pipe-source",
+            "source_name=pipe_mic",
+            &format!("file={}", fifo.display()),
+            "format=s16le",
+            "rate=48000",
+            "channels=1",
+            "source_properties=device.description=PipeMic",
+        ])
+        .expect("pactl");
+    assert!(loaded.status.success(), "{loaded:?}");
+    let on = Arc::new(AtomicBool::new(false));
+    let written: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let (writer_on, writer_written) = (Arc::clone(&on), Arc::clone(&written));
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let mut pipe = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .expect("open the FIFO");
+        let block = 240; // 5 ms
+        let mut phase = 0.0_f32;
+        let started = Instant::now();
+        for n in 0u64.. {
+            let playing = writer_on.load(Ordering::Relaxed);
+            let mut bytes = Vec::with_capacity(block * 2);
+            for _ in 0..block {
+                phase = (phase + 1000.0 / 48_000.0) % 1.0;
+                let sample = if playing {
+                    0.5 * (phase * std::f32::consts::TAU).sin()
+                } else {
+                    0.0
+                };
+                bytes.extend(((sample * 32767.0) as i16).to_le_bytes());
+            }
+            if playing {
+                if let Ok(mut at) = writer_written.lock() {
+                    at.get_or_insert_with(Instant::now);
+                }
+            }
+            if pipe.write_all(&bytes).is_err() {
+                return;
+            }
+            // Paced by the clock, as a sound card delivers.
+            let due = started + Duration::from_micros(5_000 * (n + 1));
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        }
+    });
+    let mut latencies = Vec::new();
+    for _ in 0..RUNS {
+        let mut input = open_input(Some("pulseaudio:pipe_mic")).expect("pipe microphone");
+        std::thread::sleep(Duration::from_millis(300));
+        *written.lock().unwrap() = None;
+        on.store(true, Ordering::Relaxed);
+        let mut heard = None;
+        let _ = input.meter(|reading| {
+            if reading.rms_dbfs > -40.0 {
+                heard = Some(Instant::now());
+                return false;
+            }
+            true
+        });
+        on.store(false, Ordering::Relaxed);
+        if let (Some(heard), Some(at)) = (heard, *written.lock().unwrap()) {
+            latencies.push(heard.saturating_duration_since(at));
+        }
+        drop(input);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let _ = std::fs::remove_file(&fifo);
+    latencies
 }
 
 /// A feed stream playing silence until `on` is set, then a loud tone; answers when the
@@ -255,7 +346,7 @@ fn report(what: &str, samples: &[Duration]) {
     }
     let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
     println!(
-        "{what:<44} median {:>8.2} ms   p95 {:>8.2} ms   (n = {})",
+        "{what:<58} median {:>8.2} ms   p95 {:>8.2} ms   (n = {})",
         at(0.5).as_secs_f64() * 1e3,
         at(0.95).as_secs_f64() * 1e3,
         sorted.len()
