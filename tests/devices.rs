@@ -66,7 +66,11 @@ async fn agent_chooses_and_tests_devices() -> Result<()> {
     let default = desktop.pulse.record("test_spk")?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     wait_for(&app, "#speaker-test").await?.click().await?;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Busy while the chime plays (at least its 0.75 s); the recorders keep listening a
+    // moment longer.
+    wait_presence(&app, "#speaker-test[aria-busy=true]", true).await?;
+    wait_presence(&app, "#speaker-test[aria-busy=false]", true).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let (heard, elsewhere) = (chosen.stop()?, default.stop()?);
     ensure!(
         level(&heard).peak_dbfs > -20.0,
