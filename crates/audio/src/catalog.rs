@@ -277,7 +277,7 @@ impl Catalog {
                 thread::sleep(interval.max(took * 5).saturating_sub(took));
             });
         if let Err(error) = spawned {
-            tracing_fallback(&error.to_string());
+            eprintln!("agent-desk-audio: device watch not started: {error}");
         }
         Self { latest }
     }
@@ -293,10 +293,6 @@ impl Catalog {
         }
         Ok(now)
     }
-}
-
-fn tracing_fallback(message: &str) {
-    eprintln!("agent-desk-audio: device watch not started: {message}");
 }
 
 #[cfg(test)]

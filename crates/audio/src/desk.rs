@@ -118,8 +118,8 @@ pub struct AudioDesk {
     catalog: Catalog,
     shared: Arc<Shared>,
     mic_test: Mutex<Option<Arc<AtomicBool>>>,
-    sample: Mutex<Option<Vec<f32>>>,
-    sample_rate: Mutex<u32>,
+    /// The last recording and its sample rate.
+    sample: Mutex<Option<(Vec<f32>, u32)>>,
 }
 
 impl AudioDesk {
@@ -144,7 +144,6 @@ impl AudioDesk {
             shared,
             mic_test: Mutex::new(None),
             sample: Mutex::new(None),
-            sample_rate: Mutex::new(SOUND_RATE),
         }
     }
 
@@ -253,26 +252,20 @@ impl AudioDesk {
         let device = self.device_for(AudioRole::Microphone)?;
         let mut input = streams::open_input(Some(&device))?;
         let samples = input.record(seconds)?;
-        if let (Ok(mut sample), Ok(mut rate)) = (self.sample.lock(), self.sample_rate.lock()) {
-            *sample = Some(samples);
-            *rate = input.sample_rate;
+        if let Ok(mut sample) = self.sample.lock() {
+            *sample = Some((samples, input.sample_rate));
         }
         Ok(())
     }
 
     /// Plays the last recording on the chosen speaker.
     pub fn play_sample(&self) -> Result<(), AudioError> {
-        let samples = self
+        let (samples, rate) = self
             .sample
             .lock()
             .ok()
             .and_then(|sample| sample.clone())
             .ok_or_else(|| AudioError::InvalidArgument("nothing has been recorded yet".into()))?;
-        let rate = self
-            .sample_rate
-            .lock()
-            .map(|rate| *rate)
-            .unwrap_or(SOUND_RATE);
         streams::play(
             Some(&self.device_for(AudioRole::Speaker)?),
             samples,

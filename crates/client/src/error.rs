@@ -79,6 +79,14 @@ pub struct IpcError {
     pub retry_after_seconds: Option<u64>,
 }
 
+/// A message from a lower layer ("the file is empty…") as a sentence for the UI.
+pub fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 impl ClientError {
     pub fn code(&self) -> ClientErrorCode {
         match self {

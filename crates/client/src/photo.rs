@@ -35,16 +35,9 @@ impl From<AvatarError> for ClientError {
     fn from(error: AvatarError) -> Self {
         ClientError::Photo {
             code: error.code(),
-            message: capitalised(&error.to_string()),
+            message: crate::error::sentence(&error.to_string()),
         }
     }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
 }
 
 /// The server's limits, as the pipeline takes them.

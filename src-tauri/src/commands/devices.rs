@@ -21,13 +21,10 @@ fn audio_error(error: AudioError) -> ClientError {
         AudioError::InvalidArgument(_) => ClientErrorCode::AudioInvalid,
         AudioError::Backend(_) => ClientErrorCode::AudioBackend,
     };
-    let message = error.to_string();
-    let mut chars = message.chars();
-    let message = chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default();
-    ClientError::Audio { code, message }
+    ClientError::Audio {
+        code,
+        message: agent_desk_client::error::sentence(&error.to_string()),
+    }
 }
 
 /// How long after start-up the audio engine starts: late enough not to compete with the
