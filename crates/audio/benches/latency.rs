@@ -154,27 +154,7 @@ fn pipe_meter_latency(pulse: &PrivatePulse) -> Vec<Duration> {
             std::thread::sleep(due.saturating_duration_since(Instant::now()));
         }
     });
-    let mut latencies = Vec::new();
-    for _ in 0..RUNS {
-        let mut input = open_input(Some("pulseaudio:pipe_mic")).expect("pipe microphone");
-        std::thread::sleep(Duration::from_millis(300));
-        *written.lock().unwrap() = None;
-        on.store(true, Ordering::Relaxed);
-        let mut heard = None;
-        let _ = input.meter(|reading| {
-            if reading.rms_dbfs > -40.0 {
-                heard = Some(Instant::now());
-                return false;
-            }
-            true
-        });
-        on.store(false, Ordering::Relaxed);
-        if let (Some(heard), Some(at)) = (heard, *written.lock().unwrap()) {
-            latencies.push(heard.saturating_duration_since(at));
-        }
-        drop(input);
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    let latencies = time_meter("pulseaudio:pipe_mic", &on, &written);
     let _ = std::fs::remove_file(&fifo);
     latencies
 }
@@ -217,11 +197,21 @@ fn meter_latency() -> Vec<Duration> {
         )
         .expect("feed stream");
     stream.play().expect("play the feed");
+    time_meter("pulseaudio:test_mic", &on, &switched)
+}
+
+/// Runs the meter on `microphone`, switches the tone `on`, and times from when the tone
+/// started (`tone_started`, set by whoever makes it) to the first reading that shows it.
+fn time_meter(
+    microphone: &str,
+    on: &AtomicBool,
+    tone_started: &Mutex<Option<Instant>>,
+) -> Vec<Duration> {
     let mut latencies = Vec::new();
     for _ in 0..RUNS {
-        let mut input = open_input(Some("pulseaudio:test_mic")).expect("microphone");
+        let mut input = open_input(Some(microphone)).expect("microphone");
         std::thread::sleep(Duration::from_millis(300));
-        *switched.lock().unwrap() = None;
+        *tone_started.lock().unwrap() = None;
         on.store(true, Ordering::Relaxed);
         let mut heard = None;
         let _ = input.meter(|reading| {
@@ -232,11 +222,11 @@ fn meter_latency() -> Vec<Duration> {
             true
         });
         on.store(false, Ordering::Relaxed);
-        if let (Some(heard), Some(switched)) = (heard, *switched.lock().unwrap()) {
-            latencies.push(heard.saturating_duration_since(switched));
+        if let (Some(heard), Some(started)) = (heard, *tone_started.lock().unwrap()) {
+            latencies.push(heard.saturating_duration_since(started));
         }
         drop(input);
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(300));
     }
     latencies
 }
@@ -272,42 +262,7 @@ impl rodio::Source for FirstPull {
     }
 }
 
-fn first_sample() -> Vec<Duration> {
-    (0..RUNS)
-        .map(|_| {
-            let pulled: Arc<Mutex<Option<Instant>>> = Arc::default();
-            let started = Instant::now();
-            let host = catalog::host().expect("host");
-            let device = host
-                .device_by_id(&cpal::DeviceId::from_str("pulseaudio:test_spk").unwrap())
-                .expect("speaker");
-            let host_ready = started.elapsed();
-            let mut sink = rodio::DeviceSinkBuilder::from_device(device)
-                .and_then(|b| b.open_stream())
-                .expect("sink");
-            sink.log_on_drop(false);
-            if std::env::var_os("AUDIO_BENCH_STEPS").is_some() {
-                eprintln!(
-                    "host+device {host_ready:?}, sink open {:?}",
-                    started.elapsed()
-                );
-            }
-            let player = rodio::Player::connect_new(sink.mixer());
-            player.append(FirstPull {
-                samples: agent_desk_audio::tone::chime(48_000).into_iter(),
-                pulled: Arc::clone(&pulled),
-            });
-            while pulled.lock().unwrap().is_none() {
-                std::thread::sleep(Duration::from_micros(200));
-            }
-            let at = pulled.lock().unwrap().expect("pulled");
-            player.stop();
-            at.duration_since(started)
-        })
-        .collect()
-}
-
-fn first_sample_warm() -> Vec<Duration> {
+fn open_test_speaker() -> rodio::MixerDeviceSink {
     let host = catalog::host().expect("host");
     let device = host
         .device_by_id(&cpal::DeviceId::from_str("pulseaudio:test_spk").unwrap())
@@ -316,21 +271,45 @@ fn first_sample_warm() -> Vec<Duration> {
         .and_then(|b| b.open_stream())
         .expect("sink");
     sink.log_on_drop(false);
+    sink
+}
+
+/// Plays the chime on `mixer`; answers when its first sample was pulled.
+fn first_pull(mixer: &rodio::mixer::Mixer) -> Instant {
+    let pulled: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let player = rodio::Player::connect_new(mixer);
+    player.append(FirstPull {
+        samples: agent_desk_audio::tone::chime(48_000).into_iter(),
+        pulled: Arc::clone(&pulled),
+    });
+    loop {
+        if let Some(at) = *pulled.lock().unwrap() {
+            player.stop();
+            return at;
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+/// Opens the speaker each time, as a player that does not keep outputs open would.
+fn first_sample() -> Vec<Duration> {
+    (0..RUNS)
+        .map(|_| {
+            let started = Instant::now();
+            let sink = open_test_speaker();
+            first_pull(sink.mixer()).duration_since(started)
+        })
+        .collect()
+}
+
+/// On an output opened once and kept, as the app does.
+fn first_sample_warm() -> Vec<Duration> {
+    let sink = open_test_speaker();
     std::thread::sleep(Duration::from_millis(2500));
     (0..RUNS)
         .map(|_| {
-            let pulled: Arc<Mutex<Option<Instant>>> = Arc::default();
             let started = Instant::now();
-            let player = rodio::Player::connect_new(sink.mixer());
-            player.append(FirstPull {
-                samples: agent_desk_audio::tone::chime(48_000).into_iter(),
-                pulled: Arc::clone(&pulled),
-            });
-            while pulled.lock().unwrap().is_none() {
-                std::thread::sleep(Duration::from_micros(200));
-            }
-            let at = pulled.lock().unwrap().expect("pulled");
-            player.stop();
+            let at = first_pull(sink.mixer());
             std::thread::sleep(Duration::from_millis(37));
             at.duration_since(started)
         })
