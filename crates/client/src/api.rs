@@ -6,7 +6,9 @@ use agent_desk_core::account::{
     ChangePasswordRequest, PasswordResetAccepted, PasswordResetRequest, Policy, SessionList,
     SessionsEnded,
 };
-use agent_desk_core::{ApiError, LoginRequest, LoginResponse, Profile, ProfilePatch};
+use agent_desk_core::{
+    ApiError, LoginRequest, LoginResponse, NotificationPrefs, Profile, ProfilePatch,
+};
 use reqwest::header::{CONTENT_TYPE, ETAG, IF_MATCH};
 use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
@@ -24,6 +26,14 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 #[ts(export)]
 pub struct VersionedProfile {
     pub profile: Profile,
+    pub etag: String,
+}
+
+/// The notification preferences and the ETag to send back with a change.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(export)]
+pub struct VersionedNotificationPrefs {
+    pub prefs: NotificationPrefs,
     pub etag: String,
 }
 

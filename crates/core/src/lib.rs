@@ -8,8 +8,10 @@
 pub mod account;
 pub mod api;
 pub mod avatar;
+pub mod events;
 pub mod files;
 pub mod locale;
+pub mod notifications;
 pub mod password;
 pub mod profile;
 pub mod validation;
@@ -20,7 +22,14 @@ pub use avatar::{
     AvatarCrop, AvatarPolicy, AvatarSource, InitialsAvatar, AVATAR_DEFAULT_MAX_BYTES,
     AVATAR_MIN_SIDE, AVATAR_SIZES,
 };
+pub use events::{
+    Delivery, Event, EventPage, EventTarget, EventType, InvalidField, NewEvent, PostedEvent,
+    Priority,
+};
 pub use locale::{Language, TimeZoneInfo, LANGUAGES};
+pub use notifications::{EmailFrequency, EventPrefs, NotificationPrefs, QuietHours};
 pub use password::{check_password, PasswordCheck, PasswordPolicy, PasswordRule};
-pub use profile::{EmailAddress, Profile, ProfileField, ProfilePatch, Status};
+pub use profile::{
+    EmailAddress, Profile, ProfileField, ProfilePatch, Status, StatusState, StatusUpdate,
+};
 pub use validation::{validate_patch, FieldError, ValidationCode};

@@ -30,16 +30,58 @@ impl Status {
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        [
-            Self::Available,
-            Self::Busy,
-            Self::Away,
-            Self::Dnd,
-            Self::Offline,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == value)
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == value)
     }
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Self::Available,
+        Self::Busy,
+        Self::Away,
+        Self::Dnd,
+        Self::Offline,
+    ];
+
+    /// The status in force at `now`: one set "until" a time that has passed is
+    /// available again.
+    pub fn in_force(
+        status: Status,
+        until: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> (Status, Option<DateTime<Utc>>) {
+        match until {
+            Some(until) if until <= now => (Status::Available, None),
+            _ => (status, until),
+        }
+    }
+}
+
+/// `PUT /api/v1/me/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct StatusUpdate {
+    pub status: Status,
+    /// RFC 3339; after it the status reverts to available. Absent: until changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "string")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The agent's status as the server holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct StatusState {
+    pub status: Status,
+    #[ts(type = "string | null")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub until: Option<DateTime<Utc>>,
 }
 
 /// One of the agent's email addresses; exactly one is primary.
@@ -78,6 +120,11 @@ pub struct Profile {
     pub operator_id: Option<String>,
     pub avatar_url: Option<String>,
     pub status: Status,
+    /// When a status chosen "until …" ends and reverts to available.
+    #[serde(default)]
+    #[ts(type = "string | null")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub status_until: Option<DateTime<Utc>>,
     #[ts(type = "string")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: DateTime<Utc>,
@@ -148,6 +195,8 @@ pub enum ProfileField {
     UseSignature,
     OperatorId,
     AvatarUrl,
+    /// Availability; in the change log, not in a patch.
+    Status,
 }
 
 impl ProfileField {
@@ -166,6 +215,7 @@ impl ProfileField {
             ProfileField::UseSignature => "use_signature",
             ProfileField::OperatorId => "operator_id",
             ProfileField::AvatarUrl => "avatar_url",
+            ProfileField::Status => "status",
         }
     }
 }

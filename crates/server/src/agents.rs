@@ -160,6 +160,7 @@ struct AgentRow {
     operator_id: Option<String>,
     avatar_url: Option<String>,
     status: String,
+    status_until: Option<String>,
     version: i64,
     updated_at: String,
 }
@@ -169,7 +170,7 @@ pub async fn profile(db: &Db, agent_id: &str) -> Result<(Profile, i64), AgentErr
     let row = sqlx::query_as::<_, AgentRow>(
         "SELECT id, email, display_name, job_title, department, phone, mobile, office_location,
                 timezone, language, signature, use_signature, operator_id, avatar_url, status,
-                version, updated_at
+                status_until, version, updated_at
          FROM agents WHERE id = $1",
     )
     .bind(agent_id)
@@ -185,6 +186,11 @@ pub async fn profile(db: &Db, agent_id: &str) -> Result<(Profile, i64), AgentErr
     .into_iter()
     .map(|(address, primary)| EmailAddress { address, primary })
     .collect();
+    let (status, status_until) = Status::in_force(
+        Status::parse(&row.status).unwrap_or_default(),
+        row.status_until.as_deref().map(parse_timestamp),
+        Utc::now(),
+    );
     let profile = Profile {
         id: row.id,
         email: row.email,
@@ -201,7 +207,8 @@ pub async fn profile(db: &Db, agent_id: &str) -> Result<(Profile, i64), AgentErr
         use_signature: row.use_signature,
         operator_id: row.operator_id,
         avatar_url: row.avatar_url,
-        status: Status::parse(&row.status).unwrap_or_default(),
+        status,
+        status_until,
         updated_at: parse_timestamp(&row.updated_at),
     };
     Ok((profile, row.version))
@@ -258,6 +265,58 @@ pub async fn save_profile(
     }
     tx.commit().await?;
     Ok(expected_version + 1)
+}
+
+/// Sets an agent's status, "until" a time or not, with a change-log row. Not a profile
+/// edit: the profile's version stays, so a status switch never makes an open profile
+/// form stale. Returns whether anything changed.
+pub async fn set_status(
+    db: &Db,
+    actor_id: &str,
+    agent_id: &str,
+    status: Status,
+    until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<bool, AgentError> {
+    let mut tx = db.begin().await?;
+    let stored = sqlx::query_as::<_, (String, Option<String>)>(
+        "SELECT status, status_until FROM agents WHERE id = $1",
+    )
+    .bind(agent_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AgentError::NotFound)?;
+    let (old_status, old_until) = Status::in_force(
+        Status::parse(&stored.0).unwrap_or_default(),
+        stored.1.as_deref().map(parse_timestamp),
+        now,
+    );
+    if old_status == status && old_until == until {
+        return Ok(false);
+    }
+    let until_text = until.map(timestamp);
+    sqlx::query("UPDATE agents SET status = $1, status_until = $2 WHERE id = $3")
+        .bind(status.as_str())
+        .bind(&until_text)
+        .bind(agent_id)
+        .execute(&mut *tx)
+        .await?;
+    let describe = |status: Status, until: &Option<String>| match until {
+        Some(until) => format!("{} until {until}", status.as_str()),
+        None => status.as_str().to_owned(),
+    };
+    record_change(
+        &mut tx,
+        agent_id,
+        actor_id,
+        ProfileField::Status,
+        &Some(describe(old_status, &old_until.map(timestamp))),
+        &Some(describe(status, &until_text)),
+        &timestamp(now),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub(crate) async fn record_change(

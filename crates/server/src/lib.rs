@@ -8,8 +8,12 @@ pub mod agents;
 pub mod avatars;
 pub mod credentials;
 pub mod db;
+pub mod events;
 pub mod http;
 pub mod mail;
+pub mod notification_prefs;
+pub mod simulate;
+pub mod teams;
 pub mod throttle;
 
 use std::net::SocketAddr;
@@ -40,6 +44,9 @@ pub struct ServerConfig {
     pub mail_from: String,
     /// Largest profile photo accepted, in bytes.
     pub avatar_max_bytes: u64,
+    /// How long after an agent's last event stream closes they are set Offline; a
+    /// reconnect within it (a network blip, a restart) changes nothing.
+    pub offline_grace: std::time::Duration,
 }
 
 impl ServerConfig {
@@ -51,8 +58,11 @@ impl ServerConfig {
             smtp_url: None,
             mail_from: Self::DEFAULT_MAIL_FROM.to_owned(),
             avatar_max_bytes: agent_desk_core::AVATAR_DEFAULT_MAX_BYTES,
+            offline_grace: Self::DEFAULT_OFFLINE_GRACE,
         }
     }
+
+    pub const DEFAULT_OFFLINE_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
 
     pub const DEFAULT_MAIL_FROM: &'static str = "Agent Desk <agent-desk@localhost>";
 
@@ -126,6 +136,8 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// Photos are decoded one at a time, so hostile uploads cannot add up in memory.
     pub avatar_decoding: Arc<tokio::sync::Semaphore>,
+    /// Live events to open streams, and who has a stream open.
+    pub hub: Arc<events::EventHub>,
 }
 
 impl AppState {
@@ -139,7 +151,9 @@ impl AppState {
             config.smtp_url.as_deref(),
             config.outbox_dir(),
         )?;
+        let hub = events::EventHub::new(db.clone(), config.offline_grace);
         Ok(Self {
+            hub,
             db,
             config: Arc::new(config),
             decoy_password_hash: decoy.into(),
@@ -162,8 +176,13 @@ pub async fn serve(
         config.public_url = Some(format!("http://{}", listener.local_addr()?));
         state.config = Arc::new(config);
     }
+    let hub = Arc::clone(&state.hub);
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Open event streams never end by themselves; graceful shutdown waits for them.
+            hub.close_all();
+        })
         .await
 }

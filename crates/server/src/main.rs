@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use agent_desk_server::agents::{self, AgentError};
-use agent_desk_server::{AppState, NewAgent, ServerConfig};
+use agent_desk_server::{simulate, teams, AppState, NewAgent, ServerConfig};
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -35,6 +35,43 @@ enum Command {
         #[arg(long, env = "AGENT_DESK_AVATAR_MAX_BYTES", default_value_t = agent_desk_core::AVATAR_DEFAULT_MAX_BYTES,
               value_parser = clap::value_parser!(u64).range(1_000..=50_000_000))]
         avatar_max_bytes: u64,
+        /// Seconds after an agent's last event stream closes before they are set Offline.
+        #[arg(long, env = "AGENT_DESK_OFFLINE_GRACE_SECONDS", default_value_t = 60,
+              value_parser = clap::value_parser!(u64).range(0..=86_400))]
+        offline_grace_seconds: u64,
+    },
+    /// Create a team with its leads and members.
+    AddTeam {
+        #[arg(long)]
+        name: String,
+        /// A lead's email; repeat for several.
+        #[arg(long = "lead")]
+        leads: Vec<String>,
+        /// A member's email; repeat for several.
+        #[arg(long = "member")]
+        members: Vec<String>,
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// Post realistic ticket events for an agent, as a helpdesk would, until interrupted.
+    Simulate {
+        /// The running server.
+        #[arg(long, default_value = "http://127.0.0.1:8787")]
+        server: String,
+        /// Events a minute.
+        #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=60_000))]
+        rate: u32,
+        /// The agent the events are for [default: the demo agent]
+        #[arg(long)]
+        to: Option<String>,
+        /// Stop after this many events.
+        #[arg(long)]
+        count: Option<u64>,
+        /// An administrator to post as [default: the demo admin]
+        #[arg(long, env = "AGENT_DESK_ADMIN_EMAIL")]
+        admin_email: Option<String>,
+        #[arg(long, env = "AGENT_DESK_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: Option<String>,
     },
     /// Create an agent account.
     AddAgent {
@@ -115,6 +152,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             storage,
             mail,
             avatar_max_bytes,
+            offline_grace_seconds,
         } => {
             warn_about_reset_links(listen, mail.public_url.as_deref());
             let config = ServerConfig {
@@ -125,6 +163,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 smtp_url: mail.smtp_url,
                 mail_from: mail.mail_from,
                 avatar_max_bytes,
+                offline_grace: std::time::Duration::from_secs(offline_grace_seconds),
                 ..storage.config()
             };
             let state = AppState::open(config).await?;
@@ -151,6 +190,38 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 Err(error @ AgentError::EmailTaken(_)) => anyhow::bail!(error),
                 Err(error) => return Err(error.into()),
             }
+        }
+        Command::AddTeam {
+            name,
+            leads,
+            members,
+            storage,
+        } => {
+            let state = AppState::open(storage.config()).await?;
+            let id = teams::create(&state.db, &name, &leads, &members, chrono::Utc::now()).await?;
+            println!("created team {} ({id})", name.trim());
+        }
+        Command::Simulate {
+            server,
+            rate,
+            to,
+            count,
+            admin_email,
+            admin_password,
+        } => {
+            let (demo_agent, _, _, _) = agent_desk_server::DEMO_ACCOUNTS[0];
+            let (demo_admin, _, demo_admin_password, _) = agent_desk_server::DEMO_ACCOUNTS[1];
+            simulate::run(simulate::Simulation {
+                server,
+                admin_email: admin_email.unwrap_or_else(|| demo_admin.to_owned()),
+                admin_password: admin_password.unwrap_or_else(|| demo_admin_password.to_owned()),
+                to: agent_desk_core::EventTarget::Agent(
+                    to.unwrap_or_else(|| demo_agent.to_owned()),
+                ),
+                per_minute: rate,
+                count,
+            })
+            .await?;
         }
         Command::SeedDemo { storage } => {
             let state = AppState::open(storage.config()).await?;

@@ -68,6 +68,11 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/policy", &["get"]),
         ("/api/v1/me/avatar", &["put", "delete"]),
         ("/api/v1/avatars/{id}", &["get"]),
+        ("/api/v1/me/status", &["put"]),
+        ("/api/v1/me/notification-prefs", &["get", "put"]),
+        ("/api/v1/admin/events", &["post"]),
+        ("/api/v1/events", &["get"]),
+        ("/api/v1/events/stream", &["get"]),
         ("/reset", &["get", "post"]),
         ("/reset.css", &["get"]),
     ];

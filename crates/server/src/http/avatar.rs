@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use super::auth::Session;
 use super::error::{ApiResult, AppError};
 use super::profile::VersionedProfile;
-use crate::{agents, avatars, AppState};
+use crate::{agents, avatars, events, AppState};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -114,6 +114,14 @@ async fn put_avatar(
     if let Some(old_url) = old_url {
         avatars::remove_files(&dir, &old_url).await;
     }
+    events::publish_profile_updated(
+        &state.db,
+        &state.hub,
+        &session.agent_id,
+        "photo",
+        Utc::now(),
+    )
+    .await?;
     let (profile, _) = agents::profile(&state.db, &session.agent_id).await?;
     Ok(VersionedProfile(profile, version))
 }
@@ -130,6 +138,14 @@ async fn delete_avatar(
         avatars::set_avatar_url(&state.db, &session.agent_id, None, Utc::now()).await?;
     if let Some(old_url) = old_url {
         avatars::remove_files(&state.config.avatar_dir(), &old_url).await;
+        events::publish_profile_updated(
+            &state.db,
+            &state.hub,
+            &session.agent_id,
+            "photo",
+            Utc::now(),
+        )
+        .await?;
     }
     let (profile, _) = agents::profile(&state.db, &session.agent_id).await?;
     Ok(VersionedProfile(profile, version))

@@ -22,6 +22,9 @@ pub enum AppError {
     },
     #[error("validation failed")]
     Validation(Vec<FieldError>),
+    /// One field of a request other than the profile breaks a rule.
+    #[error("{0}")]
+    Invalid(agent_desk_core::InvalidField),
     #[error("invalid email or password")]
     InvalidCredentials,
     #[error("authentication required")]
@@ -71,7 +74,9 @@ impl AppError {
     fn status_and_code(&self) -> (StatusCode, ErrorCode) {
         match self {
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, *code),
-            Self::Validation(_) => (StatusCode::BAD_REQUEST, ErrorCode::ValidationFailed),
+            Self::Validation(_) | Self::Invalid(_) => {
+                (StatusCode::BAD_REQUEST, ErrorCode::ValidationFailed)
+            }
             Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredentials),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
             Self::Forbidden { .. } => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
@@ -144,6 +149,7 @@ impl IntoResponse for AppError {
         let (message, field, details) = match self {
             Self::BadRequest { message, field, .. } => (message, field, Vec::new()),
             Self::Forbidden { message, field } => (message, field, Vec::new()),
+            Self::Invalid(invalid) => (invalid.message, Some(invalid.field), Vec::new()),
             Self::Validation(details) => {
                 let field = details.first().map(|e| e.field.as_str().to_owned());
                 let message = details

@@ -4,9 +4,12 @@ pub mod account;
 pub mod auth;
 pub mod avatar;
 pub mod error;
+pub mod events;
 pub mod json;
+pub mod notification_prefs;
 pub mod profile;
 pub mod reset_page;
+pub mod status;
 pub mod system;
 
 use std::sync::Arc;
@@ -60,5 +63,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(account::routes())
         .merge(profile::routes())
         .merge(avatar::routes())
+        .merge(status::routes())
+        .merge(notification_prefs::routes())
+        .merge(events::routes())
         .merge(reset_page::routes())
 }

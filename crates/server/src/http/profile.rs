@@ -14,8 +14,8 @@ use utoipa_axum::routes;
 use super::auth::Session;
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
-use crate::agents;
 use crate::AppState;
+use crate::{agents, events};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_me, patch_me))
@@ -116,6 +116,8 @@ async fn patch_me(
         now,
     )
     .await?;
+    events::publish_profile_updated(&state.db, &state.hub, &session.agent_id, "profile", now)
+        .await?;
     let (profile, _) = agents::profile(&state.db, &session.agent_id).await?;
     Ok(VersionedProfile(profile, new_version))
 }

@@ -29,4 +29,8 @@ language: string, signature: string | null, use_signature: boolean,
 /**
  * Telephony operator ID.
  */
-operator_id: string | null, avatar_url: string | null, status: Status, updated_at: string, };
+operator_id: string | null, avatar_url: string | null, status: Status, 
+/**
+ * When a status chosen "until …" ends and reverts to available.
+ */
+status_until: string | null, updated_at: string, };

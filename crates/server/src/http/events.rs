@@ -1,0 +1,270 @@
+//! Events: the helpdesk posts them (`POST /api/v1/admin/events`), agents read theirs
+//! (`GET /api/v1/events`) or follow them live (`GET /api/v1/events/stream`, WebSocket).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use agent_desk_core::{ApiError, ErrorCode, Event, EventPage, NewEvent, PostedEvent};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{interval, Instant, MissedTickBehavior};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::Session;
+use super::error::{ApiResult, AppError};
+use super::json::ApiJson;
+use crate::events::{self, EventError};
+use crate::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(post_event))
+        .routes(routes!(list_events))
+        .routes(routes!(stream_events))
+}
+
+/// At most this many events a page, and a stream's catch-up reads in pages this big.
+pub const PAGE_MAX: u32 = 1000;
+const PAGE_DEFAULT: u32 = 500;
+/// A stream pings this often…
+const PING_EVERY: Duration = Duration::from_secs(10);
+/// …and is closed when nothing (not even a pong) came back for this long, so a dead
+/// connection is noticed within 30 s.
+const SILENCE_LIMIT: Duration = Duration::from_secs(25);
+
+/// Posts an event from the helpdesk to an agent, a team or everyone. Admins only.
+#[utoipa::path(post, path = "/api/v1/admin/events", tag = "events", security(("bearer" = [])),
+    request_body = NewEvent,
+    responses(
+        (status = 201, body = PostedEvent, description = "The seq each recipient's copy got"),
+        (status = 400, body = ApiError, description = "Malformed, an unknown type or priority, or a target that does not exist; `field` names it"),
+        (status = 401, body = ApiError),
+        (status = 403, body = ApiError, description = "The caller is not an administrator"),
+    ))]
+async fn post_event(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(new): ApiJson<NewEvent>,
+) -> ApiResult<impl IntoResponse> {
+    if !session.is_admin {
+        return Err(AppError::Forbidden {
+            message: "only an administrator can post events".into(),
+            field: None,
+        });
+    }
+    new.validate().map_err(AppError::Invalid)?;
+    let deliveries = events::publish(&state.db, &state.hub, &new, Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(PostedEvent { deliveries })))
+}
+
+/// Reads `after` (and `limit`) from a query, refusing anything else by name.
+fn cursor_query(query: &HashMap<String, String>, allow_limit: bool) -> ApiResult<(i64, u32)> {
+    if let Some(unknown) = query
+        .keys()
+        .find(|key| *key != "after" && !(allow_limit && *key == "limit"))
+    {
+        return Err(AppError::bad_request(
+            ErrorCode::UnknownField,
+            format!("unknown query parameter {unknown}"),
+            Some(unknown.clone()),
+        ));
+    }
+    let number = |name: &str| -> ApiResult<Option<i64>> {
+        query
+            .get(name)
+            .map(|value| {
+                value.trim().parse::<i64>().map_err(|_| {
+                    AppError::bad_request(
+                        ErrorCode::WrongType,
+                        format!("{name} must be a whole number"),
+                        Some(name.to_owned()),
+                    )
+                })
+            })
+            .transpose()
+    };
+    let after = number("after")?.unwrap_or(0);
+    let limit = match number("limit")? {
+        None => PAGE_DEFAULT,
+        Some(limit) if (0..=i64::from(PAGE_MAX)).contains(&limit) => limit as u32,
+        Some(_) => {
+            return Err(AppError::bad_request(
+                ErrorCode::ValidationFailed,
+                format!("limit must be between 0 and {PAGE_MAX}"),
+                Some("limit".into()),
+            ))
+        }
+    };
+    Ok((after, limit))
+}
+
+/// The caller's own events after `after`, oldest first.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", security(("bearer" = [])),
+    params(
+        ("after" = Option<i64>, Query, description = "The last seq already seen; 0 or absent for all"),
+        ("limit" = Option<u32>, Query, description = "At most this many (default 500, at most 1000)"),
+    ),
+    responses(
+        (status = 200, body = EventPage),
+        (status = 400, body = ApiError, description = "`after` is negative or beyond the newest seq, or not a number"),
+        (status = 401, body = ApiError),
+    ))]
+async fn list_events(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Json<EventPage>> {
+    let (after, limit) = cursor_query(&query, true)?;
+    events::check_cursor(&state.db, &session.agent_id, after).await?;
+    let newest = events::newest_seq(&state.db, &session.agent_id).await?;
+    let events = events::after(&state.db, &session.agent_id, after, limit).await?;
+    let next = events.last().map_or(after, |event| event.seq);
+    Ok(Json(EventPage {
+        events,
+        next,
+        newest,
+    }))
+}
+
+/// A WebSocket of the caller's events: first every event after `after`, then live ones,
+/// in seq order, each a JSON text message shaped like `Event`. The server pings every
+/// 10 s and closes a connection that stays silent for 25 s.
+#[utoipa::path(get, path = "/api/v1/events/stream", tag = "events", security(("bearer" = [])),
+    params(("after" = Option<i64>, Query, description = "The last seq already seen; 0 or absent for all")),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, body = ApiError, description = "Not a WebSocket request, or a bad `after`"),
+        (status = 401, body = ApiError, description = "No valid token in the Authorization header"),
+    ))]
+async fn stream_events(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<HashMap<String, String>>,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> ApiResult<Response> {
+    let (after, _) = cursor_query(&query, false)?;
+    events::check_cursor(&state.db, &session.agent_id, after).await?;
+    let upgrade = upgrade.map_err(|rejection| {
+        AppError::bad_request(
+            ErrorCode::MalformedJson,
+            format!("this endpoint is a WebSocket: {rejection}"),
+            None,
+        )
+    })?;
+    Ok(upgrade
+        .on_upgrade(move |socket| follow(socket, state, session.agent_id, after))
+        .into_response())
+}
+
+/// Why a stream ended, for the log.
+enum StreamEnd {
+    ClientGone,
+    Silent,
+    Failed(String),
+}
+
+async fn follow(mut socket: WebSocket, state: AppState, agent_id: String, after: i64) {
+    // Registered before the backlog is read, so nothing published meanwhile is missed.
+    let mut open = state.hub.open_stream(&agent_id);
+    let mut cursor = after;
+    let end = async {
+        catch_up(&mut socket, &state, &agent_id, &mut cursor).await?;
+        let mut ping = interval(PING_EVERY);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut last_heard = Instant::now();
+        loop {
+            tokio::select! {
+                live = open.events.recv() => match live {
+                    Ok(event) if event.seq <= cursor => {}
+                    Ok(event) if event.seq == cursor + 1 => {
+                        send(&mut socket, &event).await?;
+                        cursor = event.seq;
+                    }
+                    // A gap (another publisher's event is still on its way) or a stream
+                    // that fell behind: the database has everything, in order.
+                    Ok(_) | Err(RecvError::Lagged(_)) => {
+                        catch_up(&mut socket, &state, &agent_id, &mut cursor).await?;
+                    }
+                    Err(RecvError::Closed) => return Ok::<_, StreamEnd>(()),
+                },
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(Message::Close(_))) | None => return Err(StreamEnd::ClientGone),
+                    Some(Ok(_)) => last_heard = Instant::now(),
+                    Some(Err(error)) => return Err(StreamEnd::Failed(error.to_string())),
+                },
+                _ = state.hub.closed() => return Ok(()),
+                _ = ping.tick() => {
+                    if last_heard.elapsed() > SILENCE_LIMIT {
+                        return Err(StreamEnd::Silent);
+                    }
+                    socket
+                        .send(Message::Ping(Default::default()))
+                        .await
+                        .map_err(|_| StreamEnd::ClientGone)?;
+                }
+            }
+        }
+    }
+    .await;
+    match end {
+        Ok(()) | Err(StreamEnd::ClientGone) => {}
+        Err(StreamEnd::Silent) => tracing::debug!("event stream closed: no answer to pings"),
+        Err(StreamEnd::Failed(reason)) => tracing::warn!(%reason, "event stream failed"),
+    }
+    let _ = socket.send(Message::Close(None)).await;
+}
+
+/// Sends every stored event after `cursor`, in pages, moving the cursor along.
+async fn catch_up(
+    socket: &mut WebSocket,
+    state: &AppState,
+    agent_id: &str,
+    cursor: &mut i64,
+) -> Result<(), StreamEnd> {
+    loop {
+        let page = events::after(&state.db, agent_id, *cursor, PAGE_MAX)
+            .await
+            .map_err(|error| StreamEnd::Failed(error.to_string()))?;
+        for event in &page {
+            send(socket, event).await?;
+            *cursor = event.seq;
+        }
+        if page.len() < PAGE_MAX as usize {
+            return Ok(());
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, event: &Event) -> Result<(), StreamEnd> {
+    let text = serde_json::to_string(event).map_err(|e| StreamEnd::Failed(e.to_string()))?;
+    socket
+        .send(Message::Text(text.into()))
+        .await
+        .map_err(|_| StreamEnd::ClientGone)
+}
+
+impl From<EventError> for AppError {
+    fn from(error: EventError) -> Self {
+        match error {
+            EventError::UnknownAgent(_) | EventError::UnknownTeam(_) | EventError::EmptyTeam(_) => {
+                AppError::bad_request(
+                    ErrorCode::ValidationFailed,
+                    error.to_string(),
+                    Some("to".into()),
+                )
+            }
+            EventError::CursorOutOfRange { .. } => AppError::bad_request(
+                ErrorCode::ValidationFailed,
+                error.to_string(),
+                Some("after".into()),
+            ),
+            EventError::Database(error) => AppError::Database(error),
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! The agent's availability: `PUT /api/v1/me/status`.
+
+use agent_desk_core::{ApiError, StatusState, StatusUpdate};
+use axum::extract::State;
+use axum::Json;
+use chrono::Utc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::Session;
+use super::error::{ApiResult, AppError};
+use super::json::ApiJson;
+use crate::{agents, events, AppState};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(put_status))
+}
+
+/// Sets the caller's status, optionally until a time after which it reverts to
+/// available. Every session of the agent hears of it (`profile.updated`).
+#[utoipa::path(put, path = "/api/v1/me/status", tag = "profile", security(("bearer" = [])),
+    request_body = StatusUpdate,
+    responses(
+        (status = 200, body = StatusState),
+        (status = 400, body = ApiError, description = "An unknown status, or `until` not a future RFC 3339 time"),
+        (status = 401, body = ApiError),
+    ))]
+async fn put_status(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(update): ApiJson<StatusUpdate>,
+) -> ApiResult<Json<StatusState>> {
+    let now = Utc::now();
+    if update.until.is_some_and(|until| until <= now) {
+        return Err(AppError::Invalid(agent_desk_core::InvalidField::new(
+            "until",
+            "until must be in the future",
+        )));
+    }
+    let changed = agents::set_status(
+        &state.db,
+        &session.agent_id,
+        &session.agent_id,
+        update.status,
+        update.until,
+        now,
+    )
+    .await?;
+    if changed {
+        events::publish_profile_updated(&state.db, &state.hub, &session.agent_id, "status", now)
+            .await?;
+    }
+    Ok(Json(StatusState {
+        status: update.status,
+        until: update.until,
+    }))
+}

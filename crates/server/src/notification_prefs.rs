@@ -1,0 +1,77 @@
+//! Each agent's notification preferences, versioned like the profile.
+
+use agent_desk_core::NotificationPrefs;
+use chrono::{DateTime, Utc};
+
+use crate::agents::timestamp;
+use crate::db::Db;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrefsError {
+    #[error("the preferences changed since they were read")]
+    VersionConflict,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// The agent's preferences and their version; the defaults at version 0 until the
+/// agent first saves. `can_configure_admin_only` is left for the caller to set.
+pub async fn get(db: &Db, agent_id: &str) -> Result<(NotificationPrefs, i64), PrefsError> {
+    let stored = sqlx::query_as::<_, (String, i64)>(
+        "SELECT prefs, version FROM notification_prefs WHERE agent_id = $1",
+    )
+    .bind(agent_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(match stored {
+        Some((json, version)) => {
+            // Stored by this server from a checked value; a row from a newer version with
+            // fields this one does not know falls back to the defaults for those types.
+            let prefs = serde_json::from_str::<NotificationPrefs>(&json)
+                .ok()
+                .and_then(|prefs| prefs.normalised(false).ok())
+                .unwrap_or_default();
+            (prefs, version)
+        }
+        None => (NotificationPrefs::default(), 0),
+    })
+}
+
+/// Stores checked preferences if the stored version is still `expected_version`;
+/// returns the new version.
+pub async fn save(
+    db: &Db,
+    agent_id: &str,
+    prefs: &NotificationPrefs,
+    expected_version: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, PrefsError> {
+    let json = serde_json::to_string(prefs).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let at = timestamp(now);
+    let changed = if expected_version == 0 {
+        sqlx::query(
+            "INSERT INTO notification_prefs (agent_id, prefs, version, updated_at)
+             VALUES ($1, $2, 1, $3) ON CONFLICT (agent_id) DO NOTHING",
+        )
+        .bind(agent_id)
+        .bind(&json)
+        .bind(&at)
+        .execute(db)
+        .await?
+    } else {
+        sqlx::query(
+            "UPDATE notification_prefs SET prefs = $1, version = version + 1, updated_at = $2
+             WHERE agent_id = $3 AND version = $4",
+        )
+        .bind(&json)
+        .bind(&at)
+        .bind(agent_id)
+        .bind(expected_version)
+        .execute(db)
+        .await?
+    };
+    if changed.rows_affected() == 0 {
+        return Err(PrefsError::VersionConflict);
+    }
+    Ok(expected_version + 1)
+}

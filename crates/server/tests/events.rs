@@ -1,0 +1,683 @@
+//! Events, status and notification preferences over real HTTP and WebSocket against the
+//! real binary: per-recipient seqs, targets, the stream's catch-up and live delivery,
+//! status expiry and Offline after the last stream, and every refusal.
+
+mod support;
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::header::IF_MATCH;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use support::*;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
+use tokio_tungstenite::tungstenite::Message;
+
+const ADMIN_EMAIL: &str = "boss@example.com";
+const ADMIN_PASSWORD: &str = "Supervisor-Console-77";
+const OTHER_EMAIL: &str = "grace@example.com";
+
+/// A server with Ada (agent), Grace (agent) and an admin; their tokens.
+async fn team_server(options: ServerOptions) -> (Server, String, String, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    add_agent_ok(dir.path(), OTHER_EMAIL, "Grace Hopper", PASSWORD);
+    let output = run(
+        dir.path(),
+        &[
+            "add-agent",
+            "--email",
+            ADMIN_EMAIL,
+            "--name",
+            "Barbara Boss",
+            "--password",
+            ADMIN_PASSWORD,
+            "--admin",
+        ],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let server = Server::start_with(dir, options).await;
+    let ada = server.login(EMAIL, PASSWORD).await;
+    let grace = server.login(OTHER_EMAIL, PASSWORD).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    (server, ada, grace, admin)
+}
+
+fn event_body(to: Value, title: &str) -> Value {
+    json!({
+        "type": "ticket.assigned",
+        "to": to,
+        "priority": "high",
+        "title": title,
+        "body": "Printer on fire",
+        "ticket_id": "4711",
+        "url": "https://desk.example/tickets/4711",
+    })
+}
+
+async fn post_event(server: &Server, token: &str, body: &Value) -> reqwest::Response {
+    server
+        .request(Method::POST, "/api/v1/admin/events", Some(token))
+        .json(body)
+        .send()
+        .await
+        .expect("post an event")
+}
+
+async fn post_ok(server: &Server, admin: &str, body: &Value) -> Value {
+    expect_json(post_event(server, admin, body).await, StatusCode::CREATED).await
+}
+
+async fn events_after(server: &Server, token: &str, after: i64) -> Value {
+    let response = server
+        .request(
+            Method::GET,
+            &format!("/api/v1/events?after={after}"),
+            Some(token),
+        )
+        .send()
+        .await
+        .expect("list events");
+    expect_json(response, StatusCode::OK).await
+}
+
+fn seqs(page: &Value) -> Vec<i64> {
+    page["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|event| event["seq"].as_i64().expect("seq"))
+        .collect()
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn open_stream(server: &Server, token: &str, after: i64) -> Socket {
+    let url = format!(
+        "{}/api/v1/events/stream?after={after}",
+        server.base.replace("http://", "ws://")
+    );
+    let mut request = url.into_client_request().expect("request");
+    request.headers_mut().insert(
+        AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    let (socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("open the event stream");
+    socket
+}
+
+/// The next event on a stream, skipping pings.
+async fn next_event(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("an event within 5 s")
+            .expect("the stream is open")
+            .expect("a message");
+        match message {
+            Message::Text(text) => return serde_json::from_str(&text).expect("event JSON"),
+            Message::Ping(_) | Message::Pong(_) => {}
+            other => panic!("unexpected message {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn each_recipient_has_its_own_rising_seq_and_reads_only_its_own_events() {
+    let (server, ada, grace, admin) = team_server(ServerOptions::default()).await;
+
+    let first = post_ok(&server, &admin, &event_body(json!({"agent": EMAIL}), "One")).await;
+    assert_eq!(first, json!({"deliveries": [{"agent": EMAIL, "seq": 1}]}));
+    let second = post_ok(
+        &server,
+        &admin,
+        &event_body(json!({"agent": "  ADA@example.com "}), "Two"),
+    )
+    .await;
+    assert_eq!(second["deliveries"][0]["seq"], 2);
+    let everyone = post_ok(&server, &admin, &event_body(json!("all"), "Three")).await;
+    let mut to_all: Vec<(String, i64)> = everyone["deliveries"]
+        .as_array()
+        .expect("deliveries")
+        .iter()
+        .map(|d| {
+            (
+                d["agent"].as_str().expect("agent").to_owned(),
+                d["seq"].as_i64().expect("seq"),
+            )
+        })
+        .collect();
+    to_all.sort();
+    assert_eq!(
+        to_all,
+        [
+            (EMAIL.to_owned(), 3),
+            (ADMIN_EMAIL.to_owned(), 1),
+            (OTHER_EMAIL.to_owned(), 1)
+        ]
+    );
+
+    let page = events_after(&server, &ada, 0).await;
+    assert_eq!(seqs(&page), [1, 2, 3]);
+    assert_eq!(page["next"], 3);
+    assert_eq!(page["newest"], 3);
+    let event = &page["events"][0];
+    assert_eq!(event["type"], "ticket.assigned");
+    assert_eq!(event["priority"], "high");
+    assert_eq!(event["title"], "One");
+    assert_eq!(event["body"], "Printer on fire");
+    assert_eq!(event["ticket_id"], "4711");
+    assert_eq!(event["url"], "https://desk.example/tickets/4711");
+    assert!(event["created_at"]
+        .as_str()
+        .is_some_and(|t| t.ends_with('Z')));
+
+    let later = events_after(&server, &ada, 2).await;
+    assert_eq!(seqs(&later), [3]);
+    let nothing_new = events_after(&server, &ada, 3).await;
+    assert_eq!(seqs(&nothing_new), Vec::<i64>::new());
+    assert_eq!(nothing_new["next"], 3, "next stays where the caller is");
+
+    let graces = events_after(&server, &grace, 0).await;
+    assert_eq!(seqs(&graces), [1]);
+    assert_eq!(graces["events"][0]["title"], "Three");
+
+    let limited = server
+        .request(Method::GET, "/api/v1/events?after=0&limit=2", Some(&ada))
+        .send()
+        .await
+        .expect("page");
+    let limited = expect_json(limited, StatusCode::OK).await;
+    assert_eq!(seqs(&limited), [1, 2]);
+    assert_eq!(limited["next"], 2);
+}
+
+#[tokio::test]
+async fn team_events_reach_the_members_only() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    add_agent_ok(dir.path(), OTHER_EMAIL, "Grace Hopper", PASSWORD);
+    let admin = run(
+        dir.path(),
+        &[
+            "add-agent",
+            "--email",
+            ADMIN_EMAIL,
+            "--name",
+            "Barbara Boss",
+            "--password",
+            ADMIN_PASSWORD,
+            "--admin",
+        ],
+    );
+    assert!(admin.status.success());
+    let team = run(
+        dir.path(),
+        &[
+            "add-team",
+            "--name",
+            "Billing",
+            "--lead",
+            ADMIN_EMAIL,
+            "--member",
+            EMAIL,
+        ],
+    );
+    assert!(team.status.success(), "{team:?}");
+    let again = run(dir.path(), &["add-team", "--name", "Billing"]);
+    assert!(!again.status.success(), "a second team of one name");
+    let server = Server::start(dir).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let grace = server.login(OTHER_EMAIL, PASSWORD).await;
+
+    let posted = post_ok(
+        &server,
+        &admin,
+        &event_body(json!({"team": "Billing"}), "Team"),
+    )
+    .await;
+    let mut agents: Vec<&str> = posted["deliveries"]
+        .as_array()
+        .expect("deliveries")
+        .iter()
+        .map(|d| d["agent"].as_str().expect("agent"))
+        .collect();
+    agents.sort();
+    assert_eq!(agents, [EMAIL, ADMIN_EMAIL]);
+    assert_eq!(
+        seqs(&events_after(&server, &grace, 0).await),
+        Vec::<i64>::new()
+    );
+}
+
+#[tokio::test]
+async fn bad_events_and_cursors_are_refused_by_name_and_store_nothing() {
+    let (server, ada, _, admin) = team_server(ServerOptions::default()).await;
+    let good = event_body(json!({"agent": EMAIL}), "Fine");
+
+    let forbidden = post_event(&server, &ada, &good).await;
+    expect_error(forbidden, StatusCode::FORBIDDEN, "forbidden", None).await;
+    let anonymous = server
+        .request(Method::POST, "/api/v1/admin/events", None)
+        .json(&good)
+        .send()
+        .await
+        .expect("post");
+    expect_error(anonymous, StatusCode::UNAUTHORIZED, "unauthorized", None).await;
+
+    let mut cases: Vec<(Value, &str, Option<&str>)> = Vec::new();
+    let mut with = |key: &str, value: Value, code, field| {
+        let mut body = good.clone();
+        body[key] = value;
+        cases.push((body, code, field));
+    };
+    with("type", json!("ticket.exploded"), "wrong_type", Some("type"));
+    with("priority", json!("meh"), "wrong_type", Some("priority"));
+    with("to", json!("everyone"), "wrong_type", Some("to"));
+    with(
+        "to",
+        json!({"agent": "nobody@example.com"}),
+        "validation_failed",
+        Some("to"),
+    );
+    with(
+        "to",
+        json!({"team": "Nobody"}),
+        "validation_failed",
+        Some("to"),
+    );
+    with("title", json!("   "), "validation_failed", Some("title"));
+    with(
+        "url",
+        json!("file:///etc/passwd"),
+        "validation_failed",
+        Some("url"),
+    );
+    with("title", json!(42), "wrong_type", Some("title"));
+    with("colour", json!("red"), "unknown_field", Some("colour"));
+    let mut no_title = good.clone();
+    no_title.as_object_mut().expect("object").remove("title");
+    cases.push((no_title, "missing_field", Some("title")));
+    for (body, code, field) in cases {
+        let response = post_event(&server, &admin, &body).await;
+        expect_error(response, StatusCode::BAD_REQUEST, code, field).await;
+    }
+    let malformed = server
+        .request(Method::POST, "/api/v1/admin/events", Some(&admin))
+        .header("content-type", "application/json")
+        .body("{\"type\": ")
+        .send()
+        .await
+        .expect("post");
+    expect_error(malformed, StatusCode::BAD_REQUEST, "malformed_json", None).await;
+
+    for (query, code, field) in [
+        ("after=-1", "validation_failed", "after"),
+        ("after=1", "validation_failed", "after"),
+        ("after=abc", "wrong_type", "after"),
+        ("after=0&limit=5000", "validation_failed", "limit"),
+        ("after=0&since=3", "unknown_field", "since"),
+    ] {
+        let response = server
+            .request(Method::GET, &format!("/api/v1/events?{query}"), Some(&ada))
+            .send()
+            .await
+            .expect("list");
+        expect_error(response, StatusCode::BAD_REQUEST, code, Some(field)).await;
+    }
+    assert_eq!(
+        seqs(&events_after(&server, &ada, 0).await),
+        Vec::<i64>::new(),
+        "nothing was stored"
+    );
+
+    // A stream without a token is refused before the upgrade.
+    let url = format!(
+        "{}/api/v1/events/stream",
+        server.base.replace("http://", "ws://")
+    );
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 401)
+        }
+        other => panic!("a stream without a token was not refused: {other:?}"),
+    }
+    let future = server
+        .request(Method::GET, "/api/v1/events/stream?after=99", Some(&ada))
+        .send()
+        .await
+        .expect("stream");
+    expect_error(
+        future,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        Some("after"),
+    )
+    .await;
+    server.assert_healthy().await;
+}
+
+#[tokio::test]
+async fn the_stream_sends_the_backlog_then_live_events_in_order() {
+    let (server, ada, _, admin) = team_server(ServerOptions::default()).await;
+    for n in 1..=3 {
+        post_ok(
+            &server,
+            &admin,
+            &event_body(json!({"agent": EMAIL}), &format!("Backlog {n}")),
+        )
+        .await;
+    }
+    let mut stream = open_stream(&server, &ada, 1).await;
+    assert_eq!(next_event(&mut stream).await["seq"], 2);
+    assert_eq!(next_event(&mut stream).await["seq"], 3);
+
+    for n in 4..=60 {
+        post_ok(
+            &server,
+            &admin,
+            &event_body(json!({"agent": EMAIL}), &format!("Live {n}")),
+        )
+        .await;
+    }
+    for expected in 4..=60 {
+        let event = next_event(&mut stream).await;
+        assert_eq!(event["seq"], expected);
+        assert_eq!(event["title"], format!("Live {expected}"));
+    }
+    // A second stream of the same agent gets the same events.
+    let mut second = open_stream(&server, &ada, 59).await;
+    assert_eq!(next_event(&mut second).await["seq"], 60);
+    stream.close(None).await.expect("close");
+}
+
+#[tokio::test]
+async fn profile_and_status_changes_reach_the_agents_other_sessions() {
+    let (server, ada, _, _) = team_server(ServerOptions::default()).await;
+    let laptop = server.login(EMAIL, PASSWORD).await;
+    let mut stream = open_stream(&server, &laptop, 0).await;
+
+    let (_, etag) = server.me(&ada).await;
+    server
+        .patch_ok(&ada, &etag, &json!({"job_title": "Team Lead"}))
+        .await;
+    let event = next_event(&mut stream).await;
+    assert_eq!(event["type"], "profile.updated");
+    assert_eq!(event["seq"], 1);
+
+    let response = server
+        .request(Method::PUT, "/api/v1/me/status", Some(&ada))
+        .json(&json!({"status": "dnd"}))
+        .send()
+        .await
+        .expect("status");
+    let status = expect_json(response, StatusCode::OK).await;
+    assert_eq!(status, json!({"status": "dnd", "until": null}));
+    let event = next_event(&mut stream).await;
+    assert_eq!(event["type"], "profile.updated");
+    assert_eq!(event["seq"], 2);
+    let (profile, etag_after) = server.me(&laptop).await;
+    assert_eq!(profile["status"], "dnd");
+    assert_eq!(profile["job_title"], "Team Lead");
+    let (_, etag_before_status) = server.me(&ada).await;
+    assert_eq!(
+        etag_after, etag_before_status,
+        "a status switch is not a profile edit: open profile forms stay current"
+    );
+}
+
+#[tokio::test]
+async fn status_until_expires_back_to_available_and_bad_statuses_are_refused() {
+    let (server, ada, _, _) = team_server(ServerOptions::default()).await;
+    let put = |body: Value| {
+        server
+            .request(Method::PUT, "/api/v1/me/status", Some(&ada))
+            .json(&body)
+            .send()
+    };
+    let until = (chrono::Utc::now() + chrono::Duration::milliseconds(1500))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let set = expect_json(
+        put(json!({"status": "busy", "until": until}))
+            .await
+            .expect("put"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(set["status"], "busy");
+    let (profile, _) = server.me(&ada).await;
+    assert_eq!(profile["status"], "busy");
+    assert_eq!(profile["status_until"], until);
+
+    for (body, code, field) in [
+        (json!({"status": "sleeping"}), "wrong_type", "status"),
+        (
+            json!({"status": "away", "until": "tomorrow"}),
+            "wrong_type",
+            "until",
+        ),
+        (
+            json!({"status": "away", "until": "2001-01-01T00:00:00Z"}),
+            "validation_failed",
+            "until",
+        ),
+        (
+            json!({"status": "away", "mood": "grumpy"}),
+            "unknown_field",
+            "mood",
+        ),
+        (json!({}), "missing_field", "status"),
+    ] {
+        let response = put(body).await.expect("put");
+        expect_error(response, StatusCode::BAD_REQUEST, code, Some(field)).await;
+    }
+    let (profile, _) = server.me(&ada).await;
+    assert_eq!(profile["status"], "busy", "refused updates changed nothing");
+
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    let (profile, _) = server.me(&ada).await;
+    assert_eq!(profile["status"], "available", "expired: back to available");
+    assert_eq!(profile["status_until"], Value::Null);
+}
+
+#[tokio::test]
+async fn an_agent_whose_last_stream_closes_goes_offline_after_the_grace_period() {
+    let (server, ada, _, _) = team_server(
+        ServerOptions::default()
+            .arg("--offline-grace-seconds")
+            .arg("1"),
+    )
+    .await;
+    let set_available = server
+        .request(Method::PUT, "/api/v1/me/status", Some(&ada))
+        .json(&json!({"status": "available"}))
+        .send()
+        .await
+        .expect("status");
+    expect_json(set_available, StatusCode::OK).await;
+
+    // Closed and reopened within the grace period: nothing changes.
+    let first = open_stream(&server, &ada, 0).await;
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut second = open_stream(&server, &ada, 0).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (profile, _) = server.me(&ada).await;
+    assert_eq!(profile["status"], "available", "reconnected in time");
+
+    second.close(None).await.expect("close");
+    drop(second);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let (profile, _) = server.me(&ada).await;
+        if profile["status"] == "offline" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {} 5 s after the last stream closed",
+            profile["status"]
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn notification_prefs_are_versioned_and_admin_only_types_need_an_admin() {
+    let (server, ada, _, admin) = team_server(ServerOptions::default()).await;
+    let get = |token: &str| {
+        server
+            .request(Method::GET, "/api/v1/me/notification-prefs", Some(token))
+            .send()
+    };
+    let response = get(&ada).await.expect("get");
+    let etag = etag_of(response.headers());
+    assert_eq!(etag, "\"0\"");
+    let prefs = expect_json(response, StatusCode::OK).await;
+    let rows = prefs["events"].as_array().expect("rows");
+    assert_eq!(rows.len(), 15);
+    assert_eq!(rows[0]["type"], "ticket.assigned");
+    assert_eq!(prefs["can_configure_admin_only"], false);
+    let admin_only: Vec<&str> = rows
+        .iter()
+        .filter(|row| row["admin_only"] == true)
+        .map(|row| row["type"].as_str().expect("type"))
+        .collect();
+    assert_eq!(
+        admin_only,
+        [
+            "ticket.created",
+            "ticket.reply_other",
+            "ticket.reply_unassigned",
+            "rating.other",
+            "chat.all_offline"
+        ]
+    );
+
+    let put = |token: &str, if_match: Option<&str>, body: &Value| {
+        let mut request = server
+            .request(Method::PUT, "/api/v1/me/notification-prefs", Some(token))
+            .json(body);
+        if let Some(if_match) = if_match {
+            request = request.header(IF_MATCH, if_match);
+        }
+        request.send()
+    };
+    let with_row = |prefs: &Value, kind: &str, key: &str, value: Value| {
+        let mut prefs = prefs.clone();
+        for row in prefs["events"].as_array_mut().expect("rows") {
+            if row["type"] == kind {
+                row[key] = value.clone();
+            }
+        }
+        prefs
+    };
+
+    let missing = put(&ada, None, &prefs).await.expect("put");
+    expect_error(
+        missing,
+        StatusCode::PRECONDITION_REQUIRED,
+        "precondition_required",
+        None,
+    )
+    .await;
+    let sneaky = with_row(&prefs, "ticket.created", "desktop", json!(true));
+    let refused = put(&ada, Some(&etag), &sneaky).await.expect("put");
+    expect_error(
+        refused,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        Some("ticket.created"),
+    )
+    .await;
+    let mut bad_clock = prefs.clone();
+    bad_clock["quiet_hours"]["start"] = json!("7pm");
+    let refused = put(&ada, Some(&etag), &bad_clock).await.expect("put");
+    expect_error(
+        refused,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        Some("quiet_hours.start"),
+    )
+    .await;
+    let bad_email = with_row(&prefs, "ticket.assigned", "email", json!("hourly"));
+    let refused = put(&ada, Some(&etag), &bad_email).await.expect("put");
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+
+    let mut chosen = with_row(&prefs, "kb.article_published", "push", json!(true));
+    chosen["quiet_hours"] = json!({"enabled": true, "start": "22:00", "end": "06:30"});
+    let saved = put(&ada, Some(&etag), &chosen).await.expect("put");
+    assert_eq!(etag_of(saved.headers()), "\"1\"");
+    let saved = expect_json(saved, StatusCode::OK).await;
+    assert_eq!(saved["quiet_hours"]["end"], "06:30");
+    let stale = put(&ada, Some(&etag), &chosen).await.expect("put");
+    expect_error(stale, StatusCode::CONFLICT, "version_conflict", None).await;
+    let reread = expect_json(get(&ada).await.expect("get"), StatusCode::OK).await;
+    assert_eq!(reread, saved);
+    let kb = reread["events"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|row| row["type"] == "kb.article_published")
+        .expect("kb row")
+        .clone();
+    assert_eq!(kb["push"], true);
+
+    let admin_response = get(&admin).await.expect("get");
+    let admin_etag = etag_of(admin_response.headers());
+    let admin_prefs = expect_json(admin_response, StatusCode::OK).await;
+    assert_eq!(admin_prefs["can_configure_admin_only"], true);
+    let watching = with_row(&admin_prefs, "chat.all_offline", "desktop", json!(true));
+    let saved = put(&admin, Some(&admin_etag), &watching)
+        .await
+        .expect("put");
+    let saved = expect_json(saved, StatusCode::OK).await;
+    assert!(saved["events"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .any(|row| row["type"] == "chat.all_offline" && row["desktop"] == true));
+}
+
+#[tokio::test]
+async fn simulate_posts_realistic_events_for_the_demo_agent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert!(run(dir.path(), &["seed-demo"]).status.success());
+    let server = Server::start(dir).await;
+    let output = std::process::Command::new(BIN)
+        .args([
+            "simulate",
+            "--server",
+            &server.base,
+            "--rate",
+            "6000",
+            "--count",
+            "12",
+        ])
+        .env_remove("AGENT_DESK_ADMIN_EMAIL")
+        .env_remove("AGENT_DESK_ADMIN_PASSWORD")
+        .output()
+        .expect("run simulate");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let demo = server
+        .login("demo@agentdesk.example", "Demo-agent-2026!")
+        .await;
+    let page = events_after(&server, &demo, 0).await;
+    assert_eq!(seqs(&page), (1..=12).collect::<Vec<i64>>());
+    assert!(page["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .all(|event| event["url"]
+            .as_str()
+            .is_some_and(|url| url.starts_with(&format!("{}/tickets/", server.base)))));
+}
