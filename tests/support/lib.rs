@@ -13,7 +13,11 @@ use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
+pub mod notifications;
+
 pub const DEMO_EMAIL: &str = "demo@agentdesk.example";
+pub const DEMO_ADMIN_EMAIL: &str = "admin@agentdesk.example";
+pub const DEMO_ADMIN_PASSWORD: &str = "Demo-admin-2026!";
 pub const DEMO_PASSWORD: &str = "Demo-agent-2026!";
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -62,6 +66,106 @@ impl Drop for Owned {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// The team server alone, seeded with the demo accounts, on a free port; it can be
+/// killed and started again on the same port and data.
+pub struct TeamServer {
+    child: Option<Owned>,
+    pub data_dir: PathBuf,
+    pub port: u16,
+    pub url: String,
+    _root: tempfile::TempDir,
+}
+
+impl TeamServer {
+    pub fn start() -> Result<Self> {
+        let root = tempfile::Builder::new()
+            .prefix("agent-desk-server-")
+            .tempdir()?;
+        let data_dir = root.path().join("server");
+        let seeded = Command::new(binary("agent-desk-server")?)
+            .args(["seed-demo", "--data-dir"])
+            .arg(&data_dir)
+            .output()?;
+        if !seeded.status.success() {
+            bail!(
+                "seed-demo failed: {}",
+                String::from_utf8_lossy(&seeded.stderr)
+            );
+        }
+        let port = free_port()?;
+        let mut server = TeamServer {
+            child: None,
+            data_dir,
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+            _root: root,
+        };
+        server.restart()?;
+        Ok(server)
+    }
+
+    /// Kills the server at once, as a crash would: no graceful shutdown.
+    pub fn kill(&mut self) {
+        self.child = None;
+    }
+
+    /// Starts it (again) on the same port and data.
+    pub fn restart(&mut self) -> Result<()> {
+        self.child = None;
+        let child = Command::new(binary("agent-desk-server")?)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{}", self.port),
+                "--data-dir",
+            ])
+            .arg(&self.data_dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        self.child = Some(Owned(child));
+        wait_for_port(self.port, "agent-desk-server")
+    }
+
+    /// Signs in through the API and returns the token.
+    pub async fn token(&self, email: &str, password: &str) -> Result<String> {
+        match api_login(&self.url, email, password).await? {
+            (200, Some(token)) => Ok(token),
+            (status, _) => bail!("signing in as {email} answered {status}"),
+        }
+    }
+
+    /// Posts an event as the demo admin; returns the seq the demo agent's copy got.
+    pub async fn post_event(&self, admin_token: &str, event: &serde_json::Value) -> Result<i64> {
+        let answer: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/api/v1/admin/events", self.url))
+            .bearer_auth(admin_token)
+            .json(event)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        answer["deliveries"][0]["seq"]
+            .as_i64()
+            .with_context(|| format!("no seq in {answer}"))
+    }
+}
+
+/// An event for the demo agent.
+pub fn ticket_event(title: &str, priority: &str) -> serde_json::Value {
+    json!({
+        "type": "ticket.assigned",
+        "to": {"agent": DEMO_EMAIL},
+        "priority": priority,
+        "title": title,
+        "body": "Printer on fire",
+        "ticket_id": "4711",
+        "url": format!("https://desk.example/tickets/{}", title.replace(' ', "-")),
+    })
 }
 
 /// Everything one test needs, torn down in reverse order on drop.

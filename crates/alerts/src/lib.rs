@@ -1,10 +1,19 @@
 //! Agent Desk's alerts, with no GUI in it: the policy that decides which events
-//! interrupt the agent and how, the coalescing of bursts, the inbox of recent alerts,
-//! and delivery as native desktop notifications.
+//! interrupt the agent and how, the coalescing of bursts, the inbox of recent alerts
+//! kept with the event cursor, and delivery as native desktop notifications with sound.
 
+pub mod coalesce;
+pub mod desk;
 pub mod inbox;
+pub mod notifier;
+pub mod policy;
+pub mod pump;
 
+pub use desk::{AlertDesk, DeskError, PlaySound, SoundFailure};
 pub use inbox::{
     Alert, AlertOutcome, AlertsState, SelfTestCheck, SelfTestItem, SelfTestProblem, SelfTestReport,
     StreamConnection,
 };
+pub use notifier::{DesktopNotifier, Notice, NotifyError};
+pub use policy::{AlertPolicy, Interruption};
+pub use pump::StreamSignal;

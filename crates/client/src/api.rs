@@ -7,7 +7,8 @@ use agent_desk_core::account::{
     SessionsEnded,
 };
 use agent_desk_core::{
-    ApiError, LoginRequest, LoginResponse, NotificationPrefs, Profile, ProfilePatch,
+    ApiError, EventPage, LoginRequest, LoginResponse, NotificationPrefs, Profile, ProfilePatch,
+    StatusState, StatusUpdate,
 };
 use reqwest::header::{CONTENT_TYPE, ETAG, IF_MATCH};
 use reqwest::{RequestBuilder, Response};
@@ -293,6 +294,63 @@ impl ApiClient {
         Ok(bytes.to_vec())
     }
 
+    /// Sets the agent's status, optionally until a time.
+    pub async fn set_status(&self, update: &StatusUpdate) -> Result<StatusState, ClientError> {
+        let request = self
+            .authorised(self.http.put(self.url("api/v1/me/status")?))?
+            .json(update);
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn notification_prefs(&self) -> Result<VersionedNotificationPrefs, ClientError> {
+        let request = self.authorised(self.http.get(self.url("api/v1/me/notification-prefs")?))?;
+        Self::versioned_prefs(self.send(request).await?).await
+    }
+
+    pub async fn save_notification_prefs(
+        &self,
+        prefs: &NotificationPrefs,
+        etag: &str,
+    ) -> Result<VersionedNotificationPrefs, ClientError> {
+        let request = self
+            .authorised(self.http.put(self.url("api/v1/me/notification-prefs")?))?
+            .header(IF_MATCH, etag)
+            .json(prefs);
+        Self::versioned_prefs(self.send(request).await?).await
+    }
+
+    /// The agent's events after `after`, at most `limit`.
+    pub async fn events(&self, after: i64, limit: u32) -> Result<EventPage, ClientError> {
+        let mut url = self.url("api/v1/events")?;
+        url.query_pairs_mut()
+            .append_pair("after", &after.to_string())
+            .append_pair("limit", &limit.to_string());
+        let request = self.authorised(self.http.get(url))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    /// The WebSocket address of the event stream after `after`, and the bearer token.
+    pub fn event_stream_request(&self, after: i64) -> Result<(Url, String), ClientError> {
+        let token = self.token.clone().ok_or(ClientError::NotSignedIn)?;
+        let mut url = self.url("api/v1/events/stream")?;
+        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+        url.set_scheme(scheme)
+            .map_err(|()| ClientError::InvalidServerUrl {
+                reason: "the server address cannot carry a WebSocket".into(),
+            })?;
+        url.query_pairs_mut()
+            .append_pair("after", &after.to_string());
+        Ok((url, token))
+    }
+
+    async fn versioned_prefs(
+        response: Response,
+    ) -> Result<VersionedNotificationPrefs, ClientError> {
+        let etag = etag_of(&response, "the notification preferences")?;
+        let prefs = Self::json::<NotificationPrefs>(response).await?;
+        Ok(VersionedNotificationPrefs { prefs, etag })
+    }
+
     async fn versioned(response: Response) -> Result<VersionedProfile, ClientError> {
         let etag = response
             .headers()
@@ -306,6 +364,18 @@ impl ApiClient {
         let profile = Self::json::<Profile>(response).await?;
         Ok(VersionedProfile { profile, etag })
     }
+}
+
+fn etag_of(response: &Response, what: &str) -> Result<String, ClientError> {
+    response
+        .headers()
+        .get(ETAG)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| ClientError::UnexpectedResponse {
+            status: response.status().as_u16(),
+            reason: format!("{what} came without an ETag"),
+        })
 }
 
 fn describe_transport_error(error: &reqwest::Error) -> String {

@@ -6,9 +6,10 @@ pub mod error;
 pub mod photo;
 pub mod session;
 pub mod settings;
+pub mod stream;
 pub mod tokens;
 
-pub use api::{ApiClient, VersionedProfile};
+pub use api::{ApiClient, VersionedNotificationPrefs, VersionedProfile};
 pub use error::{ClientError, ClientErrorCode, IpcError};
 pub use photo::PhotoEditor;
 pub use session::AgentSession;

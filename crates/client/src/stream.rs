@@ -1,0 +1,275 @@
+//! Following the agent's events: a WebSocket that first catches up from the cursor,
+//! then carries live events; on any failure it reconnects with backoff and jitter and
+//! catches up again, so every seq arrives once and in order.
+
+use std::time::Duration;
+
+use agent_desk_core::Event;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use crate::api::ApiClient;
+use crate::error::ClientError;
+
+/// The server pings every 10 s; this long without hearing anything means the
+/// connection is dead even if the operating system has not noticed.
+pub const SILENCE_LIMIT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Events handed over in one batch at most, so a long catch-up is saved in pieces.
+const BATCH_MAX: usize = 500;
+
+/// What the follower tells its owner.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamNews {
+    /// There was no cursor: start from this seq (the newest); earlier events are past.
+    StartAt(i64),
+    /// The server no longer has the cursor's events (its database was replaced): the
+    /// follower carries on from the newest.
+    CursorReset(i64),
+    Connected,
+    /// New events, in seq order, each after the last one handed over.
+    Events(Vec<Event>),
+    Disconnected {
+        reason: String,
+        retry_in: Duration,
+    },
+    /// The server refused the token: the agent was signed out. The follower has stopped.
+    SessionEnded,
+}
+
+/// Exponential backoff with "equal jitter": half the delay fixed, half random, so many
+/// clients dropped at once do not return at once.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    first: Duration,
+    cap: Duration,
+    attempt: u32,
+}
+
+impl Backoff {
+    pub fn new(first: Duration, cap: Duration) -> Self {
+        Self {
+            first,
+            cap,
+            attempt: 0,
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+
+    /// The next wait; `random` is uniform in 0..1.
+    pub fn next_delay(&mut self, random: f64) -> Duration {
+        let exponential = self
+            .first
+            .saturating_mul(1u32.checked_shl(self.attempt.min(20)).unwrap_or(u32::MAX))
+            .min(self.cap);
+        self.attempt = self.attempt.saturating_add(1);
+        exponential / 2 + exponential.mul_f64(random.clamp(0.0, 1.0) / 2.0)
+    }
+}
+
+/// Why one connection ended.
+enum Ended {
+    Retry(String),
+    SignedOut,
+    CursorOutOfRange,
+}
+
+/// Follows the events after `cursor` (or from the newest when `None`) until the owner
+/// drops the future or the session ends. News goes to `news`; if its receiver is gone,
+/// following stops.
+pub async fn follow(api: ApiClient, cursor: Option<i64>, news: mpsc::Sender<StreamNews>) {
+    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+    let mut cursor = cursor;
+    loop {
+        let ended = match cursor {
+            None => match api.events(0, 0).await {
+                Ok(page) => {
+                    cursor = Some(page.newest);
+                    if news.send(StreamNews::StartAt(page.newest)).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                Err(error) => ended_by(error),
+            },
+            Some(after) => connection(&api, after, &mut cursor, &news, &mut backoff).await,
+        };
+        let reason = match ended {
+            Ended::SignedOut => {
+                let _ = news.send(StreamNews::SessionEnded).await;
+                return;
+            }
+            Ended::CursorOutOfRange => match api.events(0, 0).await {
+                Ok(page) => {
+                    cursor = Some(page.newest);
+                    if news
+                        .send(StreamNews::CursorReset(page.newest))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    continue;
+                }
+                Err(error) => match ended_by(error) {
+                    Ended::Retry(reason) => reason,
+                    _ => "the server refused the event cursor".to_owned(),
+                },
+            },
+            Ended::Retry(reason) => reason,
+        };
+        if news.is_closed() {
+            return;
+        }
+        let retry_in = backoff.next_delay(fastrand::f64());
+        let disconnected = StreamNews::Disconnected { reason, retry_in };
+        if news.send(disconnected).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(retry_in).await;
+    }
+}
+
+fn ended_by(error: ClientError) -> Ended {
+    match error {
+        ClientError::NotSignedIn => Ended::SignedOut,
+        ClientError::Server { status: 401, .. } => Ended::SignedOut,
+        other => Ended::Retry(other.to_string()),
+    }
+}
+
+/// One connection: catch-up, then live, until it fails.
+async fn connection(
+    api: &ApiClient,
+    after: i64,
+    cursor: &mut Option<i64>,
+    news: &mpsc::Sender<StreamNews>,
+    backoff: &mut Backoff,
+) -> Ended {
+    let (url, token) = match api.event_stream_request(after) {
+        Ok(request) => request,
+        Err(error) => return ended_by(error),
+    };
+    let mut request = match url.as_str().into_client_request() {
+        Ok(request) => request,
+        Err(error) => return Ended::Retry(error.to_string()),
+    };
+    match HeaderValue::from_str(&format!("Bearer {token}")) {
+        Ok(value) => request.headers_mut().insert(AUTHORIZATION, value),
+        Err(_) => return Ended::SignedOut,
+    };
+    let connecting = tokio_tungstenite::connect_async(request);
+    let mut socket = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+        Err(_) => return Ended::Retry("the server did not answer in time".into()),
+        Ok(Err(WsError::Http(response))) => {
+            return match response.status().as_u16() {
+                401 => Ended::SignedOut,
+                400 => Ended::CursorOutOfRange,
+                status => Ended::Retry(format!("the server answered {status}")),
+            }
+        }
+        Ok(Err(error)) => return Ended::Retry(format!("cannot reach the server: {error}")),
+        Ok(Ok((socket, _))) => socket,
+    };
+    if news.send(StreamNews::Connected).await.is_err() {
+        return Ended::Retry("stopped".into());
+    }
+    backoff.reset();
+    let mut last = after;
+    loop {
+        let message = match tokio::time::timeout(SILENCE_LIMIT, socket.next()).await {
+            Err(_) => return Ended::Retry("the connection went silent".into()),
+            Ok(None) => return Ended::Retry("the server closed the stream".into()),
+            Ok(Some(Err(error))) => return Ended::Retry(error.to_string()),
+            Ok(Some(Ok(message))) => message,
+        };
+        let mut batch = Vec::new();
+        let mut pending = Some(message);
+        // Takes what has already arrived, so a catch-up is handed over in batches.
+        while let Some(message) = pending.take() {
+            match message {
+                Message::Text(text) => match serde_json::from_str::<Event>(&text) {
+                    Ok(event) if event.seq <= last => {}
+                    Ok(event) if event.seq == last + 1 => {
+                        last = event.seq;
+                        batch.push(event);
+                    }
+                    // A gap can only mean a fault; reconnecting catches up from the cursor.
+                    Ok(event) => {
+                        flush(news, cursor, &mut batch).await;
+                        return Ended::Retry(format!(
+                            "event {} arrived after {last}; catching up",
+                            event.seq
+                        ));
+                    }
+                    Err(error) => {
+                        flush(news, cursor, &mut batch).await;
+                        return Ended::Retry(format!("an event could not be read: {error}"));
+                    }
+                },
+                Message::Close(_) => {
+                    flush(news, cursor, &mut batch).await;
+                    return Ended::Retry("the server closed the stream".into());
+                }
+                // Pongs are answered by the library as it reads.
+                _ => {}
+            }
+            if batch.len() < BATCH_MAX {
+                if let Some(Some(Ok(next))) = futures_util::FutureExt::now_or_never(socket.next()) {
+                    pending = Some(next);
+                }
+            }
+        }
+        if !flush(news, cursor, &mut batch).await {
+            return Ended::Retry("stopped".into());
+        }
+    }
+}
+
+/// Hands a batch over and moves the cursor past it; false when nobody listens.
+async fn flush(
+    news: &mpsc::Sender<StreamNews>,
+    cursor: &mut Option<i64>,
+    batch: &mut Vec<Event>,
+) -> bool {
+    let Some(last) = batch.last().map(|event| event.seq) else {
+        return true;
+    };
+    let events = std::mem::take(batch);
+    if news.send(StreamNews::Events(events)).await.is_err() {
+        return false;
+    }
+    *cursor = Some(last);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_its_cap_with_half_of_it_random() {
+        let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+        let lows: Vec<u128> = (0..9)
+            .map(|_| backoff.next_delay(0.0).as_millis())
+            .collect();
+        assert_eq!(
+            lows,
+            [250, 500, 1000, 2000, 4000, 8000, 15000, 15000, 15000]
+        );
+        backoff.reset();
+        assert_eq!(backoff.next_delay(1.0), Duration::from_millis(500));
+        for _ in 0..100 {
+            backoff.next_delay(1.0);
+        }
+        assert_eq!(backoff.next_delay(1.0), Duration::from_secs(30));
+        assert_eq!(backoff.next_delay(0.5), Duration::from_millis(22_500));
+    }
+}

@@ -1,0 +1,95 @@
+//! The event stream against the real server binary, killed and started again in the
+//! middle of a 500-event burst: every seq arrives exactly once, in order.
+
+use std::time::{Duration, Instant};
+
+use agent_desk_client::stream::{follow, StreamNews};
+use agent_desk_client::ApiClient;
+use agent_desk_e2e::*;
+use anyhow::Result;
+use tokio::sync::mpsc;
+
+const BURST: usize = 500;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_crash_mid_burst_loses_and_repeats_nothing() -> Result<()> {
+    let mut server = TeamServer::start()?;
+    let admin = server.token(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD).await?;
+    let agent = server.token(DEMO_EMAIL, DEMO_PASSWORD).await?;
+    let api = ApiClient::new(&server.url)?.with_token(agent);
+    let (news, mut incoming) = mpsc::channel(64);
+    let follower = tokio::spawn(follow(api, Some(0), news));
+
+    // The admin posts the burst from another task, retrying each event until the
+    // server takes it, whatever happens to the server meanwhile.
+    let url = server.url.clone();
+    let poster = tokio::spawn(async move {
+        let http = reqwest::Client::new();
+        let mut posted = 0;
+        while posted < BURST {
+            let answer = http
+                .post(format!("{url}/api/v1/admin/events"))
+                .bearer_auth(&admin)
+                .json(&ticket_event(&format!("Burst {posted}"), "normal"))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await;
+            match answer {
+                Ok(answer) if answer.status().is_success() => posted += 1,
+                _ => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    });
+
+    let mut seqs: Vec<i64> = Vec::new();
+    let mut disconnections = 0;
+    let mut crashed = false;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        match tokio::time::timeout(Duration::from_millis(500), incoming.recv()).await {
+            Ok(Some(StreamNews::Events(events))) => {
+                seqs.extend(events.iter().map(|event| event.seq))
+            }
+            Ok(Some(StreamNews::Disconnected { .. })) => disconnections += 1,
+            Ok(Some(StreamNews::SessionEnded)) => anyhow::bail!("the session ended"),
+            Ok(Some(_)) | Err(_) => {}
+            Ok(None) => anyhow::bail!("the follower stopped"),
+        }
+        if !crashed && seqs.len() >= 200 {
+            server.kill();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            server.restart()?;
+            crashed = true;
+        }
+        if poster.is_finished() && crashed {
+            let newest = newest_seq(&server).await?;
+            if seqs.last().copied() == Some(newest) {
+                break;
+            }
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "only {} events arrived",
+            seqs.len()
+        );
+    }
+    follower.abort();
+    assert!(disconnections >= 1, "the crash was noticed");
+    let newest = newest_seq(&server).await?;
+    assert!(newest >= BURST as i64, "{newest}");
+    assert_eq!(
+        seqs,
+        (1..=newest).collect::<Vec<i64>>(),
+        "every seq exactly once, in order"
+    );
+    Ok(())
+}
+
+async fn newest_seq(server: &TeamServer) -> Result<i64> {
+    let agent = server.token(DEMO_EMAIL, DEMO_PASSWORD).await?;
+    let page = ApiClient::new(&server.url)?
+        .with_token(agent)
+        .events(0, 0)
+        .await?;
+    Ok(page.newest)
+}
