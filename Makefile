@@ -76,7 +76,7 @@ build: ui
 
 # TypeScript types are generated from the Rust wire types; a stale copy fails the build.
 generate:
-	$(CARGO) test -q -p agent-desk-core -p agent-desk-client -p agent-desk-audio export_bindings >/dev/null
+	$(CARGO) test -q -p agent-desk-core -p agent-desk-client -p agent-desk-audio -p agent-desk-alerts export_bindings >/dev/null
 
 check-generated: generate
 	@if [ -n "$$(git status --porcelain -- $(UI)/src/lib/generated)" ]; then \

@@ -34,6 +34,14 @@ fn main() {
         "record_sample",
         "play_sample",
         "test_output",
+        "alerts_state",
+        "set_status",
+        "set_idle_away",
+        "mark_alerts_read",
+        "open_alert",
+        "notification_prefs",
+        "save_notification_prefs",
+        "send_test_notification",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -2,12 +2,40 @@
 //! Logic lives in the `agent-desk-client` and `agent-desk-core` crates; commands only
 //! translate between IPC and those.
 
+mod alerts;
 mod commands;
 mod state;
+mod tray;
 
 use tauri::{Emitter, Manager, WindowEvent};
 
 use state::DeskState;
+
+/// A session logging out or a machine shutting down asks running programs to end
+/// (SIGTERM, or Ctrl+C in a terminal): quit the normal way, so the agent goes Offline.
+fn quit_on_termination<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
+    tauri::async_runtime::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut terminate), Ok(mut interrupt)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return;
+            };
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        app.exit(0);
+    });
+}
 
 pub fn run() {
     let app = tauri::Builder::default()
@@ -23,10 +51,13 @@ pub fn run() {
         // saved size and position are restored: no jump from the default size, and the page
         // is not laid out twice.
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             let state = DeskState::open(app.handle())?;
             app.manage(state);
             commands::devices::start_audio_after_startup(app.handle().clone());
+            tray::create(app.handle());
+            quit_on_termination(app.handle().clone());
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -72,11 +103,23 @@ pub fn run() {
             commands::devices::record_sample,
             commands::devices::play_sample,
             commands::devices::test_output,
+            commands::alerts::alerts_state,
+            commands::alerts::set_status,
+            commands::alerts::set_idle_away,
+            commands::alerts::mark_alerts_read,
+            commands::alerts::open_alert,
+            commands::alerts::notification_prefs,
+            commands::alerts::save_notification_prefs,
+            commands::alerts::send_test_notification,
         ])
         .build(tauri::generate_context!());
 
     match app {
-        Ok(app) => app.run(|_, _| {}),
+        Ok(app) => app.run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                alerts::go_offline_before_quitting(app);
+            }
+        }),
         Err(error) => {
             eprintln!("agent-desk: could not start: {error}");
             std::process::exit(1);

@@ -1,7 +1,7 @@
 //! What the app keeps while it runs.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use agent_desk_client::{
     AgentSession, ClientError, KeyringTokenStore, PhotoEditor, VersionedProfile,
@@ -26,6 +26,8 @@ pub struct DeskState {
     unsaved_changes: AtomicBool,
     /// Offered on the sign-in screen when no server was used before (`make run` sets it).
     pub default_server_url: Option<String>,
+    /// Presence and alerts of the signed-in agent.
+    presence: Mutex<Option<crate::alerts::Presence>>,
 }
 
 impl DeskState {
@@ -47,7 +49,50 @@ impl DeskState {
             default_server_url: std::env::var("AGENT_DESK_SERVER_URL")
                 .ok()
                 .filter(|url| !url.is_empty()),
+            presence: Mutex::new(None),
         })
+    }
+
+    pub fn config_dir(&self) -> &std::path::Path {
+        &self.config_dir
+    }
+
+    /// Puts in what runs for a new session and hands back what ran before.
+    pub fn replace_presence(
+        &self,
+        presence: Option<crate::alerts::Presence>,
+    ) -> Option<crate::alerts::Presence> {
+        let mut slot = self.presence.lock().unwrap_or_else(PoisonError::into_inner);
+        std::mem::replace(&mut *slot, presence)
+    }
+
+    pub fn alert_desk(&self) -> Option<Arc<agent_desk_alerts::AlertDesk>> {
+        let slot = self.presence.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.as_ref().map(|presence| Arc::clone(&presence.desk))
+    }
+
+    pub fn idle_watch(&self) -> Option<Arc<Mutex<agent_desk_alerts::IdleWatch>>> {
+        let slot = self.presence.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.as_ref().map(|presence| Arc::clone(&presence.idle))
+    }
+
+    /// Whether the current Away was set by idle detection.
+    pub fn presence_automatic_away(&self) -> bool {
+        self.idle_watch().is_some_and(|idle| {
+            idle.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .automatic()
+        })
+    }
+
+    /// The app icon as a file, for notification services that take a path.
+    pub fn notification_icon(&self) -> Option<String> {
+        let path = self.config_dir.join("notification-icon.png");
+        if !path.exists() {
+            let icon = include_bytes!("../../icons/128x128.png");
+            agent_desk_core::files::write_atomically(&path, icon).ok()?;
+        }
+        Some(path.display().to_string())
     }
 
     /// Restores the session kept from an earlier run: the first call answers with the

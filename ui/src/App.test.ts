@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import App from './App.svelte';
 import type { IpcError } from './lib/generated/IpcError';
 import { expectAccessible } from './test/axe';
-import { fakeBackend, imageFile, photoData, profile } from './test/fake-backend';
+import { alert, fakeBackend, imageFile, photoData, profile } from './test/fake-backend';
 
 describe('app shell', () => {
   it('restores the session straight into the profile', async () => {
@@ -141,7 +141,12 @@ describe('navigation', () => {
     const user = userEvent.setup();
     const view = render(App, { backend });
     const nav = await screen.findByRole('navigation', { name: 'Sections' });
-    expect(within(nav).getAllByRole('button').map((link) => link.id)).toEqual(['nav-profile', 'nav-devices', 'nav-account']);
+    expect(within(nav).getAllByRole('button').map((link) => link.id)).toEqual([
+      'nav-profile',
+      'nav-devices',
+      'nav-notifications',
+      'nav-account',
+    ]);
     await user.click(within(nav).getByRole('button', { name: 'Devices' }));
     const title = await screen.findByRole('heading', { level: 1, name: 'Devices' });
     expect(title.id).toBe('devices-title');
@@ -256,5 +261,204 @@ describe('closing the window', () => {
     requestClose();
     await user.click(await screen.findByRole('button', { name: 'Discard and close' }));
     expect(backend.quitDiscardingChanges).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('status and alerts in the shell', () => {
+  it('shows the status control in the header, with its menu accessible when open', async () => {
+    const { backend } = fakeBackend();
+    const user = userEvent.setup();
+    const view = render(App, { backend });
+    const status = await screen.findByTestId('status-button');
+    expect(status.textContent).toContain('Available');
+    await user.click(status);
+    expect(screen.getByRole('menu', { name: 'Set your status' })).toBeTruthy();
+    await expectAccessible(view.container);
+    await user.click(screen.getByTestId('status-option-busy'));
+    expect(backend.setStatus).toHaveBeenCalledWith('busy', null);
+    await waitFor(() => expect(screen.getByTestId('status-button').textContent).toContain('Busy'));
+  });
+
+  it('counts unread alerts on the Notifications link, live', async () => {
+    const fake = fakeBackend(profile(), { alerts: { recent: [alert({ seq: 2 }), alert({ seq: 1, read: true })] } });
+    const user = userEvent.setup();
+    render(App, { backend: fake.backend });
+    const link = await screen.findByRole('button', { name: 'Notifications, 1 unread' });
+    expect(link.id).toBe('nav-notifications');
+    expect(screen.getByTestId('unread-badge').textContent).toBe('1');
+    expect(screen.getByTestId('unread-badge').getAttribute('aria-hidden')).toBe('true');
+
+    fake.receiveAlert(alert({ seq: 3 }));
+    await waitFor(() => expect(link.textContent).toContain('2 unread'));
+    expect(screen.getByTestId('unread-badge').textContent).toBe('2');
+
+    await user.click(link);
+    await screen.findByRole('heading', { level: 1, name: 'Notifications' });
+    await user.click(screen.getByRole('button', { name: 'Mark all as read' }));
+    await waitFor(() => expect(screen.queryByTestId('unread-badge')).toBeNull());
+    expect(screen.getByRole('button', { name: 'Notifications' }).id).toBe('nav-notifications');
+  });
+
+  it('says when the alerts are not connected', async () => {
+    const fake = fakeBackend();
+    render(App, { backend: fake.backend });
+    const hint = await screen.findByTestId('connection');
+    await waitFor(() => expect(fake.backend.alertsState).toHaveBeenCalled());
+    expect(hint.getAttribute('role')).toBe('status');
+    expect(hint.textContent?.trim()).toBe('');
+    fake.emitAlerts({ connection: 'offline' });
+    await waitFor(() =>
+      expect(hint.textContent?.trim()).toBe('Offline — alerts will arrive when the connection is back'),
+    );
+    fake.emitAlerts({ connection: 'connecting' });
+    await waitFor(() => expect(hint.textContent?.trim()).toBe('Reconnecting…'));
+    fake.emitAlerts({ connection: 'connected' });
+    await waitFor(() => expect(hint.textContent?.trim()).toBe(''));
+  });
+
+  it('opens Notifications after Devices and asks before leaving unsaved preferences', async () => {
+    const { backend } = fakeBackend();
+    const user = userEvent.setup();
+    const view = render(App, { backend });
+    await user.click(await screen.findByRole('button', { name: 'Notifications' }));
+    const title = await screen.findByRole('heading', { level: 1, name: 'Notifications' });
+    expect(title.id).toBe('notifications-title');
+    await waitFor(() => expect(document.activeElement).toBe(title));
+    const push = (await screen.findByRole('checkbox', { name: 'Push — Ticket assigned to me' })) as HTMLInputElement;
+    await expectAccessible(view.container);
+    await user.click(push);
+    await user.click(screen.getByRole('button', { name: 'Profile' }));
+    expect(await screen.findByText('Discard unsaved changes?')).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Keep editing' }));
+    expect(push.checked).toBe(true);
+    await user.click(screen.getByRole('button', { name: 'Profile' }));
+    await user.click(await screen.findByRole('button', { name: 'Discard and open Profile' }));
+    expect(await screen.findByText('Your profile')).toBeTruthy();
+    expect(backend.saveNotificationPrefs).not.toHaveBeenCalled();
+    expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(false);
+  });
+
+  it('stops following alerts when signed out', async () => {
+    const fake = fakeBackend();
+    const user = userEvent.setup();
+    render(App, { backend: fake.backend });
+    await screen.findByTestId('status-button');
+    await waitFor(() => expect(fake.alertsListeners()).toBe(1));
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    await screen.findByText('Sign in to Agent Desk');
+    expect(fake.alertsListeners()).toBe(0);
+    expect(screen.queryByTestId('status-button')).toBeNull();
+    await user.type(screen.getByLabelText(/^Email/), 'dana@agentdesk.example');
+    await user.type(screen.getByLabelText(/^Password/), 'Old-password-1');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(await screen.findByTestId('status-button')).toBeTruthy();
+    await waitFor(() => expect(fake.alertsListeners()).toBe(1));
+    expect(fake.backend.alertsState).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('profile changed elsewhere', () => {
+  const input = (label: RegExp) => screen.getByLabelText(label) as HTMLInputElement;
+
+  it('shows the new profile in the header and the form, and saves on its version', async () => {
+    const fake = fakeBackend();
+    const user = userEvent.setup();
+    render(App, { backend: fake.backend });
+    await screen.findByText('Your profile');
+    fake.profileChangedElsewhere({ display_name: 'Dana Doe', department: 'Billing' });
+    await waitFor(() => expect(screen.getByTestId('header-name').textContent).toBe('Dana Doe'));
+    expect(input(/Display name/).value).toBe('Dana Doe');
+    expect(input(/Department/).value).toBe('Billing');
+    expect(screen.queryByTestId('profile-banner')).toBeNull();
+    expect(screen.getByTestId('save-state').textContent?.trim()).toBe('');
+
+    await user.clear(input(/Job title/));
+    await user.type(input(/Job title/), 'Team Lead');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(screen.getByTestId('save-state').textContent).toContain('Saved'));
+    expect(fake.backend.updateProfile).toHaveBeenCalledWith({ job_title: 'Team Lead' }, '"2"');
+    expect(screen.queryByTestId('profile-banner')).toBeNull();
+  });
+
+  it('keeps unsaved edits, takes the other new values and says so', async () => {
+    const fake = fakeBackend();
+    const user = userEvent.setup();
+    render(App, { backend: fake.backend });
+    await user.type(await screen.findByLabelText(/Job title/), ' II');
+    fake.profileChangedElsewhere({ job_title: 'Intern', department: 'Billing', display_name: 'Dana Doe' });
+    const banner = await screen.findByTestId('profile-banner');
+    expect(banner.textContent?.trim()).toBe('Your profile was changed on another device; your unsaved edits are kept.');
+    expect(input(/Job title/).value).toBe('Support Specialist II');
+    expect(input(/Department/).value).toBe('Billing');
+    expect(input(/Display name/).value).toBe('Dana Doe');
+    expect(screen.getByTestId('header-name').textContent).toBe('Dana Doe');
+    expect(screen.getByTestId('save-state').textContent).toContain('unsaved');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(screen.getByTestId('save-state').textContent).toContain('Saved'));
+    expect(fake.backend.updateProfile).toHaveBeenCalledTimes(1);
+    expect(fake.backend.updateProfile).toHaveBeenCalledWith({ job_title: 'Support Specialist II' }, '"2"');
+  });
+
+  it('takes the echo of its own save, arriving before the answer, as nothing new', async () => {
+    const fake = fakeBackend();
+    const user = userEvent.setup();
+    render(App, { backend: fake.backend });
+    await screen.findByText('Your profile');
+    const echo = fake.backend.onProfileChanged.mock.calls[0]![0];
+    const update = fake.backend.updateProfile.getMockImplementation()!;
+    fake.backend.updateProfile.mockImplementationOnce(async (patch, etag) => {
+      const saved = await update(patch, etag);
+      echo(structuredClone(saved));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return saved;
+    });
+    await user.type(screen.getByLabelText(/Job title/), ' II');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(screen.getByTestId('save-state').textContent).toContain('Saved'));
+    expect(screen.queryByTestId('profile-banner')).toBeNull();
+    expect(input(/Job title/).value).toBe('Support Specialist II');
+    await user.type(screen.getByLabelText(/Job title/), 'I');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() =>
+      expect(fake.backend.updateProfile).toHaveBeenLastCalledWith({ job_title: 'Support Specialist III' }, '"2"'),
+    );
+  });
+
+  it('does not warn about a change of the status alone', async () => {
+    const fake = fakeBackend();
+    const user = userEvent.setup();
+    render(App, { backend: fake.backend });
+    await user.type(await screen.findByLabelText(/Job title/), ' II');
+    fake.profileChangedElsewhere({ status: 'busy' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(screen.queryByTestId('profile-banner')).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(screen.getByTestId('save-state').textContent).toContain('Saved'));
+    expect(fake.backend.updateProfile).toHaveBeenCalledWith({ job_title: 'Support Specialist II' }, '"2"');
+    expect(screen.queryByTestId('profile-banner')).toBeNull();
+  });
+
+  it('switches the language when it was changed elsewhere', async () => {
+    const fake = fakeBackend();
+    const user = userEvent.setup();
+    render(App, { backend: fake.backend });
+    await user.click(await screen.findByRole('button', { name: 'Devices' }));
+    await screen.findByRole('heading', { level: 1, name: 'Devices' });
+    fake.profileChangedElsewhere({ language: 'de' });
+    expect(await screen.findByRole('button', { name: 'Profil' })).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Profil' }));
+    expect(await screen.findByText('Dein Profil')).toBeTruthy();
+    fake.profileChangedElsewhere({ language: 'en' });
+    expect(await screen.findByText('Your profile')).toBeTruthy();
+  });
+
+  it('ignores a change of another account', async () => {
+    const fake = fakeBackend();
+    render(App, { backend: fake.backend });
+    await screen.findByText('Your profile');
+    const handler = fake.backend.onProfileChanged.mock.calls[0]![0];
+    handler({ profile: profile({ id: 'agent-2', display_name: 'Someone Else' }), etag: '"9"' });
+    await Promise.resolve();
+    expect(screen.getByTestId('header-name').textContent).toBe('Dana Demo');
   });
 });

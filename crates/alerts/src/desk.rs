@@ -128,7 +128,7 @@ impl AlertDesk {
         let delivery = Delivery {
             inner: Arc::clone(&inner),
             notifier,
-            play_sound,
+            play_sound: Arc::new(play_sound),
             coalescer: Coalescer::new(BURST_WINDOW, SUMMARY_REFRESH),
             burst_notification: None,
             on_change: Arc::clone(&on_change),
@@ -334,7 +334,7 @@ fn save(path: &std::path::Path, stored: &Stored) -> Result<(), DeskError> {
 struct Delivery {
     inner: Arc<Mutex<Inner>>,
     notifier: DesktopNotifier,
-    play_sound: PlaySound,
+    play_sound: Arc<PlaySound>,
     coalescer: Coalescer,
     /// The notification a burst began with, which its summary replaces.
     burst_notification: Option<u32>,
@@ -428,10 +428,17 @@ impl Delivery {
         }
     }
 
+    /// Plays on a thread of its own: a sound lasts up to seconds, and the next
+    /// notification must not wait for it.
     fn sound(&self, priority: Priority) {
-        if let Err(error) = (self.play_sound)(priority) {
-            tracing_warn(&format!("the alert sound failed: {error}"));
-        }
+        let play_sound = Arc::clone(&self.play_sound);
+        let _ = std::thread::Builder::new()
+            .name("alert-sound".into())
+            .spawn(move || {
+                if let Err(error) = play_sound(priority) {
+                    tracing_warn(&format!("the alert sound failed: {error}"));
+                }
+            });
     }
 
     fn set_outcome(&self, seq: i64, outcome: AlertOutcome) {

@@ -4,12 +4,14 @@
 
 pub mod coalesce;
 pub mod desk;
+pub mod idle;
 pub mod inbox;
 pub mod notifier;
 pub mod policy;
 pub mod pump;
 
 pub use desk::{AlertDesk, DeskError, PlaySound, SoundFailure};
+pub use idle::{IdleAction, IdleWatch};
 pub use inbox::{
     Alert, AlertOutcome, AlertsState, SelfTestCheck, SelfTestItem, SelfTestProblem, SelfTestReport,
     StreamConnection,

@@ -290,9 +290,15 @@ impl AudioDesk {
         .map(drop)
     }
 
-    /// The alert sound for a notification, on the alert device at the alert volume.
-    pub fn play_alert(&self) -> Result<(), AudioError> {
-        self.test_output(AudioRole::Alerts)
+    /// The alert sound of a priority, on the alert device at the alert volume.
+    pub fn play_alert(&self, priority: agent_desk_core::Priority) -> Result<(), AudioError> {
+        streams::play(
+            Some(&self.device_for(AudioRole::Alerts)?),
+            tone::alert(priority, SOUND_RATE),
+            SOUND_RATE,
+            self.shared.choices().alert_volume,
+        )
+        .map(drop)
     }
 }
 

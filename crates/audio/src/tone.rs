@@ -43,6 +43,52 @@ pub fn chime(sample_rate: u32) -> Vec<f32> {
         .collect()
 }
 
+/// The alert sound of a priority: the more urgent, the more insistent, so an agent can
+/// tell them apart without looking. Low is a quieter chime; high rings twice; urgent
+/// three times, quicker; critical is a two-tone alarm.
+pub fn alert(priority: agent_desk_core::Priority, sample_rate: u32) -> Vec<f32> {
+    use agent_desk_core::Priority;
+    let chime = chime(sample_rate);
+    let repeat = |times: usize, every: f32, gain: f32| {
+        let step = (every * sample_rate as f32) as usize;
+        let mut out = vec![0.0; step * (times - 1) + chime.len()];
+        for n in 0..times {
+            for (i, sample) in chime.iter().enumerate() {
+                out[n * step + i] += gain * sample;
+            }
+        }
+        out
+    };
+    match priority {
+        Priority::Low => chime.iter().map(|s| 0.5 * s).collect(),
+        Priority::Normal => chime,
+        Priority::High => repeat(2, 0.8, 1.0),
+        Priority::Urgent => repeat(3, 0.35, 1.0),
+        Priority::Critical => {
+            let beep = |hz: f32| {
+                let mut tone = sine(hz, 0.18, sample_rate, 0.35);
+                let fade = (0.01 * sample_rate as f32) as usize;
+                let len = tone.len();
+                for i in 0..fade.min(len) {
+                    let gain = i as f32 / fade as f32;
+                    tone[i] *= gain;
+                    tone[len - 1 - i] *= gain;
+                }
+                tone
+            };
+            let gap = vec![0.0; (0.04 * sample_rate as f32) as usize];
+            let mut out = Vec::new();
+            for _ in 0..3 {
+                out.extend(beep(988.0));
+                out.extend(&gap);
+                out.extend(beep(740.0));
+                out.extend(&gap);
+            }
+            out
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +103,22 @@ mod tests {
             .iter()
             .fold(0.0_f32, |p, s| p.max(s.abs()));
         assert!(tail < 0.05, "ends at {tail}");
+    }
+
+    #[test]
+    fn alerts_grow_more_insistent_with_priority_and_never_clip() {
+        use agent_desk_core::Priority;
+        let energy = |samples: &[f32]| samples.iter().map(|s| s * s).sum::<f32>();
+        let sounds: Vec<Vec<f32>> = Priority::ALL.iter().map(|p| alert(*p, 48_000)).collect();
+        for (priority, sound) in Priority::ALL.iter().zip(&sounds) {
+            let peak = sound.iter().fold(0.0_f32, |p, s| p.max(s.abs()));
+            assert!(peak < 0.95, "{priority:?} peaks at {peak}");
+            assert!(sound.len() <= 48_000 * 3, "{priority:?} lasts too long");
+        }
+        for pair in sounds.windows(2).take(3) {
+            assert!(energy(&pair[1]) > energy(&pair[0]));
+        }
+        assert_ne!(sounds[3], sounds[4]);
     }
 
     #[test]

@@ -59,6 +59,11 @@ impl AgentSession {
         Settings::load(&self.config_dir)
     }
 
+    /// The signed-in API client, for work that outlives one call (the event stream).
+    pub fn api(&self) -> Result<ApiClient, ClientError> {
+        self.client()
+    }
+
     fn client(&self) -> Result<ApiClient, ClientError> {
         self.client
             .lock()
@@ -181,6 +186,27 @@ impl AgentSession {
     }
 
     /// The policy of the server signed in to.
+    pub async fn set_status(
+        &self,
+        update: &agent_desk_core::StatusUpdate,
+    ) -> Result<agent_desk_core::StatusState, ClientError> {
+        self.client()?.set_status(update).await
+    }
+
+    pub async fn notification_prefs(
+        &self,
+    ) -> Result<crate::api::VersionedNotificationPrefs, ClientError> {
+        self.client()?.notification_prefs().await
+    }
+
+    pub async fn save_notification_prefs(
+        &self,
+        prefs: &agent_desk_core::NotificationPrefs,
+        etag: &str,
+    ) -> Result<crate::api::VersionedNotificationPrefs, ClientError> {
+        self.client()?.save_notification_prefs(prefs, etag).await
+    }
+
     pub async fn policy(&self) -> Result<Policy, ClientError> {
         self.client()?.policy().await
     }

@@ -42,6 +42,11 @@ pub fn start_audio_after_startup<R: Runtime>(app: AppHandle<R>) {
         });
 }
 
+/// The audio engine, started now if it was not yet.
+pub fn audio_desk<R: Runtime>(app: &AppHandle<R>) -> Arc<AudioDesk> {
+    desk(app, &app.state::<DeskState>())
+}
+
 fn desk<R: Runtime>(app: &AppHandle<R>, state: &DeskState) -> Arc<AudioDesk> {
     let app = app.clone();
     state.audio(move |changed| {

@@ -1,28 +1,51 @@
 use agent_desk_client::session::SignedIn;
 use agent_desk_client::{ClientError, VersionedProfile};
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 
 use crate::state::DeskState;
 
 #[tauri::command]
-pub async fn restore_session(
+pub async fn restore_session<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, DeskState>,
 ) -> Result<Option<VersionedProfile>, ClientError> {
-    state.restore().await
+    let restored = state.restore().await?;
+    if let Some(profile) = &restored {
+        start_presence(&app, profile);
+    }
+    Ok(restored)
 }
 
 #[tauri::command]
-pub async fn sign_in(
+pub async fn sign_in<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, DeskState>,
     server_url: String,
     email: String,
     password: String,
 ) -> Result<SignedIn, ClientError> {
-    state.session.sign_in(&server_url, &email, &password).await
+    let signed_in = state
+        .session
+        .sign_in(&server_url, &email, &password)
+        .await?;
+    start_presence(&app, &signed_in.profile);
+    Ok(signed_in)
+}
+
+/// Presence and alerts start beside the first screen, not before it.
+fn start_presence<R: Runtime>(app: &AppHandle<R>, profile: &VersionedProfile) {
+    let app = app.clone();
+    let profile = profile.clone();
+    tauri::async_runtime::spawn(async move { crate::alerts::start(&app, &profile).await });
 }
 
 #[tauri::command]
-pub async fn sign_out(state: State<'_, DeskState>) -> Result<(), ClientError> {
+pub async fn sign_out<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, DeskState>,
+) -> Result<(), ClientError> {
     state.set_unsaved_changes(false);
+    crate::alerts::go_offline_before_quitting(&app);
+    crate::alerts::stop(&app);
     state.session.sign_out().await
 }

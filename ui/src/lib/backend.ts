@@ -4,6 +4,7 @@
 import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { AudioRole, AudioState, DeviceChoice, MeterReading } from '../screens/devices/types';
+import type { AlertsState } from './generated/AlertsState';
 import type { AppInfo } from './generated/AppInfo';
 import type { AvatarCrop } from './generated/AvatarCrop';
 import type { AvatarSource } from './generated/AvatarSource';
@@ -11,14 +12,18 @@ import type { FieldError } from './generated/FieldError';
 import type { InitialsAvatar } from './generated/InitialsAvatar';
 import type { IpcError } from './generated/IpcError';
 import type { Language } from './generated/Language';
+import type { NotificationPrefs } from './generated/NotificationPrefs';
 import type { PasswordCheck } from './generated/PasswordCheck';
 import type { PasswordResetAccepted } from './generated/PasswordResetAccepted';
 import type { Policy } from './generated/Policy';
 import type { ProfilePatch } from './generated/ProfilePatch';
+import type { SelfTestReport } from './generated/SelfTestReport';
 import type { SessionList } from './generated/SessionList';
 import type { SessionsEnded } from './generated/SessionsEnded';
 import type { SignedIn } from './generated/SignedIn';
+import type { Status } from './generated/Status';
 import type { TimeZoneInfo } from './generated/TimeZoneInfo';
+import type { VersionedNotificationPrefs } from './generated/VersionedNotificationPrefs';
 import type { VersionedProfile } from './generated/VersionedProfile';
 
 export interface Backend {
@@ -77,6 +82,23 @@ export interface Backend {
   testOutput(role: 'speaker' | 'alerts'): Promise<void>;
   /** A device was plugged in or out, or the system's default changed. */
   onAudioDevicesChanged(handler: (state: AudioState) => void): Promise<() => void>;
+  /** The agent's status, unread count, stream connection, idle setting and recent alerts. */
+  alertsState(): Promise<AlertsState>;
+  /** Sets the status; `until` is RFC 3339 or null. Reaches the server. */
+  setStatus(status: Status, until: string | null): Promise<AlertsState>;
+  /** Minutes of no keyboard/mouse before Away, or null for never. Kept on this computer. */
+  setIdleAway(minutes: number | null): Promise<AlertsState>;
+  markAlertsRead(): Promise<AlertsState>;
+  /** Opens the alert's ticket in the default browser and marks it read. */
+  openAlert(seq: number): Promise<AlertsState>;
+  /** Status, unread count, connection or the recent alerts changed. */
+  onAlertsChanged(handler: (state: AlertsState) => void): Promise<() => void>;
+  /** The profile changed on the server (another device, an admin); payload is the new profile + etag. */
+  onProfileChanged(handler: (profile: VersionedProfile) => void): Promise<() => void>;
+  notificationPrefs(): Promise<VersionedNotificationPrefs>;
+  saveNotificationPrefs(prefs: NotificationPrefs, etag: string): Promise<VersionedNotificationPrefs>;
+  /** Shows a test notification and plays the alert sound; says what is wrong when something is. */
+  sendTestNotification(): Promise<SelfTestReport>;
 }
 
 /** A command failure as the UI sees it; always `{code, message, field}`. */
@@ -135,4 +157,14 @@ export const tauriBackend: Backend = {
   playSample: () => call('play_sample'),
   testOutput: (role) => call('test_output', { role }),
   onAudioDevicesChanged: (handler) => listen<AudioState>('audio-devices-changed', (event) => handler(event.payload)),
+  alertsState: () => call('alerts_state'),
+  setStatus: (status, until) => call('set_status', { status, until }),
+  setIdleAway: (minutes) => call('set_idle_away', { minutes }),
+  markAlertsRead: () => call('mark_alerts_read'),
+  openAlert: (seq) => call('open_alert', { seq }),
+  onAlertsChanged: (handler) => listen<AlertsState>('alerts-changed', (event) => handler(event.payload)),
+  onProfileChanged: (handler) => listen<VersionedProfile>('profile-changed', (event) => handler(event.payload)),
+  notificationPrefs: () => call('notification_prefs'),
+  saveNotificationPrefs: (prefs, etag) => call('save_notification_prefs', { prefs, etag }),
+  sendTestNotification: () => call('send_test_notification'),
 };

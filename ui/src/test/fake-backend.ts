@@ -14,19 +14,28 @@ import type {
   MeterReading,
   Resolved,
 } from '../screens/devices/types';
+import { ADMIN_ONLY_TYPES, EVENT_TYPES, isClock } from '../screens/notifications/prefs';
+import type { Alert } from '../lib/generated/Alert';
+import type { AlertsState } from '../lib/generated/AlertsState';
 import type { AppInfo } from '../lib/generated/AppInfo';
 import type { AvatarCrop } from '../lib/generated/AvatarCrop';
 import type { AvatarPolicy } from '../lib/generated/AvatarPolicy';
 import type { AvatarSource } from '../lib/generated/AvatarSource';
 import type { FieldError } from '../lib/generated/FieldError';
+import type { EventPrefs } from '../lib/generated/EventPrefs';
+import type { EventType } from '../lib/generated/EventType';
 import type { IpcError } from '../lib/generated/IpcError';
+import type { NotificationPrefs } from '../lib/generated/NotificationPrefs';
 import type { PasswordCheck } from '../lib/generated/PasswordCheck';
 import type { PasswordPolicy } from '../lib/generated/PasswordPolicy';
 import type { PasswordRule } from '../lib/generated/PasswordRule';
 import type { Profile } from '../lib/generated/Profile';
 import type { ProfilePatch } from '../lib/generated/ProfilePatch';
+import type { SelfTestReport } from '../lib/generated/SelfTestReport';
 import type { SessionInfo } from '../lib/generated/SessionInfo';
 import type { SignInAttempt } from '../lib/generated/SignInAttempt';
+import type { Status } from '../lib/generated/Status';
+import type { VersionedNotificationPrefs } from '../lib/generated/VersionedNotificationPrefs';
 import type { VersionedProfile } from '../lib/generated/VersionedProfile';
 
 export function profile(overrides: Partial<Profile> = {}): Profile {
@@ -50,6 +59,7 @@ export function profile(overrides: Partial<Profile> = {}): Profile {
     operator_id: null,
     avatar_url: null,
     status: 'available',
+    status_until: null,
     updated_at: '2026-11-23T10:00:00Z',
     ...overrides,
   };
@@ -360,7 +370,213 @@ function fakeAudio() {
   };
 }
 
-export function fakeBackend(start: Profile = profile()) {
+
+/** A row as the server sends it for a new agent (the Rust `EventPrefs::default_for`). */
+export function defaultRow(type: EventType): EventPrefs {
+  const admin_only = ADMIN_ONLY_TYPES.includes(type);
+  const on = (desktop: boolean, sound: boolean, email: EventPrefs['email']) => ({
+    type,
+    desktop,
+    sound,
+    push: false,
+    email,
+    admin_only,
+  });
+  switch (type) {
+    case 'ticket.assigned':
+    case 'ticket.sla_warning':
+    case 'ticket.customer_reply':
+      return on(true, true, 'immediate');
+    case 'ticket.updated':
+    case 'ticket.team_assigned':
+      return on(true, false, 'digest');
+    case 'system.maintenance':
+    case 'team.join_requested':
+    case 'team.request_decided':
+      return on(true, false, 'immediate');
+    case 'kb.article_published':
+    case 'report.weekly_summary':
+      return on(false, false, 'weekly');
+    default:
+      return on(false, false, 'off');
+  }
+}
+
+/** The preferences a server answers for a new agent: a row per configurable type, in order. */
+export function defaultPrefs(admin = false): NotificationPrefs {
+  return {
+    events: EVENT_TYPES.filter((type) => type !== 'profile.updated').map(defaultRow),
+    quiet_hours: { enabled: false, start: '22:00', end: '07:00' },
+    can_configure_admin_only: admin,
+  };
+}
+
+/** An alert as the backend lists it; newest alerts have the highest seq. */
+export function alert(overrides: Partial<Alert> = {}): Alert {
+  const seq = overrides.seq ?? 1;
+  return {
+    seq,
+    type: 'ticket.assigned',
+    priority: 'normal',
+    title: `Ticket #${1000 + seq} assigned to you`,
+    body: 'Printer on floor 3 is out of toner',
+    ticket_id: `${1000 + seq}`,
+    url: `https://desk.example.com/tickets/${1000 + seq}`,
+    created_at: '2026-11-23T09:55:00Z',
+    read: false,
+    outcome: 'notified',
+    ...overrides,
+  };
+}
+
+/** Every part of the self-test works. */
+export function selfTestOk(): SelfTestReport {
+  return {
+    checks: [
+      { item: 'notification_service', problem: null, detail: 'GNOME Shell 46.0' },
+      { item: 'notification_shown', problem: null, detail: 'notification 12' },
+      { item: 'sound', problem: null, detail: 'Built-in Speakers' },
+    ],
+  };
+}
+
+export interface AlertsOptions {
+  /** What the alerts state starts as. */
+  alerts?: Partial<AlertsState>;
+  /** The agent may switch on admin-only types. */
+  admin?: boolean;
+}
+
+function fakeAlerts(
+  options: AlertsOptions,
+  who: () => Profile,
+  setStatusOnProfile: (status: Status, until: string | null) => void,
+) {
+  let state: AlertsState = {
+    status: { status: who().status, until: who().status_until },
+    automatic_away: false,
+    unread: 0,
+    connection: 'connected',
+    idle_away_minutes: 10,
+    recent: [],
+    ...structuredClone(options.alerts ?? {}),
+  };
+  if (options.alerts?.recent && options.alerts.unread === undefined) {
+    state.unread = state.recent.filter((item) => !item.read).length;
+  }
+  let prefs: VersionedNotificationPrefs = { prefs: defaultPrefs(options.admin), etag: '"p1"' };
+  let prefsVersion = 1;
+  let report = selfTestOk();
+  const handlers = new Set<(state: AlertsState) => void>();
+
+  const snapshot = (): AlertsState => structuredClone(state);
+  const unreadCount = () => state.recent.filter((item) => !item.read).length;
+
+  function emit() {
+    const now = snapshot();
+    for (const handler of handlers) handler(now);
+  }
+
+  function storePrefs(next: NotificationPrefs): VersionedNotificationPrefs {
+    prefsVersion += 1;
+    prefs = { prefs: structuredClone(next), etag: `"p${prefsVersion}"` };
+    return structuredClone(prefs);
+  }
+
+  const backend = {
+    alertsState: vi.fn(async (): Promise<AlertsState> => snapshot()),
+    setStatus: vi.fn(async (status: Status, until: string | null): Promise<AlertsState> => {
+      if (until !== null && Number.isNaN(Date.parse(until))) {
+        throw failure('validation_failed', 'until must be RFC 3339', 'until');
+      }
+      state.status = { status, until };
+      state.automatic_away = false;
+      setStatusOnProfile(status, until);
+      return snapshot();
+    }),
+    setIdleAway: vi.fn(async (minutes: number | null): Promise<AlertsState> => {
+      if (minutes !== null && !(Number.isInteger(minutes) && minutes >= 1 && minutes <= 240)) {
+        throw failure('settings', 'minutes must be 1 to 240', 'minutes');
+      }
+      state.idle_away_minutes = minutes;
+      return snapshot();
+    }),
+    markAlertsRead: vi.fn(async (): Promise<AlertsState> => {
+      state.recent = state.recent.map((item) => ({ ...item, read: true }));
+      state.unread = 0;
+      return snapshot();
+    }),
+    openAlert: vi.fn(async (seq: number): Promise<AlertsState> => {
+      const found = state.recent.find((item) => item.seq === seq);
+      if (!found) throw failure('not_found', `no alert ${seq}`);
+      found.read = true;
+      state.unread = unreadCount();
+      return snapshot();
+    }),
+    onAlertsChanged: vi.fn((handler: (state: AlertsState) => void): Promise<() => void> => {
+      handlers.add(handler);
+      return Promise.resolve(() => void handlers.delete(handler));
+    }),
+    notificationPrefs: vi.fn(async (): Promise<VersionedNotificationPrefs> => structuredClone(prefs)),
+    saveNotificationPrefs: vi.fn(async (sent: NotificationPrefs, etag: string): Promise<VersionedNotificationPrefs> => {
+      if (etag !== prefs.etag) throw failure('version_conflict', 'stale');
+      for (const field of ['start', 'end'] as const) {
+        if (!isClock(sent.quiet_hours[field])) {
+          const name = `quiet_hours.${field}`;
+          throw failure('validation_failed', `${name} must be a time as HH:MM (00:00 to 23:59)`, name);
+        }
+      }
+      const admin = prefs.prefs.can_configure_admin_only;
+      const events = EVENT_TYPES.filter((type) => type !== 'profile.updated').map((type) => {
+        const row = sent.events.find((candidate) => candidate.type === type) ?? defaultRow(type);
+        return { ...row, admin_only: ADMIN_ONLY_TYPES.includes(type) };
+      });
+      const switchedOn = events.find(
+        (row) => row.admin_only && (row.desktop || row.sound || row.push || row.email !== 'off'),
+      );
+      if (switchedOn && !admin) {
+        throw failure('forbidden', `only an administrator may switch on ${switchedOn.type}`, switchedOn.type);
+      }
+      return storePrefs({ events, quiet_hours: { ...sent.quiet_hours }, can_configure_admin_only: admin });
+    }),
+    sendTestNotification: vi.fn(async (): Promise<SelfTestReport> => structuredClone(report)),
+  } satisfies Partial<Backend>;
+
+  return {
+    backend,
+    controls: {
+      /** What the alerts state is now. */
+      alerts: snapshot,
+      /** The backend reports a change of the alerts state. */
+      emitAlerts(changes: Partial<AlertsState>) {
+        state = { ...state, ...structuredClone(changes) };
+        emit();
+      },
+      /** A new event arrives and is listed first. */
+      receiveAlert(next: Alert) {
+        state.recent = [structuredClone(next), ...state.recent];
+        state.unread = unreadCount();
+        emit();
+      },
+      /** How many listen to `alerts-changed`. */
+      alertsListeners: () => handlers.size,
+      /** The saved notification preferences. */
+      prefs: () => structuredClone(prefs),
+      /** Someone changes the preferences on another device. */
+      changePrefsElsewhere(change: (prefs: NotificationPrefs) => void) {
+        const next = structuredClone(prefs.prefs);
+        change(next);
+        storePrefs(next);
+      },
+      /** What the next self-test reports. */
+      selfTestAnswers(next: SelfTestReport) {
+        report = structuredClone(next);
+      },
+    },
+  };
+}
+
+export function fakeBackend(start: Profile = profile(), options: AlertsOptions = {}) {
   let current: VersionedProfile = { profile: start, etag: '"1"' };
   let version = 1;
   let password = PASSWORD;
@@ -371,6 +587,13 @@ export function fakeBackend(start: Profile = profile()) {
   const prepared = new Map<string, AvatarSource>();
   let photos = 0;
   const audio = fakeAudio();
+  const profileHandlers = new Set<(profile: VersionedProfile) => void>();
+  const alerts = fakeAlerts(
+    options,
+    () => current.profile,
+    // The status travels on its own route; the profile's version stays.
+    (status, until) => (current = { ...current, profile: { ...current.profile, status, status_until: until } }),
+  );
 
   function nextVersion(changes: Partial<Profile>): VersionedProfile {
     version += 1;
@@ -483,7 +706,12 @@ export function fakeBackend(start: Profile = profile()) {
       background: '#2f5d8a',
       foreground: '#ffffff',
     })),
+    onProfileChanged: vi.fn((handler: (profile: VersionedProfile) => void): Promise<() => void> => {
+      profileHandlers.add(handler);
+      return Promise.resolve(() => void profileHandlers.delete(handler));
+    }),
     ...audio.backend,
+    ...alerts.backend,
   } satisfies Backend;
   return {
     backend,
@@ -493,6 +721,12 @@ export function fakeBackend(start: Profile = profile()) {
       current = { profile: { ...current.profile, ...changes }, etag: `"${version}"` };
     },
     current: () => current,
+    /** Someone else changes the profile on the server, and the backend says so. */
+    profileChangedElsewhere(changes: Partial<Profile>) {
+      version += 1;
+      current = { profile: { ...current.profile, ...changes }, etag: `"${version}"` };
+      for (const handler of profileHandlers) handler(structuredClone(current));
+    },
     /** The next photo the agent picks has this size. */
     pickPhotoOf(width: number, height: number) {
       picked = { width, height };
@@ -500,5 +734,6 @@ export function fakeBackend(start: Profile = profile()) {
     password: () => password,
     openSessions: () => open,
     ...audio.controls,
+    ...alerts.controls,
   };
 }

@@ -1,9 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { EVENT_TYPES } from '../../screens/notifications/prefs';
 import { rateLimited } from '../../test/fake-backend';
 import type { IpcError } from '../generated/IpcError';
 import { de } from './de';
 import { en } from './en';
-import { catalogFor, errorMessage, fieldMessage, formatDateTime, plural, setLanguage, t } from './index.svelte';
+import {
+  catalogFor,
+  errorMessage,
+  fieldMessage,
+  formatClock,
+  formatDateTime,
+  formatRelative,
+  plural,
+  setLanguage,
+  t,
+} from './index.svelte';
 
 describe('message catalogs', () => {
   afterEach(() => setLanguage('en'));
@@ -110,5 +121,47 @@ describe('message catalogs', () => {
     setLanguage('de');
     expect(formatDateTime(at)).toContain('23.11.2026');
     expect(formatDateTime('not a date')).toBe('not a date');
+  });
+
+  it('formats a time of day, with the weekday when it is not today', () => {
+    const now = new Date(2026, 10, 23, 10, 20).getTime();
+    const at = (hours: number, minutes: number, day = 23) => new Date(2026, 10, day, hours, minutes).toISOString();
+    setLanguage('de');
+    expect(formatClock(at(14, 0), now)).toBe('14:00');
+    expect(formatClock(at(9, 30, 24), now)).toBe('Di., 09:30');
+    setLanguage('en');
+    expect(formatClock(at(14, 0), now)).toMatch(/^2:00\sPM$/);
+    expect(formatClock('soon', now)).toBe('soon');
+  });
+
+  it('says how long ago, for a day, then the date', () => {
+    const now = new Date(2026, 10, 23, 10, 20).getTime();
+    const at = (hours: number, minutes: number, day = 23) => new Date(2026, 10, day, hours, minutes).toISOString();
+    expect(formatRelative(at(10, 20), now)).toBe('now');
+    expect(formatRelative(at(10, 15), now)).toBe('5 min. ago');
+    expect(formatRelative(at(8, 0), now)).toBe('2 hr. ago');
+    expect(formatRelative(at(10, 0, 20), now)).toContain('2026');
+    setLanguage('de');
+    expect(formatRelative(at(10, 15), now)).toBe('vor 5 Min.');
+  });
+
+  it('has a label for every event type, a priority and a self-test problem in both languages', () => {
+    const needed = [
+      ...EVENT_TYPES.map((type) => `event.${type}.label`),
+      ...['low', 'normal', 'high', 'urgent', 'critical'].map((priority) => `priority.${priority}`),
+      ...[
+        'no_session_bus',
+        'no_notification_service',
+        'service_not_answering',
+        'permission_denied',
+        'no_sound_device',
+        'sound_failed',
+      ].map((problem) => `selftest.problem.${problem}`),
+    ];
+    for (const key of needed) {
+      expect(en, key).toHaveProperty([key]);
+      expect(de, key).toHaveProperty([key]);
+      expect(de[key as keyof typeof de], key).not.toBe('');
+    }
   });
 });

@@ -50,6 +50,32 @@ export function formatDateTime(iso: string): string {
   return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(time);
 }
 
+const DAY: Intl.DateTimeFormatOptions = { year: 'numeric', month: '2-digit', day: '2-digit' };
+
+/** A time of day in the current language; with the weekday when it is not on `now`'s day. */
+export function formatClock(iso: string, now: number = Date.now()): string {
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return iso;
+  const day = new Intl.DateTimeFormat('en', DAY);
+  const options: Intl.DateTimeFormatOptions =
+    day.format(time) === day.format(now)
+      ? { timeStyle: 'short' }
+      : { weekday: 'short', hour: 'numeric', minute: '2-digit' };
+  return new Intl.DateTimeFormat(current, options).format(time);
+}
+
+/** How long ago `iso` was, for the last day ("5 min. ago"); older times as a date and time. */
+export function formatRelative(iso: string, now: number = Date.now()): string {
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return iso;
+  const minutes = Math.round((now - time) / 60_000);
+  const relative = new Intl.RelativeTimeFormat(current, { numeric: 'auto', style: 'short' });
+  if (minutes < 1) return relative.format(0, 'second');
+  if (minutes < 60) return relative.format(-minutes, 'minute');
+  if (minutes < 24 * 60) return relative.format(-Math.floor(minutes / 60), 'hour');
+  return formatDateTime(iso);
+}
+
 /** A field error in the current language, chosen by its code. */
 export function fieldMessage(error: FieldError): string {
   return t(`validation.${error.code}` as MessageKey, { max: error.max ?? '' });

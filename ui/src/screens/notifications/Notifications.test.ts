@@ -1,0 +1,496 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Alerts } from '../../lib/alerts.svelte';
+import type { IpcError } from '../../lib/generated/IpcError';
+import type { SelfTestProblem } from '../../lib/generated/SelfTestProblem';
+import type { SelfTestReport } from '../../lib/generated/SelfTestReport';
+import { setLanguage } from '../../lib/i18n/index.svelte';
+import { expectAccessible } from '../../test/axe';
+import { alert, defaultPrefs, fakeBackend, profile, selfTestOk, type AlertsOptions } from '../../test/fake-backend';
+import Notifications from './Notifications.svelte';
+
+let stops: (() => void)[] = [];
+
+async function setup(options: AlertsOptions = {}, before: (fake: ReturnType<typeof fakeBackend>) => void = () => {}) {
+  const fake = fakeBackend(profile(), options);
+  before(fake);
+  const alerts = new Alerts(fake.backend);
+  stops.push(alerts.connect());
+  const onsessionended = vi.fn();
+  const view = render(Notifications, { backend: fake.backend, alerts, timezone: 'Europe/Berlin', onsessionended });
+  await screen.findByTestId('prefs-table');
+  await waitFor(() => expect(alerts.state).not.toBeNull());
+  return { ...fake, alerts, onsessionended, view, user: userEvent.setup() };
+}
+
+function pending<T>() {
+  let resolve: (value: T) => void = () => {};
+  const promise = new Promise<T>((yes) => (resolve = yes));
+  return { promise, resolve };
+}
+
+const row = (type: string) => screen.getByTestId(`pref-${type}`);
+const box = (name: string) => screen.getByRole('checkbox', { name }) as HTMLInputElement;
+const email = (event: string) => screen.getByRole('combobox', { name: `Email — ${event}` }) as HTMLSelectElement;
+const saveButton = () => screen.getByRole('button', { name: 'Save' }) as HTMLButtonElement;
+const INVALID_TIME = 'Enter a time as HH:MM, from 00:00 to 23:59.';
+const saveState = () => screen.getByTestId('prefs-save-state').textContent ?? '';
+
+const AGENT_ROWS = [
+  'ticket.assigned',
+  'ticket.updated',
+  'ticket.sla_warning',
+  'ticket.customer_reply',
+  'ticket.team_assigned',
+  'system.maintenance',
+  'kb.article_published',
+  'report.weekly_summary',
+  'team.join_requested',
+  'team.request_decided',
+];
+const ADMIN_ROWS = [
+  'ticket.created',
+  'ticket.reply_other',
+  'ticket.reply_unassigned',
+  'rating.other',
+  'chat.all_offline',
+];
+
+describe('notification preferences', () => {
+  afterEach(() => {
+    for (const stop of stops) stop();
+    stops = [];
+    setLanguage('en');
+  });
+
+  it('shows a row per event type with its channels, in the server’s order', async () => {
+    await setup();
+    const table = screen.getByRole('table', { name: 'What you are alerted to' });
+    const headers = within(table).getAllByRole('columnheader').map((cell) => cell.textContent?.trim());
+    expect(headers).toEqual(['Event', 'Desktop', 'Sound', 'Push', 'Email']);
+    const rows = [...table.querySelectorAll('tr[data-testid^="pref-"]')].map((tr) => tr.getAttribute('data-testid'));
+    expect(rows).toEqual([...AGENT_ROWS, ...ADMIN_ROWS].map((type) => `pref-${type}`));
+    expect(screen.queryByTestId('pref-profile.updated')).toBeNull();
+    expect(within(row('ticket.assigned')).getByRole('rowheader').textContent).toContain('Ticket assigned to me');
+    expect(box('Desktop — Ticket assigned to me').checked).toBe(true);
+    expect(box('Sound — Ticket assigned to me').checked).toBe(true);
+    expect(box('Push — Ticket assigned to me').checked).toBe(false);
+    expect(email('Ticket assigned to me').value).toBe('immediate');
+    expect(email('Weekly summary report').value).toBe('weekly');
+    expect([...email('Ticket assigned to me').options].map((o) => o.textContent)).toEqual([
+      'Immediately',
+      'Daily digest (09:00)',
+      'Weekly (Monday)',
+      'Off',
+    ]);
+    expect(saveButton().disabled).toBe(true);
+  });
+
+  it('locks the admin-only rows for an agent and says why, under their own heading', async () => {
+    await setup();
+    const group = screen.getByTestId('admin-only-rows');
+    expect(within(group).getByRole('heading', { level: 3 }).textContent).toBe('Admin-only');
+    for (const type of ADMIN_ROWS) {
+      const tr = within(group).getByTestId(`pref-${type}`);
+      expect(tr.textContent).toContain('Only an administrator can turn this on.');
+      for (const control of within(tr).getAllByRole('checkbox')) {
+        expect((control as HTMLInputElement).disabled).toBe(true);
+      }
+      expect((within(tr).getByRole('combobox') as HTMLSelectElement).disabled).toBe(true);
+    }
+    const desktop = box('Desktop — Any new ticket');
+    expect(document.getElementById(desktop.getAttribute('aria-describedby')!)?.textContent).toBe(
+      'Only an administrator can turn this on.',
+    );
+    expect(box('Desktop — Ticket assigned to me').disabled).toBe(false);
+    expect(row('ticket.assigned').textContent).not.toContain('Only an administrator');
+  });
+
+  it('lets an administrator switch the admin-only rows on', async () => {
+    const { backend, user, prefs } = await setup({ admin: true });
+    expect(screen.queryByText('Only an administrator can turn this on.')).toBeNull();
+    const desktop = box('Desktop — Any new ticket');
+    expect(desktop.disabled).toBe(false);
+    await user.click(desktop);
+    await user.click(saveButton());
+    await waitFor(() => expect(saveState()).toContain('Saved'));
+    expect(backend.saveNotificationPrefs).toHaveBeenCalledTimes(1);
+    expect(prefs().prefs.events.find((r) => r.type === 'ticket.created')?.desktop).toBe(true);
+  });
+
+  it('saves the whole preferences with the etag, confirms, and reports unsaved changes', async () => {
+    const { backend, user, prefs } = await setup();
+    expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(false);
+    await user.click(box('Push — Ticket assigned to me'));
+    await user.selectOptions(email("A ticket I'm watching is updated"), 'weekly');
+    expect(saveState()).toContain('You have unsaved changes.');
+    expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(true);
+    expect(saveButton().disabled).toBe(false);
+    await user.click(saveButton());
+    await waitFor(() => expect(saveState()).toContain('✓ Saved'));
+
+    const expected = defaultPrefs();
+    expected.events[0]!.push = true;
+    expected.events[1]!.email = 'weekly';
+    expect(backend.saveNotificationPrefs).toHaveBeenCalledWith(expected, '"p1"');
+    expect(prefs().etag).toBe('"p2"');
+    expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(false);
+    expect(saveButton().disabled).toBe(true);
+
+    // The next save sends the new version's etag.
+    await user.click(box('Push — Ticket assigned to me'));
+    await user.click(saveButton());
+    await waitFor(() => expect(backend.saveNotificationPrefs).toHaveBeenLastCalledWith(expect.anything(), '"p2"'));
+  });
+
+  it('discards changes back to what is saved', async () => {
+    const { backend, user } = await setup();
+    await user.click(box('Sound — SLA deadline approaching'));
+    expect(box('Sound — SLA deadline approaching').checked).toBe(false);
+    await user.click(screen.getByRole('button', { name: 'Discard changes' }));
+    expect(box('Sound — SLA deadline approaching').checked).toBe(true);
+    expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(false);
+    expect(backend.saveNotificationPrefs).not.toHaveBeenCalled();
+  });
+
+  it('shows a refusal of an admin-only type at its row', async () => {
+    // The agent could configure admin-only types when the screen loaded; not any more.
+    const { backend, user } = await setup({}, (fake) => {
+      fake.backend.notificationPrefs.mockResolvedValueOnce({ prefs: defaultPrefs(true), etag: '"p1"' });
+    });
+    await user.click(box('Sound — Customer rated another agent'));
+    await user.click(saveButton());
+    const tr = row('rating.other');
+    const error = await within(tr).findByRole('alert');
+    expect(error.textContent).toBe('Only an administrator can turn this on.');
+    expect(backend.saveNotificationPrefs).toHaveBeenCalledTimes(1);
+    expect(box('Sound — Customer rated another agent').getAttribute('aria-invalid')).toBe('true');
+    expect(box('Sound — Customer rated another agent').checked).toBe(true);
+    expect(screen.getByTestId('prefs-banner').textContent).toContain('Fix the highlighted fields to save.');
+    expect(within(row('ticket.assigned')).queryByRole('alert')).toBeNull();
+    expect(saveState()).toContain('unsaved');
+    expect(document.activeElement).toBe(box('Desktop — Customer rated another agent'));
+  });
+
+  it('checks the quiet hours at their fields before and after sending', async () => {
+    const { backend, user } = await setup();
+    expect(screen.getByText(/only critical alerts interrupt you/).textContent).toContain('Europe/Berlin');
+    await user.click(screen.getByLabelText('Keep quiet during these hours'));
+    expect(screen.getByTestId('quiet-overnight').textContent).toBe('From 22:00 until 07:00 the next morning.');
+    const start = screen.getByLabelText('From') as HTMLInputElement;
+    const end = screen.getByLabelText('To') as HTMLInputElement;
+    expect(start.type).toBe('time');
+    await fireEvent.input(start, { target: { value: '' } });
+    await user.click(saveButton());
+    expect(backend.saveNotificationPrefs).not.toHaveBeenCalled();
+    expect(document.getElementById('quiet-start-error')?.textContent).toBe(INVALID_TIME);
+    expect(start.getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(start);
+
+    await fireEvent.input(start, { target: { value: '07:00' } });
+    expect(document.getElementById('quiet-start-error')).toBeNull();
+    await user.click(saveButton());
+    expect(document.getElementById('quiet-end-error')?.textContent).toBe('Choose an end that differs from the start.');
+    expect(backend.saveNotificationPrefs).not.toHaveBeenCalled();
+
+    await fireEvent.input(end, { target: { value: '09:00' } });
+    const refusal: IpcError = {
+      code: 'validation_failed',
+      message: 'quiet_hours.end must be a time',
+      field: 'quiet_hours.end',
+    };
+    backend.saveNotificationPrefs.mockRejectedValueOnce(refusal);
+    await user.click(saveButton());
+    await waitFor(() => expect(document.getElementById('quiet-end-error')?.textContent).toBe(INVALID_TIME));
+    expect(end.getAttribute('aria-invalid')).toBe('true');
+    expect(document.getElementById('quiet-start-error')).toBeNull();
+
+    await user.click(saveButton());
+    await waitFor(() => expect(saveState()).toContain('Saved'));
+    expect(backend.saveNotificationPrefs).toHaveBeenLastCalledWith(
+      expect.objectContaining({ quiet_hours: { enabled: true, start: '07:00', end: '09:00' } }),
+      '"p1"',
+    );
+  });
+
+  it('keeps the edits over a change made elsewhere, and says so', async () => {
+    const { user, changePrefsElsewhere, prefs } = await setup();
+    changePrefsElsewhere((p) => {
+      p.events[1]!.push = true;
+    });
+    await user.click(box('Push — Ticket assigned to me'));
+    await user.click(saveButton());
+    expect((await screen.findByTestId('prefs-banner')).textContent).toContain('changed elsewhere');
+    expect(box("Push — A ticket I'm watching is updated").checked).toBe(true);
+    expect(box('Push — Ticket assigned to me').checked).toBe(true);
+    expect(saveState()).toContain('unsaved');
+    await user.click(saveButton());
+    await waitFor(() => expect(saveState()).toContain('Saved'));
+    expect(prefs().etag).toBe('"p3"');
+    expect(prefs().prefs.events.slice(0, 2).map((r) => r.push)).toEqual([true, true]);
+  });
+
+  it('keeps the form as it was when the server is unreachable', async () => {
+    const { backend, user } = await setup();
+    const offline: IpcError = { code: 'server_unreachable', message: 'refused', field: 'server_url' };
+    backend.saveNotificationPrefs.mockRejectedValueOnce(offline);
+    await user.click(box('Push — Ticket assigned to me'));
+    await user.click(saveButton());
+    expect((await screen.findByTestId('prefs-banner')).textContent).toContain("Couldn't reach the server");
+    expect(box('Push — Ticket assigned to me').checked).toBe(true);
+    expect(saveState()).toContain('unsaved');
+    expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(true);
+  });
+
+  it('offers a retry when the preferences cannot be loaded', async () => {
+    const fake = fakeBackend();
+    const offline: IpcError = { code: 'server_unreachable', message: 'refused', field: null };
+    fake.backend.notificationPrefs.mockRejectedValueOnce(offline);
+    const alerts = new Alerts(fake.backend);
+    stops.push(alerts.connect());
+    render(Notifications, { backend: fake.backend, alerts, timezone: null, onsessionended: vi.fn() });
+    const problem = await screen.findByTestId('prefs-load-error');
+    expect(problem.textContent).toContain("Couldn't load your notification preferences");
+    await userEvent.setup().click(within(problem).getByRole('button', { name: 'Try again' }));
+    expect(await screen.findByTestId('prefs-table')).toBeTruthy();
+    expect(screen.getByText(/in your profile's time zone/)).toBeTruthy();
+  });
+
+  it('speaks German', async () => {
+    setLanguage('de');
+    await setup();
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Benachrichtigungen');
+    expect(box('Desktop – Mir zugewiesenes Ticket').checked).toBe(true);
+    expect(row('chat.all_offline').textContent).toContain('Nur die Administration kann das einschalten.');
+  });
+});
+
+describe('away when idle', () => {
+  afterEach(() => {
+    for (const stop of stops) stop();
+    stops = [];
+  });
+
+  it('saves the choice at once, and Never as null', async () => {
+    const { backend, user, alerts } = await setup();
+    const select = screen.getByLabelText('Set me to Away') as HTMLSelectElement;
+    expect(select.value).toBe('10');
+    expect([...select.options].map((o) => o.textContent)).toEqual([
+      'Never',
+      'After 5 minutes without activity',
+      'After 10 minutes without activity',
+      'After 15 minutes without activity',
+      'After 30 minutes without activity',
+    ]);
+    await user.selectOptions(select, '15');
+    expect(backend.setIdleAway).toHaveBeenCalledWith(15);
+    await waitFor(() => expect(screen.getByText('✓ Saved')).toBeTruthy());
+    expect(alerts.state?.idle_away_minutes).toBe(15);
+    await user.selectOptions(select, 'never');
+    expect(backend.setIdleAway).toHaveBeenLastCalledWith(null);
+    // Not part of the preferences form.
+    expect(backend.saveNotificationPrefs).not.toHaveBeenCalled();
+    expect(saveButton().disabled).toBe(true);
+  });
+
+  it('goes back to the saved choice when it is refused', async () => {
+    const { backend, user } = await setup();
+    const refusal: IpcError = { code: 'settings', message: 'disk full', field: null };
+    backend.setIdleAway.mockRejectedValueOnce(refusal);
+    const select = screen.getByLabelText('Set me to Away') as HTMLSelectElement;
+    await user.selectOptions(select, '30');
+    expect((await screen.findByTestId('idle-error')).textContent).toContain("The setting wasn't changed.");
+    expect(select.value).toBe('10');
+  });
+
+  it('shows a time set elsewhere that is not among the choices', async () => {
+    await setup({ alerts: { idle_away_minutes: 20 } });
+    const select = screen.getByLabelText('Set me to Away') as HTMLSelectElement;
+    expect(select.value).toBe('20');
+    expect(select.selectedOptions[0]?.textContent).toBe('After 20 minutes without activity');
+  });
+});
+
+describe('test notification', () => {
+  afterEach(() => {
+    for (const stop of stops) stop();
+    stops = [];
+  });
+
+  const failing = (problem: SelfTestProblem, detail: string): SelfTestReport => {
+    const report = selfTestOk();
+    const item = problem === 'no_sound_device' || problem === 'sound_failed' ? 'sound' : 'notification_service';
+    report.checks = report.checks.map((check) => (check.item === item ? { item, problem, detail } : check));
+    return report;
+  };
+
+  it('says everything works, part by part, and is busy meanwhile', async () => {
+    const { backend, user } = await setup();
+    const answer = pending<SelfTestReport>();
+    backend.sendTestNotification.mockReturnValueOnce(answer.promise);
+    const send = screen.getByTestId('send-test-notification');
+    expect(send.textContent).toBe('Send test notification');
+    await user.click(send);
+    expect(send.getAttribute('aria-busy')).toBe('true');
+    expect(send.textContent).toBe('Sending…');
+    await user.click(send);
+    expect(backend.sendTestNotification).toHaveBeenCalledTimes(1);
+    answer.resolve(selfTestOk());
+    await waitFor(() => expect(send.getAttribute('aria-busy')).toBe('false'));
+    expect(screen.getByTestId('self-test-summary').textContent).toContain('Everything works');
+    const items = within(screen.getByTestId('self-test-report')).getAllByRole('listitem');
+    expect(items.map((item) => [item.dataset.item, item.dataset.ok])).toEqual([
+      ['notification_service', 'true'],
+      ['notification_shown', 'true'],
+      ['sound', 'true'],
+    ]);
+    expect(items[0]!.textContent).toContain('Notification service');
+    expect(items[0]!.textContent).toContain('Works');
+    expect(items[0]!.textContent).toContain('GNOME Shell 46.0');
+    expect(screen.queryByTestId('self-test-problem')).toBeNull();
+  });
+
+  const explanations: [SelfTestProblem, string][] = [
+    ['no_session_bus', 'This desktop session has no message bus'],
+    [
+      'no_notification_service',
+      'No notification service is running on this desktop. Notifications will still appear in Recent alerts.',
+    ],
+    ['service_not_answering', "The desktop's notification service didn't answer in time."],
+    ['permission_denied', 'Notifications are turned off for Agent Desk in the system settings.'],
+    ['no_sound_device', 'There is no speaker or headset to play the alert sound on.'],
+    ['sound_failed', "The alert sound couldn't be played on the chosen device."],
+  ];
+
+  it.each(explanations)('explains %s and what to do', async (problem, text) => {
+    const { user, selfTestAnswers } = await setup();
+    selfTestAnswers(failing(problem, `detail of ${problem}`));
+    await user.click(screen.getByTestId('send-test-notification'));
+    const explanation = await screen.findByTestId('self-test-problem');
+    expect(explanation.textContent).toContain(text);
+    const item = explanation.closest('li')!;
+    expect(item.dataset.ok).toBe('false');
+    expect(item.textContent).toContain('Not working');
+    expect(item.textContent).toContain(`detail of ${problem}`);
+    expect(screen.getByTestId('self-test-summary').textContent).toContain('Something is not working');
+  });
+
+  it('says when the test could not run at all', async () => {
+    const { backend, user } = await setup();
+    backend.sendTestNotification.mockRejectedValueOnce({ code: 'internal', message: 'boom', field: null });
+    await user.click(screen.getByTestId('send-test-notification'));
+    expect((await screen.findByTestId('self-test-error')).textContent).toBe(
+      "The test couldn't run. Something went wrong: boom",
+    );
+  });
+});
+
+describe('recent alerts', () => {
+  afterEach(() => {
+    for (const stop of stops) stop();
+    stops = [];
+  });
+
+  const recent = () => [
+    alert({
+      seq: 3,
+      priority: 'critical',
+      title: 'SLA breach in 10 minutes',
+      type: 'ticket.sla_warning',
+      outcome: 'held',
+    }),
+    alert({ seq: 2, priority: 'high', title: 'Ticket #1002 assigned to you', outcome: 'failed' }),
+    alert({
+      seq: 1,
+      priority: 'low',
+      title: 'Maintenance tonight',
+      type: 'system.maintenance',
+      url: null,
+      read: true,
+      body: null,
+    }),
+  ];
+
+  it('lists them newest first with priority, what and when, unread ones marked', async () => {
+    await setup({ alerts: { recent: recent() } });
+    const items = within(screen.getByRole('list', { name: 'Recent alerts' })).getAllByRole('listitem');
+    expect(items.map((item) => item.dataset.testid)).toEqual(['alert-3', 'alert-2', 'alert-1']);
+    const [sla, assigned, maintenance] = items as [HTMLElement, HTMLElement, HTMLElement];
+    expect(sla.textContent).toContain('Priority: Critical');
+    expect(sla.textContent).toContain('Unread');
+    expect(sla.textContent).toContain('SLA deadline approaching');
+    expect(sla.dataset.read).toBe('false');
+    expect(sla.querySelector('time')?.getAttribute('datetime')).toBe('2026-11-23T09:55:00Z');
+    expect(within(sla).getByTestId('alert-outcome').textContent).toBe('Held back by your status or your quiet hours.');
+    expect(within(assigned).getByTestId('alert-outcome').textContent).toContain("couldn't be shown");
+    expect(assigned.textContent).toContain('Printer on floor 3 is out of toner');
+    expect(maintenance.dataset.read).toBe('true');
+    expect(maintenance.textContent).not.toContain('Unread');
+    expect(within(maintenance).queryByRole('button')).toBeNull();
+    expect(within(maintenance).queryByTestId('alert-outcome')).toBeNull();
+  });
+
+  it('opens an alert by click or Enter, which marks it read', async () => {
+    const { backend, user } = await setup({ alerts: { recent: recent() } });
+    await user.click(within(screen.getByTestId('alert-3')).getByRole('button', { name: 'SLA breach in 10 minutes' }));
+    expect(backend.openAlert).toHaveBeenCalledWith(3);
+    await waitFor(() => expect(screen.getByTestId('alert-3').dataset.read).toBe('true'));
+    within(screen.getByTestId('alert-2')).getByRole('button').focus();
+    await user.keyboard('{Enter}');
+    expect(backend.openAlert).toHaveBeenLastCalledWith(2);
+    await waitFor(() => expect(screen.getByTestId('alert-2').dataset.read).toBe('true'));
+    expect(screen.getByRole('button', { name: 'Mark all as read' }).getAttribute('aria-disabled')).toBe('true');
+  });
+
+  it('says when an alert cannot be opened', async () => {
+    const { backend, user } = await setup({ alerts: { recent: recent() } });
+    backend.openAlert.mockRejectedValueOnce({ code: 'not_found', message: 'gone', field: null });
+    await user.click(within(screen.getByTestId('alert-3')).getByRole('button'));
+    expect((await screen.findByTestId('recent-error')).textContent).toContain("Couldn't open the alert.");
+    expect(screen.getByTestId('alert-3').dataset.read).toBe('false');
+  });
+
+  it('marks all as read', async () => {
+    const { backend, user, alerts } = await setup({ alerts: { recent: recent() } });
+    expect(alerts.state?.unread).toBe(2);
+    await user.click(screen.getByRole('button', { name: 'Mark all as read' }));
+    expect(backend.markAlertsRead).toHaveBeenCalledTimes(1);
+    await waitFor(() => expect(screen.getByTestId('alert-3').dataset.read).toBe('true'));
+    expect(alerts.state?.unread).toBe(0);
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Mark all as read' }));
+    await user.click(screen.getByRole('button', { name: 'Mark all as read' }));
+    expect(backend.markAlertsRead).toHaveBeenCalledTimes(1);
+    expect(screen.getByRole('button', { name: 'Mark all as read' }).getAttribute('aria-disabled')).toBe('true');
+  });
+
+  it('shows new alerts as they arrive, and says when there are none', async () => {
+    const { receiveAlert } = await setup();
+    expect(screen.getByTestId('recent-empty').textContent).toBe('No alerts yet. New ones show up here as they arrive.');
+    receiveAlert(alert({ seq: 7, title: 'Customer replied on #1007' }));
+    expect(await screen.findByTestId('alert-7')).toBeTruthy();
+    expect(screen.queryByTestId('recent-empty')).toBeNull();
+  });
+
+  it('passes the accessibility check with alerts, preferences and a failed self-test', async () => {
+    const { view, user, selfTestAnswers, backend } = await setup({ alerts: { recent: recent() } });
+    selfTestAnswers({
+      checks: [
+        {
+          item: 'notification_service',
+          problem: 'no_notification_service',
+          detail: 'org.freedesktop.Notifications not owned',
+        },
+        { item: 'notification_shown', problem: 'no_notification_service', detail: '' },
+        { item: 'sound', problem: null, detail: 'Built-in Speakers' },
+      ],
+    });
+    await user.click(screen.getByTestId('send-test-notification'));
+    await screen.findAllByTestId('self-test-problem');
+    backend.saveNotificationPrefs.mockRejectedValueOnce({ code: 'forbidden', message: 'no', field: 'ticket.assigned' });
+    await user.click(box('Push — Ticket assigned to me'));
+    await user.click(saveButton());
+    await within(row('ticket.assigned')).findByRole('alert');
+    await expectAccessible(view.container);
+  });
+});

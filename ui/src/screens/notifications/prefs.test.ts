@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { defaultPrefs } from '../../test/fake-backend';
+import {
+  changedRows,
+  draftFrom,
+  isClock,
+  isDirty,
+  prefsFrom,
+  quietHoursProblems,
+  rebase,
+  rowNamed,
+  type Draft,
+} from './prefs';
+
+function edit(draft: Draft, type: string, change: object): Draft {
+  return { ...draft, events: draft.events.map((row) => (row.type === type ? { ...row, ...change } : row)) };
+}
+
+describe('notification preferences form', () => {
+  it('sees a change of one channel or of the quiet hours, and not an unchanged copy', () => {
+    const saved = defaultPrefs();
+    expect(isDirty(saved, draftFrom(saved))).toBe(false);
+    const pushed = edit(draftFrom(saved), 'ticket.updated', { push: true });
+    expect(changedRows(saved, pushed)).toEqual(['ticket.updated']);
+    expect(isDirty(saved, pushed)).toBe(true);
+    const quiet = draftFrom(saved);
+    quiet.quiet_hours.enabled = true;
+    expect(changedRows(saved, quiet)).toEqual([]);
+    expect(isDirty(saved, quiet)).toBe(true);
+  });
+
+  it('sends every row and the quiet hours, with the server-set flag as it was', () => {
+    const saved = defaultPrefs(true);
+    const sent = prefsFrom(saved, edit(draftFrom(saved), 'ticket.created', { desktop: true }));
+    expect(sent.events).toHaveLength(15);
+    expect(sent.events.find((row) => row.type === 'ticket.created')?.desktop).toBe(true);
+    expect(sent.can_configure_admin_only).toBe(true);
+    expect(sent.quiet_hours).toEqual({ enabled: false, start: '22:00', end: '07:00' });
+  });
+
+  it('rebases the agent’s own changes, channel by channel, onto a newer version', () => {
+    const base = defaultPrefs();
+    const fresh = defaultPrefs();
+    fresh.events[0] = { ...fresh.events[0]!, sound: false, email: 'digest' };
+    fresh.quiet_hours = { enabled: true, start: '21:00', end: '06:00' };
+    let draft = edit(draftFrom(base), 'ticket.assigned', { push: true });
+    draft = { ...draft, quiet_hours: { ...draft.quiet_hours, end: '08:00' } };
+    const next = rebase(base, fresh, draft);
+    expect(next.events[0]).toMatchObject({
+      type: 'ticket.assigned',
+      desktop: true,
+      sound: false,
+      push: true,
+      email: 'digest',
+    });
+    expect(next.quiet_hours).toEqual({ enabled: true, start: '21:00', end: '08:00' });
+  });
+
+  it('reads clocks strictly, as the server does', () => {
+    expect(isClock('09:05')).toBe(true);
+    expect(isClock('23:59')).toBe(true);
+    for (const bad of ['9:05', '24:00', '12:60', '', '12-00']) expect(isClock(bad), bad).toBe(false);
+    expect(quietHoursProblems({ enabled: true, start: '', end: '07:00' })).toEqual([
+      { field: 'quiet_hours.start', problem: 'invalid' },
+    ]);
+    expect(quietHoursProblems({ enabled: true, start: '07:00', end: '07:00' })).toEqual([
+      { field: 'quiet_hours.end', problem: 'same' },
+    ]);
+    expect(quietHoursProblems({ enabled: false, start: '07:00', end: '07:00' })).toEqual([]);
+  });
+
+  it('finds the row a refusal names, by wire name or by position', () => {
+    const sent = defaultPrefs().events;
+    expect(rowNamed('ticket.created', sent)).toBe('ticket.created');
+    expect(rowNamed('events[2].email', sent)).toBe('ticket.sla_warning');
+    expect(rowNamed('events[99].email', sent)).toBeNull();
+    expect(rowNamed('quiet_hours.start', sent)).toBeNull();
+    expect(rowNamed(null, sent)).toBeNull();
+  });
+});
