@@ -130,6 +130,32 @@ impl TeamServer {
         wait_for_port(self.port, "agent-desk-server")
     }
 
+    /// The running server's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|child| child.0.id())
+    }
+
+    /// Creates `count` load-test agents with a session each; returns their tokens.
+    pub fn seed_load(&self, count: u32) -> Result<Vec<String>> {
+        let tokens_file = self.data_dir.join("load-tokens.txt");
+        let output = Command::new(binary("agent-desk-server")?)
+            .args(["seed-load", "--agents", &count.to_string(), "--tokens-file"])
+            .arg(&tokens_file)
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .output()?;
+        if !output.status.success() {
+            bail!(
+                "seed-load failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(std::fs::read_to_string(&tokens_file)?
+            .lines()
+            .map(str::to_owned)
+            .collect())
+    }
+
     /// Signs in through the API and returns the token.
     pub async fn token(&self, email: &str, password: &str) -> Result<String> {
         match api_login(&self.url, email, password).await? {

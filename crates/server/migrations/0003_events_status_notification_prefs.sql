@@ -2,8 +2,13 @@
 -- preferences and the teams events can be addressed to.
 
 ALTER TABLE agents ADD COLUMN status_until TEXT;
--- The last seq given to an event for this agent; the next is one more.
-ALTER TABLE agents ADD COLUMN last_event_seq BIGINT NOT NULL DEFAULT 0;
+-- The last seq given to an event for each agent; the next is one more. A narrow table of
+-- its own, so an event to thousands of agents rewrites little.
+CREATE TABLE event_seqs (
+    agent_id TEXT PRIMARY KEY REFERENCES agents (id) ON DELETE CASCADE,
+    last_seq BIGINT NOT NULL DEFAULT 0
+);
+INSERT INTO event_seqs (agent_id) SELECT id FROM agents;
 
 CREATE TABLE events (
     recipient_id TEXT NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
@@ -40,3 +45,11 @@ CREATE TABLE team_members (
     PRIMARY KEY (team_id, agent_id)
 );
 CREATE INDEX team_members_agent ON team_members (agent_id);
+
+-- When each agent's last daily or weekly event mail went out; events after it are in the next.
+CREATE TABLE email_digests (
+    agent_id     TEXT NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+    frequency    TEXT NOT NULL,
+    last_sent_at TEXT NOT NULL,
+    PRIMARY KEY (agent_id, frequency)
+);

@@ -127,9 +127,77 @@ pub async fn create(db: &Db, new: NewAgent<'_>, now: DateTime<Utc>) -> Result<Pr
         .bind(true)
         .execute(&mut *tx)
         .await?;
+    sqlx::query("INSERT INTO event_seqs (agent_id) VALUES ($1)")
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     let (profile, _) = profile(db, &id).await?;
     Ok(profile)
+}
+
+/// Creates `count` agents `load-00001@example.test`… that share one password, each with
+/// a session, for load tests and benchmarks; returns their bearer tokens in order.
+/// Agents that exist already are left as they are and get a new session.
+pub async fn seed_load(
+    db: &Db,
+    count: u32,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, AgentError> {
+    // One hash for all: hashing thousands of passwords would take minutes and test nothing.
+    let hash = credentials::hash_password_queued(password)
+        .await
+        .map_err(AgentError::Hashing)?;
+    let at = timestamp(now);
+    let mut tokens = Vec::with_capacity(count as usize);
+    let mut tx = db.begin().await?;
+    for n in 1..=count {
+        let email = format!("load-{n:05}@example.test");
+        let id = Uuid::new_v4().to_string();
+        sqlx::query(
+            "INSERT INTO agents (id, email, password_hash, is_admin, display_name, language, created_at, updated_at)
+             VALUES ($1, $2, $3, FALSE, $4, $5, $6, $6) ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(&email)
+        .bind(&hash)
+        .bind(format!("Load Agent {n}"))
+        .bind(DEFAULT_LANGUAGE)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        let agent_id = sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE email = $1")
+            .bind(&email)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO agent_emails (agent_id, address, is_primary) VALUES ($1, $2, TRUE)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&agent_id)
+        .bind(&email)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO event_seqs (agent_id) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind(&agent_id)
+            .execute(&mut *tx)
+            .await?;
+        let token = credentials::new_token();
+        sqlx::query(
+            "INSERT INTO sessions (id, agent_id, token_hash, created_at, last_seen_at, client_name)
+             VALUES ($1, $2, $3, $4, $4, 'seed-load')",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .bind(&agent_id)
+        .bind(credentials::token_hash(&token))
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        tokens.push(token);
+    }
+    tx.commit().await?;
+    Ok(tokens)
 }
 
 /// The id and stored password hash of the agent with this sign-in email.

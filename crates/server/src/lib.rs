@@ -8,6 +8,7 @@ pub mod agents;
 pub mod avatars;
 pub mod credentials;
 pub mod db;
+pub mod event_mail;
 pub mod events;
 pub mod http;
 pub mod mail;
@@ -177,6 +178,7 @@ pub async fn serve(
         state.config = Arc::new(config);
     }
     let hub = Arc::clone(&state.hub);
+    event_mail::spawn_digest_clock(state.db.clone(), Arc::clone(&state.mailer));
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {

@@ -87,6 +87,19 @@ enum Command {
         #[command(flatten)]
         storage: Storage,
     },
+    /// For load tests and benchmarks: create N agents sharing one password, each with a
+    /// session, and write their bearer tokens to a file, one a line.
+    SeedLoad {
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        agents: u32,
+        #[arg(long, default_value = "Load-test-agent-2026!")]
+        password: String,
+        /// Where the tokens go (mode 600).
+        #[arg(long)]
+        tokens_file: PathBuf,
+        #[command(flatten)]
+        storage: Storage,
+    },
     /// Create the demo agent and demo admin if they do not exist yet.
     SeedDemo {
         #[command(flatten)]
@@ -223,6 +236,20 @@ async fn run(command: Command) -> anyhow::Result<()> {
             })
             .await?;
         }
+        Command::SeedLoad {
+            agents: count,
+            password,
+            tokens_file,
+            storage,
+        } => {
+            let state = AppState::open(storage.config()).await?;
+            let tokens = agents::seed_load(&state.db, count, &password, chrono::Utc::now()).await?;
+            write_private(&tokens_file, tokens.join("\n").as_bytes())?;
+            println!(
+                "{count} load-test agents, tokens in {}",
+                tokens_file.display()
+            );
+        }
         Command::SeedDemo { storage } => {
             let state = AppState::open(storage.config()).await?;
             let created = agents::seed_demo(&state.db, chrono::Utc::now()).await?;
@@ -238,6 +265,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Writes a file only its owner can read: it holds bearer tokens.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
 }
 
 /// Reset links carry a secret: say so when they would be unusable or sent in the clear.

@@ -32,6 +32,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// At most this many events a page, and a stream's catch-up reads in pages this big.
 pub const PAGE_MAX: u32 = 1000;
 const PAGE_DEFAULT: u32 = 500;
+/// The read and write buffers of a stream's connection.
+const STREAM_BUFFER_BYTES: usize = 4 * 1024;
 /// A stream pings this often…
 const PING_EVERY: Duration = Duration::from_secs(10);
 /// …and is closed when nothing (not even a pong) came back for this long, so a dead
@@ -60,6 +62,11 @@ async fn post_event(
     }
     new.validate().map_err(AppError::Invalid)?;
     let deliveries = events::publish(&state.db, &state.hub, &new, Utc::now()).await?;
+    // Mail goes out after the answer: a slow mail server must not hold up the helpdesk.
+    let (db, mailer, mailed) = (state.db.clone(), state.mailer.clone(), deliveries.clone());
+    tokio::spawn(async move {
+        crate::event_mail::send_immediate(&db, &mailer, &new, &mailed).await;
+    });
     Ok((StatusCode::CREATED, Json(PostedEvent { deliveries })))
 }
 
@@ -158,6 +165,11 @@ async fn stream_events(
         )
     })?;
     Ok(upgrade
+        // Events are small; tungstenite's default 128 KiB buffers a connection would
+        // make thousands of open streams cost gigabytes.
+        .read_buffer_size(STREAM_BUFFER_BYTES)
+        .write_buffer_size(STREAM_BUFFER_BYTES)
+        .max_message_size(STREAM_BUFFER_BYTES * 4)
         .on_upgrade(move |socket| follow(socket, state, session.agent_id, after))
         .into_response())
 }
@@ -183,7 +195,7 @@ async fn follow(mut socket: WebSocket, state: AppState, agent_id: String, after:
                 live = open.events.recv() => match live {
                     Ok(event) if event.seq <= cursor => {}
                     Ok(event) if event.seq == cursor + 1 => {
-                        send(&mut socket, &event).await?;
+                        send_text(&mut socket, event.to_json()).await?;
                         cursor = event.seq;
                     }
                     // A gap (another publisher's event is still on its way) or a stream
@@ -243,6 +255,10 @@ async fn catch_up(
 
 async fn send(socket: &mut WebSocket, event: &Event) -> Result<(), StreamEnd> {
     let text = serde_json::to_string(event).map_err(|e| StreamEnd::Failed(e.to_string()))?;
+    send_text(socket, text).await
+}
+
+async fn send_text(socket: &mut WebSocket, text: String) -> Result<(), StreamEnd> {
     socket
         .send(Message::Text(text.into()))
         .await

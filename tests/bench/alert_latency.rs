@@ -1,0 +1,80 @@
+//! From an event posted to the server to the desktop notification call, for one
+//! signed-in client: the release server, the client's event stream, the alert desk and
+//! notify-rust on a private D-Bus with a recording notification server. The plain HTTP
+//! round trip of the same posts is the reference printed beside it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use agent_desk_alerts::{AlertDesk, DesktopNotifier, StreamConnection};
+use agent_desk_client::ApiClient;
+use agent_desk_e2e::notifications::{FakeNotificationServer, PrivateBus};
+use agent_desk_e2e::*;
+use anyhow::{Context, Result};
+
+const EVENTS: usize = 300;
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let bus = PrivateBus::start(&root.path().join("bus"))?;
+    let daemon = FakeNotificationServer::start(&bus).await?;
+    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus.address);
+    let server = TeamServer::start()?;
+    let admin = server.token(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD).await?;
+    let agent = server.token(DEMO_EMAIL, DEMO_PASSWORD).await?;
+    let api = ApiClient::new(&server.url)?.with_token(agent);
+    let profile = api.me().await?.profile;
+    let desk = Arc::new(AlertDesk::open(
+        root.path().join("alerts.json"),
+        api.server_url(),
+        &profile.id,
+        DesktopNotifier::new("Agent Desk", "agent-desk", |_: &str| {}),
+        Box::new(|_| Ok(())),
+        |_| {},
+    ));
+    let pump = tokio::spawn(agent_desk_alerts::pump::run(api, Arc::clone(&desk), |_| {}));
+    while desk.state().connection != StreamConnection::Connected || desk.cursor().is_none() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let http = reqwest::Client::new();
+    let mut to_notify = Vec::with_capacity(EVENTS);
+    let mut round_trips = Vec::with_capacity(EVENTS);
+    for n in 0..EVENTS {
+        let title = format!("Latency {n}");
+        let sent = Instant::now();
+        // Critical: never folded into a burst, so every event is its own notification.
+        http.post(format!("{}/api/v1/admin/events", server.url))
+            .bearer_auth(&admin)
+            .json(&ticket_event(&title, "critical"))
+            .send()
+            .await?
+            .error_for_status()?;
+        round_trips.push(sent.elapsed().as_secs_f64() * 1000.0);
+        let calls = daemon.wait_for_calls(n + 1, Duration::from_secs(5)).await;
+        let call = calls
+            .iter()
+            .find(|call| call.summary == title)
+            .with_context(|| format!("no notification for {title}"))?;
+        to_notify.push(call.at.duration_since(sent).as_secs_f64() * 1000.0);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    pump.abort();
+    let summary = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+        (at(0.5), at(0.99))
+    };
+    let (notify_p50, notify_p99) = summary(to_notify);
+    let (http_p50, http_p99) = summary(round_trips);
+    println!("{EVENTS} events, one client: server event → notification call");
+    println!("  event → notify call   p50 {notify_p50:6.2} ms   p99 {notify_p99:6.2} ms   (goal ≤ 20 ms p99)");
+    println!("  POST round trip (ref) p50 {http_p50:6.2} ms   p99 {http_p99:6.2} ms");
+    println!(
+        "  ratio to the round trip: p50 {:.2}×, p99 {:.2}×",
+        notify_p50 / http_p50,
+        notify_p99 / http_p99
+    );
+    Ok(())
+}
