@@ -25,7 +25,8 @@ help:
 	@echo "make run    build everything, start a local server with the demo accounts, open the app"
 	@echo "make test   install what is missing and run every test (Rust, UI, end-to-end)"
 	@echo "make bench  start-up, memory and size of the release app next to a bare Tauri window;"
-	@echo "            the photo pipeline next to vipsthumbnail and ImageMagick"
+	@echo "            the photo pipeline next to vipsthumbnail and ImageMagick;"
+	@echo "            event-to-notification latency and fan-out to 1 000 and 10 000 streams"
 
 ## The two commands
 
@@ -103,6 +104,8 @@ bench: deps ui
 	$(CARGO) build --release -p agent-desk -p agent-desk-server
 	CARGO_TARGET_DIR=$(CURDIR)/target $(CARGO) build --release --manifest-path bench/bare-window/Cargo.toml
 	$(CARGO) bench -p agent-desk-e2e --bench startup
+	$(CARGO) bench -p agent-desk-e2e --bench alert_latency
+	$(CARGO) bench -p agent-desk-e2e --bench fanout
 
 clean:
 	$(CARGO) clean

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the team server on 127.0.0.1:8787 with its data in the user's data folder (demo
-# accounts on first run), opens the app pointed at it, and stops the server when the app exits.
+# accounts on first run), a stand-in helpdesk posting ticket events for the demo agent,
+# opens the app pointed at it, and stops both when the app exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,8 @@ data_dir="${AGENT_DESK_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/agent-desk
 "$bin/agent-desk-server" seed-demo --data-dir "$data_dir"
 "$bin/agent-desk-server" serve --listen "$listen" --data-dir "$data_dir" &
 server=$!
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
+simulator=
+trap 'kill $simulator "$server" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 
 for _ in $(seq 100); do
   curl -fsS "http://$listen/health" >/dev/null 2>&1 && break
@@ -19,5 +21,10 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+# A few ticket events a minute, so alerts arrive while the app is open.
+"$bin/agent-desk-server" simulate --server "http://$listen" --rate "${AGENT_DESK_SIMULATE_RATE:-4}" >/dev/null &
+simulator=$!
+
 echo "Server on http://$listen — sign in with the demo agent shown above."
+echo "Ticket events arrive for the demo agent ${AGENT_DESK_SIMULATE_RATE:-4} times a minute (AGENT_DESK_SIMULATE_RATE)."
 AGENT_DESK_SERVER_URL="http://$listen" "$bin/agent-desk"

@@ -1,0 +1,181 @@
+//! Event mail on a real database and the real outbox: one mail per event for the types
+//! an agent wants at once, and daily and weekly digests at 09:00 in their time zone,
+//! with time passed in rather than waited for.
+
+use agent_desk_core::{EventTarget, EventType, NewEvent, Priority};
+use agent_desk_server::agents::{self, NewAgent};
+use agent_desk_server::{event_mail, events, AppState, ServerConfig};
+use chrono::{DateTime, TimeZone, Utc};
+
+async fn state() -> (tempfile::TempDir, AppState, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = AppState::open(ServerConfig::new(dir.path()))
+        .await
+        .expect("open the server state");
+    let profile = agents::create(
+        &state.db,
+        NewAgent {
+            email: "ada@example.com",
+            display_name: "Ada Lovelace",
+            password: "Analytical-Engine-1843",
+            is_admin: false,
+        },
+        Utc::now(),
+    )
+    .await
+    .expect("agent");
+    sqlx::query("UPDATE agents SET timezone = 'Europe/Berlin' WHERE id = $1")
+        .bind(&profile.id)
+        .execute(&state.db)
+        .await
+        .expect("time zone");
+    (dir, state, profile.id)
+}
+
+fn event(event_type: EventType, title: &str) -> NewEvent {
+    NewEvent {
+        event_type,
+        to: EventTarget::Agent("ada@example.com".into()),
+        priority: Priority::Normal,
+        title: title.into(),
+        body: Some("Details".into()),
+        ticket_id: Some("42".into()),
+        url: Some("https://desk.example/tickets/42".into()),
+    }
+}
+
+/// The outbox's mails, oldest first, as text.
+fn outbox(dir: &std::path::Path) -> Vec<String> {
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("outbox"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .filter(|path| path.extension().is_some_and(|ext| ext == "eml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .map(|path| std::fs::read_to_string(path).expect("read a mail"))
+        .collect()
+}
+
+async fn publish(state: &AppState, new: &NewEvent, at: DateTime<Utc>) {
+    let deliveries = events::publish(&state.db, &state.hub, new, at)
+        .await
+        .expect("publish");
+    event_mail::send_immediate(&state.db, &state.mailer, new, &deliveries).await;
+}
+
+#[tokio::test]
+async fn immediate_types_are_mailed_one_by_one_and_digest_types_wait() {
+    let (dir, state, _) = state().await;
+    publish(
+        &state,
+        &event(EventType::TicketAssigned, "Ticket #42 assigned to you"),
+        Utc::now(),
+    )
+    .await;
+    publish(
+        &state,
+        &event(EventType::TicketUpdated, "Ticket #42 updated"),
+        Utc::now(),
+    )
+    .await;
+    let mails = outbox(dir.path());
+    assert_eq!(mails.len(), 1, "{mails:#?}");
+    assert!(mails[0].contains("Subject: Ticket #42 assigned to you"));
+    assert!(mails[0].contains("To: ada@example.com"));
+    assert!(mails[0].contains("https://desk.example/tickets/42"));
+}
+
+#[tokio::test]
+async fn digests_go_at_nine_in_the_agents_time_zone_and_weekly_ones_on_monday() {
+    let (dir, state, _) = state().await;
+    // Tuesday 2026-11-24, 10:00 in Berlin: the first look only starts the clocks.
+    let start = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap();
+    assert_eq!(
+        event_mail::send_due_digests(&state.db, &state.mailer, start)
+            .await
+            .expect("digests"),
+        0
+    );
+
+    let later = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+    publish(
+        &state,
+        &event(EventType::TicketUpdated, "Ticket #42 updated"),
+        later,
+    )
+    .await;
+    publish(
+        &state,
+        &event(EventType::TicketTeamAssigned, "Ticket #43 to Billing"),
+        later,
+    )
+    .await;
+    publish(
+        &state,
+        &event(EventType::KbArticlePublished, "New article: Refunds"),
+        later,
+    )
+    .await;
+    assert!(outbox(dir.path()).is_empty(), "nothing mailed at once");
+
+    // Wednesday 08:59 in Berlin: not yet.
+    let before_nine = Utc.with_ymd_and_hms(2026, 11, 25, 7, 59, 0).unwrap();
+    assert_eq!(
+        event_mail::send_due_digests(&state.db, &state.mailer, before_nine)
+            .await
+            .expect("digests"),
+        0
+    );
+    // Wednesday 09:00 in Berlin (08:00 UTC): the daily digest, with both ticket events.
+    let nine = Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap();
+    assert_eq!(
+        event_mail::send_due_digests(&state.db, &state.mailer, nine)
+            .await
+            .expect("digests"),
+        1
+    );
+    let mails = outbox(dir.path());
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].contains("Subject: Your Agent Desk digest: 2 alerts"),
+        "{}",
+        mails[0]
+    );
+    assert!(mails[0].contains("Ticket #42 updated") && mails[0].contains("Ticket #43 to Billing"));
+    assert!(
+        !mails[0].contains("New article"),
+        "the article waits for the weekly mail"
+    );
+    // A minute later nothing is due again.
+    let nine_oh_one = nine + chrono::Duration::minutes(1);
+    assert_eq!(
+        event_mail::send_due_digests(&state.db, &state.mailer, nine_oh_one)
+            .await
+            .expect("digests"),
+        0
+    );
+
+    // Monday 2026-11-30 09:00 in Berlin: the weekly mail with the article; the daily
+    // digest has nothing new and sends nothing.
+    let monday = Utc.with_ymd_and_hms(2026, 11, 30, 8, 0, 0).unwrap();
+    assert_eq!(
+        event_mail::send_due_digests(&state.db, &state.mailer, monday)
+            .await
+            .expect("digests"),
+        1
+    );
+    let mails = outbox(dir.path());
+    assert_eq!(mails.len(), 2);
+    let weekly = mails
+        .iter()
+        .find(|mail| mail.contains("Your week in Agent Desk"))
+        .expect("weekly");
+    assert!(weekly.contains("New article: Refunds"));
+    assert!(weekly.contains("Subject: Your week in Agent Desk: 1 alert"));
+}
