@@ -525,3 +525,41 @@ async fn dunst_shows_the_notification() -> Result<()> {
     let _ = xvfb.wait();
     Ok(())
 }
+
+/// Idle time is the system's, read from the X server: it grows while nobody touches
+/// keyboard or mouse.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_system_idle_time_is_read_from_the_display() -> Result<()> {
+    let _one_at_a_time = SESSION_BUS.lock().await;
+    let mut xvfb = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "640x480x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("Xvfb")?;
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(xvfb.stdout.take().context("stdout")?),
+        &mut line,
+    )?;
+    std::env::set_var("DISPLAY", format!(":{}", line.trim()));
+    let first = agent_desk_alerts::idle::system_idle().map_err(anyhow::Error::msg)?;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let second = agent_desk_alerts::idle::system_idle().map_err(anyhow::Error::msg)?;
+    std::env::remove_var("DISPLAY");
+    let _ = xvfb.kill();
+    let _ = xvfb.wait();
+    assert!(
+        second >= first + Duration::from_secs(1),
+        "idle {first:?} then {second:?}"
+    );
+    Ok(())
+}

@@ -61,6 +61,7 @@ pub async fn start<R: Runtime>(app: &AppHandle<R>, profile: &VersionedProfile) {
     ));
     desk.set_timezone(timezone_of(profile));
     desk.set_status(status_of(profile), false);
+    expire_with(app, &status_of(profile));
     tray::set_language(app, &profile.profile.language);
     if let Ok(prefs) = state.session.notification_prefs().await {
         desk.set_prefs(prefs.prefs);
@@ -123,22 +124,49 @@ fn timezone_of(profile: &VersionedProfile) -> Option<chrono_tz::Tz> {
         .and_then(|zone| zone.parse().ok())
 }
 
+/// Fetches the profile and shows its status, time zone and language everywhere.
+async fn refresh_profile<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<DeskState>();
+    if let Ok(profile) = state.session.profile().await {
+        if let Some(desk) = state.alert_desk() {
+            let automatic = state.presence_automatic_away();
+            desk.set_status(status_of(&profile), automatic);
+            desk.set_timezone(timezone_of(&profile));
+        }
+        expire_with(app, &status_of(&profile));
+        tray::set_language(app, &profile.profile.language);
+        let _ = app.emit("profile-changed", profile);
+    }
+}
+
+/// A status set "until" a time ends then on the server without an event: look again
+/// just after, so the window and the tray show Available.
+fn expire_with<R: Runtime>(app: &AppHandle<R>, status: &StatusState) {
+    let Some(until) = status.until else {
+        return;
+    };
+    let wait = (until - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default()
+        .saturating_add(Duration::from_secs(1));
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(wait).await;
+        let state = app.state::<DeskState>();
+        let still_that = state
+            .alert_desk()
+            .is_some_and(|desk| desk.state().status.until == Some(until));
+        if still_that {
+            refresh_profile(&app).await;
+        }
+    });
+}
+
 fn on_stream_signal<R: Runtime>(app: &AppHandle<R>, signal: StreamSignal) {
     let app = app.clone();
     match signal {
         StreamSignal::ProfileChanged => {
-            tauri::async_runtime::spawn(async move {
-                let state = app.state::<DeskState>();
-                if let Ok(profile) = state.session.profile().await {
-                    if let Some(desk) = state.alert_desk() {
-                        let automatic = state.presence_automatic_away();
-                        desk.set_status(status_of(&profile), automatic);
-                        desk.set_timezone(timezone_of(&profile));
-                    }
-                    tray::set_language(&app, &profile.profile.language);
-                    let _ = app.emit("profile-changed", profile);
-                }
-            });
+            tauri::async_runtime::spawn(async move { refresh_profile(&app).await });
         }
         StreamSignal::SessionEnded => {
             let _ = app.emit("session-ended", ());
@@ -159,6 +187,7 @@ pub async fn set_status<R: Runtime>(
             idle.lock().unwrap_or_else(PoisonError::into_inner).cancel();
         }
     }
+    expire_with(app, &status);
     match state.alert_desk() {
         Some(desk) => Ok(desk.set_status(status, automatic)),
         None => Err(ClientError::NotSignedIn),

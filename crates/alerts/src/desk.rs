@@ -182,6 +182,9 @@ impl AlertDesk {
                     profile_changed = true;
                     continue;
                 }
+                // A status chosen "until" a time that has passed is available again.
+                inner.policy.status =
+                    Status::in_force(inner.status.status, inner.status.until, now).0;
                 let outcome = match inner.policy.decide(event, now) {
                     Ok(interruption) if interruption.desktop || interruption.sound => {
                         deliveries.push((event.clone(), interruption));
@@ -502,4 +505,93 @@ impl Delivery {
 /// the log of whoever runs the app from a terminal.
 fn tracing_warn(message: &str) {
     eprintln!("agent-desk alerts: {message}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agent_desk_core::EventType;
+
+    fn event(seq: i64, priority: Priority) -> Event {
+        Event {
+            seq,
+            event_type: EventType::TicketAssigned,
+            priority,
+            title: format!("#{seq}"),
+            body: None,
+            ticket_id: None,
+            url: None,
+            created_at: Utc::now(),
+        }
+    }
+
+    fn desk(dir: &std::path::Path) -> AlertDesk {
+        // No session bus here: notifications fail, which is recorded, and is not what
+        // these tests look at.
+        let notifier = DesktopNotifier::new("Agent Desk", "agent-desk", |_: &str| {});
+        AlertDesk::open(
+            dir.join("alerts.json"),
+            "http://127.0.0.1:8787/",
+            "agent",
+            notifier,
+            Box::new(|_| Ok(())),
+            |_| {},
+        )
+    }
+
+    #[test]
+    fn a_status_until_a_past_time_no_longer_holds_alerts() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let desk = desk(dir.path());
+        let now = Utc::now();
+        desk.set_status(
+            StatusState {
+                status: Status::Dnd,
+                until: Some(now + chrono::Duration::minutes(30)),
+            },
+            false,
+        );
+        desk.receive(&[event(1, Priority::Normal)], now)
+            .expect("saved");
+        assert_eq!(desk.state().recent[0].outcome, AlertOutcome::Held);
+        // An hour later the DND has ended, though nobody told the desk.
+        desk.receive(
+            &[event(2, Priority::Normal)],
+            now + chrono::Duration::hours(1),
+        )
+        .expect("saved");
+        assert_ne!(desk.state().recent[0].outcome, AlertOutcome::Held);
+    }
+
+    #[test]
+    fn seqs_already_taken_are_ignored_and_the_cursor_survives_reopening() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = desk(dir.path());
+        first.start_at(10).expect("saved");
+        first
+            .receive(
+                &[event(9, Priority::Low), event(11, Priority::Low)],
+                Utc::now(),
+            )
+            .expect("saved");
+        first
+            .receive(&[event(11, Priority::Low)], Utc::now())
+            .expect("saved");
+        assert_eq!(first.state().recent.len(), 1);
+        drop(first);
+        let again = desk(dir.path());
+        assert_eq!(again.cursor(), Some(11));
+        assert_eq!(again.state().unread, 1);
+        // Another agent on this computer starts afresh.
+        let other = AlertDesk::open(
+            dir.path().join("alerts.json"),
+            "http://127.0.0.1:8787/",
+            "someone-else",
+            DesktopNotifier::new("Agent Desk", "agent-desk", |_: &str| {}),
+            Box::new(|_| Ok(())),
+            |_| {},
+        );
+        assert_eq!(other.cursor(), None);
+        assert!(other.state().recent.is_empty());
+    }
 }

@@ -5,4 +5,9 @@ import type { Event } from "./Event";
  * `GET /api/v1/events?after=SEQ`: the caller's events after `after`, oldest first.
  * `next` is the `after` to ask with next time.
  */
-export type EventPage = { events: Array<Event>, next: number, };
+export type EventPage = { events: Array<Event>, next: number, 
+/**
+ * The caller's newest seq: where a client with no cursor yet starts, so a first
+ * start does not replay the past as alerts.
+ */
+newest: number, };
