@@ -437,26 +437,8 @@ async fn a_missing_sound_device_is_named_by_the_self_test() -> Result<()> {
 async fn dunst_shows_the_notification() -> Result<()> {
     let _one_at_a_time = SESSION_BUS.lock().await;
     let root = tempfile::tempdir()?;
-    let mut xvfb = Command::new("Xvfb")
-        .args([
-            "-displayfd",
-            "1",
-            "-screen",
-            "0",
-            "1024x600x24",
-            "-nolisten",
-            "tcp",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("Xvfb")?;
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(xvfb.stdout.take().context("stdout")?),
-        &mut line,
-    )?;
-    let display = format!(":{}", line.trim());
+    let xvfb = VirtualDisplay::start()?;
+    let display = xvfb.name();
     let bus = PrivateBus::start_with_env(&bus_dir(root.path()), &[("DISPLAY", &display)])?;
     let env = [
         ("DISPLAY", display.as_str()),
@@ -521,8 +503,7 @@ async fn dunst_shows_the_notification() -> Result<()> {
     assert_eq!(shown["timeout"]["data"], 0, "{history}");
     let _ = dunst.kill();
     let _ = dunst.wait();
-    let _ = xvfb.kill();
-    let _ = xvfb.wait();
+    drop(xvfb);
     Ok(())
 }
 
@@ -531,32 +512,13 @@ async fn dunst_shows_the_notification() -> Result<()> {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_system_idle_time_is_read_from_the_display() -> Result<()> {
     let _one_at_a_time = SESSION_BUS.lock().await;
-    let mut xvfb = Command::new("Xvfb")
-        .args([
-            "-displayfd",
-            "1",
-            "-screen",
-            "0",
-            "640x480x24",
-            "-nolisten",
-            "tcp",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("Xvfb")?;
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(xvfb.stdout.take().context("stdout")?),
-        &mut line,
-    )?;
-    std::env::set_var("DISPLAY", format!(":{}", line.trim()));
+    let xvfb = VirtualDisplay::start()?;
+    std::env::set_var("DISPLAY", xvfb.name());
     let first = agent_desk_alerts::idle::system_idle().map_err(anyhow::Error::msg)?;
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let second = agent_desk_alerts::idle::system_idle().map_err(anyhow::Error::msg)?;
     std::env::remove_var("DISPLAY");
-    let _ = xvfb.kill();
-    let _ = xvfb.wait();
+    drop(xvfb);
     assert!(
         second >= first + Duration::from_secs(1),
         "idle {first:?} then {second:?}"

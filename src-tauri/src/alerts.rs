@@ -194,20 +194,25 @@ pub async fn set_status<R: Runtime>(
     }
 }
 
-/// Tells the server the agent is Offline, waiting a moment at most: the app is quitting.
-pub fn go_offline_before_quitting<R: Runtime>(app: &AppHandle<R>) {
+/// Tells the server the agent is Offline, waiting a moment at most: they are signing
+/// out or quitting.
+pub async fn go_offline<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<DeskState>();
     if state.alert_desk().is_none() {
         return;
     }
     let session: Arc<AgentSession> = Arc::clone(&state.session);
-    tauri::async_runtime::block_on(async move {
-        let update = StatusUpdate {
-            status: Status::Offline,
-            until: None,
-        };
-        let _ = tokio::time::timeout(OFFLINE_ON_QUIT_LIMIT, session.set_status(&update)).await;
-    });
+    let update = StatusUpdate {
+        status: Status::Offline,
+        until: None,
+    };
+    let _ = tokio::time::timeout(OFFLINE_ON_QUIT_LIMIT, session.set_status(&update)).await;
+}
+
+/// [`go_offline`] from the event loop's thread, which is outside the async runtime: the
+/// app is quitting.
+pub fn go_offline_before_quitting<R: Runtime>(app: &AppHandle<R>) {
+    tauri::async_runtime::block_on(go_offline(app));
 }
 
 fn notifier<R: Runtime>(app: &AppHandle<R>) -> DesktopNotifier {

@@ -84,16 +84,7 @@ impl TeamServer {
             .prefix("agent-desk-server-")
             .tempdir()?;
         let data_dir = root.path().join("server");
-        let seeded = Command::new(binary("agent-desk-server")?)
-            .args(["seed-demo", "--data-dir"])
-            .arg(&data_dir)
-            .output()?;
-        if !seeded.status.success() {
-            bail!(
-                "seed-demo failed: {}",
-                String::from_utf8_lossy(&seeded.stderr)
-            );
-        }
+        seed_demo(&data_dir)?;
         let port = free_port()?;
         let mut server = TeamServer {
             child: None,
@@ -179,6 +170,21 @@ impl TeamServer {
             .as_i64()
             .with_context(|| format!("no seq in {answer}"))
     }
+}
+
+/// Creates the demo accounts in a server data folder.
+fn seed_demo(data_dir: &Path) -> Result<()> {
+    let seeded = Command::new(binary("agent-desk-server")?)
+        .args(["seed-demo", "--data-dir"])
+        .arg(data_dir)
+        .output()?;
+    if !seeded.status.success() {
+        bail!(
+            "seed-demo failed: {}",
+            String::from_utf8_lossy(&seeded.stderr)
+        );
+    }
+    Ok(())
 }
 
 /// An event for the demo agent.
@@ -283,16 +289,7 @@ impl Desktop {
         wait_for_bus_name(&env, "org.freedesktop.secrets")?;
 
         let data_dir = root.path().join("server");
-        let seeded = Command::new(binary("agent-desk-server")?)
-            .args(["seed-demo", "--data-dir"])
-            .arg(&data_dir)
-            .output()?;
-        if !seeded.status.success() {
-            bail!(
-                "seed-demo failed: {}",
-                String::from_utf8_lossy(&seeded.stderr)
-            );
-        }
+        seed_demo(&data_dir)?;
         let port = free_port()?;
         let server = Owned(
             Command::new(binary("agent-desk-server")?)
@@ -401,6 +398,27 @@ fn tauri_driver() -> Result<PathBuf> {
     Ok(cargo_bin
         .filter(|path| path.exists())
         .unwrap_or_else(|| PathBuf::from("tauri-driver")))
+}
+
+/// A private X display (Xvfb), stopped when dropped.
+pub struct VirtualDisplay {
+    pub number: u32,
+    _xvfb: Owned,
+}
+
+impl VirtualDisplay {
+    pub fn start() -> Result<Self> {
+        let (number, xvfb) = start_display()?;
+        Ok(Self {
+            number,
+            _xvfb: xvfb,
+        })
+    }
+
+    /// The `DISPLAY` value.
+    pub fn name(&self) -> String {
+        format!(":{}", self.number)
+    }
 }
 
 fn start_display() -> Result<(u32, Owned)> {

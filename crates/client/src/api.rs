@@ -352,15 +352,7 @@ impl ApiClient {
     }
 
     async fn versioned(response: Response) -> Result<VersionedProfile, ClientError> {
-        let etag = response
-            .headers()
-            .get(ETAG)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
-            .ok_or_else(|| ClientError::UnexpectedResponse {
-                status: response.status().as_u16(),
-                reason: "the profile came without an ETag".into(),
-            })?;
+        let etag = etag_of(&response, "the profile")?;
         let profile = Self::json::<Profile>(response).await?;
         Ok(VersionedProfile { profile, etag })
     }

@@ -19,13 +19,9 @@ const ADMIN_EMAIL: &str = "boss@example.com";
 const ADMIN_PASSWORD: &str = "Supervisor-Console-77";
 const OTHER_EMAIL: &str = "grace@example.com";
 
-/// A server with Ada (agent), Grace (agent) and an admin; their tokens.
-async fn team_server(options: ServerOptions) -> (Server, String, String, String) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
-    add_agent_ok(dir.path(), OTHER_EMAIL, "Grace Hopper", PASSWORD);
+fn add_admin(data_dir: &std::path::Path) {
     let output = run(
-        dir.path(),
+        data_dir,
         &[
             "add-agent",
             "--email",
@@ -38,6 +34,14 @@ async fn team_server(options: ServerOptions) -> (Server, String, String, String)
         ],
     );
     assert!(output.status.success(), "{output:?}");
+}
+
+/// A server with Ada (agent), Grace (agent) and an admin; their tokens.
+async fn team_server(options: ServerOptions) -> (Server, String, String, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    add_agent_ok(dir.path(), OTHER_EMAIL, "Grace Hopper", PASSWORD);
+    add_admin(dir.path());
     let server = Server::start_with(dir, options).await;
     let ada = server.login(EMAIL, PASSWORD).await;
     let grace = server.login(OTHER_EMAIL, PASSWORD).await;
@@ -202,20 +206,7 @@ async fn team_events_reach_the_members_only() {
     let dir = tempfile::tempdir().expect("temp dir");
     add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
     add_agent_ok(dir.path(), OTHER_EMAIL, "Grace Hopper", PASSWORD);
-    let admin = run(
-        dir.path(),
-        &[
-            "add-agent",
-            "--email",
-            ADMIN_EMAIL,
-            "--name",
-            "Barbara Boss",
-            "--password",
-            ADMIN_PASSWORD,
-            "--admin",
-        ],
-    );
-    assert!(admin.status.success());
+    add_admin(dir.path());
     let team = run(
         dir.path(),
         &[

@@ -45,7 +45,7 @@ pub async fn sign_out<R: Runtime>(
     state: State<'_, DeskState>,
 ) -> Result<(), ClientError> {
     state.set_unsaved_changes(false);
-    crate::alerts::go_offline_before_quitting(&app);
+    crate::alerts::go_offline(&app).await;
     crate::alerts::stop(&app);
     state.session.sign_out().await
 }
