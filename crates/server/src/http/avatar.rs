@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::auth::Session;
 use super::error::{ApiResult, AppError};
-use super::profile::VersionedProfile;
+use super::profile::Versioned;
 use crate::{agents, avatars, events, AppState};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -123,7 +123,7 @@ async fn put_avatar(
     )
     .await?;
     let (profile, _) = agents::profile(&state.db, &session.agent_id).await?;
-    Ok(VersionedProfile(profile, version))
+    Ok(Versioned(profile, version))
 }
 
 /// Removes the signed-in agent's photo; the apps show initials instead. Answers the
@@ -148,7 +148,7 @@ async fn delete_avatar(
         .await?;
     }
     let (profile, _) = agents::profile(&state.db, &session.agent_id).await?;
-    Ok(VersionedProfile(profile, version))
+    Ok(Versioned(profile, version))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

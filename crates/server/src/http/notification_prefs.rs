@@ -3,10 +3,7 @@
 
 use agent_desk_core::{ApiError, NotificationPrefs};
 use axum::extract::State;
-use axum::http::header::ETAG;
-use axum::http::HeaderValue;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::response::IntoResponse;
 use chrono::Utc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -14,24 +11,12 @@ use utoipa_axum::routes;
 use super::auth::Session;
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
-use super::profile::IfMatch;
+use super::profile::{IfMatch, Versioned};
 use crate::notification_prefs::{self, PrefsError};
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_prefs, put_prefs))
-}
-
-struct VersionedPrefs(NotificationPrefs, i64);
-
-impl IntoResponse for VersionedPrefs {
-    fn into_response(self) -> Response {
-        let mut response = Json(self.0).into_response();
-        if let Ok(value) = HeaderValue::from_str(&format!("\"{}\"", self.1)) {
-            response.headers_mut().insert(ETAG, value);
-        }
-        response
-    }
 }
 
 /// A row for every configurable event type and the quiet hours; the `ETag` is the
@@ -47,7 +32,7 @@ async fn get_prefs(
 ) -> ApiResult<impl IntoResponse> {
     let (mut prefs, version) = notification_prefs::get(&state.db, &session.agent_id).await?;
     prefs.can_configure_admin_only = session.is_admin;
-    Ok(VersionedPrefs(prefs, version))
+    Ok(Versioned(prefs, version))
 }
 
 /// Replaces the preferences. Types left out get their defaults. Only administrators
@@ -88,7 +73,7 @@ async fn put_prefs(
         Utc::now(),
     )
     .await?;
-    Ok(VersionedPrefs(prefs, version))
+    Ok(Versioned(prefs, version))
 }
 
 impl From<PrefsError> for AppError {

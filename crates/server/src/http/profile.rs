@@ -25,10 +25,11 @@ fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// A profile with its version as the ETag header.
-pub(super) struct VersionedProfile(pub Profile, pub i64);
+/// A versioned resource as JSON with its version as the ETag header: the profile, the
+/// notification preferences.
+pub(super) struct Versioned<T>(pub T, pub i64);
 
-impl IntoResponse for VersionedProfile {
+impl<T: serde::Serialize> IntoResponse for Versioned<T> {
     fn into_response(self) -> Response {
         let mut response = Json(self.0).into_response();
         if let Ok(value) = HeaderValue::from_str(&etag(self.1)) {
@@ -67,7 +68,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     ))]
 async fn get_me(State(state): State<AppState>, session: Session) -> ApiResult<impl IntoResponse> {
     let (profile, version) = agents::profile(&state.db, &session.agent_id).await?;
-    Ok(VersionedProfile(profile, version))
+    Ok(Versioned(profile, version))
 }
 
 /// Changes some fields of the profile. `If-Match` must carry the ETag of the version
@@ -104,7 +105,7 @@ async fn patch_me(
     }
     let changes = patch.apply_to(&mut profile);
     if changes.is_empty() {
-        return Ok(VersionedProfile(profile, version));
+        return Ok(Versioned(profile, version));
     }
     let now = Utc::now();
     let new_version = agents::save_profile(
@@ -119,5 +120,5 @@ async fn patch_me(
     events::publish_profile_updated(&state.db, &state.hub, &session.agent_id, "profile", now)
         .await?;
     let (profile, _) = agents::profile(&state.db, &session.agent_id).await?;
-    Ok(VersionedProfile(profile, new_version))
+    Ok(Versioned(profile, new_version))
 }
