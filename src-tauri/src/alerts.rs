@@ -222,16 +222,17 @@ fn notifier<R: Runtime>(app: &AppHandle<R>) -> DesktopNotifier {
         .unwrap_or_else(|| "agent-desk".to_owned());
     let app = app.clone();
     DesktopNotifier::new("Agent Desk", &icon, move |url: &str| {
-        // Only web addresses, as the server checked; never a file or a program.
-        if agent_desk_core::events::is_web_address(url) {
-            let _ = app.opener().open_url(url, None::<&str>);
-        }
-        if let Some(window) = app.get_webview_window("main") {
-            let _ = window.unminimize();
-            let _ = window.show();
-            let _ = window.set_focus();
-        }
+        open_ticket(&app, url);
+        crate::show_window(&app);
     })
+}
+
+/// Opens a ticket's page in the default browser: only web addresses, as the server
+/// checked, never a file or a program.
+pub fn open_ticket<R: Runtime>(app: &AppHandle<R>, url: &str) {
+    if agent_desk_core::events::is_web_address(url) {
+        let _ = app.opener().open_url(url, None::<&str>);
+    }
 }
 
 fn sound_player<R: Runtime>(app: &AppHandle<R>) -> agent_desk_alerts::PlaySound {

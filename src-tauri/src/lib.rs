@@ -37,15 +37,20 @@ fn quit_on_termination<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
     });
 }
 
+/// Brings the main window forward: a second launch, the tray, a notification's "Open".
+fn show_window<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
 pub fn run() {
     let app = tauri::Builder::default()
         // First, so a second launch hands over to the running app before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.show();
-                let _ = window.set_focus();
-            }
+            show_window(app)
         }))
         // The window is created hidden (tauri.conf.json) and this plugin shows it once its
         // saved size and position are restored: no jump from the default size, and the page

@@ -122,7 +122,7 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
                 ..
             } = event
             {
-                show_window(tray.app_handle());
+                crate::show_window(tray.app_handle());
             }
         });
     if let Some(icon) = app.default_window_icon() {
@@ -143,7 +143,7 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 
 fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
     match id {
-        "open" => show_window(app),
+        "open" => crate::show_window(app),
         "quit" => {
             crate::alerts::go_offline_before_quitting(app);
             app.exit(0);
@@ -167,14 +167,6 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
                 }
             });
         }
-    }
-}
-
-fn show_window<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
     }
 }
 

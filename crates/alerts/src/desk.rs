@@ -250,7 +250,6 @@ impl AlertDesk {
     /// The status as the server holds it; `automatic` when idle detection set it.
     pub fn set_status(&self, status: StatusState, automatic: bool) -> AlertsState {
         self.change(|inner| {
-            inner.policy.status = status.status;
             inner.status = status;
             inner.automatic_away = automatic && status.status == Status::Away;
         })

@@ -237,10 +237,11 @@ pub async fn newest_seq(db: &Db, agent_id: &str) -> Result<i64, EventError> {
 
 /// Refuses a cursor below 0 or beyond the agent's newest event: a client that thinks it
 /// is ahead of the server has the wrong server or database, and would miss events.
-pub async fn check_cursor(db: &Db, agent_id: &str, after: i64) -> Result<(), EventError> {
+/// Answers the newest seq.
+pub async fn check_cursor(db: &Db, agent_id: &str, after: i64) -> Result<i64, EventError> {
     let newest = newest_seq(db, agent_id).await?;
     if (0..=newest).contains(&after) {
-        Ok(())
+        Ok(newest)
     } else {
         Err(EventError::CursorOutOfRange { newest })
     }

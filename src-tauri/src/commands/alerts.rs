@@ -5,7 +5,6 @@ use agent_desk_client::{ClientError, VersionedNotificationPrefs};
 use agent_desk_core::{NotificationPrefs, Status, StatusUpdate};
 use chrono::{DateTime, Utc};
 use tauri::{AppHandle, Runtime, State};
-use tauri_plugin_opener::OpenerExt;
 
 use crate::state::DeskState;
 
@@ -52,8 +51,8 @@ pub fn open_alert<R: Runtime>(
     seq: i64,
 ) -> Result<AlertsState, ClientError> {
     let (url, alerts) = desk(&state)?.open_alert(seq).map_err(saving_failed)?;
-    if let Some(url) = url.filter(|url| agent_desk_core::events::is_web_address(url)) {
-        let _ = app.opener().open_url(url, None::<&str>);
+    if let Some(url) = url {
+        crate::alerts::open_ticket(&app, &url);
     }
     Ok(alerts)
 }

@@ -128,8 +128,7 @@ async fn list_events(
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<EventPage>> {
     let (after, limit) = cursor_query(&query, true)?;
-    events::check_cursor(&state.db, &session.agent_id, after).await?;
-    let newest = events::newest_seq(&state.db, &session.agent_id).await?;
+    let newest = events::check_cursor(&state.db, &session.agent_id, after).await?;
     let events = events::after(&state.db, &session.agent_id, after, limit).await?;
     let next = events.last().map_or(after, |event| event.seq);
     Ok(Json(EventPage {
