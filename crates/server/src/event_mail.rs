@@ -20,29 +20,15 @@ pub async fn send_immediate(db: &Db, mailer: &Mailer, new: &NewEvent, deliveries
         prefs.for_type(new.event_type).email == EmailFrequency::Immediate
     };
     let by_default = wants(&agent_desk_core::NotificationPrefs::default());
-    // Every saved choice in one query: an event to everyone must not cost a query each.
-    let chosen: std::collections::HashMap<String, bool> =
-        match sqlx::query_as::<_, (String, String)>(
-            "SELECT agents.email, notification_prefs.prefs FROM notification_prefs
-         JOIN agents ON agents.id = notification_prefs.agent_id",
-        )
-        .fetch_all(db)
-        .await
-        {
-            Ok(rows) => rows
-                .into_iter()
-                .map(|(email, json)| {
-                    let prefs = serde_json::from_str(&json).unwrap_or_default();
-                    (email, wants(&prefs))
-                })
-                .collect(),
-            Err(error) => {
-                tracing::warn!(%error, "event mail: preferences could not be read");
-                return;
-            }
-        };
+    let saved = match notification_prefs::saved_by_email(db).await {
+        Ok(saved) => saved,
+        Err(error) => {
+            tracing::warn!(%error, "event mail: preferences could not be read");
+            return;
+        }
+    };
     for delivery in deliveries {
-        if !chosen.get(&delivery.agent).copied().unwrap_or(by_default) {
+        if !saved.get(&delivery.agent).map_or(by_default, wants) {
             continue;
         }
         let mut body = String::new();
@@ -97,15 +83,11 @@ pub async fn send_due_digests(
     )
     .fetch_all(db)
     .await?;
+    let saved = notification_prefs::saved_by_email(db).await?;
+    let defaults = agent_desk_core::NotificationPrefs::default();
     let mut sent = 0;
     for (agent_id, email, timezone) in agents {
-        let prefs = match notification_prefs::get(db, &agent_id).await {
-            Ok((prefs, _)) => prefs,
-            Err(error) => {
-                tracing::warn!(%error, "digest: preferences could not be read");
-                continue;
-            }
-        };
+        let prefs = saved.get(&email).unwrap_or(&defaults);
         let zone: Tz = timezone
             .as_deref()
             .and_then(|zone| zone.parse().ok())

@@ -24,17 +24,36 @@ pub async fn get(db: &Db, agent_id: &str) -> Result<(NotificationPrefs, i64), Pr
     .fetch_optional(db)
     .await?;
     Ok(match stored {
-        Some((json, version)) => {
-            // Stored by this server from a checked value; a row from a newer version with
-            // fields this one does not know falls back to the defaults for those types.
-            let prefs = serde_json::from_str::<NotificationPrefs>(&json)
-                .ok()
-                .and_then(|prefs| prefs.normalised(false).ok())
-                .unwrap_or_default();
-            (prefs, version)
-        }
+        Some((json, version)) => (parse(&json), version),
         None => (NotificationPrefs::default(), 0),
     })
+}
+
+/// Every saved choice, by the agent's email, in one query: mail about an event to
+/// everyone, or the digest clock, must not cost a query an agent. Agents missing here
+/// have the defaults.
+pub async fn saved_by_email(
+    db: &Db,
+) -> Result<std::collections::HashMap<String, NotificationPrefs>, sqlx::Error> {
+    let rows = sqlx::query_as::<_, (String, String)>(
+        "SELECT agents.email, notification_prefs.prefs FROM notification_prefs
+         JOIN agents ON agents.id = notification_prefs.agent_id",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(email, json)| (email, parse(&json)))
+        .collect())
+}
+
+/// Stored by this server from a checked value; a row from a newer version with fields
+/// this one does not know falls back to the defaults.
+fn parse(json: &str) -> NotificationPrefs {
+    serde_json::from_str::<NotificationPrefs>(json)
+        .ok()
+        .and_then(|prefs| prefs.normalised(false).ok())
+        .unwrap_or_default()
 }
 
 /// Stores checked preferences if the stored version is still `expected_version`;
