@@ -15,6 +15,17 @@ describe('app shell', () => {
     await expectAccessible(view.container);
   });
 
+  it('uses the restore asked for at launch once, and asks again on a retry', async () => {
+    const { backend } = fakeBackend();
+    const offline: IpcError = { code: 'server_unreachable', message: 'refused', field: 'server_url' };
+    render(App, { backend, restoring: Promise.reject(offline) });
+    const retry = await screen.findByRole('button', { name: 'Try again' });
+    expect(backend.restoreSession).not.toHaveBeenCalled();
+    await userEvent.setup().click(retry);
+    expect(await screen.findByText('Your profile')).toBeTruthy();
+    expect(backend.restoreSession).toHaveBeenCalledTimes(1);
+  });
+
   it('shows sign-in when there is no session', async () => {
     const { backend } = fakeBackend();
     backend.restoreSession.mockResolvedValueOnce(null);
