@@ -70,6 +70,8 @@ pub enum ErrorCode {
     VersionConflict,
     /// `If-Match` is required.
     PreconditionRequired,
+    /// The request clashes with what is there: a duplicate, or something already decided.
+    Conflict,
     /// A photo in a format the server does not accept; the message lists those it does.
     UnsupportedImage,
     /// A photo wider, taller or with more pixels than the server accepts.

@@ -14,6 +14,7 @@ pub mod locale;
 pub mod notifications;
 pub mod password;
 pub mod profile;
+pub mod teams;
 pub mod validation;
 
 pub use account::PASSWORD_RESET_VALID_MINUTES;

@@ -34,6 +34,7 @@ pub enum EventError {
 enum Audience {
     Agent(String),
     Team(String),
+    TeamLeads(String),
     All,
 }
 
@@ -44,6 +45,11 @@ impl Audience {
             Self::Agent(id) => ("event_seqs.agent_id = $1", id),
             Self::Team(team_id) => (
                 "event_seqs.agent_id IN (SELECT agent_id FROM team_members WHERE team_id = $1)",
+                team_id,
+            ),
+            Self::TeamLeads(team_id) => (
+                "event_seqs.agent_id IN (SELECT agent_id FROM team_members
+                                          WHERE team_id = $1 AND role = 'lead')",
                 team_id,
             ),
             // Every agent: no id is empty.
@@ -103,6 +109,34 @@ pub async fn publish(
         .into_iter()
         .map(|(_, agent, seq)| Delivery { agent, seq })
         .collect())
+}
+
+/// Stores an event the server itself raises for one agent, and hands it to their streams.
+pub async fn publish_to_agent(
+    db: &Db,
+    hub: &EventHub,
+    agent_id: &str,
+    new: &NewEvent,
+    now: DateTime<Utc>,
+) -> Result<(), EventError> {
+    let audience = Audience::Agent(agent_id.to_owned());
+    let (recipients, template) = store(db, &audience, new, now).await?;
+    hub.send_all(&template, &recipients);
+    Ok(())
+}
+
+/// Stores an event for every lead of a team, and hands it to their streams.
+pub async fn publish_to_team_leads(
+    db: &Db,
+    hub: &EventHub,
+    team_id: &str,
+    new: &NewEvent,
+    now: DateTime<Utc>,
+) -> Result<(), EventError> {
+    let audience = Audience::TeamLeads(team_id.to_owned());
+    let (recipients, template) = store(db, &audience, new, now).await?;
+    hub.send_all(&template, &recipients);
+    Ok(())
 }
 
 /// Tells every session of an agent that their profile or status changed.

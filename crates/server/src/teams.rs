@@ -1,9 +1,13 @@
 //! Teams: named groups of agents, with leads, that events can be addressed to.
 
+use agent_desk_core::teams::{
+    clean_note, JoinRequest, JoinRequestState, Membership, Team, TEAM_NAME_MAX,
+};
 use chrono::{DateTime, Utc};
+use sqlx::Row;
 use uuid::Uuid;
 
-use crate::agents::{normalise_email, timestamp};
+use crate::agents::{normalise_email, parse_timestamp, timestamp};
 use crate::db::Db;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +18,20 @@ pub enum TeamError {
     NameTaken(String),
     #[error("no agent has the email {0}")]
     UnknownAgent(String),
+    #[error("no such team")]
+    UnknownTeam,
+    #[error("no such join request")]
+    UnknownRequest,
+    #[error("{0}")]
+    InvalidNote(String),
+    #[error("you are already in this team")]
+    AlreadyMember,
+    #[error("you have already asked to join this team; a lead has not decided yet")]
+    AlreadyRequested,
+    #[error("this request was already {0}")]
+    AlreadyDecided(&'static str),
+    #[error("only a lead of this team or an administrator can decide on its requests")]
+    NotLead,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -28,7 +46,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<String, TeamError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || name.chars().count() > TEAM_NAME_MAX {
         return Err(TeamError::InvalidName);
     }
     let mut tx = db.begin().await?;
@@ -70,4 +88,249 @@ pub async fn create(
     }
     tx.commit().await?;
     Ok(id)
+}
+
+/// Every team, with where `agent_id` stands in each, by name.
+pub async fn list(db: &Db, agent_id: &str) -> Result<Vec<Team>, TeamError> {
+    let rows = sqlx::query(
+        "SELECT teams.id, teams.name,
+                (SELECT role FROM team_members
+                  WHERE team_id = teams.id AND agent_id = $1) AS role,
+                EXISTS (SELECT 1 FROM team_join_requests
+                  WHERE team_id = teams.id AND agent_id = $1 AND state = 'open') AS requested,
+                (SELECT COUNT(*) FROM team_members WHERE team_id = teams.id) AS member_count
+           FROM teams
+          ORDER BY teams.name",
+    )
+    .bind(agent_id)
+    .fetch_all(db)
+    .await?;
+    let leads = sqlx::query(
+        "SELECT team_members.team_id, agents.display_name
+           FROM team_members JOIN agents ON agents.id = team_members.agent_id
+          WHERE team_members.role = 'lead'
+          ORDER BY agents.display_name",
+    )
+    .fetch_all(db)
+    .await?;
+    let mut teams = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let role: Option<String> = row.try_get("role")?;
+        let requested: bool = row.try_get("requested")?;
+        let membership = match role.as_deref() {
+            Some("lead") => Membership::Lead,
+            Some(_) => Membership::Member,
+            None if requested => Membership::Requested,
+            None => Membership::None,
+        };
+        let member_count: i64 = row.try_get("member_count")?;
+        let team_leads = leads
+            .iter()
+            .filter(|lead| lead.try_get::<String, _>("team_id").ok().as_deref() == Some(&id))
+            .filter_map(|lead| lead.try_get::<String, _>("display_name").ok())
+            .collect();
+        teams.push(Team {
+            name: row.try_get("name")?,
+            id,
+            membership,
+            member_count: u32::try_from(member_count).unwrap_or(u32::MAX),
+            leads: team_leads,
+        });
+    }
+    Ok(teams)
+}
+
+/// The request and the ids of the team's leads, who are told of it.
+pub struct CreatedRequest {
+    pub request: JoinRequest,
+    pub lead_ids: Vec<String>,
+}
+
+/// Asks to join a team: one open request per agent and team, none for a member.
+pub async fn request_to_join(
+    db: &Db,
+    team_id: &str,
+    agent_id: &str,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<CreatedRequest, TeamError> {
+    let note = clean_note(note).map_err(TeamError::InvalidNote)?;
+    let mut tx = db.begin().await?;
+    let team = sqlx::query_scalar::<_, String>("SELECT id FROM teams WHERE id = $1")
+        .bind(team_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if team.is_none() {
+        return Err(TeamError::UnknownTeam);
+    }
+    let role = sqlx::query_scalar::<_, String>(
+        "SELECT role FROM team_members WHERE team_id = $1 AND agent_id = $2",
+    )
+    .bind(team_id)
+    .bind(agent_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if role.is_some() {
+        return Err(TeamError::AlreadyMember);
+    }
+    let id = Uuid::new_v4().simple().to_string();
+    // The unique index on open requests decides a race between two clicks.
+    let inserted = sqlx::query(
+        "INSERT INTO team_join_requests (id, team_id, agent_id, note, state, created_at)
+         VALUES ($1, $2, $3, $4, 'open', $5)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&id)
+    .bind(team_id)
+    .bind(agent_id)
+    .bind(&note)
+    .bind(timestamp(now))
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(TeamError::AlreadyRequested);
+    }
+    let lead_ids = sqlx::query_scalar::<_, String>(
+        "SELECT agent_id FROM team_members WHERE team_id = $1 AND role = 'lead'",
+    )
+    .bind(team_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let request = find(db, &id).await?.ok_or(TeamError::UnknownRequest)?;
+    Ok(CreatedRequest { request, lead_ids })
+}
+
+/// Approves or denies an open request. Only a lead of its team, or an administrator.
+/// Approving makes the requester a member, in the same transaction.
+pub async fn decide(
+    db: &Db,
+    request_id: &str,
+    decider_id: &str,
+    decider_is_admin: bool,
+    approve: bool,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<JoinRequest, TeamError> {
+    let note = clean_note(note).map_err(TeamError::InvalidNote)?;
+    let mut tx = db.begin().await?;
+    let row = sqlx::query("SELECT team_id, agent_id, state FROM team_join_requests WHERE id = $1")
+        .bind(request_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(TeamError::UnknownRequest)?;
+    let team_id: String = row.try_get("team_id")?;
+    let requester: String = row.try_get("agent_id")?;
+    let state: String = row.try_get("state")?;
+    if !decider_is_admin {
+        let role = sqlx::query_scalar::<_, String>(
+            "SELECT role FROM team_members WHERE team_id = $1 AND agent_id = $2",
+        )
+        .bind(&team_id)
+        .bind(decider_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if role.as_deref() != Some("lead") {
+            return Err(TeamError::NotLead);
+        }
+    }
+    match JoinRequestState::parse(&state) {
+        Some(JoinRequestState::Open) => {}
+        Some(decided) => return Err(TeamError::AlreadyDecided(decided.as_str())),
+        None => return Err(TeamError::UnknownRequest),
+    }
+    let next = if approve {
+        JoinRequestState::Approved
+    } else {
+        JoinRequestState::Denied
+    };
+    sqlx::query(
+        "UPDATE team_join_requests
+            SET state = $1, decided_by = $2, decided_at = $3, decision_note = $4
+          WHERE id = $5",
+    )
+    .bind(next.as_str())
+    .bind(decider_id)
+    .bind(timestamp(now))
+    .bind(&note)
+    .bind(request_id)
+    .execute(&mut *tx)
+    .await?;
+    if approve {
+        sqlx::query(
+            "INSERT INTO team_members (team_id, agent_id, role) VALUES ($1, $2, 'member')
+             ON CONFLICT (team_id, agent_id) DO NOTHING",
+        )
+        .bind(&team_id)
+        .bind(&requester)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    find(db, request_id).await?.ok_or(TeamError::UnknownRequest)
+}
+
+const REQUEST_COLUMNS: &str = "SELECT r.id, r.team_id, teams.name AS team_name,
+        r.agent_id, requester.display_name AS requester_name, requester.email AS requester_email,
+        r.note, r.state, r.created_at, decider.display_name AS decided_by, r.decided_at,
+        r.decision_note
+   FROM team_join_requests r
+   JOIN teams ON teams.id = r.team_id
+   JOIN agents requester ON requester.id = r.agent_id
+   LEFT JOIN agents decider ON decider.id = r.decided_by";
+
+pub async fn find(db: &Db, request_id: &str) -> Result<Option<JoinRequest>, TeamError> {
+    let row = sqlx::query(&format!("{REQUEST_COLUMNS} WHERE r.id = $1"))
+        .bind(request_id)
+        .fetch_optional(db)
+        .await?;
+    row.map(|row| request_from(&row)).transpose()
+}
+
+/// The agent's own requests, newest first, and the open requests they can decide on.
+pub async fn requests_for(
+    db: &Db,
+    agent_id: &str,
+    is_admin: bool,
+) -> Result<(Vec<JoinRequest>, Vec<JoinRequest>), TeamError> {
+    let mine = sqlx::query(&format!(
+        "{REQUEST_COLUMNS} WHERE r.agent_id = $1 ORDER BY r.created_at DESC, r.id"
+    ))
+    .bind(agent_id)
+    .fetch_all(db)
+    .await?;
+    let to_decide = sqlx::query(&format!(
+        "{REQUEST_COLUMNS} WHERE r.state = 'open' AND ($2 OR r.team_id IN
+            (SELECT team_id FROM team_members WHERE agent_id = $1 AND role = 'lead'))
+         ORDER BY r.created_at, r.id"
+    ))
+    .bind(agent_id)
+    .bind(is_admin)
+    .fetch_all(db)
+    .await?;
+    let convert = |rows: Vec<sqlx::sqlite::SqliteRow>| {
+        rows.iter().map(request_from).collect::<Result<Vec<_>, _>>()
+    };
+    Ok((convert(mine)?, convert(to_decide)?))
+}
+
+fn request_from(row: &sqlx::sqlite::SqliteRow) -> Result<JoinRequest, TeamError> {
+    let state: String = row.try_get("state")?;
+    let created_at: String = row.try_get("created_at")?;
+    let decided_at: Option<String> = row.try_get("decided_at")?;
+    Ok(JoinRequest {
+        id: row.try_get("id")?,
+        team_id: row.try_get("team_id")?,
+        team_name: row.try_get("team_name")?,
+        requester_id: row.try_get("agent_id")?,
+        requester_name: row.try_get("requester_name")?,
+        requester_email: row.try_get("requester_email")?,
+        note: row.try_get("note")?,
+        state: JoinRequestState::parse(&state).ok_or(TeamError::UnknownRequest)?,
+        created_at: parse_timestamp(&created_at),
+        decided_by: row.try_get("decided_by")?,
+        decided_at: decided_at.as_deref().map(parse_timestamp),
+        decision_note: row.try_get("decision_note")?,
+    })
 }

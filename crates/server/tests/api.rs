@@ -73,6 +73,11 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/admin/events", &["post"]),
         ("/api/v1/events", &["get"]),
         ("/api/v1/events/stream", &["get"]),
+        ("/api/v1/teams", &["get"]),
+        ("/api/v1/admin/teams", &["post"]),
+        ("/api/v1/teams/{id}/join-requests", &["post"]),
+        ("/api/v1/join-requests", &["get"]),
+        ("/api/v1/join-requests/{id}/decision", &["post"]),
         ("/reset", &["get", "post"]),
         ("/reset.css", &["get"]),
     ];

@@ -40,6 +40,13 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("the record was changed since it was read")]
     VersionConflict,
+    /// The request clashes with what is there: a duplicate, something already decided.
+    #[error("{message}")]
+    Conflict {
+        code: ErrorCode,
+        message: String,
+        field: Option<String>,
+    },
     #[error("this request needs an If-Match header with the ETag of the version being changed")]
     PreconditionRequired,
     #[error("the body is larger than {limit} bytes")]
@@ -83,6 +90,7 @@ impl AppError {
             Self::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
             Self::VersionConflict => (StatusCode::CONFLICT, ErrorCode::VersionConflict),
+            Self::Conflict { code, .. } => (StatusCode::CONFLICT, *code),
             Self::PreconditionRequired => (
                 StatusCode::PRECONDITION_REQUIRED,
                 ErrorCode::PreconditionRequired,
@@ -149,6 +157,7 @@ impl IntoResponse for AppError {
         let (message, field, details) = match self {
             Self::BadRequest { message, field, .. } => (message, field, Vec::new()),
             Self::Forbidden { message, field } => (message, field, Vec::new()),
+            Self::Conflict { message, field, .. } => (message, field, Vec::new()),
             Self::Invalid(invalid) => (invalid.message, Some(invalid.field), Vec::new()),
             Self::Validation(details) => {
                 let field = details.first().map(|e| e.field.as_str().to_owned());

@@ -11,6 +11,7 @@ pub mod profile;
 pub mod reset_page;
 pub mod status;
 pub mod system;
+pub mod teams;
 
 use std::sync::Arc;
 
@@ -66,5 +67,6 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(status::routes())
         .merge(notification_prefs::routes())
         .merge(events::routes())
+        .merge(teams::routes())
         .merge(reset_page::routes())
 }

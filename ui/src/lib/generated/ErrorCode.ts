@@ -3,4 +3,4 @@
 /**
  * What went wrong, for code to branch on. Messages are for people, codes for programs.
  */
-export type ErrorCode = "malformed_json" | "wrong_type" | "unknown_field" | "missing_field" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "invalid_credentials" | "invalid_email" | "wrong_password" | "password_rejected" | "invalid_reset_token" | "reset_token_expired" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "version_conflict" | "precondition_required" | "unsupported_image" | "image_too_large" | "invalid_image" | "invalid_crop" | "rate_limited" | "internal";
+export type ErrorCode = "malformed_json" | "wrong_type" | "unknown_field" | "missing_field" | "validation_failed" | "unsupported_media_type" | "payload_too_large" | "invalid_credentials" | "invalid_email" | "wrong_password" | "password_rejected" | "invalid_reset_token" | "reset_token_expired" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "version_conflict" | "precondition_required" | "conflict" | "unsupported_image" | "image_too_large" | "invalid_image" | "invalid_crop" | "rate_limited" | "internal";
