@@ -119,10 +119,7 @@ pub async fn publish_to_agent(
     new: &NewEvent,
     now: DateTime<Utc>,
 ) -> Result<(), EventError> {
-    let audience = Audience::Agent(agent_id.to_owned());
-    let (recipients, template) = store(db, &audience, new, now).await?;
-    hub.send_all(&template, &recipients);
-    Ok(())
+    publish_to(db, hub, &Audience::Agent(agent_id.to_owned()), new, now).await
 }
 
 /// Stores an event for every lead of a team, and hands it to their streams.
@@ -133,8 +130,17 @@ pub async fn publish_to_team_leads(
     new: &NewEvent,
     now: DateTime<Utc>,
 ) -> Result<(), EventError> {
-    let audience = Audience::TeamLeads(team_id.to_owned());
-    let (recipients, template) = store(db, &audience, new, now).await?;
+    publish_to(db, hub, &Audience::TeamLeads(team_id.to_owned()), new, now).await
+}
+
+async fn publish_to(
+    db: &Db,
+    hub: &EventHub,
+    audience: &Audience,
+    new: &NewEvent,
+    now: DateTime<Utc>,
+) -> Result<(), EventError> {
+    let (recipients, template) = store(db, audience, new, now).await?;
     hub.send_all(&template, &recipients);
     Ok(())
 }
@@ -156,10 +162,7 @@ pub async fn publish_profile_updated(
         ticket_id: None,
         url: None,
     };
-    let (recipients, template) =
-        store(db, &Audience::Agent(agent_id.to_owned()), &new, now).await?;
-    hub.send_all(&template, &recipients);
-    Ok(())
+    publish_to_agent(db, hub, agent_id, &new, now).await
 }
 
 /// Two statements whatever the audience's size: every recipient's seq is raised at

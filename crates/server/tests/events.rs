@@ -15,33 +15,14 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
 use tokio_tungstenite::tungstenite::Message;
 
-const ADMIN_EMAIL: &str = "boss@example.com";
-const ADMIN_PASSWORD: &str = "Supervisor-Console-77";
 const OTHER_EMAIL: &str = "grace@example.com";
-
-fn add_admin(data_dir: &std::path::Path) {
-    let output = run(
-        data_dir,
-        &[
-            "add-agent",
-            "--email",
-            ADMIN_EMAIL,
-            "--name",
-            "Barbara Boss",
-            "--password",
-            ADMIN_PASSWORD,
-            "--admin",
-        ],
-    );
-    assert!(output.status.success(), "{output:?}");
-}
 
 /// A server with Ada (agent), Grace (agent) and an admin; their tokens.
 async fn team_server(options: ServerOptions) -> (Server, String, String, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
     add_agent_ok(dir.path(), OTHER_EMAIL, "Grace Hopper", PASSWORD);
-    add_admin(dir.path());
+    add_admin_ok(dir.path());
     let server = Server::start_with(dir, options).await;
     let ada = server.login(EMAIL, PASSWORD).await;
     let grace = server.login(OTHER_EMAIL, PASSWORD).await;
@@ -206,7 +187,7 @@ async fn team_events_reach_the_members_only() {
     let dir = tempfile::tempdir().expect("temp dir");
     add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
     add_agent_ok(dir.path(), OTHER_EMAIL, "Grace Hopper", PASSWORD);
-    add_admin(dir.path());
+    add_admin_ok(dir.path());
     let team = run(
         dir.path(),
         &[

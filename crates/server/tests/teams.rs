@@ -8,8 +8,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use support::*;
 
-const ADMIN_EMAIL: &str = "boss@example.com";
-const ADMIN_PASSWORD: &str = "Supervisor-Console-77";
 const LEAD_EMAIL: &str = "grace@example.com";
 const THIRD_EMAIL: &str = "linus@example.com";
 
@@ -26,20 +24,7 @@ async fn desk() -> Desk {
     add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
     add_agent_ok(dir.path(), LEAD_EMAIL, "Grace Hopper", PASSWORD);
     add_agent_ok(dir.path(), THIRD_EMAIL, "Linus Lead-Not", PASSWORD);
-    let output = run(
-        dir.path(),
-        &[
-            "add-agent",
-            "--email",
-            ADMIN_EMAIL,
-            "--name",
-            "Barbara Boss",
-            "--password",
-            ADMIN_PASSWORD,
-            "--admin",
-        ],
-    );
-    assert!(output.status.success(), "{output:?}");
+    add_admin_ok(dir.path());
     let server = Server::start(dir).await;
     Desk {
         ada: server.login(EMAIL, PASSWORD).await,

@@ -78,6 +78,32 @@ pub fn add_agent_ok(data_dir: &Path, email: &str, name: &str, password: &str) {
     );
 }
 
+/// The administrator the event and team tests post as.
+pub const ADMIN_EMAIL: &str = "boss@example.com";
+pub const ADMIN_PASSWORD: &str = "Supervisor-Console-77";
+
+/// Adds the tests' administrator.
+#[allow(dead_code)] // Not every test binary has an administrator.
+pub fn add_admin_ok(data_dir: &Path) {
+    let output = run(
+        data_dir,
+        &[
+            "add-agent",
+            "--email",
+            ADMIN_EMAIL,
+            "--name",
+            "Barbara Boss",
+            "--password",
+            ADMIN_PASSWORD,
+            "--admin",
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "add-agent --admin failed: {output:?}"
+    );
+}
+
 /// A port nobody in this process has been handed yet, free at the time of asking.
 pub fn free_port() -> u16 {
     static HANDED_OUT: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
