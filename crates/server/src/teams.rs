@@ -3,6 +3,8 @@
 use agent_desk_core::teams::{
     clean_note, JoinRequest, JoinRequestState, Membership, Team, TEAM_NAME_MAX,
 };
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
@@ -92,6 +94,19 @@ pub async fn create(
 
 /// Every team, with where `agent_id` stands in each, by name.
 pub async fn list(db: &Db, agent_id: &str) -> Result<Vec<Team>, TeamError> {
+    read(db, agent_id, None).await
+}
+
+/// One team, as `agent_id` sees it.
+pub async fn find_team(db: &Db, team_id: &str, agent_id: &str) -> Result<Team, TeamError> {
+    read(db, agent_id, Some(team_id))
+        .await?
+        .pop()
+        .ok_or(TeamError::UnknownTeam)
+}
+
+/// Teams as `agent_id` sees them: every team, or only `team_id`.
+async fn read(db: &Db, agent_id: &str, team_id: Option<&str>) -> Result<Vec<Team>, TeamError> {
     let rows = sqlx::query(
         "SELECT teams.id, teams.name,
                 (SELECT role FROM team_members
@@ -100,19 +115,29 @@ pub async fn list(db: &Db, agent_id: &str) -> Result<Vec<Team>, TeamError> {
                   WHERE team_id = teams.id AND agent_id = $1 AND state = 'open') AS requested,
                 (SELECT COUNT(*) FROM team_members WHERE team_id = teams.id) AS member_count
            FROM teams
+          WHERE $2 IS NULL OR teams.id = $2
           ORDER BY teams.name",
     )
     .bind(agent_id)
+    .bind(team_id)
     .fetch_all(db)
     .await?;
-    let leads = sqlx::query(
+    let lead_rows = sqlx::query(
         "SELECT team_members.team_id, agents.display_name
            FROM team_members JOIN agents ON agents.id = team_members.agent_id
-          WHERE team_members.role = 'lead'
+          WHERE team_members.role = 'lead' AND ($1 IS NULL OR team_members.team_id = $1)
           ORDER BY agents.display_name",
     )
+    .bind(team_id)
     .fetch_all(db)
     .await?;
+    let mut leads: HashMap<String, Vec<String>> = HashMap::new();
+    for row in lead_rows {
+        leads
+            .entry(row.try_get("team_id")?)
+            .or_default()
+            .push(row.try_get("display_name")?);
+    }
     let mut teams = Vec::with_capacity(rows.len());
     for row in rows {
         let id: String = row.try_get("id")?;
@@ -125,26 +150,15 @@ pub async fn list(db: &Db, agent_id: &str) -> Result<Vec<Team>, TeamError> {
             None => Membership::None,
         };
         let member_count: i64 = row.try_get("member_count")?;
-        let team_leads = leads
-            .iter()
-            .filter(|lead| lead.try_get::<String, _>("team_id").ok().as_deref() == Some(&id))
-            .filter_map(|lead| lead.try_get::<String, _>("display_name").ok())
-            .collect();
         teams.push(Team {
             name: row.try_get("name")?,
+            leads: leads.remove(&id).unwrap_or_default(),
             id,
             membership,
             member_count: u32::try_from(member_count).unwrap_or(u32::MAX),
-            leads: team_leads,
         });
     }
     Ok(teams)
-}
-
-/// The request and the ids of the team's leads, who are told of it.
-pub struct CreatedRequest {
-    pub request: JoinRequest,
-    pub lead_ids: Vec<String>,
 }
 
 /// Asks to join a team: one open request per agent and team, none for a member.
@@ -154,7 +168,7 @@ pub async fn request_to_join(
     agent_id: &str,
     note: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<CreatedRequest, TeamError> {
+) -> Result<JoinRequest, TeamError> {
     let note = clean_note(note).map_err(TeamError::InvalidNote)?;
     let mut tx = db.begin().await?;
     let team = sqlx::query_scalar::<_, String>("SELECT id FROM teams WHERE id = $1")
@@ -191,15 +205,8 @@ pub async fn request_to_join(
     if inserted.rows_affected() == 0 {
         return Err(TeamError::AlreadyRequested);
     }
-    let lead_ids = sqlx::query_scalar::<_, String>(
-        "SELECT agent_id FROM team_members WHERE team_id = $1 AND role = 'lead'",
-    )
-    .bind(team_id)
-    .fetch_all(&mut *tx)
-    .await?;
     tx.commit().await?;
-    let request = find(db, &id).await?.ok_or(TeamError::UnknownRequest)?;
-    Ok(CreatedRequest { request, lead_ids })
+    find(db, &id).await?.ok_or(TeamError::UnknownRequest)
 }
 
 /// Approves or denies an open request. Only a lead of its team, or an administrator.

@@ -57,11 +57,7 @@ async fn create_team(
         });
     }
     let id = teams::create(&state.db, &new.name, &new.leads, &new.members, Utc::now()).await?;
-    let team = teams::list(&state.db, &session.agent_id)
-        .await?
-        .into_iter()
-        .find(|team| team.id == id)
-        .ok_or(AppError::NotFound)?;
+    let team = teams::find_team(&state.db, &id, &session.agent_id).await?;
     Ok((StatusCode::CREATED, Json(team)))
 }
 
@@ -82,7 +78,7 @@ async fn request_to_join(
     ApiJson(new): ApiJson<NewJoinRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let now = Utc::now();
-    let created = teams::request_to_join(
+    let request = teams::request_to_join(
         &state.db,
         &team_id,
         &session.agent_id,
@@ -90,19 +86,14 @@ async fn request_to_join(
         now,
     )
     .await?;
-    let request = created.request;
-    let event = NewEvent {
-        event_type: EventType::TeamJoinRequested,
-        to: EventTarget::All,
-        priority: Priority::Normal,
-        title: format!(
+    let event = team_event(
+        EventType::TeamJoinRequested,
+        format!(
             "{} asks to join {}",
             request.requester_name, request.team_name
         ),
-        body: request.note.clone(),
-        ticket_id: None,
-        url: None,
-    };
+        request.note.clone(),
+    );
     events::publish_to_team_leads(&state.db, &state.hub, &team_id, &event, now).await?;
     Ok((StatusCode::CREATED, Json(request)))
 }
@@ -154,17 +145,27 @@ async fn decide(
     } else {
         format!("Your request to join {} was declined", request.team_name)
     };
-    let event = NewEvent {
-        event_type: EventType::TeamRequestDecided,
+    let event = team_event(
+        EventType::TeamRequestDecided,
+        title,
+        request.decision_note.clone(),
+    );
+    events::publish_to_agent(&state.db, &state.hub, &request.requester_id, &event, now).await?;
+    Ok(Json(request))
+}
+
+/// An event the server raises about a team. Who receives it is chosen by the `publish_to_…`
+/// call, so `to` is not read.
+fn team_event(event_type: EventType, title: String, body: Option<String>) -> NewEvent {
+    NewEvent {
+        event_type,
         to: EventTarget::All,
         priority: Priority::Normal,
         title,
-        body: request.decision_note.clone(),
+        body,
         ticket_id: None,
         url: None,
-    };
-    events::publish_to_agent(&state.db, &state.hub, &request.requester_id, &event, now).await?;
-    Ok(Json(request))
+    }
 }
 
 impl From<TeamError> for AppError {
