@@ -96,7 +96,7 @@ pub async fn change_password(
         return Err(AccountError::WrongPassword);
     }
     let new_hash = hash(new_password).await?;
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     sqlx::query("UPDATE agents SET password_hash = $1 WHERE id = $2")
         .bind(&new_hash)
         .bind(agent_id)
@@ -153,7 +153,7 @@ pub async fn send_reset_link(
     };
     let token = credentials::new_token();
     let expires = now + Duration::minutes(i64::from(PASSWORD_RESET_VALID_MINUTES));
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     // Only the newest link works.
     sqlx::query("DELETE FROM password_resets WHERE agent_id = $1")
         .bind(&agent_id)
@@ -263,7 +263,7 @@ pub async fn reset_password(
         return Err(AccountError::Policy(PasswordRule::NotCurrent));
     }
     let new_hash = hash(new_password).await?;
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     // Spends the token only if nobody spent it meanwhile.
     let spent = sqlx::query(
         "UPDATE password_resets SET used_at = $1

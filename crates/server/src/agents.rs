@@ -101,7 +101,7 @@ pub async fn create(db: &Db, new: NewAgent<'_>, now: DateTime<Utc>) -> Result<Pr
 
     let id = Uuid::new_v4().to_string();
     let at = timestamp(now);
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let inserted = sqlx::query(
         "INSERT INTO agents (id, email, password_hash, is_admin, display_name, language, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -151,7 +151,7 @@ pub async fn seed_load(
         .map_err(AgentError::Hashing)?;
     let at = timestamp(now);
     let mut tokens = Vec::with_capacity(count as usize);
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     for n in 1..=count {
         let email = format!("load-{n:05}@example.test");
         let id = Uuid::new_v4().to_string();
@@ -293,7 +293,7 @@ pub async fn save_profile(
     now: DateTime<Utc>,
 ) -> Result<i64, AgentError> {
     let at = timestamp(now);
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let updated = sqlx::query(
         "UPDATE agents SET display_name = $1, job_title = $2, department = $3, phone = $4,
                 mobile = $5, office_location = $6, timezone = $7, language = $8, signature = $9,
@@ -346,7 +346,7 @@ pub async fn set_status(
     until: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<bool, AgentError> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let stored = sqlx::query_as::<_, (String, Option<String>)>(
         "SELECT status, status_until FROM agents WHERE id = $1",
     )

@@ -65,7 +65,7 @@ pub async fn set_avatar_url(
     now: DateTime<Utc>,
 ) -> Result<(Option<String>, i64), AgentError> {
     let at = timestamp(now);
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let (old_url, version) = sqlx::query_as::<_, (Option<String>, i64)>(
         "SELECT avatar_url, version FROM agents WHERE id = $1",
     )

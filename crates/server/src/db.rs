@@ -24,3 +24,14 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     sqlx::migrate!("./migrations").run(&db).await?;
     Ok(db)
 }
+
+/// Starts a transaction that will write.
+///
+/// SQLite's default `BEGIN` is deferred: a transaction that reads and then writes
+/// takes the write lock only at its first write, and if another writer got there
+/// first in WAL mode it fails at once with "database is locked", busy timeout or
+/// not. `BEGIN IMMEDIATE` takes the write lock up front, so concurrent writers
+/// queue on the busy timeout instead.
+pub async fn begin_write(db: &Db) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    db.begin_with("BEGIN IMMEDIATE").await
+}

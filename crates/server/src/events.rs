@@ -178,7 +178,7 @@ async fn store(
     let created_at = parse_timestamp(&at);
     let title = new.title.trim().to_owned();
     let (filter, key) = audience.filter();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     sqlx::query(&format!(
         "UPDATE event_seqs SET last_seq = last_seq + 1 WHERE {filter}"
     ))

@@ -51,7 +51,7 @@ pub async fn create(
     if name.is_empty() || name.chars().count() > TEAM_NAME_MAX {
         return Err(TeamError::InvalidName);
     }
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let taken = sqlx::query_scalar::<_, String>("SELECT id FROM teams WHERE name = $1")
         .bind(name)
         .fetch_optional(&mut *tx)
@@ -170,7 +170,7 @@ pub async fn request_to_join(
     now: DateTime<Utc>,
 ) -> Result<JoinRequest, TeamError> {
     let note = clean_note(note).map_err(TeamError::InvalidNote)?;
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let team = sqlx::query_scalar::<_, String>("SELECT id FROM teams WHERE id = $1")
         .bind(team_id)
         .fetch_optional(&mut *tx)
@@ -221,7 +221,7 @@ pub async fn decide(
     now: DateTime<Utc>,
 ) -> Result<JoinRequest, TeamError> {
     let note = clean_note(note).map_err(TeamError::InvalidNote)?;
-    let mut tx = db.begin().await?;
+    let mut tx = crate::db::begin_write(db).await?;
     let row = sqlx::query("SELECT team_id, agent_id, state FROM team_join_requests WHERE id = $1")
         .bind(request_id)
         .fetch_optional(&mut *tx)
