@@ -6,6 +6,7 @@ use agent_desk_core::account::{
     ChangePasswordRequest, PasswordResetAccepted, PasswordResetRequest, Policy, SessionList,
     SessionsEnded,
 };
+use agent_desk_core::teams::{JoinDecision, JoinRequest, JoinRequests, NewJoinRequest, Team};
 use agent_desk_core::{
     ApiError, EventPage, LoginRequest, LoginResponse, NotificationPrefs, Profile, ProfilePatch,
     StatusState, StatusUpdate,
@@ -317,6 +318,54 @@ impl ApiClient {
             .header(IF_MATCH, etag)
             .json(prefs);
         Self::versioned_prefs(self.send(request).await?).await
+    }
+
+    /// Every team, with where the agent stands in each.
+    pub async fn teams(&self) -> Result<Vec<Team>, ClientError> {
+        let request = self.authorised(self.http.get(self.url("api/v1/teams")?))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    /// Asks to join a team; its leads decide.
+    pub async fn request_to_join(
+        &self,
+        team_id: &str,
+        note: Option<String>,
+    ) -> Result<JoinRequest, ClientError> {
+        let url = self.url_with_segments("api/v1/teams", &[team_id, "join-requests"])?;
+        let request = self
+            .authorised(self.http.post(url))?
+            .json(&NewJoinRequest { note });
+        Self::json(self.send(request).await?).await
+    }
+
+    /// The agent's own requests and those they decide on as a lead.
+    pub async fn join_requests(&self) -> Result<JoinRequests, ClientError> {
+        let request = self.authorised(self.http.get(self.url("api/v1/join-requests")?))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    /// Approves or denies a request to join a team the agent leads.
+    pub async fn decide_join_request(
+        &self,
+        request_id: &str,
+        decision: &JoinDecision,
+    ) -> Result<JoinRequest, ClientError> {
+        let url = self.url_with_segments("api/v1/join-requests", &[request_id, "decision"])?;
+        let request = self.authorised(self.http.post(url))?.json(decision);
+        Self::json(self.send(request).await?).await
+    }
+
+    /// `path` followed by `segments`, each percent-encoded as one segment, so an id can
+    /// never reach another route.
+    fn url_with_segments(&self, path: &str, segments: &[&str]) -> Result<Url, ClientError> {
+        let mut url = self.url(path)?;
+        url.path_segments_mut()
+            .map_err(|()| ClientError::InvalidServerUrl {
+                reason: "the server address cannot have a path".into(),
+            })?
+            .extend(segments);
+        Ok(url)
     }
 
     /// The agent's events after `after`, at most `limit`.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use agent_desk_client::{
     AgentSession, ClientError, ClientErrorCode, IpcError, MemoryTokenStore, TokenStore,
 };
+use agent_desk_core::teams::{JoinDecision, JoinRequestState, Membership};
 use agent_desk_core::{ErrorCode, ProfileField, ProfilePatch, ValidationCode};
 use agent_desk_server::{AppState, ServerConfig};
 
@@ -324,4 +325,109 @@ async fn a_picked_photo_is_checked_previewed_cropped_and_uploaded() {
     }
     let removed = session.remove_avatar().await.expect("remove");
     assert_eq!(removed.profile.avatar_url, None);
+}
+
+#[tokio::test]
+async fn an_agent_asks_to_join_a_team_and_its_lead_approves() {
+    let fixture = Fixture::start().await;
+    let (admin_email, _, admin_password, _) = agent_desk_server::agents::DEMO_ACCOUNTS[1];
+    let data = AppState::open(ServerConfig::new(fixture._data.path()))
+        .await
+        .expect("open the server's database");
+    let team_id = agent_desk_server::teams::create(
+        &data.db,
+        "Billing",
+        &[admin_email.to_owned()],
+        &[],
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("create a team");
+
+    let agent = fixture.session();
+    agent
+        .sign_in(&fixture.url, EMAIL, PASSWORD)
+        .await
+        .expect("sign in");
+    let api = agent.api().expect("signed in");
+    let teams = api.teams().await.expect("teams");
+    assert_eq!(teams.len(), 1);
+    assert_eq!(teams[0].membership, Membership::None);
+    assert_eq!(teams[0].leads, ["Alex Admin"]);
+
+    let request = api
+        .request_to_join(&team_id, Some("I know invoices".into()))
+        .await
+        .expect("ask to join");
+    assert_eq!(request.state, JoinRequestState::Open);
+    assert_eq!(
+        api.teams().await.expect("teams")[0].membership,
+        Membership::Requested
+    );
+    let twice = api
+        .request_to_join(&team_id, None)
+        .await
+        .expect_err("one open request");
+    assert!(
+        matches!(&twice, ClientError::Server { status: 409, body } if body.code == ErrorCode::Conflict),
+        "{twice:?}"
+    );
+    // An id is one path segment: it cannot reach another route.
+    let sneaky = api
+        .request_to_join("../me", None)
+        .await
+        .expect_err("no such team");
+    assert!(
+        matches!(&sneaky, ClientError::Server { status: 404, .. }),
+        "{sneaky:?}"
+    );
+    let refused = api
+        .decide_join_request(
+            &request.id,
+            &JoinDecision {
+                approve: true,
+                note: None,
+            },
+        )
+        .await
+        .expect_err("a requester cannot decide");
+    assert!(
+        matches!(&refused, ClientError::Server { status: 403, .. }),
+        "{refused:?}"
+    );
+
+    let lead = AgentSession::new(
+        tempfile::tempdir().expect("config dir").path(),
+        Arc::new(MemoryTokenStore::default()),
+    );
+    lead.sign_in(&fixture.url, admin_email, admin_password)
+        .await
+        .expect("the lead signs in");
+    let lead_api = lead.api().expect("signed in");
+    let pending = lead_api.join_requests().await.expect("requests");
+    assert_eq!(pending.to_decide.len(), 1);
+    assert_eq!(
+        pending.to_decide[0].note.as_deref(),
+        Some("I know invoices")
+    );
+    let decided = lead_api
+        .decide_join_request(
+            &request.id,
+            &JoinDecision {
+                approve: true,
+                note: Some("Welcome".into()),
+            },
+        )
+        .await
+        .expect("approve");
+    assert_eq!(decided.state, JoinRequestState::Approved);
+
+    assert_eq!(
+        api.teams().await.expect("teams")[0].membership,
+        Membership::Member
+    );
+    let mine = api.join_requests().await.expect("requests").mine;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].decision_note.as_deref(), Some("Welcome"));
+    assert_eq!(mine[0].decided_by.as_deref(), Some("Alex Admin"));
 }
