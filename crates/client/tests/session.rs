@@ -14,6 +14,8 @@ const PASSWORD: &str = "Demo-agent-2026!";
 
 struct Fixture {
     url: String,
+    /// The server's own database, for setting up what the API offers no agent.
+    db: agent_desk_server::db::Db,
     config_dir: tempfile::TempDir,
     tokens: Arc<MemoryTokenStore>,
     _data: tempfile::TempDir,
@@ -33,11 +35,13 @@ impl Fixture {
             .await
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
+        let db = state.db.clone();
         let server = tokio::spawn(async move {
             let _ = agent_desk_server::serve(listener, state, std::future::pending()).await;
         });
         Self {
             url,
+            db,
             config_dir: tempfile::tempdir().expect("config dir"),
             tokens: Arc::new(MemoryTokenStore::default()),
             _data: data,
@@ -331,11 +335,8 @@ async fn a_picked_photo_is_checked_previewed_cropped_and_uploaded() {
 async fn an_agent_asks_to_join_a_team_and_its_lead_approves() {
     let fixture = Fixture::start().await;
     let (admin_email, _, admin_password, _) = agent_desk_server::agents::DEMO_ACCOUNTS[1];
-    let data = AppState::open(ServerConfig::new(fixture._data.path()))
-        .await
-        .expect("open the server's database");
     let team_id = agent_desk_server::teams::create(
-        &data.db,
+        &fixture.db,
         "Billing",
         &[admin_email.to_owned()],
         &[],
