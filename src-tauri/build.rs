@@ -42,6 +42,10 @@ fn main() {
         "notification_prefs",
         "save_notification_prefs",
         "send_test_notification",
+        "list_teams",
+        "request_to_join_team",
+        "list_join_requests",
+        "decide_join_request",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -168,6 +168,9 @@ fn on_stream_signal<R: Runtime>(app: &AppHandle<R>, signal: StreamSignal) {
         StreamSignal::ProfileChanged => {
             tauri::async_runtime::spawn(async move { refresh_profile(&app).await });
         }
+        StreamSignal::TeamsChanged => {
+            let _ = app.emit("teams-changed", ());
+        }
         StreamSignal::SessionEnded => {
             let _ = app.emit("session-ended", ());
         }

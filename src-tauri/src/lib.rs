@@ -116,6 +116,10 @@ pub fn run() {
             commands::alerts::notification_prefs,
             commands::alerts::save_notification_prefs,
             commands::alerts::send_test_notification,
+            commands::teams::list_teams,
+            commands::teams::request_to_join_team,
+            commands::teams::list_join_requests,
+            commands::teams::decide_join_request,
         ])
         .build(tauri::generate_context!());
 

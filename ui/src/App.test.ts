@@ -156,6 +156,7 @@ describe('navigation', () => {
       'nav-profile',
       'nav-devices',
       'nav-notifications',
+      'nav-teams',
       'nav-account',
     ]);
     await user.click(within(nav).getByRole('button', { name: 'Devices' }));

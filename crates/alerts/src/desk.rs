@@ -12,7 +12,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use agent_desk_core::{Event, NotificationPrefs, Priority, Status, StatusState};
+use agent_desk_core::{Event, EventType, NotificationPrefs, Priority, Status, StatusState};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -48,6 +48,15 @@ pub enum SoundFailure {
 pub enum DeskError {
     #[error("the alerts could not be saved: {0}")]
     Save(String),
+}
+
+/// What newly received events changed besides the alerts, for the window to fetch again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Received {
+    /// The agent's profile or status changed on the server.
+    pub profile_changed: bool,
+    /// A join request was made to a team the agent leads, or the agent's was decided.
+    pub teams_changed: bool,
 }
 
 /// What is kept on disk: whose events, how far they were read, and the recent alerts.
@@ -166,9 +175,9 @@ impl AlertDesk {
     }
 
     /// Takes in events in seq order. Seqs already taken are ignored, so a replayed
-    /// stream shows nothing twice. Returns whether the agent's profile changed.
-    pub fn receive(&self, events: &[Event], now: DateTime<Utc>) -> Result<bool, DeskError> {
-        let mut profile_changed = false;
+    /// stream shows nothing twice. Returns what else the new events changed.
+    pub fn receive(&self, events: &[Event], now: DateTime<Utc>) -> Result<Received, DeskError> {
+        let mut received = Received::default();
         let mut deliveries = Vec::new();
         let state = {
             let mut inner = self.lock();
@@ -178,9 +187,16 @@ impl AlertDesk {
                     continue;
                 }
                 cursor = event.seq;
-                if event.event_type == agent_desk_core::EventType::ProfileUpdated {
-                    profile_changed = true;
-                    continue;
+                match event.event_type {
+                    EventType::ProfileUpdated => {
+                        received.profile_changed = true;
+                        continue;
+                    }
+                    // Also an alert: a lead is asked to decide, a requester hears back.
+                    EventType::TeamJoinRequested | EventType::TeamRequestDecided => {
+                        received.teams_changed = true;
+                    }
+                    _ => {}
                 }
                 // A status chosen "until" a time that has passed is available again.
                 inner.policy.status =
@@ -200,7 +216,7 @@ impl AlertDesk {
                 inner.stored.inbox.insert(0, Alert::new(event, outcome));
             }
             if inner.stored.cursor == Some(cursor) {
-                return Ok(false);
+                return Ok(Received::default());
             }
             inner.stored.cursor = Some(cursor);
             inner.stored.inbox.truncate(INBOX_SIZE);
@@ -211,7 +227,7 @@ impl AlertDesk {
             let _ = self.jobs.send(Job::Deliver(Box::new(event), interruption));
         }
         (self.on_change)(state);
-        Ok(profile_changed)
+        Ok(received)
     }
 
     pub fn state(&self) -> AlertsState {
@@ -509,7 +525,6 @@ fn tracing_warn(message: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use agent_desk_core::EventType;
 
     fn event(seq: i64, priority: Priority) -> Event {
         Event {
@@ -536,6 +551,38 @@ mod tests {
             Box::new(|_| Ok(())),
             |_| {},
         )
+    }
+
+    #[test]
+    fn team_and_profile_events_say_what_the_window_should_fetch_again() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let desk = desk(dir.path());
+        let now = Utc::now();
+        let ticket = desk.receive(&[event(1, Priority::Normal)], now);
+        assert_eq!(ticket.expect("saved"), Received::default());
+        let decided = Event {
+            event_type: EventType::TeamRequestDecided,
+            ..event(2, Priority::Normal)
+        };
+        let received = desk.receive(&[decided], now).expect("saved");
+        assert!(received.teams_changed && !received.profile_changed);
+        // The decision is an alert too.
+        assert_eq!(desk.state().recent[0].title, "#2");
+        let profile = Event {
+            event_type: EventType::ProfileUpdated,
+            ..event(3, Priority::Normal)
+        };
+        let received = desk.receive(&[profile], now).expect("saved");
+        assert!(received.profile_changed && !received.teams_changed);
+        // Replayed: nothing new, nothing to fetch.
+        let decided_again = Event {
+            event_type: EventType::TeamRequestDecided,
+            ..event(2, Priority::Normal)
+        };
+        assert_eq!(
+            desk.receive(&[decided_again], now).expect("saved"),
+            Received::default()
+        );
     }
 
     #[test]

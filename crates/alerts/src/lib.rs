@@ -10,7 +10,7 @@ pub mod notifier;
 pub mod policy;
 pub mod pump;
 
-pub use desk::{AlertDesk, DeskError, PlaySound, SoundFailure};
+pub use desk::{AlertDesk, DeskError, PlaySound, Received, SoundFailure};
 pub use idle::{IdleAction, IdleWatch};
 pub use inbox::{
     Alert, AlertOutcome, AlertsState, SelfTestCheck, SelfTestItem, SelfTestProblem, SelfTestReport,

@@ -15,6 +15,8 @@ use crate::inbox::StreamConnection;
 pub enum StreamSignal {
     /// The agent's profile or status changed on the server.
     ProfileChanged,
+    /// A join request to a team the agent leads arrived, or the agent's was decided.
+    TeamsChanged,
     /// The server ended the session; the stream has stopped.
     SessionEnded,
 }
@@ -40,8 +42,14 @@ pub async fn run(api: ApiClient, desk: Arc<AlertDesk>, on_signal: impl Fn(Stream
                 desk.set_connection(StreamConnection::Offline);
             }
             StreamNews::Events(events) => match desk.receive(&events, Utc::now()) {
-                Ok(true) => on_signal(StreamSignal::ProfileChanged),
-                Ok(false) => {}
+                Ok(received) => {
+                    if received.profile_changed {
+                        on_signal(StreamSignal::ProfileChanged);
+                    }
+                    if received.teams_changed {
+                        on_signal(StreamSignal::TeamsChanged);
+                    }
+                }
                 // Not saved: the cursor stays, and the events come again next time.
                 Err(error) => eprintln!("agent-desk alerts: {error}"),
             },

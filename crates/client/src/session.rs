@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use agent_desk_core::account::{
     ChangePasswordRequest, PasswordResetAccepted, Policy, SessionList, SessionsEnded,
 };
+use agent_desk_core::teams::{JoinDecision, JoinRequest, JoinRequests, Team};
 use agent_desk_core::{validate_patch, ProfilePatch};
 use serde::Serialize;
 use ts_rs::TS;
@@ -185,12 +186,40 @@ impl AgentSession {
         self.client()?.update_me(&patch, etag).await
     }
 
-    /// The policy of the server signed in to.
+    /// Sets the agent's status on the server.
     pub async fn set_status(
         &self,
         update: &agent_desk_core::StatusUpdate,
     ) -> Result<agent_desk_core::StatusState, ClientError> {
         self.client()?.set_status(update).await
+    }
+
+    /// Every team, each with the agent's membership in it.
+    pub async fn teams(&self) -> Result<Vec<Team>, ClientError> {
+        self.client()?.teams().await
+    }
+
+    pub async fn request_to_join(
+        &self,
+        team_id: &str,
+        note: Option<String>,
+    ) -> Result<JoinRequest, ClientError> {
+        self.client()?.request_to_join(team_id, note).await
+    }
+
+    /// The agent's own requests and those waiting for the agent's decision as a lead.
+    pub async fn join_requests(&self) -> Result<JoinRequests, ClientError> {
+        self.client()?.join_requests().await
+    }
+
+    pub async fn decide_join_request(
+        &self,
+        request_id: &str,
+        decision: &JoinDecision,
+    ) -> Result<JoinRequest, ClientError> {
+        self.client()?
+            .decide_join_request(request_id, decision)
+            .await
     }
 
     pub async fn notification_prefs(

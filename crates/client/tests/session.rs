@@ -370,7 +370,7 @@ async fn an_agent_asks_to_join_a_team_and_its_lead_approves() {
         .await
         .expect_err("one open request");
     assert!(
-        matches!(&twice, ClientError::Server { status: 409, body } if body.code == ErrorCode::Conflict),
+        matches!(&twice, ClientError::Server { status: 409, body } if body.code == ErrorCode::AlreadyRequested),
         "{twice:?}"
     );
     // An id is one path segment: it cannot reach another route.

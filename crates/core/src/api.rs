@@ -70,8 +70,14 @@ pub enum ErrorCode {
     VersionConflict,
     /// `If-Match` is required.
     PreconditionRequired,
-    /// The request clashes with what is there: a duplicate, or something already decided.
+    /// The request clashes with what is there, such as a name already taken.
     Conflict,
+    /// Asked to join a team the agent is already in.
+    AlreadyInTeam,
+    /// Asked to join a team while an earlier request to it is still open.
+    AlreadyRequested,
+    /// A decision on a join request that was already approved or denied.
+    AlreadyDecided,
     /// A photo in a format the server does not accept; the message lists those it does.
     UnsupportedImage,
     /// A photo wider, taller or with more pixels than the server accepts.

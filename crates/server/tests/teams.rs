@@ -231,7 +231,7 @@ async fn a_lead_approves_one_request_and_denies_another_and_both_requesters_hear
         Some(json!({})),
     )
     .await;
-    expect_error(again, StatusCode::CONFLICT, "conflict", None).await;
+    expect_error(again, StatusCode::CONFLICT, "already_requested", None).await;
 
     let linus_request = expect_json(
         send(
@@ -342,7 +342,7 @@ async fn a_lead_approves_one_request_and_denies_another_and_both_requesters_hear
         Some(json!({"approve": false})),
     )
     .await;
-    expect_error(twice, StatusCode::CONFLICT, "conflict", None).await;
+    expect_error(twice, StatusCode::CONFLICT, "already_decided", None).await;
 
     assert_eq!(
         membership(&teams(&desk, &desk.ada).await, "Billing"),
@@ -442,7 +442,7 @@ async fn bad_join_requests_are_refused_by_name_and_change_nothing() {
         Some(json!({})),
     )
     .await;
-    expect_error(member, StatusCode::CONFLICT, "conflict", None).await;
+    expect_error(member, StatusCode::CONFLICT, "already_in_team", None).await;
     let no_request = send(
         &desk.server,
         Method::POST,

@@ -7,3 +7,4 @@ pub mod devices;
 pub mod photo;
 pub mod profile;
 pub mod session;
+pub mod teams;

@@ -11,6 +11,8 @@ import type { AvatarSource } from './generated/AvatarSource';
 import type { FieldError } from './generated/FieldError';
 import type { InitialsAvatar } from './generated/InitialsAvatar';
 import type { IpcError } from './generated/IpcError';
+import type { JoinRequest } from './generated/JoinRequest';
+import type { JoinRequests } from './generated/JoinRequests';
 import type { Language } from './generated/Language';
 import type { NotificationPrefs } from './generated/NotificationPrefs';
 import type { PasswordCheck } from './generated/PasswordCheck';
@@ -22,6 +24,7 @@ import type { SessionList } from './generated/SessionList';
 import type { SessionsEnded } from './generated/SessionsEnded';
 import type { SignedIn } from './generated/SignedIn';
 import type { Status } from './generated/Status';
+import type { Team } from './generated/Team';
 import type { TimeZoneInfo } from './generated/TimeZoneInfo';
 import type { VersionedNotificationPrefs } from './generated/VersionedNotificationPrefs';
 import type { VersionedProfile } from './generated/VersionedProfile';
@@ -99,6 +102,15 @@ export interface Backend {
   saveNotificationPrefs(prefs: NotificationPrefs, etag: string): Promise<VersionedNotificationPrefs>;
   /** Shows a test notification and plays the alert sound; says what is wrong when something is. */
   sendTestNotification(): Promise<SelfTestReport>;
+  /** Every team, each with the agent's membership in it. */
+  listTeams(): Promise<Team[]>;
+  /** Asks to join a team; its leads decide. `note` is up to 500 characters or null. */
+  requestToJoinTeam(teamId: string, note: string | null): Promise<JoinRequest>;
+  /** The agent's own requests, and those waiting for the agent's decision as a lead. */
+  listJoinRequests(): Promise<JoinRequests>;
+  decideJoinRequest(requestId: string, approve: boolean, note: string | null): Promise<JoinRequest>;
+  /** A request to a team the agent leads arrived, or the agent's own was decided. */
+  onTeamsChanged(handler: () => void): Promise<() => void>;
 }
 
 /** A command failure as the UI sees it; always `{code, message, field}`. */
@@ -167,4 +179,9 @@ export const tauriBackend: Backend = {
   notificationPrefs: () => call('notification_prefs'),
   saveNotificationPrefs: (prefs, etag) => call('save_notification_prefs', { prefs, etag }),
   sendTestNotification: () => call('send_test_notification'),
+  listTeams: () => call('list_teams'),
+  requestToJoinTeam: (teamId, note) => call('request_to_join_team', { teamId, note }),
+  listJoinRequests: () => call('list_join_requests'),
+  decideJoinRequest: (requestId, approve, note) => call('decide_join_request', { requestId, approve, note }),
+  onTeamsChanged: (handler) => listen('teams-changed', () => handler()),
 };

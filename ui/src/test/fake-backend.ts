@@ -25,6 +25,8 @@ import type { FieldError } from '../lib/generated/FieldError';
 import type { EventPrefs } from '../lib/generated/EventPrefs';
 import type { EventType } from '../lib/generated/EventType';
 import type { IpcError } from '../lib/generated/IpcError';
+import type { JoinRequest } from '../lib/generated/JoinRequest';
+import type { JoinRequests } from '../lib/generated/JoinRequests';
 import type { NotificationPrefs } from '../lib/generated/NotificationPrefs';
 import type { PasswordCheck } from '../lib/generated/PasswordCheck';
 import type { PasswordPolicy } from '../lib/generated/PasswordPolicy';
@@ -35,6 +37,7 @@ import type { SelfTestReport } from '../lib/generated/SelfTestReport';
 import type { SessionInfo } from '../lib/generated/SessionInfo';
 import type { SignInAttempt } from '../lib/generated/SignInAttempt';
 import type { Status } from '../lib/generated/Status';
+import type { Team } from '../lib/generated/Team';
 import type { VersionedNotificationPrefs } from '../lib/generated/VersionedNotificationPrefs';
 import type { VersionedProfile } from '../lib/generated/VersionedProfile';
 
@@ -576,6 +579,119 @@ function fakeAlerts(
   };
 }
 
+export function teamList(): Team[] {
+  return [
+    { id: 'team-billing', name: 'Billing', membership: 'lead', member_count: 4, leads: ['Dana Demo'] },
+    { id: 'team-escalations', name: 'Escalations', membership: 'none', member_count: 3, leads: ['Sam Senior'] },
+    { id: 'team-onboarding', name: 'Onboarding', membership: 'member', member_count: 6, leads: ['Lee Lead'] },
+  ];
+}
+
+export function joinRequest(overrides: Partial<JoinRequest> = {}): JoinRequest {
+  return {
+    id: 'request-1',
+    team_id: 'team-billing',
+    team_name: 'Billing',
+    requester_id: 'agent-2',
+    requester_name: 'Robin Rookie',
+    requester_email: 'robin@agentdesk.example',
+    note: 'I cover invoices on Fridays',
+    state: 'open',
+    created_at: '2026-11-23T09:00:00Z',
+    decided_by: null,
+    decided_at: null,
+    decision_note: null,
+    ...overrides,
+  };
+}
+
+/** Teams as the server keeps them for the signed-in agent (`agent-1`, who leads Billing). */
+function fakeTeams(who: () => Profile) {
+  const teams = teamList();
+  let requests: JoinRequest[] = [joinRequest()];
+  let made = 0;
+  const handlers = new Set<() => void>();
+  const note = (text: string | null) => {
+    const trimmed = text?.trim() ?? '';
+    if ([...trimmed].length > 500) throw failure('validation_failed', 'a note can have at most 500 characters', 'note');
+    return trimmed || null;
+  };
+
+  const backend = {
+    listTeams: vi.fn(async (): Promise<Team[]> => structuredClone(teams)),
+    requestToJoinTeam: vi.fn(async (teamId: string, text: string | null): Promise<JoinRequest> => {
+      const team = teams.find((candidate) => candidate.id === teamId);
+      if (!team) throw failure('not_found', 'not found');
+      const cleaned = note(text);
+      if (team.membership === 'lead' || team.membership === 'member') {
+        throw failure('conflict', 'you are already in this team');
+      }
+      if (team.membership === 'requested') {
+        throw failure('conflict', 'you have already asked to join this team; a lead has not decided yet');
+      }
+      made += 1;
+      const request = joinRequest({
+        id: `mine-${made}`,
+        team_id: team.id,
+        team_name: team.name,
+        requester_id: who().id,
+        requester_name: who().display_name,
+        requester_email: who().email,
+        note: cleaned,
+        created_at: new Date().toISOString(),
+      });
+      requests = [request, ...requests];
+      team.membership = 'requested';
+      return structuredClone(request);
+    }),
+    listJoinRequests: vi.fn(
+      async (): Promise<JoinRequests> =>
+        structuredClone({
+          mine: requests.filter((request) => request.requester_id === who().id),
+          to_decide: requests.filter(
+            (request) =>
+              request.state === 'open' &&
+              teams.some((team) => team.id === request.team_id && team.membership === 'lead'),
+          ),
+        }),
+    ),
+    decideJoinRequest: vi.fn(async (requestId: string, approve: boolean, text: string | null) => {
+      const request = requests.find((candidate) => candidate.id === requestId);
+      if (!request) throw failure('not_found', 'not found');
+      const cleaned = note(text);
+      const team = teams.find((candidate) => candidate.id === request.team_id);
+      if (team?.membership !== 'lead') {
+        throw failure('forbidden', 'only a lead of this team or an administrator can decide on its requests');
+      }
+      if (request.state !== 'open') throw failure('conflict', `this request was already ${request.state}`);
+      request.state = approve ? 'approved' : 'denied';
+      request.decided_by = who().display_name;
+      request.decided_at = new Date().toISOString();
+      request.decision_note = cleaned;
+      if (approve) team.member_count += 1;
+      return structuredClone(request);
+    }),
+    onTeamsChanged: vi.fn((handler: () => void): Promise<() => void> => {
+      handlers.add(handler);
+      return Promise.resolve(() => void handlers.delete(handler));
+    }),
+  } satisfies Partial<Backend>;
+
+  return {
+    backend,
+    controls: {
+      teams: () => structuredClone(teams),
+      joinRequests: () => structuredClone(requests),
+      /** Someone asks to join a team, or a lead decides, elsewhere; the backend says so. */
+      teamsChangedElsewhere(change: (teams: Team[], requests: JoinRequest[]) => JoinRequest[] | void) {
+        requests = change(teams, requests) ?? requests;
+        for (const handler of handlers) handler();
+      },
+      teamsListeners: () => handlers.size,
+    },
+  };
+}
+
 export function fakeBackend(start: Profile = profile(), options: AlertsOptions = {}) {
   let current: VersionedProfile = { profile: start, etag: '"1"' };
   let version = 1;
@@ -594,6 +710,7 @@ export function fakeBackend(start: Profile = profile(), options: AlertsOptions =
     // The status travels on its own route; the profile's version stays.
     (status, until) => (current = { ...current, profile: { ...current.profile, status, status_until: until } }),
   );
+  const teams = fakeTeams(() => current.profile);
 
   function nextVersion(changes: Partial<Profile>): VersionedProfile {
     version += 1;
@@ -712,6 +829,7 @@ export function fakeBackend(start: Profile = profile(), options: AlertsOptions =
     }),
     ...audio.backend,
     ...alerts.backend,
+    ...teams.backend,
   } satisfies Backend;
   return {
     backend,
@@ -735,5 +853,6 @@ export function fakeBackend(start: Profile = profile(), options: AlertsOptions =
     openSessions: () => open,
     ...audio.controls,
     ...alerts.controls,
+    ...teams.controls,
   };
 }

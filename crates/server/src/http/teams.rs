@@ -170,11 +170,12 @@ fn team_event(event_type: EventType, title: String, body: Option<String>) -> New
 
 impl From<TeamError> for AppError {
     fn from(error: TeamError) -> Self {
-        let conflict = |error: &TeamError, field: Option<&str>| AppError::Conflict {
-            code: ErrorCode::Conflict,
-            message: error.to_string(),
-            field: field.map(str::to_owned),
-        };
+        let conflict =
+            |error: &TeamError, code: ErrorCode, field: Option<&str>| AppError::Conflict {
+                code,
+                message: error.to_string(),
+                field: field.map(str::to_owned),
+            };
         match error {
             TeamError::InvalidName => AppError::bad_request(
                 ErrorCode::ValidationFailed,
@@ -191,10 +192,10 @@ impl From<TeamError> for AppError {
                 error.to_string(),
                 Some("note".into()),
             ),
-            TeamError::NameTaken(_) => conflict(&error, Some("name")),
-            TeamError::AlreadyMember
-            | TeamError::AlreadyRequested
-            | TeamError::AlreadyDecided(_) => conflict(&error, None),
+            TeamError::NameTaken(_) => conflict(&error, ErrorCode::Conflict, Some("name")),
+            TeamError::AlreadyMember => conflict(&error, ErrorCode::AlreadyInTeam, None),
+            TeamError::AlreadyRequested => conflict(&error, ErrorCode::AlreadyRequested, None),
+            TeamError::AlreadyDecided(_) => conflict(&error, ErrorCode::AlreadyDecided, None),
             TeamError::NotLead => AppError::Forbidden {
                 message: error.to_string(),
                 field: None,
