@@ -157,6 +157,7 @@ describe('navigation', () => {
       'nav-devices',
       'nav-notifications',
       'nav-teams',
+      'nav-privacy',
       'nav-account',
     ]);
     await user.click(within(nav).getByRole('button', { name: 'Devices' }));

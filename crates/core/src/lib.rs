@@ -13,6 +13,7 @@ pub mod files;
 pub mod locale;
 pub mod notifications;
 pub mod password;
+pub mod people;
 pub mod profile;
 pub mod teams;
 pub mod validation;
@@ -31,6 +32,7 @@ pub use locale::{Language, TimeZoneInfo, LANGUAGES};
 pub use notifications::{EmailFrequency, EventPrefs, NotificationPrefs, QuietHours};
 pub use password::{check_password, PasswordCheck, PasswordPolicy, PasswordRule};
 pub use profile::{
-    EmailAddress, Profile, ProfileField, ProfilePatch, Status, StatusState, StatusUpdate,
+    ContactPrefs, EmailAddress, Profile, ProfileField, ProfilePatch, Status, StatusState,
+    StatusUpdate, Visibility,
 };
 pub use validation::{validate_patch, FieldError, ValidationCode};

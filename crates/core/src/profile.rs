@@ -93,6 +93,65 @@ pub struct EmailAddress {
     pub primary: bool,
 }
 
+/// Who sees the profile beyond the agent's name and photo. Admins always see all of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Visibility {
+    /// Every agent.
+    #[default]
+    Public,
+    /// Agents of the same department.
+    Department,
+    /// Nobody but admins.
+    Private,
+}
+
+impl Visibility {
+    pub const ALL: [Visibility; 3] = [Self::Public, Self::Department, Self::Private];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Department => "department",
+            Self::Private => "private",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|visibility| visibility.as_str() == value)
+    }
+}
+
+/// How colleagues may reach the agent, and what of it they see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct ContactPrefs {
+    pub allow_direct_messages: bool,
+    /// Phone and mobile number shown to colleagues who see the profile.
+    pub show_phone: bool,
+    /// Status (presence) shown to colleagues who see the profile.
+    pub show_online_status: bool,
+    /// Free/busy from the agent's calendar may be offered to colleagues.
+    pub calendar_integration: bool,
+}
+
+impl Default for ContactPrefs {
+    fn default() -> Self {
+        Self {
+            allow_direct_messages: true,
+            show_phone: true,
+            show_online_status: true,
+            calendar_integration: false,
+        }
+    }
+}
+
 /// The profile as `GET /api/v1/me` returns it. Optional text fields are `null` when unset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -119,6 +178,8 @@ pub struct Profile {
     /// Telephony operator ID.
     pub operator_id: Option<String>,
     pub avatar_url: Option<String>,
+    pub visibility: Visibility,
+    pub contact_prefs: ContactPrefs,
     pub status: Status,
     /// When a status chosen "until …" ends and reverts to available.
     #[serde(default)]
@@ -174,6 +235,13 @@ pub struct ProfilePatch {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub operator_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub visibility: Option<Visibility>,
+    /// All four preferences together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub contact_prefs: Option<ContactPrefs>,
 }
 
 /// The fields an agent edits, by their wire names.
@@ -195,6 +263,16 @@ pub enum ProfileField {
     UseSignature,
     OperatorId,
     AvatarUrl,
+    Visibility,
+    /// The contact preferences, one change-log field each.
+    #[serde(rename = "contact_prefs.allow_direct_messages")]
+    AllowDirectMessages,
+    #[serde(rename = "contact_prefs.show_phone")]
+    ShowPhone,
+    #[serde(rename = "contact_prefs.show_online_status")]
+    ShowOnlineStatus,
+    #[serde(rename = "contact_prefs.calendar_integration")]
+    CalendarIntegration,
     /// Availability; in the change log, not in a patch.
     Status,
 }
@@ -215,6 +293,11 @@ impl ProfileField {
             ProfileField::UseSignature => "use_signature",
             ProfileField::OperatorId => "operator_id",
             ProfileField::AvatarUrl => "avatar_url",
+            ProfileField::Visibility => "visibility",
+            ProfileField::AllowDirectMessages => "contact_prefs.allow_direct_messages",
+            ProfileField::ShowPhone => "contact_prefs.show_phone",
+            ProfileField::ShowOnlineStatus => "contact_prefs.show_online_status",
+            ProfileField::CalendarIntegration => "contact_prefs.calendar_integration",
             ProfileField::Status => "status",
         }
     }
@@ -312,14 +395,54 @@ impl ProfilePatch {
             &self.language,
         );
 
-        if let Some(use_signature) = self.use_signature {
-            if profile.use_signature != use_signature {
+        let mut flag = |field, target: &mut bool, value: Option<bool>| {
+            if let Some(value) = value {
+                if *target != value {
+                    changes.push(FieldChange {
+                        field,
+                        old: Some(target.to_string()),
+                        new: Some(value.to_string()),
+                    });
+                    *target = value;
+                }
+            }
+        };
+        flag(
+            ProfileField::UseSignature,
+            &mut profile.use_signature,
+            self.use_signature,
+        );
+        let prefs = self.contact_prefs;
+        let current = &mut profile.contact_prefs;
+        flag(
+            ProfileField::AllowDirectMessages,
+            &mut current.allow_direct_messages,
+            prefs.map(|prefs| prefs.allow_direct_messages),
+        );
+        flag(
+            ProfileField::ShowPhone,
+            &mut current.show_phone,
+            prefs.map(|prefs| prefs.show_phone),
+        );
+        flag(
+            ProfileField::ShowOnlineStatus,
+            &mut current.show_online_status,
+            prefs.map(|prefs| prefs.show_online_status),
+        );
+        flag(
+            ProfileField::CalendarIntegration,
+            &mut current.calendar_integration,
+            prefs.map(|prefs| prefs.calendar_integration),
+        );
+
+        if let Some(visibility) = self.visibility {
+            if profile.visibility != visibility {
                 changes.push(FieldChange {
-                    field: ProfileField::UseSignature,
-                    old: Some(profile.use_signature.to_string()),
-                    new: Some(use_signature.to_string()),
+                    field: ProfileField::Visibility,
+                    old: Some(profile.visibility.as_str().to_owned()),
+                    new: Some(visibility.as_str().to_owned()),
                 });
-                profile.use_signature = use_signature;
+                profile.visibility = visibility;
             }
         }
         changes

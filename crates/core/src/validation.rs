@@ -98,6 +98,8 @@ pub fn validate_patch(patch: &ProfilePatch) -> Result<ProfilePatch, Vec<FieldErr
         signature: keep(map(&patch.signature, signature)),
         use_signature: patch.use_signature,
         operator_id: keep(map(&patch.operator_id, operator_id)),
+        visibility: patch.visibility,
+        contact_prefs: patch.contact_prefs,
     };
     if patch.email.is_some() {
         errors.push(FieldError::new(

@@ -3,7 +3,10 @@
 use agent_desk_core::locale::DEFAULT_LANGUAGE;
 use agent_desk_core::profile::FieldChange;
 use agent_desk_core::validation;
-use agent_desk_core::{check_password, EmailAddress, PasswordRule, Profile, ProfileField, Status};
+use agent_desk_core::{
+    check_password, ContactPrefs, EmailAddress, PasswordRule, Profile, ProfileField, Status,
+    Visibility,
+};
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::FromRow;
 use uuid::Uuid;
@@ -211,9 +214,15 @@ pub async fn credentials_by_email(
         .await
 }
 
+/// The columns [`AgentRow`] reads, for queries that list agents.
+pub const PROFILE_COLUMNS: &str = "id, email, display_name, job_title, department, phone, mobile,
+    office_location, timezone, language, signature, use_signature, operator_id, avatar_url,
+    visibility, allow_direct_messages, show_phone, show_online_status, calendar_integration,
+    status, status_until, version, updated_at";
+
 #[derive(FromRow)]
-struct AgentRow {
-    id: String,
+pub struct AgentRow {
+    pub id: String,
     email: String,
     display_name: String,
     job_title: Option<String>,
@@ -227,20 +236,62 @@ struct AgentRow {
     use_signature: bool,
     operator_id: Option<String>,
     avatar_url: Option<String>,
+    visibility: String,
+    allow_direct_messages: bool,
+    show_phone: bool,
+    show_online_status: bool,
+    calendar_integration: bool,
     status: String,
     status_until: Option<String>,
     version: i64,
     updated_at: String,
 }
 
+impl AgentRow {
+    /// The profile with its version; `emails` are the agent's addresses.
+    pub fn into_profile(self, emails: Vec<EmailAddress>, now: DateTime<Utc>) -> (Profile, i64) {
+        let (status, status_until) = Status::in_force(
+            Status::parse(&self.status).unwrap_or_default(),
+            self.status_until.as_deref().map(parse_timestamp),
+            now,
+        );
+        let profile = Profile {
+            id: self.id,
+            email: self.email,
+            emails,
+            display_name: self.display_name,
+            job_title: self.job_title,
+            department: self.department,
+            phone: self.phone,
+            mobile: self.mobile,
+            office_location: self.office_location,
+            timezone: self.timezone,
+            language: self.language,
+            signature: self.signature,
+            use_signature: self.use_signature,
+            operator_id: self.operator_id,
+            avatar_url: self.avatar_url,
+            // Only this code writes the column, and only the names it parses.
+            visibility: Visibility::parse(&self.visibility).unwrap_or(Visibility::Private),
+            contact_prefs: ContactPrefs {
+                allow_direct_messages: self.allow_direct_messages,
+                show_phone: self.show_phone,
+                show_online_status: self.show_online_status,
+                calendar_integration: self.calendar_integration,
+            },
+            status,
+            status_until,
+            updated_at: parse_timestamp(&self.updated_at),
+        };
+        (profile, self.version)
+    }
+}
+
 /// The agent's profile and its version (the ETag).
 pub async fn profile(db: &Db, agent_id: &str) -> Result<(Profile, i64), AgentError> {
-    let row = sqlx::query_as::<_, AgentRow>(
-        "SELECT id, email, display_name, job_title, department, phone, mobile, office_location,
-                timezone, language, signature, use_signature, operator_id, avatar_url, status,
-                status_until, version, updated_at
-         FROM agents WHERE id = $1",
-    )
+    let row = sqlx::query_as::<_, AgentRow>(&format!(
+        "SELECT {PROFILE_COLUMNS} FROM agents WHERE id = $1"
+    ))
     .bind(agent_id)
     .fetch_optional(db)
     .await?
@@ -254,32 +305,7 @@ pub async fn profile(db: &Db, agent_id: &str) -> Result<(Profile, i64), AgentErr
     .into_iter()
     .map(|(address, primary)| EmailAddress { address, primary })
     .collect();
-    let (status, status_until) = Status::in_force(
-        Status::parse(&row.status).unwrap_or_default(),
-        row.status_until.as_deref().map(parse_timestamp),
-        Utc::now(),
-    );
-    let profile = Profile {
-        id: row.id,
-        email: row.email,
-        emails,
-        display_name: row.display_name,
-        job_title: row.job_title,
-        department: row.department,
-        phone: row.phone,
-        mobile: row.mobile,
-        office_location: row.office_location,
-        timezone: row.timezone,
-        language: row.language,
-        signature: row.signature,
-        use_signature: row.use_signature,
-        operator_id: row.operator_id,
-        avatar_url: row.avatar_url,
-        status,
-        status_until,
-        updated_at: parse_timestamp(&row.updated_at),
-    };
-    Ok((profile, row.version))
+    Ok(row.into_profile(emails, Utc::now()))
 }
 
 /// Stores `profile` if the stored version is still `expected_version`, with one
@@ -297,8 +323,10 @@ pub async fn save_profile(
     let updated = sqlx::query(
         "UPDATE agents SET display_name = $1, job_title = $2, department = $3, phone = $4,
                 mobile = $5, office_location = $6, timezone = $7, language = $8, signature = $9,
-                use_signature = $10, operator_id = $11, updated_at = $12, version = version + 1
-         WHERE id = $13 AND version = $14",
+                use_signature = $10, operator_id = $11, updated_at = $12, visibility = $13,
+                allow_direct_messages = $14, show_phone = $15, show_online_status = $16,
+                calendar_integration = $17, version = version + 1
+         WHERE id = $18 AND version = $19",
     )
     .bind(&profile.display_name)
     .bind(&profile.job_title)
@@ -312,6 +340,11 @@ pub async fn save_profile(
     .bind(profile.use_signature)
     .bind(&profile.operator_id)
     .bind(&at)
+    .bind(profile.visibility.as_str())
+    .bind(profile.contact_prefs.allow_direct_messages)
+    .bind(profile.contact_prefs.show_phone)
+    .bind(profile.contact_prefs.show_online_status)
+    .bind(profile.contact_prefs.calendar_integration)
     .bind(&profile.id)
     .bind(expected_version)
     .execute(&mut *tx)

@@ -13,6 +13,7 @@ pub mod events;
 pub mod http;
 pub mod mail;
 pub mod notification_prefs;
+pub mod people;
 pub mod simulate;
 pub mod teams;
 pub mod throttle;

@@ -78,6 +78,8 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/teams/{id}/join-requests", &["post"]),
         ("/api/v1/join-requests", &["get"]),
         ("/api/v1/join-requests/{id}/decision", &["post"]),
+        ("/api/v1/people", &["get"]),
+        ("/api/v1/people/{id}", &["get"]),
         ("/reset", &["get", "post"]),
         ("/reset.css", &["get"]),
     ];

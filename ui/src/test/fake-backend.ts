@@ -61,6 +61,13 @@ export function profile(overrides: Partial<Profile> = {}): Profile {
     use_signature: false,
     operator_id: null,
     avatar_url: null,
+    visibility: 'public',
+    contact_prefs: {
+      allow_direct_messages: true,
+      show_phone: true,
+      show_online_status: true,
+      calendar_integration: false,
+    },
     status: 'available',
     status_until: null,
     updated_at: '2026-11-23T10:00:00Z',

@@ -68,12 +68,14 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let inner = error.into_inner().to_string();
         let field = (path != ".").then_some(path);
         if let Some(name) = quoted_name(&inner, "unknown field") {
+            let name = qualified(field.as_deref(), &name);
             AppError::bad_request(
                 ErrorCode::UnknownField,
                 format!("unknown field `{name}`"),
                 Some(name),
             )
         } else if let Some(name) = quoted_name(&inner, "missing field") {
+            let name = qualified(field.as_deref(), &name);
             AppError::bad_request(
                 ErrorCode::MissingField,
                 format!("`{name}` is required"),
@@ -83,6 +85,15 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             AppError::bad_request(ErrorCode::WrongType, inner, field)
         }
     })
+}
+
+/// A field's name with the path of the object it is in, as `contact_prefs.show_phone`.
+fn qualified(path: Option<&str>, name: &str) -> String {
+    match path {
+        Some(path) if path == name || path.ends_with(&format!(".{name}")) => path.to_owned(),
+        Some(path) => format!("{path}.{name}"),
+        None => name.to_owned(),
+    }
 }
 
 /// The name in serde's "unknown field `x`…" / "missing field `x`" messages.
@@ -121,6 +132,29 @@ mod tests {
         assert_eq!(
             refusal(r#"{"use_signature": "yes"}"#),
             (ErrorCode::WrongType, Some("use_signature".into()))
+        );
+    }
+
+    #[test]
+    fn fields_of_a_nested_object_are_named_with_its_path() {
+        let prefs =
+            r#""allow_direct_messages": true, "show_phone": true, "show_online_status": true"#;
+        assert_eq!(
+            refusal(&format!(r#"{{"contact_prefs": {{{prefs}}}}}"#)),
+            (
+                ErrorCode::MissingField,
+                Some("contact_prefs.calendar_integration".into())
+            )
+        );
+        assert_eq!(
+            refusal(&format!(
+                r#"{{"contact_prefs": {{{prefs}, "calendar_integration": true, "fax": true}}}}"#
+            )),
+            (ErrorCode::UnknownField, Some("contact_prefs.fax".into()))
+        );
+        assert_eq!(
+            refusal(r#"{"visibility": "friends"}"#),
+            (ErrorCode::WrongType, Some("visibility".into()))
         );
     }
 

@@ -7,6 +7,7 @@ pub mod error;
 pub mod events;
 pub mod json;
 pub mod notification_prefs;
+pub mod people;
 pub mod profile;
 pub mod reset_page;
 pub mod status;
@@ -68,5 +69,6 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(notification_prefs::routes())
         .merge(events::routes())
         .merge(teams::routes())
+        .merge(people::routes())
         .merge(reset_page::routes())
 }

@@ -3,4 +3,4 @@
 /**
  * The fields an agent edits, by their wire names.
  */
-export type ProfileField = "email" | "display_name" | "job_title" | "department" | "phone" | "mobile" | "office_location" | "timezone" | "language" | "signature" | "use_signature" | "operator_id" | "avatar_url" | "status";
+export type ProfileField = "email" | "display_name" | "job_title" | "department" | "phone" | "mobile" | "office_location" | "timezone" | "language" | "signature" | "use_signature" | "operator_id" | "avatar_url" | "visibility" | "contact_prefs.allow_direct_messages" | "contact_prefs.show_phone" | "contact_prefs.show_online_status" | "contact_prefs.calendar_integration" | "status";

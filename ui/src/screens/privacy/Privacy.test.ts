@@ -1,0 +1,135 @@
+import { render, screen, waitFor } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Profile } from '../../lib/generated/Profile';
+import type { VersionedProfile } from '../../lib/generated/VersionedProfile';
+import { setLanguage } from '../../lib/i18n/index.svelte';
+import { expectAccessible } from '../../test/axe';
+import { fakeBackend, profile } from '../../test/fake-backend';
+import Privacy from './Privacy.svelte';
+
+function setup(start: Partial<Profile> = {}) {
+  const fake = fakeBackend(profile(start));
+  const onsaved = vi.fn();
+  const onsessionended = vi.fn();
+  const view = render(Privacy, { backend: fake.backend, initial: fake.current(), onsaved, onsessionended });
+  return { ...fake, onsaved, onsessionended, view, user: userEvent.setup() };
+}
+
+const radio = (name: RegExp) => screen.getByRole('radio', { name }) as HTMLInputElement;
+const checkbox = (name: RegExp) => screen.getByRole('checkbox', { name }) as HTMLInputElement;
+const save = () => screen.getByRole('button', { name: 'Save' }) as HTMLButtonElement;
+
+describe('Privacy', () => {
+  afterEach(() => setLanguage('en'));
+
+  it('shows the saved choices, with nothing to save', async () => {
+    const { view } = setup({ visibility: 'department' });
+    expect(radio(/^My department/).checked).toBe(true);
+    expect(screen.getByText('Agents in Customer Care see your profile. Others see only your name and photo.')).toBeTruthy();
+    expect(checkbox(/^Show my phone numbers/).checked).toBe(true);
+    expect(checkbox(/^Share my calendar availability/).checked).toBe(false);
+    expect(save().disabled).toBe(true);
+    await expectAccessible(view.container);
+  });
+
+  it('saves a visibility and contact preferences in one change', async () => {
+    const { user, backend, current, onsaved } = setup();
+    await user.click(radio(/^Only me/));
+    await user.click(checkbox(/^Show my phone numbers/));
+    await user.click(checkbox(/^Share my calendar availability/));
+    expect(screen.getByTestId('privacy-save-state').textContent).toContain('You have unsaved changes.');
+    expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(true);
+    await user.click(save());
+
+    expect(backend.updateProfile).toHaveBeenCalledWith(
+      {
+        visibility: 'private',
+        contact_prefs: {
+          allow_direct_messages: true,
+          show_phone: false,
+          show_online_status: true,
+          calendar_integration: true,
+        },
+      },
+      '"1"',
+    );
+    await waitFor(() => expect(screen.getByTestId('privacy-save-state').textContent).toContain('Saved'));
+    expect(current().profile.visibility).toBe('private');
+    expect(onsaved).toHaveBeenCalledWith(current());
+    expect(save().disabled).toBe(true);
+    expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(false);
+  });
+
+  it('previews what each kind of colleague sees', async () => {
+    const { user } = setup();
+    const same = () => screen.getByTestId('preview-same').textContent;
+    const other = () => screen.getByTestId('preview-other').textContent;
+    expect(other()).toBe('name and photo, job title, department, emails, office, time zone and teams, phone numbers, online status');
+    await user.click(checkbox(/^Show my online status/));
+    expect(other()).not.toContain('online status');
+    await user.click(radio(/^My department/));
+    expect(other()).toBe('name and photo');
+    expect(same()).toContain('phone numbers');
+    expect(screen.getByText('Agents in Customer Care')).toBeTruthy();
+    await user.click(radio(/^Only me/));
+    expect(same()).toBe('name and photo');
+  });
+
+  it('warns that department visibility without a department shows nothing more', async () => {
+    const { user } = setup({ department: null });
+    expect(screen.queryByTestId('no-department')).toBeNull();
+    await user.click(radio(/^My department/));
+    expect(screen.getByTestId('no-department').textContent).toContain('Your profile has no department');
+    expect(screen.getByTestId('preview-same').textContent).toBe('name and photo');
+  });
+
+  it('discards the choices', async () => {
+    const { user, backend } = setup();
+    await user.click(radio(/^Only me/));
+    await user.click(screen.getByRole('button', { name: 'Discard changes' }));
+    expect(radio(/^Everyone/).checked).toBe(true);
+    expect(backend.updateProfile).not.toHaveBeenCalled();
+  });
+
+  it('saves on top of a profile changed elsewhere when its privacy did not change', async () => {
+    const { user, changeElsewhere, current } = setup();
+    changeElsewhere({ job_title: 'Team lead' });
+    await user.click(radio(/^Only me/));
+    await user.click(save());
+    await waitFor(() => expect(current().profile.visibility).toBe('private'));
+    expect(current().profile.job_title).toBe('Team lead');
+    expect(screen.queryByTestId('privacy-banner')).toBeNull();
+  });
+
+  it('asks again when the privacy itself was changed elsewhere', async () => {
+    const { user, changeElsewhere, current } = setup();
+    changeElsewhere({ visibility: 'department' });
+    await user.click(radio(/^Only me/));
+    await user.click(save());
+    expect((await screen.findByTestId('privacy-banner')).textContent).toContain('changed on another device');
+    expect(current().profile.visibility).toBe('department');
+    // The agent's choice stays on screen, now against the new base, and saves.
+    expect(radio(/^Only me/).checked).toBe(true);
+    await user.click(save());
+    await waitFor(() => expect(current().profile.visibility).toBe('private'));
+  });
+
+  it('follows a change pushed from the server when nothing is being edited', async () => {
+    const { view, current, changeElsewhere } = setup();
+    changeElsewhere({ contact_prefs: { ...current().profile.contact_prefs, show_phone: false } });
+    await view.rerender({ initial: current() as VersionedProfile });
+    await waitFor(() => expect(checkbox(/^Show my phone numbers/).checked).toBe(false));
+    expect(save().disabled).toBe(true);
+  });
+
+  it('says when the server cannot be reached and keeps the choice', async () => {
+    const { user, backend } = setup();
+    backend.updateProfile.mockRejectedValueOnce({ code: 'server_unreachable', message: 'down', field: null });
+    await user.click(radio(/^Only me/));
+    await user.click(save());
+    expect((await screen.findByTestId('privacy-banner')).textContent).toContain("Couldn't reach the server");
+    expect(radio(/^Only me/).checked).toBe(true);
+    expect(save().disabled).toBe(false);
+  });
+});
