@@ -46,6 +46,8 @@ fn main() {
         "request_to_join_team",
         "list_join_requests",
         "decide_join_request",
+        "list_people",
+        "get_person",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -120,6 +120,8 @@ pub fn run() {
             commands::teams::request_to_join_team,
             commands::teams::list_join_requests,
             commands::teams::decide_join_request,
+            commands::people::list_people,
+            commands::people::get_person,
         ])
         .build(tauri::generate_context!());
 

@@ -156,6 +156,7 @@ describe('navigation', () => {
       'nav-profile',
       'nav-devices',
       'nav-notifications',
+      'nav-people',
       'nav-teams',
       'nav-privacy',
       'nav-account',

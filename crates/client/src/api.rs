@@ -6,6 +6,7 @@ use agent_desk_core::account::{
     ChangePasswordRequest, PasswordResetAccepted, PasswordResetRequest, Policy, SessionList,
     SessionsEnded,
 };
+use agent_desk_core::people::{PeopleFilter, PeoplePage, Person};
 use agent_desk_core::teams::{JoinDecision, JoinRequest, JoinRequests, NewJoinRequest, Team};
 use agent_desk_core::{
     ApiError, EventPage, LoginRequest, LoginResponse, NotificationPrefs, Profile, ProfilePatch,
@@ -353,6 +354,23 @@ impl ApiClient {
     ) -> Result<JoinRequest, ClientError> {
         let url = self.url_with_segments("api/v1/join-requests", &[request_id, "decision"])?;
         let request = self.authorised(self.http.post(url))?.json(decision);
+        Self::json(self.send(request).await?).await
+    }
+
+    /// A page of the directory, each person as the server lets this agent see them.
+    pub async fn people(&self, filter: &PeopleFilter) -> Result<PeoplePage, ClientError> {
+        let mut url = self.url("api/v1/people")?;
+        let pairs = filter.query_pairs();
+        if !pairs.is_empty() {
+            url.query_pairs_mut().extend_pairs(pairs);
+        }
+        let request = self.authorised(self.http.get(url))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn person(&self, id: &str) -> Result<Person, ClientError> {
+        let url = self.url_with_segments("api/v1/people", &[id])?;
+        let request = self.authorised(self.http.get(url))?;
         Self::json(self.send(request).await?).await
     }
 

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use agent_desk_core::account::{
     ChangePasswordRequest, PasswordResetAccepted, Policy, SessionList, SessionsEnded,
 };
+use agent_desk_core::people::{PeopleFilter, PeoplePage, Person};
 use agent_desk_core::teams::{JoinDecision, JoinRequest, JoinRequests, Team};
 use agent_desk_core::{validate_patch, ProfilePatch};
 use serde::Serialize;
@@ -192,6 +193,14 @@ impl AgentSession {
         update: &agent_desk_core::StatusUpdate,
     ) -> Result<agent_desk_core::StatusState, ClientError> {
         self.client()?.set_status(update).await
+    }
+
+    pub async fn people(&self, filter: &PeopleFilter) -> Result<PeoplePage, ClientError> {
+        self.client()?.people(filter).await
+    }
+
+    pub async fn person(&self, id: &str) -> Result<Person, ClientError> {
+        self.client()?.person(id).await
     }
 
     /// Every team, each with the agent's membership in it.

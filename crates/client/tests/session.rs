@@ -337,7 +337,7 @@ async fn an_agent_asks_to_join_a_team_and_its_lead_approves() {
     let (admin_email, _, admin_password, _) = agent_desk_server::agents::DEMO_ACCOUNTS[1];
     let team_id = agent_desk_server::teams::create(
         &fixture.db,
-        "Billing",
+        "Quality",
         &[admin_email.to_owned()],
         &[],
         chrono::Utc::now(),
@@ -351,10 +351,15 @@ async fn an_agent_asks_to_join_a_team_and_its_lead_approves() {
         .await
         .expect("sign in");
     let api = agent.api().expect("signed in");
-    let teams = api.teams().await.expect("teams");
-    assert_eq!(teams.len(), 1);
-    assert_eq!(teams[0].membership, Membership::None);
-    assert_eq!(teams[0].leads, ["Alex Admin"]);
+    let quality = |teams: Vec<agent_desk_core::teams::Team>| {
+        teams
+            .into_iter()
+            .find(|team| team.id == team_id)
+            .expect("the new team is listed")
+    };
+    let team = quality(api.teams().await.expect("teams"));
+    assert_eq!(team.membership, Membership::None);
+    assert_eq!(team.leads, ["Alex Admin"]);
 
     let request = api
         .request_to_join(&team_id, Some("I know invoices".into()))
@@ -362,7 +367,7 @@ async fn an_agent_asks_to_join_a_team_and_its_lead_approves() {
         .expect("ask to join");
     assert_eq!(request.state, JoinRequestState::Open);
     assert_eq!(
-        api.teams().await.expect("teams")[0].membership,
+        quality(api.teams().await.expect("teams")).membership,
         Membership::Requested
     );
     let twice = api
@@ -406,11 +411,13 @@ async fn an_agent_asks_to_join_a_team_and_its_lead_approves() {
         .expect("the lead signs in");
     let lead_api = lead.api().expect("signed in");
     let pending = lead_api.join_requests().await.expect("requests");
-    assert_eq!(pending.to_decide.len(), 1);
-    assert_eq!(
-        pending.to_decide[0].note.as_deref(),
-        Some("I know invoices")
-    );
+    let to_quality: Vec<_> = pending
+        .to_decide
+        .iter()
+        .filter(|waiting| waiting.team_id == team_id)
+        .collect();
+    assert_eq!(to_quality.len(), 1);
+    assert_eq!(to_quality[0].note.as_deref(), Some("I know invoices"));
     let decided = lead_api
         .decide_join_request(
             &request.id,
@@ -424,7 +431,7 @@ async fn an_agent_asks_to_join_a_team_and_its_lead_approves() {
     assert_eq!(decided.state, JoinRequestState::Approved);
 
     assert_eq!(
-        api.teams().await.expect("teams")[0].membership,
+        quality(api.teams().await.expect("teams")).membership,
         Membership::Member
     );
     let mine = api.join_requests().await.expect("requests").mine;

@@ -176,6 +176,70 @@ pub enum Person {
     Agent(Colleague),
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum PersonKind {
+    Agent,
+    User,
+}
+
+impl PersonKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Agent => "agent",
+            Self::User => "user",
+        }
+    }
+}
+
+/// What the app asks `GET /api/v1/people` for; absent parts do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct PeopleFilter {
+    #[serde(default)]
+    #[ts(optional)]
+    pub kind: Option<PersonKind>,
+    /// A team's id.
+    #[serde(default)]
+    #[ts(optional)]
+    pub team: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub q: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub limit: Option<u32>,
+}
+
+impl PeopleFilter {
+    /// The query string pairs, leaving out what is absent or empty.
+    pub fn query_pairs(&self) -> Vec<(&'static str, String)> {
+        let text = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+                .map(str::to_owned)
+        };
+        [
+            ("kind", self.kind.map(|kind| kind.as_str().to_owned())),
+            ("team", text(&self.team)),
+            ("q", text(&self.q)),
+            ("cursor", text(&self.cursor)),
+            ("limit", self.limit.map(|limit| limit.to_string())),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| value.map(|value| (key, value)))
+        .collect()
+    }
+}
+
 /// One page of `GET /api/v1/people`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -216,6 +280,26 @@ mod tests {
             status_until: None,
             updated_at: Utc::now(),
         }
+    }
+
+    #[test]
+    fn a_filter_sends_only_what_it_has() {
+        let filter = PeopleFilter {
+            kind: Some(PersonKind::Agent),
+            team: Some(String::new()),
+            q: Some("  ada ".into()),
+            cursor: None,
+            limit: Some(20),
+        };
+        assert_eq!(
+            filter.query_pairs(),
+            vec![
+                ("kind", "agent".to_owned()),
+                ("q", "ada".to_owned()),
+                ("limit", "20".to_owned())
+            ]
+        );
+        assert!(PeopleFilter::default().query_pairs().is_empty());
     }
 
     #[test]

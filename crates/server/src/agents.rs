@@ -28,6 +28,52 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, &str, bool)] = &[
         "Demo-admin-2026!",
         true,
     ),
+    (
+        "sam@agentdesk.example",
+        "Sam Senior",
+        "Demo-colleague-2026!",
+        false,
+    ),
+    (
+        "robin@agentdesk.example",
+        "Robin Rookie",
+        "Demo-colleague-2026!",
+        false,
+    ),
+];
+
+/// What the demo agents' profiles say, by email: (column, value).
+const DEMO_DETAILS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "demo@agentdesk.example",
+        &[
+            ("job_title", "Support Specialist"),
+            ("department", "Customer Care"),
+            ("timezone", "Europe/Berlin"),
+            ("office_location", "Berlin, Floor 3"),
+        ],
+    ),
+    (
+        "sam@agentdesk.example",
+        &[
+            ("job_title", "Team Lead"),
+            ("department", "Customer Care"),
+            ("timezone", "Europe/London"),
+            ("office_location", "London"),
+            ("phone", "+442071838750"),
+            ("status", "available"),
+        ],
+    ),
+    (
+        "robin@agentdesk.example",
+        &[
+            ("job_title", "Billing Agent"),
+            ("department", "Billing"),
+            ("timezone", "America/New_York"),
+            ("phone", "+12125550199"),
+            ("visibility", "department"),
+        ],
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +94,8 @@ pub enum AgentError {
     Database(#[from] sqlx::Error),
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    #[error("the demo teams could not be made: {0}")]
+    DemoTeams(#[from] crate::teams::TeamError),
 }
 
 pub struct NewAgent<'a> {
@@ -566,21 +614,17 @@ pub async fn seed_demo(
         .await
         {
             Ok(profile) => {
-                if !is_admin {
-                    let demo = [
-                        ("job_title", "Support Specialist"),
-                        ("department", "Customer Care"),
-                        ("timezone", "Europe/Berlin"),
-                        ("office_location", "Berlin, Floor 3"),
-                    ];
-                    for (column, value) in demo {
-                        // Column names come from the fixed list above, never from input.
-                        sqlx::query(&format!("UPDATE agents SET {column} = $1 WHERE id = $2"))
-                            .bind(value)
-                            .bind(&profile.id)
-                            .execute(db)
-                            .await?;
-                    }
+                let details = DEMO_DETAILS
+                    .iter()
+                    .filter(|(demo_email, _)| *demo_email == email)
+                    .flat_map(|(_, details)| details.iter());
+                for (column, value) in details {
+                    // Column names come from the fixed list above, never from input.
+                    sqlx::query(&format!("UPDATE agents SET {column} = $1 WHERE id = $2"))
+                        .bind(value)
+                        .bind(&profile.id)
+                        .execute(db)
+                        .await?;
                 }
                 created.push(account);
             }
@@ -588,6 +632,7 @@ pub async fn seed_demo(
             Err(other) => return Err(other),
         }
     }
+    crate::teams::seed_demo(db, now).await?;
     Ok(created)
 }
 

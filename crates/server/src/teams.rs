@@ -38,6 +38,60 @@ pub enum TeamError {
     Database(#[from] sqlx::Error),
 }
 
+/// The demo's teams (name, leads, members) and a request waiting for the demo agent,
+/// who leads Billing, to decide; `seed-demo` makes them once.
+const DEMO_TEAMS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "Customer Care",
+        &["sam@agentdesk.example"],
+        &["demo@agentdesk.example"],
+    ),
+    ("Billing", &["demo@agentdesk.example"], &[]),
+    ("Escalations", &["sam@agentdesk.example"], &[]),
+];
+const DEMO_REQUEST: (&str, &str, &str) = (
+    "robin@agentdesk.example",
+    "Billing",
+    "I cover the invoice queue on Fridays.",
+);
+
+/// Makes the demo's teams and its open join request, leaving any already there. No
+/// events: the request is there when the demo starts, not news to it.
+pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<(), TeamError> {
+    let emails = |list: &[&str]| {
+        list.iter()
+            .map(|email| (*email).to_owned())
+            .collect::<Vec<_>>()
+    };
+    for (name, leads, members) in DEMO_TEAMS {
+        match create(db, name, &emails(leads), &emails(members), now).await {
+            Ok(_) | Err(TeamError::NameTaken(_)) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    let (requester, team_name, note) = DEMO_REQUEST;
+    let ids = sqlx::query_as::<_, (String, String)>(
+        "SELECT a.id, t.id FROM agents a, teams t WHERE a.email = $1 AND t.name = $2",
+    )
+    .bind(requester)
+    .bind(team_name)
+    .fetch_optional(db)
+    .await?;
+    if let Some((agent_id, team_id)) = ids {
+        let asked_before = sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM team_join_requests WHERE team_id = $1 AND agent_id = $2",
+        )
+        .bind(&team_id)
+        .bind(&agent_id)
+        .fetch_one(db)
+        .await?;
+        if asked_before == 0 {
+            request_to_join(db, &team_id, &agent_id, Some(note), now).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Creates a team with its leads and members; an agent named as both is a lead.
 /// Returns the team's id.
 pub async fn create(

@@ -838,13 +838,13 @@ async fn seed_demo_is_idempotent_and_prints_the_credentials() {
     }
     assert_eq!(
         outputs[0].matches("created").count(),
-        2,
-        "first run creates both: {}",
+        agent_desk_server::DEMO_ACCOUNTS.len(),
+        "first run creates them all: {}",
         outputs[0]
     );
     assert_eq!(
         outputs[1].matches("exists").count(),
-        2,
+        agent_desk_server::DEMO_ACCOUNTS.len(),
         "second run creates none: {}",
         outputs[1]
     );

@@ -4,6 +4,7 @@ pub mod account;
 pub mod alerts;
 pub mod app;
 pub mod devices;
+pub mod people;
 pub mod photo;
 pub mod profile;
 pub mod session;

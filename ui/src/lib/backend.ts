@@ -16,6 +16,9 @@ import type { JoinRequests } from './generated/JoinRequests';
 import type { Language } from './generated/Language';
 import type { NotificationPrefs } from './generated/NotificationPrefs';
 import type { PasswordCheck } from './generated/PasswordCheck';
+import type { PeopleFilter } from './generated/PeopleFilter';
+import type { PeoplePage } from './generated/PeoplePage';
+import type { Person } from './generated/Person';
 import type { PasswordResetAccepted } from './generated/PasswordResetAccepted';
 import type { Policy } from './generated/Policy';
 import type { ProfilePatch } from './generated/ProfilePatch';
@@ -111,6 +114,9 @@ export interface Backend {
   decideJoinRequest(requestId: string, approve: boolean, note: string | null): Promise<JoinRequest>;
   /** A request to a team the agent leads arrived, or the agent's own was decided. */
   onTeamsChanged(handler: () => void): Promise<() => void>;
+  /** A page of the directory; fields a person's privacy hides from the agent are absent. */
+  listPeople(filter: PeopleFilter): Promise<PeoplePage>;
+  getPerson(id: string): Promise<Person>;
 }
 
 /** A command failure as the UI sees it; always `{code, message, field}`. */
@@ -184,4 +190,6 @@ export const tauriBackend: Backend = {
   listJoinRequests: () => call('list_join_requests'),
   decideJoinRequest: (requestId, approve, note) => call('decide_join_request', { requestId, approve, note }),
   onTeamsChanged: (handler) => listen('teams-changed', () => handler()),
+  listPeople: (filter) => call('list_people', { filter }),
+  getPerson: (id) => call('get_person', { id }),
 };

@@ -28,7 +28,11 @@ import type { IpcError } from '../lib/generated/IpcError';
 import type { JoinRequest } from '../lib/generated/JoinRequest';
 import type { JoinRequests } from '../lib/generated/JoinRequests';
 import type { NotificationPrefs } from '../lib/generated/NotificationPrefs';
+import type { Colleague } from '../lib/generated/Colleague';
 import type { PasswordCheck } from '../lib/generated/PasswordCheck';
+import type { PeopleFilter } from '../lib/generated/PeopleFilter';
+import type { PeoplePage } from '../lib/generated/PeoplePage';
+import type { Person } from '../lib/generated/Person';
 import type { PasswordPolicy } from '../lib/generated/PasswordPolicy';
 import type { PasswordRule } from '../lib/generated/PasswordRule';
 import type { Profile } from '../lib/generated/Profile';
@@ -612,6 +616,94 @@ export function joinRequest(overrides: Partial<JoinRequest> = {}): JoinRequest {
   };
 }
 
+export function colleague(overrides: Partial<Colleague> = {}): Colleague {
+  return {
+    id: 'agent-2',
+    display_name: 'Sam Senior',
+    avatar_url: null,
+    emails: [
+      { address: 'sam@agentdesk.example', primary: true },
+      { address: 'sam.s@agentdesk.example', primary: false },
+    ],
+    job_title: 'Team Lead',
+    department: 'Customer Care',
+    office_location: 'London',
+    timezone: 'Europe/London',
+    language: 'en',
+    teams: ['Customer Care', 'Escalations'],
+    visibility: 'public',
+    contact_prefs: { allow_direct_messages: true, show_phone: true, show_online_status: true, calendar_integration: false },
+    phone: '+442071838750',
+    mobile: null,
+    status: 'available',
+    status_until: null,
+    ...overrides,
+  };
+}
+
+/** The directory as the signed-in agent sees it: Robin keeps to the department. */
+export function colleagues(): Colleague[] {
+  return [
+    colleague(),
+    { id: 'agent-3', display_name: 'Robin Rookie', avatar_url: null },
+    colleague({
+      id: 'agent-4',
+      display_name: 'Kim Keen',
+      emails: [{ address: 'kim@agentdesk.example', primary: true }],
+      job_title: 'Billing Agent',
+      department: 'Billing',
+      timezone: 'America/New_York',
+      teams: ['Billing'],
+      phone: undefined,
+      mobile: undefined,
+      status: 'busy',
+    }),
+  ];
+}
+
+function fakePeople() {
+  let people = colleagues();
+  const sorted = () => [...people].sort((a, b) => a.display_name.localeCompare(b.display_name));
+  const matches = (person: Colleague, word: string) =>
+    person.display_name.toLowerCase().includes(word) ||
+    (person.emails ?? []).some((email) => email.address.toLowerCase().includes(word));
+  const teamOf: Record<string, string> = { 'team-billing': 'Billing', 'team-escalations': 'Escalations' };
+
+  const backend = {
+    listPeople: vi.fn(async (filter: PeopleFilter): Promise<PeoplePage> => {
+      const words = (filter.q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+      const team = filter.team ? teamOf[filter.team] : undefined;
+      const found = sorted().filter(
+        (person) =>
+          words.every((word) => matches(person, word)) && (!team || (person.teams ?? []).includes(team)),
+      );
+      const start = filter.cursor ? Number(filter.cursor) : 0;
+      const limit = filter.limit ?? 50;
+      const page = found.slice(start, start + limit);
+      const next = start + limit < found.length ? String(start + limit) : null;
+      return structuredClone({ people: page.map((person) => ({ kind: 'agent' as const, ...person })), next_cursor: next });
+    }),
+    getPerson: vi.fn(async (id: string): Promise<Person> => {
+      const person = people.find((candidate) => candidate.id === id);
+      if (!person) throw failure('not_found', 'not found');
+      return structuredClone({ kind: 'agent' as const, ...person });
+    }),
+  } satisfies Partial<Backend>;
+
+  return {
+    backend,
+    controls: {
+      /** A colleague changes something (a status, a privacy setting) on the server. */
+      changeColleague(id: string, changes: Partial<Colleague>) {
+        people = people.map((person) => (person.id === id ? { ...person, ...changes } : person));
+      },
+      setColleagues(next: Colleague[]) {
+        people = structuredClone(next);
+      },
+    },
+  };
+}
+
 /** Teams as the server keeps them for the signed-in agent (`agent-1`, who leads Billing). */
 function fakeTeams(who: () => Profile) {
   const teams = teamList();
@@ -718,6 +810,7 @@ export function fakeBackend(start: Profile = profile(), options: AlertsOptions =
     (status, until) => (current = { ...current, profile: { ...current.profile, status, status_until: until } }),
   );
   const teams = fakeTeams(() => current.profile);
+  const people = fakePeople();
 
   function nextVersion(changes: Partial<Profile>): VersionedProfile {
     version += 1;
@@ -837,6 +930,7 @@ export function fakeBackend(start: Profile = profile(), options: AlertsOptions =
     ...audio.backend,
     ...alerts.backend,
     ...teams.backend,
+    ...people.backend,
   } satisfies Backend;
   return {
     backend,
@@ -861,5 +955,6 @@ export function fakeBackend(start: Profile = profile(), options: AlertsOptions =
     ...audio.controls,
     ...alerts.controls,
     ...teams.controls,
+    ...people.controls,
   };
 }

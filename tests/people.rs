@@ -1,0 +1,213 @@
+//! The real app and server with the demo's colleagues and teams: the demo agent approves
+//! a request to the team they lead, asks to join another and sees its lead's decision
+//! arrive while the screen is open; looks colleagues up in the directory, where a
+//! colleague's privacy holds; then makes the profile visible to the department only,
+//! and the server shows colleagues exactly what that allows.
+
+use agent_desk_e2e::{
+    api_login, replace_text, save_screenshot, sign_in, wait_for, wait_for_text, Desktop,
+    DEMO_EMAIL, DEMO_PASSWORD,
+};
+use anyhow::{ensure, Context, Result};
+use serde_json::{json, Value};
+
+const SAM: &str = "sam@agentdesk.example";
+const ROBIN: &str = "robin@agentdesk.example";
+const COLLEAGUE_PASSWORD: &str = "Demo-colleague-2026!";
+
+async fn token(server_url: &str, email: &str, password: &str) -> Result<String> {
+    let (status, token) = api_login(server_url, email, password).await?;
+    ensure!(status == 200, "{email} cannot sign in ({status})");
+    token.context("a token")
+}
+
+async fn get(server_url: &str, token: &str, path: &str) -> Result<Value> {
+    Ok(reqwest::Client::new()
+        .get(format!("{server_url}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
+}
+
+fn team_id(teams: &Value, name: &str) -> Result<String> {
+    teams
+        .as_array()
+        .context("teams")?
+        .iter()
+        .find(|team| team["name"] == name)
+        .and_then(|team| team["id"].as_str())
+        .map(str::to_owned)
+        .with_context(|| format!("no team {name} in {teams}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teams_and_privacy_in_the_app_reach_the_server() -> Result<()> {
+    let desktop = Desktop::start()?;
+    let server = desktop.server_url.as_str();
+    let sam = token(server, SAM, COLLEAGUE_PASSWORD).await?;
+    let robin = token(server, ROBIN, COLLEAGUE_PASSWORD).await?;
+    let teams = get(server, &sam, "/api/v1/teams").await?;
+    let billing = team_id(&teams, "Billing")?;
+    let escalations = team_id(&teams, "Escalations")?;
+
+    let app = desktop.launch_app().await?;
+    sign_in(&app, &desktop.server_url, DEMO_EMAIL, DEMO_PASSWORD).await?;
+    wait_for(&app, "#nav-teams").await?.click().await?;
+    wait_for_text(&app, "#teams-title", "Teams").await?;
+
+    // Robin's request to Billing, which the demo agent leads, waits there: approve it.
+    wait_for_text(
+        &app,
+        "[data-testid=requests-to-decide]",
+        "Robin Rookie wants to join Billing",
+    )
+    .await?;
+    wait_for(
+        &app,
+        "[data-testid=requests-to-decide] article button.primary",
+    )
+    .await?
+    .click()
+    .await?;
+    wait_for_text(
+        &app,
+        "[data-testid=teams-message]",
+        "Robin Rookie is now a member of Billing",
+    )
+    .await?;
+    let robins = get(server, &robin, "/api/v1/teams").await?;
+    let robin_in_billing = robins
+        .as_array()
+        .context("teams")?
+        .iter()
+        .any(|team| team["id"] == billing.as_str() && team["membership"] == "member");
+    ensure!(robin_in_billing, "Robin is not in Billing: {robins}");
+
+    // Ask to join Escalations, with a note.
+    let row = format!("li[data-team=\"{escalations}\"]");
+    wait_for(&app, &format!("{row} button"))
+        .await?
+        .click()
+        .await?;
+    wait_for(&app, &format!("#join-note-{escalations}"))
+        .await?
+        .send_keys("I take the weekend escalations")
+        .await?;
+    wait_for(&app, &format!("{row} button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    wait_for_text(
+        &app,
+        &format!("{row} [data-testid=membership]"),
+        "Requested",
+    )
+    .await?;
+    wait_for_text(&app, "[data-testid=my-requests]", "Waiting for a lead").await?;
+
+    // Sam, who leads Escalations, approves it elsewhere; the open screen follows.
+    let waiting = get(server, &sam, "/api/v1/join-requests").await?;
+    let request = waiting["to_decide"]
+        .as_array()
+        .context("to_decide")?
+        .iter()
+        .find(|request| request["team_id"] == escalations.as_str())
+        .with_context(|| format!("Sam has no request to decide: {waiting}"))?;
+    ensure!(
+        request["note"] == "I take the weekend escalations",
+        "{request}"
+    );
+    let request_id = request["id"].as_str().context("request id")?;
+    reqwest::Client::new()
+        .post(format!(
+            "{server}/api/v1/join-requests/{request_id}/decision"
+        ))
+        .bearer_auth(&sam)
+        .json(&json!({"approve": true, "note": "Welcome aboard"}))
+        .send()
+        .await?
+        .error_for_status()?;
+    wait_for_text(&app, "[data-testid=my-requests]", "Approved").await?;
+    wait_for_text(&app, "[data-testid=my-requests]", "Welcome aboard").await?;
+    wait_for_text(&app, &format!("{row} [data-testid=membership]"), "Member").await?;
+    save_screenshot(&app, "teams.png").await?;
+
+    // The directory: Sam is public, Robin shares his profile with Billing only.
+    wait_for(&app, "#nav-people").await?.click().await?;
+    replace_text(&app, "#people-search", "sam").await?;
+    wait_for_text(&app, "[data-testid=person-record] h2", "Sam Senior").await?;
+    wait_for_text(&app, "[data-testid=record-phone]", "+442071838750").await?;
+    wait_for_text(&app, "[data-testid=record-teams]", "Escalations").await?;
+    wait_for_text(&app, "[data-testid=record-local-time]", "Local time").await?;
+    save_screenshot(&app, "people.png").await?;
+    replace_text(&app, "#people-search", "robin").await?;
+    wait_for_text(&app, "[data-testid=person-record] h2", "Robin Rookie").await?;
+    wait_for_text(
+        &app,
+        "[data-testid=record-private]",
+        "shares only their name and photo",
+    )
+    .await?;
+    ensure!(
+        !app.source().await?.contains("+12125550199"),
+        "Robin's hidden phone reached the app"
+    );
+
+    // Privacy: visible to the department only, online status hidden.
+    let dana = get(server, &sam, "/api/v1/people?q=dana").await?;
+    let dana_id = dana["people"][0]["id"]
+        .as_str()
+        .context("Dana is listed")?
+        .to_owned();
+    let before = get(server, &robin, &format!("/api/v1/people/{dana_id}")).await?;
+    ensure!(
+        before["job_title"] == "Support Specialist" && before.get("status").is_some(),
+        "a public profile shows Robin the details: {before}"
+    );
+    wait_for(&app, "#nav-privacy").await?.click().await?;
+    wait_for_text(&app, "#privacy-title", "Privacy").await?;
+    wait_for(&app, "#visibility-department")
+        .await?
+        .click()
+        .await?;
+    wait_for(&app, "#pref-show_online_status")
+        .await?
+        .click()
+        .await?;
+    wait_for_text(&app, "[data-testid=preview-other]", "name and photo").await?;
+    wait_for(&app, "#privacy-save:enabled")
+        .await?
+        .click()
+        .await?;
+    wait_for_text(&app, "[data-testid=privacy-save-state]", "Saved").await?;
+    save_screenshot(&app, "privacy.png").await?;
+
+    // Robin is in Billing: name and photo only, and a search by email finds nothing.
+    let other = get(server, &robin, &format!("/api/v1/people/{dana_id}")).await?;
+    let fields: Vec<&String> = other.as_object().context("record")?.keys().collect();
+    ensure!(
+        fields
+            .iter()
+            .all(|field| ["kind", "id", "display_name", "avatar_url"].contains(&field.as_str())),
+        "another department sees more than name and photo: {other}"
+    );
+    let by_email = get(server, &robin, &format!("/api/v1/people?q={DEMO_EMAIL}")).await?;
+    ensure!(
+        by_email["people"].as_array().is_some_and(Vec::is_empty),
+        "Robin finds Dana by a hidden email: {by_email}"
+    );
+    // Sam is in Customer Care too: the details, but not the status.
+    let same = get(server, &sam, &format!("/api/v1/people/{dana_id}")).await?;
+    ensure!(
+        same["job_title"] == "Support Specialist" && same["department"] == "Customer Care",
+        "the same department sees the details: {same}"
+    );
+    ensure!(
+        same.get("status").is_none(),
+        "the hidden status is sent: {same}"
+    );
+    Ok(())
+}

@@ -1,0 +1,55 @@
+// What the People screen derives from a directory record.
+
+import type { Colleague } from '../../lib/generated/Colleague';
+import type { Person } from '../../lib/generated/Person';
+
+/** The person's own clock, as "14:05" in the app's language; null without a valid zone. */
+export function localTime(timezone: string | null | undefined, language: string, now: number = Date.now()): string | null {
+  if (!timezone) return null;
+  try {
+    return new Intl.DateTimeFormat(language, { timeStyle: 'short', timeZone: timezone }).format(now);
+  } catch {
+    return null;
+  }
+}
+
+/** Hours ahead of (positive) or behind the viewer's own clock, for "3 h ahead". */
+export function hoursFromHere(timezone: string, now: number = Date.now()): number | null {
+  try {
+    const there = zoneOffsetMinutes(timezone, now);
+    const here = -new Date(now).getTimezoneOffset();
+    return (there - here) / 60;
+  } catch {
+    return null;
+  }
+}
+
+function zoneOffsetMinutes(timezone: string, now: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+  }).formatToParts(now);
+  const part = (type: string) => Number(parts.find((entry) => entry.type === type)?.value ?? 0);
+  const asUtc = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'));
+  return Math.round((asUtc - Math.floor(now / 60000) * 60000) / 60000);
+}
+
+/** The primary email, when the viewer may see the emails. */
+export function primaryEmail(person: Colleague): string | null {
+  const emails = person.emails ?? [];
+  return (emails.find((email) => email.primary) ?? emails[0])?.address ?? null;
+}
+
+/** What sits under the name in the list: job title and department, as far as shown. */
+export function subtitle(person: Colleague): string {
+  return [person.job_title, person.department].filter(Boolean).join(' · ');
+}
+
+export function asColleague(person: Person): Colleague {
+  return person;
+}
