@@ -8,6 +8,7 @@
 pub mod account;
 pub mod api;
 pub mod avatar;
+pub mod customers;
 pub mod events;
 pub mod files;
 pub mod locale;

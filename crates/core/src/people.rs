@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::customers::Customer;
 use crate::profile::{ContactPrefs, EmailAddress, Profile, Status, Visibility};
 
 /// Who is looking.
@@ -174,6 +175,7 @@ impl Colleague {
 #[ts(export)]
 pub enum Person {
     Agent(Colleague),
+    User(Customer),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

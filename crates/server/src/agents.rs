@@ -115,21 +115,7 @@ pub fn parse_timestamp(text: &str) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-/// A light check: one `@`, something on both sides, a dot in the domain, no spaces.
-pub fn is_plausible_email(email: &str) -> bool {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-                && email.len() <= 254
-        }
-        None => false,
-    }
-}
+pub use agent_desk_core::customers::is_plausible_email;
 
 pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
@@ -405,7 +391,7 @@ pub async fn save_profile(
             &mut tx,
             &profile.id,
             actor_id,
-            change.field,
+            change.field.as_str(),
             &change.old,
             &change.new,
             &at,
@@ -458,7 +444,7 @@ pub async fn set_status(
         &mut tx,
         agent_id,
         actor_id,
-        ProfileField::Status,
+        ProfileField::Status.as_str(),
         &Some(describe(old_status, &old_until.map(timestamp))),
         &Some(describe(status, &until_text)),
         &timestamp(now),
@@ -472,7 +458,7 @@ pub(crate) async fn record_change(
     tx: &mut sqlx::SqliteConnection,
     subject_id: &str,
     actor_id: &str,
-    field: ProfileField,
+    field: &str,
     old: &Option<String>,
     new: &Option<String>,
     at: &str,
@@ -485,7 +471,7 @@ pub(crate) async fn record_change(
     .bind(subject_id)
     .bind(actor_id)
     .bind(at)
-    .bind(field.as_str())
+    .bind(field)
     .bind(old)
     .bind(new)
     .execute(tx)

@@ -88,7 +88,7 @@ pub async fn set_avatar_url(
         &mut tx,
         agent_id,
         agent_id,
-        ProfileField::AvatarUrl,
+        ProfileField::AvatarUrl.as_str(),
         &old_url,
         &new_url.map(str::to_owned),
         &at,

@@ -7,6 +7,7 @@ pub mod account;
 pub mod agents;
 pub mod avatars;
 pub mod credentials;
+pub mod customers;
 pub mod db;
 pub mod event_mail;
 pub mod events;

@@ -1,4 +1,5 @@
-//! The directory of people in the database: agents, each as the viewer may see them.
+//! The directory of people in the database: agents, each as the viewer may see them,
+//! and users (customers), in one listing by name.
 //!
 //! A search matches only what the viewer sees: an agent whose emails or phone are
 //! hidden from the viewer cannot be found by them either, so a search never tells what
@@ -25,6 +26,8 @@ pub enum PeopleError {
     #[error("the cursor is not one this server gave out")]
     InvalidCursor,
     #[error(transparent)]
+    Customer(#[from] crate::customers::CustomerError),
+    #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
 
@@ -38,8 +41,12 @@ pub enum Sort {
 
 #[derive(Debug, Clone, Default)]
 pub struct PeopleQuery {
-    /// Only members of this team.
+    pub agents: bool,
+    pub users: bool,
+    /// Only members of this team (agents).
     pub team: Option<String>,
+    /// Only people of this organization (users).
+    pub organization: Option<String>,
     /// Words that must each appear in the name, an email or a phone number.
     pub q: Option<String>,
     pub sort: Sort,
@@ -87,20 +94,67 @@ pub async fn find(db: &Db, viewer: &ViewerRow, id: &str) -> Result<Person, Peopl
     .bind(id)
     .fetch_all(db)
     .await?;
-    colleagues(db, viewer, rows)
-        .await?
-        .pop()
-        .map(Person::Agent)
-        .ok_or(PeopleError::NotFound)
+    if let Some(colleague) = colleagues(db, viewer, rows).await?.pop() {
+        return Ok(Person::Agent(colleague));
+    }
+    match crate::customers::find(db, id).await {
+        Ok(customer) => Ok(Person::User(customer)),
+        Err(crate::customers::CustomerError::NotFound) => Err(PeopleError::NotFound),
+        Err(other) => Err(other.into()),
+    }
 }
 
-/// A page of agents matching `query`, in its order.
+/// A page of the people matching `query`, agents and users together in name order.
 pub async fn list(
     db: &Db,
     viewer: &ViewerRow,
     query: &PeopleQuery,
 ) -> Result<PeoplePage, PeopleError> {
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let limit = query.limit.clamp(1, PAGE_MAX);
+    let descending = query.sort == Sort::NameDescending;
+    let mut found: Vec<(String, String, Person)> = Vec::new();
+    if query.agents && query.organization.is_none() {
+        for (key, colleague) in agents_after(db, viewer, query, after.as_ref()).await? {
+            found.push((key, colleague.id.clone(), Person::Agent(colleague)));
+        }
+    }
+    if query.users && query.team.is_none() {
+        let users = crate::customers::search(
+            db,
+            query.q.as_deref(),
+            query.organization.as_deref(),
+            descending,
+            after.as_ref(),
+            limit + 1,
+        )
+        .await?;
+        for (key, customer) in users {
+            found.push((key, customer.id.clone(), Person::User(customer)));
+        }
+    }
+    found.sort_by(|(a_key, a_id, _), (b_key, b_id, _)| (a_key, a_id).cmp(&(b_key, b_id)));
+    if descending {
+        found.reverse();
+    }
+    let more = found.len() > limit;
+    found.truncate(limit);
+    let next_cursor = more
+        .then(|| found.last().map(|(key, id, _)| encode_cursor(key, id)))
+        .flatten();
+    Ok(PeoplePage {
+        people: found.into_iter().map(|(_, _, person)| person).collect(),
+        next_cursor,
+    })
+}
+
+/// The agents matching `query` after the cursor, in its order, each with its sort key.
+async fn agents_after(
+    db: &Db,
+    viewer: &ViewerRow,
+    query: &PeopleQuery,
+    after: Option<&(String, String)>,
+) -> Result<Vec<(String, Colleague)>, PeopleError> {
     let rows = match &query.team {
         Some(team) => {
             sqlx::query_as::<_, AgentRow>(&format!(
@@ -118,40 +172,20 @@ pub async fn list(
         }
     };
     let words = query.q.as_deref().map(search_words).unwrap_or_default();
-    let mut found: Vec<(String, Colleague)> = colleagues(db, viewer, rows)
+    let descending = query.sort == Sort::NameDescending;
+    Ok(colleagues(db, viewer, rows)
         .await?
         .into_iter()
         .filter(|colleague| words.iter().all(|word| matches(colleague, word)))
         .map(|colleague| (sort_key(&colleague), colleague))
-        .collect();
-    found.sort_by(|(a_key, a), (b_key, b)| (a_key, &a.id).cmp(&(b_key, &b.id)));
-    if query.sort == Sort::NameDescending {
-        found.reverse();
-    }
-    let start = match &after {
-        None => 0,
-        Some((key, id)) => found
-            .iter()
-            .position(|(other_key, other)| match query.sort {
-                Sort::NameAscending => (other_key, &other.id) > (key, id),
-                Sort::NameDescending => (other_key, &other.id) < (key, id),
-            })
-            .unwrap_or(found.len()),
-    };
-    let limit = query.limit.clamp(1, PAGE_MAX);
-    let page: Vec<(String, Colleague)> = found.into_iter().skip(start).take(limit + 1).collect();
-    let more = page.len() > limit;
-    let page: Vec<(String, Colleague)> = page.into_iter().take(limit).collect();
-    let next_cursor = more
-        .then(|| page.last().map(|(key, last)| encode_cursor(key, &last.id)))
-        .flatten();
-    Ok(PeoplePage {
-        people: page
-            .into_iter()
-            .map(|(_, colleague)| Person::Agent(colleague))
-            .collect(),
-        next_cursor,
-    })
+        .filter(|(key, colleague)| match after {
+            None => true,
+            Some((after_key, after_id)) if descending => {
+                (key, &colleague.id) < (after_key, after_id)
+            }
+            Some((after_key, after_id)) => (key, &colleague.id) > (after_key, after_id),
+        })
+        .collect())
 }
 
 /// The agents of `rows` as the viewer sees them, with their emails and teams.
@@ -256,11 +290,12 @@ fn sort_key(colleague: &Colleague) -> String {
     colleague.display_name.to_lowercase()
 }
 
-fn encode_cursor(key: &str, id: &str) -> String {
+/// A listing's position: the sort key and id of the last one shown.
+pub(crate) fn encode_cursor(key: &str, id: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{key}\u{0}{id}"))
 }
 
-fn decode_cursor(cursor: &str) -> Result<(String, String), PeopleError> {
+pub(crate) fn decode_cursor(cursor: &str) -> Result<(String, String), PeopleError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(cursor)
         .map_err(|_| PeopleError::InvalidCursor)?;

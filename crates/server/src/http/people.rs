@@ -1,23 +1,37 @@
-//! The directory: `GET /api/v1/people` and `GET /api/v1/people/{id}`, each person as
-//! the caller may see them.
+//! The directory: agents as the caller may see them and users' (customers') records,
+//! with their emails and notes. Every change is one transaction.
 
+use agent_desk_core::customers::{
+    Customer, CustomerPatch, NewCustomer, NewEmail, Note, NoteBody, NotesPage,
+};
 use agent_desk_core::people::{PeoplePage, Person};
 use agent_desk_core::{ApiError, ErrorCode};
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::Json;
+use chrono::Utc;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::Session;
 use super::error::{ApiResult, AppError};
+use super::json::ApiJson;
+use super::profile::{IfMatch, Versioned};
+use crate::customers::{self, CustomerError};
 use crate::people::{self, PeopleError, PeopleQuery, Sort, ViewerRow, PAGE_DEFAULT, PAGE_MAX};
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_people))
-        .routes(routes!(get_person))
+        .routes(routes!(list_people, create_user))
+        .routes(routes!(get_person, update_user))
+        .routes(routes!(add_email))
+        .routes(routes!(remove_email))
+        .routes(routes!(make_primary))
+        .routes(routes!(list_notes, add_note))
+        .routes(routes!(edit_note, delete_note))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -25,8 +39,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 struct ListParams {
     /// `agent` or `user`; both when absent.
     kind: Option<String>,
-    /// A team's id: only its members.
+    /// A team's id: only its members (agents).
     team: Option<String>,
+    /// An organization's id: only its people (users).
+    org: Option<String>,
     /// Words that must each appear in the name, an email or a phone number the caller
     /// may see.
     q: Option<String>,
@@ -59,10 +75,10 @@ async fn list_people(
     let Query(params) = params.map_err(|rejection| {
         AppError::bad_request(ErrorCode::ValidationFailed, rejection.body_text(), None)
     })?;
-    let agents = match params.kind.as_deref() {
-        None | Some("agent") => true,
-        // No customer records yet: the user directory is empty.
-        Some("user") => false,
+    let (agents, users) = match params.kind.as_deref() {
+        None => (true, true),
+        Some("agent") => (true, false),
+        Some("user") => (false, true),
         Some(other) => {
             return Err(invalid(
                 "kind",
@@ -80,27 +96,12 @@ async fn list_people(
             ))
         }
     };
-    let limit = match params.limit.as_deref() {
-        None => PAGE_DEFAULT,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|limit| (1..=PAGE_MAX).contains(limit))
-            .ok_or_else(|| {
-                invalid(
-                    "limit",
-                    format!("limit must be a whole number from 1 to {PAGE_MAX}"),
-                )
-            })?,
-    };
-    if !agents {
-        return Ok(Json(PeoplePage {
-            people: Vec::new(),
-            next_cursor: None,
-        }));
-    }
+    let limit = page_limit(params.limit.as_deref())?;
     let query = PeopleQuery {
+        agents,
+        users,
         team: params.team.filter(|team| !team.is_empty()),
+        organization: params.org.filter(|org| !org.is_empty()),
         q: params.q.filter(|q| !q.trim().is_empty()),
         sort,
         cursor: params.cursor.filter(|cursor| !cursor.is_empty()),
@@ -123,12 +124,262 @@ async fn get_person(
     Ok(Json(people::find(&state.db, &viewer, &id).await?))
 }
 
+/// A new user's record; the first email is the primary one.
+#[utoipa::path(post, path = "/api/v1/people", tag = "people", security(("bearer" = [])),
+    request_body = NewCustomer,
+    responses(
+        (status = 201, body = Person, headers(("ETag" = String))),
+        (status = 400, body = ApiError, description = "A field breaks a rule; `field` names it (`emails[1]`)"),
+        (status = 409, body = ApiError, description = "An email already belongs to someone"),
+    ))]
+async fn create_user(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(new): ApiJson<NewCustomer>,
+) -> ApiResult<impl IntoResponse> {
+    let customer = customers::create(&state.db, &session.agent_id, &new, Utc::now()).await?;
+    Ok((StatusCode::CREATED, user(customer)))
+}
+
+fn user(customer: Customer) -> Versioned<Person> {
+    let version = customer.version;
+    Versioned(Person::User(customer), version)
+}
+
+/// Changes some fields of a user's record. `If-Match` carries the version read.
+#[utoipa::path(patch, path = "/api/v1/people/{id}", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path), ("If-Match" = String, Header)),
+    request_body = CustomerPatch,
+    responses(
+        (status = 200, body = Person, headers(("ETag" = String))),
+        (status = 400, body = ApiError),
+        (status = 403, body = ApiError, description = "An agent's profile is theirs to edit"),
+        (status = 404, body = ApiError),
+        (status = 409, body = ApiError, description = "Changed since that version"),
+        (status = 428, body = ApiError),
+    ))]
+async fn update_user(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    IfMatch(version): IfMatch,
+    ApiJson(patch): ApiJson<CustomerPatch>,
+) -> ApiResult<impl IntoResponse> {
+    refuse_agents(&state, &id).await?;
+    let customer = customers::update(
+        &state.db,
+        &session.agent_id,
+        &id,
+        &patch,
+        version,
+        Utc::now(),
+    )
+    .await?;
+    Ok(user(customer))
+}
+
+/// Agents' records are their profiles: they edit them themselves.
+async fn refuse_agents(state: &AppState, id: &str) -> ApiResult<()> {
+    let agent = sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db)
+        .await?;
+    match agent {
+        Some(_) => Err(AppError::Forbidden {
+            message: "an agent's record is their own profile, changed by them".into(),
+            field: None,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Adds an email; `primary: true` makes it the primary one.
+#[utoipa::path(post, path = "/api/v1/people/{id}/emails", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = NewEmail,
+    responses(
+        (status = 200, body = Person),
+        (status = 400, body = ApiError),
+        (status = 404, body = ApiError),
+        (status = 409, body = ApiError, description = "The address belongs to someone"),
+    ))]
+async fn add_email(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(new): ApiJson<NewEmail>,
+) -> ApiResult<impl IntoResponse> {
+    refuse_agents(&state, &id).await?;
+    let customer = customers::add_email(
+        &state.db,
+        &session.agent_id,
+        &id,
+        &new.address,
+        new.primary.unwrap_or(false),
+        Utc::now(),
+    )
+    .await?;
+    Ok(user(customer))
+}
+
+/// Removes an email that is neither the primary one nor the last.
+#[utoipa::path(delete, path = "/api/v1/people/{id}/emails/{address}", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path), ("address" = String, Path)),
+    responses(
+        (status = 200, body = Person),
+        (status = 404, body = ApiError),
+        (status = 409, body = ApiError, description = "The primary or the last email"),
+    ))]
+async fn remove_email(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, address)): Path<(String, String)>,
+) -> ApiResult<impl IntoResponse> {
+    refuse_agents(&state, &id).await?;
+    let customer =
+        customers::remove_email(&state.db, &session.agent_id, &id, &address, Utc::now()).await?;
+    Ok(user(customer))
+}
+
+/// Makes one of the person's emails the primary one.
+#[utoipa::path(post, path = "/api/v1/people/{id}/emails/{address}/primary", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path), ("address" = String, Path)),
+    responses((status = 200, body = Person), (status = 404, body = ApiError)))]
+async fn make_primary(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, address)): Path<(String, String)>,
+) -> ApiResult<impl IntoResponse> {
+    refuse_agents(&state, &id).await?;
+    let customer =
+        customers::make_primary(&state.db, &session.agent_id, &id, &address, Utc::now()).await?;
+    Ok(user(customer))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct NotesParams {
+    /// `next_cursor` of the page before.
+    cursor: Option<String>,
+    /// 1 to 100; 50 when absent.
+    limit: Option<String>,
+}
+
+/// A person's notes, newest first.
+#[utoipa::path(get, path = "/api/v1/people/{id}/notes", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path), NotesParams),
+    responses((status = 200, body = NotesPage), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+async fn list_notes(
+    State(state): State<AppState>,
+    _session: Session,
+    Path(id): Path<String>,
+    params: Result<Query<NotesParams>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<NotesPage>> {
+    let Query(params) = params.map_err(|rejection| {
+        AppError::bad_request(ErrorCode::ValidationFailed, rejection.body_text(), None)
+    })?;
+    let limit = page_limit(params.limit.as_deref())?;
+    let limit = u32::try_from(limit).unwrap_or(50);
+    Ok(Json(
+        customers::notes(&state.db, &id, params.cursor.as_deref(), limit).await?,
+    ))
+}
+
+fn page_limit(text: Option<&str>) -> ApiResult<usize> {
+    match text {
+        None => Ok(PAGE_DEFAULT),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=PAGE_MAX).contains(limit))
+            .ok_or_else(|| {
+                invalid(
+                    "limit",
+                    format!("limit must be a whole number from 1 to {PAGE_MAX}"),
+                )
+            }),
+    }
+}
+
+/// Adds a note, written by the caller.
+#[utoipa::path(post, path = "/api/v1/people/{id}/notes", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = NoteBody,
+    responses((status = 201, body = Note), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+async fn add_note(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(new): ApiJson<NoteBody>,
+) -> ApiResult<impl IntoResponse> {
+    refuse_agents(&state, &id).await?;
+    let note =
+        customers::add_note(&state.db, &session.agent_id, &id, &new.body, Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(note)))
+}
+
+/// Changes a note's text; only its author may.
+#[utoipa::path(patch, path = "/api/v1/notes/{id}", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = NoteBody,
+    responses((status = 200, body = Note), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+async fn edit_note(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(edit): ApiJson<NoteBody>,
+) -> ApiResult<Json<Note>> {
+    Ok(Json(
+        customers::edit_note(&state.db, &session.agent_id, &id, &edit.body, Utc::now()).await?,
+    ))
+}
+
+/// Deletes a note; only its author may.
+#[utoipa::path(delete, path = "/api/v1/notes/{id}", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+async fn delete_note(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    customers::delete_note(&state.db, &session.agent_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 impl From<PeopleError> for AppError {
     fn from(error: PeopleError) -> Self {
         match error {
             PeopleError::NotFound => AppError::NotFound,
             PeopleError::InvalidCursor => invalid("cursor", error.to_string()),
+            PeopleError::Customer(error) => error.into(),
             PeopleError::Database(error) => AppError::Database(error),
+        }
+    }
+}
+
+impl From<CustomerError> for AppError {
+    fn from(error: CustomerError) -> Self {
+        let message = error.to_string();
+        let conflict = |field: String| AppError::Conflict {
+            code: ErrorCode::Conflict,
+            message: message.clone(),
+            field: Some(field),
+        };
+        match error {
+            CustomerError::NotFound | CustomerError::NoteNotFound => AppError::NotFound,
+            CustomerError::Invalid(refused) => {
+                AppError::bad_request(ErrorCode::ValidationFailed, message, Some(refused.field))
+            }
+            CustomerError::EmailTaken { field, .. } => conflict(field),
+            CustomerError::LastEmail | CustomerError::PrimaryEmail => conflict("address".into()),
+            CustomerError::VersionConflict => AppError::VersionConflict,
+            CustomerError::NotAuthor => AppError::Forbidden {
+                message,
+                field: None,
+            },
+            CustomerError::InvalidCursor => invalid("cursor", message),
+            CustomerError::Database(error) => AppError::Database(error),
         }
     }
 }

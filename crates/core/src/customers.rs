@@ -1,0 +1,412 @@
+//! The helpdesk's users (customers) as agents keep them: contact details, an
+//! organization, notes. The rules here run on the server for every write.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::profile::EmailAddress;
+
+pub const NAME_MAX: usize = 200;
+pub const SHORT_MAX: usize = 200;
+pub const ADDRESS_MAX: usize = 1000;
+pub const SUMMARY_MAX: usize = 5000;
+pub const NOTE_MAX: usize = 10_000;
+pub const EMAILS_MAX: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+}
+
+/// A user's record. Optional fields are `null` when not filled in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct Customer {
+    pub id: String,
+    pub name: String,
+    /// Exactly one is primary, listed first.
+    pub emails: Vec<EmailAddress>,
+    pub organization: Option<Organization>,
+    /// E.164.
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub im: Option<String>,
+    /// The handle, without `@`.
+    pub twitter: Option<String>,
+    pub linkedin: Option<String>,
+    pub facebook: Option<String>,
+    pub address: Option<String>,
+    pub summary: Option<String>,
+    pub timezone: Option<String>,
+    pub language: Option<String>,
+    /// Automatic replies to this person are not sent.
+    pub suppress_auto_replies: bool,
+    /// The record's version, for `If-Match`.
+    pub version: i64,
+    #[ts(type = "string")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/people`: a new user. The first email is the primary one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct NewCustomer {
+    pub name: String,
+    pub emails: Vec<String>,
+    /// An organization's name: the one of that name, or a new one.
+    #[serde(default)]
+    #[ts(optional)]
+    pub organization: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub phone: Option<String>,
+}
+
+/// `PATCH /api/v1/people/{id}`: absent fields stay, an empty string clears one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct CustomerPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub name: Option<String>,
+    /// An organization's name (picked or created); empty for none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub organization: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub website: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub im: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub twitter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub linkedin: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub facebook: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub timezone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub suppress_auto_replies: Option<bool>,
+}
+
+/// A note on a person: who wrote it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct Note {
+    pub id: String,
+    pub person_id: String,
+    pub author_id: Option<String>,
+    /// `null` once the author's account is gone.
+    pub author_name: Option<String>,
+    pub body: String,
+    #[ts(type = "string")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: DateTime<Utc>,
+    #[ts(type = "string")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Newest first, a page at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct NotesPage {
+    pub notes: Vec<Note>,
+    pub total: u32,
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /api/v1/people/{id}/notes` and `PATCH /api/v1/notes/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct NoteBody {
+    pub body: String,
+}
+
+/// `POST /api/v1/people/{id}/emails`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct NewEmail {
+    pub address: String,
+    /// Make it the primary address at once.
+    #[serde(default)]
+    #[ts(optional)]
+    pub primary: Option<bool>,
+}
+
+/// A refused field of a record: which (its wire name) and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {message}")]
+pub struct RecordError {
+    pub field: String,
+    pub message: String,
+}
+
+impl RecordError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Whether an address looks like one mail can reach: one `@`, a dotted domain, no
+/// spaces. Delivery is the proof; this only refuses what cannot be one.
+pub fn is_plausible_email(email: &str) -> bool {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+                && email.len() <= 254
+        }
+        None => false,
+    }
+}
+
+/// An email as stored: trimmed and lower-case.
+pub fn clean_email(field: &str, address: &str) -> Result<String, RecordError> {
+    let address = address.trim().to_lowercase();
+    if is_plausible_email(&address) {
+        Ok(address)
+    } else {
+        Err(RecordError::new(field, "is not a valid email address"))
+    }
+}
+
+/// One line of text: trimmed, no control characters, at most `max` characters. Empty
+/// clears the field (`None`).
+pub fn clean_line(field: &str, value: &str, max: usize) -> Result<Option<String>, RecordError> {
+    let value = value.trim();
+    if value.chars().any(char::is_control) {
+        return Err(RecordError::new(
+            field,
+            "must be one line without control characters",
+        ));
+    }
+    clean_text(field, value, max)
+}
+
+/// Free text of several lines: trimmed, at most `max` characters.
+pub fn clean_text(field: &str, value: &str, max: usize) -> Result<Option<String>, RecordError> {
+    let value = value.trim();
+    if value.chars().count() > max {
+        return Err(RecordError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Ok((!value.is_empty()).then(|| value.to_owned()))
+}
+
+pub fn clean_name(value: &str) -> Result<String, RecordError> {
+    clean_line("name", value, NAME_MAX)?.ok_or_else(|| RecordError::new("name", "is required"))
+}
+
+/// A web address: `http` or `https` with a host. A bare `example.com` gets `https://`.
+pub fn clean_url(field: &str, value: &str) -> Result<Option<String>, RecordError> {
+    let Some(value) = clean_line(field, value, SHORT_MAX)? else {
+        return Ok(None);
+    };
+    let with_scheme = if value.contains("://") {
+        value
+    } else {
+        format!("https://{value}")
+    };
+    let parsed = url::Url::parse(&with_scheme)
+        .map_err(|_| RecordError::new(field, "is not a valid web address"))?;
+    let host_ok = parsed
+        .host_str()
+        .is_some_and(|host| host.contains('.') && !host.starts_with('.'));
+    if !matches!(parsed.scheme(), "http" | "https") || !host_ok {
+        return Err(RecordError::new(
+            field,
+            "must be an http or https address with a domain",
+        ));
+    }
+    Ok(Some(parsed.to_string()))
+}
+
+/// A profile URL on one site: `linkedin.com` or `facebook.com` (any subdomain).
+pub fn clean_profile_url(
+    field: &str,
+    value: &str,
+    site: &str,
+) -> Result<Option<String>, RecordError> {
+    let Some(url) = clean_url(field, value)? else {
+        return Ok(None);
+    };
+    let host = url::Url::parse(&url)
+        .ok()
+        .and_then(|parsed| parsed.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    if host == site || host.ends_with(&format!(".{site}")) {
+        Ok(Some(url))
+    } else {
+        Err(RecordError::new(field, format!("must be a {site} address")))
+    }
+}
+
+/// A Twitter/X handle, stored without `@`: 1–15 letters, digits or `_`. A profile URL
+/// is reduced to its handle.
+pub fn clean_twitter(value: &str) -> Result<Option<String>, RecordError> {
+    let Some(value) = clean_line("twitter", value, SHORT_MAX)? else {
+        return Ok(None);
+    };
+    let handle = value
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_start_matches("www.")
+        .trim_start_matches("twitter.com/")
+        .trim_start_matches("x.com/")
+        .trim_start_matches('@')
+        .trim_end_matches('/');
+    let valid = (1..=15).contains(&handle.len())
+        && handle
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(Some(handle.to_owned()))
+    } else {
+        Err(RecordError::new(
+            "twitter",
+            "must be a handle of up to 15 letters, digits or _",
+        ))
+    }
+}
+
+/// A phone number with its country code, as E.164.
+pub fn clean_phone(value: &str) -> Result<Option<String>, RecordError> {
+    crate::validation::phone(crate::ProfileField::Phone, value)
+        .map(|number| (!number.is_empty()).then_some(number))
+        .map_err(|error| RecordError::new("phone", error.message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_get_a_scheme_and_need_a_domain() {
+        assert_eq!(
+            clean_url("website", " example.com/shop ")
+                .expect("valid")
+                .as_deref(),
+            Some("https://example.com/shop")
+        );
+        assert_eq!(clean_url("website", "").expect("empty"), None);
+        for bad in [
+            "ftp://example.com",
+            "https://localhost",
+            "http://",
+            "not a url at all",
+        ] {
+            let error = clean_url("website", bad).expect_err(bad);
+            assert_eq!(error.field, "website");
+        }
+    }
+
+    #[test]
+    fn profile_urls_must_be_on_their_site() {
+        assert!(clean_profile_url(
+            "linkedin",
+            "https://www.linkedin.com/in/ada",
+            "linkedin.com"
+        )
+        .is_ok());
+        assert!(clean_profile_url("linkedin", "linkedin.com/in/ada", "linkedin.com").is_ok());
+        let error = clean_profile_url("linkedin", "https://notlinkedin.com/in/ada", "linkedin.com")
+            .expect_err("another site");
+        assert_eq!(error.field, "linkedin");
+        assert!(clean_profile_url(
+            "facebook",
+            "https://facebook.com.evil.example/x",
+            "facebook.com"
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn twitter_handles_lose_the_at_and_the_url() {
+        for input in [
+            "@ada_l",
+            "ada_l",
+            "https://twitter.com/ada_l",
+            "x.com/ada_l/",
+        ] {
+            assert_eq!(
+                clean_twitter(input).expect(input).as_deref(),
+                Some("ada_l"),
+                "{input}"
+            );
+        }
+        assert!(clean_twitter("@has space").is_err());
+        assert!(clean_twitter("@sixteen_chars_xx").is_err());
+    }
+
+    #[test]
+    fn emails_are_lower_case_and_plausible() {
+        assert_eq!(
+            clean_email("emails", " Ada@Example.COM ").expect("valid"),
+            "ada@example.com"
+        );
+        for bad in ["ada", "ada@localhost", "a b@example.com", "@example.com"] {
+            assert!(clean_email("emails", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn text_is_bounded_and_lines_stay_single() {
+        assert!(clean_text("summary", &"x".repeat(SUMMARY_MAX), SUMMARY_MAX).is_ok());
+        assert!(clean_text("summary", &"x".repeat(SUMMARY_MAX + 1), SUMMARY_MAX).is_err());
+        assert!(clean_line("im", "two\nlines", SHORT_MAX).is_err());
+        assert!(clean_name("   ").is_err());
+        assert_eq!(
+            clean_phone("+44 20 7183 8750").expect("valid").as_deref(),
+            Some("+442071838750")
+        );
+        assert_eq!(
+            clean_phone("020 7183 8750").expect_err("no country").field,
+            "phone"
+        );
+    }
+}

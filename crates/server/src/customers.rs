@@ -1,0 +1,852 @@
+//! Users' (customers') records in the database: contact details, organization, emails,
+//! notes, the search index, and a change-log row for every edit. Each write is one
+//! transaction: a refused change leaves nothing behind.
+
+use agent_desk_core::customers::{
+    clean_email, clean_line, clean_name, clean_phone, clean_profile_url, clean_text, clean_twitter,
+    clean_url, Customer, CustomerPatch, NewCustomer, Note, NotesPage, Organization, RecordError,
+    ADDRESS_MAX, EMAILS_MAX, NOTE_MAX, SHORT_MAX, SUMMARY_MAX,
+};
+use agent_desk_core::locale::{is_supported_language, parse_timezone};
+use agent_desk_core::EmailAddress;
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, SqliteConnection};
+use uuid::Uuid;
+
+use crate::agents::{parse_timestamp, record_change, timestamp};
+use crate::db::Db;
+use crate::people::{decode_cursor, encode_cursor};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CustomerError {
+    #[error("no such person")]
+    NotFound,
+    #[error("no such note")]
+    NoteNotFound,
+    #[error(transparent)]
+    Invalid(#[from] RecordError),
+    #[error("{address} already belongs to someone")]
+    EmailTaken { address: String, field: String },
+    #[error("the record was changed since it was read")]
+    VersionConflict,
+    #[error("only the author of a note can change or delete it")]
+    NotAuthor,
+    #[error("a person keeps at least one email; add another before removing this one")]
+    LastEmail,
+    #[error("the primary email cannot be removed; make another one primary first")]
+    PrimaryEmail,
+    #[error("the cursor is not one this server gave out")]
+    InvalidCursor,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+#[derive(FromRow)]
+struct PersonRow {
+    id: String,
+    name: String,
+    organization_id: Option<String>,
+    organization_name: Option<String>,
+    phone: Option<String>,
+    website: Option<String>,
+    im: Option<String>,
+    twitter: Option<String>,
+    linkedin: Option<String>,
+    facebook: Option<String>,
+    address: Option<String>,
+    summary: Option<String>,
+    timezone: Option<String>,
+    language: Option<String>,
+    suppress_auto_replies: bool,
+    version: i64,
+    updated_at: String,
+}
+
+const PERSON_SELECT: &str = "SELECT p.id, p.name, p.organization_id, o.name AS organization_name,
+        p.phone, p.website, p.im, p.twitter, p.linkedin, p.facebook, p.address, p.summary,
+        p.timezone, p.language, p.suppress_auto_replies, p.version, p.updated_at
+    FROM people p LEFT JOIN organizations o ON o.id = p.organization_id";
+
+impl PersonRow {
+    fn into_customer(self, emails: Vec<EmailAddress>) -> Customer {
+        Customer {
+            id: self.id,
+            name: self.name,
+            emails,
+            organization: self
+                .organization_id
+                .zip(self.organization_name)
+                .map(|(id, name)| Organization { id, name }),
+            phone: self.phone,
+            website: self.website,
+            im: self.im,
+            twitter: self.twitter,
+            linkedin: self.linkedin,
+            facebook: self.facebook,
+            address: self.address,
+            summary: self.summary,
+            timezone: self.timezone,
+            language: self.language,
+            suppress_auto_replies: self.suppress_auto_replies,
+            version: self.version,
+            updated_at: parse_timestamp(&self.updated_at),
+        }
+    }
+
+    /// Each editable field's stored text, for the change log.
+    fn fields(&self) -> Vec<(&'static str, Option<String>)> {
+        vec![
+            ("name", Some(self.name.clone())),
+            ("organization", self.organization_name.clone()),
+            ("phone", self.phone.clone()),
+            ("website", self.website.clone()),
+            ("im", self.im.clone()),
+            ("twitter", self.twitter.clone()),
+            ("linkedin", self.linkedin.clone()),
+            ("facebook", self.facebook.clone()),
+            ("address", self.address.clone()),
+            ("summary", self.summary.clone()),
+            ("timezone", self.timezone.clone()),
+            ("language", self.language.clone()),
+            (
+                "suppress_auto_replies",
+                Some(self.suppress_auto_replies.to_string()),
+            ),
+        ]
+    }
+}
+
+async fn emails_of(
+    db: &mut SqliteConnection,
+    person_id: &str,
+) -> Result<Vec<EmailAddress>, sqlx::Error> {
+    Ok(sqlx::query_as::<_, (String, bool)>(
+        "SELECT address, is_primary FROM person_emails WHERE person_id = $1
+         ORDER BY is_primary DESC, address",
+    )
+    .bind(person_id)
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|(address, primary)| EmailAddress { address, primary })
+    .collect())
+}
+
+async fn row(db: &mut SqliteConnection, id: &str) -> Result<PersonRow, CustomerError> {
+    sqlx::query_as::<_, PersonRow>(&format!("{PERSON_SELECT} WHERE p.id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(CustomerError::NotFound)
+}
+
+pub async fn find(db: &Db, id: &str) -> Result<Customer, CustomerError> {
+    let mut conn = db.acquire().await?;
+    let row = row(&mut conn, id).await?;
+    let emails = emails_of(&mut conn, id).await?;
+    Ok(row.into_customer(emails))
+}
+
+/// The organization of this name, made if there is none; `None` for an empty name.
+async fn organization(
+    tx: &mut SqliteConnection,
+    name: &str,
+    now: &str,
+) -> Result<Option<String>, CustomerError> {
+    let Some(name) = clean_line("organization", name, SHORT_MAX)? else {
+        return Ok(None);
+    };
+    let found = sqlx::query_scalar::<_, String>("SELECT id FROM organizations WHERE name = $1")
+        .bind(&name)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some(id) = found {
+        return Ok(Some(id));
+    }
+    let id = Uuid::new_v4().to_string();
+    sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(&id)
+        .bind(&name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    Ok(Some(id))
+}
+
+/// Refuses an address that is someone else's, naming the field it came in.
+async fn email_free(
+    tx: &mut SqliteConnection,
+    address: &str,
+    field: &str,
+) -> Result<(), CustomerError> {
+    let taken_by_user =
+        sqlx::query_scalar::<_, String>("SELECT person_id FROM person_emails WHERE address = $1")
+            .bind(address)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let taken_by_agent =
+        sqlx::query_scalar::<_, String>("SELECT agent_id FROM agent_emails WHERE address = $1")
+            .bind(address)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if taken_by_user.is_some() || taken_by_agent.is_some() {
+        return Err(CustomerError::EmailTaken {
+            address: address.to_owned(),
+            field: field.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// The shortest ending of a phone number a search finds it by.
+const PHONE_SUFFIX_MIN: usize = 7;
+
+/// Digits of a phone number, so a search for "7183 8750" finds "+442071838750".
+fn digits(text: &str) -> String {
+    text.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// Rewrites a person's row of the search index from what is stored now.
+pub(crate) async fn reindex(tx: &mut SqliteConnection, person_id: &str) -> Result<(), sqlx::Error> {
+    let row = sqlx::query_as::<_, (String, Option<String>, Option<String>)>(
+        "SELECT p.name, o.name, p.phone FROM people p
+         LEFT JOIN organizations o ON o.id = p.organization_id WHERE p.id = $1",
+    )
+    .bind(person_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM people_search WHERE person_id = $1")
+        .bind(person_id)
+        .execute(&mut *tx)
+        .await?;
+    let Some((name, organization, phone)) = row else {
+        return Ok(());
+    };
+    let emails =
+        sqlx::query_scalar::<_, String>("SELECT address FROM person_emails WHERE person_id = $1")
+            .bind(person_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    let terms = search_terms(&name, &emails, organization.as_deref(), phone.as_deref());
+    sqlx::query("INSERT INTO people_search (person_id, terms) VALUES ($1, $2)")
+        .bind(person_id)
+        .bind(terms)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// The text a person is found by. Emails go in whole and split at `@` and `.`, so both
+/// "ada@example.com" and "example" find them.
+pub fn search_terms(
+    name: &str,
+    emails: &[String],
+    organization: Option<&str>,
+    phone: Option<&str>,
+) -> String {
+    let mut terms = vec![name.to_owned()];
+    for email in emails {
+        terms.push(email.replace(['@', '.', '+', '-', '_'], " "));
+    }
+    terms.extend(organization.map(str::to_owned));
+    if let Some(phone) = phone {
+        // The whole number and its endings, so a search by the local part finds it too.
+        let number = digits(phone);
+        terms.push(number.clone());
+        for start in 1..number.len().saturating_sub(PHONE_SUFFIX_MIN - 1) {
+            terms.push(number[start..].to_owned());
+        }
+    }
+    terms.join(" ")
+}
+
+/// A new user, with the first email primary.
+pub async fn create(
+    db: &Db,
+    actor_id: &str,
+    new: &NewCustomer,
+    now: DateTime<Utc>,
+) -> Result<Customer, CustomerError> {
+    let name = clean_name(&new.name)?;
+    if new.emails.is_empty() {
+        return Err(RecordError::new("emails", "at least one email is needed").into());
+    }
+    if new.emails.len() > EMAILS_MAX {
+        return Err(RecordError::new("emails", format!("at most {EMAILS_MAX} emails")).into());
+    }
+    let mut emails: Vec<String> = Vec::new();
+    for (index, email) in new.emails.iter().enumerate() {
+        let email = clean_email(&format!("emails[{index}]"), email)?;
+        if emails.contains(&email) {
+            return Err(RecordError::new(format!("emails[{index}]"), "is listed twice").into());
+        }
+        emails.push(email);
+    }
+    let phone = match &new.phone {
+        Some(phone) => clean_phone(phone)?,
+        None => None,
+    };
+    let at = timestamp(now);
+    let id = Uuid::new_v4().to_string();
+    let mut tx = crate::db::begin_write(db).await?;
+    for (index, email) in emails.iter().enumerate() {
+        email_free(&mut tx, email, &format!("emails[{index}]")).await?;
+    }
+    let organization_id = match &new.organization {
+        Some(name) => organization(&mut tx, name, &at).await?,
+        None => None,
+    };
+    sqlx::query(
+        "INSERT INTO people (id, name, sort_name, organization_id, phone, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(&id)
+    .bind(&name)
+    .bind(name.to_lowercase())
+    .bind(&organization_id)
+    .bind(&phone)
+    .bind(&at)
+    .execute(&mut *tx)
+    .await?;
+    for (index, email) in emails.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO person_emails (address, person_id, is_primary) VALUES ($1, $2, $3)",
+        )
+        .bind(email)
+        .bind(&id)
+        .bind(index == 0)
+        .execute(&mut *tx)
+        .await?;
+    }
+    record_change(
+        &mut tx,
+        &id,
+        actor_id,
+        "created",
+        &None,
+        &Some(name.clone()),
+        &at,
+    )
+    .await?;
+    reindex(&mut tx, &id).await?;
+    let customer = {
+        let row = row(&mut tx, &id).await?;
+        let emails = emails_of(&mut tx, &id).await?;
+        row.into_customer(emails)
+    };
+    tx.commit().await?;
+    Ok(customer)
+}
+
+/// Applies a patch if the stored version is still `expected_version`; every changed
+/// field gets a change-log row.
+pub async fn update(
+    db: &Db,
+    actor_id: &str,
+    id: &str,
+    patch: &CustomerPatch,
+    expected_version: i64,
+    now: DateTime<Utc>,
+) -> Result<Customer, CustomerError> {
+    let text = |field: &str, value: &Option<String>, max: usize| {
+        value
+            .as_deref()
+            .map(|value| clean_line(field, value, max))
+            .transpose()
+    };
+    let name = patch.name.as_deref().map(clean_name).transpose()?;
+    let phone = patch.phone.as_deref().map(clean_phone).transpose()?;
+    let website = patch
+        .website
+        .as_deref()
+        .map(|v| clean_url("website", v))
+        .transpose()?;
+    let linkedin = patch
+        .linkedin
+        .as_deref()
+        .map(|v| clean_profile_url("linkedin", v, "linkedin.com"))
+        .transpose()?;
+    let facebook = patch
+        .facebook
+        .as_deref()
+        .map(|v| clean_profile_url("facebook", v, "facebook.com"))
+        .transpose()?;
+    let twitter = patch.twitter.as_deref().map(clean_twitter).transpose()?;
+    let im = text("im", &patch.im, SHORT_MAX)?;
+    let address = patch
+        .address
+        .as_deref()
+        .map(|v| clean_text("address", v, ADDRESS_MAX))
+        .transpose()?;
+    let summary = patch
+        .summary
+        .as_deref()
+        .map(|v| clean_text("summary", v, SUMMARY_MAX))
+        .transpose()?;
+    let timezone = text("timezone", &patch.timezone, SHORT_MAX)?;
+    if let Some(Some(zone)) = &timezone {
+        if parse_timezone(zone).is_none() {
+            return Err(RecordError::new("timezone", "is not a known IANA time zone").into());
+        }
+    }
+    let language = text("language", &patch.language, SHORT_MAX)?;
+    if let Some(Some(tag)) = &language {
+        if !is_supported_language(tag) {
+            return Err(RecordError::new("language", "is not a supported language").into());
+        }
+    }
+
+    let at = timestamp(now);
+    let mut tx = crate::db::begin_write(db).await?;
+    let before = row(&mut tx, id).await?;
+    if before.version != expected_version {
+        return Err(CustomerError::VersionConflict);
+    }
+    let organization_id = match &patch.organization {
+        Some(name) => Some(organization(&mut tx, name, &at).await?),
+        None => None,
+    };
+    let keep =
+        |new: Option<Option<String>>, old: &Option<String>| new.unwrap_or_else(|| old.clone());
+    let name = name.unwrap_or_else(|| before.name.clone());
+    sqlx::query(
+        "UPDATE people SET name = $1, sort_name = $2, organization_id = $3, phone = $4,
+                website = $5, im = $6, twitter = $7, linkedin = $8, facebook = $9, address = $10,
+                summary = $11, timezone = $12, language = $13, suppress_auto_replies = $14,
+                updated_at = $15, version = version + 1
+         WHERE id = $16",
+    )
+    .bind(&name)
+    .bind(name.to_lowercase())
+    .bind(organization_id.unwrap_or_else(|| before.organization_id.clone()))
+    .bind(keep(phone, &before.phone))
+    .bind(keep(website, &before.website))
+    .bind(keep(im, &before.im))
+    .bind(keep(twitter, &before.twitter))
+    .bind(keep(linkedin, &before.linkedin))
+    .bind(keep(facebook, &before.facebook))
+    .bind(keep(address, &before.address))
+    .bind(keep(summary, &before.summary))
+    .bind(keep(timezone, &before.timezone))
+    .bind(keep(language, &before.language))
+    .bind(
+        patch
+            .suppress_auto_replies
+            .unwrap_or(before.suppress_auto_replies),
+    )
+    .bind(&at)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let after = row(&mut tx, id).await?;
+    for ((field, old), (_, new)) in before.fields().into_iter().zip(after.fields()) {
+        if old != new {
+            record_change(&mut tx, id, actor_id, field, &old, &new, &at).await?;
+        }
+    }
+    reindex(&mut tx, id).await?;
+    let emails = emails_of(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(after.into_customer(emails))
+}
+
+/// Bumps a record's version and logs one change, inside a write that changed it.
+async fn touched(
+    tx: &mut SqliteConnection,
+    id: &str,
+    actor_id: &str,
+    field: &str,
+    old: Option<String>,
+    new: Option<String>,
+    at: &str,
+) -> Result<(), CustomerError> {
+    let updated =
+        sqlx::query("UPDATE people SET version = version + 1, updated_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    if updated.rows_affected() == 0 {
+        return Err(CustomerError::NotFound);
+    }
+    record_change(&mut *tx, id, actor_id, field, &old, &new, at).await?;
+    reindex(&mut *tx, id).await?;
+    Ok(())
+}
+
+/// Adds an address; with `primary` it becomes the primary one.
+pub async fn add_email(
+    db: &Db,
+    actor_id: &str,
+    id: &str,
+    address: &str,
+    primary: bool,
+    now: DateTime<Utc>,
+) -> Result<Customer, CustomerError> {
+    let address = clean_email("address", address)?;
+    let at = timestamp(now);
+    let mut tx = crate::db::begin_write(db).await?;
+    row(&mut tx, id).await?;
+    let count =
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM person_emails WHERE person_id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if count >= i64::try_from(EMAILS_MAX).unwrap_or(i64::MAX) {
+        return Err(RecordError::new(
+            "address",
+            format!("a person has at most {EMAILS_MAX} emails"),
+        )
+        .into());
+    }
+    email_free(&mut tx, &address, "address").await?;
+    if primary {
+        sqlx::query("UPDATE person_emails SET is_primary = FALSE WHERE person_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("INSERT INTO person_emails (address, person_id, is_primary) VALUES ($1, $2, $3)")
+        .bind(&address)
+        .bind(id)
+        .bind(primary)
+        .execute(&mut *tx)
+        .await?;
+    touched(&mut tx, id, actor_id, "emails", None, Some(address), &at).await?;
+    tx.commit().await?;
+    find(db, id).await
+}
+
+/// Removes an address that is not the primary one nor the last.
+pub async fn remove_email(
+    db: &Db,
+    actor_id: &str,
+    id: &str,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<Customer, CustomerError> {
+    let address = address.trim().to_lowercase();
+    let at = timestamp(now);
+    let mut tx = crate::db::begin_write(db).await?;
+    let emails = emails_of(&mut tx, id).await?;
+    let email = emails
+        .iter()
+        .find(|email| email.address == address)
+        .ok_or(CustomerError::NotFound)?;
+    if emails.len() == 1 {
+        return Err(CustomerError::LastEmail);
+    }
+    if email.primary {
+        return Err(CustomerError::PrimaryEmail);
+    }
+    sqlx::query("DELETE FROM person_emails WHERE address = $1 AND person_id = $2")
+        .bind(&address)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    touched(&mut tx, id, actor_id, "emails", Some(address), None, &at).await?;
+    tx.commit().await?;
+    find(db, id).await
+}
+
+/// Makes one of the person's addresses the primary one, in one step.
+pub async fn make_primary(
+    db: &Db,
+    actor_id: &str,
+    id: &str,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<Customer, CustomerError> {
+    let address = address.trim().to_lowercase();
+    let at = timestamp(now);
+    let mut tx = crate::db::begin_write(db).await?;
+    let emails = emails_of(&mut tx, id).await?;
+    if !emails.iter().any(|email| email.address == address) {
+        return Err(CustomerError::NotFound);
+    }
+    let old = emails
+        .iter()
+        .find(|email| email.primary)
+        .map(|email| email.address.clone());
+    if old.as_deref() != Some(address.as_str()) {
+        sqlx::query("UPDATE person_emails SET is_primary = (address = $1) WHERE person_id = $2")
+            .bind(&address)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        touched(
+            &mut tx,
+            id,
+            actor_id,
+            "primary_email",
+            old,
+            Some(address),
+            &at,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    find(db, id).await
+}
+
+#[derive(FromRow)]
+struct NoteRow {
+    id: String,
+    person_id: String,
+    author_id: Option<String>,
+    author_name: Option<String>,
+    body: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl NoteRow {
+    fn into_note(self) -> Note {
+        Note {
+            id: self.id,
+            person_id: self.person_id,
+            author_id: self.author_id,
+            author_name: self.author_name,
+            body: self.body,
+            created_at: parse_timestamp(&self.created_at),
+            updated_at: parse_timestamp(&self.updated_at),
+        }
+    }
+}
+
+const NOTE_SELECT: &str = "SELECT n.id, n.person_id, n.author_id, a.display_name AS author_name,
+        n.body, n.created_at, n.updated_at
+    FROM person_notes n LEFT JOIN agents a ON a.id = n.author_id";
+
+fn note_body(body: &str) -> Result<String, CustomerError> {
+    clean_text("body", body, NOTE_MAX)?
+        .ok_or_else(|| RecordError::new("body", "is required").into())
+}
+
+/// A person's notes, newest first, `limit` at a time.
+pub async fn notes(
+    db: &Db,
+    person_id: &str,
+    cursor: Option<&str>,
+    limit: u32,
+) -> Result<NotesPage, CustomerError> {
+    let mut conn = db.acquire().await?;
+    row(&mut conn, person_id).await?;
+    let total =
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM person_notes WHERE person_id = $1")
+            .bind(person_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let after = cursor
+        .map(decode_cursor)
+        .transpose()
+        .map_err(|_| CustomerError::InvalidCursor)?;
+    let older = if after.is_some() {
+        " AND (n.created_at, n.id) < ($2, $3)"
+    } else {
+        ""
+    };
+    let (before_time, before_id) = after.unwrap_or_default();
+    let mut rows = sqlx::query_as::<_, NoteRow>(&format!(
+        "{NOTE_SELECT} WHERE n.person_id = $1{older}
+         ORDER BY n.created_at DESC, n.id DESC LIMIT $4"
+    ))
+    .bind(person_id)
+    .bind(&before_time)
+    .bind(&before_id)
+    .bind(i64::from(limit) + 1)
+    .fetch_all(&mut *conn)
+    .await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| {
+            rows.last()
+                .map(|last| encode_cursor(&last.created_at, &last.id))
+        })
+        .flatten();
+    Ok(NotesPage {
+        notes: rows.into_iter().map(NoteRow::into_note).collect(),
+        total: u32::try_from(total).unwrap_or(u32::MAX),
+        next_cursor,
+    })
+}
+
+pub async fn add_note(
+    db: &Db,
+    author_id: &str,
+    person_id: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<Note, CustomerError> {
+    let body = note_body(body)?;
+    let at = timestamp(now);
+    let id = Uuid::new_v4().to_string();
+    let mut tx = crate::db::begin_write(db).await?;
+    row(&mut tx, person_id).await?;
+    sqlx::query(
+        "INSERT INTO person_notes (id, person_id, author_id, body, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(&id)
+    .bind(person_id)
+    .bind(author_id)
+    .bind(&body)
+    .bind(&at)
+    .execute(&mut *tx)
+    .await?;
+    let note = note(&mut tx, &id).await?;
+    tx.commit().await?;
+    Ok(note)
+}
+
+async fn note(conn: &mut SqliteConnection, id: &str) -> Result<Note, CustomerError> {
+    sqlx::query_as::<_, NoteRow>(&format!("{NOTE_SELECT} WHERE n.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .map(NoteRow::into_note)
+        .ok_or(CustomerError::NoteNotFound)
+}
+
+/// Changes a note's text; only its author may.
+pub async fn edit_note(
+    db: &Db,
+    agent_id: &str,
+    note_id: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<Note, CustomerError> {
+    let body = note_body(body)?;
+    let mut tx = crate::db::begin_write(db).await?;
+    let existing = note(&mut tx, note_id).await?;
+    if existing.author_id.as_deref() != Some(agent_id) {
+        return Err(CustomerError::NotAuthor);
+    }
+    sqlx::query("UPDATE person_notes SET body = $1, updated_at = $2 WHERE id = $3")
+        .bind(&body)
+        .bind(timestamp(now))
+        .bind(note_id)
+        .execute(&mut *tx)
+        .await?;
+    let note = note(&mut tx, note_id).await?;
+    tx.commit().await?;
+    Ok(note)
+}
+
+/// Deletes a note; only its author may.
+pub async fn delete_note(db: &Db, agent_id: &str, note_id: &str) -> Result<(), CustomerError> {
+    let mut tx = crate::db::begin_write(db).await?;
+    let existing = note(&mut tx, note_id).await?;
+    if existing.author_id.as_deref() != Some(agent_id) {
+        return Err(CustomerError::NotAuthor);
+    }
+    sqlx::query("DELETE FROM person_notes WHERE id = $1")
+        .bind(note_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Users matching every word of `q` (as prefixes) in name order after `after` (the
+/// sort key and id of the last one shown), at most `limit`, each with its sort key.
+pub async fn search(
+    db: &Db,
+    q: Option<&str>,
+    organization_id: Option<&str>,
+    descending: bool,
+    after: Option<&(String, String)>,
+    limit: usize,
+) -> Result<Vec<(String, Customer)>, CustomerError> {
+    let order = if descending { "DESC" } else { "ASC" };
+    let beyond = if descending { "<" } else { ">" };
+    let match_expression = q.and_then(fts_query);
+    let mut sql = format!("{PERSON_SELECT} WHERE 1 = 1");
+    if match_expression.is_some() {
+        sql.push_str(
+            " AND p.id IN (SELECT person_id FROM people_search WHERE people_search MATCH $1)",
+        );
+    }
+    if organization_id.is_some() {
+        sql.push_str(" AND p.organization_id = $2");
+    }
+    if after.is_some() {
+        sql.push_str(&format!(" AND (p.sort_name, p.id) {beyond} ($3, $4)"));
+    }
+    sql.push_str(&format!(
+        " ORDER BY p.sort_name {order}, p.id {order} LIMIT $5"
+    ));
+    let (after_key, after_id) = after.cloned().unwrap_or_default();
+    let mut conn = db.acquire().await?;
+    let rows = sqlx::query_as::<_, PersonRow>(&sql)
+        .bind(match_expression.unwrap_or_default())
+        .bind(organization_id.unwrap_or_default())
+        .bind(&after_key)
+        .bind(&after_id)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut customers = Vec::with_capacity(rows.len());
+    for row in rows {
+        let emails = emails_of(&mut conn, &row.id).await?;
+        let key = row.name.to_lowercase();
+        customers.push((key, row.into_customer(emails)));
+    }
+    Ok(customers)
+}
+
+/// Every word as a quoted prefix, all required: `ada lov` → `"ada"* "lov"*`. Quoting
+/// keeps FTS5's own syntax out of what an agent types.
+pub fn fts_query(q: &str) -> Option<String> {
+    // A phone number however written: its digits as one word.
+    let phone_like = q
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-()/.".contains(c));
+    let number = digits(q);
+    if phone_like && number.len() >= 3 {
+        return Some(format!("\"{number}\"*"));
+    }
+    let words: Vec<String> = q
+        .split(|c: char| c.is_whitespace() || "@.+-_\"'()*:^".contains(c))
+        .filter(|word| !word.is_empty())
+        .map(|word| format!("\"{}\"*", word.replace('"', "")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn searches_are_prefixes_of_every_word_with_fts_syntax_kept_out() {
+        assert_eq!(fts_query("Ada  Lov").as_deref(), Some("\"Ada\"* \"Lov\"*"));
+        assert_eq!(
+            fts_query("ada@example.com").as_deref(),
+            Some("\"ada\"* \"example\"* \"com\"*")
+        );
+        assert_eq!(
+            fts_query("NEAR(a b) OR \"x"),
+            Some("\"NEAR\"* \"a\"* \"b\"* \"OR\"* \"x\"*".to_owned())
+        );
+        assert_eq!(fts_query("  @ . "), None);
+        assert_eq!(fts_query("+44 20 7183").as_deref(), Some("\"44207183\"*"));
+        assert_eq!(fts_query("7183 8750").as_deref(), Some("\"71838750\"*"));
+    }
+
+    #[test]
+    fn terms_hold_emails_in_parts_and_phone_digits() {
+        let terms = search_terms(
+            "Ada Lovelace",
+            &["ada.l@example.com".to_owned()],
+            Some("Analytical Engines"),
+            Some("+442071838750"),
+        );
+        assert_eq!(
+            terms,
+            "Ada Lovelace ada l example com Analytical Engines 442071838750 42071838750 \
+             2071838750 071838750 71838750 1838750"
+        );
+    }
+}

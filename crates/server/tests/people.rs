@@ -1,0 +1,572 @@
+//! Users' (customers') records over real HTTP against the real binary: every section
+//! through the API, each refusal naming its field and leaving the record as it was, and
+//! the directory finding people by name, email, organization and phone.
+
+mod support;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use support::*;
+
+const OTHER_EMAIL: &str = "grace@example.com";
+
+struct Desk {
+    server: Server,
+    ada: String,
+    grace: String,
+}
+
+async fn desk() -> Desk {
+    let dir = tempfile::tempdir().expect("temp dir");
+    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    add_agent_ok(dir.path(), OTHER_EMAIL, "Grace Hopper", PASSWORD);
+    let server = Server::start(dir).await;
+    Desk {
+        ada: server.login(EMAIL, PASSWORD).await,
+        grace: server.login(OTHER_EMAIL, PASSWORD).await,
+        server,
+    }
+}
+
+async fn call(
+    desk: &Desk,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let request = desk.server.request(method, path, Some(token));
+    let request = match body {
+        Some(body) => request.json(&body),
+        None => request,
+    };
+    request.send().await.expect("request")
+}
+
+async fn ok(desk: &Desk, method: Method, path: &str, body: Option<Value>) -> Value {
+    let response = call(desk, &desk.ada, method, path, body).await;
+    let status = response.status();
+    assert!(status.is_success(), "{path}: {status}");
+    if status == StatusCode::NO_CONTENT {
+        return Value::Null;
+    }
+    expect_json(response, status).await
+}
+
+async fn create(desk: &Desk, body: Value) -> Value {
+    let response = call(desk, &desk.ada, Method::POST, "/api/v1/people", Some(body)).await;
+    expect_json(response, StatusCode::CREATED).await
+}
+
+async fn patch(desk: &Desk, id: &str, version: &Value, body: Value) -> reqwest::Response {
+    desk.server
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/people/{id}"),
+            Some(&desk.ada),
+        )
+        .header("If-Match", format!("\"{version}\""))
+        .json(&body)
+        .send()
+        .await
+        .expect("patch")
+}
+
+async fn record(desk: &Desk, id: &str) -> Value {
+    ok(desk, Method::GET, &format!("/api/v1/people/{id}"), None).await
+}
+
+async fn search(desk: &Desk, query: &str) -> Vec<String> {
+    let page = ok(desk, Method::GET, &format!("/api/v1/people?{query}"), None).await;
+    page["people"]
+        .as_array()
+        .expect("people")
+        .iter()
+        .map(|person| {
+            person["name"]
+                .as_str()
+                .or(person["display_name"].as_str())
+                .expect("a name")
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_record_is_created_edited_and_refused_field_by_field() {
+    let desk = desk().await;
+    let ada = create(
+        &desk,
+        json!({
+            "name": "  Ada Byron ",
+            "emails": ["Ada@Byron.example", "ada.b@example.org"],
+            "organization": "Analytical Engines",
+            "phone": "+44 20 7183 8750",
+        }),
+    )
+    .await;
+    assert_eq!(ada["kind"], "user");
+    assert_eq!(ada["name"], "Ada Byron");
+    assert_eq!(
+        ada["emails"],
+        json!([{"address": "ada@byron.example", "primary": true}, {"address": "ada.b@example.org", "primary": false}])
+    );
+    assert_eq!(ada["organization"]["name"], "Analytical Engines");
+    assert_eq!(ada["phone"], "+442071838750");
+    assert_eq!(ada["suppress_auto_replies"], false);
+    let id = ada["id"].as_str().expect("id").to_owned();
+    assert_eq!(record(&desk, &id).await, ada);
+
+    // Every refusal names its field and leaves the record as it was.
+    for (body, field) in [
+        (json!({"website": "ftp://example.com"}), "website"),
+        (
+            json!({"linkedin": "https://example.com/in/ada"}),
+            "linkedin",
+        ),
+        (json!({"facebook": "facebook"}), "facebook"),
+        (json!({"twitter": "@not a handle"}), "twitter"),
+        (json!({"phone": "020 7183 8750"}), "phone"),
+        (json!({"timezone": "Mars/Olympus"}), "timezone"),
+        (json!({"summary": "x".repeat(5001)}), "summary"),
+        (json!({"name": "   "}), "name"),
+        // The valid part of a refused patch is not applied either.
+        (json!({"im": "ada.im", "website": "not a url"}), "website"),
+    ] {
+        let response = patch(&desk, &id, &ada["version"], body.clone()).await;
+        expect_error(
+            response,
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            Some(field),
+        )
+        .await;
+        assert_eq!(record(&desk, &id).await, ada, "after {body}");
+    }
+    let unknown = patch(&desk, &id, &ada["version"], json!({"nickname": "x"})).await;
+    expect_error(
+        unknown,
+        StatusCode::BAD_REQUEST,
+        "unknown_field",
+        Some("nickname"),
+    )
+    .await;
+
+    let response = patch(
+        &desk,
+        &id,
+        &ada["version"],
+        json!({
+            "website": "adabyron.example",
+            "twitter": "https://twitter.com/ada_b",
+            "linkedin": "linkedin.com/in/ada",
+            "facebook": "https://www.facebook.com/ada",
+            "im": "ada@chat.example",
+            "address": "12 St James's Square\nLondon",
+            "summary": "Prefers email. Writes long, precise tickets.",
+            "timezone": "Europe/London",
+            "language": "en-GB",
+            "organization": "Difference Engines",
+            "suppress_auto_replies": true,
+        }),
+    )
+    .await;
+    let edited = expect_json(response, StatusCode::OK).await;
+    assert_eq!(edited["website"], "https://adabyron.example/");
+    assert_eq!(edited["twitter"], "ada_b");
+    assert_eq!(edited["linkedin"], "https://linkedin.com/in/ada");
+    assert_eq!(edited["organization"]["name"], "Difference Engines");
+    assert_eq!(edited["suppress_auto_replies"], true);
+    assert_eq!(
+        edited["version"],
+        ada["version"].as_i64().expect("version") + 1
+    );
+    let stale = patch(&desk, &id, &ada["version"], json!({"im": "x"})).await;
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+
+    // The change log has a row for each edit, with who, old and new.
+    let db = open_database(desk.server.data_dir()).await;
+    let log = agent_desk_server::agents::change_log(&db, &id)
+        .await
+        .expect("log");
+    let rows: Vec<(&str, Option<&str>, Option<&str>)> = log
+        .iter()
+        .map(|row| {
+            (
+                row.field.as_str(),
+                row.old_value.as_deref(),
+                row.new_value.as_deref(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("twitter", None, Some("ada_b")),
+        (
+            "organization",
+            Some("Analytical Engines"),
+            Some("Difference Engines"),
+        ),
+        ("suppress_auto_replies", Some("false"), Some("true")),
+    ] {
+        assert!(rows.contains(&expected), "{expected:?} in {rows:?}");
+    }
+    assert!(log.iter().all(|row| !row.actor_id.is_empty()));
+}
+
+#[tokio::test]
+async fn an_email_belongs_to_one_person_and_one_is_always_primary() {
+    let desk = desk().await;
+    let ada = create(
+        &desk,
+        json!({"name": "Ada", "emails": ["ada@byron.example"]}),
+    )
+    .await;
+    let id = ada["id"].as_str().expect("id").to_owned();
+
+    for (body, field) in [
+        (
+            json!({"name": "Copy", "emails": ["ADA@byron.example"]}),
+            "emails[0]",
+        ),
+        (
+            json!({"name": "Copy", "emails": ["new@example.com", OTHER_EMAIL]}),
+            "emails[1]",
+        ),
+    ] {
+        let response = call(&desk, &desk.ada, Method::POST, "/api/v1/people", Some(body)).await;
+        expect_error(response, StatusCode::CONFLICT, "conflict", Some(field)).await;
+    }
+    for (body, field) in [
+        (json!({"name": "No email", "emails": []}), "emails"),
+        (
+            json!({"name": "Bad", "emails": ["not-an-email"]}),
+            "emails[0]",
+        ),
+        (
+            json!({"name": "Twice", "emails": ["t@example.com", "T@example.com"]}),
+            "emails[1]",
+        ),
+    ] {
+        let response = call(&desk, &desk.ada, Method::POST, "/api/v1/people", Some(body)).await;
+        expect_error(
+            response,
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            Some(field),
+        )
+        .await;
+    }
+    assert_eq!(
+        search(&desk, "kind=user").await,
+        ["Ada"],
+        "nothing else was made"
+    );
+    let taken = call(
+        &desk,
+        &desk.ada,
+        Method::POST,
+        "/api/v1/people",
+        Some(json!({"name": "B", "emails": ["new@example.com"]})),
+    )
+    .await;
+    expect_json(taken, StatusCode::CREATED).await;
+
+    let emails = format!("/api/v1/people/{id}/emails");
+    let duplicate = call(
+        &desk,
+        &desk.ada,
+        Method::POST,
+        &emails,
+        Some(json!({"address": "new@example.com"})),
+    )
+    .await;
+    expect_error(duplicate, StatusCode::CONFLICT, "conflict", Some("address")).await;
+    let last = call(
+        &desk,
+        &desk.ada,
+        Method::DELETE,
+        &format!("{emails}/ada@byron.example"),
+        None,
+    )
+    .await;
+    expect_error(last, StatusCode::CONFLICT, "conflict", Some("address")).await;
+
+    let added = ok(
+        &desk,
+        Method::POST,
+        &emails,
+        Some(json!({"address": "ada@work.example"})),
+    )
+    .await;
+    assert_eq!(added["emails"].as_array().expect("emails").len(), 2);
+    let primary = call(
+        &desk,
+        &desk.ada,
+        Method::DELETE,
+        &format!("{emails}/ada@byron.example"),
+        None,
+    )
+    .await;
+    expect_error(primary, StatusCode::CONFLICT, "conflict", Some("address")).await;
+
+    // Making another primary is one call, and leaves exactly one primary.
+    let switched = ok(
+        &desk,
+        Method::POST,
+        &format!("{emails}/ada@work.example/primary"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        switched["emails"],
+        json!([{"address": "ada@work.example", "primary": true}, {"address": "ada@byron.example", "primary": false}])
+    );
+    let removed = ok(
+        &desk,
+        Method::DELETE,
+        &format!("{emails}/ada@byron.example"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        removed["emails"],
+        json!([{"address": "ada@work.example", "primary": true}])
+    );
+    let gone = call(
+        &desk,
+        &desk.ada,
+        Method::DELETE,
+        &format!("{emails}/ada@byron.example"),
+        None,
+    )
+    .await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+
+    // An agent's record is their own profile: not edited here.
+    let agents = ok(
+        &desk,
+        Method::GET,
+        "/api/v1/people?kind=agent&q=grace",
+        None,
+    )
+    .await;
+    let grace = agents["people"][0]["id"]
+        .as_str()
+        .expect("Grace")
+        .to_owned();
+    let response = patch(&desk, &grace, &json!(1), json!({"name": "Renamed"})).await;
+    expect_error(response, StatusCode::FORBIDDEN, "forbidden", None).await;
+    let note = call(
+        &desk,
+        &desk.ada,
+        Method::POST,
+        &format!("/api/v1/people/{grace}/notes"),
+        Some(json!({"body": "hi"})),
+    )
+    .await;
+    expect_error(note, StatusCode::FORBIDDEN, "forbidden", None).await;
+}
+
+#[tokio::test]
+async fn notes_are_added_by_agents_and_changed_only_by_their_authors() {
+    let desk = desk().await;
+    let ada = create(
+        &desk,
+        json!({"name": "Ada", "emails": ["ada@byron.example"]}),
+    )
+    .await;
+    let notes = format!("/api/v1/people/{}/notes", ada["id"].as_str().expect("id"));
+    let first = ok(
+        &desk,
+        Method::POST,
+        &notes,
+        Some(json!({"body": "Called about invoice 1842."})),
+    )
+    .await;
+    assert_eq!(first["author_name"], NAME);
+    let by_grace = call(
+        &desk,
+        &desk.grace,
+        Method::POST,
+        &notes,
+        Some(json!({"body": "Follow-up sent."})),
+    )
+    .await;
+    let second = expect_json(by_grace, StatusCode::CREATED).await;
+
+    let page = ok(&desk, Method::GET, &notes, None).await;
+    assert_eq!(page["total"], 2);
+    assert_eq!(page["notes"][0]["id"], second["id"], "newest first");
+
+    let note = format!("/api/v1/notes/{}", first["id"].as_str().expect("id"));
+    let edit = call(
+        &desk,
+        &desk.grace,
+        Method::PATCH,
+        &note,
+        Some(json!({"body": "mine now"})),
+    )
+    .await;
+    expect_error(edit, StatusCode::FORBIDDEN, "forbidden", None).await;
+    let delete = call(&desk, &desk.grace, Method::DELETE, &note, None).await;
+    expect_error(delete, StatusCode::FORBIDDEN, "forbidden", None).await;
+    let edited = ok(
+        &desk,
+        Method::PATCH,
+        &note,
+        Some(json!({"body": "Called about invoice 1843."})),
+    )
+    .await;
+    assert_eq!(edited["body"], "Called about invoice 1843.");
+
+    let oversized = call(
+        &desk,
+        &desk.ada,
+        Method::POST,
+        &notes,
+        Some(json!({"body": "x".repeat(10_001)})),
+    )
+    .await;
+    expect_error(
+        oversized,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        Some("body"),
+    )
+    .await;
+    let empty = call(
+        &desk,
+        &desk.ada,
+        Method::POST,
+        &notes,
+        Some(json!({"body": "  "})),
+    )
+    .await;
+    expect_error(
+        empty,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        Some("body"),
+    )
+    .await;
+
+    ok(&desk, Method::DELETE, &note, None).await;
+    let page = ok(&desk, Method::GET, &notes, None).await;
+    assert_eq!(page["total"], 1);
+
+    // Pages of notes, newest first, with nothing skipped or repeated.
+    for index in 0..7 {
+        ok(
+            &desk,
+            Method::POST,
+            &notes,
+            Some(json!({"body": format!("note {index}")})),
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut path = format!("{notes}?limit=3");
+    loop {
+        let page = ok(&desk, Method::GET, &path, None).await;
+        seen.extend(
+            page["notes"]
+                .as_array()
+                .expect("notes")
+                .iter()
+                .map(|note| note["body"].clone()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("{notes}?limit=3&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 8);
+    assert_eq!(seen[0], "note 6");
+    assert_eq!(seen[7], "Follow-up sent.");
+}
+
+#[tokio::test]
+async fn the_directory_finds_users_and_agents_together() {
+    let desk = desk().await;
+    create(&desk, json!({"name": "Ada Byron", "emails": ["ada@byron.example"], "organization": "Analytical Engines", "phone": "+442071838750"})).await;
+    create(&desk, json!({"name": "Charles Babbage", "emails": ["charles@engines.example"], "organization": "Analytical Engines"})).await;
+    create(
+        &desk,
+        json!({"name": "Émile Zola", "emails": ["emile@paris.example"]}),
+    )
+    .await;
+
+    assert_eq!(search(&desk, "kind=user&q=ada").await, ["Ada Byron"]);
+    assert_eq!(
+        search(&desk, "kind=user&q=engines").await,
+        ["Ada Byron", "Charles Babbage"]
+    );
+    assert_eq!(
+        search(&desk, "kind=user&q=charles%40engines.example").await,
+        ["Charles Babbage"]
+    );
+    assert_eq!(
+        search(&desk, "kind=user&q=7183%208750").await,
+        ["Ada Byron"]
+    );
+    assert_eq!(
+        search(&desk, "kind=user&q=emile").await,
+        ["Émile Zola"],
+        "accents aside"
+    );
+    assert_eq!(
+        search(&desk, "kind=user&q=ada%20babbage").await,
+        Vec::<String>::new()
+    );
+    // Agents and users in one list by name; the agents are Ada Lovelace and Grace Hopper.
+    assert_eq!(search(&desk, "q=ada").await, ["Ada Byron", "Ada Lovelace"]);
+    assert_eq!(
+        search(&desk, "sort=-name&limit=100").await,
+        [
+            "Émile Zola",
+            "Grace Hopper",
+            "Charles Babbage",
+            "Ada Lovelace",
+            "Ada Byron"
+        ]
+    );
+    let org = ok(&desk, Method::GET, "/api/v1/people?kind=user&q=ada", None).await["people"][0]
+        ["organization"]["id"]
+        .as_str()
+        .expect("org id")
+        .to_owned();
+    assert_eq!(
+        search(&desk, &format!("org={org}")).await,
+        ["Ada Byron", "Charles Babbage"]
+    );
+
+    // Two at a time through everyone, agents and users, nothing skipped or repeated.
+    let mut names = Vec::new();
+    let mut path = "/api/v1/people?limit=2".to_owned();
+    loop {
+        let page = ok(&desk, Method::GET, &path, None).await;
+        for person in page["people"].as_array().expect("people") {
+            names.push(
+                person["name"]
+                    .as_str()
+                    .or(person["display_name"].as_str())
+                    .expect("name")
+                    .to_owned(),
+            );
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/people?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        names,
+        [
+            "Ada Byron",
+            "Ada Lovelace",
+            "Charles Babbage",
+            "Grace Hopper",
+            "Émile Zola"
+        ]
+    );
+}
