@@ -8,7 +8,9 @@ CREATE TABLE organizations (
 );
 
 CREATE TABLE people (
-    id                    TEXT PRIMARY KEY,
+    -- The person's row in people_search. Declared, so VACUUM keeps it.
+    search_id             INTEGER PRIMARY KEY,
+    id                    TEXT NOT NULL UNIQUE,
     name                  TEXT NOT NULL,
     -- lower(name), what the directory sorts and pages by.
     sort_name             TEXT NOT NULL,
@@ -50,11 +52,13 @@ CREATE TABLE person_notes (
 );
 CREATE INDEX person_notes_person ON person_notes (person_id, created_at DESC, id);
 
--- What a search matches: the name, every email, the organization and the phone's digits.
--- SQLite's FTS5; the rows are kept by the code that writes a person.
+-- What a search matches: the name, every email, the organization and the phone's digits,
+-- one row a person under its search_id. SQLite's FTS5, kept by the code that writes
+-- a person; no content of its own beyond the index.
 CREATE VIRTUAL TABLE people_search USING fts5 (
-    person_id UNINDEXED,
     terms,
+    content = '',
+    contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 2',
     prefix = '1 2 3'
 );

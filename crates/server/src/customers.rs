@@ -2,6 +2,8 @@
 //! notes, the search index, and a change-log row for every edit. Each write is one
 //! transaction: a refused change leaves nothing behind.
 
+use std::collections::HashMap;
+
 use agent_desk_core::customers::{
     clean_email, clean_line, clean_name, clean_phone, clean_profile_url, clean_text, clean_twitter,
     clean_url, Customer, CustomerPatch, NewCustomer, Note, NotesPage, Organization, RecordError,
@@ -132,6 +134,34 @@ async fn emails_of(
     .collect())
 }
 
+/// The emails of several people in one query, primary first.
+async fn emails_of_many(
+    db: &mut SqliteConnection,
+    ids: &[&str],
+) -> Result<HashMap<String, Vec<EmailAddress>>, sqlx::Error> {
+    let mut by_person: HashMap<String, Vec<EmailAddress>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(by_person);
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT person_id, address, is_primary FROM person_emails
+         WHERE person_id IN ({}) ORDER BY is_primary DESC, address",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, String, bool)>(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    for (person_id, address, primary) in query.fetch_all(db).await? {
+        by_person
+            .entry(person_id)
+            .or_default()
+            .push(EmailAddress { address, primary });
+    }
+    Ok(by_person)
+}
+
 async fn row(db: &mut SqliteConnection, id: &str) -> Result<PersonRow, CustomerError> {
     sqlx::query_as::<_, PersonRow>(&format!("{PERSON_SELECT} WHERE p.id = $1"))
         .bind(id)
@@ -208,18 +238,14 @@ fn digits(text: &str) -> String {
 
 /// Rewrites a person's row of the search index from what is stored now.
 pub(crate) async fn reindex(tx: &mut SqliteConnection, person_id: &str) -> Result<(), sqlx::Error> {
-    let row = sqlx::query_as::<_, (String, Option<String>, Option<String>)>(
-        "SELECT p.name, o.name, p.phone FROM people p
+    let row = sqlx::query_as::<_, (i64, String, Option<String>, Option<String>)>(
+        "SELECT p.search_id, p.name, o.name, p.phone FROM people p
          LEFT JOIN organizations o ON o.id = p.organization_id WHERE p.id = $1",
     )
     .bind(person_id)
     .fetch_optional(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM people_search WHERE person_id = $1")
-        .bind(person_id)
-        .execute(&mut *tx)
-        .await?;
-    let Some((name, organization, phone)) = row else {
+    let Some((search_id, name, organization, phone)) = row else {
         return Ok(());
     };
     let emails =
@@ -228,8 +254,12 @@ pub(crate) async fn reindex(tx: &mut SqliteConnection, person_id: &str) -> Resul
             .fetch_all(&mut *tx)
             .await?;
     let terms = search_terms(&name, &emails, organization.as_deref(), phone.as_deref());
-    sqlx::query("INSERT INTO people_search (person_id, terms) VALUES ($1, $2)")
-        .bind(person_id)
+    sqlx::query("DELETE FROM people_search WHERE rowid = $1")
+        .bind(search_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO people_search (rowid, terms) VALUES ($1, $2)")
+        .bind(search_id)
         .bind(terms)
         .execute(&mut *tx)
         .await?;
@@ -765,7 +795,7 @@ pub async fn search(
     let mut sql = format!("{PERSON_SELECT} WHERE 1 = 1");
     if match_expression.is_some() {
         sql.push_str(
-            " AND p.id IN (SELECT person_id FROM people_search WHERE people_search MATCH $1)",
+            " AND p.search_id IN (SELECT rowid FROM people_search WHERE people_search MATCH $1)",
         );
     }
     if organization_id.is_some() {
@@ -787,13 +817,16 @@ pub async fn search(
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&mut *conn)
         .await?;
-    let mut customers = Vec::with_capacity(rows.len());
-    for row in rows {
-        let emails = emails_of(&mut conn, &row.id).await?;
-        let key = row.name.to_lowercase();
-        customers.push((key, row.into_customer(emails)));
-    }
-    Ok(customers)
+    let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
+    let mut emails = emails_of_many(&mut conn, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let key = row.name.to_lowercase();
+            let emails = emails.remove(&row.id).unwrap_or_default();
+            (key, row.into_customer(emails))
+        })
+        .collect())
 }
 
 /// Every word as a quoted prefix, all required: `ada lov` → `"ada"* "lov"*`. Quoting

@@ -15,6 +15,7 @@ pub mod http;
 pub mod mail;
 pub mod notification_prefs;
 pub mod people;
+pub mod seed_people;
 pub mod simulate;
 pub mod teams;
 pub mod throttle;

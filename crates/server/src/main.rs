@@ -105,6 +105,16 @@ enum Command {
         #[command(flatten)]
         storage: Storage,
     },
+    /// Add a large directory of users with notes, for measuring (the first user gets
+    /// 1000 notes). The same data every run.
+    SeedPeople {
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+        people: u32,
+        #[arg(long, default_value_t = 0)]
+        notes: u32,
+        #[command(flatten)]
+        storage: Storage,
+    },
 }
 
 #[derive(Args)]
@@ -248,6 +258,25 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!(
                 "{count} load-test agents, tokens in {}",
                 tokens_file.display()
+            );
+        }
+        Command::SeedPeople {
+            people,
+            notes,
+            storage,
+        } => {
+            let state = AppState::open(storage.config()).await?;
+            let started = std::time::Instant::now();
+            let seeded =
+                agent_desk_server::seed_people::seed(&state.db, people, notes, chrono::Utc::now())
+                    .await?;
+            println!(
+                "{} people and {} notes in {:.1} s; {} has {} notes",
+                seeded.people,
+                seeded.notes,
+                started.elapsed().as_secs_f64(),
+                seeded.heavy_person_id,
+                agent_desk_server::seed_people::HEAVY_NOTES
             );
         }
         Command::SeedDemo { storage } => {
