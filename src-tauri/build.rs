@@ -48,6 +48,15 @@ fn main() {
         "decide_join_request",
         "list_people",
         "get_person",
+        "create_user",
+        "update_user",
+        "add_email",
+        "remove_email",
+        "make_primary_email",
+        "list_notes",
+        "add_note",
+        "edit_note",
+        "delete_note",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -122,6 +122,15 @@ pub fn run() {
             commands::teams::decide_join_request,
             commands::people::list_people,
             commands::people::get_person,
+            commands::people::create_user,
+            commands::people::update_user,
+            commands::people::add_email,
+            commands::people::remove_email,
+            commands::people::make_primary_email,
+            commands::people::list_notes,
+            commands::people::add_note,
+            commands::people::edit_note,
+            commands::people::delete_note,
         ])
         .build(tauri::generate_context!());
 

@@ -6,6 +6,7 @@ use agent_desk_core::account::{
     ChangePasswordRequest, PasswordResetAccepted, PasswordResetRequest, Policy, SessionList,
     SessionsEnded,
 };
+use agent_desk_core::customers::{CustomerPatch, NewCustomer, NewEmail, Note, NoteBody, NotesPage};
 use agent_desk_core::people::{PeopleFilter, PeoplePage, Person};
 use agent_desk_core::teams::{JoinDecision, JoinRequest, JoinRequests, NewJoinRequest, Team};
 use agent_desk_core::{
@@ -372,6 +373,80 @@ impl ApiClient {
         let url = self.url_with_segments("api/v1/people", &[id])?;
         let request = self.authorised(self.http.get(url))?;
         Self::json(self.send(request).await?).await
+    }
+
+    /// A new user's record; the first email is the primary one.
+    pub async fn create_user(&self, new: &NewCustomer) -> Result<Person, ClientError> {
+        let request = self
+            .authorised(self.http.post(self.url("api/v1/people")?))?
+            .json(new);
+        Self::json(self.send(request).await?).await
+    }
+
+    /// Changes some fields of a user's record read at `version`.
+    pub async fn update_user(
+        &self,
+        id: &str,
+        patch: &CustomerPatch,
+        version: i64,
+    ) -> Result<Person, ClientError> {
+        let url = self.url_with_segments("api/v1/people", &[id])?;
+        let request = self
+            .authorised(self.http.patch(url))?
+            .header(IF_MATCH, format!("\"{version}\""))
+            .json(patch);
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn add_email(&self, id: &str, new: &NewEmail) -> Result<Person, ClientError> {
+        let url = self.url_with_segments("api/v1/people", &[id, "emails"])?;
+        let request = self.authorised(self.http.post(url))?.json(new);
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn remove_email(&self, id: &str, address: &str) -> Result<Person, ClientError> {
+        let url = self.url_with_segments("api/v1/people", &[id, "emails", address])?;
+        let request = self.authorised(self.http.delete(url))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn make_primary_email(&self, id: &str, address: &str) -> Result<Person, ClientError> {
+        let url = self.url_with_segments("api/v1/people", &[id, "emails", address, "primary"])?;
+        let request = self.authorised(self.http.post(url))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    /// A person's notes, newest first.
+    pub async fn notes(&self, id: &str, cursor: Option<&str>) -> Result<NotesPage, ClientError> {
+        let mut url = self.url_with_segments("api/v1/people", &[id, "notes"])?;
+        if let Some(cursor) = cursor {
+            url.query_pairs_mut().append_pair("cursor", cursor);
+        }
+        let request = self.authorised(self.http.get(url))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn add_note(&self, id: &str, body: &str) -> Result<Note, ClientError> {
+        let url = self.url_with_segments("api/v1/people", &[id, "notes"])?;
+        let request = self.authorised(self.http.post(url))?.json(&NoteBody {
+            body: body.to_owned(),
+        });
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn edit_note(&self, note_id: &str, body: &str) -> Result<Note, ClientError> {
+        let url = self.url_with_segments("api/v1/notes", &[note_id])?;
+        let request = self.authorised(self.http.patch(url))?.json(&NoteBody {
+            body: body.to_owned(),
+        });
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn delete_note(&self, note_id: &str) -> Result<(), ClientError> {
+        let url = self.url_with_segments("api/v1/notes", &[note_id])?;
+        let request = self.authorised(self.http.delete(url))?;
+        self.send(request).await?;
+        Ok(())
     }
 
     /// `path` followed by `segments`, each percent-encoded as one segment, so an id can

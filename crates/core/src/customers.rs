@@ -47,6 +47,7 @@ pub struct Customer {
     /// Automatic replies to this person are not sent.
     pub suppress_auto_replies: bool,
     /// The record's version, for `If-Match`.
+    #[ts(type = "number")]
     pub version: i64,
     #[ts(type = "string")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]

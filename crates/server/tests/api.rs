@@ -867,10 +867,20 @@ async fn seed_demo_is_idempotent_and_prints_the_credentials() {
         .await;
 
     let db = open_database(server.data_dir()).await;
-    let agents: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM agents")
-        .fetch_one(&db)
-        .await
-        .expect("count");
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&db)
+                .await
+                .expect("count")
+        }
+    };
+    let agents = count("SELECT COUNT(*) FROM agents").await;
+    let teams = count("SELECT COUNT(*) FROM teams").await;
+    let requests = count("SELECT COUNT(*) FROM team_join_requests").await;
     db.close().await;
-    assert_eq!(agents, 2, "seeding twice made no duplicates");
+    let expected = i64::try_from(agent_desk_server::DEMO_ACCOUNTS.len()).expect("a few");
+    assert_eq!(agents, expected, "seeding twice made no duplicate agents");
+    assert_eq!((teams, requests), (3, 1), "nor duplicate teams or requests");
 }

@@ -16,6 +16,10 @@ import type { JoinRequests } from './generated/JoinRequests';
 import type { Language } from './generated/Language';
 import type { NotificationPrefs } from './generated/NotificationPrefs';
 import type { PasswordCheck } from './generated/PasswordCheck';
+import type { CustomerPatch } from './generated/CustomerPatch';
+import type { NewCustomer } from './generated/NewCustomer';
+import type { Note } from './generated/Note';
+import type { NotesPage } from './generated/NotesPage';
 import type { PeopleFilter } from './generated/PeopleFilter';
 import type { PeoplePage } from './generated/PeoplePage';
 import type { Person } from './generated/Person';
@@ -117,6 +121,19 @@ export interface Backend {
   /** A page of the directory; fields a person's privacy hides from the agent are absent. */
   listPeople(filter: PeopleFilter): Promise<PeoplePage>;
   getPerson(id: string): Promise<Person>;
+  /** A new customer's record; the first email is the primary one. */
+  createUser(customer: NewCustomer): Promise<Person>;
+  /** Changes some fields of a customer's record read at `version`. */
+  updateUser(id: string, patch: CustomerPatch, version: number): Promise<Person>;
+  addEmail(id: string, address: string, primary: boolean): Promise<Person>;
+  removeEmail(id: string, address: string): Promise<Person>;
+  makePrimaryEmail(id: string, address: string): Promise<Person>;
+  /** A person's notes, newest first, a page at a time. */
+  listNotes(id: string, cursor: string | null): Promise<NotesPage>;
+  addNote(id: string, body: string): Promise<Note>;
+  /** Only the note's author may change or delete it. */
+  editNote(noteId: string, body: string): Promise<Note>;
+  deleteNote(noteId: string): Promise<void>;
 }
 
 /** A command failure as the UI sees it; always `{code, message, field}`. */
@@ -192,4 +209,13 @@ export const tauriBackend: Backend = {
   onTeamsChanged: (handler) => listen('teams-changed', () => handler()),
   listPeople: (filter) => call('list_people', { filter }),
   getPerson: (id) => call('get_person', { id }),
+  createUser: (customer) => call('create_user', { new: customer }),
+  updateUser: (id, patch, version) => call('update_user', { id, patch, version }),
+  addEmail: (id, address, primary) => call('add_email', { id, address, primary }),
+  removeEmail: (id, address) => call('remove_email', { id, address }),
+  makePrimaryEmail: (id, address) => call('make_primary_email', { id, address }),
+  listNotes: (id, cursor) => call('list_notes', { id, cursor }),
+  addNote: (id, body) => call('add_note', { id, body }),
+  editNote: (noteId, body) => call('edit_note', { noteId, body }),
+  deleteNote: (noteId) => call('delete_note', { noteId }),
 };

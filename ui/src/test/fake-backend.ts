@@ -29,6 +29,11 @@ import type { JoinRequest } from '../lib/generated/JoinRequest';
 import type { JoinRequests } from '../lib/generated/JoinRequests';
 import type { NotificationPrefs } from '../lib/generated/NotificationPrefs';
 import type { Colleague } from '../lib/generated/Colleague';
+import type { Customer } from '../lib/generated/Customer';
+import type { CustomerPatch } from '../lib/generated/CustomerPatch';
+import type { NewCustomer } from '../lib/generated/NewCustomer';
+import type { Note } from '../lib/generated/Note';
+import type { NotesPage } from '../lib/generated/NotesPage';
 import type { PasswordCheck } from '../lib/generated/PasswordCheck';
 import type { PeopleFilter } from '../lib/generated/PeopleFilter';
 import type { PeoplePage } from '../lib/generated/PeoplePage';
@@ -661,32 +666,172 @@ export function colleagues(): Colleague[] {
   ];
 }
 
-function fakePeople() {
+export function customer(overrides: Partial<Customer> = {}): Customer {
+  return {
+    id: 'user-1',
+    name: 'Ada Byron',
+    emails: [
+      { address: 'ada@byron.example', primary: true },
+      { address: 'ada@work.example', primary: false },
+    ],
+    organization: { id: 'org-1', name: 'Analytical Engines' },
+    phone: '+442071838750',
+    website: null,
+    im: null,
+    twitter: null,
+    linkedin: null,
+    facebook: null,
+    address: null,
+    summary: 'Prefers email.',
+    timezone: 'Europe/London',
+    language: null,
+    suppress_auto_replies: false,
+    version: 1,
+    updated_at: '2026-11-23T10:00:00Z',
+    ...overrides,
+  };
+}
+
+function fakePeople(me: () => Profile) {
   let people = colleagues();
-  const sorted = () => [...people].sort((a, b) => a.display_name.localeCompare(b.display_name));
-  const matches = (person: Colleague, word: string) =>
-    person.display_name.toLowerCase().includes(word) ||
+  let customers = [customer()];
+  let notes: Note[] = [
+    {
+      id: 'note-1',
+      person_id: 'user-1',
+      author_id: 'agent-2',
+      author_name: 'Sam Senior',
+      body: 'Called about invoice 1842.',
+      created_at: '2026-11-22T09:00:00Z',
+      updated_at: '2026-11-22T09:00:00Z',
+    },
+  ];
+  let made = 0;
+  const nameOf = (person: Person) => (person.kind === 'agent' ? person.display_name : person.name);
+  const everyone = (): Person[] => [
+    ...people.map((person) => ({ kind: 'agent' as const, ...person })),
+    ...customers.map((person) => ({ kind: 'user' as const, ...person })),
+  ];
+  const matches = (person: Person, word: string) =>
+    nameOf(person).toLowerCase().includes(word) ||
     (person.emails ?? []).some((email) => email.address.toLowerCase().includes(word));
   const teamOf: Record<string, string> = { 'team-billing': 'Billing', 'team-escalations': 'Escalations' };
+  const findCustomer = (id: string) => {
+    const found = customers.find((candidate) => candidate.id === id);
+    if (!found) throw failure('not_found', 'not found');
+    return found;
+  };
+  const changed = (id: string, change: (record: Customer) => Customer): Person => {
+    const next = change(structuredClone(findCustomer(id)));
+    next.version += 1;
+    customers = customers.map((record) => (record.id === id ? next : record));
+    return structuredClone({ kind: 'user' as const, ...next });
+  };
 
   const backend = {
     listPeople: vi.fn(async (filter: PeopleFilter): Promise<PeoplePage> => {
       const words = (filter.q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
       const team = filter.team ? teamOf[filter.team] : undefined;
-      const found = sorted().filter(
-        (person) =>
-          words.every((word) => matches(person, word)) && (!team || (person.teams ?? []).includes(team)),
-      );
+      const found = everyone()
+        .filter((person) => !filter.kind || person.kind === filter.kind)
+        .filter((person) => words.every((word) => matches(person, word)))
+        .filter((person) => !team || (person.kind === 'agent' && (person.teams ?? []).includes(team)))
+        .sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
       const start = filter.cursor ? Number(filter.cursor) : 0;
       const limit = filter.limit ?? 50;
-      const page = found.slice(start, start + limit);
       const next = start + limit < found.length ? String(start + limit) : null;
-      return structuredClone({ people: page.map((person) => ({ kind: 'agent' as const, ...person })), next_cursor: next });
+      return structuredClone({ people: found.slice(start, start + limit), next_cursor: next });
     }),
     getPerson: vi.fn(async (id: string): Promise<Person> => {
-      const person = people.find((candidate) => candidate.id === id);
+      const person = everyone().find((candidate) => candidate.id === id);
       if (!person) throw failure('not_found', 'not found');
-      return structuredClone({ kind: 'agent' as const, ...person });
+      return structuredClone(person);
+    }),
+    createUser: vi.fn(async (created: NewCustomer): Promise<Person> => {
+      made += 1;
+      const record = customer({
+        id: `user-new-${made}`,
+        name: created.name,
+        emails: created.emails.map((address, index) => ({ address, primary: index === 0 })),
+        organization: null,
+        summary: null,
+      });
+      customers = [...customers, record];
+      return structuredClone({ kind: 'user' as const, ...record });
+    }),
+    updateUser: vi.fn(async (id: string, patch: CustomerPatch, version: number): Promise<Person> => {
+      if (findCustomer(id).version !== version) throw failure('version_conflict', 'stale');
+      if (patch.website !== undefined && patch.website && !/^https?:\/\/[^/]+\./.test(patch.website)) {
+        throw failure('validation_failed', 'website must be an http or https address with a domain', 'website');
+      }
+      return changed(id, (record) => {
+        const { organization, ...rest } = patch;
+        const next = { ...record, ...rest } as Customer;
+        for (const [key, value] of Object.entries(rest)) {
+          if (value === '') (next as Record<string, unknown>)[key] = null;
+        }
+        if (organization !== undefined) {
+          next.organization = organization ? { id: `org-${organization}`, name: organization } : null;
+        }
+        return next;
+      });
+    }),
+    addEmail: vi.fn(async (id: string, address: string, primary: boolean): Promise<Person> => {
+      if (everyone().some((person) => (person.emails ?? []).some((email) => email.address === address))) {
+        throw failure('conflict', `${address} already belongs to someone`, 'address');
+      }
+      return changed(id, (record) => ({
+        ...record,
+        emails: [
+          ...record.emails.map((email) => ({ ...email, primary: primary ? false : email.primary })),
+          { address, primary },
+        ],
+      }));
+    }),
+    removeEmail: vi.fn(async (id: string, address: string): Promise<Person> => {
+      const record = findCustomer(id);
+      const email = record.emails.find((candidate) => candidate.address === address);
+      if (!email) throw failure('not_found', 'not found');
+      if (email.primary) throw failure('conflict', 'the primary email cannot be removed', 'address');
+      return changed(id, (next) => ({ ...next, emails: next.emails.filter((other) => other.address !== address) }));
+    }),
+    makePrimaryEmail: vi.fn(async (id: string, address: string): Promise<Person> =>
+      changed(id, (record) => ({
+        ...record,
+        emails: [...record.emails]
+          .map((email) => ({ ...email, primary: email.address === address }))
+          .sort((a, b) => Number(b.primary) - Number(a.primary)),
+      })),
+    ),
+    listNotes: vi.fn(async (id: string): Promise<NotesPage> => {
+      const own = notes.filter((note) => note.person_id === id);
+      return structuredClone({ notes: own, total: own.length, next_cursor: null });
+    }),
+    addNote: vi.fn(async (id: string, body: string): Promise<Note> => {
+      if (!body.trim()) throw failure('validation_failed', 'body is required', 'body');
+      made += 1;
+      const note: Note = {
+        id: `note-new-${made}`,
+        person_id: id,
+        author_id: me().id,
+        author_name: me().display_name,
+        body: body.trim(),
+        created_at: '2026-11-24T09:00:00Z',
+        updated_at: '2026-11-24T09:00:00Z',
+      };
+      notes = [note, ...notes];
+      return structuredClone(note);
+    }),
+    editNote: vi.fn(async (noteId: string, body: string): Promise<Note> => {
+      const note = notes.find((candidate) => candidate.id === noteId);
+      if (!note) throw failure('not_found', 'not found');
+      if (note.author_id !== me().id) throw failure('forbidden', 'only the author can change a note');
+      note.body = body;
+      note.updated_at = '2026-11-24T10:00:00Z';
+      return structuredClone(note);
+    }),
+    deleteNote: vi.fn(async (noteId: string): Promise<void> => {
+      notes = notes.filter((note) => note.id !== noteId);
     }),
   } satisfies Partial<Backend>;
 
@@ -699,6 +844,12 @@ function fakePeople() {
       },
       setColleagues(next: Colleague[]) {
         people = structuredClone(next);
+        customers = [];
+      },
+      customers: () => structuredClone(customers),
+      /** Someone else saves the customer's record first. */
+      changeCustomerElsewhere(id: string, changes: Partial<Customer>) {
+        changed(id, (record) => ({ ...record, ...changes }));
       },
     },
   };
@@ -810,7 +961,7 @@ export function fakeBackend(start: Profile = profile(), options: AlertsOptions =
     (status, until) => (current = { ...current, profile: { ...current.profile, status, status_until: until } }),
   );
   const teams = fakeTeams(() => current.profile);
-  const people = fakePeople();
+  const people = fakePeople(() => current.profile);
 
   function nextVersion(changes: Partial<Profile>): VersionedProfile {
     version += 1;

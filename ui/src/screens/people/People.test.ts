@@ -10,7 +10,7 @@ import { hoursFromHere, localTime } from './people';
 function setup() {
   const fake = fakeBackend();
   const onsessionended = vi.fn();
-  const view = render(People, { backend: fake.backend, onsessionended });
+  const view = render(People, { backend: fake.backend, me: 'agent-1', onsessionended });
   return { ...fake, onsessionended, view, user: userEvent.setup() };
 }
 
@@ -27,29 +27,41 @@ describe('People', () => {
     vi.useRealTimers();
   });
 
-  it('lists colleagues by name and opens the first', async () => {
+  it('lists colleagues and customers by name and opens the first', async () => {
     const { view } = setup();
-    await waitFor(() => expect(names()).toEqual(['Kim Keen', 'Robin Rookie', 'Sam Senior']));
+    await waitFor(() => expect(names()).toEqual(['Ada Byron', 'Kim Keen', 'Robin Rookie', 'Sam Senior']));
+    const ada = screen.getByRole('option', { name: /Ada Byron/ });
+    expect(ada.getAttribute('aria-selected')).toBe('true');
+    expect(ada.textContent).toContain('Analytical Engines · ada@byron.example');
     const kim = screen.getByRole('option', { name: /Kim Keen/ });
-    expect(kim.getAttribute('aria-selected')).toBe('true');
     expect(kim.textContent).toContain('Billing Agent · Billing');
     // The status dot says its name to screen readers.
     expect(kim.textContent).toContain('Busy');
-    await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Kim Keen' })).toBeTruthy());
+    await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Ada Byron' })).toBeTruthy());
     await expectAccessible(view.container);
+  });
+
+  it('filters by kind', async () => {
+    const { user } = setup();
+    await waitFor(() => expect(names()).toHaveLength(4));
+    await user.selectOptions(screen.getByLabelText('Kind'), 'Customers');
+    await waitFor(() => expect(names()).toEqual(['Ada Byron']));
+    expect((screen.getByLabelText('Team') as HTMLSelectElement).disabled).toBe(true);
+    await user.selectOptions(screen.getByLabelText('Kind'), 'Colleagues');
+    await waitFor(() => expect(names()).toEqual(['Kim Keen', 'Robin Rookie', 'Sam Senior']));
   });
 
   it('searches as the agent types, by name or email', async () => {
     const { user, backend } = setup();
-    await waitFor(() => expect(names()).toHaveLength(3));
+    await waitFor(() => expect(names()).toHaveLength(4));
     await user.type(screen.getByLabelText('Search by name, email or phone'), 'sam.s@');
     await waitFor(() => expect(names()).toEqual(['Sam Senior']));
-    expect(backend.listPeople).toHaveBeenLastCalledWith(expect.objectContaining({ kind: 'agent', q: 'sam.s@' }));
+    expect(backend.listPeople).toHaveBeenLastCalledWith(expect.objectContaining({ q: 'sam.s@' }));
     await user.clear(screen.getByLabelText('Search by name, email or phone'));
     await user.type(screen.getByLabelText('Search by name, email or phone'), 'nobody');
     expect((await screen.findByTestId('people-none')).textContent).toBe('Nobody matches “nobody”.');
     await user.keyboard('{Escape}');
-    await waitFor(() => expect(names()).toHaveLength(3));
+    await waitFor(() => expect(names()).toHaveLength(4));
   });
 
   it('filters by team', async () => {
@@ -62,12 +74,12 @@ describe('People', () => {
 
   it('moves through the list with the keyboard', async () => {
     const { user } = setup();
-    await waitFor(() => expect(names()).toHaveLength(3));
+    await waitFor(() => expect(names()).toHaveLength(4));
     await user.click(screen.getByLabelText('Search by name, email or phone'));
     await user.keyboard('{ArrowDown}');
     const list = screen.getByRole('listbox');
     expect(document.activeElement).toBe(list);
-    await user.keyboard('{ArrowDown}');
+    await user.keyboard('{ArrowDown}{ArrowDown}');
     expect(list.getAttribute('aria-activedescendant')).toBe('person-agent-3');
     await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Robin Rookie' })).toBeTruthy());
     await user.keyboard('{End}');
@@ -75,7 +87,7 @@ describe('People', () => {
     await user.keyboard('{ArrowDown}');
     expect(list.getAttribute('aria-activedescendant')).toBe('person-agent-2');
     await user.keyboard('{Home}');
-    expect(list.getAttribute('aria-activedescendant')).toBe('person-agent-4');
+    expect(list.getAttribute('aria-activedescendant')).toBe('person-user-1');
   });
 
   it("shows a colleague's contact details, and copies an email", async () => {
@@ -110,7 +122,7 @@ describe('People', () => {
   it("keeps the list's statuses current", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     const { changeColleague } = setup();
-    await waitFor(() => expect(names()).toHaveLength(3));
+    await waitFor(() => expect(names()).toHaveLength(4));
     changeColleague('agent-2', { status: 'dnd' });
     await vi.advanceTimersByTimeAsync(30_000);
     await waitFor(() =>
@@ -120,7 +132,7 @@ describe('People', () => {
 
   it('pages through a long directory', async () => {
     const { user, setColleagues } = setup();
-    await waitFor(() => expect(names()).toHaveLength(3));
+    await waitFor(() => expect(names()).toHaveLength(4));
     setColleagues(
       Array.from({ length: 60 }, (_, index) =>
         colleague({ id: `agent-${100 + index}`, display_name: `Agent ${String(index).padStart(2, '0')}` }),
@@ -136,11 +148,112 @@ describe('People', () => {
   it('offers a retry when the directory cannot be loaded', async () => {
     const fake = fakeBackend();
     fake.backend.listPeople.mockRejectedValueOnce({ code: 'server_unreachable', message: 'down', field: null });
-    render(People, { backend: fake.backend, onsessionended: vi.fn() });
+    render(People, { backend: fake.backend, me: 'agent-1', onsessionended: vi.fn() });
     const user = userEvent.setup();
     const problem = await screen.findByTestId('people-load-error');
     await user.click(within(problem).getByRole('button', { name: 'Try again' }));
-    await waitFor(() => expect(names()).toHaveLength(3));
+    await waitFor(() => expect(names()).toHaveLength(4));
+  });
+});
+
+describe("a customer's record", () => {
+  async function openAda() {
+    const fake = setup();
+    await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Ada Byron' })).toBeTruthy());
+    await within(record()).findByTestId('record-notes');
+    return fake;
+  }
+
+  it('shows contact details, summary and notes', async () => {
+    await openAda();
+    expect(within(record()).getByText('Analytical Engines', { selector: 'p' })).toBeTruthy();
+    expect(within(record()).getByTestId('record-emails').textContent).toContain('ada@work.example');
+    expect(within(record()).getByTestId('record-summary').textContent).toBe('Prefers email.');
+    expect(within(record()).getByTestId('record-notes').textContent).toContain('Called about invoice 1842.');
+    expect(within(record()).getByTestId('record-auto-replies').textContent).toBe('Automatic replies are sent');
+  });
+
+  it('makes another email primary in one step and removes one', async () => {
+    const { user, backend } = await openAda();
+    await user.click(within(record()).getByRole('button', { name: 'Make ada@work.example the primary email' }));
+    expect(backend.makePrimaryEmail).toHaveBeenCalledWith('user-1', 'ada@work.example');
+    await waitFor(() =>
+      expect(within(record()).getByTestId('record-emails').querySelector('li')?.textContent).toContain(
+        'ada@work.example',
+      ),
+    );
+    // The old primary can go now; the list shows the new primary under the name.
+    await user.click(within(record()).getByRole('button', { name: 'Remove ada@byron.example' }));
+    await waitFor(() => expect(within(record()).getByTestId('record-emails').textContent).not.toContain('ada@byron'));
+    expect(screen.getByRole('option', { name: /Ada Byron/ }).textContent).toContain('ada@work.example');
+  });
+
+  it('says which email is taken when adding one', async () => {
+    const { user } = await openAda();
+    await user.type(within(record()).getByLabelText('Add an email address'), 'sam@agentdesk.example');
+    await user.click(within(record()).getByRole('button', { name: 'Add' }));
+    expect((await within(record()).findByTestId('record-banner')).textContent).toContain('already belongs to someone');
+    expect(within(record()).getByLabelText('Add an email address').getAttribute('aria-invalid')).toBe('true');
+  });
+
+  it('edits the details in place, and names a refused field', async () => {
+    const { user, backend, customers } = await openAda();
+    await user.click(within(record()).getByRole('button', { name: 'Edit Details' }));
+    await user.type(within(record()).getByLabelText('Website'), 'not a url');
+    await user.click(within(record()).getByRole('checkbox', { name: 'No automatic replies' }));
+    await user.click(within(record()).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(within(record()).getByLabelText('Website').getAttribute('aria-invalid')).toBe('true'));
+    expect(within(record()).getByText('website must be an http or https address with a domain')).toBeTruthy();
+    expect(within(record()).getByLabelText('Website').getAttribute('aria-invalid')).toBe('true');
+    expect(customers()[0]!.suppress_auto_replies).toBe(false);
+
+    await user.clear(within(record()).getByLabelText('Website'));
+    await user.type(within(record()).getByLabelText('Website'), 'https://byron.example');
+    await user.click(within(record()).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(within(record()).getByTestId('record-details').textContent).toContain('https://byron.example'));
+    expect(backend.updateUser).toHaveBeenLastCalledWith(
+      'user-1',
+      { website: 'https://byron.example', suppress_auto_replies: true },
+      1,
+    );
+    expect(within(record()).getByTestId('record-auto-replies').textContent).toBe('Automatic replies are not sent');
+  });
+
+  it('keeps the draft when someone saved first', async () => {
+    const { user, changeCustomerElsewhere, customers } = await openAda();
+    await user.click(within(record()).getByRole('button', { name: 'Edit Summary' }));
+    changeCustomerElsewhere('user-1', { summary: 'Theirs' });
+    const summary = within(record()).getByLabelText('Summary', { selector: 'textarea' });
+    await user.clear(summary);
+    await user.type(summary, 'Mine');
+    await user.click(within(record()).getByRole('button', { name: 'Save' }));
+    expect((await within(record()).findByTestId('record-banner')).textContent).toContain('Someone else changed');
+    expect((within(record()).getByLabelText('Summary', { selector: 'textarea' }) as HTMLTextAreaElement).value).toBe(
+      'Mine',
+    );
+    await user.click(within(record()).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(customers()[0]!.summary).toBe('Mine'));
+  });
+
+  it('adds a note, and lets its author change or delete it', async () => {
+    const { user } = await openAda();
+    const notes = () => within(record()).getByTestId('record-notes');
+    // Sam's note is Sam's: no buttons for it here.
+    expect(within(notes()).queryByRole('button', { name: 'Edit' })).toBeNull();
+    await user.type(within(record()).getByLabelText('Add a note'), 'Promised a callback on Monday.');
+    await user.click(within(record()).getByRole('button', { name: 'Add note' }));
+    await waitFor(() => expect(notes().querySelector('li')?.textContent).toContain('Promised a callback on Monday.'));
+    expect(notes().querySelector('li')?.textContent).toContain('Dana Demo');
+    expect(within(record()).getByText('(2 notes)')).toBeTruthy();
+    await user.click(within(notes()).getByRole('button', { name: 'Edit' }));
+    const editor = within(record()).getByLabelText('Edit the note');
+    await user.clear(editor);
+    await user.type(editor, 'Promised a callback on Tuesday.');
+    await user.click(within(notes()).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(notes().textContent).toContain('Promised a callback on Tuesday.'));
+    await user.click(within(notes()).getByRole('button', { name: 'Remove' }));
+    await waitFor(() => expect(notes().textContent).not.toContain('callback'));
+    expect(within(record()).getByText('(1 note)')).toBeTruthy();
   });
 });
 

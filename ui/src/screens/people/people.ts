@@ -40,16 +40,21 @@ function zoneOffsetMinutes(timezone: string, now: number): number {
 }
 
 /** The primary email, when the viewer may see the emails. */
-export function primaryEmail(person: Colleague): string | null {
+export function primaryEmail(person: Pick<Colleague, 'emails'>): string | null {
   const emails = person.emails ?? [];
   return (emails.find((email) => email.primary) ?? emails[0])?.address ?? null;
 }
 
-/** What sits under the name in the list: job title and department, as far as shown. */
-export function subtitle(person: Colleague): string {
-  return [person.job_title, person.department].filter(Boolean).join(' · ');
+export function nameOf(person: Person): string {
+  return person.kind === 'agent' ? person.display_name : person.name;
 }
 
-export function asColleague(person: Person): Colleague {
-  return person;
+/** What sits under the name in the list: a colleague's job title and department, a
+ * customer's organization and primary email, as far as shown. */
+export function subtitle(person: Person): string {
+  const parts =
+    person.kind === 'agent'
+      ? [person.job_title, person.department]
+      : [person.organization?.name, primaryEmail(person)];
+  return parts.filter(Boolean).join(' · ');
 }
