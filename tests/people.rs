@@ -156,6 +156,60 @@ async fn teams_and_privacy_in_the_app_reach_the_server() -> Result<()> {
         "Robin's hidden phone reached the app"
     );
 
+    // A customer: add a note and fix the website; both reach the server.
+    replace_text(&app, "#people-search", "byron").await?;
+    wait_for_text(&app, "[data-testid=person-record] h2", "Ada Byron").await?;
+    wait_for_text(&app, "[data-testid=record-notes]", "invoice for order 1842").await?;
+    wait_for(&app, "#new-note")
+        .await?
+        .send_keys("Promised a callback on Monday.")
+        .await?;
+    wait_for(
+        &app,
+        "[data-testid=person-record] form.add button[type=submit]",
+    )
+    .await?
+    .click()
+    .await?;
+    wait_for_text(
+        &app,
+        "[data-testid=record-notes]",
+        "Promised a callback on Monday.",
+    )
+    .await?;
+    wait_for(&app, "[data-testid=edit-details]")
+        .await?
+        .click()
+        .await?;
+    replace_text(&app, "#customer-website", "byron.example").await?;
+    wait_for(
+        &app,
+        "[data-testid=person-record] form.edit button[type=submit]",
+    )
+    .await?
+    .click()
+    .await?;
+    wait_for_text(
+        &app,
+        "[data-testid=record-details]",
+        "https://byron.example/",
+    )
+    .await?;
+    save_screenshot(&app, "customer.png").await?;
+    let found = get(server, &sam, "/api/v1/people?kind=user&q=byron").await?;
+    let ada = &found["people"][0];
+    ensure!(
+        ada["website"] == "https://byron.example/",
+        "the website did not reach the server: {ada}"
+    );
+    let ada_id = ada["id"].as_str().context("Ada's id")?;
+    let notes = get(server, &sam, &format!("/api/v1/people/{ada_id}/notes")).await?;
+    ensure!(
+        notes["notes"][0]["body"] == "Promised a callback on Monday."
+            && notes["notes"][0]["author_name"] == "Dana Demo",
+        "the note did not reach the server: {notes}"
+    );
+
     // Privacy: visible to the department only, online status hidden.
     let dana = get(server, &sam, "/api/v1/people?q=dana").await?;
     let dana_id = dana["people"][0]["id"]

@@ -96,6 +96,8 @@ pub enum AgentError {
     Hashing(String),
     #[error("the demo teams could not be made: {0}")]
     DemoTeams(#[from] crate::teams::TeamError),
+    #[error("the demo customers could not be made: {0}")]
+    DemoCustomers(#[from] crate::customers::CustomerError),
 }
 
 pub struct NewAgent<'a> {
@@ -619,6 +621,11 @@ pub async fn seed_demo(
         }
     }
     crate::teams::seed_demo(db, now).await?;
+    let demo_agent = sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE email = $1")
+        .bind(DEMO_ACCOUNTS[0].0)
+        .fetch_one(db)
+        .await?;
+    crate::customers::seed_demo(db, &demo_agent, now).await?;
     Ok(created)
 }
 

@@ -619,6 +619,52 @@ pub async fn make_primary(
     find(db, id).await
 }
 
+/// The demo's customers (name, emails, organization, phone, note), made once by
+/// `seed-demo`, the note written by the demo agent.
+const DEMO_CUSTOMERS: &[(&str, &[&str], &str, &str, &str)] = &[
+    (
+        "Ada Byron",
+        &["ada@byron.example", "countess@analytical.example"],
+        "Analytical Engines",
+        "+442071838751",
+        "Asked for the invoice for order 1842 again; resent it by email.",
+    ),
+    (
+        "Charles Babbage",
+        &["charles@difference.example"],
+        "Analytical Engines",
+        "+442071838752",
+        "Prefers a phone call before any change to the contract.",
+    ),
+    (
+        "Émile Zola",
+        &["emile@paris.example"],
+        "Rougon-Macquart",
+        "+33142555555",
+        "Writes in French; answers in French too.",
+    ),
+];
+
+/// Makes the demo's customers, leaving any already there.
+pub async fn seed_demo(db: &Db, author_id: &str, now: DateTime<Utc>) -> Result<(), CustomerError> {
+    for (name, emails, organization, phone, note) in DEMO_CUSTOMERS {
+        let new = NewCustomer {
+            name: (*name).to_owned(),
+            emails: emails.iter().map(|email| (*email).to_owned()).collect(),
+            organization: Some((*organization).to_owned()),
+            phone: Some((*phone).to_owned()),
+        };
+        match create(db, author_id, &new, now).await {
+            Ok(customer) => {
+                add_note(db, author_id, &customer.id, note, now).await?;
+            }
+            Err(CustomerError::EmailTaken { .. }) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(())
+}
+
 #[derive(FromRow)]
 struct NoteRow {
     id: String,

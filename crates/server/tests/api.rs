@@ -879,8 +879,15 @@ async fn seed_demo_is_idempotent_and_prints_the_credentials() {
     let agents = count("SELECT COUNT(*) FROM agents").await;
     let teams = count("SELECT COUNT(*) FROM teams").await;
     let requests = count("SELECT COUNT(*) FROM team_join_requests").await;
+    let customers = count("SELECT COUNT(*) FROM people").await;
+    let notes = count("SELECT COUNT(*) FROM person_notes").await;
     db.close().await;
     let expected = i64::try_from(agent_desk_server::DEMO_ACCOUNTS.len()).expect("a few");
     assert_eq!(agents, expected, "seeding twice made no duplicate agents");
     assert_eq!((teams, requests), (3, 1), "nor duplicate teams or requests");
+    assert_eq!(
+        (customers, notes),
+        (3, 3),
+        "nor duplicate customers or notes"
+    );
 }
