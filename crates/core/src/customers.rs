@@ -170,6 +170,50 @@ pub struct NewEmail {
     pub primary: Option<bool>,
 }
 
+/// One edit of a record or profile: when, by whom, which field, from what to what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct Change {
+    #[ts(type = "string")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub changed_at: DateTime<Utc>,
+    pub actor_id: String,
+    /// `null` once the agent's account is gone.
+    pub actor_name: Option<String>,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+}
+
+/// `GET /api/v1/people/{id}/changes`: newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct ChangeLog {
+    pub changes: Vec<Change>,
+}
+
+/// One entry of a person's activity stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(export)]
+pub enum Activity {
+    /// A note was written.
+    Note(Note),
+    /// A field of the record or profile changed (the status among them).
+    Change(Change),
+}
+
+/// `GET /api/v1/people/{id}/activity`: notes and changes, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct ActivityStream {
+    pub activity: Vec<Activity>,
+}
+
 /// A refused field of a record: which (its wire name) and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field} {message}")]

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use agent_desk_core::customers::{
     clean_email, clean_line, clean_name, clean_phone, clean_profile_url, clean_text, clean_twitter,
-    clean_url, Customer, CustomerPatch, NewCustomer, Note, NotesPage, Organization, RecordError,
-    ADDRESS_MAX, EMAILS_MAX, NOTE_MAX, SHORT_MAX, SUMMARY_MAX,
+    clean_url, Activity, Change, Customer, CustomerPatch, NewCustomer, Note, NotesPage,
+    Organization, RecordError, ADDRESS_MAX, EMAILS_MAX, NOTE_MAX, SHORT_MAX, SUMMARY_MAX,
 };
 use agent_desk_core::locale::{is_supported_language, parse_timezone};
 use agent_desk_core::EmailAddress;
@@ -619,6 +619,69 @@ pub async fn make_primary(
     find(db, id).await
 }
 
+#[derive(FromRow)]
+struct ChangeRow {
+    changed_at: String,
+    actor_id: String,
+    actor_name: Option<String>,
+    field: String,
+    old_value: Option<String>,
+    new_value: Option<String>,
+}
+
+/// The newest `limit` edits of a record or profile, newest first.
+pub async fn changes(db: &Db, subject_id: &str, limit: u32) -> Result<Vec<Change>, sqlx::Error> {
+    let rows = sqlx::query_as::<_, ChangeRow>(
+        "SELECT c.changed_at, c.actor_id, a.display_name AS actor_name, c.field, c.old_value,
+                c.new_value
+         FROM change_log c LEFT JOIN agents a ON a.id = c.actor_id
+         WHERE c.subject_id = $1 ORDER BY c.changed_at DESC, c.rowid DESC LIMIT $2",
+    )
+    .bind(subject_id)
+    .bind(i64::from(limit))
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Change {
+            changed_at: parse_timestamp(&row.changed_at),
+            actor_id: row.actor_id,
+            actor_name: row.actor_name,
+            field: row.field,
+            old_value: row.old_value,
+            new_value: row.new_value,
+        })
+        .collect())
+}
+
+/// The newest `limit` notes and edits of a person together, newest first.
+pub async fn activity(db: &Db, person_id: &str, limit: u32) -> Result<Vec<Activity>, sqlx::Error> {
+    let notes = sqlx::query_as::<_, NoteRow>(&format!(
+        "{NOTE_SELECT} WHERE n.person_id = $1 ORDER BY n.created_at DESC, n.id DESC LIMIT $2"
+    ))
+    .bind(person_id)
+    .bind(i64::from(limit))
+    .fetch_all(db)
+    .await?;
+    let mut activity: Vec<Activity> = notes
+        .into_iter()
+        .map(|row| Activity::Note(row.into_note()))
+        .chain(
+            changes(db, person_id, limit)
+                .await?
+                .into_iter()
+                .map(Activity::Change),
+        )
+        .collect();
+    let at = |entry: &Activity| match entry {
+        Activity::Note(note) => note.created_at,
+        Activity::Change(change) => change.changed_at,
+    };
+    activity.sort_by(|a, b| at(b).cmp(&at(a)));
+    activity.truncate(limit as usize);
+    Ok(activity)
+}
+
 /// The demo's customers (name, emails, organization, phone, note), made once by
 /// `seed-demo`, the note written by the demo agent.
 const DEMO_CUSTOMERS: &[(&str, &[&str], &str, &str, &str)] = &[
@@ -799,19 +862,35 @@ pub async fn edit_note(
     if existing.author_id.as_deref() != Some(agent_id) {
         return Err(CustomerError::NotAuthor);
     }
+    let at = timestamp(now);
     sqlx::query("UPDATE person_notes SET body = $1, updated_at = $2 WHERE id = $3")
         .bind(&body)
-        .bind(timestamp(now))
+        .bind(&at)
         .bind(note_id)
         .execute(&mut *tx)
         .await?;
+    record_change(
+        &mut tx,
+        &existing.person_id,
+        agent_id,
+        "note",
+        &Some(existing.body.clone()),
+        &Some(body.clone()),
+        &at,
+    )
+    .await?;
     let note = note(&mut tx, note_id).await?;
     tx.commit().await?;
     Ok(note)
 }
 
 /// Deletes a note; only its author may.
-pub async fn delete_note(db: &Db, agent_id: &str, note_id: &str) -> Result<(), CustomerError> {
+pub async fn delete_note(
+    db: &Db,
+    agent_id: &str,
+    note_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), CustomerError> {
     let mut tx = crate::db::begin_write(db).await?;
     let existing = note(&mut tx, note_id).await?;
     if existing.author_id.as_deref() != Some(agent_id) {
@@ -821,6 +900,17 @@ pub async fn delete_note(db: &Db, agent_id: &str, note_id: &str) -> Result<(), C
         .bind(note_id)
         .execute(&mut *tx)
         .await?;
+    // What a deleted note said stays in the change log.
+    record_change(
+        &mut tx,
+        &existing.person_id,
+        agent_id,
+        "note",
+        &Some(existing.body),
+        &None,
+        &timestamp(now),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

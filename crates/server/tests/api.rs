@@ -85,6 +85,8 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/people/{id}/emails/{address}/primary", &["post"]),
         ("/api/v1/people/{id}/notes", &["get", "post"]),
         ("/api/v1/notes/{id}", &["patch", "delete"]),
+        ("/api/v1/people/{id}/changes", &["get"]),
+        ("/api/v1/people/{id}/activity", &["get"]),
         ("/reset", &["get", "post"]),
         ("/reset.css", &["get"]),
     ];

@@ -570,3 +570,130 @@ async fn the_directory_finds_users_and_agents_together() {
         ]
     );
 }
+
+#[tokio::test]
+async fn the_change_log_and_activity_tell_who_did_what_when() {
+    let desk = desk().await;
+    let ada = create(
+        &desk,
+        json!({"name": "Ada", "emails": ["ada@byron.example"]}),
+    )
+    .await;
+    let id = ada["id"].as_str().expect("id").to_owned();
+    let edited = patch(
+        &desk,
+        &id,
+        &ada["version"],
+        json!({"summary": "Prefers email."}),
+    )
+    .await;
+    expect_json(edited, StatusCode::OK).await;
+    let note = call(
+        &desk,
+        &desk.grace,
+        Method::POST,
+        &format!("/api/v1/people/{id}/notes"),
+        Some(json!({"body": "Called back."})),
+    )
+    .await;
+    let note = expect_json(note, StatusCode::CREATED).await;
+    let note_path = format!("/api/v1/notes/{}", note["id"].as_str().expect("note id"));
+    let deleted = call(&desk, &desk.grace, Method::DELETE, &note_path, None).await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+
+    let log = ok(
+        &desk,
+        Method::GET,
+        &format!("/api/v1/people/{id}/changes"),
+        None,
+    )
+    .await;
+    let changes = log["changes"].as_array().expect("changes");
+    let summary: Vec<(&str, &str, &Value, &Value)> = changes
+        .iter()
+        .map(|change| {
+            (
+                change["field"].as_str().expect("field"),
+                change["actor_name"].as_str().expect("actor"),
+                &change["old_value"],
+                &change["new_value"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("note", "Grace Hopper", &json!("Called back."), &Value::Null),
+            ("summary", NAME, &Value::Null, &json!("Prefers email.")),
+            ("created", NAME, &Value::Null, &json!("Ada")),
+        ],
+        "newest first: {log}"
+    );
+
+    let stream = ok(
+        &desk,
+        Method::GET,
+        &format!("/api/v1/people/{id}/activity"),
+        None,
+    )
+    .await;
+    let kinds: Vec<&str> = stream["activity"]
+        .as_array()
+        .expect("activity")
+        .iter()
+        .map(|entry| entry["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["change", "change", "change"],
+        "the deleted note shows as its change: {stream}"
+    );
+    let kept = call(
+        &desk,
+        &desk.ada,
+        Method::POST,
+        &format!("/api/v1/people/{id}/notes"),
+        Some(json!({"body": "Sent the invoice."})),
+    )
+    .await;
+    expect_json(kept, StatusCode::CREATED).await;
+    let stream = ok(
+        &desk,
+        Method::GET,
+        &format!("/api/v1/people/{id}/activity"),
+        None,
+    )
+    .await;
+    assert_eq!(stream["activity"][0]["kind"], "note");
+    assert_eq!(stream["activity"][0]["body"], "Sent the invoice.");
+    assert_eq!(stream["activity"][0]["author_name"], NAME);
+
+    // An agent's own history is theirs and admins' only.
+    let agents = ok(
+        &desk,
+        Method::GET,
+        "/api/v1/people?kind=agent&q=grace",
+        None,
+    )
+    .await;
+    let grace = agents["people"][0]["id"]
+        .as_str()
+        .expect("Grace")
+        .to_owned();
+    for what in ["changes", "activity"] {
+        let path = format!("/api/v1/people/{grace}/{what}");
+        let other = call(&desk, &desk.ada, Method::GET, &path, None).await;
+        expect_error(other, StatusCode::FORBIDDEN, "forbidden", None).await;
+        let own = call(&desk, &desk.grace, Method::GET, &path, None).await;
+        assert_eq!(own.status(), StatusCode::OK, "{what}");
+    }
+    let missing = call(
+        &desk,
+        &desk.ada,
+        Method::GET,
+        "/api/v1/people/nobody/changes",
+        None,
+    )
+    .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}

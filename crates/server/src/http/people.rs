@@ -2,7 +2,8 @@
 //! with their emails and notes. Every change is one transaction.
 
 use agent_desk_core::customers::{
-    Customer, CustomerPatch, NewCustomer, NewEmail, Note, NoteBody, NotesPage,
+    ActivityStream, ChangeLog, Customer, CustomerPatch, NewCustomer, NewEmail, Note, NoteBody,
+    NotesPage,
 };
 use agent_desk_core::people::{PeoplePage, Person};
 use agent_desk_core::{ApiError, ErrorCode};
@@ -32,6 +33,59 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(make_primary))
         .routes(routes!(list_notes, add_note))
         .routes(routes!(edit_note, delete_note))
+        .routes(routes!(list_changes))
+        .routes(routes!(list_activity))
+}
+
+/// How many entries a change log or activity stream answers.
+const HISTORY_LIMIT: u32 = 200;
+
+/// A customer's history is every agent's to read; an agent's profile history only the
+/// agent's own and admins', as it holds values their privacy may hide.
+async fn history_allowed(state: &AppState, session: &Session, id: &str) -> ApiResult<()> {
+    let agent = sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db)
+        .await?;
+    if agent.is_some() {
+        if session.is_admin || session.agent_id == id {
+            return Ok(());
+        }
+        return Err(AppError::Forbidden {
+            message: "an agent's history is theirs and administrators' to read".into(),
+            field: None,
+        });
+    }
+    customers::find(&state.db, id).await?;
+    Ok(())
+}
+
+/// Every edit of a record or profile, newest first: when, who, field, old → new.
+#[utoipa::path(get, path = "/api/v1/people/{id}/changes", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ChangeLog), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+async fn list_changes(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ChangeLog>> {
+    history_allowed(&state, &session, &id).await?;
+    let changes = customers::changes(&state.db, &id, HISTORY_LIMIT).await?;
+    Ok(Json(ChangeLog { changes }))
+}
+
+/// Notes and edits (the status among them) of a person together, newest first.
+#[utoipa::path(get, path = "/api/v1/people/{id}/activity", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ActivityStream), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+async fn list_activity(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ActivityStream>> {
+    history_allowed(&state, &session, &id).await?;
+    let activity = customers::activity(&state.db, &id, HISTORY_LIMIT).await?;
+    Ok(Json(ActivityStream { activity }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -343,7 +397,7 @@ async fn delete_note(
     session: Session,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    customers::delete_note(&state.db, &session.agent_id, &id).await?;
+    customers::delete_note(&state.db, &session.agent_id, &id, Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
