@@ -57,6 +57,8 @@ fn main() {
         "add_note",
         "edit_note",
         "delete_note",
+        "list_changes",
+        "list_activity",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -195,6 +195,23 @@ async fn teams_and_privacy_in_the_app_reach_the_server() -> Result<()> {
         "https://byron.example/",
     )
     .await?;
+    // Both show in the record's history: the note in the activity, the edit in the log.
+    wait_for_text(
+        &app,
+        "[data-testid=record-activity]",
+        "Dana Demo wrote a note",
+    )
+    .await?;
+    wait_for(&app, "[data-testid=show-changes]")
+        .await?
+        .click()
+        .await?;
+    wait_for_text(
+        &app,
+        "[data-testid=record-changes]",
+        "— → https://byron.example/",
+    )
+    .await?;
     save_screenshot(&app, "customer.png").await?;
     let found = get(server, &sam, "/api/v1/people?kind=user&q=byron").await?;
     let ada = &found["people"][0];

@@ -131,6 +131,8 @@ pub fn run() {
             commands::people::add_note,
             commands::people::edit_note,
             commands::people::delete_note,
+            commands::people::list_changes,
+            commands::people::list_activity,
         ])
         .build(tauri::generate_context!());
 

@@ -449,6 +449,20 @@ impl ApiClient {
         Ok(())
     }
 
+    /// Every edit of a record or profile, newest first.
+    pub async fn changes(&self, id: &str) -> Result<ChangeLog, ClientError> {
+        let url = self.url_with_segments("api/v1/people", &[id, "changes"])?;
+        let request = self.authorised(self.http.get(url))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    /// Notes and edits of a person together, newest first.
+    pub async fn activity(&self, id: &str) -> Result<ActivityStream, ClientError> {
+        let url = self.url_with_segments("api/v1/people", &[id, "activity"])?;
+        let request = self.authorised(self.http.get(url))?;
+        Self::json(self.send(request).await?).await
+    }
+
     /// `path` followed by `segments`, each percent-encoded as one segment, so an id can
     /// never reach another route.
     fn url_with_segments(&self, path: &str, segments: &[&str]) -> Result<Url, ClientError> {

@@ -1,7 +1,9 @@
 //! The People screen: the directory, each person as the server lets the agent see them.
 
 use agent_desk_client::ClientError;
-use agent_desk_core::customers::{CustomerPatch, NewCustomer, NewEmail, Note, NotesPage};
+use agent_desk_core::customers::{
+    ActivityStream, ChangeLog, CustomerPatch, NewCustomer, NewEmail, Note, NotesPage,
+};
 use agent_desk_core::people::{PeopleFilter, PeoplePage, Person};
 use tauri::State;
 
@@ -100,4 +102,20 @@ pub async fn edit_note(
 #[tauri::command]
 pub async fn delete_note(state: State<'_, DeskState>, note_id: String) -> Result<(), ClientError> {
     state.session.api()?.delete_note(&note_id).await
+}
+
+#[tauri::command]
+pub async fn list_changes(
+    state: State<'_, DeskState>,
+    id: String,
+) -> Result<ChangeLog, ClientError> {
+    state.session.api()?.changes(&id).await
+}
+
+#[tauri::command]
+pub async fn list_activity(
+    state: State<'_, DeskState>,
+    id: String,
+) -> Result<ActivityStream, ClientError> {
+    state.session.api()?.activity(&id).await
 }

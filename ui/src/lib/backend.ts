@@ -16,6 +16,8 @@ import type { JoinRequests } from './generated/JoinRequests';
 import type { Language } from './generated/Language';
 import type { NotificationPrefs } from './generated/NotificationPrefs';
 import type { PasswordCheck } from './generated/PasswordCheck';
+import type { ActivityStream } from './generated/ActivityStream';
+import type { ChangeLog } from './generated/ChangeLog';
 import type { CustomerPatch } from './generated/CustomerPatch';
 import type { NewCustomer } from './generated/NewCustomer';
 import type { Note } from './generated/Note';
@@ -134,6 +136,10 @@ export interface Backend {
   /** Only the note's author may change or delete it. */
   editNote(noteId: string, body: string): Promise<Note>;
   deleteNote(noteId: string): Promise<void>;
+  /** Every edit of a record (or one's own profile), newest first. */
+  listChanges(id: string): Promise<ChangeLog>;
+  /** Notes and edits of a person together, newest first. */
+  listActivity(id: string): Promise<ActivityStream>;
 }
 
 /** A command failure as the UI sees it; always `{code, message, field}`. */
@@ -218,4 +224,6 @@ export const tauriBackend: Backend = {
   addNote: (id, body) => call('add_note', { id, body }),
   editNote: (noteId, body) => call('edit_note', { noteId, body }),
   deleteNote: (noteId) => call('delete_note', { noteId }),
+  listChanges: (id) => call('list_changes', { id }),
+  listActivity: (id) => call('list_activity', { id }),
 };

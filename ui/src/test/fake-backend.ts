@@ -29,6 +29,8 @@ import type { JoinRequest } from '../lib/generated/JoinRequest';
 import type { JoinRequests } from '../lib/generated/JoinRequests';
 import type { NotificationPrefs } from '../lib/generated/NotificationPrefs';
 import type { Colleague } from '../lib/generated/Colleague';
+import type { Activity } from '../lib/generated/Activity';
+import type { Change } from '../lib/generated/Change';
 import type { Customer } from '../lib/generated/Customer';
 import type { CustomerPatch } from '../lib/generated/CustomerPatch';
 import type { NewCustomer } from '../lib/generated/NewCustomer';
@@ -707,6 +709,28 @@ function fakePeople(me: () => Profile) {
     },
   ];
   let made = 0;
+  let changes: (Change & { person_id: string })[] = [];
+  /** The log without whose record each entry is, as the server answers it. */
+  const changesOf = (id: string): Change[] =>
+    changes.filter((change) => change.person_id === id).map((change) => {
+      const copy: Partial<typeof change> = { ...change };
+      delete copy.person_id;
+      return copy as Change;
+    });
+  const log = (person_id: string, field: string, old_value: string | null, new_value: string | null) => {
+    changes = [
+      {
+        person_id,
+        changed_at: `2026-11-24T09:${String(changes.length).padStart(2, '0')}:00Z`,
+        actor_id: me().id,
+        actor_name: me().display_name,
+        field,
+        old_value,
+        new_value,
+      },
+      ...changes,
+    ];
+  };
   const nameOf = (person: Person) => (person.kind === 'agent' ? person.display_name : person.name);
   const everyone = (): Person[] => [
     ...people.map((person) => ({ kind: 'agent' as const, ...person })),
@@ -763,6 +787,11 @@ function fakePeople(me: () => Profile) {
       if (findCustomer(id).version !== version) throw failure('version_conflict', 'stale');
       if (patch.website !== undefined && patch.website && !/^https?:\/\/[^/]+\./.test(patch.website)) {
         throw failure('validation_failed', 'website must be an http or https address with a domain', 'website');
+      }
+      const before = findCustomer(id) as unknown as Record<string, unknown>;
+      for (const [field, value] of Object.entries(patch)) {
+        const old = field === 'organization' ? (findCustomer(id).organization?.name ?? null) : before[field];
+        log(id, field, old === null || old === undefined ? null : String(old), value === '' ? null : String(value));
       }
       return changed(id, (record) => {
         const { organization, ...rest } = patch;
@@ -832,6 +861,16 @@ function fakePeople(me: () => Profile) {
     }),
     deleteNote: vi.fn(async (noteId: string): Promise<void> => {
       notes = notes.filter((note) => note.id !== noteId);
+    }),
+    listChanges: vi.fn(async (id: string) => structuredClone({ changes: changesOf(id) })),
+    listActivity: vi.fn(async (id: string) => {
+      const activity: Activity[] = [
+        ...notes.filter((note) => note.person_id === id).map((note) => ({ kind: 'note' as const, ...note })),
+        ...changesOf(id).map((change) => ({ kind: 'change' as const, ...change })),
+      ].sort((a, b) =>
+        (b.kind === 'note' ? b.created_at : b.changed_at).localeCompare(a.kind === 'note' ? a.created_at : a.changed_at),
+      );
+      return structuredClone({ activity });
     }),
   } satisfies Partial<Backend>;
 

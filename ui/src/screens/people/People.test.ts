@@ -257,6 +257,35 @@ describe("a customer's record", () => {
   });
 });
 
+describe("a customer's history", () => {
+  it('shows a new note in the activity stream and an edit in the change log', async () => {
+    const { user } = setup();
+    await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Ada Byron' })).toBeTruthy());
+    const activity = await within(record()).findByTestId('record-activity');
+    expect(activity.textContent).toContain('Sam Senior wrote a note');
+
+    await user.type(within(record()).getByLabelText('Add a note'), 'Sent the invoice again.');
+    await user.click(within(record()).getByRole('button', { name: 'Add note' }));
+    await waitFor(() =>
+      expect(within(record()).getByTestId('record-activity').querySelector('li')?.textContent).toContain(
+        'Dana Demo wrote a note',
+      ),
+    );
+
+    await user.click(within(record()).getByRole('button', { name: 'Edit Details' }));
+    await user.clear(within(record()).getByLabelText('Instant messaging'));
+    await user.type(within(record()).getByLabelText('Instant messaging'), 'ada@chat.example');
+    await user.click(within(record()).getByRole('button', { name: 'Save' }));
+    await user.click(within(record()).getByRole('button', { name: 'Change log' }));
+    const log = await within(record()).findByTestId('record-changes');
+    await waitFor(() => expect(within(log).getAllByRole('row')).toHaveLength(2));
+    const row = within(log).getAllByRole('row')[1]!;
+    expect(row.textContent).toContain('Dana Demo');
+    expect(row.textContent).toContain('Instant messaging');
+    expect(row.textContent).toContain('— → ada@chat.example');
+  });
+});
+
 describe('local time', () => {
   it("is the person's own clock, and how far it is from here", () => {
     const noon = Date.UTC(2026, 0, 15, 12, 0);
