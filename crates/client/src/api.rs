@@ -6,7 +6,9 @@ use agent_desk_core::account::{
     ChangePasswordRequest, PasswordResetAccepted, PasswordResetRequest, Policy, SessionList,
     SessionsEnded,
 };
-use agent_desk_core::customers::{CustomerPatch, NewCustomer, NewEmail, Note, NoteBody, NotesPage};
+use agent_desk_core::customers::{
+    ActivityStream, ChangeLog, CustomerPatch, NewCustomer, NewEmail, Note, NoteBody, NotesPage,
+};
 use agent_desk_core::people::{PeopleFilter, PeoplePage, Person};
 use agent_desk_core::teams::{JoinDecision, JoinRequest, JoinRequests, NewJoinRequest, Team};
 use agent_desk_core::{
