@@ -677,7 +677,7 @@ pub async fn activity(db: &Db, person_id: &str, limit: u32) -> Result<Vec<Activi
         Activity::Note(note) => note.created_at,
         Activity::Change(change) => change.changed_at,
     };
-    activity.sort_by(|a, b| at(b).cmp(&at(a)));
+    activity.sort_by_key(|entry| std::cmp::Reverse(at(entry)));
     activity.truncate(limit as usize);
     Ok(activity)
 }
