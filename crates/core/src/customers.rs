@@ -13,6 +13,109 @@ pub const ADDRESS_MAX: usize = 1000;
 pub const SUMMARY_MAX: usize = 5000;
 pub const NOTE_MAX: usize = 10_000;
 pub const EMAILS_MAX: usize = 20;
+pub const FIELD_NAME_MAX: usize = 100;
+pub const FIELD_TEXT_MAX: usize = 500;
+pub const CHOICES_MAX: usize = 50;
+
+/// What a custom field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum FieldKind {
+    Text,
+    Number,
+    /// `YYYY-MM-DD`.
+    Date,
+    /// One of the field's choices.
+    Choice,
+}
+
+impl FieldKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Number => "number",
+            Self::Date => "date",
+            Self::Choice => "choice",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Text, Self::Number, Self::Date, Self::Choice]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+}
+
+/// A field admins defined for customers' records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct CustomField {
+    pub id: String,
+    pub name: String,
+    pub kind: FieldKind,
+    /// The options of a choice; empty for other kinds.
+    pub choices: Vec<String>,
+}
+
+/// `POST /api/v1/admin/custom-fields`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct NewCustomField {
+    pub name: String,
+    pub kind: FieldKind,
+    #[serde(default)]
+    #[ts(optional)]
+    pub choices: Option<Vec<String>>,
+}
+
+/// A record's value of a custom field; `null` when it has none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct FieldValue {
+    pub field: CustomField,
+    pub value: Option<String>,
+}
+
+impl CustomField {
+    /// A value as stored, checked against the field's kind; empty clears it (`None`).
+    pub fn clean(&self, value: &str) -> Result<Option<String>, RecordError> {
+        let path = format!("custom_fields.{}", self.id);
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        match self.kind {
+            FieldKind::Text => clean_line(&path, value, FIELD_TEXT_MAX),
+            FieldKind::Number => value
+                .parse::<f64>()
+                .ok()
+                .filter(|number| number.is_finite())
+                .map(|_| Some(value.to_owned()))
+                .ok_or_else(|| RecordError::new(path, format!("{} must be a number", self.name))),
+            FieldKind::Date => chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                .map(|date| Some(date.format("%Y-%m-%d").to_string()))
+                .map_err(|_| {
+                    RecordError::new(path, format!("{} must be a date as YYYY-MM-DD", self.name))
+                }),
+            FieldKind::Choice => {
+                if self.choices.iter().any(|choice| choice == value) {
+                    Ok(Some(value.to_owned()))
+                } else {
+                    Err(RecordError::new(
+                        path,
+                        format!("{} must be one of: {}", self.name, self.choices.join(", ")),
+                    ))
+                }
+            }
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -46,6 +149,8 @@ pub struct Customer {
     pub language: Option<String>,
     /// Automatic replies to this person are not sent.
     pub suppress_auto_replies: bool,
+    /// Every field admins defined, with this record's value or `null`.
+    pub custom_fields: Vec<FieldValue>,
     /// The record's version, for `If-Match`.
     #[ts(type = "number")]
     pub version: i64,
@@ -117,6 +222,10 @@ pub struct CustomerPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub suppress_auto_replies: Option<bool>,
+    /// Values by field id; an empty string clears one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub custom_fields: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// A note on a person: who wrote it and when.
@@ -369,6 +478,43 @@ pub fn clean_phone(value: &str) -> Result<Option<String>, RecordError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn field(kind: FieldKind) -> CustomField {
+        CustomField {
+            id: "f1".into(),
+            name: "Plan".into(),
+            kind,
+            choices: vec!["Free".into(), "Team".into()],
+        }
+    }
+
+    #[test]
+    fn custom_values_follow_their_kind() {
+        assert_eq!(
+            field(FieldKind::Number).clean(" 12.5 ").expect("number"),
+            Some("12.5".into())
+        );
+        assert!(field(FieldKind::Number).clean("twelve").is_err());
+        assert!(field(FieldKind::Number).clean("inf").is_err());
+        assert_eq!(
+            field(FieldKind::Date).clean("2027-02-28").expect("date"),
+            Some("2027-02-28".into())
+        );
+        assert!(field(FieldKind::Date).clean("2027-02-30").is_err());
+        assert!(field(FieldKind::Date).clean("28.02.2027").is_err());
+        assert_eq!(
+            field(FieldKind::Choice).clean("Team").expect("choice"),
+            Some("Team".into())
+        );
+        let refused = field(FieldKind::Choice)
+            .clean("Gold")
+            .expect_err("not a choice");
+        assert_eq!(refused.field, "custom_fields.f1");
+        assert_eq!(field(FieldKind::Text).clean("  ").expect("empty"), None);
+        assert!(field(FieldKind::Text)
+            .clean(&"x".repeat(FIELD_TEXT_MAX + 1))
+            .is_err());
+    }
 
     #[test]
     fn urls_get_a_scheme_and_need_a_domain() {

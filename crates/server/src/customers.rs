@@ -6,8 +6,9 @@ use std::collections::HashMap;
 
 use agent_desk_core::customers::{
     clean_email, clean_line, clean_name, clean_phone, clean_profile_url, clean_text, clean_twitter,
-    clean_url, Activity, Change, Customer, CustomerPatch, NewCustomer, Note, NotesPage,
-    Organization, RecordError, ADDRESS_MAX, EMAILS_MAX, NOTE_MAX, SHORT_MAX, SUMMARY_MAX,
+    clean_url, Activity, Change, CustomField, Customer, CustomerPatch, FieldKind, FieldValue,
+    NewCustomField, NewCustomer, Note, NotesPage, Organization, RecordError, ADDRESS_MAX,
+    CHOICES_MAX, EMAILS_MAX, FIELD_NAME_MAX, NOTE_MAX, SHORT_MAX, SUMMARY_MAX,
 };
 use agent_desk_core::locale::{is_supported_language, parse_timezone};
 use agent_desk_core::EmailAddress;
@@ -39,6 +40,8 @@ pub enum CustomerError {
     PrimaryEmail,
     #[error("the cursor is not one this server gave out")]
     InvalidCursor,
+    #[error("a field called {0} exists already")]
+    FieldNameTaken(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -70,7 +73,7 @@ const PERSON_SELECT: &str = "SELECT p.id, p.name, p.organization_id, o.name AS o
     FROM people p LEFT JOIN organizations o ON o.id = p.organization_id";
 
 impl PersonRow {
-    fn into_customer(self, emails: Vec<EmailAddress>) -> Customer {
+    fn into_customer(self, emails: Vec<EmailAddress>, custom_fields: Vec<FieldValue>) -> Customer {
         Customer {
             id: self.id,
             name: self.name,
@@ -90,6 +93,7 @@ impl PersonRow {
             timezone: self.timezone,
             language: self.language,
             suppress_auto_replies: self.suppress_auto_replies,
+            custom_fields,
             version: self.version,
             updated_at: parse_timestamp(&self.updated_at),
         }
@@ -134,6 +138,147 @@ async fn emails_of(
     .collect())
 }
 
+#[derive(FromRow)]
+struct FieldRow {
+    id: String,
+    name: String,
+    kind: String,
+    choices: Option<String>,
+}
+
+impl FieldRow {
+    fn into_field(self) -> CustomField {
+        CustomField {
+            id: self.id,
+            name: self.name,
+            kind: FieldKind::parse(&self.kind).unwrap_or(FieldKind::Text),
+            choices: self
+                .choices
+                .and_then(|choices| serde_json::from_str(&choices).ok())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+async fn fields_on(conn: &mut SqliteConnection) -> Result<Vec<CustomField>, sqlx::Error> {
+    Ok(sqlx::query_as::<_, FieldRow>(
+        "SELECT id, name, kind, choices FROM custom_fields ORDER BY created_at, name",
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(FieldRow::into_field)
+    .collect())
+}
+
+/// Every field admins defined, oldest first.
+pub async fn custom_fields(db: &Db) -> Result<Vec<CustomField>, sqlx::Error> {
+    let mut conn = db.acquire().await?;
+    fields_on(&mut conn).await
+}
+
+/// Defines a field for every customer's record.
+pub async fn create_field(
+    db: &Db,
+    new: &NewCustomField,
+    now: DateTime<Utc>,
+) -> Result<CustomField, CustomerError> {
+    let name = clean_line("name", &new.name, FIELD_NAME_MAX)?
+        .ok_or_else(|| RecordError::new("name", "is required"))?;
+    let choices: Vec<String> = match (new.kind, &new.choices) {
+        (FieldKind::Choice, Some(choices)) => {
+            let mut cleaned: Vec<String> = Vec::new();
+            for (index, choice) in choices.iter().enumerate() {
+                let field = format!("choices[{index}]");
+                let choice = clean_line(&field, choice, FIELD_NAME_MAX)?
+                    .ok_or_else(|| RecordError::new(field.clone(), "is empty"))?;
+                if cleaned.contains(&choice) {
+                    return Err(RecordError::new(field, "is listed twice").into());
+                }
+                cleaned.push(choice);
+            }
+            if cleaned.is_empty() || cleaned.len() > CHOICES_MAX {
+                return Err(RecordError::new(
+                    "choices",
+                    format!("a choice needs 1 to {CHOICES_MAX} options"),
+                )
+                .into());
+            }
+            cleaned
+        }
+        (FieldKind::Choice, None) => {
+            return Err(RecordError::new("choices", "a choice needs its options").into());
+        }
+        (_, Some(choices)) if !choices.is_empty() => {
+            return Err(RecordError::new("choices", "only a choice has options").into());
+        }
+        _ => Vec::new(),
+    };
+    let id = Uuid::new_v4().to_string();
+    let mut tx = crate::db::begin_write(db).await?;
+    let taken = sqlx::query_scalar::<_, String>("SELECT id FROM custom_fields WHERE name = $1")
+        .bind(&name)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if taken.is_some() {
+        return Err(CustomerError::FieldNameTaken(name));
+    }
+    sqlx::query(
+        "INSERT INTO custom_fields (id, name, kind, choices, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(&name)
+    .bind(new.kind.as_str())
+    .bind((!choices.is_empty()).then(|| serde_json::to_string(&choices).unwrap_or_default()))
+    .bind(timestamp(now))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(CustomField {
+        id,
+        name,
+        kind: new.kind,
+        choices,
+    })
+}
+
+/// Every field with each person's value (or none), for several people in one query.
+async fn custom_values(
+    conn: &mut SqliteConnection,
+    ids: &[&str],
+) -> Result<HashMap<String, Vec<FieldValue>>, sqlx::Error> {
+    let fields = fields_on(conn).await?;
+    let mut values: HashMap<String, HashMap<String, String>> = HashMap::new();
+    if !fields.is_empty() && !ids.is_empty() {
+        let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT person_id, field_id, value FROM person_field_values WHERE person_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, String, String)>(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        for (person_id, field_id, value) in query.fetch_all(&mut *conn).await? {
+            values.entry(person_id).or_default().insert(field_id, value);
+        }
+    }
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let mine = values.remove(*id).unwrap_or_default();
+            let entries = fields
+                .iter()
+                .map(|field| FieldValue {
+                    field: field.clone(),
+                    value: mine.get(&field.id).cloned(),
+                })
+                .collect();
+            ((*id).to_owned(), entries)
+        })
+        .collect())
+}
+
 /// The emails of several people in one query, primary first.
 async fn emails_of_many(
     db: &mut SqliteConnection,
@@ -174,7 +319,11 @@ pub async fn find(db: &Db, id: &str) -> Result<Customer, CustomerError> {
     let mut conn = db.acquire().await?;
     let row = row(&mut conn, id).await?;
     let emails = emails_of(&mut conn, id).await?;
-    Ok(row.into_customer(emails))
+    let custom = custom_values(&mut conn, &[id])
+        .await?
+        .remove(id)
+        .unwrap_or_default();
+    Ok(row.into_customer(emails, custom))
 }
 
 /// The organization of this name, made if there is none; `None` for an empty name.
@@ -362,7 +511,11 @@ pub async fn create(
     let customer = {
         let row = row(&mut tx, &id).await?;
         let emails = emails_of(&mut tx, &id).await?;
-        row.into_customer(emails)
+        let custom = custom_values(&mut tx, &[&id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
+        row.into_customer(emails, custom)
     };
     tx.commit().await?;
     Ok(customer)
@@ -426,6 +579,27 @@ pub async fn update(
         }
     }
 
+    let custom = match &patch.custom_fields {
+        Some(values) => {
+            let fields = custom_fields(db).await?;
+            let mut cleaned = Vec::new();
+            for (field_id, value) in values {
+                let field = fields
+                    .iter()
+                    .find(|field| &field.id == field_id)
+                    .ok_or_else(|| {
+                        RecordError::new(
+                            format!("custom_fields.{field_id}"),
+                            "is not a field of customers' records",
+                        )
+                    })?;
+                cleaned.push((field.clone(), field.clean(value)?));
+            }
+            cleaned
+        }
+        None => Vec::new(),
+    };
+
     let at = timestamp(now);
     let mut tx = crate::db::begin_write(db).await?;
     let before = row(&mut tx, id).await?;
@@ -474,10 +648,51 @@ pub async fn update(
             record_change(&mut tx, id, actor_id, field, &old, &new, &at).await?;
         }
     }
+    let current = custom_values(&mut tx, &[id])
+        .await?
+        .remove(id)
+        .unwrap_or_default();
+    for (field, value) in &custom {
+        let old = current
+            .iter()
+            .find(|entry| entry.field.id == field.id)
+            .and_then(|entry| entry.value.clone());
+        if &old == value {
+            continue;
+        }
+        match value {
+            Some(value) => {
+                sqlx::query(
+                    "INSERT INTO person_field_values (person_id, field_id, value) VALUES ($1, $2, $3)
+                     ON CONFLICT (person_id, field_id) DO UPDATE SET value = excluded.value",
+                )
+                .bind(id)
+                .bind(&field.id)
+                .bind(value)
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query(
+                    "DELETE FROM person_field_values WHERE person_id = $1 AND field_id = $2",
+                )
+                .bind(id)
+                .bind(&field.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let name = format!("custom:{}", field.name);
+        record_change(&mut tx, id, actor_id, &name, &old, value, &at).await?;
+    }
     reindex(&mut tx, id).await?;
     let emails = emails_of(&mut tx, id).await?;
+    let custom = custom_values(&mut tx, &[id])
+        .await?
+        .remove(id)
+        .unwrap_or_default();
     tx.commit().await?;
-    Ok(after.into_customer(emails))
+    Ok(after.into_customer(emails, custom))
 }
 
 /// Bumps a record's version and logs one change, inside a write that changed it.
@@ -708,9 +923,37 @@ const DEMO_CUSTOMERS: &[(&str, &[&str], &str, &str, &str)] = &[
     ),
 ];
 
-/// Makes the demo's customers, leaving any already there.
+/// The demo's custom fields, and the first demo customer's values of them.
+const DEMO_FIELDS: &[(&str, FieldKind, &[&str], &str)] = &[
+    (
+        "Plan",
+        FieldKind::Choice,
+        &["Free", "Team", "Enterprise"],
+        "Team",
+    ),
+    ("Seats", FieldKind::Number, &[], "12"),
+    ("Contract renewal", FieldKind::Date, &[], "2027-03-31"),
+];
+
+/// Makes the demo's customers and fields, leaving any already there.
 pub async fn seed_demo(db: &Db, author_id: &str, now: DateTime<Utc>) -> Result<(), CustomerError> {
-    for (name, emails, organization, phone, note) in DEMO_CUSTOMERS {
+    let mut first_values = std::collections::BTreeMap::new();
+    for (name, kind, choices, value) in DEMO_FIELDS {
+        let new = NewCustomField {
+            name: (*name).to_owned(),
+            kind: *kind,
+            choices: (!choices.is_empty())
+                .then(|| choices.iter().map(|choice| (*choice).to_owned()).collect()),
+        };
+        match create_field(db, &new, now).await {
+            Ok(field) => {
+                first_values.insert(field.id, (*value).to_owned());
+            }
+            Err(CustomerError::FieldNameTaken(_)) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    for (index, (name, emails, organization, phone, note)) in DEMO_CUSTOMERS.iter().enumerate() {
         let new = NewCustomer {
             name: (*name).to_owned(),
             emails: emails.iter().map(|email| (*email).to_owned()).collect(),
@@ -720,6 +963,13 @@ pub async fn seed_demo(db: &Db, author_id: &str, now: DateTime<Utc>) -> Result<(
         match create(db, author_id, &new, now).await {
             Ok(customer) => {
                 add_note(db, author_id, &customer.id, note, now).await?;
+                if index == 0 && !first_values.is_empty() {
+                    let values = CustomerPatch {
+                        custom_fields: Some(first_values.clone()),
+                        ..CustomerPatch::default()
+                    };
+                    update(db, author_id, &customer.id, &values, customer.version, now).await?;
+                }
             }
             Err(CustomerError::EmailTaken { .. }) => {}
             Err(other) => return Err(other),
@@ -955,12 +1205,14 @@ pub async fn search(
         .await?;
     let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
     let mut emails = emails_of_many(&mut conn, &ids).await?;
+    let mut custom = custom_values(&mut conn, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
             let key = row.name.to_lowercase();
             let emails = emails.remove(&row.id).unwrap_or_default();
-            (key, row.into_customer(emails))
+            let custom = custom.remove(&row.id).unwrap_or_default();
+            (key, row.into_customer(emails, custom))
         })
         .collect())
 }

@@ -697,3 +697,189 @@ async fn the_change_log_and_activity_tell_who_did_what_when() {
     .await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn admins_define_fields_and_records_hold_values_of_their_kind() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    add_agent_ok(dir.path(), OTHER_EMAIL, "Grace Hopper", PASSWORD);
+    add_admin_ok(dir.path());
+    let server = Server::start(dir).await;
+    let desk = Desk {
+        ada: server.login(EMAIL, PASSWORD).await,
+        grace: server.login(OTHER_EMAIL, PASSWORD).await,
+        server,
+    };
+    let admin = desk.server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let define = |token: String, body: Value| {
+        let request =
+            desk.server
+                .request(Method::POST, "/api/v1/admin/custom-fields", Some(&token));
+        async move { request.json(&body).send().await.expect("define") }
+    };
+    let refused = define(desk.ada.clone(), json!({"name": "Plan", "kind": "text"})).await;
+    expect_error(refused, StatusCode::FORBIDDEN, "forbidden", None).await;
+    let plan = expect_json(
+        define(
+            admin.clone(),
+            json!({"name": "Plan", "kind": "choice", "choices": ["Free", "Team"]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let seats = expect_json(
+        define(admin.clone(), json!({"name": "Seats", "kind": "number"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let renewal = expect_json(
+        define(admin.clone(), json!({"name": "Renewal", "kind": "date"})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    for (body, status, code, field) in [
+        (
+            json!({"name": "Plan", "kind": "text"}),
+            StatusCode::CONFLICT,
+            "conflict",
+            "name",
+        ),
+        (
+            json!({"name": "Tier", "kind": "choice"}),
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            "choices",
+        ),
+        (
+            json!({"name": "Tier", "kind": "text", "choices": ["a"]}),
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            "choices",
+        ),
+        (
+            json!({"name": "Tier", "kind": "colour"}),
+            StatusCode::BAD_REQUEST,
+            "wrong_type",
+            "kind",
+        ),
+    ] {
+        expect_error(define(admin.clone(), body).await, status, code, Some(field)).await;
+    }
+    let listed = ok(&desk, Method::GET, "/api/v1/custom-fields", None).await;
+    assert_eq!(listed.as_array().expect("fields").len(), 3);
+
+    let ada = create(
+        &desk,
+        json!({"name": "Ada", "emails": ["ada@byron.example"]}),
+    )
+    .await;
+    let id = ada["id"].as_str().expect("id").to_owned();
+    let values: Vec<&Value> = ada["custom_fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|entry| &entry["value"])
+        .collect();
+    assert_eq!(
+        values,
+        [&Value::Null, &Value::Null, &Value::Null],
+        "no values yet: {ada}"
+    );
+
+    let plan_id = plan["id"].as_str().expect("id");
+    let seats_id = seats["id"].as_str().expect("id");
+    let renewal_id = renewal["id"].as_str().expect("id");
+    for (values, field) in [
+        (json!({plan_id: "Gold"}), format!("custom_fields.{plan_id}")),
+        (
+            json!({seats_id: "twelve"}),
+            format!("custom_fields.{seats_id}"),
+        ),
+        (
+            json!({renewal_id: "31.03.2027"}),
+            format!("custom_fields.{renewal_id}"),
+        ),
+        (
+            json!({"no-such-field": "x"}),
+            "custom_fields.no-such-field".to_owned(),
+        ),
+        // One bad value refuses the good ones beside it.
+        (
+            json!({plan_id: "Team", seats_id: "many"}),
+            format!("custom_fields.{seats_id}"),
+        ),
+    ] {
+        let response = patch(
+            &desk,
+            &id,
+            &ada["version"],
+            json!({"custom_fields": values}),
+        )
+        .await;
+        expect_error(
+            response,
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            Some(&field),
+        )
+        .await;
+        assert_eq!(record(&desk, &id).await, ada);
+    }
+    let response = patch(
+        &desk,
+        &id,
+        &ada["version"],
+        json!({"custom_fields": {plan_id: "Team", seats_id: "12", renewal_id: "2027-03-31"}}),
+    )
+    .await;
+    let set = expect_json(response, StatusCode::OK).await;
+    let value_of = |record: &Value, field_id: &str| {
+        record["custom_fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .find(|entry| entry["field"]["id"] == field_id)
+            .map(|entry| entry["value"].clone())
+            .expect("the field")
+    };
+    assert_eq!(value_of(&set, plan_id), "Team");
+    assert_eq!(value_of(&set, renewal_id), "2027-03-31");
+    let cleared = patch(
+        &desk,
+        &id,
+        &set["version"],
+        json!({"custom_fields": {seats_id: ""}}),
+    )
+    .await;
+    let cleared = expect_json(cleared, StatusCode::OK).await;
+    assert_eq!(value_of(&cleared, seats_id), Value::Null);
+
+    let log = ok(
+        &desk,
+        Method::GET,
+        &format!("/api/v1/people/{id}/changes"),
+        None,
+    )
+    .await;
+    let rows: Vec<(&str, &Value, &Value)> = log["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|change| {
+            (
+                change["field"].as_str().expect("field"),
+                &change["old_value"],
+                &change["new_value"],
+            )
+        })
+        .collect();
+    assert!(
+        rows.contains(&("custom:Plan", &Value::Null, &json!("Team"))),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&("custom:Seats", &json!("12"), &Value::Null)),
+        "{rows:?}"
+    );
+}

@@ -2,8 +2,8 @@
 //! with their emails and notes. Every change is one transaction.
 
 use agent_desk_core::customers::{
-    ActivityStream, ChangeLog, Customer, CustomerPatch, NewCustomer, NewEmail, Note, NoteBody,
-    NotesPage,
+    ActivityStream, ChangeLog, CustomField, Customer, CustomerPatch, NewCustomField, NewCustomer,
+    NewEmail, Note, NoteBody, NotesPage,
 };
 use agent_desk_core::people::{PeoplePage, Person};
 use agent_desk_core::{ApiError, ErrorCode};
@@ -35,6 +35,43 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(edit_note, delete_note))
         .routes(routes!(list_changes))
         .routes(routes!(list_activity))
+        .routes(routes!(list_fields))
+        .routes(routes!(create_field))
+}
+
+/// The fields admins defined for customers' records.
+#[utoipa::path(get, path = "/api/v1/custom-fields", tag = "people", security(("bearer" = [])),
+    responses((status = 200, body = Vec<CustomField>), (status = 401, body = ApiError)))]
+async fn list_fields(
+    State(state): State<AppState>,
+    _session: Session,
+) -> ApiResult<Json<Vec<CustomField>>> {
+    Ok(Json(customers::custom_fields(&state.db).await?))
+}
+
+/// Defines a field for every customer's record (administrators only): text, number,
+/// date or a choice of options.
+#[utoipa::path(post, path = "/api/v1/admin/custom-fields", tag = "people", security(("bearer" = [])),
+    request_body = NewCustomField,
+    responses(
+        (status = 201, body = CustomField),
+        (status = 400, body = ApiError, description = "An empty name, or options that do not fit the kind"),
+        (status = 403, body = ApiError),
+        (status = 409, body = ApiError, description = "A field of that name exists"),
+    ))]
+async fn create_field(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(new): ApiJson<NewCustomField>,
+) -> ApiResult<impl IntoResponse> {
+    if !session.is_admin {
+        return Err(AppError::Forbidden {
+            message: "only an administrator can define fields".into(),
+            field: None,
+        });
+    }
+    let field = customers::create_field(&state.db, &new, Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(field)))
 }
 
 /// How many entries a change log or activity stream answers.
@@ -427,6 +464,7 @@ impl From<CustomerError> for AppError {
             }
             CustomerError::EmailTaken { field, .. } => conflict(field),
             CustomerError::LastEmail | CustomerError::PrimaryEmail => conflict("address".into()),
+            CustomerError::FieldNameTaken(_) => conflict("name".into()),
             CustomerError::VersionConflict => AppError::VersionConflict,
             CustomerError::NotAuthor => AppError::Forbidden {
                 message,

@@ -7,4 +7,8 @@ export type CustomerPatch = { name?: string,
 /**
  * An organization's name (picked or created); empty for none.
  */
-organization?: string, phone?: string, website?: string, im?: string, twitter?: string, linkedin?: string, facebook?: string, address?: string, summary?: string, timezone?: string, language?: string, suppress_auto_replies?: boolean, };
+organization?: string, phone?: string, website?: string, im?: string, twitter?: string, linkedin?: string, facebook?: string, address?: string, summary?: string, timezone?: string, language?: string, suppress_auto_replies?: boolean, 
+/**
+ * Values by field id; an empty string clears one.
+ */
+custom_fields?: { [key in string]?: string }, };
