@@ -182,6 +182,11 @@ async fn teams_and_privacy_in_the_app_reach_the_server() -> Result<()> {
         .click()
         .await?;
     replace_text(&app, "#customer-website", "byron.example").await?;
+    // The demo's Plan field, a choice: from Team to Enterprise.
+    wait_for(&app, "select[id^=custom-] option[value=Enterprise]")
+        .await?
+        .click()
+        .await?;
     wait_for(
         &app,
         "[data-testid=person-record] form.edit button[type=submit]",
@@ -212,6 +217,7 @@ async fn teams_and_privacy_in_the_app_reach_the_server() -> Result<()> {
         "— → https://byron.example/",
     )
     .await?;
+    wait_for_text(&app, "[data-testid=record-changes]", "Team → Enterprise").await?;
     save_screenshot(&app, "customer.png").await?;
     let found = get(server, &sam, "/api/v1/people?kind=user&q=byron").await?;
     let ada = &found["people"][0];

@@ -688,6 +688,10 @@ export function customer(overrides: Partial<Customer> = {}): Customer {
     timezone: 'Europe/London',
     language: null,
     suppress_auto_replies: false,
+    custom_fields: [
+      { field: { id: 'field-plan', name: 'Plan', kind: 'choice', choices: ['Free', 'Team'] }, value: 'Team' },
+      { field: { id: 'field-seats', name: 'Seats', kind: 'number', choices: [] }, value: null },
+    ],
     version: 1,
     updated_at: '2026-11-23T10:00:00Z',
     ...overrides,
@@ -790,11 +794,23 @@ function fakePeople(me: () => Profile) {
       }
       const before = findCustomer(id) as unknown as Record<string, unknown>;
       for (const [field, value] of Object.entries(patch)) {
+        if (field === 'custom_fields') continue;
         const old = field === 'organization' ? (findCustomer(id).organization?.name ?? null) : before[field];
         log(id, field, old === null || old === undefined ? null : String(old), value === '' ? null : String(value));
       }
+      for (const [fieldId, value] of Object.entries(patch.custom_fields ?? {})) {
+        const entry = findCustomer(id).custom_fields.find((candidate) => candidate.field.id === fieldId);
+        if (!entry) throw failure('validation_failed', 'is not a field', `custom_fields.${fieldId}`);
+        if (entry.field.kind === 'number' && value && Number.isNaN(Number(value))) {
+          throw failure('validation_failed', `${entry.field.name} must be a number`, `custom_fields.${fieldId}`);
+        }
+      }
+      for (const [fieldId, value] of Object.entries(patch.custom_fields ?? {})) {
+        const entry = findCustomer(id).custom_fields.find((candidate) => candidate.field.id === fieldId)!;
+        log(id, `custom:${entry.field.name}`, entry.value, value || null);
+      }
       return changed(id, (record) => {
-        const { organization, ...rest } = patch;
+        const { organization, custom_fields: custom, ...rest } = patch;
         const next = { ...record, ...rest } as Customer;
         for (const [key, value] of Object.entries(rest)) {
           if (value === '') (next as Record<string, unknown>)[key] = null;
@@ -802,6 +818,9 @@ function fakePeople(me: () => Profile) {
         if (organization !== undefined) {
           next.organization = organization ? { id: `org-${organization}`, name: organization } : null;
         }
+        next.custom_fields = record.custom_fields.map((entry) =>
+          custom && entry.field.id in custom ? { ...entry, value: custom[entry.field.id] || null } : entry,
+        );
         return next;
       });
     }),

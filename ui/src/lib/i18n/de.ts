@@ -522,6 +522,8 @@ export const de: Catalog = {
   'people.history.field': 'Feld',
   'people.history.change': 'Änderung',
 
+  'people.noValue': 'Kein Wert',
+
   'privacy.title': 'Datenschutz',
   'privacy.subtitle': 'Lege fest, wer dein Profil sieht und wie dich Kolleginnen und Kollegen erreichen. Die Administration sieht immer dein ganzes Profil.',
   'privacy.visibility.title': 'Wer dein Profil sehen kann',

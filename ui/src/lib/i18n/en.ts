@@ -513,6 +513,8 @@ export const en = {
   'people.history.field': 'Field',
   'people.history.change': 'Change',
 
+  'people.noValue': 'No value',
+
   'privacy.title': 'Privacy',
   'privacy.subtitle': 'Choose who sees your profile and how colleagues can reach you. Administrators always see your whole profile.',
   'privacy.visibility.title': 'Who can see your profile',

@@ -257,6 +257,35 @@ describe("a customer's record", () => {
   });
 });
 
+describe("a customer's custom fields", () => {
+  it('shows only fields with a value until edited, and saves a new one to the change log', async () => {
+    const { user, backend } = setup();
+    await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Ada Byron' })).toBeTruthy());
+    const details = within(record()).getByTestId('record-details');
+    expect(within(details).getByTestId('custom-value-Plan').textContent).toBe('Team');
+    expect(within(details).queryByText('Seats')).toBeNull();
+
+    await user.click(within(record()).getByRole('button', { name: 'Edit Details' }));
+    await user.type(within(record()).getByLabelText('Seats'), 'a dozen');
+    await user.click(within(record()).getByRole('button', { name: 'Save' }));
+    expect(await within(record()).findByText('Seats must be a number')).toBeTruthy();
+
+    const seats = within(record()).getByLabelText('Seats');
+    await user.clear(seats);
+    await user.type(seats, '12');
+    await user.selectOptions(within(record()).getByLabelText('Plan'), 'Free');
+    await user.click(within(record()).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(within(record()).getByTestId('custom-value-Seats').textContent).toBe('12'));
+    expect(within(record()).getByTestId('custom-value-Plan').textContent).toBe('Free');
+    expect(backend.updateUser).toHaveBeenLastCalledWith('user-1', { custom_fields: { 'field-plan': 'Free', 'field-seats': '12' } }, 1);
+    await user.click(within(record()).getByRole('button', { name: 'Change log' }));
+    const log = await within(record()).findByTestId('record-changes');
+    await waitFor(() => expect(log.textContent).toContain('Seats'));
+    expect(log.textContent).toContain('Team → Free');
+    expect(log.textContent).not.toContain('custom:');
+  });
+});
+
 describe("a customer's history", () => {
   it('shows a new note in the activity stream and an edit in the change log', async () => {
     const { user } = setup();
