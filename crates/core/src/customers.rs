@@ -266,6 +266,16 @@ pub struct NoteBody {
     pub body: String,
 }
 
+/// `POST /api/v1/people/{id}/merge`: the record to merge into this one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct MergeRequest {
+    /// The id of the record that is merged in and then gone.
+    pub source: String,
+}
+
 /// `POST /api/v1/people/{id}/emails`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

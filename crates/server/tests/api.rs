@@ -87,6 +87,7 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/notes/{id}", &["patch", "delete"]),
         ("/api/v1/people/{id}/changes", &["get"]),
         ("/api/v1/people/{id}/activity", &["get"]),
+        ("/api/v1/people/{id}/merge", &["post"]),
         ("/api/v1/custom-fields", &["get"]),
         ("/api/v1/admin/custom-fields", &["post"]),
         ("/reset", &["get", "post"]),

@@ -883,3 +883,191 @@ async fn admins_define_fields_and_records_hold_values_of_their_kind() {
         "{rows:?}"
     );
 }
+
+#[tokio::test]
+async fn merging_two_records_keeps_everything() {
+    let desk = desk().await;
+    let work = create(
+        &desk,
+        json!({"name": "Ada Byron", "emails": ["ada@work.example"], "phone": "+442071838750"}),
+    )
+    .await;
+    let home = create(
+        &desk,
+        json!({"name": "Ada B.", "emails": ["ada@home.example", "countess@home.example"], "organization": "Analytical Engines", "phone": "+442071838799"}),
+    )
+    .await;
+    let (work_id, home_id) = (
+        work["id"].as_str().expect("id").to_owned(),
+        home["id"].as_str().expect("id").to_owned(),
+    );
+    let edited = patch(
+        &desk,
+        &home_id,
+        &home["version"],
+        json!({"summary": "Writes from home on weekends."}),
+    )
+    .await;
+    expect_json(edited, StatusCode::OK).await;
+    for (id, body) in [
+        (&work_id, "Work note."),
+        (&home_id, "Home note."),
+        (&home_id, "Second home note."),
+    ] {
+        ok(
+            &desk,
+            Method::POST,
+            &format!("/api/v1/people/{id}/notes"),
+            Some(json!({"body": body})),
+        )
+        .await;
+    }
+
+    let into_itself = call(
+        &desk,
+        &desk.ada,
+        Method::POST,
+        &format!("/api/v1/people/{work_id}/merge"),
+        Some(json!({"source": work_id})),
+    )
+    .await;
+    expect_error(
+        into_itself,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        Some("source"),
+    )
+    .await;
+    let unknown = call(
+        &desk,
+        &desk.ada,
+        Method::POST,
+        &format!("/api/v1/people/{work_id}/merge"),
+        Some(json!({"source": "nobody"})),
+    )
+    .await;
+    expect_error(
+        unknown,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        Some("source"),
+    )
+    .await;
+
+    let merged = ok(
+        &desk,
+        Method::POST,
+        &format!("/api/v1/people/{work_id}/merge"),
+        Some(json!({"source": home_id})),
+    )
+    .await;
+    // Every email, the target's primary still primary and the only one.
+    let emails: Vec<(&str, bool)> = merged["emails"]
+        .as_array()
+        .expect("emails")
+        .iter()
+        .map(|email| {
+            (
+                email["address"].as_str().expect("address"),
+                email["primary"].as_bool().expect("primary"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        emails,
+        [
+            ("ada@work.example", true),
+            ("ada@home.example", false),
+            ("countess@home.example", false)
+        ]
+    );
+    // Blanks filled from the other record; where both had a value, this one's stays.
+    assert_eq!(merged["organization"]["name"], "Analytical Engines");
+    assert_eq!(merged["summary"], "Writes from home on weekends.");
+    assert_eq!(merged["phone"], "+442071838750");
+    assert_eq!(merged["name"], "Ada Byron");
+
+    let notes = ok(
+        &desk,
+        Method::GET,
+        &format!("/api/v1/people/{work_id}/notes"),
+        None,
+    )
+    .await;
+    assert_eq!(notes["total"], 3);
+    let gone = call(
+        &desk,
+        &desk.ada,
+        Method::GET,
+        &format!("/api/v1/people/{home_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    assert_eq!(search(&desk, "kind=user&q=countess").await, ["Ada Byron"]);
+    assert_eq!(
+        search(&desk, "kind=user&q=B.").await,
+        ["Ada Byron"],
+        "one record now"
+    );
+
+    // The other values and both histories are kept, and the merge is in both logs.
+    let log = ok(
+        &desk,
+        Method::GET,
+        &format!("/api/v1/people/{work_id}/changes"),
+        None,
+    )
+    .await;
+    let rows: Vec<(&str, &Value, &Value)> = log["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|change| {
+            (
+                change["field"].as_str().expect("field"),
+                &change["old_value"],
+                &change["new_value"],
+            )
+        })
+        .collect();
+    assert!(
+        rows.contains(&(
+            "merged:phone",
+            &json!("+442071838799"),
+            &json!("+442071838750")
+        )),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&("merged:name", &json!("Ada B."), &json!("Ada Byron"))),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&(
+            "summary",
+            &Value::Null,
+            &json!("Writes from home on weekends.")
+        )),
+        "{rows:?}"
+    );
+    assert!(rows.iter().any(|(field, old, _)| *field == "merged"
+        && old.as_str().is_some_and(|old| old.contains(&home_id))));
+    assert_eq!(
+        rows.iter()
+            .filter(|(field, ..)| *field == "created")
+            .count(),
+        2,
+        "both creations: {rows:?}"
+    );
+    let db = open_database(desk.server.data_dir()).await;
+    let source_log = agent_desk_server::agents::change_log(&db, &home_id)
+        .await
+        .expect("log");
+    assert_eq!(source_log.len(), 1);
+    assert_eq!(source_log[0].field, "merged_into");
+    assert!(source_log[0]
+        .new_value
+        .as_deref()
+        .is_some_and(|new| new.contains(&work_id)));
+}

@@ -2,8 +2,8 @@
 //! with their emails and notes. Every change is one transaction.
 
 use agent_desk_core::customers::{
-    ActivityStream, ChangeLog, CustomField, Customer, CustomerPatch, NewCustomField, NewCustomer,
-    NewEmail, Note, NoteBody, NotesPage,
+    ActivityStream, ChangeLog, CustomField, Customer, CustomerPatch, MergeRequest, NewCustomField,
+    NewCustomer, NewEmail, Note, NoteBody, NotesPage,
 };
 use agent_desk_core::people::{PeoplePage, Person};
 use agent_desk_core::{ApiError, ErrorCode};
@@ -35,8 +35,39 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(edit_note, delete_note))
         .routes(routes!(list_changes))
         .routes(routes!(list_activity))
+        .routes(routes!(merge_users))
         .routes(routes!(list_fields))
         .routes(routes!(create_field))
+}
+
+/// Merges another customer's record (the same person writing from another address)
+/// into this one: emails, notes, custom values and history move over; where both hold
+/// a value this record keeps its own and the change log keeps the other.
+#[utoipa::path(post, path = "/api/v1/people/{id}/merge", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The record that stays")),
+    request_body = MergeRequest,
+    responses(
+        (status = 200, body = Person),
+        (status = 400, body = ApiError, description = "The source is this record, or not a customer's"),
+        (status = 403, body = ApiError, description = "An agent's record"),
+        (status = 404, body = ApiError),
+    ))]
+async fn merge_users(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<MergeRequest>,
+) -> ApiResult<impl IntoResponse> {
+    refuse_agents(&state, &id).await?;
+    let customer = customers::merge(
+        &state.db,
+        &session.agent_id,
+        &id,
+        &request.source,
+        Utc::now(),
+    )
+    .await?;
+    Ok(user(customer))
 }
 
 /// The fields admins defined for customers' records.
