@@ -59,6 +59,7 @@ fn main() {
         "delete_note",
         "list_changes",
         "list_activity",
+        "merge_users",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

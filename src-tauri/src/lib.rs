@@ -133,6 +133,7 @@ pub fn run() {
             commands::people::delete_note,
             commands::people::list_changes,
             commands::people::list_activity,
+            commands::people::merge_users,
         ])
         .build(tauri::generate_context!());
 

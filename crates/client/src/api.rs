@@ -7,7 +7,8 @@ use agent_desk_core::account::{
     SessionsEnded,
 };
 use agent_desk_core::customers::{
-    ActivityStream, ChangeLog, CustomerPatch, NewCustomer, NewEmail, Note, NoteBody, NotesPage,
+    ActivityStream, ChangeLog, CustomerPatch, MergeRequest, NewCustomer, NewEmail, Note, NoteBody,
+    NotesPage,
 };
 use agent_desk_core::people::{PeopleFilter, PeoplePage, Person};
 use agent_desk_core::teams::{JoinDecision, JoinRequest, JoinRequests, NewJoinRequest, Team};
@@ -449,6 +450,15 @@ impl ApiClient {
         let request = self.authorised(self.http.delete(url))?;
         self.send(request).await?;
         Ok(())
+    }
+
+    /// Merges the customer `source` into `id`; `source` is gone after.
+    pub async fn merge_users(&self, id: &str, source: &str) -> Result<Person, ClientError> {
+        let url = self.url_with_segments("api/v1/people", &[id, "merge"])?;
+        let request = self.authorised(self.http.post(url))?.json(&MergeRequest {
+            source: source.to_owned(),
+        });
+        Self::json(self.send(request).await?).await
     }
 
     /// Every edit of a record or profile, newest first.

@@ -119,3 +119,12 @@ pub async fn list_activity(
 ) -> Result<ActivityStream, ClientError> {
     state.session.api()?.activity(&id).await
 }
+
+#[tauri::command]
+pub async fn merge_users(
+    state: State<'_, DeskState>,
+    id: String,
+    source: String,
+) -> Result<Person, ClientError> {
+    state.session.api()?.merge_users(&id, &source).await
+}

@@ -140,6 +140,8 @@ export interface Backend {
   listChanges(id: string): Promise<ChangeLog>;
   /** Notes and edits of a person together, newest first. */
   listActivity(id: string): Promise<ActivityStream>;
+  /** Merges the customer `source` into `id`; `source`'s record is gone after. */
+  mergeUsers(id: string, source: string): Promise<Person>;
 }
 
 /** A command failure as the UI sees it; always `{code, message, field}`. */
@@ -226,4 +228,5 @@ export const tauriBackend: Backend = {
   deleteNote: (noteId) => call('delete_note', { noteId }),
   listChanges: (id) => call('list_changes', { id }),
   listActivity: (id) => call('list_activity', { id }),
+  mergeUsers: (id, source) => call('merge_users', { id, source }),
 };

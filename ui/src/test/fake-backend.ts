@@ -700,7 +700,17 @@ export function customer(overrides: Partial<Customer> = {}): Customer {
 
 function fakePeople(me: () => Profile) {
   let people = colleagues();
-  let customers = [customer()];
+  let customers = [
+    customer(),
+    customer({
+      id: 'user-2',
+      name: 'Byron, Ada',
+      emails: [{ address: 'ada@home.example', primary: true }],
+      organization: null,
+      summary: null,
+      custom_fields: [],
+    }),
+  ];
   let notes: Note[] = [
     {
       id: 'note-1',
@@ -882,6 +892,15 @@ function fakePeople(me: () => Profile) {
       notes = notes.filter((note) => note.id !== noteId);
     }),
     listChanges: vi.fn(async (id: string) => structuredClone({ changes: changesOf(id) })),
+    mergeUsers: vi.fn(async (id: string, source: string): Promise<Person> => {
+      const from = findCustomer(source);
+      notes = notes.map((note) => (note.person_id === source ? { ...note, person_id: id } : note));
+      customers = customers.filter((record) => record.id !== source);
+      return changed(id, (record) => ({
+        ...record,
+        emails: [...record.emails, ...from.emails.map((email) => ({ ...email, primary: false }))],
+      }));
+    }),
     listActivity: vi.fn(async (id: string) => {
       const activity: Activity[] = [
         ...notes.filter((note) => note.person_id === id).map((note) => ({ kind: 'note' as const, ...note })),

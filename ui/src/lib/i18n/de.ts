@@ -524,6 +524,16 @@ export const de: Catalog = {
 
   'people.noValue': 'Kein Wert',
 
+  'people.merge.title': 'Datensätze zusammenführen',
+  'people.merge.hint': 'Dieselbe Person schreibt von einer anderen Adresse? Suche ihren anderen Datensatz und führe ihn in {name} zusammen.',
+  'people.merge.search': 'Anderen Datensatz suchen',
+  'people.merge.button': 'Zusammenführen',
+  'people.merge.buttonLabel': '{source} in {target} zusammenführen',
+  'people.merge.confirmTitle': '{source} in {target} zusammenführen?',
+  'people.merge.confirmBody': 'E-Mails, Notizen, Felder und Verlauf von {source} gehen an {target}, und der Datensatz von {source} wird entfernt. Wo beide einen Wert haben, bleibt der von {target}; das Änderungsprotokoll behält den anderen.',
+  'people.merge.confirm': 'Zusammenführen',
+  'people.merge.done': 'Die Datensätze wurden zusammengeführt.',
+
   'privacy.title': 'Datenschutz',
   'privacy.subtitle': 'Lege fest, wer dein Profil sieht und wie dich Kolleginnen und Kollegen erreichen. Die Administration sieht immer dein ganzes Profil.',
   'privacy.visibility.title': 'Wer dein Profil sehen kann',

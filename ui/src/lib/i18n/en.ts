@@ -515,6 +515,16 @@ export const en = {
 
   'people.noValue': 'No value',
 
+  'people.merge.title': 'Merge records',
+  'people.merge.hint': 'The same person writing from another address? Find their other record and merge it into {name}.',
+  'people.merge.search': 'Search for the other record',
+  'people.merge.button': 'Merge',
+  'people.merge.buttonLabel': 'Merge {source} into {target}',
+  'people.merge.confirmTitle': 'Merge {source} into {target}?',
+  'people.merge.confirmBody': "{source}'s emails, notes, fields and history move to {target}, and {source}'s record is removed. Where both have a value, {target}'s stays and the change log keeps the other.",
+  'people.merge.confirm': 'Merge',
+  'people.merge.done': 'The records were merged.',
+
   'privacy.title': 'Privacy',
   'privacy.subtitle': 'Choose who sees your profile and how colleagues can reach you. Administrators always see your whole profile.',
   'privacy.visibility.title': 'Who can see your profile',

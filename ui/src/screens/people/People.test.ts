@@ -29,7 +29,7 @@ describe('People', () => {
 
   it('lists colleagues and customers by name and opens the first', async () => {
     const { view } = setup();
-    await waitFor(() => expect(names()).toEqual(['Ada Byron', 'Kim Keen', 'Robin Rookie', 'Sam Senior']));
+    await waitFor(() => expect(names()).toEqual(['Ada Byron', 'Byron, Ada', 'Kim Keen', 'Robin Rookie', 'Sam Senior']));
     const ada = screen.getByRole('option', { name: /Ada Byron/ });
     expect(ada.getAttribute('aria-selected')).toBe('true');
     expect(ada.textContent).toContain('Analytical Engines · ada@byron.example');
@@ -43,9 +43,9 @@ describe('People', () => {
 
   it('filters by kind', async () => {
     const { user } = setup();
-    await waitFor(() => expect(names()).toHaveLength(4));
+    await waitFor(() => expect(names()).toHaveLength(5));
     await user.selectOptions(screen.getByLabelText('Kind'), 'Customers');
-    await waitFor(() => expect(names()).toEqual(['Ada Byron']));
+    await waitFor(() => expect(names()).toEqual(['Ada Byron', 'Byron, Ada']));
     expect((screen.getByLabelText('Team') as HTMLSelectElement).disabled).toBe(true);
     await user.selectOptions(screen.getByLabelText('Kind'), 'Colleagues');
     await waitFor(() => expect(names()).toEqual(['Kim Keen', 'Robin Rookie', 'Sam Senior']));
@@ -53,7 +53,7 @@ describe('People', () => {
 
   it('searches as the agent types, by name or email', async () => {
     const { user, backend } = setup();
-    await waitFor(() => expect(names()).toHaveLength(4));
+    await waitFor(() => expect(names()).toHaveLength(5));
     await user.type(screen.getByLabelText('Search by name, email or phone'), 'sam.s@');
     await waitFor(() => expect(names()).toEqual(['Sam Senior']));
     expect(backend.listPeople).toHaveBeenLastCalledWith(expect.objectContaining({ q: 'sam.s@' }));
@@ -61,7 +61,7 @@ describe('People', () => {
     await user.type(screen.getByLabelText('Search by name, email or phone'), 'nobody');
     expect((await screen.findByTestId('people-none')).textContent).toBe('Nobody matches “nobody”.');
     await user.keyboard('{Escape}');
-    await waitFor(() => expect(names()).toHaveLength(4));
+    await waitFor(() => expect(names()).toHaveLength(5));
   });
 
   it('filters by team', async () => {
@@ -74,12 +74,12 @@ describe('People', () => {
 
   it('moves through the list with the keyboard', async () => {
     const { user } = setup();
-    await waitFor(() => expect(names()).toHaveLength(4));
+    await waitFor(() => expect(names()).toHaveLength(5));
     await user.click(screen.getByLabelText('Search by name, email or phone'));
     await user.keyboard('{ArrowDown}');
     const list = screen.getByRole('listbox');
     expect(document.activeElement).toBe(list);
-    await user.keyboard('{ArrowDown}{ArrowDown}');
+    await user.keyboard('{ArrowDown}{ArrowDown}{ArrowDown}');
     expect(list.getAttribute('aria-activedescendant')).toBe('person-agent-3');
     await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Robin Rookie' })).toBeTruthy());
     await user.keyboard('{End}');
@@ -122,7 +122,7 @@ describe('People', () => {
   it("keeps the list's statuses current", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     const { changeColleague } = setup();
-    await waitFor(() => expect(names()).toHaveLength(4));
+    await waitFor(() => expect(names()).toHaveLength(5));
     changeColleague('agent-2', { status: 'dnd' });
     await vi.advanceTimersByTimeAsync(30_000);
     await waitFor(() =>
@@ -132,7 +132,7 @@ describe('People', () => {
 
   it('pages through a long directory', async () => {
     const { user, setColleagues } = setup();
-    await waitFor(() => expect(names()).toHaveLength(4));
+    await waitFor(() => expect(names()).toHaveLength(5));
     setColleagues(
       Array.from({ length: 60 }, (_, index) =>
         colleague({ id: `agent-${100 + index}`, display_name: `Agent ${String(index).padStart(2, '0')}` }),
@@ -152,7 +152,7 @@ describe('People', () => {
     const user = userEvent.setup();
     const problem = await screen.findByTestId('people-load-error');
     await user.click(within(problem).getByRole('button', { name: 'Try again' }));
-    await waitFor(() => expect(names()).toHaveLength(4));
+    await waitFor(() => expect(names()).toHaveLength(5));
   });
 });
 
@@ -283,6 +283,38 @@ describe("a customer's custom fields", () => {
     await waitFor(() => expect(log.textContent).toContain('Seats'));
     expect(log.textContent).toContain('Team → Free');
     expect(log.textContent).not.toContain('custom:');
+  });
+});
+
+describe('merging', () => {
+  it("merges another record into this one after saying what happens", async () => {
+    const { user, backend } = setup();
+    await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Ada Byron' })).toBeTruthy());
+    await user.type(within(record()).getByLabelText('Search for the other record'), 'byron');
+    const matches = await within(record()).findByTestId('merge-matches');
+    // Not the record itself.
+    expect(within(matches).getAllByRole('listitem')).toHaveLength(1);
+    await user.click(within(matches).getByRole('button', { name: 'Merge Byron, Ada into Ada Byron' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Merge Byron, Ada into Ada Byron?' });
+    expect(dialog.textContent).toContain("Byron, Ada's record is removed");
+    await user.click(within(dialog).getByRole('button', { name: 'Merge' }));
+
+    expect(backend.mergeUsers).toHaveBeenCalledWith('user-1', 'user-2');
+    await waitFor(() => expect(names()).toEqual(['Ada Byron', 'Kim Keen', 'Robin Rookie', 'Sam Senior']));
+    expect(within(record()).getByTestId('record-emails').textContent).toContain('ada@home.example');
+    expect(within(record()).getByTestId('record-banner').textContent).toBe('The records were merged.');
+  });
+
+  it('changes nothing when the agent cancels', async () => {
+    const { user, backend } = setup();
+    await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Ada Byron' })).toBeTruthy());
+    await user.type(within(record()).getByLabelText('Search for the other record'), 'byron');
+    const matches = await within(record()).findByTestId('merge-matches');
+    await user.click(within(matches).getByRole('button', { name: /Merge Byron, Ada/ }));
+    const dialog = await screen.findByRole('dialog');
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(backend.mergeUsers).not.toHaveBeenCalled();
+    expect(names()).toHaveLength(5);
   });
 });
 
