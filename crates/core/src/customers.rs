@@ -16,6 +16,7 @@ pub const EMAILS_MAX: usize = 20;
 pub const FIELD_NAME_MAX: usize = 100;
 pub const FIELD_TEXT_MAX: usize = 500;
 pub const CHOICES_MAX: usize = 50;
+pub const USERGROUPS_MAX: usize = 20;
 
 /// What a custom field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -149,6 +150,8 @@ pub struct Customer {
     pub language: Option<String>,
     /// Automatic replies to this person are not sent.
     pub suppress_auto_replies: bool,
+    /// Names of the usergroups the person is in, sorted.
+    pub usergroups: Vec<String>,
     /// Every field admins defined, with this record's value or `null`.
     pub custom_fields: Vec<FieldValue>,
     /// The record's version, for `If-Match`.
@@ -226,6 +229,36 @@ pub struct CustomerPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub custom_fields: Option<std::collections::BTreeMap<String, String>>,
+    /// The usergroups the person is in, by name (picked or made); replaces the set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub usergroups: Option<Vec<String>>,
+}
+
+/// A usergroup set as stored: names trimmed, none empty or repeated (ignoring case),
+/// sorted.
+pub fn clean_usergroups(names: &[String]) -> Result<Vec<String>, RecordError> {
+    if names.len() > USERGROUPS_MAX {
+        return Err(RecordError::new(
+            "usergroups",
+            format!("a person is in at most {USERGROUPS_MAX} usergroups"),
+        ));
+    }
+    let mut cleaned: Vec<String> = Vec::new();
+    for (index, name) in names.iter().enumerate() {
+        let field = format!("usergroups[{index}]");
+        let name = clean_line(&field, name, FIELD_NAME_MAX)?
+            .ok_or_else(|| RecordError::new(field.clone(), "is empty"))?;
+        if cleaned
+            .iter()
+            .any(|other| other.to_lowercase() == name.to_lowercase())
+        {
+            return Err(RecordError::new(field, "is listed twice"));
+        }
+        cleaned.push(name);
+    }
+    cleaned.sort_by_key(|name| name.to_lowercase());
+    Ok(cleaned)
 }
 
 /// A note on a person: who wrote it and when.
@@ -496,6 +529,29 @@ mod tests {
             kind,
             choices: vec!["Free".into(), "Team".into()],
         }
+    }
+
+    #[test]
+    fn usergroups_are_trimmed_sorted_and_not_repeated() {
+        let names = |list: &[&str]| {
+            list.iter()
+                .map(|name| (*name).to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            clean_usergroups(&names(&[" VIP ", "beta testers"])).expect("valid"),
+            names(&["beta testers", "VIP"])
+        );
+        assert_eq!(
+            clean_usergroups(&names(&["VIP", "vip"]))
+                .expect_err("twice")
+                .field,
+            "usergroups[1]"
+        );
+        assert_eq!(
+            clean_usergroups(&names(&["  "])).expect_err("empty").field,
+            "usergroups[0]"
+        );
     }
 
     #[test]

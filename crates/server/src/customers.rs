@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use agent_desk_core::customers::{
     clean_email, clean_line, clean_name, clean_phone, clean_profile_url, clean_text, clean_twitter,
-    clean_url, Activity, Change, CustomField, Customer, CustomerPatch, FieldKind, FieldValue,
-    NewCustomField, NewCustomer, Note, NotesPage, Organization, RecordError, ADDRESS_MAX,
-    CHOICES_MAX, EMAILS_MAX, FIELD_NAME_MAX, NOTE_MAX, SHORT_MAX, SUMMARY_MAX,
+    clean_url, clean_usergroups, Activity, Change, CustomField, Customer, CustomerPatch, FieldKind,
+    FieldValue, NewCustomField, NewCustomer, Note, NotesPage, Organization, RecordError,
+    ADDRESS_MAX, CHOICES_MAX, EMAILS_MAX, FIELD_NAME_MAX, NOTE_MAX, SHORT_MAX, SUMMARY_MAX,
 };
 use agent_desk_core::locale::{is_supported_language, parse_timezone};
 use agent_desk_core::EmailAddress;
@@ -73,7 +73,12 @@ const PERSON_SELECT: &str = "SELECT p.id, p.name, p.organization_id, o.name AS o
     FROM people p LEFT JOIN organizations o ON o.id = p.organization_id";
 
 impl PersonRow {
-    fn into_customer(self, emails: Vec<EmailAddress>, custom_fields: Vec<FieldValue>) -> Customer {
+    fn into_customer(self, related: Related) -> Customer {
+        let Related {
+            emails,
+            usergroups,
+            custom_fields,
+        } = related;
         Customer {
             id: self.id,
             name: self.name,
@@ -93,6 +98,7 @@ impl PersonRow {
             timezone: self.timezone,
             language: self.language,
             suppress_auto_replies: self.suppress_auto_replies,
+            usergroups,
             custom_fields,
             version: self.version,
             updated_at: parse_timestamp(&self.updated_at),
@@ -279,6 +285,116 @@ async fn custom_values(
         .collect())
 }
 
+/// What a record holds besides its row.
+#[derive(Default)]
+struct Related {
+    emails: Vec<EmailAddress>,
+    usergroups: Vec<String>,
+    custom_fields: Vec<FieldValue>,
+}
+
+/// The emails, usergroups and custom values of several people, three queries in all.
+async fn related(
+    conn: &mut SqliteConnection,
+    ids: &[&str],
+) -> Result<HashMap<String, Related>, sqlx::Error> {
+    let mut emails = emails_of_many(&mut *conn, ids).await?;
+    let mut groups = usergroups_of(&mut *conn, ids).await?;
+    let mut custom = custom_values(&mut *conn, ids).await?;
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let related = Related {
+                emails: emails.remove(*id).unwrap_or_default(),
+                usergroups: groups.remove(*id).unwrap_or_default(),
+                custom_fields: custom.remove(*id).unwrap_or_default(),
+            };
+            ((*id).to_owned(), related)
+        })
+        .collect())
+}
+
+/// The usergroup names of several people, each sorted.
+async fn usergroups_of(
+    conn: &mut SqliteConnection,
+    ids: &[&str],
+) -> Result<HashMap<String, Vec<String>>, sqlx::Error> {
+    let mut by_person: HashMap<String, Vec<String>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(by_person);
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT m.person_id, g.name FROM person_usergroups m JOIN usergroups g ON g.id = m.usergroup_id
+         WHERE m.person_id IN ({}) ORDER BY lower(g.name)",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    for (person_id, name) in query.fetch_all(conn).await? {
+        by_person.entry(person_id).or_default().push(name);
+    }
+    Ok(by_person)
+}
+
+/// Puts a person in exactly these usergroups (made when new), logging the change.
+async fn set_usergroups(
+    tx: &mut SqliteConnection,
+    actor_id: &str,
+    person_id: &str,
+    names: &[String],
+    at: &str,
+) -> Result<(), sqlx::Error> {
+    let before = usergroups_of(&mut *tx, &[person_id])
+        .await?
+        .remove(person_id)
+        .unwrap_or_default();
+    if before == names {
+        return Ok(());
+    }
+    sqlx::query("DELETE FROM person_usergroups WHERE person_id = $1")
+        .bind(person_id)
+        .execute(&mut *tx)
+        .await?;
+    for name in names {
+        let found = sqlx::query_scalar::<_, String>("SELECT id FROM usergroups WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let group_id = match found {
+            Some(id) => id,
+            None => {
+                let id = Uuid::new_v4().to_string();
+                sqlx::query("INSERT INTO usergroups (id, name, created_at) VALUES ($1, $2, $3)")
+                    .bind(&id)
+                    .bind(name)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                id
+            }
+        };
+        sqlx::query("INSERT INTO person_usergroups (person_id, usergroup_id) VALUES ($1, $2)")
+            .bind(person_id)
+            .bind(&group_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let joined = |names: &[String]| (!names.is_empty()).then(|| names.join(", "));
+    record_change(
+        tx,
+        person_id,
+        actor_id,
+        "usergroups",
+        &joined(&before),
+        &joined(names),
+        at,
+    )
+    .await
+}
+
 /// The emails of several people in one query, primary first.
 async fn emails_of_many(
     db: &mut SqliteConnection,
@@ -318,12 +434,11 @@ async fn row(db: &mut SqliteConnection, id: &str) -> Result<PersonRow, CustomerE
 pub async fn find(db: &Db, id: &str) -> Result<Customer, CustomerError> {
     let mut conn = db.acquire().await?;
     let row = row(&mut conn, id).await?;
-    let emails = emails_of(&mut conn, id).await?;
-    let custom = custom_values(&mut conn, &[id])
+    let related = related(&mut conn, &[id])
         .await?
         .remove(id)
         .unwrap_or_default();
-    Ok(row.into_customer(emails, custom))
+    Ok(row.into_customer(related))
 }
 
 /// The organization of this name, made if there is none; `None` for an empty name.
@@ -510,12 +625,11 @@ pub async fn create(
     reindex(&mut tx, &id).await?;
     let customer = {
         let row = row(&mut tx, &id).await?;
-        let emails = emails_of(&mut tx, &id).await?;
-        let custom = custom_values(&mut tx, &[&id])
+        let related = related(&mut tx, &[&id])
             .await?
             .remove(&id)
             .unwrap_or_default();
-        row.into_customer(emails, custom)
+        row.into_customer(related)
     };
     tx.commit().await?;
     Ok(customer)
@@ -579,6 +693,11 @@ pub async fn update(
         }
     }
 
+    let usergroups = patch
+        .usergroups
+        .as_deref()
+        .map(clean_usergroups)
+        .transpose()?;
     let custom = match &patch.custom_fields {
         Some(values) => {
             let fields = custom_fields(db).await?;
@@ -648,6 +767,9 @@ pub async fn update(
             record_change(&mut tx, id, actor_id, field, &old, &new, &at).await?;
         }
     }
+    if let Some(names) = &usergroups {
+        set_usergroups(&mut tx, actor_id, id, names, &at).await?;
+    }
     let current = custom_values(&mut tx, &[id])
         .await?
         .remove(id)
@@ -686,13 +808,12 @@ pub async fn update(
         record_change(&mut tx, id, actor_id, &name, &old, value, &at).await?;
     }
     reindex(&mut tx, id).await?;
-    let emails = emails_of(&mut tx, id).await?;
-    let custom = custom_values(&mut tx, &[id])
+    let related = related(&mut tx, &[id])
         .await?
         .remove(id)
         .unwrap_or_default();
     tx.commit().await?;
-    Ok(after.into_customer(emails, custom))
+    Ok(after.into_customer(related))
 }
 
 /// Bumps a record's version and logs one change, inside a write that changed it.
@@ -939,6 +1060,17 @@ pub async fn merge(
         }
     }
 
+    // Usergroups: the person is in every group either record was in.
+    let groups = usergroups_of(&mut tx, &[target_id, source_id]).await?;
+    let mut union = groups.get(target_id).cloned().unwrap_or_default();
+    for name in groups.get(source_id).cloned().unwrap_or_default() {
+        if !union.contains(&name) {
+            union.push(name);
+        }
+    }
+    union.sort_by_key(|name| name.to_lowercase());
+    set_usergroups(&mut tx, actor_id, target_id, &union, &at).await?;
+
     // Emails, notes and history move; the target's primary stays primary.
     sqlx::query("UPDATE person_emails SET person_id = $1, is_primary = FALSE WHERE person_id = $2")
         .bind(target_id)
@@ -1002,12 +1134,11 @@ pub async fn merge(
     reindex(&mut tx, target_id).await?;
     let merged = {
         let row = row(&mut tx, target_id).await?;
-        let emails = emails_of(&mut tx, target_id).await?;
-        let custom = custom_values(&mut tx, &[target_id])
+        let related = related(&mut tx, &[target_id])
             .await?
             .remove(target_id)
             .unwrap_or_default();
-        row.into_customer(emails, custom)
+        row.into_customer(related)
     };
     tx.commit().await?;
     Ok(merged)
@@ -1383,15 +1514,13 @@ pub async fn search(
         .fetch_all(&mut *conn)
         .await?;
     let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
-    let mut emails = emails_of_many(&mut conn, &ids).await?;
-    let mut custom = custom_values(&mut conn, &ids).await?;
+    let mut related = related(&mut conn, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
             let key = row.name.to_lowercase();
-            let emails = emails.remove(&row.id).unwrap_or_default();
-            let custom = custom.remove(&row.id).unwrap_or_default();
-            (key, row.into_customer(emails, custom))
+            let related = related.remove(&row.id).unwrap_or_default();
+            (key, row.into_customer(related))
         })
         .collect())
 }

@@ -1071,3 +1071,86 @@ async fn merging_two_records_keeps_everything() {
         .as_deref()
         .is_some_and(|new| new.contains(&work_id)));
 }
+
+#[tokio::test]
+async fn usergroups_are_set_as_a_whole_and_kept_by_a_merge() {
+    let desk = desk().await;
+    let ada = create(
+        &desk,
+        json!({"name": "Ada", "emails": ["ada@byron.example"]}),
+    )
+    .await;
+    let id = ada["id"].as_str().expect("id").to_owned();
+    assert_eq!(ada["usergroups"], json!([]));
+    for (groups, field) in [
+        (json!(["VIP", "vip"]), "usergroups[1]"),
+        (json!(["  "]), "usergroups[0]"),
+    ] {
+        let response = patch(&desk, &id, &ada["version"], json!({"usergroups": groups})).await;
+        expect_error(
+            response,
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            Some(field),
+        )
+        .await;
+    }
+    let response = patch(
+        &desk,
+        &id,
+        &ada["version"],
+        json!({"usergroups": ["VIP", " beta testers "]}),
+    )
+    .await;
+    let set = expect_json(response, StatusCode::OK).await;
+    assert_eq!(set["usergroups"], json!(["beta testers", "VIP"]));
+    let response = patch(&desk, &id, &set["version"], json!({"usergroups": ["VIP"]})).await;
+    let fewer = expect_json(response, StatusCode::OK).await;
+    assert_eq!(fewer["usergroups"], json!(["VIP"]));
+
+    let other = create(
+        &desk,
+        json!({"name": "Ada B.", "emails": ["ada@home.example"]}),
+    )
+    .await;
+    let other_id = other["id"].as_str().expect("id").to_owned();
+    let response = patch(
+        &desk,
+        &other_id,
+        &other["version"],
+        json!({"usergroups": ["Newsletter", "VIP"]}),
+    )
+    .await;
+    expect_json(response, StatusCode::OK).await;
+    let merged = ok(
+        &desk,
+        Method::POST,
+        &format!("/api/v1/people/{id}/merge"),
+        Some(json!({"source": other_id})),
+    )
+    .await;
+    assert_eq!(merged["usergroups"], json!(["Newsletter", "VIP"]));
+
+    let log = ok(
+        &desk,
+        Method::GET,
+        &format!("/api/v1/people/{id}/changes"),
+        None,
+    )
+    .await;
+    let groups: Vec<(&Value, &Value)> = log["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|change| change["field"] == "usergroups")
+        .map(|change| (&change["old_value"], &change["new_value"]))
+        .collect();
+    assert!(
+        groups.contains(&(&json!("beta testers, VIP"), &json!("VIP"))),
+        "{groups:?}"
+    );
+    assert!(
+        groups.contains(&(&json!("VIP"), &json!("Newsletter, VIP"))),
+        "{groups:?}"
+    );
+}

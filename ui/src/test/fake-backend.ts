@@ -688,6 +688,7 @@ export function customer(overrides: Partial<Customer> = {}): Customer {
     timezone: 'Europe/London',
     language: null,
     suppress_auto_replies: false,
+    usergroups: ['VIP'],
     custom_fields: [
       { field: { id: 'field-plan', name: 'Plan', kind: 'choice', choices: ['Free', 'Team'] }, value: 'Team' },
       { field: { id: 'field-seats', name: 'Seats', kind: 'number', choices: [] }, value: null },
@@ -708,6 +709,7 @@ function fakePeople(me: () => Profile) {
       emails: [{ address: 'ada@home.example', primary: true }],
       organization: null,
       summary: null,
+      usergroups: [],
       custom_fields: [],
     }),
   ];

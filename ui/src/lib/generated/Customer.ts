@@ -24,6 +24,10 @@ twitter: string | null, linkedin: string | null, facebook: string | null, addres
  */
 suppress_auto_replies: boolean, 
 /**
+ * Names of the usergroups the person is in, sorted.
+ */
+usergroups: Array<string>, 
+/**
  * Every field admins defined, with this record's value or `null`.
  */
 custom_fields: Array<FieldValue>, 

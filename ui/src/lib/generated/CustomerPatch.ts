@@ -11,4 +11,8 @@ organization?: string, phone?: string, website?: string, im?: string, twitter?: 
 /**
  * Values by field id; an empty string clears one.
  */
-custom_fields?: { [key in string]?: string }, };
+custom_fields?: { [key in string]?: string }, 
+/**
+ * The usergroups the person is in, by name (picked or made); replaces the set.
+ */
+usergroups?: Array<string>, };

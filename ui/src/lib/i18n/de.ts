@@ -534,6 +534,10 @@ export const de: Catalog = {
   'people.merge.confirm': 'Zusammenführen',
   'people.merge.done': 'Die Datensätze wurden zusammengeführt.',
 
+  'people.usergroups': 'Benutzergruppen',
+  'people.usergroupsHint': 'Gruppen durch Kommas trennen; neue werden angelegt.',
+  'people.noUsergroups': 'Keine',
+
   'privacy.title': 'Datenschutz',
   'privacy.subtitle': 'Lege fest, wer dein Profil sieht und wie dich Kolleginnen und Kollegen erreichen. Die Administration sieht immer dein ganzes Profil.',
   'privacy.visibility.title': 'Wer dein Profil sehen kann',

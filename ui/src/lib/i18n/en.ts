@@ -525,6 +525,10 @@ export const en = {
   'people.merge.confirm': 'Merge',
   'people.merge.done': 'The records were merged.',
 
+  'people.usergroups': 'Usergroups',
+  'people.usergroupsHint': 'Separate groups with commas; new ones are made.',
+  'people.noUsergroups': 'None',
+
   'privacy.title': 'Privacy',
   'privacy.subtitle': 'Choose who sees your profile and how colleagues can reach you. Administrators always see your whole profile.',
   'privacy.visibility.title': 'Who can see your profile',

@@ -257,6 +257,21 @@ describe("a customer's record", () => {
   });
 });
 
+describe("a customer's usergroups", () => {
+  it('sets the groups as a list of names', async () => {
+    const { user, backend } = setup();
+    await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Ada Byron' })).toBeTruthy());
+    expect(within(record()).getByTestId('record-usergroups').textContent).toBe('VIP');
+    await user.click(within(record()).getByRole('button', { name: 'Edit Details' }));
+    const groups = within(record()).getByLabelText('Usergroups');
+    await user.clear(groups);
+    await user.type(groups, 'VIP, Beta testers , ');
+    await user.click(within(record()).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(within(record()).getByTestId('record-usergroups').textContent).toBe('VIP, Beta testers'));
+    expect(backend.updateUser).toHaveBeenLastCalledWith('user-1', { usergroups: ['VIP', 'Beta testers'] }, 1);
+  });
+});
+
 describe("a customer's custom fields", () => {
   it('shows only fields with a value until edited, and saves a new one to the change log', async () => {
     const { user, backend } = setup();

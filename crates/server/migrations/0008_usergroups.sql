@@ -1,0 +1,12 @@
+-- Groups customers belong to (for permissions and routing in the helpdesk).
+CREATE TABLE usergroups (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE person_usergroups (
+    person_id    TEXT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    usergroup_id TEXT NOT NULL REFERENCES usergroups (id) ON DELETE CASCADE,
+    PRIMARY KEY (person_id, usergroup_id)
+);
