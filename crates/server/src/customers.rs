@@ -132,16 +132,10 @@ async fn emails_of(
     db: &mut SqliteConnection,
     person_id: &str,
 ) -> Result<Vec<EmailAddress>, sqlx::Error> {
-    Ok(sqlx::query_as::<_, (String, bool)>(
-        "SELECT address, is_primary FROM person_emails WHERE person_id = $1
-         ORDER BY is_primary DESC, address",
-    )
-    .bind(person_id)
-    .fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|(address, primary)| EmailAddress { address, primary })
-    .collect())
+    Ok(emails_of_many(db, &[person_id])
+        .await?
+        .remove(person_id)
+        .unwrap_or_default())
 }
 
 #[derive(FromRow)]
@@ -496,7 +490,7 @@ async fn email_free(
 const PHONE_SUFFIX_MIN: usize = 7;
 
 /// Digits of a phone number, so a search for "7183 8750" finds "+442071838750".
-fn digits(text: &str) -> String {
+pub(crate) fn digits(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
 }
 

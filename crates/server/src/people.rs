@@ -14,6 +14,7 @@ use base64::Engine;
 use chrono::Utc;
 
 use crate::agents::{AgentRow, PROFILE_COLUMNS};
+use crate::customers::digits;
 use crate::db::Db;
 
 pub const PAGE_DEFAULT: usize = 50;
@@ -257,10 +258,6 @@ async fn colleagues(
 
 fn search_words(q: &str) -> Vec<String> {
     q.split_whitespace().map(str::to_lowercase).collect()
-}
-
-fn digits(text: &str) -> String {
-    text.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// Whether one search word is in what the viewer sees of a colleague: the name, an

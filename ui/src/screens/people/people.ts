@@ -58,3 +58,24 @@ export function subtitle(person: Person): string {
       : [person.organization?.name, primaryEmail(person)];
   return parts.filter(Boolean).join(' · ');
 }
+
+/** A customer's text fields, in the order the record shows and edits them. */
+export const CUSTOMER_DETAILS = [
+  'name',
+  'organization',
+  'phone',
+  'website',
+  'im',
+  'twitter',
+  'linkedin',
+  'facebook',
+  'address',
+  'timezone',
+  'language',
+] as const;
+export type CustomerDetail = (typeof CUSTOMER_DETAILS)[number];
+
+/** Fields with a name of their own under `people.field.*`. */
+export function isNamedField(field: string): field is CustomerDetail | 'suppress_auto_replies' {
+  return field === 'suppress_auto_replies' || (CUSTOMER_DETAILS as readonly string[]).includes(field);
+}
