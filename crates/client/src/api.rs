@@ -3,15 +3,17 @@
 use std::time::Duration;
 
 use agent_desk_core::account::{
-    ChangePasswordRequest, PasswordResetAccepted, PasswordResetRequest, Policy, SessionList,
-    SessionsEnded,
+    ChangePasswordRequest, LoginActivity, PasswordResetAccepted, PasswordResetRequest, Policy,
+    SessionList, SessionsEnded,
 };
+use agent_desk_core::attachments::{FileList, PersonFile};
 use agent_desk_core::customers::{
     ActivityStream, ChangeLog, CustomerPatch, MergeRequest, NewCustomer, NewEmail, Note, NoteBody,
     NotesPage,
 };
 use agent_desk_core::people::{PeopleFilter, PeoplePage, Person};
 use agent_desk_core::teams::{JoinDecision, JoinRequest, JoinRequests, NewJoinRequest, Team};
+use agent_desk_core::tickets::{TicketHistory, TicketSort};
 use agent_desk_core::{
     ApiError, EventPage, LoginRequest, LoginResponse, NotificationPrefs, Profile, ProfilePatch,
     StatusState, StatusUpdate,
@@ -27,6 +29,8 @@ use crate::error::ClientError;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// For a file's bytes, which may take a while on a slow line.
+const TRANSFER_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The profile and the ETag to send back with a change.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -471,6 +475,69 @@ impl ApiClient {
     /// Notes and edits of a person together, newest first.
     pub async fn activity(&self, id: &str) -> Result<ActivityStream, ClientError> {
         let url = self.url_with_segments("api/v1/people", &[id, "activity"])?;
+        let request = self.authorised(self.http.get(url))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    /// A customer's files and the server's size limit for a new one.
+    pub async fn files(&self, id: &str) -> Result<FileList, ClientError> {
+        let url = self.url_with_segments("api/v1/people", &[id, "files"])?;
+        let request = self.authorised(self.http.get(url))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    /// Keeps a file on a customer's record; the server finds its type from the bytes.
+    pub async fn upload_file(
+        &self,
+        id: &str,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<PersonFile, ClientError> {
+        let mut url = self.url_with_segments("api/v1/people", &[id, "files"])?;
+        url.query_pairs_mut().append_pair("name", name);
+        let request = self
+            .authorised(self.http.post(url))?
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .timeout(TRANSFER_TIMEOUT)
+            .body(bytes);
+        Self::json(self.send(request).await?).await
+    }
+
+    /// A file's bytes.
+    pub async fn download_file(&self, file_id: &str) -> Result<Vec<u8>, ClientError> {
+        let url = self.url_with_segments("api/v1/files", &[file_id])?;
+        let request = self
+            .authorised(self.http.get(url))?
+            .timeout(TRANSFER_TIMEOUT);
+        let response = self.send(request).await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Unreachable {
+                url: self.base.to_string(),
+                reason: describe_transport_error(&e),
+            })?;
+        Ok(bytes.to_vec())
+    }
+
+    pub async fn delete_file(&self, file_id: &str) -> Result<(), ClientError> {
+        let url = self.url_with_segments("api/v1/files", &[file_id])?;
+        let request = self.authorised(self.http.delete(url))?;
+        self.send(request).await?;
+        Ok(())
+    }
+
+    /// A person's tickets in the order asked for.
+    pub async fn tickets(&self, id: &str, sort: TicketSort) -> Result<TicketHistory, ClientError> {
+        let mut url = self.url_with_segments("api/v1/people", &[id, "tickets"])?;
+        url.query_pairs_mut().append_pair("sort", sort.as_str());
+        let request = self.authorised(self.http.get(url))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    /// An agent's latest sign-ins: their own, or anyone's to an administrator.
+    pub async fn logins(&self, id: &str) -> Result<LoginActivity, ClientError> {
+        let url = self.url_with_segments("api/v1/people", &[id, "logins"])?;
         let request = self.authorised(self.http.get(url))?;
         Self::json(self.send(request).await?).await
     }

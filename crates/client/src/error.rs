@@ -26,6 +26,10 @@ pub enum ClientError {
     /// A photo refused on this side, before anything is sent; same codes as the server's.
     #[error("{message}")]
     Photo { code: ErrorCode, message: String },
+    /// A file on this computer could not be read or written (a download being saved, an
+    /// upload that did not arrive as a file).
+    #[error("{0}")]
+    LocalFile(String),
     /// A microphone, speaker or the sound system failed; `code` is one of the `Audio…`.
     #[error("{message}")]
     Audio {
@@ -45,6 +49,7 @@ pub enum ClientErrorCode {
     NotSignedIn,
     CredentialStore,
     Settings,
+    LocalFile,
     /// No microphone or speaker at all.
     AudioNoDevice,
     /// A device id that is not (or no longer) present.
@@ -98,6 +103,7 @@ impl ClientError {
             Self::NotSignedIn => ClientErrorCode::NotSignedIn,
             Self::CredentialStore(_) => ClientErrorCode::CredentialStore,
             Self::Settings(_) => ClientErrorCode::Settings,
+            Self::LocalFile(_) => ClientErrorCode::LocalFile,
             Self::Photo { code, .. } => ClientErrorCode::Server(*code),
             Self::Audio { code, .. } => *code,
         }

@@ -2,6 +2,7 @@
 //! server, the signed-in session (token in the OS credential store), and local settings.
 
 pub mod api;
+pub mod downloads;
 pub mod error;
 pub mod photo;
 pub mod session;

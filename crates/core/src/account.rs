@@ -104,6 +104,15 @@ pub struct SessionList {
     pub recent_sign_ins: Vec<SignInAttempt>,
 }
 
+/// `GET /api/v1/people/{id}/logins`: an agent's sign-in attempts, newest first, for
+/// the agent and administrators.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct LoginActivity {
+    pub sign_ins: Vec<SignInAttempt>,
+}
+
 /// `GET /api/v1/policy`: the rules the server enforces, for clients to show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

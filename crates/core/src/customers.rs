@@ -354,11 +354,14 @@ pub struct ChangeLog {
 pub enum Activity {
     /// A note was written.
     Note(Note),
-    /// A field of the record or profile changed (the status among them).
+    /// A field of the record or profile changed (the status among them), or a file
+    /// was added or removed (field `file`).
     Change(Change),
+    /// A ticket event about the person.
+    Ticket(crate::tickets::TicketActivity),
 }
 
-/// `GET /api/v1/people/{id}/activity`: notes and changes, newest first.
+/// `GET /api/v1/people/{id}/activity`: notes, changes and ticket events, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]

@@ -217,6 +217,11 @@ pub struct NewEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub url: Option<String>,
+    /// The email of the customer the ticket is from, so the ticket shows in their
+    /// record's history. Needs a `ticket_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub requester: Option<String>,
 }
 
 pub const EVENT_TITLE_MAX_CHARS: usize = 200;
@@ -261,6 +266,20 @@ impl NewEvent {
                     format!(
                         "url must be an http:// or https:// address of at most {EVENT_URL_MAX_CHARS} characters"
                     ),
+                ));
+            }
+        }
+        if let Some(requester) = &self.requester {
+            if !crate::customers::is_plausible_email(requester.trim()) {
+                return Err(InvalidField::new(
+                    "requester",
+                    "requester must be the customer's email address",
+                ));
+            }
+            if self.ticket_id.is_none() {
+                return Err(InvalidField::new(
+                    "requester",
+                    "requester needs a ticket_id: it files the ticket under the customer",
                 ));
             }
         }
@@ -417,10 +436,13 @@ mod tests {
             body: Some("Printer on fire".into()),
             ticket_id: Some("42".into()),
             url: Some("https://desk.example/t/42".into()),
+            requester: Some("ada@byron.example".into()),
         };
         assert_eq!(good.validate(), Ok(()));
         type Spoil = fn(&mut NewEvent);
-        let cases: [(&str, Spoil); 6] = [
+        let cases: [(&str, Spoil); 8] = [
+            ("requester", |e| e.requester = Some("ada".into())),
+            ("requester", |e| e.ticket_id = None),
             ("title", |e| e.title = "  ".into()),
             ("title", |e| e.title = "x".repeat(EVENT_TITLE_MAX_CHARS + 1)),
             ("body", |e| {

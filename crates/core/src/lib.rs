@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod api;
+pub mod attachments;
 pub mod avatar;
 pub mod customers;
 pub mod events;
@@ -17,6 +18,7 @@ pub mod password;
 pub mod people;
 pub mod profile;
 pub mod teams;
+pub mod tickets;
 pub mod validation;
 
 pub use account::PASSWORD_RESET_VALID_MINUTES;

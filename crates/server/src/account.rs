@@ -355,14 +355,7 @@ pub async fn sessions(
     .bind(agent_id)
     .fetch_all(db)
     .await?;
-    let attempts = sqlx::query_as::<_, AttemptRow>(
-        "SELECT attempted_at, succeeded, client_name, ip_address FROM sign_in_attempts
-         WHERE agent_id = $1 ORDER BY attempted_at DESC LIMIT $2",
-    )
-    .bind(agent_id)
-    .bind(RECENT_SIGN_INS)
-    .fetch_all(db)
-    .await?;
+    let recent_sign_ins = sign_ins(db, agent_id, RECENT_SIGN_INS).await?;
     Ok(SessionList {
         sessions: sessions
             .into_iter()
@@ -376,16 +369,33 @@ pub async fn sessions(
                 ip_address: row.ip_address,
             })
             .collect(),
-        recent_sign_ins: attempts
-            .into_iter()
-            .map(|row| SignInAttempt {
-                at: parse_timestamp(&row.attempted_at),
-                succeeded: row.succeeded,
-                client_name: row.client_name,
-                ip_address: row.ip_address,
-            })
-            .collect(),
+        recent_sign_ins,
     })
+}
+
+/// The agent's newest `limit` sign-in attempts, newest first.
+pub async fn sign_ins(
+    db: &Db,
+    agent_id: &str,
+    limit: i64,
+) -> Result<Vec<SignInAttempt>, sqlx::Error> {
+    let attempts = sqlx::query_as::<_, AttemptRow>(
+        "SELECT attempted_at, succeeded, client_name, ip_address FROM sign_in_attempts
+         WHERE agent_id = $1 ORDER BY attempted_at DESC LIMIT $2",
+    )
+    .bind(agent_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(attempts
+        .into_iter()
+        .map(|row| SignInAttempt {
+            at: parse_timestamp(&row.attempted_at),
+            succeeded: row.succeeded,
+            client_name: row.client_name,
+            ip_address: row.ip_address,
+        })
+        .collect())
 }
 
 /// Ends one of the agent's own sessions; false when the agent has no such session.

@@ -1065,13 +1065,18 @@ pub async fn merge(
     union.sort_by_key(|name| name.to_lowercase());
     set_usergroups(&mut tx, actor_id, target_id, &union, &at).await?;
 
-    // Emails, notes and history move; the target's primary stays primary.
+    // Emails, notes, files and history move; the target's primary stays primary.
     sqlx::query("UPDATE person_emails SET person_id = $1, is_primary = FALSE WHERE person_id = $2")
         .bind(target_id)
         .bind(source_id)
         .execute(&mut *tx)
         .await?;
     sqlx::query("UPDATE person_notes SET person_id = $1 WHERE person_id = $2")
+        .bind(target_id)
+        .bind(source_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE person_files SET person_id = $1 WHERE person_id = $2")
         .bind(target_id)
         .bind(source_id)
         .execute(&mut *tx)
@@ -1173,8 +1178,13 @@ pub async fn changes(db: &Db, subject_id: &str, limit: u32) -> Result<Vec<Change
         .collect())
 }
 
-/// The newest `limit` notes and edits of a person together, newest first.
-pub async fn activity(db: &Db, person_id: &str, limit: u32) -> Result<Vec<Activity>, sqlx::Error> {
+/// The newest `limit` notes, edits and ticket events of a person together, newest first.
+pub async fn activity(
+    db: &Db,
+    subject: crate::tickets::Subject,
+    person_id: &str,
+    limit: u32,
+) -> Result<Vec<Activity>, sqlx::Error> {
     let notes = sqlx::query_as::<_, NoteRow>(&format!(
         "{NOTE_SELECT} WHERE n.person_id = $1 ORDER BY n.created_at DESC, n.id DESC LIMIT $2"
     ))
@@ -1191,10 +1201,17 @@ pub async fn activity(db: &Db, person_id: &str, limit: u32) -> Result<Vec<Activi
                 .into_iter()
                 .map(Activity::Change),
         )
+        .chain(
+            crate::tickets::events(db, subject, person_id, limit)
+                .await?
+                .into_iter()
+                .map(Activity::Ticket),
+        )
         .collect();
     let at = |entry: &Activity| match entry {
         Activity::Note(note) => note.created_at,
         Activity::Change(change) => change.changed_at,
+        Activity::Ticket(ticket) => ticket.at,
     };
     activity.sort_by_key(|entry| std::cmp::Reverse(at(entry)));
     activity.truncate(limit as usize);

@@ -161,6 +161,7 @@ pub async fn publish_profile_updated(
         body: None,
         ticket_id: None,
         url: None,
+        requester: None,
     };
     publish_to_agent(db, hub, agent_id, &new, now).await
 }
@@ -209,6 +210,9 @@ async fn store(
     .bind(&at)
     .execute(&mut *tx)
     .await?;
+    if let Some(ticket_id) = &new.ticket_id {
+        crate::tickets::record(&mut tx, ticket_id, new, &title, &at).await?;
+    }
     tx.commit().await?;
     let recipients = raised
         .as_deref()

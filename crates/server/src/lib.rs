@@ -15,10 +15,12 @@ pub mod http;
 pub mod mail;
 pub mod notification_prefs;
 pub mod people;
+pub mod person_files;
 pub mod seed_people;
 pub mod simulate;
 pub mod teams;
 pub mod throttle;
+pub mod tickets;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -48,6 +50,8 @@ pub struct ServerConfig {
     pub mail_from: String,
     /// Largest profile photo accepted, in bytes.
     pub avatar_max_bytes: u64,
+    /// Largest file a customer's record takes, in bytes.
+    pub file_max_bytes: u64,
     /// How long after an agent's last event stream closes they are set Offline; a
     /// reconnect within it (a network blip, a restart) changes nothing.
     pub offline_grace: std::time::Duration,
@@ -62,6 +66,7 @@ impl ServerConfig {
             smtp_url: None,
             mail_from: Self::DEFAULT_MAIL_FROM.to_owned(),
             avatar_max_bytes: agent_desk_core::AVATAR_DEFAULT_MAX_BYTES,
+            file_max_bytes: agent_desk_core::attachments::FILE_DEFAULT_MAX_BYTES,
             offline_grace: Self::DEFAULT_OFFLINE_GRACE,
         }
     }
@@ -81,6 +86,11 @@ impl ServerConfig {
     /// Where the stored photos are, as `<id>-<side>.jpg`.
     pub fn avatar_dir(&self) -> PathBuf {
         self.data_dir.join("avatars")
+    }
+
+    /// Where files kept on records are, each named by its id.
+    pub fn file_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
     }
 
     pub fn avatar_limits(&self) -> agent_desk_avatar::Limits {

@@ -35,6 +35,10 @@ enum Command {
         #[arg(long, env = "AGENT_DESK_AVATAR_MAX_BYTES", default_value_t = agent_desk_core::AVATAR_DEFAULT_MAX_BYTES,
               value_parser = clap::value_parser!(u64).range(1_000..=50_000_000))]
         avatar_max_bytes: u64,
+        /// Largest file a customer's record takes, in bytes.
+        #[arg(long, env = "AGENT_DESK_FILE_MAX_BYTES", default_value_t = agent_desk_core::attachments::FILE_DEFAULT_MAX_BYTES,
+              value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+        file_max_bytes: u64,
         /// Seconds after an agent's last event stream closes before they are set Offline.
         #[arg(long, env = "AGENT_DESK_OFFLINE_GRACE_SECONDS", default_value_t = 60,
               value_parser = clap::value_parser!(u64).range(0..=86_400))]
@@ -175,6 +179,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             storage,
             mail,
             avatar_max_bytes,
+            file_max_bytes,
             offline_grace_seconds,
         } => {
             warn_about_reset_links(listen, mail.public_url.as_deref());
@@ -186,6 +191,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 smtp_url: mail.smtp_url,
                 mail_from: mail.mail_from,
                 avatar_max_bytes,
+                file_max_bytes,
                 offline_grace: std::time::Duration::from_secs(offline_grace_seconds),
                 ..storage.config()
             };

@@ -25,15 +25,17 @@ const SUBJECTS: &[&str] = &[
     "Shared mailbox stopped syncing",
 ];
 
-const CUSTOMERS: &[&str] = &[
-    "Mia Hoffmann",
-    "Jonas Weber",
-    "Aisha Khan",
-    "Lucas Martin",
-    "Sofia Rossi",
-    "Chen Wei",
-    "Olivia Brown",
-    "Mateo García",
+/// Who writes in: the demo's customers (`seed-demo`) among others, so their records show
+/// the tickets in their history.
+const CUSTOMERS: &[(&str, &str)] = &[
+    ("Ada Byron", "ada@byron.example"),
+    ("Mia Hoffmann", "mia.hoffmann@example.com"),
+    ("Charles Babbage", "charles@difference.example"),
+    ("Jonas Weber", "jonas.weber@example.com"),
+    ("Émile Zola", "emile@paris.example"),
+    ("Aisha Khan", "aisha.khan@example.com"),
+    ("Chen Wei", "chen.wei@example.com"),
+    ("Mateo García", "mateo.garcia@example.com"),
 ];
 
 impl TicketTraffic {
@@ -56,7 +58,8 @@ impl TicketTraffic {
     pub fn next_event(&mut self, to: &EventTarget) -> NewEvent {
         let ticket = self.next_ticket;
         let subject = SUBJECTS[self.roll(SUBJECTS.len())];
-        let customer = CUSTOMERS[self.roll(CUSTOMERS.len())];
+        // One customer a ticket, whichever event of it this is.
+        let (customer, customer_email) = CUSTOMERS[ticket as usize % CUSTOMERS.len()];
         let (event_type, priority, title, body) = match self.roll(100) {
             0..=34 => {
                 self.next_ticket += 1;
@@ -112,6 +115,7 @@ impl TicketTraffic {
             body: Some(body),
             ticket_id: event_type.is_ticket().then(|| ticket.to_string()),
             url: Some(format!("{}/tickets/{ticket}", self.public_url)),
+            requester: event_type.is_ticket().then(|| customer_email.to_owned()),
         }
     }
 }

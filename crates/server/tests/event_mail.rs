@@ -41,6 +41,7 @@ fn event(event_type: EventType, title: &str) -> NewEvent {
         body: Some("Details".into()),
         ticket_id: Some("42".into()),
         url: Some("https://desk.example/tickets/42".into()),
+        requester: None,
     }
 }
 

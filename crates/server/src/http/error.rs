@@ -51,6 +51,9 @@ pub enum AppError {
     PreconditionRequired,
     #[error("the body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// An upload beyond the server's file limit; the field is `file`.
+    #[error("the file is larger than the server's limit of {limit} bytes")]
+    FileTooLarge { limit: u64 },
     #[error("the body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
     #[error("too many attempts; try again in {} seconds", whole_seconds(*.retry_after))]
@@ -95,7 +98,7 @@ impl AppError {
                 StatusCode::PRECONDITION_REQUIRED,
                 ErrorCode::PreconditionRequired,
             ),
-            Self::PayloadTooLarge { .. } => {
+            Self::PayloadTooLarge { .. } | Self::FileTooLarge { .. } => {
                 (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
             }
             Self::UnsupportedMediaType => (
@@ -159,6 +162,7 @@ impl IntoResponse for AppError {
             Self::Forbidden { message, field } => (message, field, Vec::new()),
             Self::Conflict { message, field, .. } => (message, field, Vec::new()),
             Self::Invalid(invalid) => (invalid.message, Some(invalid.field), Vec::new()),
+            Self::FileTooLarge { .. } => (self.to_string(), Some("file".to_owned()), Vec::new()),
             Self::Validation(details) => {
                 let field = details.first().map(|e| e.field.as_str().to_owned());
                 let message = details

@@ -9,6 +9,7 @@ pub mod json;
 pub mod notification_prefs;
 pub mod people;
 pub mod profile;
+pub mod records;
 pub mod reset_page;
 pub mod status;
 pub mod system;
@@ -70,5 +71,6 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(events::routes())
         .merge(teams::routes())
         .merge(people::routes())
+        .merge(records::routes())
         .merge(reset_page::routes())
 }

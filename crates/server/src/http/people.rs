@@ -22,6 +22,7 @@ use super::json::ApiJson;
 use super::profile::{IfMatch, Versioned};
 use crate::customers::{self, CustomerError};
 use crate::people::{self, PeopleError, PeopleQuery, Sort, ViewerRow, PAGE_DEFAULT, PAGE_MAX};
+use crate::tickets::Subject;
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -109,15 +110,20 @@ async fn create_field(
 const HISTORY_LIMIT: u32 = 200;
 
 /// A customer's history is every agent's to read; an agent's profile history only the
-/// agent's own and admins', as it holds values their privacy may hide.
-async fn history_allowed(state: &AppState, session: &Session, id: &str) -> ApiResult<()> {
+/// agent's own and admins', as it holds values their privacy may hide. Answers whose
+/// history it is.
+pub(super) async fn history_allowed(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+) -> ApiResult<Subject> {
     let agent = sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE id = $1")
         .bind(id)
         .fetch_optional(&state.db)
         .await?;
     if agent.is_some() {
         if session.is_admin || session.agent_id == id {
-            return Ok(());
+            return Ok(Subject::Agent);
         }
         return Err(AppError::Forbidden {
             message: "an agent's history is theirs and administrators' to read".into(),
@@ -125,7 +131,7 @@ async fn history_allowed(state: &AppState, session: &Session, id: &str) -> ApiRe
         });
     }
     customers::find(&state.db, id).await?;
-    Ok(())
+    Ok(Subject::Customer)
 }
 
 /// Every edit of a record or profile, newest first: when, who, field, old → new.
@@ -142,7 +148,8 @@ async fn list_changes(
     Ok(Json(ChangeLog { changes }))
 }
 
-/// Notes and edits (the status among them) of a person together, newest first.
+/// Notes, edits (the status and files among them) and ticket events of a person
+/// together, newest first.
 #[utoipa::path(get, path = "/api/v1/people/{id}/activity", tag = "people", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = ActivityStream), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
@@ -151,8 +158,8 @@ async fn list_activity(
     session: Session,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ActivityStream>> {
-    history_allowed(&state, &session, &id).await?;
-    let activity = customers::activity(&state.db, &id, HISTORY_LIMIT).await?;
+    let subject = history_allowed(&state, &session, &id).await?;
+    let activity = customers::activity(&state.db, subject, &id, HISTORY_LIMIT).await?;
     Ok(Json(ActivityStream { activity }))
 }
 
@@ -301,7 +308,7 @@ async fn update_user(
 }
 
 /// Agents' records are their profiles: they edit them themselves.
-async fn refuse_agents(state: &AppState, id: &str) -> ApiResult<()> {
+pub(super) async fn refuse_agents(state: &AppState, id: &str) -> ApiResult<()> {
     let agent = sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE id = $1")
         .bind(id)
         .fetch_optional(&state.db)

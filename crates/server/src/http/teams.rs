@@ -165,6 +165,7 @@ fn team_event(event_type: EventType, title: String, body: Option<String>) -> New
         body,
         ticket_id: None,
         url: None,
+        requester: None,
     }
 }
 

@@ -2,6 +2,6 @@
 import type { Activity } from "./Activity";
 
 /**
- * `GET /api/v1/people/{id}/activity`: notes and changes, newest first.
+ * `GET /api/v1/people/{id}/activity`: notes, changes and ticket events, newest first.
  */
 export type ActivityStream = { activity: Array<Activity>, };

@@ -10,4 +10,9 @@ export type NewEvent = { type: EventType, to: EventTarget, priority: Priority, t
 /**
  * Where "Open" leads: an `http` or `https` address.
  */
-url?: string, };
+url?: string, 
+/**
+ * The email of the customer the ticket is from, so the ticket shows in their
+ * record's history. Needs a `ticket_id`.
+ */
+requester?: string, };

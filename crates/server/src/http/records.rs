@@ -1,0 +1,296 @@
+//! The parts of a person's record beyond its fields: files kept on a customer's record,
+//! the ticket history, and an agent's sign-ins (the Detail tab's login activity).
+
+use agent_desk_core::account::LoginActivity;
+use agent_desk_core::attachments::{FileList, PersonFile};
+use agent_desk_core::tickets::{TicketHistory, TicketSort};
+use agent_desk_core::{ApiError, ErrorCode};
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::header::{
+    CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS,
+};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::Session;
+use super::error::{ApiResult, AppError};
+use super::people::{history_allowed, refuse_agents};
+use crate::person_files::{self, FileError};
+use crate::tickets::{self, Subject};
+use crate::{account, AppState};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_files, upload_file))
+        .routes(routes!(download_file, delete_file))
+        .routes(routes!(list_tickets))
+        .routes(routes!(list_logins))
+}
+
+/// An upload's bytes, read up to the server's file limit and refused beyond it.
+struct FileBody(Bytes);
+
+impl FromRequest<AppState> for FileBody {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, AppError> {
+        let limit = state.config.file_max_bytes;
+        let declared = request
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|size| size > limit) {
+            return Err(AppError::FileTooLarge { limit });
+        }
+        let max = usize::try_from(limit).unwrap_or(usize::MAX);
+        // Streamed without a length and cut off at the limit, or the client went away:
+        // either way the file is not kept.
+        axum::body::to_bytes(request.into_body(), max)
+            .await
+            .map(FileBody)
+            .map_err(|_| AppError::FileTooLarge { limit })
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct UploadParams {
+    /// The file's name, as it will be offered for download.
+    name: String,
+}
+
+/// A customer's files, newest first, with the size an upload may have.
+#[utoipa::path(get, path = "/api/v1/people/{id}/files", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = FileList), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+async fn list_files(
+    State(state): State<AppState>,
+    _session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<Json<FileList>> {
+    refuse_agents(&state, &id).await?;
+    Ok(Json(FileList {
+        files: person_files::list(&state.db, &id).await?,
+        max_bytes: state.config.file_max_bytes,
+    }))
+}
+
+/// Keeps a file on a customer's record: the body is the file, any type; the type is
+/// found from the bytes, not from `Content-Type`.
+#[utoipa::path(post, path = "/api/v1/people/{id}/files", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path), UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 201, body = PersonFile),
+        (status = 400, body = ApiError, description = "No name, or a name that cannot be one"),
+        (status = 403, body = ApiError, description = "An agent's record"),
+        (status = 404, body = ApiError),
+        (status = 409, body = ApiError, description = "The record holds as many files as it may"),
+        (status = 413, body = ApiError, description = "Larger than the server's file limit"),
+    ))]
+async fn upload_file(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    params: Result<Query<UploadParams>, axum::extract::rejection::QueryRejection>,
+    FileBody(bytes): FileBody,
+) -> ApiResult<impl IntoResponse> {
+    let Query(params) = params.map_err(|rejection| {
+        AppError::bad_request(
+            ErrorCode::ValidationFailed,
+            format!("name is required: {}", rejection.body_text()),
+            Some("name".into()),
+        )
+    })?;
+    refuse_agents(&state, &id).await?;
+    let file = person_files::add(
+        &state.db,
+        &state.config.file_dir(),
+        &session.agent_id,
+        &id,
+        &params.name,
+        &bytes,
+        Utc::now(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(file)))
+}
+
+/// A file's bytes, as the type found when it was kept, offered as a download.
+#[utoipa::path(get, path = "/api/v1/files/{id}", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, content_type = "application/octet-stream", body = Vec<u8>, headers(("Content-Disposition" = String))),
+        (status = 404, body = ApiError),
+    ))]
+async fn download_file(
+    State(state): State<AppState>,
+    _session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let file = person_files::find(&state.db, &id).await?;
+    let path = person_files::bytes_path(&state.config.file_dir(), &file);
+    let bytes = match tokio::fs::read(&path).await {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            tracing::error!(file = %file.id, "a listed file has no bytes");
+            return Err(AppError::NotFound);
+        }
+        Err(error) => return Err(AppError::Internal(error.to_string())),
+    };
+    let headers = [
+        (CONTENT_TYPE, file.content_type.clone()),
+        (X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        (CONTENT_DISPOSITION, attachment(&file.name)),
+    ];
+    Ok((headers, Body::from(bytes)).into_response())
+}
+
+/// `attachment` with the name twice: plain ASCII for old clients, and RFC 5987's
+/// percent-encoded UTF-8 for the rest.
+fn attachment(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| match c {
+            ' '..='~' if c != '"' && c != '\\' => c,
+            _ => '_',
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// Removes a file; only the agent who added it or an administrator may.
+#[utoipa::path(delete, path = "/api/v1/files/{id}", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+async fn delete_file(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    person_files::remove(
+        &state.db,
+        &state.config.file_dir(),
+        &session.agent_id,
+        session.is_admin,
+        &id,
+        Utc::now(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct TicketParams {
+    /// `-updated` (default), `updated`, `-opened`, `opened`, `ticket` or `-ticket`.
+    sort: Option<String>,
+}
+
+/// A person's tickets from the ticket events the server carried: a customer's those
+/// naming one of their emails as `requester`, an agent's those delivered to them (the
+/// agent and administrators only).
+#[utoipa::path(get, path = "/api/v1/people/{id}/tickets", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path), TicketParams),
+    responses((status = 200, body = TicketHistory), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+async fn list_tickets(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    params: Result<Query<TicketParams>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<TicketHistory>> {
+    let Query(params) = params.map_err(|rejection| {
+        AppError::bad_request(ErrorCode::ValidationFailed, rejection.body_text(), None)
+    })?;
+    let sort = match params.sort.as_deref() {
+        None => TicketSort::default(),
+        Some(text) => TicketSort::parse(text).ok_or_else(|| {
+            let names: Vec<_> = TicketSort::ALL.iter().map(|sort| sort.as_str()).collect();
+            AppError::bad_request(
+                ErrorCode::ValidationFailed,
+                format!("sort must be one of {}", names.join(", ")),
+                Some("sort".into()),
+            )
+        })?,
+    };
+    let subject = history_allowed(&state, &session, &id).await?;
+    let tickets = tickets::history(&state.db, subject, &id, sort).await?;
+    Ok(Json(TicketHistory { tickets, sort }))
+}
+
+/// How many sign-ins the Detail tab shows.
+const LOGINS_SHOWN: i64 = 20;
+
+/// An agent's latest sign-in attempts, to the agent and administrators.
+#[utoipa::path(get, path = "/api/v1/people/{id}/logins", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = LoginActivity),
+        (status = 403, body = ApiError, description = "Another agent's, to one who is not an administrator"),
+        (status = 404, body = ApiError, description = "No agent has this id"),
+    ))]
+async fn list_logins(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> ApiResult<Json<LoginActivity>> {
+    match history_allowed(&state, &session, &id).await? {
+        Subject::Agent => Ok(Json(LoginActivity {
+            sign_ins: account::sign_ins(&state.db, &id, LOGINS_SHOWN).await?,
+        })),
+        // Customers never sign in.
+        Subject::Customer => Err(AppError::NotFound),
+    }
+}
+
+impl From<FileError> for AppError {
+    fn from(error: FileError) -> Self {
+        let message = error.to_string();
+        match error {
+            FileError::PersonNotFound | FileError::NotFound => AppError::NotFound,
+            FileError::Invalid(refused) => {
+                AppError::bad_request(ErrorCode::ValidationFailed, message, Some(refused.field))
+            }
+            FileError::TooMany => AppError::Conflict {
+                code: ErrorCode::Conflict,
+                message,
+                field: Some("file".into()),
+            },
+            FileError::NotUploader => AppError::Forbidden {
+                message,
+                field: None,
+            },
+            FileError::Storage(error) => AppError::Internal(error.to_string()),
+            FileError::Database(error) => AppError::Database(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attachment;
+
+    #[test]
+    fn a_download_names_the_file_safely() {
+        assert_eq!(
+            attachment("Rechnung März \"final\".pdf"),
+            "attachment; filename=\"Rechnung M_rz _final_.pdf\"; \
+             filename*=UTF-8''Rechnung%20M%C3%A4rz%20%22final%22.pdf"
+        );
+    }
+}

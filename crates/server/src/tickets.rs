@@ -1,0 +1,180 @@
+//! Ticket history: the ticket events the server carried, read back per person. A
+//! customer's are those naming one of their emails as the requester; an agent's those
+//! delivered to them.
+
+use std::collections::HashMap;
+
+use agent_desk_core::tickets::{TicketActivity, TicketSort, TicketSummary};
+use agent_desk_core::{EventType, NewEvent};
+use sqlx::{FromRow, SqliteConnection};
+
+use crate::agents::{normalise_email, parse_timestamp};
+use crate::db::Db;
+
+/// Whose history: a customer's record or an agent's profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Customer,
+    Agent,
+}
+
+/// How many of a person's newest ticket events a history is built from.
+const EVENTS_READ: u32 = 5000;
+
+/// Keeps a ticket event once, whoever receives it. Part of the event's transaction.
+pub async fn record(
+    conn: &mut SqliteConnection,
+    ticket_id: &str,
+    new: &NewEvent,
+    title: &str,
+    at: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO ticket_events (ticket_id, event_type, title, url, requester_email, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(ticket_id.trim())
+    .bind(new.event_type.as_str())
+    .bind(title)
+    .bind(&new.url)
+    .bind(new.requester.as_deref().map(normalise_email))
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct TicketEventRow {
+    ticket_id: String,
+    event_type: String,
+    title: String,
+    url: Option<String>,
+    created_at: String,
+}
+
+impl TicketEventRow {
+    fn into_activity(self) -> TicketActivity {
+        TicketActivity {
+            ticket_id: self.ticket_id,
+            // Only known names are stored; an unknown one would be from a newer server.
+            event_type: EventType::parse(&self.event_type).unwrap_or(EventType::TicketUpdated),
+            title: self.title,
+            url: self.url,
+            at: parse_timestamp(&self.created_at),
+        }
+    }
+}
+
+/// A person's newest `limit` ticket events, newest first.
+pub async fn events(
+    db: &Db,
+    subject: Subject,
+    person_id: &str,
+    limit: u32,
+) -> Result<Vec<TicketActivity>, sqlx::Error> {
+    let query = match subject {
+        Subject::Customer => {
+            "SELECT ticket_id, event_type, title, url, created_at FROM ticket_events
+             WHERE requester_email IN (SELECT address FROM person_emails WHERE person_id = $1)
+             ORDER BY id DESC LIMIT $2"
+        }
+        Subject::Agent => {
+            "SELECT ticket_id, event_type, title, url, created_at FROM events
+             WHERE recipient_id = $1 AND ticket_id IS NOT NULL ORDER BY seq DESC LIMIT $2"
+        }
+    };
+    let rows = sqlx::query_as::<_, TicketEventRow>(query)
+        .bind(person_id)
+        .bind(i64::from(limit))
+        .fetch_all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(TicketEventRow::into_activity)
+        .collect())
+}
+
+/// A person's tickets, one entry a ticket, in the order asked for.
+pub async fn history(
+    db: &Db,
+    subject: Subject,
+    person_id: &str,
+    sort: TicketSort,
+) -> Result<Vec<TicketSummary>, sqlx::Error> {
+    let mut tickets = summarise(events(db, subject, person_id, EVENTS_READ).await?);
+    sort.apply(&mut tickets);
+    Ok(tickets)
+}
+
+/// Folds events (newest first) into one summary a ticket: the newest event gives the
+/// title, type and link, the oldest the opening time.
+fn summarise(newest_first: Vec<TicketActivity>) -> Vec<TicketSummary> {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut tickets: Vec<TicketSummary> = Vec::new();
+    for event in newest_first {
+        match index.get(&event.ticket_id) {
+            Some(&at) => {
+                let ticket = &mut tickets[at];
+                ticket.opened_at = event.at;
+                ticket.events += 1;
+                if ticket.url.is_none() {
+                    ticket.url = event.url;
+                }
+            }
+            None => {
+                index.insert(event.ticket_id.clone(), tickets.len());
+                tickets.push(TicketSummary {
+                    ticket_id: event.ticket_id,
+                    title: event.title,
+                    last_event: event.event_type,
+                    url: event.url,
+                    opened_at: event.at,
+                    updated_at: event.at,
+                    events: 1,
+                });
+            }
+        }
+    }
+    tickets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn event(ticket: &str, minute: u32, event_type: EventType) -> TicketActivity {
+        TicketActivity {
+            ticket_id: ticket.into(),
+            event_type,
+            title: format!("#{ticket} at {minute}"),
+            url: None,
+            at: Utc.with_ymd_and_hms(2026, 11, 24, 9, minute, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn events_fold_into_one_summary_a_ticket() {
+        let tickets = summarise(vec![
+            event("7", 30, EventType::TicketUpdated),
+            event("8", 20, EventType::TicketAssigned),
+            event("7", 10, EventType::TicketCustomerReply),
+            event("7", 5, EventType::TicketAssigned),
+        ]);
+        assert_eq!(tickets.len(), 2);
+        assert_eq!(tickets[0].ticket_id, "7");
+        assert_eq!(tickets[0].title, "#7 at 30");
+        assert_eq!(tickets[0].last_event, EventType::TicketUpdated);
+        assert_eq!(tickets[0].events, 3);
+        assert_eq!(
+            tickets[0].opened_at.to_rfc3339(),
+            "2026-11-24T09:05:00+00:00"
+        );
+        assert_eq!(
+            tickets[0].updated_at.to_rfc3339(),
+            "2026-11-24T09:30:00+00:00"
+        );
+        assert_eq!(tickets[1].events, 1);
+    }
+}
