@@ -60,6 +60,14 @@ fn main() {
         "list_changes",
         "list_activity",
         "merge_users",
+        "list_files",
+        "upload_file",
+        "save_file",
+        "show_saved_file",
+        "delete_file",
+        "list_tickets",
+        "list_logins",
+        "open_ticket",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

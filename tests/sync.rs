@@ -93,3 +93,46 @@ async fn newest_seq(server: &TeamServer) -> Result<i64> {
         .await?;
     Ok(page.newest)
 }
+
+/// A colleague's status change reaches a following client as presence, between events
+/// and without a seq of its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_colleagues_status_reaches_the_follower_as_presence() -> Result<()> {
+    let server = TeamServer::start()?;
+    let agent = server.token(DEMO_EMAIL, DEMO_PASSWORD).await?;
+    let colleague = ApiClient::new(&server.url)?.with_token(
+        server
+            .token("sam@agentdesk.example", "Demo-colleague-2026!")
+            .await?,
+    );
+    let sam_id = colleague.me().await?.profile.id;
+    let (news, mut incoming) = mpsc::channel(64);
+    let follower = tokio::spawn(follow(
+        ApiClient::new(&server.url)?.with_token(agent),
+        Some(0),
+        news,
+    ));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut changed = false;
+    let presence = loop {
+        match tokio::time::timeout(Duration::from_millis(200), incoming.recv()).await {
+            Ok(Some(StreamNews::Connected)) if !changed => {
+                changed = true;
+                colleague
+                    .set_status(&agent_desk_core::StatusUpdate {
+                        status: agent_desk_core::Status::Busy,
+                        until: None,
+                    })
+                    .await?;
+            }
+            Ok(Some(StreamNews::Presence(change))) if change.agent_id == sam_id => break change,
+            Ok(Some(_)) | Err(_) => {}
+            Ok(None) => anyhow::bail!("the follower stopped"),
+        }
+        anyhow::ensure!(Instant::now() < deadline, "no presence arrived");
+    };
+    follower.abort();
+    // Sam's profile is public in the demo, with the status shown.
+    assert_eq!(presence.status, Some(agent_desk_core::Status::Busy));
+    Ok(())
+}

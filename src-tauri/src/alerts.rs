@@ -171,6 +171,9 @@ fn on_stream_signal<R: Runtime>(app: &AppHandle<R>, signal: StreamSignal) {
         StreamSignal::TeamsChanged => {
             let _ = app.emit("teams-changed", ());
         }
+        StreamSignal::Presence(change) => {
+            let _ = app.emit("presence-changed", change);
+        }
         StreamSignal::SessionEnded => {
             let _ = app.emit("session-ended", ());
         }

@@ -134,6 +134,14 @@ pub fn run() {
             commands::people::list_changes,
             commands::people::list_activity,
             commands::people::merge_users,
+            commands::records::list_files,
+            commands::records::upload_file,
+            commands::records::save_file,
+            commands::records::show_saved_file,
+            commands::records::delete_file,
+            commands::records::list_tickets,
+            commands::records::list_logins,
+            commands::records::open_ticket,
         ])
         .build(tauri::generate_context!());
 

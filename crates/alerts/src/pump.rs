@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use agent_desk_client::stream::{self, StreamNews};
 use agent_desk_client::ApiClient;
+use agent_desk_core::PresenceChange;
 use chrono::Utc;
 use tokio::sync::mpsc;
 
@@ -11,12 +12,14 @@ use crate::desk::AlertDesk;
 use crate::inbox::StreamConnection;
 
 /// What the owner of the stream has to act on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamSignal {
     /// The agent's profile or status changed on the server.
     ProfileChanged,
     /// A join request to a team the agent leads arrived, or the agent's was decided.
     TeamsChanged,
+    /// A colleague's status changed, as this agent may see it.
+    Presence(PresenceChange),
     /// The server ended the session; the stream has stopped.
     SessionEnded,
 }
@@ -53,6 +56,7 @@ pub async fn run(api: ApiClient, desk: Arc<AlertDesk>, on_signal: impl Fn(Stream
                 // Not saved: the cursor stays, and the events come again next time.
                 Err(error) => eprintln!("agent-desk alerts: {error}"),
             },
+            StreamNews::Presence(change) => on_signal(StreamSignal::Presence(change)),
             StreamNews::SessionEnded => {
                 desk.set_connection(StreamConnection::Offline);
                 on_signal(StreamSignal::SessionEnded);

@@ -564,7 +564,8 @@ impl ApiClient {
         Self::json(self.send(request).await?).await
     }
 
-    /// The WebSocket address of the event stream after `after`, and the bearer token.
+    /// The WebSocket address of the event stream after `after`, with colleagues'
+    /// presence changes, and the bearer token.
     pub fn event_stream_request(&self, after: i64) -> Result<(Url, String), ClientError> {
         let token = self.token.clone().ok_or(ClientError::NotSignedIn)?;
         let mut url = self.url("api/v1/events/stream")?;
@@ -574,7 +575,8 @@ impl ApiClient {
                 reason: "the server address cannot carry a WebSocket".into(),
             })?;
         url.query_pairs_mut()
-            .append_pair("after", &after.to_string());
+            .append_pair("after", &after.to_string())
+            .append_pair("presence", "true");
         Ok((url, token))
     }
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use agent_desk_core::Event;
+use agent_desk_core::{Event, PresenceChange, PresenceFrame};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -37,6 +37,8 @@ pub enum StreamNews {
         reason: String,
         retry_in: Duration,
     },
+    /// A colleague's status changed (`None`: their privacy hides it from this agent).
+    Presence(PresenceChange),
     /// The server refused the token: the agent was signed out. The follower has stopped.
     SessionEnded,
 }
@@ -209,10 +211,24 @@ async fn connection(
                             event.seq
                         ));
                     }
-                    Err(error) => {
-                        flush(news, cursor, &mut batch).await;
-                        return Ended::Retry(format!("an event could not be read: {error}"));
-                    }
+                    Err(error) => match serde_json::from_str::<PresenceFrame>(&text) {
+                        // Presence is no event: no seq, nothing to keep. Events before it
+                        // are handed over first, so news arrives in the order sent.
+                        Ok(frame) => {
+                            flush(news, cursor, &mut batch).await;
+                            if news
+                                .send(StreamNews::Presence(frame.presence))
+                                .await
+                                .is_err()
+                            {
+                                return Ended::Retry("stopped".into());
+                            }
+                        }
+                        Err(_) => {
+                            flush(news, cursor, &mut batch).await;
+                            return Ended::Retry(format!("an event could not be read: {error}"));
+                        }
+                    },
                 },
                 Message::Close(_) => {
                     flush(news, cursor, &mut batch).await;

@@ -296,6 +296,25 @@ impl NewEvent {
     }
 }
 
+/// A colleague's availability changed, as a viewer may see it: `status` is `null` when
+/// their privacy hides it from this viewer. Sent on the event stream, between events,
+/// to clients that asked for it with `presence=true`; not an event, so it has no seq
+/// and is not kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct PresenceChange {
+    pub agent_id: String,
+    pub status: Option<crate::profile::Status>,
+}
+
+/// The stream's message carrying a [`PresenceChange`]: `{"presence": {...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresenceFrame {
+    pub presence: PresenceChange,
+}
+
 /// A request field that breaks a rule: which, by its wire name, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]

@@ -29,7 +29,7 @@ pub use avatar::{
 };
 pub use events::{
     Delivery, Event, EventPage, EventTarget, EventType, InvalidField, NewEvent, PostedEvent,
-    Priority,
+    PresenceChange, PresenceFrame, Priority,
 };
 pub use locale::{Language, TimeZoneInfo, LANGUAGES};
 pub use notifications::{EmailFrequency, EventPrefs, NotificationPrefs, QuietHours};

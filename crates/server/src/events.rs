@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use agent_desk_core::{Delivery, Event, EventTarget, EventType, NewEvent, Priority, Status};
+use agent_desk_core::{
+    Delivery, Event, EventTarget, EventType, NewEvent, Priority, Profile, Status,
+};
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 
@@ -145,7 +147,8 @@ async fn publish_to(
     Ok(())
 }
 
-/// Tells every session of an agent that their profile or status changed.
+/// Tells every session of an agent that their profile or status changed, and the
+/// streams following presence that it did.
 pub async fn publish_profile_updated(
     db: &Db,
     hub: &EventHub,
@@ -163,7 +166,9 @@ pub async fn publish_profile_updated(
         url: None,
         requester: None,
     };
-    publish_to_agent(db, hub, agent_id, &new, now).await
+    publish_to_agent(db, hub, agent_id, &new, now).await?;
+    hub.announce(db, agent_id).await;
+    Ok(())
 }
 
 /// Two statements whatever the audience's size: every recipient's seq is raised at
@@ -353,6 +358,10 @@ impl LiveEvent {
 /// Live events on their way to open streams, and how many streams each agent has open.
 pub struct EventHub {
     agents: Mutex<HashMap<String, AgentStreams>>,
+    /// Agents' profiles after a change, for the streams that follow presence; each
+    /// stream decides what its viewer may see. Not kept: a stream that lags skips some,
+    /// and the client's directory refreshes on its own as well.
+    presence: broadcast::Sender<Arc<Profile>>,
     db: Db,
     offline_grace: Duration,
     closing: tokio::sync::watch::Sender<bool>,
@@ -368,11 +377,14 @@ struct AgentStreams {
 /// A stream that falls this many events behind reads the rest from the database. Small:
 /// every agent with a stream open has a buffer this long.
 const STREAM_BUFFER: usize = 64;
+/// Profile changes held for streams following presence; one channel for all of them.
+const PRESENCE_BUFFER: usize = 256;
 
 impl EventHub {
     pub fn new(db: Db, offline_grace: Duration) -> Arc<Self> {
         Arc::new(Self {
             agents: Mutex::default(),
+            presence: broadcast::channel(PRESENCE_BUFFER).0,
             db,
             offline_grace,
             closing: tokio::sync::watch::channel(false).0,
@@ -420,6 +432,23 @@ impl EventHub {
             events: streams.sender.subscribe(),
             hub: Arc::clone(self),
             agent_id: agent_id.to_owned(),
+        }
+    }
+
+    /// Profile changes from now on, for a stream that follows presence.
+    pub fn follow_presence(&self) -> broadcast::Receiver<Arc<Profile>> {
+        self.presence.subscribe()
+    }
+
+    /// Tells the streams following presence that an agent's profile or status changed.
+    async fn announce(&self, db: &Db, agent_id: &str) {
+        if self.presence.receiver_count() == 0 {
+            return;
+        }
+        match crate::agents::profile(db, agent_id).await {
+            // No stream following is fine.
+            Ok((profile, _)) => drop(self.presence.send(Arc::new(profile))),
+            Err(error) => tracing::warn!(%error, "could not announce a presence change"),
         }
     }
 

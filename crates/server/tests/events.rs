@@ -81,8 +81,12 @@ type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn open_stream(server: &Server, token: &str, after: i64) -> Socket {
+    open_stream_with(server, token, &format!("after={after}")).await
+}
+
+async fn open_stream_with(server: &Server, token: &str, query: &str) -> Socket {
     let url = format!(
-        "{}/api/v1/events/stream?after={after}",
+        "{}/api/v1/events/stream?{query}",
         server.base.replace("http://", "ws://")
     );
     let mut request = url.into_client_request().expect("request");
@@ -656,4 +660,108 @@ async fn simulate_posts_realistic_events_for_the_demo_agent() {
         .all(|event| event["url"]
             .as_str()
             .is_some_and(|url| url.starts_with(&format!("{}/tickets/", server.base)))));
+}
+
+async fn set_status(server: &Server, token: &str, status: &str) {
+    let response = server
+        .request(Method::PUT, "/api/v1/me/status", Some(token))
+        .json(&json!({"status": status}))
+        .send()
+        .await
+        .expect("set status");
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// A stream asked for presence hears colleagues' status changes as their privacy lets
+/// the viewer see them; one not asked for it hears events only.
+#[tokio::test]
+async fn presence_follows_status_changes_within_privacy() {
+    let (server, ada, grace, admin) = team_server(ServerOptions::default()).await;
+    let (grace_profile, grace_etag) = server.me(&grace).await;
+    let grace_id = grace_profile["id"].as_str().expect("id").to_owned();
+    let mut following = open_stream_with(&server, &ada, "after=0&presence=true").await;
+    let mut plain = open_stream_with(&server, &ada, "after=0").await;
+    // Both streams are registered once a first event reaches them.
+    post_ok(
+        &server,
+        &admin,
+        &event_body(json!({"agent": EMAIL}), "first"),
+    )
+    .await;
+    assert_eq!(next_event(&mut following).await["title"], "first");
+    assert_eq!(next_event(&mut plain).await["title"], "first");
+
+    set_status(&server, &grace, "busy").await;
+    assert_eq!(
+        next_event(&mut following).await,
+        json!({"presence": {"agent_id": grace_id, "status": "busy"}})
+    );
+
+    // Grace hides her status: the change itself, and the next status, show as null.
+    server
+        .patch_ok(
+            &grace,
+            &grace_etag,
+            &json!({"contact_prefs": {
+                "allow_direct_messages": true,
+                "show_phone": true,
+                "show_online_status": false,
+                "calendar_integration": false,
+            }}),
+        )
+        .await;
+    assert_eq!(
+        next_event(&mut following).await,
+        json!({"presence": {"agent_id": grace_id, "status": null}})
+    );
+    set_status(&server, &grace, "away").await;
+    assert_eq!(
+        next_event(&mut following).await,
+        json!({"presence": {"agent_id": grace_id, "status": null}})
+    );
+    // An admin sees it all the same.
+    let mut admin_stream = open_stream_with(&server, &admin, "after=0&presence=true").await;
+    set_status(&server, &ada, "busy").await;
+    let ada_id = server.me(&ada).await.0["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(
+        next_event(&mut admin_stream).await,
+        json!({"presence": {"agent_id": ada_id, "status": "busy"}})
+    );
+    set_status(&server, &grace, "dnd").await;
+    assert_eq!(
+        next_event(&mut admin_stream).await,
+        json!({"presence": {"agent_id": grace_id, "status": "dnd"}})
+    );
+
+    // The stream without presence heard none of it, only events: Ada's own status
+    // change (profile.updated), then the next one posted.
+    post_ok(
+        &server,
+        &admin,
+        &event_body(json!({"agent": EMAIL}), "second"),
+    )
+    .await;
+    let own_change = next_event(&mut plain).await;
+    assert_eq!(own_change["type"], "profile.updated", "{own_change}");
+    assert_eq!(next_event(&mut plain).await["title"], "second");
+
+    let bad = server
+        .request(
+            Method::GET,
+            "/api/v1/events/stream?after=0&presence=yes",
+            Some(&ada),
+        )
+        .send()
+        .await
+        .expect("stream");
+    expect_error(
+        bad,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        Some("presence"),
+    )
+    .await;
 }

@@ -7,5 +7,6 @@ pub mod devices;
 pub mod people;
 pub mod photo;
 pub mod profile;
+pub mod records;
 pub mod session;
 pub mod teams;

@@ -4,7 +4,13 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use agent_desk_core::{ApiError, ErrorCode, Event, EventPage, NewEvent, PostedEvent};
+use std::sync::Arc;
+
+use agent_desk_core::people::{Sight, Viewer};
+use agent_desk_core::{
+    ApiError, ErrorCode, Event, EventPage, NewEvent, PostedEvent, PresenceChange, PresenceFrame,
+    Profile,
+};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -142,7 +148,10 @@ async fn list_events(
 /// in seq order, each a JSON text message shaped like `Event`. The server pings every
 /// 10 s and closes a connection that stays silent for 25 s.
 #[utoipa::path(get, path = "/api/v1/events/stream", tag = "events", security(("bearer" = [])),
-    params(("after" = Option<i64>, Query, description = "The last seq already seen; 0 or absent for all")),
+    params(
+        ("after" = Option<i64>, Query, description = "The last seq already seen; 0 or absent for all"),
+        ("presence" = Option<bool>, Query, description = "`true`: also send `{\"presence\": {agent_id, status}}` messages when a colleague's status changes, `status` null when their privacy hides it"),
+    ),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
         (status = 400, body = ApiError, description = "Not a WebSocket request, or a bad `after`"),
@@ -151,11 +160,33 @@ async fn list_events(
 async fn stream_events(
     State(state): State<AppState>,
     session: Session,
-    Query(query): Query<HashMap<String, String>>,
+    Query(mut query): Query<HashMap<String, String>>,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
+    let presence = match query.remove("presence").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(AppError::bad_request(
+                ErrorCode::ValidationFailed,
+                "presence must be true or false",
+                Some("presence".into()),
+            ))
+        }
+    };
     let (after, _) = cursor_query(&query, false)?;
     events::check_cursor(&state.db, &session.agent_id, after).await?;
+    let presence = if presence {
+        let (viewer, _) = crate::agents::profile(&state.db, &session.agent_id).await?;
+        Some(PresenceWatch {
+            changes: state.hub.follow_presence(),
+            viewer_id: session.agent_id.clone(),
+            is_admin: session.is_admin,
+            department: viewer.department,
+        })
+    } else {
+        None
+    };
     let upgrade = upgrade.map_err(|rejection| {
         AppError::bad_request(
             ErrorCode::MalformedJson,
@@ -169,7 +200,7 @@ async fn stream_events(
         .read_buffer_size(STREAM_BUFFER_BYTES)
         .write_buffer_size(STREAM_BUFFER_BYTES)
         .max_message_size(STREAM_BUFFER_BYTES * 4)
-        .on_upgrade(move |socket| follow(socket, state, session.agent_id, after))
+        .on_upgrade(move |socket| follow(socket, state, session.agent_id, after, presence))
         .into_response())
 }
 
@@ -180,7 +211,55 @@ enum StreamEnd {
     Failed(String),
 }
 
-async fn follow(mut socket: WebSocket, state: AppState, agent_id: String, after: i64) {
+/// A stream's following of colleagues' presence, with what it needs to apply their
+/// privacy for its viewer.
+struct PresenceWatch {
+    changes: tokio::sync::broadcast::Receiver<Arc<Profile>>,
+    viewer_id: String,
+    is_admin: bool,
+    department: Option<String>,
+}
+
+impl PresenceWatch {
+    /// The next change, as this viewer may see it; never resolves for a stream that
+    /// does not follow presence.
+    async fn next(watch: &mut Option<Self>) -> Option<PresenceChange> {
+        let Some(watch) = watch else {
+            return std::future::pending().await;
+        };
+        loop {
+            match watch.changes.recv().await {
+                Ok(profile) => {
+                    if profile.id == watch.viewer_id {
+                        // The viewer's own department decides what they see of others.
+                        watch.department = profile.department.clone();
+                    }
+                    let viewer = Viewer {
+                        id: &watch.viewer_id,
+                        is_admin: watch.is_admin,
+                        department: watch.department.as_deref(),
+                    };
+                    let visible = Sight::of(&viewer, &profile).status;
+                    return Some(PresenceChange {
+                        agent_id: profile.id.clone(),
+                        status: visible.then_some(profile.status),
+                    });
+                }
+                // Skipped changes are caught by the directory's own refresh.
+                Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
+async fn follow(
+    mut socket: WebSocket,
+    state: AppState,
+    agent_id: String,
+    after: i64,
+    mut presence: Option<PresenceWatch>,
+) {
     // Registered before the backlog is read, so nothing published meanwhile is missed.
     let mut open = state.hub.open_stream(&agent_id);
     let mut cursor = after;
@@ -203,6 +282,15 @@ async fn follow(mut socket: WebSocket, state: AppState, agent_id: String, after:
                         catch_up(&mut socket, &state, &agent_id, &mut cursor).await?;
                     }
                     Err(RecvError::Closed) => return Ok::<_, StreamEnd>(()),
+                },
+                change = PresenceWatch::next(&mut presence) => match change {
+                    Some(presence) => {
+                        let frame = PresenceFrame { presence };
+                        let text = serde_json::to_string(&frame)
+                            .map_err(|e| StreamEnd::Failed(e.to_string()))?;
+                        send_text(&mut socket, text).await?;
+                    }
+                    None => return Ok(()),
                 },
                 incoming = socket.recv() => match incoming {
                     Some(Ok(Message::Close(_))) | None => return Err(StreamEnd::ClientGone),
