@@ -626,6 +626,7 @@ pub async fn seed_demo(
         .fetch_one(db)
         .await?;
     crate::customers::seed_demo(db, &demo_agent, now).await?;
+    crate::tickets::seed_demo(db, now).await?;
     Ok(created)
 }
 

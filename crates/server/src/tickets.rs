@@ -139,6 +139,82 @@ fn summarise(newest_first: Vec<TicketActivity>) -> Vec<TicketSummary> {
     tickets
 }
 
+/// The demo's ticket history: a few tickets from the demo customers (`seed-demo`),
+/// days old, made once.
+const DEMO_TICKETS: &[(&str, &str, &str, &[(EventType, i64)])] = &[
+    (
+        "4698",
+        "Invoice for order 1842 missing",
+        "ada@byron.example",
+        &[
+            (EventType::TicketAssigned, 9 * 24),
+            (EventType::TicketCustomerReply, 8 * 24),
+            (EventType::TicketUpdated, 7 * 24),
+        ],
+    ),
+    (
+        "4702",
+        "Question about the contract renewal",
+        "charles@difference.example",
+        &[(EventType::TicketAssigned, 4 * 24)],
+    ),
+    (
+        "4705",
+        "Cannot add a second seat",
+        "ada@byron.example",
+        &[
+            (EventType::TicketAssigned, 2 * 24),
+            (EventType::TicketSlaWarning, 26),
+        ],
+    ),
+    (
+        "4709",
+        "Facture en double",
+        "emile@paris.example",
+        &[(EventType::TicketAssigned, 3)],
+    ),
+];
+
+pub async fn seed_demo(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Result<(), sqlx::Error> {
+    let seeded = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM ticket_events")
+        .fetch_one(db)
+        .await?;
+    if seeded > 0 {
+        return Ok(());
+    }
+    let mut events: Vec<(i64, &str, &str, &str, EventType)> = DEMO_TICKETS
+        .iter()
+        .flat_map(|(ticket, subject, requester, events)| {
+            events.iter().map(move |(event_type, hours_ago)| {
+                (*hours_ago, *ticket, *subject, *requester, *event_type)
+            })
+        })
+        .collect();
+    // Stored oldest first, as they would have arrived.
+    events.sort_by_key(|(hours_ago, ..)| std::cmp::Reverse(*hours_ago));
+    let mut tx = crate::db::begin_write(db).await?;
+    for (hours_ago, ticket, subject, requester, event_type) in events {
+        let title = match event_type {
+            EventType::TicketAssigned => format!("#{ticket} assigned to you: {subject}"),
+            EventType::TicketCustomerReply => format!("Reply on #{ticket}: {subject}"),
+            EventType::TicketSlaWarning => format!("SLA: #{ticket} breaches soon"),
+            _ => format!("#{ticket} updated"),
+        };
+        sqlx::query(
+            "INSERT INTO ticket_events (ticket_id, event_type, title, url, requester_email, created_at)
+             VALUES ($1, $2, $3, NULL, $4, $5)",
+        )
+        .bind(ticket)
+        .bind(event_type.as_str())
+        .bind(title)
+        .bind(requester)
+        .bind(crate::agents::timestamp(now - chrono::Duration::hours(hours_ago)))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

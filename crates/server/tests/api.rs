@@ -890,13 +890,52 @@ async fn seed_demo_is_idempotent_and_prints_the_credentials() {
     let requests = count("SELECT COUNT(*) FROM team_join_requests").await;
     let customers = count("SELECT COUNT(*) FROM people").await;
     let notes = count("SELECT COUNT(*) FROM person_notes").await;
+    let ticket_events = count("SELECT COUNT(*) FROM ticket_events").await;
     db.close().await;
     let expected = i64::try_from(agent_desk_server::DEMO_ACCOUNTS.len()).expect("a few");
     assert_eq!(agents, expected, "seeding twice made no duplicate agents");
     assert_eq!((teams, requests), (3, 1), "nor duplicate teams or requests");
     assert_eq!(
-        (customers, notes),
-        (3, 3),
-        "nor duplicate customers or notes"
+        (customers, notes, ticket_events),
+        (3, 3, 7),
+        "nor duplicate customers, notes or ticket events"
+    );
+
+    // Ada Byron's record shows her two tickets, the newest first.
+    let page = expect_json(
+        server
+            .request(Method::GET, "/api/v1/people?q=byron", Some(&token))
+            .send()
+            .await
+            .expect("search"),
+        StatusCode::OK,
+    )
+    .await;
+    let ada = page["people"][0]["id"]
+        .as_str()
+        .expect("Ada Byron")
+        .to_owned();
+    let history = expect_json(
+        server
+            .request(
+                Method::GET,
+                &format!("/api/v1/people/{ada}/tickets"),
+                Some(&token),
+            )
+            .send()
+            .await
+            .expect("tickets"),
+        StatusCode::OK,
+    )
+    .await;
+    let tickets: Vec<_> = history["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .map(|ticket| (ticket["ticket_id"].clone(), ticket["events"].clone()))
+        .collect();
+    assert_eq!(
+        tickets,
+        [(json!("4705"), json!(2)), (json!("4698"), json!(3))]
     );
 }
