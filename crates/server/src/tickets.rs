@@ -139,40 +139,49 @@ fn summarise(newest_first: Vec<TicketActivity>) -> Vec<TicketSummary> {
     tickets
 }
 
+/// A demo ticket: its id, subject, the customer it is from, and its events as
+/// (type, hours ago).
+struct DemoTicket {
+    id: &'static str,
+    subject: &'static str,
+    requester: &'static str,
+    events: &'static [(EventType, i64)],
+}
+
 /// The demo's ticket history: a few tickets from the demo customers (`seed-demo`),
 /// days old, made once.
-const DEMO_TICKETS: &[(&str, &str, &str, &[(EventType, i64)])] = &[
-    (
-        "4698",
-        "Invoice for order 1842 missing",
-        "ada@byron.example",
-        &[
+const DEMO_TICKETS: &[DemoTicket] = &[
+    DemoTicket {
+        id: "4698",
+        subject: "Invoice for order 1842 missing",
+        requester: "ada@byron.example",
+        events: &[
             (EventType::TicketAssigned, 9 * 24),
             (EventType::TicketCustomerReply, 8 * 24),
             (EventType::TicketUpdated, 7 * 24),
         ],
-    ),
-    (
-        "4702",
-        "Question about the contract renewal",
-        "charles@difference.example",
-        &[(EventType::TicketAssigned, 4 * 24)],
-    ),
-    (
-        "4705",
-        "Cannot add a second seat",
-        "ada@byron.example",
-        &[
+    },
+    DemoTicket {
+        id: "4702",
+        subject: "Question about the contract renewal",
+        requester: "charles@difference.example",
+        events: &[(EventType::TicketAssigned, 4 * 24)],
+    },
+    DemoTicket {
+        id: "4705",
+        subject: "Cannot add a second seat",
+        requester: "ada@byron.example",
+        events: &[
             (EventType::TicketAssigned, 2 * 24),
             (EventType::TicketSlaWarning, 26),
         ],
-    ),
-    (
-        "4709",
-        "Facture en double",
-        "emile@paris.example",
-        &[(EventType::TicketAssigned, 3)],
-    ),
+    },
+    DemoTicket {
+        id: "4709",
+        subject: "Facture en double",
+        requester: "emile@paris.example",
+        events: &[(EventType::TicketAssigned, 3)],
+    },
 ];
 
 pub async fn seed_demo(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Result<(), sqlx::Error> {
@@ -182,18 +191,20 @@ pub async fn seed_demo(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Result<()
     if seeded > 0 {
         return Ok(());
     }
-    let mut events: Vec<(i64, &str, &str, &str, EventType)> = DEMO_TICKETS
+    let mut events: Vec<(i64, &DemoTicket, EventType)> = DEMO_TICKETS
         .iter()
-        .flat_map(|(ticket, subject, requester, events)| {
-            events.iter().map(move |(event_type, hours_ago)| {
-                (*hours_ago, *ticket, *subject, *requester, *event_type)
-            })
+        .flat_map(|ticket| {
+            ticket
+                .events
+                .iter()
+                .map(move |(event_type, hours_ago)| (*hours_ago, ticket, *event_type))
         })
         .collect();
     // Stored oldest first, as they would have arrived.
     events.sort_by_key(|(hours_ago, ..)| std::cmp::Reverse(*hours_ago));
     let mut tx = crate::db::begin_write(db).await?;
-    for (hours_ago, ticket, subject, requester, event_type) in events {
+    for (hours_ago, demo, event_type) in events {
+        let (ticket, subject) = (demo.id, demo.subject);
         let title = match event_type {
             EventType::TicketAssigned => format!("#{ticket} assigned to you: {subject}"),
             EventType::TicketCustomerReply => format!("Reply on #{ticket}: {subject}"),
@@ -207,7 +218,7 @@ pub async fn seed_demo(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Result<()
         .bind(ticket)
         .bind(event_type.as_str())
         .bind(title)
-        .bind(requester)
+        .bind(demo.requester)
         .bind(crate::agents::timestamp(now - chrono::Duration::hours(hours_ago)))
         .execute(&mut *tx)
         .await?;

@@ -50,11 +50,12 @@ pub async fn upload_file(
         .await
 }
 
-/// Where downloads go: the OS's downloads folder, else the home folder.
+/// Where downloads go: the OS's downloads folder, else `Downloads` in the home folder
+/// (a Linux desktop without XDG user folders has none set).
 fn downloads_folder<R: Runtime>(app: &AppHandle<R>) -> Result<PathBuf, ClientError> {
     app.path()
         .download_dir()
-        .or_else(|_| app.path().home_dir())
+        .or_else(|_| app.path().home_dir().map(|home| home.join("Downloads")))
         .map_err(|error| ClientError::LocalFile(format!("There is no downloads folder: {error}")))
 }
 
