@@ -198,22 +198,17 @@ async fn colleagues(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
+    // One person's rows, or everyone's when there are several (cheaper than binding a
+    // list): `$1` is NULL for everyone.
     let single = (rows.len() == 1).then(|| rows[0].id.clone());
     let mut emails: HashMap<String, Vec<EmailAddress>> = HashMap::new();
-    let email_rows = match &single {
-        Some(id) => sqlx::query_as::<_, (String, String, bool)>(
-            "SELECT agent_id, address, is_primary FROM agent_emails WHERE agent_id = $1
-             ORDER BY is_primary DESC, address",
-        )
-        .bind(id)
-        .fetch_all(db)
-        .await?,
-        None => sqlx::query_as::<_, (String, String, bool)>(
-            "SELECT agent_id, address, is_primary FROM agent_emails ORDER BY is_primary DESC, address",
-        )
-        .fetch_all(db)
-        .await?,
-    };
+    let email_rows = sqlx::query_as::<_, (String, String, bool)>(
+        "SELECT agent_id, address, is_primary FROM agent_emails
+         WHERE $1 IS NULL OR agent_id = $1 ORDER BY is_primary DESC, address",
+    )
+    .bind(&single)
+    .fetch_all(db)
+    .await?;
     for (agent_id, address, primary) in email_rows {
         emails
             .entry(agent_id)
@@ -221,25 +216,13 @@ async fn colleagues(
             .push(EmailAddress { address, primary });
     }
     let mut teams: HashMap<String, Vec<String>> = HashMap::new();
-    let team_rows = match &single {
-        Some(id) => {
-            sqlx::query_as::<_, (String, String)>(
-                "SELECT m.agent_id, t.name FROM team_members m JOIN teams t ON t.id = m.team_id
-             WHERE m.agent_id = $1 ORDER BY t.name",
-            )
-            .bind(id)
-            .fetch_all(db)
-            .await?
-        }
-        None => {
-            sqlx::query_as::<_, (String, String)>(
-                "SELECT m.agent_id, t.name FROM team_members m JOIN teams t ON t.id = m.team_id
-             ORDER BY t.name",
-            )
-            .fetch_all(db)
-            .await?
-        }
-    };
+    let team_rows = sqlx::query_as::<_, (String, String)>(
+        "SELECT m.agent_id, t.name FROM team_members m JOIN teams t ON t.id = m.team_id
+         WHERE $1 IS NULL OR m.agent_id = $1 ORDER BY t.name",
+    )
+    .bind(&single)
+    .fetch_all(db)
+    .await?;
     for (agent_id, team) in team_rows {
         teams.entry(agent_id).or_default().push(team);
     }
