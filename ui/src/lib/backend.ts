@@ -1,7 +1,7 @@
 // The UI's only way to the rest of the app: typed wrappers over the Tauri commands.
 // Tests pass their own `Backend`, so screens run without the desktop shell.
 
-import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
+import { invoke, type InvokeArgs, type InvokeOptions } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { AudioRole, AudioState, DeviceChoice, MeterReading } from '../screens/devices/types';
 import type { AlertsState } from './generated/AlertsState';
@@ -9,11 +9,13 @@ import type { AppInfo } from './generated/AppInfo';
 import type { AvatarCrop } from './generated/AvatarCrop';
 import type { AvatarSource } from './generated/AvatarSource';
 import type { FieldError } from './generated/FieldError';
+import type { FileList } from './generated/FileList';
 import type { InitialsAvatar } from './generated/InitialsAvatar';
 import type { IpcError } from './generated/IpcError';
 import type { JoinRequest } from './generated/JoinRequest';
 import type { JoinRequests } from './generated/JoinRequests';
 import type { Language } from './generated/Language';
+import type { LoginActivity } from './generated/LoginActivity';
 import type { NotificationPrefs } from './generated/NotificationPrefs';
 import type { PasswordCheck } from './generated/PasswordCheck';
 import type { ActivityStream } from './generated/ActivityStream';
@@ -25,15 +27,19 @@ import type { NotesPage } from './generated/NotesPage';
 import type { PeopleFilter } from './generated/PeopleFilter';
 import type { PeoplePage } from './generated/PeoplePage';
 import type { Person } from './generated/Person';
+import type { PersonFile } from './generated/PersonFile';
 import type { PasswordResetAccepted } from './generated/PasswordResetAccepted';
 import type { Policy } from './generated/Policy';
 import type { ProfilePatch } from './generated/ProfilePatch';
 import type { SelfTestReport } from './generated/SelfTestReport';
 import type { SessionList } from './generated/SessionList';
 import type { SessionsEnded } from './generated/SessionsEnded';
+import type { PresenceChange } from './generated/PresenceChange';
 import type { SignedIn } from './generated/SignedIn';
 import type { Status } from './generated/Status';
 import type { Team } from './generated/Team';
+import type { TicketHistory } from './generated/TicketHistory';
+import type { TicketSort } from './generated/TicketSort';
 import type { TimeZoneInfo } from './generated/TimeZoneInfo';
 import type { VersionedNotificationPrefs } from './generated/VersionedNotificationPrefs';
 import type { VersionedProfile } from './generated/VersionedProfile';
@@ -120,6 +126,8 @@ export interface Backend {
   decideJoinRequest(requestId: string, approve: boolean, note: string | null): Promise<JoinRequest>;
   /** A request to a team the agent leads arrived, or the agent's own was decided. */
   onTeamsChanged(handler: () => void): Promise<() => void>;
+  /** A colleague's status changed (`status` null: their privacy hides it from the agent). */
+  onPresenceChanged(handler: (change: PresenceChange) => void): Promise<() => void>;
   /** A page of the directory; fields a person's privacy hides from the agent are absent. */
   listPeople(filter: PeopleFilter): Promise<PeoplePage>;
   getPerson(id: string): Promise<Person>;
@@ -142,6 +150,22 @@ export interface Backend {
   listActivity(id: string): Promise<ActivityStream>;
   /** Merges the customer `source` into `id`; `source`'s record is gone after. */
   mergeUsers(id: string, source: string): Promise<Person>;
+  /** A customer's files, newest first, and the largest file the server takes. */
+  listFiles(id: string): Promise<FileList>;
+  /** Keeps a file (its bytes) on a customer's record under `name`. */
+  uploadFile(id: string, name: string, bytes: Uint8Array): Promise<PersonFile>;
+  /** Downloads a file into the Downloads folder; answers the path it was saved at. */
+  saveFile(fileId: string, name: string): Promise<string>;
+  /** Shows a file `saveFile` saved in the file manager. */
+  showSavedFile(path: string): Promise<void>;
+  /** Only the agent who added the file, or an administrator, may. */
+  deleteFile(fileId: string): Promise<void>;
+  /** A person's tickets; an agent's only to that agent and administrators. */
+  listTickets(id: string, sort: TicketSort): Promise<TicketHistory>;
+  /** An agent's latest sign-in attempts, to that agent and administrators. */
+  listLogins(id: string): Promise<LoginActivity>;
+  /** Opens a ticket's page in the default browser. */
+  openTicket(url: string): Promise<void>;
 }
 
 /** A command failure as the UI sees it; always `{code, message, field}`. */
@@ -152,9 +176,9 @@ export function asIpcError(error: unknown): IpcError {
   return { code: 'internal', message: String(error), field: null };
 }
 
-async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
+async function call<T>(command: string, args?: InvokeArgs, options?: InvokeOptions): Promise<T> {
   try {
-    return await invoke<T>(command, args);
+    return await invoke<T>(command, args, options);
   } catch (error) {
     throw asIpcError(error);
   }
@@ -215,6 +239,7 @@ export const tauriBackend: Backend = {
   listJoinRequests: () => call('list_join_requests'),
   decideJoinRequest: (requestId, approve, note) => call('decide_join_request', { requestId, approve, note }),
   onTeamsChanged: (handler) => listen('teams-changed', () => handler()),
+  onPresenceChanged: (handler) => listen<PresenceChange>('presence-changed', (event) => handler(event.payload)),
   listPeople: (filter) => call('list_people', { filter }),
   getPerson: (id) => call('get_person', { id }),
   createUser: (customer) => call('create_user', { new: customer }),
@@ -229,4 +254,16 @@ export const tauriBackend: Backend = {
   listChanges: (id) => call('list_changes', { id }),
   listActivity: (id) => call('list_activity', { id }),
   mergeUsers: (id, source) => call('merge_users', { id, source }),
+  listFiles: (id) => call('list_files', { id }),
+  // The bytes as the raw body; the rest rides in headers, percent-encoded so any name survives.
+  uploadFile: (id, name, bytes) =>
+    call('upload_file', bytes, {
+      headers: { 'person-id': encodeURIComponent(id), 'file-name': encodeURIComponent(name) },
+    }),
+  saveFile: (fileId, name) => call('save_file', { fileId, name }),
+  showSavedFile: (path) => call('show_saved_file', { path }),
+  deleteFile: (fileId) => call('delete_file', { fileId }),
+  listTickets: (id, sort) => call('list_tickets', { id, sort }),
+  listLogins: (id) => call('list_logins', { id }),
+  openTicket: (url) => call('open_ticket', { url }),
 };

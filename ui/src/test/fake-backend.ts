@@ -22,6 +22,7 @@ import type { AvatarCrop } from '../lib/generated/AvatarCrop';
 import type { AvatarPolicy } from '../lib/generated/AvatarPolicy';
 import type { AvatarSource } from '../lib/generated/AvatarSource';
 import type { FieldError } from '../lib/generated/FieldError';
+import type { FileList } from '../lib/generated/FileList';
 import type { EventPrefs } from '../lib/generated/EventPrefs';
 import type { EventType } from '../lib/generated/EventType';
 import type { IpcError } from '../lib/generated/IpcError';
@@ -38,8 +39,10 @@ import type { Note } from '../lib/generated/Note';
 import type { NotesPage } from '../lib/generated/NotesPage';
 import type { PasswordCheck } from '../lib/generated/PasswordCheck';
 import type { PeopleFilter } from '../lib/generated/PeopleFilter';
+import type { PresenceChange } from '../lib/generated/PresenceChange';
 import type { PeoplePage } from '../lib/generated/PeoplePage';
 import type { Person } from '../lib/generated/Person';
+import type { PersonFile } from '../lib/generated/PersonFile';
 import type { PasswordPolicy } from '../lib/generated/PasswordPolicy';
 import type { PasswordRule } from '../lib/generated/PasswordRule';
 import type { Profile } from '../lib/generated/Profile';
@@ -49,6 +52,9 @@ import type { SessionInfo } from '../lib/generated/SessionInfo';
 import type { SignInAttempt } from '../lib/generated/SignInAttempt';
 import type { Status } from '../lib/generated/Status';
 import type { Team } from '../lib/generated/Team';
+import type { TicketActivity } from '../lib/generated/TicketActivity';
+import type { TicketSort } from '../lib/generated/TicketSort';
+import type { TicketSummary } from '../lib/generated/TicketSummary';
 import type { VersionedNotificationPrefs } from '../lib/generated/VersionedNotificationPrefs';
 import type { VersionedProfile } from '../lib/generated/VersionedProfile';
 
@@ -699,8 +705,88 @@ export function customer(overrides: Partial<Customer> = {}): Customer {
   };
 }
 
-function fakePeople(me: () => Profile) {
+/** The largest file the fake server keeps, and how many a record may hold. */
+export const FILE_MAX_BYTES = 10_000_000;
+export const FILES_MAX = 200;
+
+/** A file kept on a customer's record. */
+export function personFile(overrides: Partial<PersonFile> = {}): PersonFile {
+  return {
+    id: 'file-1',
+    person_id: 'user-1',
+    name: 'contract.pdf',
+    content_type: 'application/pdf',
+    size: 245_000,
+    uploaded_by: 'agent-2',
+    uploaded_by_name: 'Sam Senior',
+    uploaded_at: '2026-11-21T15:00:00Z',
+    ...overrides,
+  };
+}
+
+/** Ticket histories: Ada's as the requester, Sam's as the agent the events reached. */
+export function ticketHistories(): (TicketSummary & { person_id: string })[] {
+  const url = (id: string) => `https://desk.example/tickets/${id}`;
+  return [
+    {
+      person_id: 'user-1',
+      ticket_id: '1000',
+      title: 'Invoice 1842 charged twice',
+      last_event: 'ticket.customer_reply',
+      url: url('1000'),
+      opened_at: '2026-11-20T08:00:00Z',
+      updated_at: '2026-11-23T09:30:00Z',
+      events: 4,
+    },
+    {
+      person_id: 'user-1',
+      ticket_id: '42',
+      title: 'Cannot sign in',
+      last_event: 'ticket.updated',
+      url: null,
+      opened_at: '2026-10-01T10:00:00Z',
+      updated_at: '2026-10-02T11:00:00Z',
+      events: 2,
+    },
+    {
+      person_id: 'user-1',
+      ticket_id: '999',
+      title: 'Export to CSV',
+      last_event: 'ticket.created',
+      url: url('999'),
+      opened_at: '2026-11-21T12:00:00Z',
+      updated_at: '2026-11-21T12:00:00Z',
+      events: 1,
+    },
+    {
+      person_id: 'agent-2',
+      ticket_id: '1001',
+      title: 'Refund for order 77',
+      last_event: 'ticket.assigned',
+      url: url('1001'),
+      opened_at: '2026-11-22T08:00:00Z',
+      updated_at: '2026-11-22T08:05:00Z',
+      events: 1,
+    },
+  ];
+}
+
+/** Tickets in the server's order: ids by number, times as they sort; `-` reverses. */
+function sortTickets(tickets: TicketSummary[], sort: TicketSort): TicketSummary[] {
+  const key = sort.replace(/^-/, '');
+  const compare = (a: TicketSummary, b: TicketSummary) =>
+    key === 'ticket'
+      ? a.ticket_id.localeCompare(b.ticket_id, 'en', { numeric: true })
+      : key === 'opened'
+        ? a.opened_at.localeCompare(b.opened_at)
+        : a.updated_at.localeCompare(b.updated_at);
+  const sorted = [...tickets].sort(compare);
+  return sort.startsWith('-') ? sorted.reverse() : sorted;
+}
+
+function fakePeople(me: () => Profile, admin: boolean) {
   let people = colleagues();
+  const presenceHandlers = new Set<(change: PresenceChange) => void>();
   let customers = [
     customer(),
     customer({
@@ -725,6 +811,8 @@ function fakePeople(me: () => Profile) {
     },
   ];
   let made = 0;
+  let files: PersonFile[] = [personFile()];
+  const tickets = ticketHistories();
   let changes: (Change & { person_id: string })[] = [];
   /** The log without whose record each entry is, as the server answers it. */
   const changesOf = (id: string): Change[] =>
@@ -761,6 +849,26 @@ function fakePeople(me: () => Profile) {
     if (!found) throw failure('not_found', 'not found');
     return found;
   };
+  /** The server's rule for what only an agent themselves or an administrator sees. */
+  const historyOf = (id: string): 'agent' | 'user' => {
+    const person = everyone().find((candidate) => candidate.id === id);
+    if (!person) throw failure('not_found', 'not found');
+    if (person.kind === 'agent' && id !== me().id && !admin) {
+      throw failure('forbidden', "only the agent and administrators see an agent's history");
+    }
+    return person.kind;
+  };
+  /** The ticket events of a person's tickets, as the activity stream carries them. */
+  const ticketActivity = (id: string): TicketActivity[] =>
+    tickets
+      .filter((ticket) => ticket.person_id === id)
+      .map((ticket) => ({
+        ticket_id: ticket.ticket_id,
+        event_type: ticket.last_event,
+        title: ticket.title,
+        url: ticket.url,
+        at: ticket.updated_at,
+      }));
   const changed = (id: string, change: (record: Customer) => Customer): Person => {
     const next = change(structuredClone(findCustomer(id)));
     next.version += 1;
@@ -897,6 +1005,7 @@ function fakePeople(me: () => Profile) {
     mergeUsers: vi.fn(async (id: string, source: string): Promise<Person> => {
       const from = findCustomer(source);
       notes = notes.map((note) => (note.person_id === source ? { ...note, person_id: id } : note));
+      files = files.map((file) => (file.person_id === source ? { ...file, person_id: id } : file));
       customers = customers.filter((record) => record.id !== source);
       return changed(id, (record) => ({
         ...record,
@@ -904,13 +1013,95 @@ function fakePeople(me: () => Profile) {
       }));
     }),
     listActivity: vi.fn(async (id: string) => {
+      const at = (entry: Activity) =>
+        entry.kind === 'note' ? entry.created_at : entry.kind === 'change' ? entry.changed_at : entry.at;
       const activity: Activity[] = [
         ...notes.filter((note) => note.person_id === id).map((note) => ({ kind: 'note' as const, ...note })),
         ...changesOf(id).map((change) => ({ kind: 'change' as const, ...change })),
-      ].sort((a, b) =>
-        (b.kind === 'note' ? b.created_at : b.changed_at).localeCompare(a.kind === 'note' ? a.created_at : a.changed_at),
-      );
+        ...ticketActivity(id).map((ticket) => ({ kind: 'ticket' as const, ...ticket })),
+      ].sort((a, b) => at(b).localeCompare(at(a)));
       return structuredClone({ activity });
+    }),
+    listFiles: vi.fn(async (id: string): Promise<FileList> => {
+      if (people.some((person) => person.id === id)) throw failure('forbidden', 'files are kept on customers only');
+      findCustomer(id);
+      const own = files.filter((file) => file.person_id === id);
+      return structuredClone({ files: own, max_bytes: FILE_MAX_BYTES });
+    }),
+    uploadFile: vi.fn(async (id: string, name: string, bytes: Uint8Array): Promise<PersonFile> => {
+      if (people.some((person) => person.id === id)) throw failure('forbidden', 'files are kept on customers only');
+      findCustomer(id);
+      const cleaned = name.split(/[/\\]/).at(-1)!.trim();
+      if (!cleaned || cleaned === '.' || cleaned === '..' || /\p{Cc}/u.test(cleaned)) {
+        throw failure('validation_failed', 'name must not be empty', 'name');
+      }
+      if (bytes.length > FILE_MAX_BYTES) throw failure('payload_too_large', 'the file is too large', 'file');
+      if (files.filter((file) => file.person_id === id).length >= FILES_MAX) {
+        throw failure('conflict', `a record holds at most ${FILES_MAX} files; remove one first`, 'file');
+      }
+      made += 1;
+      // The type comes from the bytes, never from what the uploader says.
+      const text = (() => {
+        try {
+          return !new TextDecoder('utf-8', { fatal: true }).decode(bytes).includes('\0');
+        } catch {
+          return false;
+        }
+      })();
+      const file: PersonFile = {
+        id: `file-new-${made}`,
+        person_id: id,
+        name: cleaned,
+        content_type: formatOf(bytes) ?? (text ? 'text/plain; charset=utf-8' : 'application/octet-stream'),
+        size: bytes.length,
+        uploaded_by: me().id,
+        uploaded_by_name: me().display_name,
+        uploaded_at: `2026-11-24T10:${String(made).padStart(2, '0')}:00Z`,
+      };
+      files = [file, ...files];
+      log(id, 'file', null, file.name);
+      return structuredClone(file);
+    }),
+    saveFile: vi.fn(async (fileId: string, name: string): Promise<string> => {
+      if (!files.some((file) => file.id === fileId)) throw failure('not_found', 'not found');
+      return `/home/dana/Downloads/${name}`;
+    }),
+    showSavedFile: vi.fn(async (path: string): Promise<void> => {
+      if (!path.startsWith('/home/dana/Downloads/')) {
+        throw failure('local_file', 'Only a file saved in the downloads folder can be shown.');
+      }
+    }),
+    deleteFile: vi.fn(async (fileId: string): Promise<void> => {
+      const file = files.find((candidate) => candidate.id === fileId);
+      if (!file) throw failure('not_found', 'not found');
+      if (file.uploaded_by !== me().id && !admin) {
+        throw failure('forbidden', 'only the agent who added a file, or an administrator, can remove it');
+      }
+      files = files.filter((other) => other.id !== fileId);
+      log(file.person_id, 'file', file.name, null);
+    }),
+    listTickets: vi.fn(async (id: string, sort: TicketSort) => {
+      historyOf(id);
+      const own: TicketSummary[] = tickets
+        .filter((ticket) => ticket.person_id === id)
+        .map((ticket) => {
+          const copy: Partial<typeof ticket> = { ...ticket };
+          delete copy.person_id;
+          return copy as TicketSummary;
+        });
+      return structuredClone({ tickets: sortTickets(own, sort), sort });
+    }),
+    listLogins: vi.fn(async (id: string) => {
+      // Customers never sign in.
+      if (historyOf(id) === 'user') throw failure('not_found', 'not found');
+      return { sign_ins: signIns() };
+    }),
+    onPresenceChanged: vi.fn((handler: (change: PresenceChange) => void): Promise<() => void> => {
+      presenceHandlers.add(handler);
+      return Promise.resolve(() => void presenceHandlers.delete(handler));
+    }),
+    openTicket: vi.fn(async (url: string): Promise<void> => {
+      if (!/^https?:\/\//.test(url)) throw failure('local_file', `${url} is not a web address, so it is not opened.`);
     }),
   } satisfies Partial<Backend>;
 
@@ -921,11 +1112,20 @@ function fakePeople(me: () => Profile) {
       changeColleague(id: string, changes: Partial<Colleague>) {
         people = people.map((person) => (person.id === id ? { ...person, ...changes } : person));
       },
+      /** A colleague's status changes on the server, which tells the app at once. */
+      presenceChanged(change: PresenceChange) {
+        people = people.map((person) =>
+          person.id === change.agent_id ? { ...person, status: change.status ?? undefined } : person,
+        );
+        for (const handler of presenceHandlers) handler(change);
+      },
+      presenceListeners: () => presenceHandlers.size,
       setColleagues(next: Colleague[]) {
         people = structuredClone(next);
         customers = [];
       },
       customers: () => structuredClone(customers),
+      files: () => structuredClone(files),
       /** Someone else saves the customer's record first. */
       changeCustomerElsewhere(id: string, changes: Partial<Customer>) {
         changed(id, (record) => ({ ...record, ...changes }));
@@ -1040,7 +1240,7 @@ export function fakeBackend(start: Profile = profile(), options: AlertsOptions =
     (status, until) => (current = { ...current, profile: { ...current.profile, status, status_until: until } }),
   );
   const teams = fakeTeams(() => current.profile);
-  const people = fakePeople(() => current.profile);
+  const people = fakePeople(() => current.profile, options.admin ?? false);
 
   function nextVersion(changes: Partial<Profile>): VersionedProfile {
     version += 1;

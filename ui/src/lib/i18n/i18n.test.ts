@@ -70,6 +70,16 @@ describe('message catalogs', () => {
     expect(wait(30)).toBe('Zu viele Versuche. Versuche es in 30 Sekunden erneut.');
   });
 
+  it('words a failure on this computer by its code', () => {
+    expect(errorMessage({ code: 'local_file', message: 'There is no downloads folder', field: null })).toBe(
+      'Something went wrong on this computer: There is no downloads folder',
+    );
+    setLanguage('de');
+    expect(errorMessage({ code: 'local_file', message: 'x', field: null })).toBe(
+      'Auf diesem Computer ist etwas schiefgegangen: x',
+    );
+  });
+
   it('words audio failures by their code', () => {
     const failure = (code: IpcError['code']): IpcError => ({ code, message: 'detail', field: null });
     for (const code of ['audio_no_device', 'audio_cannot_open', 'audio_disconnected', 'audio_timeout'] as const) {
@@ -148,6 +158,7 @@ describe('message catalogs', () => {
   it('has a label for every event type, a priority and a self-test problem in both languages', () => {
     const needed = [
       ...EVENT_TYPES.map((type) => `event.${type}.label`),
+      ...EVENT_TYPES.map((type) => `event.${type}.happened`),
       ...['low', 'normal', 'high', 'urgent', 'critical'].map((priority) => `priority.${priority}`),
       ...[
         'no_session_bus',

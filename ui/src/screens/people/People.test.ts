@@ -130,6 +130,28 @@ describe('People', () => {
     );
   });
 
+  it('follows a colleague\'s status live, in the list and the open record', async () => {
+    const { presenceChanged, presenceListeners, user, view } = setup();
+    await waitFor(() => expect(names()).toHaveLength(5));
+    await waitFor(() => expect(presenceListeners()).toBe(1));
+    await user.click(screen.getByRole('option', { name: /Sam Senior/ }));
+    await waitFor(() => expect(within(record()).getByRole('heading', { level: 2 }).textContent).toContain('Sam Senior'));
+
+    presenceChanged({ agent_id: 'agent-2', status: 'dnd' });
+    await waitFor(() =>
+      expect(screen.getByRole('option', { name: /Sam Senior/ }).textContent).toContain('Do not disturb'),
+    );
+    expect(within(record()).getByTestId('record-status').textContent).toContain('Do not disturb');
+
+    // Hidden by the colleague's privacy from now on: no status at all, not a stale one.
+    presenceChanged({ agent_id: 'agent-2', status: null });
+    await waitFor(() => expect(within(record()).queryByTestId('record-status')).toBeNull());
+    expect(screen.getByRole('option', { name: /Sam Senior/ }).textContent).not.toContain('Do not disturb');
+
+    view.unmount();
+    expect(presenceListeners()).toBe(0);
+  });
+
   it('pages through a long directory', async () => {
     const { user, setColleagues } = setup();
     await waitFor(() => expect(names()).toHaveLength(5));
