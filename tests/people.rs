@@ -288,3 +288,94 @@ async fn teams_and_privacy_in_the_app_reach_the_server() -> Result<()> {
     );
     Ok(())
 }
+
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n";
+
+async fn find_person(server_url: &str, token: &str, q: &str) -> Result<String> {
+    let page = get(server_url, token, &format!("/api/v1/people?q={q}")).await?;
+    page["people"][0]["id"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("nobody found for {q}: {page}"))
+}
+
+/// A customer's record in the app: the ticket history from the demo's ticket events,
+/// sorted by column; a file picked in the app kept by the server with the type its bytes
+/// have, saved to Downloads byte for byte, and in the activity stream; then a colleague's
+/// status change showing in the open record as it happens, and the agent's own sign-ins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customers_files_and_tickets_and_a_colleagues_presence_in_the_app() -> Result<()> {
+    let desktop = Desktop::start()?;
+    let server = desktop.server_url.as_str();
+    let demo = token(server, DEMO_EMAIL, DEMO_PASSWORD).await?;
+    let sam = token(server, SAM, COLLEAGUE_PASSWORD).await?;
+    let ada_byron = find_person(server, &demo, "byron").await?;
+
+    let app = desktop.launch_app().await?;
+    sign_in(&app, &desktop.server_url, DEMO_EMAIL, DEMO_PASSWORD).await?;
+    wait_for(&app, "#nav-people").await?.click().await?;
+    replace_text(&app, "#people-search", "byron").await?;
+    wait_for_text(&app, "[data-testid=person-record] h2", "Ada Byron").await?;
+
+    // Newest activity first: #4705 (an SLA warning a day ago) before #4698.
+    let first_row = "[data-testid=record-tickets] tbody tr:first-child";
+    wait_for_text(&app, first_row, "4705").await?;
+    wait_for_text(&app, "[data-testid=record-tickets]", "4698").await?;
+    wait_for(&app, "[data-testid=record-tickets] th button")
+        .await?
+        .click()
+        .await?;
+    wait_for_text(&app, first_row, "4698").await?;
+    // A click scrolls the table into view for the screenshot.
+    wait_for(&app, "#record-tickets-title")
+        .await?
+        .click()
+        .await?;
+    save_screenshot(&app, "customer-tickets.png").await?;
+
+    // The file dialog's part: the chosen path goes to the file input.
+    let picked = desktop.root.path().join("contract 2027.pdf");
+    std::fs::write(&picked, PDF)?;
+    wait_for(&app, "[data-testid=file-input]")
+        .await?
+        .send_keys(&picked.display().to_string())
+        .await?;
+    wait_for_text(&app, "[data-testid=record-files]", "contract 2027.pdf").await?;
+    let files = get(server, &demo, &format!("/api/v1/people/{ada_byron}/files")).await?;
+    let kept = &files["files"][0];
+    ensure!(kept["name"] == "contract 2027.pdf", "{files}");
+    ensure!(kept["content_type"] == "application/pdf", "{files}");
+    ensure!(kept["size"] == PDF.len(), "{files}");
+    wait_for_text(&app, "[data-testid=record-activity]", "contract 2027.pdf").await?;
+    save_screenshot(&app, "customer-files.png").await?;
+
+    wait_for(&app, "[data-testid=record-files] li button")
+        .await?
+        .click()
+        .await?;
+    let saved_line = wait_for_text(&app, "[data-testid=file-saved]", "Downloads").await?;
+    let saved = desktop.root.path().join("home/Downloads/contract 2027.pdf");
+    ensure!(
+        std::fs::read(&saved).ok().as_deref() == Some(PDF),
+        "{} does not hold the file ({saved_line})",
+        saved.display()
+    );
+
+    // Sam goes into Do not disturb while his record is open.
+    replace_text(&app, "#people-search", "sam").await?;
+    wait_for_text(&app, "[data-testid=person-record] h2", "Sam Senior").await?;
+    let status = reqwest::Client::new()
+        .put(format!("{server}/api/v1/me/status"))
+        .bearer_auth(&sam)
+        .json(&json!({"status": "dnd"}))
+        .send()
+        .await?;
+    ensure!(status.status() == 200, "Sam's status: {}", status.status());
+    wait_for_text(&app, "[data-testid=record-status]", "Do not disturb").await?;
+
+    // The agent's own record shows their sign-ins.
+    replace_text(&app, "#people-search", "dana").await?;
+    wait_for_text(&app, "[data-testid=person-record] h2", "Dana Demo").await?;
+    wait_for_text(&app, "[data-testid=record-sign-ins]", "Succeeded").await?;
+    Ok(())
+}

@@ -8,7 +8,7 @@ use ts_rs::TS;
 use crate::customers::RecordError;
 
 /// The largest file a record takes, unless the server is started with another limit.
-pub const FILE_DEFAULT_MAX_BYTES: u64 = 10 * 1024 * 1024;
+pub const FILE_DEFAULT_MAX_BYTES: u64 = 10_000_000;
 pub const FILE_NAME_MAX: usize = 255;
 /// How many files one record holds.
 pub const FILES_MAX: usize = 200;

@@ -69,7 +69,7 @@ describe("a customer's files", () => {
     expect(backend.uploadFile).toHaveBeenCalledWith('user-1', 'notes.txt', new Uint8Array([104, 101, 108, 108, 111]));
     const added = fileRows()[0]!;
     expect(added.textContent).toContain('notes.txt');
-    expect(added.textContent).toContain('Text · 5 byte · added by Dana Demo');
+    expect(added.textContent).toContain('Text · 5 bytes · added by Dana Demo');
     expect(within(record()).getByText('✓ notes.txt added.').closest('[role="status"]')).toBeTruthy();
     // The history is fetched again and says it in words.
     await waitFor(() =>
@@ -88,6 +88,8 @@ describe("a customer's files", () => {
     await user.upload(fileInput(), new File(['hello'], 'notes.txt'));
     await waitFor(() => expect(within(record()).getByText('Uploading notes.txt…')).toBeTruthy());
     expect((within(record()).getByRole('button', { name: 'Add file' }) as HTMLButtonElement).disabled).toBe(true);
+    // The bytes are read before the call: finish only once it has been made.
+    await waitFor(() => expect(backend.uploadFile).toHaveBeenCalled());
     finish();
     await waitFor(() => expect(within(record()).queryByText('Uploading notes.txt…')).toBeNull());
     expect(fileRows()).toHaveLength(2);
@@ -198,7 +200,9 @@ describe("a customer's files", () => {
 
 describe('file sizes and types', () => {
   it('are worded in the UI language', () => {
-    expect(fileSize(512, 'en')).toBe('512 byte');
+    expect(fileSize(512, 'en')).toBe('512 bytes');
+    expect(fileSize(1, 'en')).toBe('1 byte');
+    expect(fileSize(512, 'de')).toBe('512 Byte');
     expect(fileSize(245_000, 'en')).toBe('245 kB');
     expect(fileSize(1_234_567, 'de')).toBe('1,2 MB');
     expect(fileType('application/pdf')).toBe('PDF');

@@ -91,7 +91,11 @@ export function eventLabel(type: EventType): string {
 export function fileSize(bytes: number, lang: string = language()): string {
   const [unit, divisor] =
     bytes >= 1e9 ? ['gigabyte', 1e9] : bytes >= 1e6 ? ['megabyte', 1e6] : bytes >= 1e3 ? ['kilobyte', 1e3] : ['byte', 1];
-  return new Intl.NumberFormat(lang, { style: 'unit', unit, maximumFractionDigits: 1 }).format(bytes / divisor);
+  // Bytes spelled out ("59 bytes"; the short form reads "59 byte"), the larger units short.
+  const unitDisplay = unit === 'byte' ? 'long' : 'short';
+  return new Intl.NumberFormat(lang, { style: 'unit', unit, unitDisplay, maximumFractionDigits: 1 }).format(
+    bytes / divisor,
+  );
 }
 
 /** Names people know file types by; the rest are shown as the server names them. */
