@@ -60,6 +60,7 @@ fn main() {
         "list_changes",
         "list_activity",
         "merge_users",
+        "list_organizations",
         "list_files",
         "upload_file",
         "save_file",

@@ -9,6 +9,7 @@ use agent_desk_e2e::{
     DEMO_EMAIL, DEMO_PASSWORD,
 };
 use anyhow::{ensure, Context, Result};
+use fantoccini::Locator;
 use serde_json::{json, Value};
 
 const SAM: &str = "sam@agentdesk.example";
@@ -371,7 +372,22 @@ async fn a_customers_files_and_tickets_and_a_colleagues_presence_in_the_app() ->
         .send()
         .await?;
     ensure!(status.status() == 200, "Sam's status: {}", status.status());
-    wait_for_text(&app, "[data-testid=record-status]", "Do not disturb").await?;
+    // Live, not by the list's half-minute refresh: within a few seconds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let shown = match app.find(Locator::Css("[data-testid=record-status]")).await {
+            Ok(status) => status.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if shown.contains("Do not disturb") {
+            break;
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "Sam's status in the open record is {shown:?} 5 s after he changed it"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 
     // The agent's own record shows their sign-ins.
     replace_text(&app, "#people-search", "dana").await?;

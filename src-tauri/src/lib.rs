@@ -134,6 +134,7 @@ pub fn run() {
             commands::people::list_changes,
             commands::people::list_activity,
             commands::people::merge_users,
+            commands::people::list_organizations,
             commands::records::list_files,
             commands::records::upload_file,
             commands::records::save_file,

@@ -9,7 +9,7 @@ use agent_desk_core::account::{
 use agent_desk_core::attachments::{FileList, PersonFile};
 use agent_desk_core::customers::{
     ActivityStream, ChangeLog, CustomerPatch, MergeRequest, NewCustomer, NewEmail, Note, NoteBody,
-    NotesPage,
+    NotesPage, Organizations,
 };
 use agent_desk_core::people::{PeopleFilter, PeoplePage, Person};
 use agent_desk_core::teams::{JoinDecision, JoinRequest, JoinRequests, NewJoinRequest, Team};
@@ -479,6 +479,12 @@ impl ApiClient {
         Self::json(self.send(request).await?).await
     }
 
+    /// The organizations customers' records name, for the directory's filter.
+    pub async fn organizations(&self) -> Result<Organizations, ClientError> {
+        let request = self.authorised(self.http.get(self.url("api/v1/organizations")?))?;
+        Self::json(self.send(request).await?).await
+    }
+
     /// A customer's files and the server's size limit for a new one.
     pub async fn files(&self, id: &str) -> Result<FileList, ClientError> {
         let url = self.url_with_segments("api/v1/people", &[id, "files"])?;
@@ -565,8 +571,12 @@ impl ApiClient {
     }
 
     /// The WebSocket address of the event stream after `after`, with colleagues'
-    /// presence changes, and the bearer token.
-    pub fn event_stream_request(&self, after: i64) -> Result<(Url, String), ClientError> {
+    /// presence changes when `presence`, and the bearer token.
+    pub fn event_stream_request(
+        &self,
+        after: i64,
+        presence: bool,
+    ) -> Result<(Url, String), ClientError> {
         let token = self.token.clone().ok_or(ClientError::NotSignedIn)?;
         let mut url = self.url("api/v1/events/stream")?;
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
@@ -575,8 +585,10 @@ impl ApiClient {
                 reason: "the server address cannot carry a WebSocket".into(),
             })?;
         url.query_pairs_mut()
-            .append_pair("after", &after.to_string())
-            .append_pair("presence", "true");
+            .append_pair("after", &after.to_string());
+        if presence {
+            url.query_pairs_mut().append_pair("presence", "true");
+        }
         Ok((url, token))
     }
 

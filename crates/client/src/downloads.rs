@@ -6,8 +6,14 @@ use std::path::{Path, PathBuf};
 
 use crate::error::ClientError;
 
-/// A name every desktop's file system takes: characters Windows refuses become `_`,
-/// and a name left empty or all dots becomes `download`.
+/// At most this many bytes of name, leaving room for a " (999)" within the 255 bytes
+/// file systems allow.
+const NAME_MAX_BYTES: usize = 240;
+
+/// A name every desktop's file system takes: characters Windows refuses become `_`, a
+/// name Windows reserves for a device (`CON`, `NUL`, `COM1`…) gets a `_` in front, a long
+/// one is shortened (keeping its extension), and one left empty or all dots becomes
+/// `download`.
 pub fn portable_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
@@ -18,11 +24,44 @@ pub fn portable_name(name: &str) -> String {
         })
         .collect();
     // Windows also drops trailing dots and spaces.
-    let cleaned = cleaned.trim().trim_end_matches(['.', ' ']).to_owned();
+    let cleaned = cleaned.trim().trim_end_matches(['.', ' ']);
     if cleaned.is_empty() {
-        "download".to_owned()
+        return "download".to_owned();
+    }
+    let (stem, extension) = split_extension(cleaned);
+    let device = stem
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let reserved = matches!(device.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || (device.len() == 4
+            && (device.starts_with("COM") || device.starts_with("LPT"))
+            && device.as_bytes()[3].is_ascii_digit());
+    let stem = if reserved {
+        format!("_{stem}")
     } else {
-        cleaned
+        stem.to_owned()
+    };
+    let extension = extension
+        .map(|extension| format!(".{extension}"))
+        .unwrap_or_default();
+    let room = NAME_MAX_BYTES.saturating_sub(extension.len());
+    let mut end = stem.len().min(room);
+    while !stem.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{extension}", &stem[..end])
+}
+
+/// `report.final.pdf` → (`report.final`, `pdf`); a short extension only, so a name
+/// whose last dot is far from its end is all stem.
+fn split_extension(name: &str) -> (&str, Option<&str>) {
+    match name.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() && extension.len() <= 16 => {
+            (stem, Some(extension))
+        }
+        _ => (name, None),
     }
 }
 
@@ -37,10 +76,7 @@ pub fn save_new_file(folder: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf,
     };
     std::fs::create_dir_all(folder).map_err(failed)?;
     let name = portable_name(name);
-    let (stem, extension) = match name.rsplit_once('.') {
-        Some((stem, extension)) if !stem.is_empty() => (stem, Some(extension)),
-        _ => (name.as_str(), None),
-    };
+    let (stem, extension) = split_extension(&name);
     for copy in 1..=999 {
         let candidate = match (copy, extension) {
             (1, _) => name.clone(),
@@ -77,6 +113,18 @@ mod tests {
         assert_eq!(portable_name("notes. . "), "notes");
         assert_eq!(portable_name("..."), "download");
         assert_eq!(portable_name("a\u{7}b"), "a_b");
+    }
+
+    #[test]
+    fn device_names_and_long_names_are_made_safe() {
+        assert_eq!(portable_name("CON"), "_CON");
+        assert_eq!(portable_name("nul.txt"), "_nul.txt");
+        assert_eq!(portable_name("com1.tar.gz"), "_com1.tar.gz");
+        assert_eq!(portable_name("console.log"), "console.log");
+        let long = format!("{}.pdf", "ä".repeat(200));
+        let short = portable_name(&long);
+        assert!(short.len() <= NAME_MAX_BYTES, "{}", short.len());
+        assert!(short.ends_with("ä.pdf"), "{short}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use agent_desk_core::{Event, PresenceChange, PresenceFrame};
+use agent_desk_core::{ApiError, Event, PresenceChange, PresenceFrame};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -81,6 +81,8 @@ enum Ended {
     Retry(String),
     SignedOut,
     CursorOutOfRange,
+    /// A server from before presence on the stream refused `presence`.
+    NoPresence,
 }
 
 /// Follows the events after `cursor` (or from the newest when `None`) until the owner
@@ -89,6 +91,7 @@ enum Ended {
 pub async fn follow(api: ApiClient, cursor: Option<i64>, news: mpsc::Sender<StreamNews>) {
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
     let mut cursor = cursor;
+    let mut presence = true;
     loop {
         let ended = match cursor {
             None => match api.events(0, 0).await {
@@ -101,7 +104,9 @@ pub async fn follow(api: ApiClient, cursor: Option<i64>, news: mpsc::Sender<Stre
                 }
                 Err(error) => ended_by(error),
             },
-            Some(after) => connection(&api, after, &mut cursor, &news, &mut backoff).await,
+            Some(after) => {
+                connection(&api, after, presence, &mut cursor, &news, &mut backoff).await
+            }
         };
         let reason = match ended {
             Ended::SignedOut => {
@@ -125,6 +130,11 @@ pub async fn follow(api: ApiClient, cursor: Option<i64>, news: mpsc::Sender<Stre
                     _ => "the server refused the event cursor".to_owned(),
                 },
             },
+            Ended::NoPresence => {
+                // Events matter more than presence: follow them without it.
+                presence = false;
+                continue;
+            }
             Ended::Retry(reason) => reason,
         };
         if news.is_closed() {
@@ -151,11 +161,12 @@ fn ended_by(error: ClientError) -> Ended {
 async fn connection(
     api: &ApiClient,
     after: i64,
+    presence: bool,
     cursor: &mut Option<i64>,
     news: &mpsc::Sender<StreamNews>,
     backoff: &mut Backoff,
 ) -> Ended {
-    let (url, token) = match api.event_stream_request(after) {
+    let (url, token) = match api.event_stream_request(after, presence) {
         Ok(request) => request,
         Err(error) => return ended_by(error),
     };
@@ -171,11 +182,18 @@ async fn connection(
     let mut socket = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
         Err(_) => return Ended::Retry("the server did not answer in time".into()),
         Ok(Err(WsError::Http(response))) => {
-            return match response.status().as_u16() {
-                401 => Ended::SignedOut,
-                400 => Ended::CursorOutOfRange,
-                status => Ended::Retry(format!("the server answered {status}")),
-            }
+            let status = response.status().as_u16();
+            let refused = response
+                .body()
+                .as_deref()
+                .and_then(|body| serde_json::from_slice::<ApiError>(body).ok())
+                .and_then(|answer| answer.error.field);
+            return match (status, refused.as_deref()) {
+                (401, _) => Ended::SignedOut,
+                (400, Some("after")) => Ended::CursorOutOfRange,
+                (400, Some("presence")) => Ended::NoPresence,
+                (status, _) => Ended::Retry(format!("the server answered {status}")),
+            };
         }
         Ok(Err(error)) => return Ended::Retry(format!("cannot reach the server: {error}")),
         Ok(Ok((socket, _))) => socket,

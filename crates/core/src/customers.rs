@@ -126,6 +126,24 @@ pub struct Organization {
     pub name: String,
 }
 
+/// An organization and how many customers' records name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct OrganizationEntry {
+    pub id: String,
+    pub name: String,
+    pub people: u32,
+}
+
+/// `GET /api/v1/organizations`: by name, those with people only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct Organizations {
+    pub organizations: Vec<OrganizationEntry>,
+}
+
 /// A user's record. Optional fields are `null` when not filled in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -297,15 +297,19 @@ impl NewEvent {
 }
 
 /// A colleague's availability changed, as a viewer may see it: `status` is `null` when
-/// their privacy hides it from this viewer. Sent on the event stream, between events,
-/// to clients that asked for it with `presence=true`; not an event, so it has no seq
-/// and is not kept.
+/// their privacy has just hidden it from this viewer. A viewer hears nothing of changes
+/// they may not see. Sent on the event stream, between events, to clients that asked
+/// for it with `presence=true`; not an event, so it has no seq and is not kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct PresenceChange {
     pub agent_id: String,
     pub status: Option<crate::profile::Status>,
+    /// When the status reverts to available; `null` when it does not, or is hidden.
+    #[ts(type = "string | null")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub status_until: Option<DateTime<Utc>>,
 }
 
 /// The stream's message carrying a [`PresenceChange`]: `{"presence": {...}}`.

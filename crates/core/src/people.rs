@@ -208,6 +208,10 @@ pub struct PeopleFilter {
     #[serde(default)]
     #[ts(optional)]
     pub team: Option<String>,
+    /// An organization's id.
+    #[serde(default)]
+    #[ts(optional)]
+    pub org: Option<String>,
     #[serde(default)]
     #[ts(optional)]
     pub q: Option<String>,
@@ -232,6 +236,7 @@ impl PeopleFilter {
         [
             ("kind", self.kind.map(|kind| kind.as_str().to_owned())),
             ("team", text(&self.team)),
+            ("org", text(&self.org)),
             ("q", text(&self.q)),
             ("cursor", text(&self.cursor)),
             ("limit", self.limit.map(|limit| limit.to_string())),
@@ -280,6 +285,7 @@ mod tests {
             contact_prefs: prefs,
             status: Status::Busy,
             status_until: None,
+            is_admin: false,
             updated_at: Utc::now(),
         }
     }
@@ -289,6 +295,7 @@ mod tests {
         let filter = PeopleFilter {
             kind: Some(PersonKind::Agent),
             team: Some(String::new()),
+            org: Some("org-1".into()),
             q: Some("  ada ".into()),
             cursor: None,
             limit: Some(20),
@@ -297,6 +304,7 @@ mod tests {
             filter.query_pairs(),
             vec![
                 ("kind", "agent".to_owned()),
+                ("org", "org-1".to_owned()),
                 ("q", "ada".to_owned()),
                 ("limit", "20".to_owned())
             ]

@@ -186,6 +186,10 @@ pub struct Profile {
     #[ts(type = "string | null")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub status_until: Option<DateTime<Utc>>,
+    /// Set with `add-agent --admin`; read-only. An administrator sees every colleague's
+    /// details and history and may remove anyone's file.
+    #[serde(default)]
+    pub is_admin: bool,
     #[ts(type = "string")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: DateTime<Utc>,

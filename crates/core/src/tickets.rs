@@ -7,7 +7,8 @@ use ts_rs::TS;
 
 use crate::events::EventType;
 
-/// One ticket in a history: its latest title and event, and when it was first seen.
+/// One ticket in a history: its latest event's title, type and link, when its first and
+/// last events came, and how many it had.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
@@ -79,29 +80,6 @@ impl TicketSort {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|sort| sort.as_str() == text)
     }
-
-    /// Puts tickets in this order. Ticket ids that are numbers compare as numbers, so
-    /// #999 comes before #1000; ties keep the newest update first.
-    pub fn apply(self, tickets: &mut [TicketSummary]) {
-        let by_id = |a: &TicketSummary, b: &TicketSummary| match (
-            a.ticket_id.parse::<u64>(),
-            b.ticket_id.parse::<u64>(),
-        ) {
-            (Ok(x), Ok(y)) => x.cmp(&y),
-            _ => a.ticket_id.cmp(&b.ticket_id),
-        };
-        tickets.sort_by(|a, b| {
-            let order = match self {
-                Self::UpdatedOldestFirst => a.updated_at.cmp(&b.updated_at),
-                Self::UpdatedNewestFirst => b.updated_at.cmp(&a.updated_at),
-                Self::OpenedOldestFirst => a.opened_at.cmp(&b.opened_at),
-                Self::OpenedNewestFirst => b.opened_at.cmp(&a.opened_at),
-                Self::TicketAscending => by_id(a, b),
-                Self::TicketDescending => by_id(b, a),
-            };
-            order.then_with(|| b.updated_at.cmp(&a.updated_at))
-        });
-    }
 }
 
 /// A ticket event in a person's activity stream.
@@ -121,40 +99,6 @@ pub struct TicketActivity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    fn ticket(id: &str, opened: u32, updated: u32) -> TicketSummary {
-        let at = |minute| Utc.with_ymd_and_hms(2026, 11, 24, 9, minute, 0).unwrap();
-        TicketSummary {
-            ticket_id: id.into(),
-            title: format!("#{id}"),
-            last_event: EventType::TicketUpdated,
-            url: None,
-            opened_at: at(opened),
-            updated_at: at(updated),
-            events: 1,
-        }
-    }
-
-    fn ids(sort: TicketSort) -> Vec<String> {
-        let mut tickets = vec![
-            ticket("999", 5, 30),
-            ticket("1000", 1, 10),
-            ticket("42", 20, 25),
-        ];
-        sort.apply(&mut tickets);
-        tickets.into_iter().map(|t| t.ticket_id).collect()
-    }
-
-    #[test]
-    fn every_sort_orders_by_its_key() {
-        assert_eq!(ids(TicketSort::UpdatedNewestFirst), ["999", "42", "1000"]);
-        assert_eq!(ids(TicketSort::UpdatedOldestFirst), ["1000", "42", "999"]);
-        assert_eq!(ids(TicketSort::OpenedNewestFirst), ["42", "999", "1000"]);
-        assert_eq!(ids(TicketSort::OpenedOldestFirst), ["1000", "999", "42"]);
-        assert_eq!(ids(TicketSort::TicketAscending), ["42", "999", "1000"]);
-        assert_eq!(ids(TicketSort::TicketDescending), ["1000", "999", "42"]);
-    }
 
     #[test]
     fn sorts_parse_from_their_names_only() {

@@ -254,7 +254,7 @@ pub async fn credentials_by_email(
 pub const PROFILE_COLUMNS: &str = "id, email, display_name, job_title, department, phone, mobile,
     office_location, timezone, language, signature, use_signature, operator_id, avatar_url,
     visibility, allow_direct_messages, show_phone, show_online_status, calendar_integration,
-    status, status_until, version, updated_at";
+    status, status_until, is_admin, version, updated_at";
 
 #[derive(FromRow)]
 pub struct AgentRow {
@@ -279,6 +279,7 @@ pub struct AgentRow {
     calendar_integration: bool,
     status: String,
     status_until: Option<String>,
+    is_admin: bool,
     version: i64,
     updated_at: String,
 }
@@ -317,6 +318,7 @@ impl AgentRow {
             },
             status,
             status_until,
+            is_admin: self.is_admin,
             updated_at: parse_timestamp(&self.updated_at),
         };
         (profile, self.version)

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use agent_desk_core::customers::{
     clean_email, clean_line, clean_name, clean_phone, clean_profile_url, clean_text, clean_twitter,
     clean_url, clean_usergroups, Activity, Change, CustomField, Customer, CustomerPatch, FieldKind,
-    FieldValue, NewCustomField, NewCustomer, Note, NotesPage, Organization, RecordError,
-    ADDRESS_MAX, CHOICES_MAX, EMAILS_MAX, FIELD_NAME_MAX, NOTE_MAX, SHORT_MAX, SUMMARY_MAX,
+    FieldValue, NewCustomField, NewCustomer, Note, NotesPage, Organization, OrganizationEntry,
+    RecordError, ADDRESS_MAX, CHOICES_MAX, EMAILS_MAX, FIELD_NAME_MAX, NOTE_MAX, SHORT_MAX,
+    SUMMARY_MAX,
 };
 use agent_desk_core::locale::{is_supported_language, parse_timezone};
 use agent_desk_core::EmailAddress;
@@ -433,6 +434,24 @@ pub async fn find(db: &Db, id: &str) -> Result<Customer, CustomerError> {
         .remove(id)
         .unwrap_or_default();
     Ok(row.into_customer(related))
+}
+
+/// Organizations that have people, by name, with how many.
+pub async fn organizations(db: &Db) -> Result<Vec<OrganizationEntry>, sqlx::Error> {
+    let rows = sqlx::query_as::<_, (String, String, i64)>(
+        "SELECT o.id, o.name, COUNT(*) FROM organizations o JOIN people p ON p.organization_id = o.id
+         GROUP BY o.id, o.name ORDER BY lower(o.name), o.id",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, people)| OrganizationEntry {
+            id,
+            name,
+            people: u32::try_from(people).unwrap_or(u32::MAX),
+        })
+        .collect())
 }
 
 /// The organization of this name, made if there is none; `None` for an empty name.

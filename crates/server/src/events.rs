@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use agent_desk_core::people::{Sight, Viewer};
 use agent_desk_core::{
-    Delivery, Event, EventTarget, EventType, NewEvent, Priority, Profile, Status,
+    Delivery, Event, EventTarget, EventType, NewEvent, PresenceChange, Priority, Profile, Status,
 };
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
@@ -183,6 +184,8 @@ async fn store(
     let at = timestamp(now);
     let created_at = parse_timestamp(&at);
     let title = new.title.trim().to_owned();
+    // " 42" and "42" are one ticket.
+    let ticket_id = new.ticket_id.as_deref().map(str::trim);
     let (filter, key) = audience.filter();
     let mut tx = crate::db::begin_write(db).await?;
     sqlx::query(&format!(
@@ -210,13 +213,21 @@ async fn store(
     .bind(new.priority.as_str())
     .bind(&title)
     .bind(&new.body)
-    .bind(&new.ticket_id)
+    .bind(ticket_id)
     .bind(&new.url)
     .bind(&at)
     .execute(&mut *tx)
     .await?;
-    if let Some(ticket_id) = &new.ticket_id {
-        crate::tickets::record(&mut tx, ticket_id, new, &title, &at).await?;
+    if let Some(ticket_id) = ticket_id {
+        let event = crate::tickets::TicketEvent {
+            ticket_id,
+            event_type: new.event_type,
+            title: &title,
+            url: new.url.as_deref(),
+            requester: new.requester.as_deref(),
+            at: &at,
+        };
+        crate::tickets::record(&mut tx, &event).await?;
     }
     tx.commit().await?;
     let recipients = raised
@@ -237,7 +248,7 @@ async fn store(
         priority: new.priority,
         title,
         body: new.body.clone(),
-        ticket_id: new.ticket_id.clone(),
+        ticket_id: ticket_id.map(str::to_owned),
         url: new.url.clone(),
         created_at,
     };
@@ -355,13 +366,50 @@ impl LiveEvent {
     }
 }
 
+/// An agent's profile before (when known since the server started) and after a change.
+#[derive(Debug)]
+pub struct ProfileChange {
+    pub before: Option<Arc<Profile>>,
+    pub after: Arc<Profile>,
+}
+
+impl ProfileChange {
+    /// What a viewer should hear of this change: their colleague's new status when they
+    /// may see it and it changed (or they could not see it before); `null` once, when
+    /// they could see it and now may not; nothing otherwise, so a hidden status leaves
+    /// no trace, not even the moment it changed.
+    pub fn as_seen_by(&self, viewer: &Viewer<'_>) -> Option<PresenceChange> {
+        let sees = Sight::of(viewer, &self.after).status;
+        let before = self
+            .before
+            .as_deref()
+            .filter(|before| Sight::of(viewer, before).status);
+        let unchanged = before.is_some_and(|before| {
+            before.status == self.after.status && before.status_until == self.after.status_until
+        });
+        let (status, status_until) = match (before.is_some(), sees) {
+            (_, true) if unchanged => return None,
+            (_, true) => (Some(self.after.status), self.after.status_until),
+            (true, false) => (None, None),
+            (false, false) => return None,
+        };
+        Some(PresenceChange {
+            agent_id: self.after.id.clone(),
+            status,
+            status_until,
+        })
+    }
+}
+
 /// Live events on their way to open streams, and how many streams each agent has open.
 pub struct EventHub {
     agents: Mutex<HashMap<String, AgentStreams>>,
-    /// Agents' profiles after a change, for the streams that follow presence; each
-    /// stream decides what its viewer may see. Not kept: a stream that lags skips some,
-    /// and the client's directory refreshes on its own as well.
-    presence: broadcast::Sender<Arc<Profile>>,
+    /// Agents' profiles before and after a change, for the streams that follow presence;
+    /// each stream decides what its viewer may see. Not kept: a stream that lags skips
+    /// some, and the client's directory refreshes on its own as well.
+    presence: broadcast::Sender<Arc<ProfileChange>>,
+    /// Each agent's profile as last announced, the "before" of their next change.
+    announced: Mutex<HashMap<String, Arc<Profile>>>,
     db: Db,
     offline_grace: Duration,
     closing: tokio::sync::watch::Sender<bool>,
@@ -385,6 +433,7 @@ impl EventHub {
         Arc::new(Self {
             agents: Mutex::default(),
             presence: broadcast::channel(PRESENCE_BUFFER).0,
+            announced: Mutex::default(),
             db,
             offline_grace,
             closing: tokio::sync::watch::channel(false).0,
@@ -436,20 +485,28 @@ impl EventHub {
     }
 
     /// Profile changes from now on, for a stream that follows presence.
-    pub fn follow_presence(&self) -> broadcast::Receiver<Arc<Profile>> {
+    pub fn follow_presence(&self) -> broadcast::Receiver<Arc<ProfileChange>> {
         self.presence.subscribe()
     }
 
     /// Tells the streams following presence that an agent's profile or status changed.
     async fn announce(&self, db: &Db, agent_id: &str) {
-        if self.presence.receiver_count() == 0 {
-            return;
-        }
-        match crate::agents::profile(db, agent_id).await {
-            // No stream following is fine.
-            Ok((profile, _)) => drop(self.presence.send(Arc::new(profile))),
-            Err(error) => tracing::warn!(%error, "could not announce a presence change"),
-        }
+        let after = match crate::agents::profile(db, agent_id).await {
+            Ok((profile, _)) => Arc::new(profile),
+            Err(error) => {
+                tracing::warn!(%error, "could not announce a presence change");
+                return;
+            }
+        };
+        let before = self
+            .announced
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(agent_id.to_owned(), Arc::clone(&after));
+        // No stream following is fine.
+        let _ = self
+            .presence
+            .send(Arc::new(ProfileChange { before, after }));
     }
 
     /// How many streams are open for an agent.

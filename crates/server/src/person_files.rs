@@ -128,9 +128,9 @@ pub fn bytes_path(dir: &Path, file: &PersonFile) -> PathBuf {
     path(dir, &file.id)
 }
 
-/// Keeps a file on a record. The bytes are written (aside, then renamed) before the row
-/// is committed, so a listed file always has its bytes; they are removed again when
-/// the row cannot be written.
+/// Keeps a file on a record. The bytes are written (aside, then renamed) before the
+/// transaction, so the database's write lock is not held for a disk write, and a listed
+/// file always has its bytes; they are removed again when the row is not written.
 pub async fn add(
     db: &Db,
     dir: &Path,
@@ -144,19 +144,19 @@ pub async fn add(
     let content_type = sniff_content_type(bytes);
     let id = Uuid::new_v4().simple().to_string();
     let at = timestamp(now);
-    let mut tx = crate::db::begin_write(db).await?;
-    person_exists(&mut tx, person_id).await?;
-    let count =
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM person_files WHERE person_id = $1")
-            .bind(person_id)
-            .fetch_one(&mut *tx)
-            .await?;
-    if count >= FILES_MAX as i64 {
-        return Err(FileError::TooMany);
-    }
     let target = path(dir, &id);
     write_aside(&target, bytes).await?;
     let stored = async {
+        let mut tx = crate::db::begin_write(db).await?;
+        person_exists(&mut tx, person_id).await?;
+        let count =
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM person_files WHERE person_id = $1")
+                .bind(person_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if count >= FILES_MAX as i64 {
+            return Err(FileError::TooMany);
+        }
         sqlx::query(
             "INSERT INTO person_files (id, person_id, name, content_type, size, uploaded_by, uploaded_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -172,14 +172,10 @@ pub async fn add(
         .await?;
         record_change(&mut tx, person_id, uploader_id, "file", &None, &Some(name.clone()), &at)
             .await?;
-        sqlx::query("UPDATE people SET updated_at = $1 WHERE id = $2")
-            .bind(&at)
-            .bind(person_id)
-            .execute(&mut *tx)
-            .await?;
+        touch(&mut tx, person_id, &at).await?;
         let added = file(&mut tx, &id).await?;
         tx.commit().await?;
-        Ok::<_, FileError>(added)
+        Ok(added)
     }
     .await;
     if stored.is_err() {
@@ -188,13 +184,30 @@ pub async fn add(
     stored
 }
 
+/// A file's change is the record's change too.
+async fn touch(conn: &mut SqliteConnection, person_id: &str, at: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE people SET updated_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(person_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 async fn write_aside(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = target.parent() {
         tokio::fs::create_dir_all(parent).await?;
     }
     let partial = target.with_extension("partial");
-    tokio::fs::write(&partial, bytes).await?;
-    tokio::fs::rename(&partial, target).await
+    let written = async {
+        tokio::fs::write(&partial, bytes).await?;
+        tokio::fs::rename(&partial, target).await
+    }
+    .await;
+    if written.is_err() {
+        remove_bytes(&partial).await;
+    }
+    written
 }
 
 async fn remove_bytes(target: &Path) {
@@ -238,6 +251,7 @@ pub async fn remove(
         &at,
     )
     .await?;
+    touch(&mut tx, &existing.person_id, &at).await?;
     tx.commit().await?;
     remove_bytes(&path(dir, file_id)).await;
     Ok(())

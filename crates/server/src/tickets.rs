@@ -2,10 +2,8 @@
 //! customer's are those naming one of their emails as the requester; an agent's those
 //! delivered to them.
 
-use std::collections::HashMap;
-
 use agent_desk_core::tickets::{TicketActivity, TicketSort, TicketSummary};
-use agent_desk_core::{EventType, NewEvent};
+use agent_desk_core::EventType;
 use sqlx::{FromRow, SqliteConnection};
 
 use crate::agents::{normalise_email, parse_timestamp};
@@ -18,27 +16,32 @@ pub enum Subject {
     Agent,
 }
 
-/// How many of a person's newest ticket events a history is built from.
-const EVENTS_READ: u32 = 5000;
+/// A ticket event as kept once, whoever receives it.
+pub struct TicketEvent<'a> {
+    pub ticket_id: &'a str,
+    pub event_type: EventType,
+    pub title: &'a str,
+    pub url: Option<&'a str>,
+    /// The customer's email, as the helpdesk gave it.
+    pub requester: Option<&'a str>,
+    pub at: &'a str,
+}
 
-/// Keeps a ticket event once, whoever receives it. Part of the event's transaction.
+/// Keeps a ticket event. Part of the event's transaction.
 pub async fn record(
     conn: &mut SqliteConnection,
-    ticket_id: &str,
-    new: &NewEvent,
-    title: &str,
-    at: &str,
+    event: &TicketEvent<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO ticket_events (ticket_id, event_type, title, url, requester_email, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(ticket_id.trim())
-    .bind(new.event_type.as_str())
-    .bind(title)
-    .bind(&new.url)
-    .bind(new.requester.as_deref().map(normalise_email))
-    .bind(at)
+    .bind(event.ticket_id)
+    .bind(event.event_type.as_str())
+    .bind(event.title)
+    .bind(event.url)
+    .bind(event.requester.map(normalise_email))
+    .bind(event.at)
     .execute(conn)
     .await?;
     Ok(())
@@ -95,6 +98,40 @@ pub async fn events(
         .collect())
 }
 
+#[derive(FromRow)]
+struct TicketRow {
+    ticket_id: String,
+    event_type: String,
+    title: String,
+    url: Option<String>,
+    opened_at: String,
+    updated_at: String,
+    events: i64,
+    /// The first and last event's place in the order they were stored: the tie-break
+    /// for times equal to the millisecond.
+    first_id: i64,
+    last_id: i64,
+}
+
+/// One row a ticket: its first and last event's times and places, how many it had, and
+/// the last one's type, title and link.
+const CUSTOMER_TICKETS: &str = "SELECT g.ticket_id, t.event_type, t.title, t.url, g.opened_at,
+        g.updated_at, g.events, g.first_id, g.last_id
+    FROM (SELECT ticket_id, MIN(created_at) AS opened_at, MAX(created_at) AS updated_at,
+                 COUNT(*) AS events, MIN(id) AS first_id, MAX(id) AS last_id
+          FROM ticket_events
+          WHERE requester_email IN (SELECT address FROM person_emails WHERE person_id = $1)
+          GROUP BY ticket_id) g
+    JOIN ticket_events t ON t.id = g.last_id";
+
+const AGENT_TICKETS: &str = "SELECT g.ticket_id, e.event_type, e.title, e.url, g.opened_at,
+        g.updated_at, g.events, g.first_id, g.last_id
+    FROM (SELECT ticket_id, MIN(created_at) AS opened_at, MAX(created_at) AS updated_at,
+                 COUNT(*) AS events, MIN(seq) AS first_id, MAX(seq) AS last_id
+          FROM events WHERE recipient_id = $1 AND ticket_id IS NOT NULL
+          GROUP BY ticket_id) g
+    JOIN events e ON e.recipient_id = $1 AND e.seq = g.last_id";
+
 /// A person's tickets, one entry a ticket, in the order asked for.
 pub async fn history(
     db: &Db,
@@ -102,41 +139,49 @@ pub async fn history(
     person_id: &str,
     sort: TicketSort,
 ) -> Result<Vec<TicketSummary>, sqlx::Error> {
-    let mut tickets = summarise(events(db, subject, person_id, EVENTS_READ).await?);
-    sort.apply(&mut tickets);
-    Ok(tickets)
+    let query = match subject {
+        Subject::Customer => CUSTOMER_TICKETS,
+        Subject::Agent => AGENT_TICKETS,
+    };
+    let mut rows = sqlx::query_as::<_, TicketRow>(query)
+        .bind(person_id)
+        .fetch_all(db)
+        .await?;
+    order(sort, &mut rows);
+    Ok(rows
+        .into_iter()
+        .map(|row| TicketSummary {
+            // Only known names are stored; an unknown one would be from a newer server.
+            last_event: EventType::parse(&row.event_type).unwrap_or(EventType::TicketUpdated),
+            ticket_id: row.ticket_id,
+            title: row.title,
+            url: row.url,
+            opened_at: parse_timestamp(&row.opened_at),
+            updated_at: parse_timestamp(&row.updated_at),
+            events: u32::try_from(row.events).unwrap_or(u32::MAX),
+        })
+        .collect())
 }
 
-/// Folds events (newest first) into one summary a ticket: the newest event gives the
-/// title, type and link, the oldest the opening time.
-fn summarise(newest_first: Vec<TicketActivity>) -> Vec<TicketSummary> {
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut tickets: Vec<TicketSummary> = Vec::new();
-    for event in newest_first {
-        match index.get(&event.ticket_id) {
-            Some(&at) => {
-                let ticket = &mut tickets[at];
-                ticket.opened_at = event.at;
-                ticket.events += 1;
-                if ticket.url.is_none() {
-                    ticket.url = event.url;
-                }
-            }
-            None => {
-                index.insert(event.ticket_id.clone(), tickets.len());
-                tickets.push(TicketSummary {
-                    ticket_id: event.ticket_id,
-                    title: event.title,
-                    last_event: event.event_type,
-                    url: event.url,
-                    opened_at: event.at,
-                    updated_at: event.at,
-                    events: 1,
-                });
-            }
-        }
-    }
-    tickets
+/// Events are stored in time order, so the first and last event's places order tickets
+/// by when they opened and last changed, ties included. Ticket ids that are numbers
+/// compare as numbers, so #999 comes before #1000.
+fn order(sort: TicketSort, rows: &mut [TicketRow]) {
+    let by_id = |a: &TicketRow, b: &TicketRow| match (
+        a.ticket_id.parse::<u64>(),
+        b.ticket_id.parse::<u64>(),
+    ) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.ticket_id.cmp(&b.ticket_id),
+    };
+    rows.sort_by(|a, b| match sort {
+        TicketSort::UpdatedOldestFirst => a.last_id.cmp(&b.last_id),
+        TicketSort::UpdatedNewestFirst => b.last_id.cmp(&a.last_id),
+        TicketSort::OpenedOldestFirst => a.first_id.cmp(&b.first_id),
+        TicketSort::OpenedNewestFirst => b.first_id.cmp(&a.first_id),
+        TicketSort::TicketAscending => by_id(a, b),
+        TicketSort::TicketDescending => by_id(b, a),
+    });
 }
 
 /// A demo ticket: its id, subject, the customer it is from, and its events as
@@ -211,17 +256,16 @@ pub async fn seed_demo(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Result<()
             EventType::TicketSlaWarning => format!("SLA: #{ticket} breaches soon"),
             _ => format!("#{ticket} updated"),
         };
-        sqlx::query(
-            "INSERT INTO ticket_events (ticket_id, event_type, title, url, requester_email, created_at)
-             VALUES ($1, $2, $3, NULL, $4, $5)",
-        )
-        .bind(ticket)
-        .bind(event_type.as_str())
-        .bind(title)
-        .bind(demo.requester)
-        .bind(crate::agents::timestamp(now - chrono::Duration::hours(hours_ago)))
-        .execute(&mut *tx)
-        .await?;
+        let at = crate::agents::timestamp(now - chrono::Duration::hours(hours_ago));
+        let event = TicketEvent {
+            ticket_id: ticket,
+            event_type,
+            title: &title,
+            url: None,
+            requester: Some(demo.requester),
+            at: &at,
+        };
+        record(&mut tx, &event).await?;
     }
     tx.commit().await
 }
@@ -229,39 +273,34 @@ pub async fn seed_demo(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
 
-    fn event(ticket: &str, minute: u32, event_type: EventType) -> TicketActivity {
-        TicketActivity {
+    fn row(ticket: &str, first_id: i64, last_id: i64) -> TicketRow {
+        TicketRow {
             ticket_id: ticket.into(),
-            event_type,
-            title: format!("#{ticket} at {minute}"),
+            event_type: "ticket.updated".into(),
+            title: format!("#{ticket}"),
             url: None,
-            at: Utc.with_ymd_and_hms(2026, 11, 24, 9, minute, 0).unwrap(),
+            opened_at: String::new(),
+            updated_at: String::new(),
+            events: 1,
+            first_id,
+            last_id,
         }
     }
 
+    fn ids(sort: TicketSort) -> Vec<String> {
+        let mut rows = vec![row("999", 2, 9), row("1000", 1, 4), row("42", 5, 7)];
+        order(sort, &mut rows);
+        rows.into_iter().map(|row| row.ticket_id).collect()
+    }
+
     #[test]
-    fn events_fold_into_one_summary_a_ticket() {
-        let tickets = summarise(vec![
-            event("7", 30, EventType::TicketUpdated),
-            event("8", 20, EventType::TicketAssigned),
-            event("7", 10, EventType::TicketCustomerReply),
-            event("7", 5, EventType::TicketAssigned),
-        ]);
-        assert_eq!(tickets.len(), 2);
-        assert_eq!(tickets[0].ticket_id, "7");
-        assert_eq!(tickets[0].title, "#7 at 30");
-        assert_eq!(tickets[0].last_event, EventType::TicketUpdated);
-        assert_eq!(tickets[0].events, 3);
-        assert_eq!(
-            tickets[0].opened_at.to_rfc3339(),
-            "2026-11-24T09:05:00+00:00"
-        );
-        assert_eq!(
-            tickets[0].updated_at.to_rfc3339(),
-            "2026-11-24T09:30:00+00:00"
-        );
-        assert_eq!(tickets[1].events, 1);
+    fn every_sort_orders_by_its_key() {
+        assert_eq!(ids(TicketSort::UpdatedNewestFirst), ["999", "42", "1000"]);
+        assert_eq!(ids(TicketSort::UpdatedOldestFirst), ["1000", "42", "999"]);
+        assert_eq!(ids(TicketSort::OpenedNewestFirst), ["42", "999", "1000"]);
+        assert_eq!(ids(TicketSort::OpenedOldestFirst), ["1000", "999", "42"]);
+        assert_eq!(ids(TicketSort::TicketAscending), ["42", "999", "1000"]);
+        assert_eq!(ids(TicketSort::TicketDescending), ["1000", "999", "42"]);
     }
 }

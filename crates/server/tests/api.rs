@@ -93,6 +93,7 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/people/{id}/tickets", &["get"]),
         ("/api/v1/people/{id}/logins", &["get"]),
         ("/api/v1/custom-fields", &["get"]),
+        ("/api/v1/organizations", &["get"]),
         ("/api/v1/admin/custom-fields", &["post"]),
         ("/reset", &["get", "post"]),
         ("/reset.css", &["get"]),

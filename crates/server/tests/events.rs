@@ -694,33 +694,39 @@ async fn presence_follows_status_changes_within_privacy() {
     set_status(&server, &grace, "busy").await;
     assert_eq!(
         next_event(&mut following).await,
-        json!({"presence": {"agent_id": grace_id, "status": "busy"}})
+        json!({"presence": {"agent_id": grace_id, "status": "busy", "status_until": null}})
     );
 
-    // Grace hides her status: the change itself, and the next status, show as null.
-    server
-        .patch_ok(
-            &grace,
-            &grace_etag,
-            &json!({"contact_prefs": {
-                "allow_direct_messages": true,
-                "show_phone": true,
-                "show_online_status": false,
-                "calendar_integration": false,
-            }}),
-        )
-        .await;
-    assert_eq!(
-        next_event(&mut following).await,
-        json!({"presence": {"agent_id": grace_id, "status": null}})
-    );
-    set_status(&server, &grace, "away").await;
-    assert_eq!(
-        next_event(&mut following).await,
-        json!({"presence": {"agent_id": grace_id, "status": null}})
-    );
-    // An admin sees it all the same.
+    // Grace hides her status: Ada hears it go, once, and then nothing of the changes
+    // she may not see, not even when they happen. An admin hears them all.
     let mut admin_stream = open_stream_with(&server, &admin, "after=0&presence=true").await;
+    let prefs = |show: bool| {
+        json!({"contact_prefs": {
+            "allow_direct_messages": true,
+            "show_phone": true,
+            "show_online_status": show,
+            "calendar_integration": false,
+        }})
+    };
+    let (_, grace_etag) = server.patch_ok(&grace, &grace_etag, &prefs(false)).await;
+    let gone = json!({"presence": {"agent_id": grace_id, "status": null, "status_until": null}});
+    assert_eq!(next_event(&mut following).await, gone);
+    set_status(&server, &grace, "away").await;
+    set_status(&server, &grace, "dnd").await;
+    for status in ["away", "dnd"] {
+        assert_eq!(
+            next_event(&mut admin_stream).await,
+            json!({"presence": {"agent_id": grace_id, "status": status, "status_until": null}})
+        );
+    }
+    // Shown again: the next Ada hears of Grace is her status now.
+    server.patch_ok(&grace, &grace_etag, &prefs(true)).await;
+    assert_eq!(
+        next_event(&mut following).await,
+        json!({"presence": {"agent_id": grace_id, "status": "dnd", "status_until": null}})
+    );
+    // A change that leaves the status as it was (the privacy edit, for the admin) is
+    // not news: the admin's next message is Ada's status.
     set_status(&server, &ada, "busy").await;
     let ada_id = server.me(&ada).await.0["id"]
         .as_str()
@@ -728,12 +734,7 @@ async fn presence_follows_status_changes_within_privacy() {
         .to_owned();
     assert_eq!(
         next_event(&mut admin_stream).await,
-        json!({"presence": {"agent_id": ada_id, "status": "busy"}})
-    );
-    set_status(&server, &grace, "dnd").await;
-    assert_eq!(
-        next_event(&mut admin_stream).await,
-        json!({"presence": {"agent_id": grace_id, "status": "dnd"}})
+        json!({"presence": {"agent_id": ada_id, "status": "busy", "status_until": null}})
     );
 
     // The stream without presence heard none of it, only events: Ada's own status

@@ -539,6 +539,12 @@ async fn the_directory_finds_users_and_agents_together() {
         search(&desk, &format!("org={org}")).await,
         ["Ada Byron", "Charles Babbage"]
     );
+    // The organizations the filter offers: those with people, with how many.
+    let organizations = ok(&desk, Method::GET, "/api/v1/organizations", None).await;
+    assert_eq!(
+        organizations,
+        json!({"organizations": [{"id": org, "name": "Analytical Engines", "people": 2}]})
+    );
 
     // Two at a time through everyone, agents and users, nothing skipped or repeated.
     let mut names = Vec::new();

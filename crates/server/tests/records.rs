@@ -5,7 +5,9 @@
 
 mod support;
 
-use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use reqwest::header::{
+    CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use support::*;
@@ -208,6 +210,7 @@ async fn files_are_typed_by_their_bytes_served_back_and_removed_only_by_their_up
     };
     assert_eq!(header(CONTENT_TYPE), "application/pdf");
     assert_eq!(header(X_CONTENT_TYPE_OPTIONS), "nosniff");
+    assert_eq!(header(CONTENT_SECURITY_POLICY), "sandbox");
     assert!(
         header(CONTENT_DISPOSITION).contains("filename*=UTF-8''Rechnung%20M%C3%A4rz.pdf"),
         "{}",
@@ -262,8 +265,26 @@ async fn files_are_typed_by_their_bytes_served_back_and_removed_only_by_their_up
     expect_error(
         unnamed,
         StatusCode::BAD_REQUEST,
-        "validation_failed",
+        "missing_field",
         Some("name"),
+    )
+    .await;
+    let unknown = desk
+        .server
+        .request(
+            Method::POST,
+            &format!("/api/v1/people/{ada_byron}/files?name=a.txt&colour=red"),
+            Some(&desk.ada),
+        )
+        .body(b"x".to_vec())
+        .send()
+        .await
+        .expect("upload");
+    expect_error(
+        unknown,
+        StatusCode::BAD_REQUEST,
+        "unknown_field",
+        Some("colour"),
     )
     .await;
     let ada_agent = agent_id(&desk, &desk.ada).await;
@@ -296,8 +317,6 @@ async fn files_are_typed_by_their_bytes_served_back_and_removed_only_by_their_up
         stored_files(&desk).is_empty(),
         "removed files' bytes are gone"
     );
-    let traversal = get(&desk, &desk.ada, "/api/v1/files/..%2F..%2Fagent-desk.db").await;
-    expect_error(traversal, StatusCode::NOT_FOUND, "not_found", None).await;
 
     // Every addition and removal is in the change log, and so in the activity stream.
     let files: Vec<_> = change_fields(&desk, &ada_byron)

@@ -2,7 +2,7 @@
 
 use agent_desk_client::ClientError;
 use agent_desk_core::customers::{
-    ActivityStream, ChangeLog, CustomerPatch, NewCustomer, NewEmail, Note, NotesPage,
+    ActivityStream, ChangeLog, CustomerPatch, NewCustomer, NewEmail, Note, NotesPage, Organizations,
 };
 use agent_desk_core::people::{PeopleFilter, PeoplePage, Person};
 use tauri::State;
@@ -127,4 +127,9 @@ pub async fn merge_users(
     source: String,
 ) -> Result<Person, ClientError> {
     state.session.api()?.merge_users(&id, &source).await
+}
+
+#[tauri::command]
+pub async fn list_organizations(state: State<'_, DeskState>) -> Result<Organizations, ClientError> {
+    state.session.api()?.organizations().await
 }

@@ -34,6 +34,7 @@ import type { ProfilePatch } from './generated/ProfilePatch';
 import type { SelfTestReport } from './generated/SelfTestReport';
 import type { SessionList } from './generated/SessionList';
 import type { SessionsEnded } from './generated/SessionsEnded';
+import type { Organizations } from './generated/Organizations';
 import type { PresenceChange } from './generated/PresenceChange';
 import type { SignedIn } from './generated/SignedIn';
 import type { Status } from './generated/Status';
@@ -130,6 +131,8 @@ export interface Backend {
   onPresenceChanged(handler: (change: PresenceChange) => void): Promise<() => void>;
   /** A page of the directory; fields a person's privacy hides from the agent are absent. */
   listPeople(filter: PeopleFilter): Promise<PeoplePage>;
+  /** The organizations customers' records name, for the directory's filter. */
+  listOrganizations(): Promise<Organizations>;
   getPerson(id: string): Promise<Person>;
   /** A new customer's record; the first email is the primary one. */
   createUser(customer: NewCustomer): Promise<Person>;
@@ -241,6 +244,7 @@ export const tauriBackend: Backend = {
   onTeamsChanged: (handler) => listen('teams-changed', () => handler()),
   onPresenceChanged: (handler) => listen<PresenceChange>('presence-changed', (event) => handler(event.payload)),
   listPeople: (filter) => call('list_people', { filter }),
+  listOrganizations: () => call('list_organizations'),
   getPerson: (id) => call('get_person', { id }),
   createUser: (customer) => call('create_user', { new: customer }),
   updateUser: (id, patch, version) => call('update_user', { id, patch, version }),

@@ -39,6 +39,8 @@ import type { Note } from '../lib/generated/Note';
 import type { NotesPage } from '../lib/generated/NotesPage';
 import type { PasswordCheck } from '../lib/generated/PasswordCheck';
 import type { PeopleFilter } from '../lib/generated/PeopleFilter';
+import type { OrganizationEntry } from '../lib/generated/OrganizationEntry';
+import type { Organizations } from '../lib/generated/Organizations';
 import type { PresenceChange } from '../lib/generated/PresenceChange';
 import type { PeoplePage } from '../lib/generated/PeoplePage';
 import type { Person } from '../lib/generated/Person';
@@ -87,6 +89,7 @@ export function profile(overrides: Partial<Profile> = {}): Profile {
     },
     status: 'available',
     status_until: null,
+    is_admin: false,
     updated_at: '2026-11-23T10:00:00Z',
     ...overrides,
   };
@@ -884,11 +887,23 @@ function fakePeople(me: () => Profile, admin: boolean) {
         .filter((person) => !filter.kind || person.kind === filter.kind)
         .filter((person) => words.every((word) => matches(person, word)))
         .filter((person) => !team || (person.kind === 'agent' && (person.teams ?? []).includes(team)))
+        .filter((person) => !filter.org || (person.kind === 'user' && person.organization?.id === filter.org))
         .sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
       const start = filter.cursor ? Number(filter.cursor) : 0;
       const limit = filter.limit ?? 50;
       const next = start + limit < found.length ? String(start + limit) : null;
       return structuredClone({ people: found.slice(start, start + limit), next_cursor: next });
+    }),
+    listOrganizations: vi.fn(async (): Promise<Organizations> => {
+      const counts = new Map<string, OrganizationEntry>();
+      for (const record of customers) {
+        if (!record.organization) continue;
+        const { id, name } = record.organization;
+        const entry = counts.get(id) ?? { id, name, people: 0 };
+        entry.people += 1;
+        counts.set(id, entry);
+      }
+      return { organizations: [...counts.values()].sort((a, b) => a.name.localeCompare(b.name)) };
     }),
     getPerson: vi.fn(async (id: string): Promise<Person> => {
       const person = everyone().find((candidate) => candidate.id === id);
@@ -1115,7 +1130,9 @@ function fakePeople(me: () => Profile, admin: boolean) {
       /** A colleague's status changes on the server, which tells the app at once. */
       presenceChanged(change: PresenceChange) {
         people = people.map((person) =>
-          person.id === change.agent_id ? { ...person, status: change.status ?? undefined } : person,
+          person.id === change.agent_id
+            ? { ...person, status: change.status ?? undefined, status_until: change.status_until ?? undefined }
+            : person,
         );
         for (const handler of presenceHandlers) handler(change);
       },

@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use agent_desk_core::people::{Sight, Viewer};
+use agent_desk_core::people::Viewer;
 use agent_desk_core::{
     ApiError, ErrorCode, Event, EventPage, NewEvent, PostedEvent, PresenceChange, PresenceFrame,
-    Profile,
 };
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
@@ -25,7 +24,7 @@ use utoipa_axum::routes;
 use super::auth::Session;
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
-use crate::events::{self, EventError};
+use crate::events::{self, EventError, ProfileChange};
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -150,7 +149,7 @@ async fn list_events(
 #[utoipa::path(get, path = "/api/v1/events/stream", tag = "events", security(("bearer" = [])),
     params(
         ("after" = Option<i64>, Query, description = "The last seq already seen; 0 or absent for all"),
-        ("presence" = Option<bool>, Query, description = "`true`: also send `{\"presence\": {agent_id, status}}` messages when a colleague's status changes, `status` null when their privacy hides it"),
+        ("presence" = Option<bool>, Query, description = "`true`: also send `{\"presence\": {agent_id, status, status_until}}` messages when a colleague's status changes as the caller may see it; `status` null once when their privacy hides it from then on"),
     ),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
@@ -214,14 +213,14 @@ enum StreamEnd {
 /// A stream's following of colleagues' presence, with what it needs to apply their
 /// privacy for its viewer.
 struct PresenceWatch {
-    changes: tokio::sync::broadcast::Receiver<Arc<Profile>>,
+    changes: tokio::sync::broadcast::Receiver<Arc<ProfileChange>>,
     viewer_id: String,
     is_admin: bool,
     department: Option<String>,
 }
 
 impl PresenceWatch {
-    /// The next change, as this viewer may see it; never resolves for a stream that
+    /// The next change this viewer should hear of; never resolves for a stream that
     /// does not follow presence.
     async fn next(watch: &mut Option<Self>) -> Option<PresenceChange> {
         let Some(watch) = watch else {
@@ -229,21 +228,19 @@ impl PresenceWatch {
         };
         loop {
             match watch.changes.recv().await {
-                Ok(profile) => {
-                    if profile.id == watch.viewer_id {
+                Ok(change) => {
+                    if change.after.id == watch.viewer_id {
                         // The viewer's own department decides what they see of others.
-                        watch.department = profile.department.clone();
+                        watch.department = change.after.department.clone();
                     }
                     let viewer = Viewer {
                         id: &watch.viewer_id,
                         is_admin: watch.is_admin,
                         department: watch.department.as_deref(),
                     };
-                    let visible = Sight::of(&viewer, &profile).status;
-                    return Some(PresenceChange {
-                        agent_id: profile.id.clone(),
-                        status: visible.then_some(profile.status),
-                    });
+                    if let Some(seen) = change.as_seen_by(&viewer) {
+                        return Some(seen);
+                    }
                 }
                 // Skipped changes are caught by the directory's own refresh.
                 Err(RecvError::Lagged(_)) => {}

@@ -3,7 +3,7 @@
 
 use agent_desk_core::customers::{
     ActivityStream, ChangeLog, CustomField, Customer, CustomerPatch, MergeRequest, NewCustomField,
-    NewCustomer, NewEmail, Note, NoteBody, NotesPage,
+    NewCustomer, NewEmail, Note, NoteBody, NotesPage, Organizations,
 };
 use agent_desk_core::people::{PeoplePage, Person};
 use agent_desk_core::{ApiError, ErrorCode};
@@ -38,6 +38,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_activity))
         .routes(routes!(merge_users))
         .routes(routes!(list_fields))
+        .routes(routes!(list_organizations))
         .routes(routes!(create_field))
 }
 
@@ -69,6 +70,19 @@ async fn merge_users(
     )
     .await?;
     Ok(user(customer))
+}
+
+/// The organizations customers' records name, by name, each with how many people; what
+/// the directory's `org` filter takes.
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "people", security(("bearer" = [])),
+    responses((status = 200, body = Organizations), (status = 401, body = ApiError)))]
+async fn list_organizations(
+    State(state): State<AppState>,
+    _session: Session,
+) -> ApiResult<Json<Organizations>> {
+    Ok(Json(Organizations {
+        organizations: customers::organizations(&state.db).await?,
+    }))
 }
 
 /// The fields admins defined for customers' records.

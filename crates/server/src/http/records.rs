@@ -1,6 +1,8 @@
 //! The parts of a person's record beyond its fields: files kept on a customer's record,
 //! the ticket history, and an agent's sign-ins (the Detail tab's login activity).
 
+use std::collections::HashMap;
+
 use agent_desk_core::account::LoginActivity;
 use agent_desk_core::attachments::{FileList, PersonFile};
 use agent_desk_core::tickets::{TicketHistory, TicketSort};
@@ -8,13 +10,13 @@ use agent_desk_core::{ApiError, ErrorCode};
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::header::{
-    CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS,
+    CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
+    X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
-use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -58,11 +60,21 @@ impl FromRequest<AppState> for FileBody {
     }
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-struct UploadParams {
-    /// The file's name, as it will be offered for download.
-    name: String,
+type QueryParams = Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>;
+
+/// A query's parameters, each named in `allowed`; anything else is refused by name.
+fn query_params(query: QueryParams, allowed: &[&str]) -> ApiResult<HashMap<String, String>> {
+    let Query(params) = query.map_err(|rejection| {
+        AppError::bad_request(ErrorCode::ValidationFailed, rejection.body_text(), None)
+    })?;
+    if let Some(unknown) = params.keys().find(|key| !allowed.contains(&key.as_str())) {
+        return Err(AppError::bad_request(
+            ErrorCode::UnknownField,
+            format!("unknown query parameter {unknown}"),
+            Some(unknown.clone()),
+        ));
+    }
+    Ok(params)
 }
 
 /// A customer's files, newest first, with the size an upload may have.
@@ -84,7 +96,7 @@ async fn list_files(
 /// Keeps a file on a customer's record: the body is the file, any type; the type is
 /// found from the bytes, not from `Content-Type`.
 #[utoipa::path(post, path = "/api/v1/people/{id}/files", tag = "people", security(("bearer" = [])),
-    params(("id" = String, Path), UploadParams),
+    params(("id" = String, Path), ("name" = String, Query, description = "The file's name, as it will be offered for download")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses(
         (status = 201, body = PersonFile),
@@ -98,13 +110,14 @@ async fn upload_file(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-    params: Result<Query<UploadParams>, axum::extract::rejection::QueryRejection>,
+    query: QueryParams,
     FileBody(bytes): FileBody,
 ) -> ApiResult<impl IntoResponse> {
-    let Query(params) = params.map_err(|rejection| {
+    let params = query_params(query, &["name"])?;
+    let name = params.get("name").ok_or_else(|| {
         AppError::bad_request(
-            ErrorCode::ValidationFailed,
-            format!("name is required: {}", rejection.body_text()),
+            ErrorCode::MissingField,
+            "name is required: the file's name",
             Some("name".into()),
         )
     })?;
@@ -114,7 +127,7 @@ async fn upload_file(
         &state.config.file_dir(),
         &session.agent_id,
         &id,
-        &params.name,
+        name,
         &bytes,
         Utc::now(),
     )
@@ -139,7 +152,8 @@ async fn download_file(
     let bytes = match tokio::fs::read(&path).await {
         Ok(bytes) => bytes,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            tracing::error!(file = %file.id, "a listed file has no bytes");
+            // Removed while it was being read, most likely.
+            tracing::warn!(file = %file.id, "a listed file has no bytes");
             return Err(AppError::NotFound);
         }
         Err(error) => return Err(AppError::Internal(error.to_string())),
@@ -148,6 +162,8 @@ async fn download_file(
         (CONTENT_TYPE, file.content_type.clone()),
         (X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
         (CONTENT_DISPOSITION, attachment(&file.name)),
+        // Whatever a customer's file holds (HTML, SVG), it never runs as a page.
+        (CONTENT_SECURITY_POLICY, "sandbox".to_owned()),
     ];
     Ok((headers, Body::from(bytes)).into_response())
 }
@@ -195,29 +211,20 @@ async fn delete_file(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-struct TicketParams {
-    /// `-updated` (default), `updated`, `-opened`, `opened`, `ticket` or `-ticket`.
-    sort: Option<String>,
-}
-
 /// A person's tickets from the ticket events the server carried: a customer's those
 /// naming one of their emails as `requester`, an agent's those delivered to them (the
 /// agent and administrators only).
 #[utoipa::path(get, path = "/api/v1/people/{id}/tickets", tag = "people", security(("bearer" = [])),
-    params(("id" = String, Path), TicketParams),
+    params(("id" = String, Path), ("sort" = Option<String>, Query, description = "`-updated` (default), `updated`, `-opened`, `opened`, `ticket` or `-ticket`")),
     responses((status = 200, body = TicketHistory), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 async fn list_tickets(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-    params: Result<Query<TicketParams>, axum::extract::rejection::QueryRejection>,
+    query: QueryParams,
 ) -> ApiResult<Json<TicketHistory>> {
-    let Query(params) = params.map_err(|rejection| {
-        AppError::bad_request(ErrorCode::ValidationFailed, rejection.body_text(), None)
-    })?;
-    let sort = match params.sort.as_deref() {
+    let params = query_params(query, &["sort"])?;
+    let sort = match params.get("sort").map(String::as_str) {
         None => TicketSort::default(),
         Some(text) => TicketSort::parse(text).ok_or_else(|| {
             let names: Vec<_> = TicketSort::ALL.iter().map(|sort| sort.as_str()).collect();

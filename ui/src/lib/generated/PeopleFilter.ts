@@ -8,4 +8,8 @@ export type PeopleFilter = { kind?: PersonKind,
 /**
  * A team's id.
  */
-team?: string, q?: string, cursor?: string, limit?: number, };
+team?: string, 
+/**
+ * An organization's id.
+ */
+org?: string, q?: string, cursor?: string, limit?: number, };

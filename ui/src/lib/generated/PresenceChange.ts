@@ -3,8 +3,12 @@ import type { Status } from "./Status";
 
 /**
  * A colleague's availability changed, as a viewer may see it: `status` is `null` when
- * their privacy hides it from this viewer. Sent on the event stream, between events,
- * to clients that asked for it with `presence=true`; not an event, so it has no seq
- * and is not kept.
+ * their privacy has just hidden it from this viewer. A viewer hears nothing of changes
+ * they may not see. Sent on the event stream, between events, to clients that asked
+ * for it with `presence=true`; not an event, so it has no seq and is not kept.
  */
-export type PresenceChange = { agent_id: string, status: Status | null, };
+export type PresenceChange = { agent_id: string, status: Status | null, 
+/**
+ * When the status reverts to available; `null` when it does not, or is hidden.
+ */
+status_until: string | null, };

@@ -35,4 +35,9 @@ operator_id: string | null, avatar_url: string | null, visibility: Visibility, c
 /**
  * When a status chosen "until …" ends and reverts to available.
  */
-status_until: string | null, updated_at: string, };
+status_until: string | null, 
+/**
+ * Set with `add-agent --admin`; read-only. An administrator sees every colleague's
+ * details and history and may remove anyone's file.
+ */
+is_admin: boolean, updated_at: string, };

@@ -2,7 +2,8 @@
 import type { EventType } from "./EventType";
 
 /**
- * One ticket in a history: its latest title and event, and when it was first seen.
+ * One ticket in a history: its latest event's title, type and link, when its first and
+ * last events came, and how many it had.
  */
 export type TicketSummary = { ticket_id: string, title: string, last_event: EventType, url: string | null, opened_at: string, updated_at: string, 
 /**

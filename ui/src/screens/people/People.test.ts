@@ -72,6 +72,22 @@ describe('People', () => {
     await waitFor(() => expect(names()).toEqual(['Sam Senior']));
   });
 
+  it('filters by organization, which a team choice clears', async () => {
+    const { user, backend } = setup();
+    const organizations = screen.getByLabelText('Organization');
+    await waitFor(() => expect(within(organizations).getAllByRole('option')).toHaveLength(2));
+    expect(within(organizations).getAllByRole('option').at(1)?.textContent).toBe('Analytical Engines (1)');
+    await user.selectOptions(organizations, 'Analytical Engines (1)');
+    await waitFor(() => expect(names()).toEqual(['Ada Byron']));
+    expect(backend.listPeople).toHaveBeenLastCalledWith(expect.objectContaining({ org: 'org-1', kind: 'user' }));
+
+    await user.selectOptions(screen.getByLabelText('Team'), 'Escalations');
+    await waitFor(() => expect(names()).toEqual(['Sam Senior']));
+    expect((organizations as HTMLSelectElement).value).toBe('');
+    await user.selectOptions(screen.getByLabelText('Kind'), 'Colleagues');
+    expect((organizations as HTMLSelectElement).disabled).toBe(true);
+  });
+
   it('moves through the list with the keyboard', async () => {
     const { user } = setup();
     await waitFor(() => expect(names()).toHaveLength(5));
@@ -137,14 +153,14 @@ describe('People', () => {
     await user.click(screen.getByRole('option', { name: /Sam Senior/ }));
     await waitFor(() => expect(within(record()).getByRole('heading', { level: 2 }).textContent).toContain('Sam Senior'));
 
-    presenceChanged({ agent_id: 'agent-2', status: 'dnd' });
+    presenceChanged({ agent_id: 'agent-2', status: 'dnd', status_until: null });
     await waitFor(() =>
       expect(screen.getByRole('option', { name: /Sam Senior/ }).textContent).toContain('Do not disturb'),
     );
     expect(within(record()).getByTestId('record-status').textContent).toContain('Do not disturb');
 
     // Hidden by the colleague's privacy from now on: no status at all, not a stale one.
-    presenceChanged({ agent_id: 'agent-2', status: null });
+    presenceChanged({ agent_id: 'agent-2', status: null, status_until: null });
     await waitFor(() => expect(within(record()).queryByTestId('record-status')).toBeNull());
     expect(screen.getByRole('option', { name: /Sam Senior/ }).textContent).not.toContain('Do not disturb');
 
