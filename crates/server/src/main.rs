@@ -35,9 +35,10 @@ enum Command {
         #[arg(long, env = "AGENT_DESK_AVATAR_MAX_BYTES", default_value_t = agent_desk_core::AVATAR_DEFAULT_MAX_BYTES,
               value_parser = clap::value_parser!(u64).range(1_000..=50_000_000))]
         avatar_max_bytes: u64,
-        /// Largest file a customer's record takes, in bytes.
+        /// Largest file a customer's record takes, in bytes (at most 100 MB: a file is held
+        /// in memory while it is checked and stored).
         #[arg(long, env = "AGENT_DESK_FILE_MAX_BYTES", default_value_t = agent_desk_core::attachments::FILE_DEFAULT_MAX_BYTES,
-              value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+              value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
         file_max_bytes: u64,
         /// Seconds after an agent's last event stream closes before they are set Offline.
         #[arg(long, env = "AGENT_DESK_OFFLINE_GRACE_SECONDS", default_value_t = 60,

@@ -174,7 +174,7 @@ describe("a customer's files", () => {
     expect(row.textContent).toContain('contract.pdf');
     expect(within(row).queryByRole('button', { name: /Remove/ })).toBeNull();
     expect(within(row).getByRole('button', { name: 'Save contract.pdf to Downloads' })).toBeTruthy();
-    await expect(backend.deleteFile('file-1')).rejects.toMatchObject({ code: 'forbidden' });
+    expect(backend.deleteFile).not.toHaveBeenCalled();
   });
 
   it("lets an administrator remove a colleague's file", async () => {
@@ -239,7 +239,9 @@ describe("a customer's tickets", () => {
     const rows = within(within(record()).getByTestId('record-tickets')).getAllByRole('row');
     expect(rows[1]!.textContent).toContain('Invoice 1842 charged twice');
     expect(rows[1]!.textContent).toContain('Customer replied');
-    expect(rows[1]!.textContent).toContain('4');
+    // The events column: the last cell before the actions.
+    const cells = within(rows[1]!).getAllByRole('cell');
+    expect(cells.at(-2)?.textContent).toBe('4');
     // A ticket without an address has nothing to open.
     expect(within(rows[3]!).queryByRole('button')).toBeNull();
     await user.click(within(rows[1]!).getByRole('button', { name: 'Open ticket 1000 in the browser' }));
