@@ -7,6 +7,9 @@ SHELL := /bin/bash
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 CARGO ?= cargo
+# A one-off build (CI, a fresh clone) gains nothing from incremental caches, which would
+# double the size of target/; set CARGO_INCREMENTAL=1 to keep them while developing.
+export CARGO_INCREMENTAL ?= 0
 UI := ui
 
 # Build: WebKitGTK, GTK tray, TLS-free (rustls) HTTP, D-Bus for the credential store, ALSA.
