@@ -377,9 +377,7 @@ impl ApiClient {
     }
 
     pub async fn person(&self, id: &str) -> Result<Person, ClientError> {
-        let url = self.url_with_segments("api/v1/people", &[id])?;
-        let request = self.authorised(self.http.get(url))?;
-        Self::json(self.send(request).await?).await
+        self.get_json("api/v1/people", &[id]).await
     }
 
     /// A new user's record; the first email is the primary one.
@@ -467,16 +465,12 @@ impl ApiClient {
 
     /// Every edit of a record or profile, newest first.
     pub async fn changes(&self, id: &str) -> Result<ChangeLog, ClientError> {
-        let url = self.url_with_segments("api/v1/people", &[id, "changes"])?;
-        let request = self.authorised(self.http.get(url))?;
-        Self::json(self.send(request).await?).await
+        self.get_json("api/v1/people", &[id, "changes"]).await
     }
 
     /// Notes and edits of a person together, newest first.
     pub async fn activity(&self, id: &str) -> Result<ActivityStream, ClientError> {
-        let url = self.url_with_segments("api/v1/people", &[id, "activity"])?;
-        let request = self.authorised(self.http.get(url))?;
-        Self::json(self.send(request).await?).await
+        self.get_json("api/v1/people", &[id, "activity"]).await
     }
 
     /// The organizations customers' records name, for the directory's filter.
@@ -487,9 +481,7 @@ impl ApiClient {
 
     /// A customer's files and the server's size limit for a new one.
     pub async fn files(&self, id: &str) -> Result<FileList, ClientError> {
-        let url = self.url_with_segments("api/v1/people", &[id, "files"])?;
-        let request = self.authorised(self.http.get(url))?;
-        Self::json(self.send(request).await?).await
+        self.get_json("api/v1/people", &[id, "files"]).await
     }
 
     /// Keeps a file on a customer's record; the server finds its type from the bytes.
@@ -543,13 +535,22 @@ impl ApiClient {
 
     /// An agent's latest sign-ins: their own, or anyone's to an administrator.
     pub async fn logins(&self, id: &str) -> Result<LoginActivity, ClientError> {
-        let url = self.url_with_segments("api/v1/people", &[id, "logins"])?;
-        let request = self.authorised(self.http.get(url))?;
-        Self::json(self.send(request).await?).await
+        self.get_json("api/v1/people", &[id, "logins"]).await
     }
 
     /// `path` followed by `segments`, each percent-encoded as one segment, so an id can
     /// never reach another route.
+    /// GETs `path` followed by `segments`, each percent-encoded, as JSON.
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        segments: &[&str],
+    ) -> Result<T, ClientError> {
+        let url = self.url_with_segments(path, segments)?;
+        let request = self.authorised(self.http.get(url))?;
+        Self::json(self.send(request).await?).await
+    }
+
     fn url_with_segments(&self, path: &str, segments: &[&str]) -> Result<Url, ClientError> {
         let mut url = self.url(path)?;
         url.path_segments_mut()
