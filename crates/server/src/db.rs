@@ -16,6 +16,9 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .foreign_keys(true)
+        // 8 MiB of pages per connection (SQLite's default is 2 MiB): an event to
+        // thousands of agents touches an index page per recipient.
+        .pragma("cache_size", "-8192")
         .busy_timeout(Duration::from_secs(5));
     let db = SqlitePoolOptions::new()
         .max_connections(8)
