@@ -138,6 +138,9 @@ impl ServerConfig {
     }
 }
 
+/// Files read into memory at the same time (see `AppState::uploads`).
+const UPLOADS_AT_ONCE: usize = 4;
+
 /// What every request handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -150,6 +153,9 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// Photos are decoded one at a time, so hostile uploads cannot add up in memory.
     pub avatar_decoding: Arc<tokio::sync::Semaphore>,
+    /// A file is read into memory before it is kept: a few at a time, so uploads at the
+    /// largest limit cannot add up to more than a few hundred megabytes.
+    pub uploads: Arc<tokio::sync::Semaphore>,
     /// Live events to open streams, and who has a stream open.
     pub hub: Arc<events::EventHub>,
 }
@@ -173,6 +179,7 @@ impl AppState {
             decoy_password_hash: decoy.into(),
             throttles: Arc::default(),
             avatar_decoding: Arc::new(tokio::sync::Semaphore::new(1)),
+            uploads: Arc::new(tokio::sync::Semaphore::new(UPLOADS_AT_ONCE)),
             mailer: Arc::new(mailer),
         })
     }

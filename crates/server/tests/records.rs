@@ -6,7 +6,8 @@
 mod support;
 
 use reqwest::header::{
-    CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS,
+    CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
+    X_CONTENT_TYPE_OPTIONS,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -211,6 +212,11 @@ async fn files_are_typed_by_their_bytes_served_back_and_removed_only_by_their_up
     assert_eq!(header(CONTENT_TYPE), "application/pdf");
     assert_eq!(header(X_CONTENT_TYPE_OPTIONS), "nosniff");
     assert_eq!(header(CONTENT_SECURITY_POLICY), "sandbox");
+    assert_eq!(
+        header(CONTENT_LENGTH),
+        PDF.len().to_string(),
+        "streamed with its length"
+    );
     assert!(
         header(CONTENT_DISPOSITION).contains("filename*=UTF-8''Rechnung%20M%C3%A4rz.pdf"),
         "{}",

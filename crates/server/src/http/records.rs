@@ -2,6 +2,7 @@
 //! the ticket history, and an agent's sign-ins (the Detail tab's login activity).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use agent_desk_core::account::LoginActivity;
 use agent_desk_core::attachments::{FileList, PersonFile};
@@ -17,6 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
+use tokio_util::io::ReaderStream;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -35,8 +37,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_logins))
 }
 
-/// An upload's bytes, read up to the server's file limit and refused beyond it.
-struct FileBody(Bytes);
+/// An upload's bytes, read up to the server's file limit and refused beyond it, and the
+/// permit to hold them until the request is done.
+struct FileBody(Bytes, tokio::sync::OwnedSemaphorePermit);
 
 impl FromRequest<AppState> for FileBody {
     type Rejection = AppError;
@@ -50,12 +53,16 @@ impl FromRequest<AppState> for FileBody {
         if declared.is_some_and(|size| size > limit) {
             return Err(AppError::FileTooLarge { limit });
         }
+        let permit = Arc::clone(&state.uploads)
+            .acquire_owned()
+            .await
+            .map_err(|error| AppError::Internal(error.to_string()))?;
         let max = usize::try_from(limit).unwrap_or(usize::MAX);
         // Streamed without a length and cut off at the limit, or the client went away:
         // either way the file is not kept.
         axum::body::to_bytes(request.into_body(), max)
             .await
-            .map(FileBody)
+            .map(|bytes| FileBody(bytes, permit))
             .map_err(|_| AppError::FileTooLarge { limit })
     }
 }
@@ -111,7 +118,7 @@ async fn upload_file(
     session: Session,
     Path(id): Path<String>,
     query: QueryParams,
-    FileBody(bytes): FileBody,
+    FileBody(bytes, _permit): FileBody,
 ) -> ApiResult<impl IntoResponse> {
     let params = query_params(query, &["name"])?;
     let name = params.get("name").ok_or_else(|| {
@@ -149,8 +156,9 @@ async fn download_file(
 ) -> ApiResult<Response> {
     let file = person_files::find(&state.db, &id).await?;
     let path = person_files::bytes_path(&state.config.file_dir(), &file);
-    let bytes = match tokio::fs::read(&path).await {
-        Ok(bytes) => bytes,
+    // Streamed from the disk, so a large file is never held in memory whole.
+    let opened = match tokio::fs::File::open(&path).await {
+        Ok(opened) => opened,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             // Removed while it was being read, most likely.
             tracing::warn!(file = %file.id, "a listed file has no bytes");
@@ -158,14 +166,21 @@ async fn download_file(
         }
         Err(error) => return Err(AppError::Internal(error.to_string())),
     };
+    let size = opened
+        .metadata()
+        .await
+        .map_err(|error| AppError::Internal(error.to_string()))?
+        .len();
     let headers = [
         (CONTENT_TYPE, file.content_type.clone()),
+        (CONTENT_LENGTH, size.to_string()),
         (X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
         (CONTENT_DISPOSITION, attachment(&file.name)),
         // Whatever a customer's file holds (HTML, SVG), it never runs as a page.
         (CONTENT_SECURITY_POLICY, "sandbox".to_owned()),
     ];
-    Ok((headers, Body::from(bytes)).into_response())
+    let body = Body::from_stream(ReaderStream::new(opened));
+    Ok((headers, body).into_response())
 }
 
 /// `attachment` with the name twice: plain ASCII for old clients, and RFC 5987's
