@@ -228,17 +228,23 @@ fn notifier<R: Runtime>(app: &AppHandle<R>) -> DesktopNotifier {
         .unwrap_or_else(|| "agent-desk".to_owned());
     let app = app.clone();
     DesktopNotifier::new("Agent Desk", &icon, move |url: &str| {
-        open_ticket(&app, url);
+        // The window comes forward either way; there is nowhere to say it failed.
+        let _ = open_ticket(&app, url);
         crate::show_window(&app);
     })
 }
 
 /// Opens a ticket's page in the default browser: only web addresses, as the server
 /// checked, never a file or a program.
-pub fn open_ticket<R: Runtime>(app: &AppHandle<R>, url: &str) {
-    if agent_desk_core::events::is_web_address(url) {
-        let _ = app.opener().open_url(url, None::<&str>);
+pub fn open_ticket<R: Runtime>(app: &AppHandle<R>, url: &str) -> Result<(), ClientError> {
+    if !agent_desk_core::events::is_web_address(url) {
+        return Err(ClientError::LocalFile(format!(
+            "{url} is not a web address, so it is not opened."
+        )));
     }
+    app.opener()
+        .open_url(url, None::<&str>)
+        .map_err(|error| ClientError::LocalFile(format!("The browser did not open: {error}")))
 }
 
 fn sound_player<R: Runtime>(app: &AppHandle<R>) -> agent_desk_alerts::PlaySound {

@@ -239,8 +239,7 @@ impl ApiClient {
     }
 
     pub async fn sessions(&self) -> Result<SessionList, ClientError> {
-        let request = self.authorised(self.http.get(self.url("api/v1/auth/sessions")?))?;
-        Self::json(self.send(request).await?).await
+        self.get_json("api/v1/auth/sessions", &[]).await
     }
 
     pub async fn end_session(&self, session_id: &str) -> Result<(), ClientError> {
@@ -294,14 +293,7 @@ impl ApiClient {
         let mut url = self.url(path)?;
         url.query_pairs_mut().append_pair("size", &side.to_string());
         let response = self.send(self.authorised(self.http.get(url))?).await?;
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| ClientError::Unreachable {
-                url: self.base.to_string(),
-                reason: describe_transport_error(&e),
-            })?;
-        Ok(bytes.to_vec())
+        self.body_bytes(response).await
     }
 
     /// Sets the agent's status, optionally until a time.
@@ -331,8 +323,7 @@ impl ApiClient {
 
     /// Every team, with where the agent stands in each.
     pub async fn teams(&self) -> Result<Vec<Team>, ClientError> {
-        let request = self.authorised(self.http.get(self.url("api/v1/teams")?))?;
-        Self::json(self.send(request).await?).await
+        self.get_json("api/v1/teams", &[]).await
     }
 
     /// Asks to join a team; its leads decide.
@@ -350,8 +341,7 @@ impl ApiClient {
 
     /// The agent's own requests and those they decide on as a lead.
     pub async fn join_requests(&self) -> Result<JoinRequests, ClientError> {
-        let request = self.authorised(self.http.get(self.url("api/v1/join-requests")?))?;
-        Self::json(self.send(request).await?).await
+        self.get_json("api/v1/join-requests", &[]).await
     }
 
     /// Approves or denies a request to join a team the agent leads.
@@ -475,8 +465,7 @@ impl ApiClient {
 
     /// The organizations customers' records name, for the directory's filter.
     pub async fn organizations(&self) -> Result<Organizations, ClientError> {
-        let request = self.authorised(self.http.get(self.url("api/v1/organizations")?))?;
-        Self::json(self.send(request).await?).await
+        self.get_json("api/v1/organizations", &[]).await
     }
 
     /// A customer's files and the server's size limit for a new one.
@@ -508,14 +497,7 @@ impl ApiClient {
             .authorised(self.http.get(url))?
             .timeout(TRANSFER_TIMEOUT);
         let response = self.send(request).await?;
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| ClientError::Unreachable {
-                url: self.base.to_string(),
-                reason: describe_transport_error(&e),
-            })?;
-        Ok(bytes.to_vec())
+        self.body_bytes(response).await
     }
 
     pub async fn delete_file(&self, file_id: &str) -> Result<(), ClientError> {
@@ -538,9 +520,19 @@ impl ApiClient {
         self.get_json("api/v1/people", &[id, "logins"]).await
     }
 
-    /// `path` followed by `segments`, each percent-encoded as one segment, so an id can
-    /// never reach another route.
-    /// GETs `path` followed by `segments`, each percent-encoded, as JSON.
+    /// A response's whole body; a connection lost while reading it is an unreachable server.
+    async fn body_bytes(&self, response: Response) -> Result<Vec<u8>, ClientError> {
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Unreachable {
+                url: self.base.to_string(),
+                reason: describe_transport_error(&e),
+            })?;
+        Ok(bytes.to_vec())
+    }
+
+    /// GETs `path` followed by `segments` (see `url_with_segments`), as JSON.
     async fn get_json<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -551,6 +543,8 @@ impl ApiClient {
         Self::json(self.send(request).await?).await
     }
 
+    /// `path` followed by `segments`, each percent-encoded as one segment, so an id can
+    /// never reach another route.
     fn url_with_segments(&self, path: &str, segments: &[&str]) -> Result<Url, ClientError> {
         let mut url = self.url(path)?;
         url.path_segments_mut()

@@ -47,6 +47,12 @@ pub async fn record(
     Ok(())
 }
 
+/// A stored event type. Only known names are stored; an unknown one would be from a
+/// newer server, and reads as an update.
+fn stored_type(name: &str) -> EventType {
+    EventType::parse(name).unwrap_or(EventType::TicketUpdated)
+}
+
 #[derive(FromRow)]
 struct TicketEventRow {
     ticket_id: String,
@@ -60,8 +66,7 @@ impl TicketEventRow {
     fn into_activity(self) -> TicketActivity {
         TicketActivity {
             ticket_id: self.ticket_id,
-            // Only known names are stored; an unknown one would be from a newer server.
-            event_type: EventType::parse(&self.event_type).unwrap_or(EventType::TicketUpdated),
+            event_type: stored_type(&self.event_type),
             title: self.title,
             url: self.url,
             at: parse_timestamp(&self.created_at),
@@ -151,8 +156,7 @@ pub async fn history(
     Ok(rows
         .into_iter()
         .map(|row| TicketSummary {
-            // Only known names are stored; an unknown one would be from a newer server.
-            last_event: EventType::parse(&row.event_type).unwrap_or(EventType::TicketUpdated),
+            last_event: stored_type(&row.event_type),
             ticket_id: row.ticket_id,
             title: row.title,
             url: row.url,

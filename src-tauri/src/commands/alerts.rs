@@ -52,7 +52,8 @@ pub fn open_alert<R: Runtime>(
 ) -> Result<AlertsState, ClientError> {
     let (url, alerts) = desk(&state)?.open_alert(seq).map_err(saving_failed)?;
     if let Some(url) = url {
-        crate::alerts::open_ticket(&app, &url);
+        // The alert is read whether or not a browser opened.
+        let _ = crate::alerts::open_ticket(&app, &url);
     }
     Ok(alerts)
 }

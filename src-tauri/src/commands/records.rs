@@ -117,12 +117,5 @@ pub async fn list_logins(
 /// Opens a ticket's page in the default browser: only `http` and `https` addresses.
 #[tauri::command]
 pub fn open_ticket<R: Runtime>(app: AppHandle<R>, url: String) -> Result<(), ClientError> {
-    if !agent_desk_core::events::is_web_address(&url) {
-        return Err(ClientError::LocalFile(format!(
-            "{url} is not a web address, so it is not opened."
-        )));
-    }
-    app.opener()
-        .open_url(url, None::<&str>)
-        .map_err(|error| ClientError::LocalFile(format!("The browser did not open: {error}")))
+    crate::alerts::open_ticket(&app, &url)
 }

@@ -18,6 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use tokio_util::io::ReaderStream;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -183,6 +184,14 @@ async fn download_file(
     Ok((headers, body).into_response())
 }
 
+/// The bytes encoded in an RFC 5987 file name: all but letters, digits and `.-_~` (a
+/// subset of its attr-char, which every browser reads the same).
+const RFC_5987_ENCODED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~');
+
 /// `attachment` with the name twice: plain ASCII for old clients, and RFC 5987's
 /// percent-encoded UTF-8 for the rest.
 fn attachment(name: &str) -> String {
@@ -193,15 +202,7 @@ fn attachment(name: &str) -> String {
             _ => '_',
         })
         .collect();
-    let encoded: String = name
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let encoded = utf8_percent_encode(name, RFC_5987_ENCODED);
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
