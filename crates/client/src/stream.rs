@@ -221,18 +221,13 @@ async fn connection(
         while let Some(message) = pending.take() {
             match message {
                 Message::Text(text) => match serde_json::from_str::<Event>(&text) {
+                    // Seen already: a replay after reconnecting.
                     Ok(event) if event.seq <= last => {}
-                    Ok(event) if event.seq == last + 1 => {
+                    // The server sends in seq order; seqs rise but may skip numbers, which
+                    // went to other agents.
+                    Ok(event) => {
                         last = event.seq;
                         batch.push(event);
-                    }
-                    // A gap can only mean a fault; reconnecting catches up from the cursor.
-                    Ok(event) => {
-                        flush(news, cursor, &mut batch).await;
-                        return Ended::Retry(format!(
-                            "event {} arrived after {last}; catching up",
-                            event.seq
-                        ));
                     }
                     Err(error) => match serde_json::from_str::<PresenceFrame>(&text) {
                         // Presence is no event: no seq, nothing to keep. Events before it

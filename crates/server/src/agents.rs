@@ -166,10 +166,13 @@ pub async fn create(db: &Db, new: NewAgent<'_>, now: DateTime<Utc>) -> Result<Pr
         .bind(true)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO event_seqs (agent_id) VALUES ($1)")
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
+    // A new agent receives the events to everyone from now on.
+    sqlx::query(
+        "INSERT INTO event_feeds (agent_id, everyone_after) SELECT $1, last_seq FROM event_clock",
+    )
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     let (profile, _) = profile(db, &id).await?;
     Ok(profile)
@@ -218,7 +221,10 @@ pub async fn seed_load(
         .bind(&email)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO event_seqs (agent_id) VALUES ($1) ON CONFLICT DO NOTHING")
+        sqlx::query(
+            "INSERT INTO event_feeds (agent_id, everyone_after) SELECT $1, last_seq FROM event_clock
+             WHERE TRUE ON CONFLICT DO NOTHING",
+        )
             .bind(&agent_id)
             .execute(&mut *tx)
             .await?;

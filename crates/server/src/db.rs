@@ -16,9 +16,6 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .foreign_keys(true)
-        // 8 MiB of pages per connection (SQLite's default is 2 MiB): an event to
-        // thousands of agents touches an index page per recipient.
-        .pragma("cache_size", "-8192")
         .busy_timeout(Duration::from_secs(5));
     let db = SqlitePoolOptions::new()
         .max_connections(8)
@@ -37,4 +34,115 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
 /// queue on the busy timeout instead.
 pub async fn begin_write(db: &Db) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
     db.begin_with("BEGIN IMMEDIATE").await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::time::Duration;
+
+    use agent_desk_core::{EventTarget, EventType, NewEvent, Priority};
+    use sqlx::migrate::Migrator;
+    use sqlx::Executor;
+
+    use super::*;
+
+    /// The first migration with one seq clock for every event.
+    const ONE_CLOCK: i64 = 10;
+
+    /// A database from before the shared clock keeps every agent's events, and the next
+    /// event's seq is above every one of them.
+    #[tokio::test]
+    async fn upgrading_to_one_clock_keeps_each_agents_events_and_their_seqs_rise() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("agent-desk.db").display());
+        let older = SqliteConnectOptions::from_str(&url)
+            .expect("url")
+            .create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .connect_with(older)
+            .await
+            .expect("open");
+        let all = sqlx::migrate!("./migrations");
+        let before_clock = Migrator {
+            migrations: Cow::Owned(
+                all.migrations
+                    .iter()
+                    .filter(|migration| migration.version < ONE_CLOCK)
+                    .cloned()
+                    .collect(),
+            ),
+            ..sqlx::migrate!("./migrations")
+        };
+        before_clock.run(&pool).await.expect("older migrations");
+        let at = "2026-11-01T09:00:00.000Z";
+        for (id, last_seq) in [("ada", 7), ("grace", 3)] {
+            pool.execute(
+                sqlx::query(
+                    "INSERT INTO agents (id, email, password_hash, is_admin, display_name, language, created_at, updated_at)
+                     VALUES ($1, $1 || '@example.com', 'x', FALSE, $1, 'en', $2, $2)",
+                )
+                .bind(id)
+                .bind(at),
+            )
+            .await
+            .expect("agent");
+            pool.execute(
+                sqlx::query("INSERT INTO event_seqs (agent_id, last_seq) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(last_seq),
+            )
+            .await
+            .expect("seq");
+            for seq in 1..=last_seq {
+                pool.execute(
+                    sqlx::query(
+                        "INSERT INTO events (recipient_id, seq, event_type, priority, title, created_at)
+                         VALUES ($1, $2, 'ticket.assigned', 'normal', 'Old', $3)",
+                    )
+                    .bind(id)
+                    .bind(seq)
+                    .bind(at),
+                )
+                .await
+                .expect("event");
+            }
+        }
+        pool.close().await;
+
+        let db = connect(&url).await.expect("upgrade");
+        for (id, last_seq) in [("ada", 7), ("grace", 3)] {
+            let kept = crate::events::after(&db, id, 0, 100).await.expect("read");
+            let seqs: Vec<i64> = kept.iter().map(|event| event.seq).collect();
+            assert_eq!(seqs, (1..=last_seq).collect::<Vec<_>>());
+            assert_eq!(
+                crate::events::newest_seq(&db, id).await.expect("newest"),
+                last_seq
+            );
+        }
+        let hub = crate::events::EventHub::new(db.clone(), Duration::from_secs(60));
+        let new = NewEvent {
+            event_type: EventType::SystemMaintenance,
+            to: EventTarget::All,
+            priority: Priority::Normal,
+            title: "Upgrade done".into(),
+            body: None,
+            ticket_id: None,
+            url: None,
+            requester: None,
+        };
+        let deliveries = crate::events::publish(&db, &hub, &new, chrono::Utc::now())
+            .await
+            .expect("publish");
+        let seqs: Vec<(&str, i64)> = deliveries
+            .iter()
+            .map(|delivery| (delivery.agent.as_str(), delivery.seq))
+            .collect();
+        assert_eq!(seqs, [("ada@example.com", 8), ("grace@example.com", 8)]);
+        let graces = crate::events::after(&db, "grace", 0, 100)
+            .await
+            .expect("read");
+        let seqs: Vec<i64> = graces.iter().map(|event| event.seq).collect();
+        assert_eq!(seqs, [1, 2, 3, 8]);
+    }
 }

@@ -33,7 +33,7 @@ pub enum EventError {
     Database(#[from] sqlx::Error),
 }
 
-/// Who receives an event, as a filter over `agents` and the one value it binds.
+/// Who receives an event.
 enum Audience {
     Agent(String),
     Team(String),
@@ -42,21 +42,21 @@ enum Audience {
 }
 
 impl Audience {
-    /// A condition on `event_seqs.agent_id`, and the value it binds as `$1`.
-    fn filter(&self) -> (&'static str, &str) {
+    /// For an audience stored recipient by recipient: a condition on `agents.id`, and the
+    /// value it binds as `$1`. None for everyone, whose events are stored once.
+    fn filter(&self) -> Option<(&'static str, &str)> {
         match self {
-            Self::Agent(id) => ("event_seqs.agent_id = $1", id),
-            Self::Team(team_id) => (
-                "event_seqs.agent_id IN (SELECT agent_id FROM team_members WHERE team_id = $1)",
+            Self::Agent(id) => Some(("agents.id = $1", id)),
+            Self::Team(team_id) => Some((
+                "agents.id IN (SELECT agent_id FROM team_members WHERE team_id = $1)",
                 team_id,
-            ),
-            Self::TeamLeads(team_id) => (
-                "event_seqs.agent_id IN (SELECT agent_id FROM team_members
-                                          WHERE team_id = $1 AND role = 'lead')",
+            )),
+            Self::TeamLeads(team_id) => Some((
+                "agents.id IN (SELECT agent_id FROM team_members
+                               WHERE team_id = $1 AND role = 'lead')",
                 team_id,
-            ),
-            // Every agent: no id is empty.
-            Self::All => ("event_seqs.agent_id <> $1", ""),
+            )),
+            Self::All => None,
         }
     }
 }
@@ -95,9 +95,14 @@ async fn audience(db: &Db, target: &EventTarget) -> Result<Audience, EventError>
     }
 }
 
-/// Stores a validated event for every recipient of its target, each with that
-/// recipient's next seq, in one transaction; then hands them to the open streams.
-/// The deliveries are in the order of the recipients' emails.
+/// A stored event and who it went to: listed agents (id, email), or everyone.
+struct Stored {
+    live: LiveEvent,
+    recipients: Option<Vec<(String, String)>>,
+}
+
+/// Stores a validated event for its target and hands it to the open streams. The
+/// deliveries are in the order of the recipients' emails, all with the event's seq.
 pub async fn publish(
     db: &Db,
     hub: &EventHub,
@@ -105,12 +110,38 @@ pub async fn publish(
     now: DateTime<Utc>,
 ) -> Result<Vec<Delivery>, EventError> {
     let audience = audience(db, &new.to).await?;
-    let (mut recipients, template) = store(db, &audience, new, now).await?;
-    hub.send_all(&template, &recipients);
-    recipients.sort_by(|a, b| a.1.cmp(&b.1));
-    Ok(recipients
+    let Stored { live, recipients } = hub.publish(db, &audience, new, now).await?;
+    let mut emails = match recipients {
+        Some(recipients) => recipients.into_iter().map(|(_, email)| email).collect(),
+        // Read after the streams have it: the list is for the answer and the mail only.
+        None => everyone_at(db, live.seq).await?,
+    };
+    emails.sort_unstable();
+    Ok(emails
         .into_iter()
-        .map(|(_, agent, seq)| Delivery { agent, seq })
+        .map(|agent| Delivery {
+            agent,
+            seq: live.seq,
+        })
+        .collect())
+}
+
+/// The emails of the agents an event to everyone with this seq went to.
+async fn everyone_at(db: &Db, seq: i64) -> Result<Vec<String>, EventError> {
+    // One text value rather than thousands of rows: sqlx hands SQLite rows over one by
+    // one, about 30 µs each. (PostgreSQL spells group_concat string_agg.)
+    let emails: Option<String> = sqlx::query_scalar(
+        "SELECT group_concat(agents.email, char(10)) FROM agents
+         JOIN event_feeds AS feeds ON feeds.agent_id = agents.id WHERE feeds.everyone_after < $1",
+    )
+    .bind(seq)
+    .fetch_one(db)
+    .await?;
+    Ok(emails
+        .as_deref()
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
         .collect())
 }
 
@@ -122,7 +153,8 @@ pub async fn publish_to_agent(
     new: &NewEvent,
     now: DateTime<Utc>,
 ) -> Result<(), EventError> {
-    publish_to(db, hub, &Audience::Agent(agent_id.to_owned()), new, now).await
+    let audience = Audience::Agent(agent_id.to_owned());
+    hub.publish(db, &audience, new, now).await.map(drop)
 }
 
 /// Stores an event for every lead of a team, and hands it to their streams.
@@ -133,19 +165,8 @@ pub async fn publish_to_team_leads(
     new: &NewEvent,
     now: DateTime<Utc>,
 ) -> Result<(), EventError> {
-    publish_to(db, hub, &Audience::TeamLeads(team_id.to_owned()), new, now).await
-}
-
-async fn publish_to(
-    db: &Db,
-    hub: &EventHub,
-    audience: &Audience,
-    new: &NewEvent,
-    now: DateTime<Utc>,
-) -> Result<(), EventError> {
-    let (recipients, template) = store(db, audience, new, now).await?;
-    hub.send_all(&template, &recipients);
-    Ok(())
+    let audience = Audience::TeamLeads(team_id.to_owned());
+    hub.publish(db, &audience, new, now).await.map(drop)
 }
 
 /// Tells every session of an agent that their profile or status changed, and the
@@ -172,52 +193,76 @@ pub async fn publish_profile_updated(
     Ok(())
 }
 
-/// Two statements whatever the audience's size: every recipient's seq is raised at
-/// once, and the event rows are copied from the raised seqs. The row locks this takes
-/// also order concurrent publishers to the same recipients.
+/// Stores an event with the clock's next seq, in one transaction: once for everyone, or
+/// a row per listed recipient, copied in one statement whatever their number.
 async fn store(
     db: &Db,
     audience: &Audience,
     new: &NewEvent,
     now: DateTime<Utc>,
-) -> Result<(Vec<(String, String, i64)>, Arc<str>), EventError> {
+) -> Result<Stored, EventError> {
     let at = timestamp(now);
     let created_at = parse_timestamp(&at);
     let title = new.title.trim().to_owned();
     // " 42" and "42" are one ticket.
     let ticket_id = new.ticket_id.as_deref().map(str::trim);
-    let (filter, key) = audience.filter();
     let mut tx = crate::db::begin_write(db).await?;
-    sqlx::query(&format!(
-        "UPDATE event_seqs SET last_seq = last_seq + 1 WHERE {filter}"
-    ))
-    .bind(key)
-    .execute(&mut *tx)
-    .await?;
-    // The recipients and their new seqs as one text value, not thousands of rows: sqlx
-    // hands SQLite rows over one by one, about 30 µs each, which made an event to 10 000
-    // agents take a third of a second. (PostgreSQL spells group_concat string_agg.)
-    let raised: Option<String> = sqlx::query_scalar(&format!(
-        "SELECT group_concat(event_seqs.agent_id || ' ' || event_seqs.last_seq || ' ' || agents.email, char(10))
-         FROM event_seqs JOIN agents ON agents.id = event_seqs.agent_id WHERE {filter}"
-    ))
-    .bind(key)
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE event_clock SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq",
+    )
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query(&format!(
-        "INSERT INTO events (recipient_id, seq, event_type, priority, title, body, ticket_id, url, created_at)
-         SELECT agent_id, last_seq, $2, $3, $4, $5, $6, $7, $8 FROM event_seqs WHERE {filter}"
-    ))
-    .bind(key)
-    .bind(new.event_type.as_str())
-    .bind(new.priority.as_str())
-    .bind(&title)
-    .bind(&new.body)
-    .bind(ticket_id)
-    .bind(&new.url)
-    .bind(&at)
-    .execute(&mut *tx)
-    .await?;
+    let recipients = match audience.filter() {
+        Some((filter, key)) => {
+            // As one text value, for the reason everyone_at gives.
+            let listed: Option<String> = sqlx::query_scalar(&format!(
+                "SELECT group_concat(agents.id || ' ' || agents.email, char(10)) FROM agents
+                 WHERE {filter}"
+            ))
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(&format!(
+                "INSERT INTO events (recipient_id, seq, event_type, priority, title, body, ticket_id, url, created_at)
+                 SELECT agents.id, $2, $3, $4, $5, $6, $7, $8, $9 FROM agents WHERE {filter}"
+            ))
+            .bind(key)
+            .bind(seq)
+            .bind(new.event_type.as_str())
+            .bind(new.priority.as_str())
+            .bind(&title)
+            .bind(&new.body)
+            .bind(ticket_id)
+            .bind(&new.url)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+            let listed = listed.as_deref().unwrap_or_default().lines();
+            Some(
+                listed
+                    .filter_map(|line| line.split_once(' '))
+                    .map(|(id, email)| (id.to_owned(), email.to_owned()))
+                    .collect(),
+            )
+        }
+        None => {
+            sqlx::query(
+                "INSERT INTO events_to_everyone (seq, event_type, priority, title, body, ticket_id, url, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(seq)
+            .bind(new.event_type.as_str())
+            .bind(new.priority.as_str())
+            .bind(&title)
+            .bind(&new.body)
+            .bind(ticket_id)
+            .bind(&new.url)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+            None
+        }
+    };
     if let Some(ticket_id) = ticket_id {
         let event = crate::tickets::TicketEvent {
             ticket_id,
@@ -230,20 +275,8 @@ async fn store(
         crate::tickets::record(&mut tx, &event).await?;
     }
     tx.commit().await?;
-    let recipients = raised
-        .as_deref()
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|line| {
-            let mut fields = line.splitn(3, ' ');
-            let agent_id = fields.next()?.to_owned();
-            let seq = fields.next()?.parse().ok()?;
-            let email = fields.next()?.to_owned();
-            Some((agent_id, email, seq))
-        })
-        .collect();
     let event = Event {
-        seq: 0,
+        seq,
         event_type: new.event_type,
         priority: new.priority,
         title,
@@ -252,7 +285,10 @@ async fn store(
         url: new.url.clone(),
         created_at,
     };
-    Ok((recipients, LiveEvent::template(&event)))
+    Ok(Stored {
+        live: LiveEvent::new(&event),
+        recipients,
+    })
 }
 
 type EventRow = (
@@ -281,15 +317,19 @@ fn event_from_row(row: EventRow) -> Event {
     }
 }
 
-/// The newest seq an agent has, 0 before their first event.
+/// The newest seq among an agent's events, 0 before their first.
 pub async fn newest_seq(db: &Db, agent_id: &str) -> Result<i64, EventError> {
-    Ok(
-        sqlx::query_scalar::<_, i64>("SELECT last_seq FROM event_seqs WHERE agent_id = $1")
-            .bind(agent_id)
-            .fetch_optional(db)
-            .await?
-            .unwrap_or(0),
+    // Two backward index lookups; a MAX over the agent_events view would read them all.
+    let (own, everyone) = sqlx::query_as::<_, (Option<i64>, Option<i64>)>(
+        "SELECT (SELECT seq FROM events WHERE recipient_id = $1 ORDER BY seq DESC LIMIT 1),
+                (SELECT everyone.seq FROM events_to_everyone AS everyone
+                 JOIN event_feeds AS feeds ON feeds.agent_id = $1
+                 WHERE everyone.seq > feeds.everyone_after ORDER BY everyone.seq DESC LIMIT 1)",
     )
+    .bind(agent_id)
+    .fetch_one(db)
+    .await?;
+    Ok(own.max(everyone).unwrap_or(0))
 }
 
 /// Refuses a cursor below 0 or beyond the agent's newest event: a client that thinks it
@@ -312,7 +352,7 @@ pub async fn after(
     limit: u32,
 ) -> Result<Vec<Event>, EventError> {
     let rows = sqlx::query_as::<_, EventRow>(
-        "SELECT seq, event_type, priority, title, body, ticket_id, url, created_at FROM events
+        "SELECT seq, event_type, priority, title, body, ticket_id, url, created_at FROM agent_events
          WHERE recipient_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
     )
     .bind(agent_id)
@@ -332,7 +372,7 @@ pub async fn created_between(
     limit: u32,
 ) -> Result<Vec<Event>, EventError> {
     let rows = sqlx::query_as::<_, EventRow>(
-        "SELECT seq, event_type, priority, title, body, ticket_id, url, created_at FROM events
+        "SELECT seq, event_type, priority, title, body, ticket_id, url, created_at FROM agent_events
          WHERE recipient_id = $1 AND created_at > $2 AND created_at <= $3 ORDER BY seq LIMIT $4",
     )
     .bind(agent_id)
@@ -344,25 +384,26 @@ pub async fn created_between(
     Ok(rows.into_iter().map(event_from_row).collect())
 }
 
-/// A stored event on its way to one recipient's open streams. The JSON after the seq is
-/// the same for every recipient, so an event to thousands is serialised once.
+/// A stored event on its way to its recipients' open streams, as JSON: every recipient
+/// gets the same seq, so an event to thousands is serialised once.
 #[derive(Debug, Clone)]
 pub struct LiveEvent {
     pub seq: i64,
-    rest: Arc<str>,
+    json: Arc<str>,
 }
 
 impl LiveEvent {
-    /// An event's JSON without its opening `{"seq":0,`.
-    fn template(event: &Event) -> Arc<str> {
-        let json = serde_json::to_string(event).unwrap_or_default();
-        // `seq` is `Event`'s first field, so its JSON opens with it.
-        Arc::from(json.strip_prefix(r#"{"seq":0,"#).unwrap_or(&json))
+    fn new(event: &Event) -> Self {
+        Self {
+            seq: event.seq,
+            // Serialising a plain struct of strings and numbers cannot fail.
+            json: Arc::from(serde_json::to_string(event).unwrap_or_default()),
+        }
     }
 
-    /// The event's JSON as the recipient gets it.
-    pub fn to_json(&self) -> String {
-        format!(r#"{{"seq":{},{}"#, self.seq, self.rest)
+    /// The event's JSON as its recipients get it.
+    pub fn json(&self) -> &str {
+        &self.json
     }
 }
 
@@ -410,6 +451,9 @@ pub struct EventHub {
     presence: broadcast::Sender<Arc<ProfileChange>>,
     /// Each agent's profile as last announced, the "before" of their next change.
     announced: Mutex<HashMap<String, Arc<Profile>>>,
+    /// Held from taking a seq until the event is handed over, so streams get events in
+    /// seq order and can take anything newer than their cursor as next.
+    publishing: tokio::sync::Mutex<()>,
     db: Db,
     offline_grace: Duration,
     closing: tokio::sync::watch::Sender<bool>,
@@ -434,6 +478,7 @@ impl EventHub {
             agents: Mutex::default(),
             presence: broadcast::channel(PRESENCE_BUFFER).0,
             announced: Mutex::default(),
+            publishing: tokio::sync::Mutex::default(),
             db,
             offline_grace,
             closing: tokio::sync::watch::channel(false).0,
@@ -452,18 +497,35 @@ impl EventHub {
         let _ = closing.wait_for(|closing| *closing).await;
     }
 
-    /// Hands a stored event to the streams open for its recipients, under one lock.
-    fn send_all(&self, template: &Arc<str>, recipients: &[(String, String, i64)]) {
+    /// Stores an event and hands it to the streams open for its recipients, in turn with
+    /// other publishers.
+    async fn publish(
+        &self,
+        db: &Db,
+        audience: &Audience,
+        new: &NewEvent,
+        now: DateTime<Utc>,
+    ) -> Result<Stored, EventError> {
+        let _turn = self.publishing.lock().await;
+        let stored = store(db, audience, new, now).await?;
         let agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
-        for (agent_id, _, seq) in recipients {
-            if let Some(streams) = agents.get(agent_id) {
-                // No receiver is fine: the event is stored and read on the next connect.
-                let _ = streams.sender.send(LiveEvent {
-                    seq: *seq,
-                    rest: Arc::clone(template),
-                });
+        // No receiver is fine: the event is stored and read on the next connect.
+        match &stored.recipients {
+            Some(recipients) => {
+                for (agent_id, _) in recipients {
+                    if let Some(streams) = agents.get(agent_id) {
+                        let _ = streams.sender.send(stored.live.clone());
+                    }
+                }
+            }
+            None => {
+                for streams in agents.values() {
+                    let _ = streams.sender.send(stored.live.clone());
+                }
             }
         }
+        drop(agents);
+        Ok(stored)
     }
 
     /// Registers an open stream; events sent from now on reach its receiver.

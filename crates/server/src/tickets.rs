@@ -88,7 +88,7 @@ pub async fn events(
              ORDER BY id DESC LIMIT $2"
         }
         Subject::Agent => {
-            "SELECT ticket_id, event_type, title, url, created_at FROM events
+            "SELECT ticket_id, event_type, title, url, created_at FROM agent_events
              WHERE recipient_id = $1 AND ticket_id IS NOT NULL ORDER BY seq DESC LIMIT $2"
         }
     };
@@ -133,9 +133,9 @@ const AGENT_TICKETS: &str = "SELECT g.ticket_id, e.event_type, e.title, e.url, g
         g.updated_at, g.events, g.first_id, g.last_id
     FROM (SELECT ticket_id, MIN(created_at) AS opened_at, MAX(created_at) AS updated_at,
                  COUNT(*) AS events, MIN(seq) AS first_id, MAX(seq) AS last_id
-          FROM events WHERE recipient_id = $1 AND ticket_id IS NOT NULL
+          FROM agent_events WHERE recipient_id = $1 AND ticket_id IS NOT NULL
           GROUP BY ticket_id) g
-    JOIN events e ON e.recipient_id = $1 AND e.seq = g.last_id";
+    JOIN agent_events e ON e.recipient_id = $1 AND e.seq = g.last_id";
 
 /// A person's tickets, one entry a ticket, in the order asked for.
 pub async fn history(

@@ -116,8 +116,25 @@ async fn next_event(socket: &mut Socket) -> Value {
     }
 }
 
+/// The deliveries of a posted event, sorted by email.
+fn deliveries(posted: &Value) -> Vec<(String, i64)> {
+    let mut deliveries: Vec<(String, i64)> = posted["deliveries"]
+        .as_array()
+        .expect("deliveries")
+        .iter()
+        .map(|d| {
+            (
+                d["agent"].as_str().expect("agent").to_owned(),
+                d["seq"].as_i64().expect("seq"),
+            )
+        })
+        .collect();
+    deliveries.sort();
+    deliveries
+}
+
 #[tokio::test]
-async fn each_recipient_has_its_own_rising_seq_and_reads_only_its_own_events() {
+async fn each_recipients_seqs_rise_and_each_reads_only_their_own_events() {
     let (server, ada, grace, admin) = team_server(ServerOptions::default()).await;
 
     let first = post_ok(&server, &admin, &event_body(json!({"agent": EMAIL}), "One")).await;
@@ -129,32 +146,28 @@ async fn each_recipient_has_its_own_rising_seq_and_reads_only_its_own_events() {
     )
     .await;
     assert_eq!(second["deliveries"][0]["seq"], 2);
-    let everyone = post_ok(&server, &admin, &event_body(json!("all"), "Three")).await;
-    let mut to_all: Vec<(String, i64)> = everyone["deliveries"]
-        .as_array()
-        .expect("deliveries")
-        .iter()
-        .map(|d| {
-            (
-                d["agent"].as_str().expect("agent").to_owned(),
-                d["seq"].as_i64().expect("seq"),
-            )
-        })
-        .collect();
-    to_all.sort();
+    // One clock for everyone: Grace's event takes 3, which Ada's seqs then skip.
+    let to_grace = post_ok(
+        &server,
+        &admin,
+        &event_body(json!({"agent": OTHER_EMAIL}), "Grace's"),
+    )
+    .await;
+    assert_eq!(deliveries(&to_grace), [(OTHER_EMAIL.to_owned(), 3)]);
+    let everyone = post_ok(&server, &admin, &event_body(json!("all"), "Four")).await;
     assert_eq!(
-        to_all,
+        deliveries(&everyone),
         [
-            (EMAIL.to_owned(), 3),
-            (ADMIN_EMAIL.to_owned(), 1),
-            (OTHER_EMAIL.to_owned(), 1)
+            (EMAIL.to_owned(), 4),
+            (ADMIN_EMAIL.to_owned(), 4),
+            (OTHER_EMAIL.to_owned(), 4)
         ]
     );
 
     let page = events_after(&server, &ada, 0).await;
-    assert_eq!(seqs(&page), [1, 2, 3]);
-    assert_eq!(page["next"], 3);
-    assert_eq!(page["newest"], 3);
+    assert_eq!(seqs(&page), [1, 2, 4]);
+    assert_eq!(page["next"], 4);
+    assert_eq!(page["newest"], 4);
     let event = &page["events"][0];
     assert_eq!(event["type"], "ticket.assigned");
     assert_eq!(event["priority"], "high");
@@ -165,16 +178,22 @@ async fn each_recipient_has_its_own_rising_seq_and_reads_only_its_own_events() {
     assert!(event["created_at"]
         .as_str()
         .is_some_and(|t| t.ends_with('Z')));
+    let to_all = &page["events"][2];
+    assert_eq!(to_all["title"], "Four");
+    assert_eq!(to_all["body"], "Printer on fire");
+    assert_eq!(to_all["url"], "https://desk.example/tickets/4711");
 
-    let later = events_after(&server, &ada, 2).await;
-    assert_eq!(seqs(&later), [3]);
-    let nothing_new = events_after(&server, &ada, 3).await;
+    // A cursor between two of Ada's seqs, on the one she skipped.
+    let later = events_after(&server, &ada, 3).await;
+    assert_eq!(seqs(&later), [4]);
+    let nothing_new = events_after(&server, &ada, 4).await;
     assert_eq!(seqs(&nothing_new), Vec::<i64>::new());
-    assert_eq!(nothing_new["next"], 3, "next stays where the caller is");
+    assert_eq!(nothing_new["next"], 4, "next stays where the caller is");
 
     let graces = events_after(&server, &grace, 0).await;
-    assert_eq!(seqs(&graces), [1]);
-    assert_eq!(graces["events"][0]["title"], "Three");
+    assert_eq!(seqs(&graces), [3, 4]);
+    assert_eq!(graces["events"][0]["title"], "Grace's");
+    assert_eq!(graces["events"][1]["title"], "Four");
 
     let limited = server
         .request(Method::GET, "/api/v1/events?after=0&limit=2", Some(&ada))
@@ -184,6 +203,18 @@ async fn each_recipient_has_its_own_rising_seq_and_reads_only_its_own_events() {
     let limited = expect_json(limited, StatusCode::OK).await;
     assert_eq!(seqs(&limited), [1, 2]);
     assert_eq!(limited["next"], 2);
+
+    // An agent who joins later gets events to everyone from then on, not before.
+    add_agent_ok(server.data_dir(), "lin@example.com", "Lin", PASSWORD);
+    let lin = server.login("lin@example.com", PASSWORD).await;
+    let lins = events_after(&server, &lin, 0).await;
+    assert_eq!(seqs(&lins), Vec::<i64>::new());
+    assert_eq!(lins["newest"], 0);
+    let welcome = post_ok(&server, &admin, &event_body(json!("all"), "Five")).await;
+    assert!(deliveries(&welcome).contains(&("lin@example.com".to_owned(), 5)));
+    assert_eq!(deliveries(&welcome).len(), 4);
+    assert_eq!(seqs(&events_after(&server, &lin, 0).await), [5]);
+    assert_eq!(seqs(&events_after(&server, &ada, 0).await), [1, 2, 4, 5]);
 }
 
 #[tokio::test]
@@ -339,7 +370,7 @@ async fn bad_events_and_cursors_are_refused_by_name_and_store_nothing() {
 }
 
 #[tokio::test]
-async fn the_stream_sends_the_backlog_then_live_events_in_order() {
+async fn the_stream_sends_the_backlog_then_live_events_in_seq_order() {
     let (server, ada, _, admin) = team_server(ServerOptions::default()).await;
     for n in 1..=3 {
         post_ok(
@@ -353,22 +384,35 @@ async fn the_stream_sends_the_backlog_then_live_events_in_order() {
     assert_eq!(next_event(&mut stream).await["seq"], 2);
     assert_eq!(next_event(&mut stream).await["seq"], 3);
 
-    for n in 4..=60 {
-        post_ok(
-            &server,
-            &admin,
-            &event_body(json!({"agent": EMAIL}), &format!("Live {n}")),
-        )
-        .await;
-    }
-    for expected in 4..=60 {
+    // Live events to Ada, Grace and everyone, posted from several tasks at once: Ada's
+    // stream gets exactly hers and everyone's, in seq order, skipping Grace's seqs.
+    let posts = (4..=60).map(|n| {
+        let to = match n % 3 {
+            0 => json!({"agent": EMAIL}),
+            1 => json!({"agent": OTHER_EMAIL}),
+            _ => json!("all"),
+        };
+        let body = event_body(to, &format!("Live {n}"));
+        let (server, admin) = (&server, &admin);
+        async move { deliveries(&post_ok(server, admin, &body).await) }
+    });
+    let posted = futures_util::future::join_all(posts).await;
+    let mut adas: Vec<i64> = posted
+        .iter()
+        .flatten()
+        .filter(|(agent, _)| agent == EMAIL)
+        .map(|(_, seq)| *seq)
+        .collect();
+    adas.sort_unstable();
+    assert_eq!(adas.len(), 38, "19 to Ada and 19 to everyone");
+    for expected in &adas {
         let event = next_event(&mut stream).await;
-        assert_eq!(event["seq"], expected);
-        assert_eq!(event["title"], format!("Live {expected}"));
+        assert_eq!(&event["seq"], expected);
     }
+    let newest = *adas.last().expect("seqs");
     // A second stream of the same agent gets the same events.
-    let mut second = open_stream(&server, &ada, 59).await;
-    assert_eq!(next_event(&mut second).await["seq"], 60);
+    let mut second = open_stream(&server, &ada, adas[adas.len() - 2]).await;
+    assert_eq!(next_event(&mut second).await["seq"], newest);
     stream.close(None).await.expect("close");
 }
 

@@ -265,17 +265,22 @@ async fn follow(
         let mut ping = interval(PING_EVERY);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
+        // Made once: subscribing anew on every event cost every stream a turn at one
+        // shared lock.
+        let closed = state.hub.closed();
+        tokio::pin!(closed);
         loop {
             tokio::select! {
                 live = open.events.recv() => match live {
+                    // Sent while catching up.
                     Ok(event) if event.seq <= cursor => {}
-                    Ok(event) if event.seq == cursor + 1 => {
-                        send_text(&mut socket, event.to_json()).await?;
+                    // The hub hands events over in seq order, so this is the next one.
+                    Ok(event) => {
+                        send_text(&mut socket, event.json().to_owned()).await?;
                         cursor = event.seq;
                     }
-                    // A gap (another publisher's event is still on its way) or a stream
-                    // that fell behind: the database has everything, in order.
-                    Ok(_) | Err(RecvError::Lagged(_)) => {
+                    // Fell behind: the database has everything, in order.
+                    Err(RecvError::Lagged(_)) => {
                         catch_up(&mut socket, &state, &agent_id, &mut cursor).await?;
                     }
                     Err(RecvError::Closed) => return Ok::<_, StreamEnd>(()),
@@ -294,7 +299,7 @@ async fn follow(
                     Some(Ok(_)) => last_heard = Instant::now(),
                     Some(Err(error)) => return Err(StreamEnd::Failed(error.to_string())),
                 },
-                _ = state.hub.closed() => return Ok(()),
+                _ = &mut closed => return Ok(()),
                 _ = ping.tick() => {
                     if last_heard.elapsed() > SILENCE_LIMIT {
                         return Err(StreamEnd::Silent);
