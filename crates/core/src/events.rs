@@ -354,8 +354,8 @@ pub fn is_web_address(url: &str) -> bool {
     }
 }
 
-/// One event as its recipient sees it. `seq` rises by one for each event of that
-/// recipient, so a gap means something was missed.
+/// One event as its recipient sees it. `seq` comes from one clock for all events: a
+/// recipient's seqs always rise, and skip the numbers that went to others.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]

@@ -1,9 +1,9 @@
-//! Events in the database, each recipient's sequence, and the live fan-out to open
-//! streams.
+//! Events in the database, the clock that gives them their seqs, and the live fan-out
+//! to open streams.
 //!
-//! The database is the record: an event is stored, with the recipient's next seq, before
+//! The database is the record: an event is stored, with the clock's next seq, before
 //! any stream hears of it. The hub only carries stored events to the streams that are
-//! open, as a shortcut; a stream that sees a gap or falls behind reads the database.
+//! open, in seq order, as a shortcut; a stream that falls behind reads the database.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

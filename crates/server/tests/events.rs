@@ -1,5 +1,5 @@
 //! Events, status and notification preferences over real HTTP and WebSocket against the
-//! real binary: per-recipient seqs, targets, the stream's catch-up and live delivery,
+//! real binary: each recipient's rising seqs, targets, the stream's catch-up and live delivery,
 //! status expiry and Offline after the last stream, and every refusal.
 
 mod support;

@@ -3,7 +3,7 @@ import type { EventType } from "./EventType";
 import type { Priority } from "./Priority";
 
 /**
- * One event as its recipient sees it. `seq` rises by one for each event of that
- * recipient, so a gap means something was missed.
+ * One event as its recipient sees it. `seq` comes from one clock for all events: a
+ * recipient's seqs always rise, and skip the numbers that went to others.
  */
 export type Event = { seq: number, type: EventType, priority: Priority, title: string, body: string | null, ticket_id: string | null, url: string | null, created_at: string, };
