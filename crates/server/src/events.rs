@@ -212,69 +212,6 @@ async fn store(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let recipients = match audience.filter() {
-        Some((filter, key)) => {
-            // As one text value, for the reason everyone_at gives.
-            let listed: Option<String> = sqlx::query_scalar(&format!(
-                "SELECT group_concat(agents.id || ' ' || agents.email, char(10)) FROM agents
-                 WHERE {filter}"
-            ))
-            .bind(key)
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query(&format!(
-                "INSERT INTO events (recipient_id, seq, event_type, priority, title, body, ticket_id, url, created_at)
-                 SELECT agents.id, $2, $3, $4, $5, $6, $7, $8, $9 FROM agents WHERE {filter}"
-            ))
-            .bind(key)
-            .bind(seq)
-            .bind(new.event_type.as_str())
-            .bind(new.priority.as_str())
-            .bind(&title)
-            .bind(&new.body)
-            .bind(ticket_id)
-            .bind(&new.url)
-            .bind(&at)
-            .execute(&mut *tx)
-            .await?;
-            let listed = listed.as_deref().unwrap_or_default().lines();
-            Some(
-                listed
-                    .filter_map(|line| line.split_once(' '))
-                    .map(|(id, email)| (id.to_owned(), email.to_owned()))
-                    .collect(),
-            )
-        }
-        None => {
-            sqlx::query(
-                "INSERT INTO events_to_everyone (seq, event_type, priority, title, body, ticket_id, url, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(seq)
-            .bind(new.event_type.as_str())
-            .bind(new.priority.as_str())
-            .bind(&title)
-            .bind(&new.body)
-            .bind(ticket_id)
-            .bind(&new.url)
-            .bind(&at)
-            .execute(&mut *tx)
-            .await?;
-            None
-        }
-    };
-    if let Some(ticket_id) = ticket_id {
-        let event = crate::tickets::TicketEvent {
-            ticket_id,
-            event_type: new.event_type,
-            title: &title,
-            url: new.url.as_deref(),
-            requester: new.requester.as_deref(),
-            at: &at,
-        };
-        crate::tickets::record(&mut tx, &event).await?;
-    }
-    tx.commit().await?;
     let event = Event {
         seq,
         event_type: new.event_type,
@@ -285,10 +222,71 @@ async fn store(
         url: new.url.clone(),
         created_at,
     };
+    let recipients = match audience.filter() {
+        Some((filter, key)) => {
+            // As one text value, for the reason everyone_at gives.
+            let listed: Option<String> = sqlx::query_scalar(&format!(
+                "SELECT group_concat(agents.id || ' ' || agents.email, char(10)) FROM agents
+                 WHERE {filter}"
+            ))
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await?;
+            let insert = format!(
+                "INSERT INTO events (recipient_id, seq, event_type, priority, title, body, ticket_id, url, created_at)
+                 SELECT agents.id, $2, $3, $4, $5, $6, $7, $8, $9 FROM agents WHERE {filter}"
+            );
+            bind_columns(sqlx::query(&insert).bind(key), &event, &at)
+                .execute(&mut *tx)
+                .await?;
+            let listed = listed.as_deref().unwrap_or_default().lines();
+            Some(
+                listed
+                    .filter_map(|line| line.split_once(' '))
+                    .map(|(id, email)| (id.to_owned(), email.to_owned()))
+                    .collect(),
+            )
+        }
+        None => {
+            let insert = sqlx::query(
+                "INSERT INTO events_to_everyone (seq, event_type, priority, title, body, ticket_id, url, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            );
+            bind_columns(insert, &event, &at).execute(&mut *tx).await?;
+            None
+        }
+    };
+    if let Some(ticket_id) = ticket_id {
+        let ticket_event = crate::tickets::TicketEvent {
+            ticket_id,
+            event_type: new.event_type,
+            title: &event.title,
+            url: new.url.as_deref(),
+            requester: new.requester.as_deref(),
+            at: &at,
+        };
+        crate::tickets::record(&mut tx, &ticket_event).await?;
+    }
+    tx.commit().await?;
     Ok(Stored {
         live: LiveEvent::new(&event),
         recipients,
     })
+}
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// Binds an event's columns in the order both event tables have them, seq to created_at.
+fn bind_columns<'q>(query: SqliteQuery<'q>, event: &'q Event, at: &'q str) -> SqliteQuery<'q> {
+    query
+        .bind(event.seq)
+        .bind(event.event_type.as_str())
+        .bind(event.priority.as_str())
+        .bind(&event.title)
+        .bind(&event.body)
+        .bind(&event.ticket_id)
+        .bind(&event.url)
+        .bind(at)
 }
 
 type EventRow = (
