@@ -166,13 +166,7 @@ pub async fn create(db: &Db, new: NewAgent<'_>, now: DateTime<Utc>) -> Result<Pr
         .bind(true)
         .execute(&mut *tx)
         .await?;
-    // A new agent receives the events to everyone from now on.
-    sqlx::query(
-        "INSERT INTO event_feeds (agent_id, everyone_after) SELECT $1, last_seq FROM event_clock",
-    )
-    .bind(&id)
-    .execute(&mut *tx)
-    .await?;
+    crate::events::start_feed(&mut tx, &id).await?;
     tx.commit().await?;
     let (profile, _) = profile(db, &id).await?;
     Ok(profile)
@@ -221,13 +215,7 @@ pub async fn seed_load(
         .bind(&email)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO event_feeds (agent_id, everyone_after) SELECT $1, last_seq FROM event_clock
-             WHERE TRUE ON CONFLICT DO NOTHING",
-        )
-            .bind(&agent_id)
-            .execute(&mut *tx)
-            .await?;
+        crate::events::start_feed(&mut tx, &agent_id).await?;
         let token = credentials::new_token();
         sqlx::query(
             "INSERT INTO sessions (id, agent_id, token_hash, created_at, last_seen_at, client_name)

@@ -14,6 +14,7 @@ use agent_desk_core::{
     Delivery, Event, EventTarget, EventType, NewEvent, PresenceChange, Priority, Profile, Status,
 };
 use chrono::{DateTime, Utc};
+use sqlx::SqliteConnection;
 use tokio::sync::broadcast;
 
 use crate::agents::{parse_timestamp, timestamp};
@@ -317,17 +318,29 @@ fn event_from_row(row: EventRow) -> Event {
 
 /// The newest seq among an agent's events, 0 before their first.
 pub async fn newest_seq(db: &Db, agent_id: &str) -> Result<i64, EventError> {
-    // Two backward index lookups; a MAX over the agent_events view would read them all.
-    let (own, everyone) = sqlx::query_as::<_, (Option<i64>, Option<i64>)>(
-        "SELECT (SELECT seq FROM events WHERE recipient_id = $1 ORDER BY seq DESC LIMIT 1),
-                (SELECT everyone.seq FROM events_to_everyone AS everyone
-                 JOIN event_feeds AS feeds ON feeds.agent_id = $1
-                 WHERE everyone.seq > feeds.everyone_after ORDER BY everyone.seq DESC LIMIT 1)",
+    // The view's two parts are read as a merge of two index ranges in seq order, so
+    // this reads a row from each rather than all of them.
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT seq FROM agent_events WHERE recipient_id = $1 ORDER BY seq DESC LIMIT 1",
     )
     .bind(agent_id)
-    .fetch_one(db)
+    .fetch_optional(db)
+    .await?
+    .unwrap_or(0))
+}
+
+/// Starts an agent's share of the events to everyone: those posted from now on. Nothing
+/// changes for an agent who has one.
+pub async fn start_feed(conn: &mut SqliteConnection, agent_id: &str) -> sqlx::Result<()> {
+    // `WHERE TRUE` keeps SQLite from reading ON CONFLICT as a join's ON.
+    sqlx::query(
+        "INSERT INTO event_feeds (agent_id, everyone_after) SELECT $1, last_seq FROM event_clock
+         WHERE TRUE ON CONFLICT DO NOTHING",
+    )
+    .bind(agent_id)
+    .execute(conn)
     .await?;
-    Ok(own.max(everyone).unwrap_or(0))
+    Ok(())
 }
 
 /// Refuses a cursor below 0 or beyond the agent's newest event: a client that thinks it

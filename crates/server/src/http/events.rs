@@ -265,8 +265,8 @@ async fn follow(
         let mut ping = interval(PING_EVERY);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
-        // Made once: subscribing anew on every event cost every stream a turn at one
-        // shared lock.
+        // Made once: subscribing anew on every event would take every stream's turn at
+        // one lock they all share.
         let closed = state.hub.closed();
         tokio::pin!(closed);
         loop {
