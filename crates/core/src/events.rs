@@ -404,6 +404,14 @@ pub struct Delivery {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]
 pub struct PostedEvent {
+    /// The event's seq. One clock numbers every event, so each recipient's copy has it.
+    #[ts(type = "number")]
+    pub seq: i64,
+    /// How many agents the event went to.
+    pub recipients: u32,
+    /// For an event to an agent or a team, each recipient, in the order of their
+    /// emails. Empty for an event to everyone: that is every agent, and listing
+    /// thousands would hold up the delivery it follows.
     pub deliveries: Vec<Delivery>,
 }
 

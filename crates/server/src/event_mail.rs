@@ -2,17 +2,18 @@
 //! at 09:00, or a weekly one on Monday at 09:00, in the agent's time zone.
 
 use agent_desk_core::notifications::next_email_at;
-use agent_desk_core::{Delivery, EmailFrequency, Event, EventType, NewEvent, Priority};
+use agent_desk_core::{EmailFrequency, Event, EventType, NewEvent, Priority};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::agents::{parse_timestamp, timestamp};
 use crate::db::Db;
+use crate::events::{Published, Recipients};
 use crate::mail::{Mail, Mailer};
 use crate::notification_prefs;
 
 /// Mails each recipient who wants this type of event by mail at once.
-pub async fn send_immediate(db: &Db, mailer: &Mailer, new: &NewEvent, deliveries: &[Delivery]) {
+pub async fn send_immediate(db: &Db, mailer: &Mailer, new: &NewEvent, published: &Published) {
     if new.event_type == EventType::ProfileUpdated {
         return;
     }
@@ -27,8 +28,22 @@ pub async fn send_immediate(db: &Db, mailer: &Mailer, new: &NewEvent, deliveries
             return;
         }
     };
-    for delivery in deliveries {
-        if !saved.get(&delivery.agent).map_or(by_default, wants) {
+    // Everyone is thousands of agents: not listed when none of them wants this mail.
+    if matches!(published.recipients, Recipients::Everyone)
+        && !by_default
+        && !saved.values().any(wants)
+    {
+        return;
+    }
+    let recipients = match published.emails(db).await {
+        Ok(emails) => emails,
+        Err(error) => {
+            tracing::warn!(%error, "event mail: recipients could not be read");
+            return;
+        }
+    };
+    for recipient in &recipients {
+        if !saved.get(recipient).map_or(by_default, wants) {
             continue;
         }
         let mut body = String::new();
@@ -41,7 +56,7 @@ pub async fn send_immediate(db: &Db, mailer: &Mailer, new: &NewEvent, deliveries
         );
         body.push_str("\nYou get this mail because of your notification settings in Agent Desk.\n");
         let mail = Mail {
-            to: &delivery.agent,
+            to: recipient,
             subject: new.title.trim(),
             body,
         };

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use agent_desk_core::people::{Sight, Viewer};
 use agent_desk_core::{
-    Delivery, Event, EventTarget, EventType, NewEvent, PresenceChange, Priority, Profile, Status,
+    Delivery, Event, EventTarget, EventType, NewEvent, PostedEvent, PresenceChange, Priority,
+    Profile, Status,
 };
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
@@ -102,48 +103,103 @@ struct Stored {
     recipients: Option<Vec<(String, String)>>,
 }
 
-/// Stores a validated event for its target and hands it to the open streams. The
-/// deliveries are in the order of the recipients' emails, all with the event's seq.
+/// Who a published event went to.
+pub enum Recipients {
+    /// These agents, by email, sorted.
+    Listed(Vec<String>),
+    /// Every agent whose share of events to everyone began before the event.
+    Everyone,
+}
+
+/// An event that is stored and handed to the open streams.
+pub struct Published {
+    pub seq: i64,
+    pub recipients: Recipients,
+}
+
+impl Published {
+    /// The answer to the post. For an event to everyone, only how many it reached.
+    pub async fn answer(&self, db: &Db) -> Result<PostedEvent, EventError> {
+        let (recipients, deliveries) = match &self.recipients {
+            Recipients::Listed(emails) => (
+                emails.len(),
+                emails
+                    .iter()
+                    .map(|agent| Delivery {
+                        agent: agent.clone(),
+                        seq: self.seq,
+                    })
+                    .collect(),
+            ),
+            Recipients::Everyone => {
+                let count: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM event_feeds WHERE everyone_after < $1",
+                )
+                .bind(self.seq)
+                .fetch_one(db)
+                .await?;
+                (usize::try_from(count).unwrap_or_default(), Vec::new())
+            }
+        };
+        Ok(PostedEvent {
+            seq: self.seq,
+            recipients: u32::try_from(recipients).unwrap_or(u32::MAX),
+            deliveries,
+        })
+    }
+
+    /// The emails of the agents it went to, sorted.
+    pub async fn emails(&self, db: &Db) -> Result<Vec<String>, EventError> {
+        match &self.recipients {
+            Recipients::Listed(emails) => Ok(emails.clone()),
+            Recipients::Everyone => {
+                // One text value rather than thousands of rows: sqlx hands SQLite rows
+                // over one by one, about 30 µs each. (PostgreSQL spells group_concat
+                // string_agg.)
+                let emails: Option<String> = sqlx::query_scalar(&format!(
+                    "SELECT group_concat(agents.email, char(10)) FROM {EVERYONE_BEFORE_SEQ}"
+                ))
+                .bind(self.seq)
+                .fetch_one(db)
+                .await?;
+                let mut emails: Vec<String> = emails
+                    .as_deref()
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::to_owned)
+                    .collect();
+                emails.sort_unstable();
+                Ok(emails)
+            }
+        }
+    }
+}
+
+/// The agents an event to everyone with the seq bound as `$1` went to.
+const EVERYONE_BEFORE_SEQ: &str = "agents JOIN event_feeds AS feeds \
+    ON feeds.agent_id = agents.id WHERE feeds.everyone_after < $1";
+
+/// Stores a validated event for its target and hands it to the open streams.
 pub async fn publish(
     db: &Db,
     hub: &EventHub,
     new: &NewEvent,
     now: DateTime<Utc>,
-) -> Result<Vec<Delivery>, EventError> {
+) -> Result<Published, EventError> {
     let audience = audience(db, &new.to).await?;
     let Stored { live, recipients } = hub.publish(db, &audience, new, now).await?;
-    let mut emails = match recipients {
-        Some(recipients) => recipients.into_iter().map(|(_, email)| email).collect(),
-        // Read after the streams have it: the list is for the answer and the mail only.
-        None => everyone_at(db, live.seq).await?,
+    let recipients = match recipients {
+        Some(recipients) => {
+            let mut emails: Vec<String> = recipients.into_iter().map(|(_, email)| email).collect();
+            emails.sort_unstable();
+            Recipients::Listed(emails)
+        }
+        None => Recipients::Everyone,
     };
-    emails.sort_unstable();
-    Ok(emails
-        .into_iter()
-        .map(|agent| Delivery {
-            agent,
-            seq: live.seq,
-        })
-        .collect())
-}
-
-/// The emails of the agents an event to everyone with this seq went to.
-async fn everyone_at(db: &Db, seq: i64) -> Result<Vec<String>, EventError> {
-    // One text value rather than thousands of rows: sqlx hands SQLite rows over one by
-    // one, about 30 µs each. (PostgreSQL spells group_concat string_agg.)
-    let emails: Option<String> = sqlx::query_scalar(
-        "SELECT group_concat(agents.email, char(10)) FROM agents
-         JOIN event_feeds AS feeds ON feeds.agent_id = agents.id WHERE feeds.everyone_after < $1",
-    )
-    .bind(seq)
-    .fetch_one(db)
-    .await?;
-    Ok(emails
-        .as_deref()
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect())
+    Ok(Published {
+        seq: live.seq,
+        recipients,
+    })
 }
 
 /// Stores an event the server itself raises for one agent, and hands it to their streams.
@@ -225,7 +281,7 @@ async fn store(
     };
     let recipients = match audience.filter() {
         Some((filter, key)) => {
-            // As one text value, for the reason everyone_at gives.
+            // As one text value, for the reason `Published::emails` gives.
             let listed: Option<String> = sqlx::query_scalar(&format!(
                 "SELECT group_concat(agents.id || ' ' || agents.email, char(10)) FROM agents
                  WHERE {filter}"

@@ -2,9 +2,11 @@
 //! an agent wants at once, and daily and weekly digests at 09:00 in their time zone,
 //! with time passed in rather than waited for.
 
-use agent_desk_core::{EventTarget, EventType, NewEvent, Priority};
+use agent_desk_core::{
+    EmailFrequency, EventTarget, EventType, NewEvent, NotificationPrefs, Priority,
+};
 use agent_desk_server::agents::{self, NewAgent};
-use agent_desk_server::{event_mail, events, AppState, ServerConfig};
+use agent_desk_server::{event_mail, events, notification_prefs, AppState, ServerConfig};
 use chrono::{DateTime, TimeZone, Utc};
 
 async fn state() -> (tempfile::TempDir, AppState, String) {
@@ -64,10 +66,10 @@ fn outbox(dir: &std::path::Path) -> Vec<String> {
 }
 
 async fn publish(state: &AppState, new: &NewEvent, at: DateTime<Utc>) {
-    let deliveries = events::publish(&state.db, &state.hub, new, at)
+    let published = events::publish(&state.db, &state.hub, new, at)
         .await
         .expect("publish");
-    event_mail::send_immediate(&state.db, &state.mailer, new, &deliveries).await;
+    event_mail::send_immediate(&state.db, &state.mailer, new, &published).await;
 }
 
 #[tokio::test]
@@ -90,6 +92,64 @@ async fn immediate_types_are_mailed_one_by_one_and_digest_types_wait() {
     assert!(mails[0].contains("Subject: Ticket #42 assigned to you"));
     assert!(mails[0].contains("To: ada@example.com"));
     assert!(mails[0].contains("https://desk.example/tickets/42"));
+}
+
+#[tokio::test]
+async fn events_to_everyone_are_mailed_to_those_who_want_them_at_once() {
+    let (dir, state, _) = state().await;
+    let grace = agents::create(
+        &state.db,
+        NewAgent {
+            email: "grace@example.com",
+            display_name: "Grace Hopper",
+            password: "Compiler-A0-1952",
+            is_admin: false,
+        },
+        Utc::now(),
+    )
+    .await
+    .expect("agent");
+    let to_everyone = |event_type, title| NewEvent {
+        to: EventTarget::All,
+        ..event(event_type, title)
+    };
+    // Mailed at once by default: everyone.
+    publish(
+        &state,
+        &to_everyone(EventType::SystemMaintenance, "Maintenance tonight"),
+        Utc::now(),
+    )
+    .await;
+    let mails = outbox(dir.path());
+    assert_eq!(mails.len(), 2, "{mails:#?}");
+    assert!(mails
+        .iter()
+        .any(|mail| mail.contains("To: ada@example.com")));
+    assert!(mails
+        .iter()
+        .any(|mail| mail.contains("To: grace@example.com")));
+    // Weekly by default: nobody, until Grace asks for it at once.
+    let article = to_everyone(EventType::KbArticlePublished, "New article");
+    publish(&state, &article, Utc::now()).await;
+    assert_eq!(outbox(dir.path()).len(), 2);
+    let mut prefs = NotificationPrefs::default();
+    for row in &mut prefs.events {
+        if row.event_type == EventType::KbArticlePublished {
+            row.email = EmailFrequency::Immediate;
+        }
+    }
+    notification_prefs::save(&state.db, &grace.id, &prefs, 0, Utc::now())
+        .await
+        .expect("save preferences");
+    publish(&state, &article, Utc::now()).await;
+    let mails = outbox(dir.path());
+    assert_eq!(mails.len(), 3, "{mails:#?}");
+    let newest = mails
+        .iter()
+        .filter(|mail| mail.contains("Subject: New article"))
+        .collect::<Vec<_>>();
+    assert_eq!(newest.len(), 1);
+    assert!(newest[0].contains("To: grace@example.com"));
 }
 
 #[tokio::test]

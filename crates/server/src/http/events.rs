@@ -49,7 +49,7 @@ const SILENCE_LIMIT: Duration = Duration::from_secs(25);
 #[utoipa::path(post, path = "/api/v1/admin/events", tag = "events", security(("bearer" = [])),
     request_body = NewEvent,
     responses(
-        (status = 201, body = PostedEvent, description = "The seq each recipient's copy got"),
+        (status = 201, body = PostedEvent, description = "The event's seq and who it went to"),
         (status = 400, body = ApiError, description = "Malformed, an unknown type or priority, or a target that does not exist; `field` names it"),
         (status = 401, body = ApiError),
         (status = 403, body = ApiError, description = "The caller is not an administrator"),
@@ -66,13 +66,14 @@ async fn post_event(
         });
     }
     new.validate().map_err(AppError::Invalid)?;
-    let deliveries = events::publish(&state.db, &state.hub, &new, Utc::now()).await?;
+    let published = events::publish(&state.db, &state.hub, &new, Utc::now()).await?;
+    let answer = published.answer(&state.db).await?;
     // Mail goes out after the answer: a slow mail server must not hold up the helpdesk.
-    let (db, mailer, mailed) = (state.db.clone(), state.mailer.clone(), deliveries.clone());
+    let (db, mailer) = (state.db.clone(), state.mailer.clone());
     tokio::spawn(async move {
-        crate::event_mail::send_immediate(&db, &mailer, &new, &mailed).await;
+        crate::event_mail::send_immediate(&db, &mailer, &new, &published).await;
     });
-    Ok((StatusCode::CREATED, Json(PostedEvent { deliveries })))
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 /// Reads `after` (and `limit`) from a query, refusing anything else by name.

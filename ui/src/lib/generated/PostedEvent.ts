@@ -4,4 +4,18 @@ import type { Delivery } from "./Delivery";
 /**
  * The answer to `POST /api/v1/admin/events`.
  */
-export type PostedEvent = { deliveries: Array<Delivery>, };
+export type PostedEvent = { 
+/**
+ * The event's seq. One clock numbers every event, so each recipient's copy has it.
+ */
+seq: number, 
+/**
+ * How many agents the event went to.
+ */
+recipients: number, 
+/**
+ * For an event to an agent or a team, each recipient, in the order of their
+ * emails. Empty for an event to everyone: that is every agent, and listing
+ * thousands would hold up the delivery it follows.
+ */
+deliveries: Array<Delivery>, };
