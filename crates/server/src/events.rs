@@ -6,6 +6,7 @@
 //! open, in seq order, as a shortcut; a stream that falls behind reads the database.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -523,7 +524,8 @@ pub struct EventHub {
     publishing: tokio::sync::Mutex<()>,
     db: Db,
     offline_grace: Duration,
-    closing: tokio::sync::watch::Sender<bool>,
+    /// Set, under the `agents` lock, once the server is shutting down.
+    closing: AtomicBool,
 }
 
 struct AgentStreams {
@@ -548,20 +550,16 @@ impl EventHub {
             publishing: tokio::sync::Mutex::default(),
             db,
             offline_grace,
-            closing: tokio::sync::watch::channel(false).0,
+            closing: AtomicBool::new(false),
         })
     }
 
-    /// Ends every open stream: the server is shutting down.
+    /// Ends every open stream: the server is shutting down. Dropping the senders closes
+    /// the streams' channels, and a stream opened from now on starts closed.
     pub fn close_all(&self) {
-        self.closing.send_replace(true);
-    }
-
-    /// Resolves once the server is shutting down.
-    pub async fn closed(&self) {
-        let mut closing = self.closing.subscribe();
-        // An error means the hub is gone, which is a shutdown too.
-        let _ = closing.wait_for(|closing| *closing).await;
+        let mut agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
+        self.closing.store(true, Ordering::Relaxed);
+        agents.clear();
     }
 
     /// Stores an event and hands it to the streams open for its recipients, in turn with
@@ -598,6 +596,14 @@ impl EventHub {
     /// Registers an open stream; events sent from now on reach its receiver.
     pub fn open_stream(self: &Arc<Self>, agent_id: &str) -> OpenStream {
         let mut agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.closing.load(Ordering::Relaxed) {
+            // A channel without a sender: the stream ends at once.
+            return OpenStream {
+                events: broadcast::channel(1).1,
+                hub: Arc::clone(self),
+                agent_id: agent_id.to_owned(),
+            };
+        }
         let streams = agents
             .entry(agent_id.to_owned())
             .or_insert_with(|| AgentStreams {

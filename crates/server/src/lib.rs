@@ -55,6 +55,9 @@ pub struct ServerConfig {
     /// How long after an agent's last event stream closes they are set Offline; a
     /// reconnect within it (a network blip, a restart) changes nothing.
     pub offline_grace: std::time::Duration,
+    /// How often an event stream pings; a client silent for two and a half times this
+    /// long is gone.
+    pub stream_ping: std::time::Duration,
 }
 
 impl ServerConfig {
@@ -68,10 +71,13 @@ impl ServerConfig {
             avatar_max_bytes: agent_desk_core::AVATAR_DEFAULT_MAX_BYTES,
             file_max_bytes: agent_desk_core::attachments::FILE_DEFAULT_MAX_BYTES,
             offline_grace: Self::DEFAULT_OFFLINE_GRACE,
+            stream_ping: Self::DEFAULT_STREAM_PING,
         }
     }
 
     pub const DEFAULT_OFFLINE_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
+    pub const DEFAULT_STREAM_PING: std::time::Duration = std::time::Duration::from_secs(10);
 
     pub const DEFAULT_MAIL_FROM: &'static str = "Agent Desk <agent-desk@localhost>";
 

@@ -44,6 +44,12 @@ enum Command {
         #[arg(long, env = "AGENT_DESK_OFFLINE_GRACE_SECONDS", default_value_t = 60,
               value_parser = clap::value_parser!(u64).range(0..=86_400))]
         offline_grace_seconds: u64,
+        /// Seconds between an event stream's pings. A stream whose client answers nothing
+        /// for two and a half times this long is closed: with the default 10, a dead
+        /// connection is noticed within 30 s.
+        #[arg(long, env = "AGENT_DESK_STREAM_PING_SECONDS", default_value_t = 10,
+              value_parser = clap::value_parser!(u64).range(1..=60))]
+        stream_ping_seconds: u64,
     },
     /// Create a team with its leads and members.
     AddTeam {
@@ -182,6 +188,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             avatar_max_bytes,
             file_max_bytes,
             offline_grace_seconds,
+            stream_ping_seconds,
         } => {
             warn_about_reset_links(listen, mail.public_url.as_deref());
             let config = ServerConfig {
@@ -194,6 +201,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 avatar_max_bytes,
                 file_max_bytes,
                 offline_grace: std::time::Duration::from_secs(offline_grace_seconds),
+                stream_ping: std::time::Duration::from_secs(stream_ping_seconds),
                 ..storage.config()
             };
             let state = AppState::open(config).await?;

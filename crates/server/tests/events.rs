@@ -219,6 +219,85 @@ async fn each_recipients_seqs_rise_and_each_reads_only_their_own_events() {
 }
 
 #[tokio::test]
+async fn shutting_down_closes_open_streams_and_the_server_exits() {
+    let (mut server, ada, _, admin) = team_server(ServerOptions::default()).await;
+    post_ok(&server, &admin, &event_body(json!("all"), "Before")).await;
+    let mut stream = open_stream(&server, &ada, 0).await;
+    assert_eq!(next_event(&mut stream).await["title"], "Before");
+
+    let exit = server.terminate();
+    assert!(
+        exit.is_some_and(|status| status.success()),
+        "the server did not exit cleanly with a stream open: {exit:?}\n{}",
+        server.log()
+    );
+    // The stream was told, not cut off.
+    let closed = loop {
+        match tokio::time::timeout(Duration::from_secs(5), stream.next()).await {
+            Ok(Some(Ok(Message::Close(_)))) => break true,
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+            other => {
+                eprintln!("instead of a close frame: {other:?}");
+                break false;
+            }
+        }
+    };
+    assert!(closed, "no close frame before the server exited");
+}
+
+#[tokio::test]
+async fn a_stream_whose_client_stops_answering_pings_is_closed() {
+    let (server, ada, _, admin) = team_server(
+        ServerOptions::default()
+            .arg("--stream-ping-seconds")
+            .arg("1"),
+    )
+    .await;
+    // Not read, so its pings go unanswered; closed after 2.5 s of silence.
+    let mut silent = open_stream(&server, &ada, 0).await;
+    // Read all along, so it answers each ping and stays open.
+    let mut answering = open_stream(&server, &ada, 0).await;
+    let (heard, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let reader = tokio::spawn(async move {
+        while let Some(Ok(message)) = answering.next().await {
+            if let Message::Text(text) = message {
+                let _ = heard.send(text.to_string());
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    // Its buffered pings, then the end: a close frame, or the pong that reading a ping
+    // sends failing on the connection the server has closed.
+    let mut pings = 0;
+    let closed = loop {
+        match tokio::time::timeout(Duration::from_secs(5), silent.next()).await {
+            // Pinged on and on: never closed.
+            Ok(Some(Ok(Message::Ping(_)))) if pings == 10 => break false,
+            Ok(Some(Ok(Message::Ping(_)))) => pings += 1,
+            Ok(Some(Ok(Message::Close(_))) | Some(Err(_)) | None) => break true,
+            Ok(Some(Ok(other))) => panic!("unexpected message {other:?}"),
+            Err(_) => break false,
+        }
+    };
+    assert!(closed, "the silent stream is still open");
+    assert!(pings >= 2, "pinged {pings} times before giving up");
+
+    post_ok(
+        &server,
+        &admin,
+        &event_body(json!({"agent": EMAIL}), "Still here"),
+    )
+    .await;
+    let text = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .expect("an event within 5 s")
+        .expect("the answering stream is open");
+    assert!(text.contains("Still here"), "{text}");
+    reader.abort();
+}
+
+#[tokio::test]
 async fn team_events_reach_the_members_only() {
     let dir = tempfile::tempdir().expect("temp dir");
     add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);

@@ -16,8 +16,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
-use tokio::time::{interval, Instant, MissedTickBehavior};
+use tokio::time::{interval, MissedTickBehavior};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -39,11 +41,6 @@ pub const PAGE_MAX: u32 = 1000;
 const PAGE_DEFAULT: u32 = 500;
 /// The read and write buffers of a stream's connection.
 const STREAM_BUFFER_BYTES: usize = 4 * 1024;
-/// A stream pings this often…
-const PING_EVERY: Duration = Duration::from_secs(10);
-/// …and is closed when nothing (not even a pong) came back for this long, so a dead
-/// connection is noticed within 30 s.
-const SILENCE_LIMIT: Duration = Duration::from_secs(25);
 
 /// Posts an event from the helpdesk to an agent, a team or everyone. Admins only.
 #[utoipa::path(post, path = "/api/v1/admin/events", tag = "events", security(("bearer" = [])),
@@ -204,6 +201,9 @@ async fn stream_events(
         .into_response())
 }
 
+/// A stream's sending half.
+type EventSink = SplitSink<WebSocket, Message>;
+
 /// Why a stream ended, for the log.
 enum StreamEnd {
     ClientGone,
@@ -252,7 +252,7 @@ impl PresenceWatch {
 }
 
 async fn follow(
-    mut socket: WebSocket,
+    socket: WebSocket,
     state: AppState,
     agent_id: String,
     after: i64,
@@ -260,16 +260,17 @@ async fn follow(
 ) {
     // Registered before the backlog is read, so nothing published meanwhile is missed.
     let mut open = state.hub.open_stream(&agent_id);
+    let (mut sink, incoming) = socket.split();
+    // What the client sends (pongs, a close) is heard by a task of its own, so handing
+    // out an event does not also poll the connection's read side.
+    // Closed when nothing (not even a pong) came back for two and a half pings.
+    let silence_limit = state.config.stream_ping * 5 / 2;
+    let mut listening = tokio::spawn(listen(incoming, silence_limit));
     let mut cursor = after;
     let end = async {
-        catch_up(&mut socket, &state, &agent_id, &mut cursor).await?;
-        let mut ping = interval(PING_EVERY);
+        catch_up(&mut sink, &state, &agent_id, &mut cursor).await?;
+        let mut ping = interval(state.config.stream_ping);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let mut last_heard = Instant::now();
-        // Made once: subscribing anew on every event would take every stream's turn at
-        // one lock they all share.
-        let closed = state.hub.closed();
-        tokio::pin!(closed);
         loop {
             tokio::select! {
                 live = open.events.recv() => match live {
@@ -277,13 +278,14 @@ async fn follow(
                     Ok(event) if event.seq <= cursor => {}
                     // The hub hands events over in seq order, so this is the next one.
                     Ok(event) => {
-                        send_text(&mut socket, event.json().to_owned()).await?;
+                        send_text(&mut sink, event.json().to_owned()).await?;
                         cursor = event.seq;
                     }
                     // Fell behind: the database has everything, in order.
                     Err(RecvError::Lagged(_)) => {
-                        catch_up(&mut socket, &state, &agent_id, &mut cursor).await?;
+                        catch_up(&mut sink, &state, &agent_id, &mut cursor).await?;
                     }
+                    // The server is shutting down.
                     Err(RecvError::Closed) => return Ok::<_, StreamEnd>(()),
                 },
                 change = PresenceWatch::next(&mut presence) => match change {
@@ -291,22 +293,15 @@ async fn follow(
                         let frame = PresenceFrame { presence };
                         let text = serde_json::to_string(&frame)
                             .map_err(|e| StreamEnd::Failed(e.to_string()))?;
-                        send_text(&mut socket, text).await?;
+                        send_text(&mut sink, text).await?;
                     }
                     None => return Ok(()),
                 },
-                incoming = socket.recv() => match incoming {
-                    Some(Ok(Message::Close(_))) | None => return Err(StreamEnd::ClientGone),
-                    Some(Ok(_)) => last_heard = Instant::now(),
-                    Some(Err(error)) => return Err(StreamEnd::Failed(error.to_string())),
-                },
-                _ = &mut closed => return Ok(()),
+                heard = &mut listening => {
+                    return Err(heard.unwrap_or_else(|e| StreamEnd::Failed(e.to_string())));
+                }
                 _ = ping.tick() => {
-                    if last_heard.elapsed() > SILENCE_LIMIT {
-                        return Err(StreamEnd::Silent);
-                    }
-                    socket
-                        .send(Message::Ping(Default::default()))
+                    sink.send(Message::Ping(Default::default()))
                         .await
                         .map_err(|_| StreamEnd::ClientGone)?;
                 }
@@ -314,17 +309,31 @@ async fn follow(
         }
     }
     .await;
+    listening.abort();
     match end {
         Ok(()) | Err(StreamEnd::ClientGone) => {}
         Err(StreamEnd::Silent) => tracing::debug!("event stream closed: no answer to pings"),
         Err(StreamEnd::Failed(reason)) => tracing::warn!(%reason, "event stream failed"),
     }
-    let _ = socket.send(Message::Close(None)).await;
+    let _ = sink.send(Message::Close(None)).await;
+}
+
+/// Reads what the client sends until it goes, fails, or is silent for too long (it
+/// answers every ping).
+async fn listen(mut incoming: SplitStream<WebSocket>, silence_limit: Duration) -> StreamEnd {
+    loop {
+        match tokio::time::timeout(silence_limit, incoming.next()).await {
+            Err(_) => return StreamEnd::Silent,
+            Ok(Some(Ok(Message::Close(_))) | None) => return StreamEnd::ClientGone,
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(error))) => return StreamEnd::Failed(error.to_string()),
+        }
+    }
 }
 
 /// Sends every stored event after `cursor`, in pages, moving the cursor along.
 async fn catch_up(
-    socket: &mut WebSocket,
+    socket: &mut EventSink,
     state: &AppState,
     agent_id: &str,
     cursor: &mut i64,
@@ -343,12 +352,12 @@ async fn catch_up(
     }
 }
 
-async fn send(socket: &mut WebSocket, event: &Event) -> Result<(), StreamEnd> {
+async fn send(socket: &mut EventSink, event: &Event) -> Result<(), StreamEnd> {
     let text = serde_json::to_string(event).map_err(|e| StreamEnd::Failed(e.to_string()))?;
     send_text(socket, text).await
 }
 
-async fn send_text(socket: &mut WebSocket, text: String) -> Result<(), StreamEnd> {
+async fn send_text(socket: &mut EventSink, text: String) -> Result<(), StreamEnd> {
     socket
         .send(Message::Text(text.into()))
         .await

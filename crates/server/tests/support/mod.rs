@@ -262,6 +262,24 @@ impl Server {
         let _ = self.child.0.wait();
     }
 
+    /// Asks the server to shut down, as a service manager would (SIGTERM), and waits at
+    /// most 10 s for it to exit; None if it did not.
+    pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        let signalled = Command::new("kill")
+            .args(["-TERM", &self.child.0.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(signalled.success(), "kill -TERM failed");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.0.try_wait().expect("poll the server") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        None
+    }
+
     pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
         let request = self.http.request(method, self.url(path));
         match token {
