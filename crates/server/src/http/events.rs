@@ -20,6 +20,7 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{interval, MissedTickBehavior};
+use tokio_util::task::AbortOnDropHandle;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -261,14 +262,15 @@ async fn follow(
     // Registered before the backlog is read, so nothing published meanwhile is missed.
     let mut open = state.hub.open_stream(&agent_id);
     let (mut sink, incoming) = socket.split();
-    // What the client sends (pongs, a close) is heard by a task of its own, so handing
-    // out an event does not also poll the connection's read side.
-    // Closed when nothing (not even a pong) came back for two and a half pings.
-    let silence_limit = state.config.stream_ping * 5 / 2;
-    let mut listening = tokio::spawn(listen(incoming, silence_limit));
     let mut cursor = after;
     let end = async {
         catch_up(&mut sink, &state, &agent_id, &mut cursor).await?;
+        // What the client sends (pongs, a close) is heard by a task of its own, so
+        // handing out an event does not also poll the connection's read side. Started
+        // with the pings, so a long catch-up is not taken for silence; the stream is
+        // closed when not even a pong came back for two and a half pings.
+        let silence_limit = state.config.stream_ping * 5 / 2;
+        let mut listening = AbortOnDropHandle::new(tokio::spawn(listen(incoming, silence_limit)));
         let mut ping = interval(state.config.stream_ping);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -309,7 +311,6 @@ async fn follow(
         }
     }
     .await;
-    listening.abort();
     match end {
         Ok(()) | Err(StreamEnd::ClientGone) => {}
         Err(StreamEnd::Silent) => tracing::debug!("event stream closed: no answer to pings"),
