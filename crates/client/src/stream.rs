@@ -16,8 +16,9 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use crate::api::ApiClient;
 use crate::error::ClientError;
 
-/// The server pings every 10 s; this long without hearing anything means the
-/// connection is dead even if the operating system has not noticed.
+/// The server pings at least every 10 s (`--stream-ping-seconds`); this long without
+/// hearing anything means the connection is dead even if the operating system has not
+/// noticed.
 pub const SILENCE_LIMIT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Events handed over in one batch at most, so a long catch-up is saved in pieces.

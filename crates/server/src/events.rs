@@ -18,6 +18,8 @@ use agent_desk_core::{
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 use tokio::sync::broadcast;
+use tokio_util::task::task_tracker::TaskTrackerToken;
+use tokio_util::task::TaskTracker;
 
 use crate::agents::{parse_timestamp, timestamp};
 use crate::db::Db;
@@ -526,6 +528,8 @@ pub struct EventHub {
     offline_grace: Duration,
     /// Set, under the `agents` lock, once the server is shutting down.
     closing: AtomicBool,
+    /// Every open stream holds a token until it has said goodbye to its client.
+    running: TaskTracker,
 }
 
 struct AgentStreams {
@@ -551,6 +555,7 @@ impl EventHub {
             db,
             offline_grace,
             closing: AtomicBool::new(false),
+            running: TaskTracker::new(),
         })
     }
 
@@ -560,6 +565,20 @@ impl EventHub {
         let mut agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
         self.closing.store(true, Ordering::Relaxed);
         agents.clear();
+    }
+
+    /// Resolves once every stream has ended after `close_all`, or after `limit`.
+    pub async fn streams_ended(&self, limit: Duration) {
+        self.running.close();
+        if tokio::time::timeout(limit, self.running.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                open = self.running.len(),
+                "event streams still open at shutdown"
+            );
+        }
     }
 
     /// Stores an event and hands it to the streams open for its recipients, in turn with
@@ -602,6 +621,7 @@ impl EventHub {
                 events: broadcast::channel(1).1,
                 hub: Arc::clone(self),
                 agent_id: agent_id.to_owned(),
+                _running: self.running.token(),
             };
         }
         let streams = agents
@@ -616,6 +636,7 @@ impl EventHub {
             events: streams.sender.subscribe(),
             hub: Arc::clone(self),
             agent_id: agent_id.to_owned(),
+            _running: self.running.token(),
         }
     }
 
@@ -706,6 +727,7 @@ pub struct OpenStream {
     pub events: broadcast::Receiver<LiveEvent>,
     hub: Arc<EventHub>,
     agent_id: String,
+    _running: TaskTrackerToken,
 }
 
 impl Drop for OpenStream {

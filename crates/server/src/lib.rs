@@ -191,6 +191,9 @@ impl AppState {
     }
 }
 
+/// How long a shutting-down server waits for its event streams to send their close.
+const STREAMS_CLOSING_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Serves the API on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
@@ -206,11 +209,16 @@ pub async fn serve(
     let hub = Arc::clone(&state.hub);
     event_mail::spawn_digest_clock(state.db.clone(), Arc::clone(&state.mailer));
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let closing = Arc::clone(&hub);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
-            // Open event streams never end by themselves; graceful shutdown waits for them.
-            hub.close_all();
+            // Open event streams never end by themselves.
+            closing.close_all();
         })
-        .await
+        .await?;
+    // The server no longer waits for upgraded connections: give the streams a moment
+    // to say goodbye to their clients before the process goes.
+    hub.streams_ended(STREAMS_CLOSING_LIMIT).await;
+    Ok(())
 }

@@ -46,9 +46,10 @@ enum Command {
         offline_grace_seconds: u64,
         /// Seconds between an event stream's pings. A stream whose client answers nothing
         /// for two and a half times this long is closed: with the default 10, a dead
-        /// connection is noticed within 30 s.
+        /// connection is noticed within 30 s. At most 10, since the desktop app takes 30 s
+        /// without a ping for a dead connection.
         #[arg(long, env = "AGENT_DESK_STREAM_PING_SECONDS", default_value_t = 10,
-              value_parser = clap::value_parser!(u64).range(1..=60))]
+              value_parser = clap::value_parser!(u64).range(1..=10))]
         stream_ping_seconds: u64,
     },
     /// Create a team with its leads and members.

@@ -64,13 +64,18 @@ async fn post_event(
         });
     }
     new.validate().map_err(AppError::Invalid)?;
-    let published = events::publish(&state.db, &state.hub, &new, Utc::now()).await?;
-    let answer = published.answer(&state.db).await?;
-    // Mail goes out after the answer: a slow mail server must not hold up the helpdesk.
-    let (db, mailer) = (state.db.clone(), state.mailer.clone());
+    let published = Arc::new(events::publish(&state.db, &state.hub, &new, Utc::now()).await?);
+    // The event is stored: its mail goes out whatever becomes of the answer, in a task of
+    // its own, so a slow mail server does not hold up the helpdesk.
+    let (db, mailer, mailed) = (
+        state.db.clone(),
+        state.mailer.clone(),
+        Arc::clone(&published),
+    );
     tokio::spawn(async move {
-        crate::event_mail::send_immediate(&db, &mailer, &new, &published).await;
+        crate::event_mail::send_immediate(&db, &mailer, &new, &mailed).await;
     });
+    let answer = published.answer(&state.db).await?;
     Ok((StatusCode::CREATED, Json(answer)))
 }
 
@@ -144,7 +149,8 @@ async fn list_events(
 
 /// A WebSocket of the caller's events: first every event after `after`, then live ones,
 /// in seq order, each a JSON text message shaped like `Event`. The server pings every
-/// 10 s and closes a connection that stays silent for 25 s.
+/// `--stream-ping-seconds` (10 s by default) and closes a connection that stays silent
+/// for two and a half pings.
 #[utoipa::path(get, path = "/api/v1/events/stream", tag = "events", security(("bearer" = [])),
     params(
         ("after" = Option<i64>, Query, description = "The last seq already seen; 0 or absent for all"),
