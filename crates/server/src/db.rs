@@ -63,17 +63,15 @@ mod tests {
             .connect_with(older)
             .await
             .expect("open");
-        let all = sqlx::migrate!("./migrations");
-        let before_clock = Migrator {
-            migrations: Cow::Owned(
-                all.migrations
-                    .iter()
-                    .filter(|migration| migration.version < ONE_CLOCK)
-                    .cloned()
-                    .collect(),
-            ),
-            ..sqlx::migrate!("./migrations")
-        };
+        let mut before_clock: Migrator = sqlx::migrate!("./migrations");
+        before_clock.migrations = Cow::Owned(
+            before_clock
+                .migrations
+                .iter()
+                .filter(|migration| migration.version < ONE_CLOCK)
+                .cloned()
+                .collect(),
+        );
         before_clock.run(&pool).await.expect("older migrations");
         let at = "2026-11-01T09:00:00.000Z";
         for (id, last_seq) in [("ada", 7), ("grace", 3)] {

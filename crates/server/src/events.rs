@@ -6,7 +6,6 @@
 //! open, in seq order, as a shortcut; a stream that falls behind reads the database.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -135,12 +134,11 @@ impl Published {
                     .collect(),
             ),
             Recipients::Everyone => {
-                let count: i64 = sqlx::query_scalar(
-                    "SELECT count(*) FROM event_feeds WHERE everyone_after < $1",
-                )
-                .bind(self.seq)
-                .fetch_one(db)
-                .await?;
+                let count: i64 =
+                    sqlx::query_scalar(&format!("SELECT count(*) FROM {EVERYONE_BEFORE_SEQ}"))
+                        .bind(self.seq)
+                        .fetch_one(db)
+                        .await?;
                 (usize::try_from(count).unwrap_or_default(), Vec::new())
             }
         };
@@ -526,9 +524,8 @@ pub struct EventHub {
     publishing: tokio::sync::Mutex<()>,
     db: Db,
     offline_grace: Duration,
-    /// Set, under the `agents` lock, once the server is shutting down.
-    closing: AtomicBool,
-    /// Every open stream holds a token until it has said goodbye to its client.
+    /// Every open stream holds a token until it has said goodbye to its client. Closed,
+    /// under the `agents` lock, once the server is shutting down.
     running: TaskTracker,
 }
 
@@ -554,7 +551,6 @@ impl EventHub {
             publishing: tokio::sync::Mutex::default(),
             db,
             offline_grace,
-            closing: AtomicBool::new(false),
             running: TaskTracker::new(),
         })
     }
@@ -563,13 +559,12 @@ impl EventHub {
     /// the streams' channels, and a stream opened from now on starts closed.
     pub fn close_all(&self) {
         let mut agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
-        self.closing.store(true, Ordering::Relaxed);
+        self.running.close();
         agents.clear();
     }
 
     /// Resolves once every stream has ended after `close_all`, or after `limit`.
     pub async fn streams_ended(&self, limit: Duration) {
-        self.running.close();
         if tokio::time::timeout(limit, self.running.wait())
             .await
             .is_err()
@@ -615,7 +610,7 @@ impl EventHub {
     /// Registers an open stream; events sent from now on reach its receiver.
     pub fn open_stream(self: &Arc<Self>, agent_id: &str) -> OpenStream {
         let mut agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
-        if self.closing.load(Ordering::Relaxed) {
+        if self.running.is_closed() {
             // A channel without a sender: the stream ends at once.
             return OpenStream {
                 events: broadcast::channel(1).1,
