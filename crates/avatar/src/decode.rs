@@ -6,6 +6,7 @@ use std::io::Cursor;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, RgbImage};
 
+use crate::metadata::{vet, Vetted};
 use crate::{AvatarError, Limits};
 
 /// The formats a photo may come in.
@@ -79,10 +80,11 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<SourceInfo, AvatarError> {
             Ok(oriented_info(format, width, height, orientation))
         }
         _ => {
-            let mut decoder = image_decoder(bytes, format, limits)?;
+            let vetted = vet(bytes, format);
+            let mut decoder = image_decoder(&vetted.bytes, format, limits)?;
             let (width, height) = decoder.dimensions();
             check_dimensions(width, height, limits)?;
-            let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+            let orientation = orientation_of(&mut decoder, &vetted);
             Ok(oriented_info(format, width, height, orientation))
         }
     }
@@ -374,8 +376,18 @@ fn image_decoder<'a>(
         .map_err(|error| image_error(error, limits))
 }
 
+/// The orientation in the photo's EXIF data, unless reading that data is out of bounds.
+fn orientation_of(decoder: &mut impl ImageDecoder, vetted: &Vetted) -> Orientation {
+    if !vetted.exif {
+        return Orientation::NoTransforms;
+    }
+    decoder.orientation().unwrap_or(Orientation::NoTransforms)
+}
+
 fn decode_other(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded, AvatarError> {
-    let mut decoder = image_decoder(bytes, format, limits)?;
+    // Metadata the decoder would read outside the budget is kept from it first.
+    let vetted = vet(bytes, format);
+    let mut decoder = image_decoder(&vetted.bytes, format, limits)?;
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height, limits)?;
     // Wider than 8-bit RGB(A) is converted into a second buffer of up to 4 bytes a pixel.
@@ -391,8 +403,12 @@ fn decode_other(bytes: &[u8], format: Format, limits: &Limits) -> Result<Decoded
         u64::from(color.bytes_per_pixel()) + conversion,
         limits,
     )?;
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let icc_profile = decoder.icc_profile().ok().flatten();
+    let orientation = orientation_of(&mut decoder, &vetted);
+    let icc_profile = if vetted.icc_profile {
+        decoder.icc_profile().ok().flatten()
+    } else {
+        None
+    };
     // GIF and WebP decoders answer the first frame of an animation.
     let image = DynamicImage::from_decoder(decoder).map_err(|error| image_error(error, limits))?;
     let info = oriented_info(format, width, height, orientation);

@@ -2,17 +2,21 @@
 //! server stores, plus the initials shown when there is no photo.
 //!
 //! Every decode checks the file's claimed size against [`Limits`] before any pixel
-//! buffer is allocated, so a small file claiming to be enormous costs nothing. Output is
-//! always re-encoded from pixels: no metadata of the source survives.
+//! buffer is allocated, so a small file claiming to be enormous costs nothing; metadata a
+//! decoder would read in full first (a PNG's compressed ICC profile, a WebP chunk's
+//! claimed size) is vetted before the decoder sees it (`metadata.rs`). Output is always
+//! re-encoded from pixels: no metadata of the source survives.
 
 mod decode;
 #[doc(hidden)]
 pub mod fixtures;
 mod initials;
+mod metadata;
 mod pipeline;
 
 pub use decode::{probe, Format, SourceInfo};
 pub use initials::{initials, initials_avatar, render_png, render_svg};
+pub use metadata::MAX_ICC_PROFILE_BYTES;
 pub use pipeline::{preview, render, Preview};
 
 use agent_desk_core::{ErrorCode, AVATAR_DEFAULT_MAX_BYTES};

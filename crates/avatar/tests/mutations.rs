@@ -2,7 +2,9 @@
 //! point, on stable Rust in every test run. The cargo-fuzz target (`fuzz/`) explores far
 //! further; this keeps its basic promise checked: refusals, never a panic.
 
-use agent_desk_avatar::fixtures::{jpeg, with_exif};
+use agent_desk_avatar::fixtures::{
+    self, iccp_data, jpeg, webp_claiming, with_exif, with_png_chunk, zlib,
+};
 use agent_desk_avatar::{preview, probe, render, Limits};
 use image::codecs::gif::GifEncoder;
 use image::codecs::png::PngEncoder;
@@ -63,6 +65,18 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
             "CMYK JPEG",
             include_bytes!("fixtures/cmyk-red.jpg").to_vec(),
         ),
+        // Metadata that is vetted before decoding: damaged lengths, streams and claims.
+        (
+            "PNG with an ICC profile",
+            with_png_chunk(
+                &fixtures::png(&picture),
+                *b"iCCP",
+                &iccp_data(&zlib(
+                    &moxcms::ColorProfile::new_display_p3().encode().unwrap(),
+                )),
+            ),
+        ),
+        ("extended WebP with EXIF", webp_claiming(*b"EXIF", 16)),
     ]
 }
 

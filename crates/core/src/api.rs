@@ -88,6 +88,9 @@ pub enum ErrorCode {
     InvalidCrop,
     /// Too many attempts; wait `retry_after_seconds` (also in `Retry-After`).
     RateLimited,
+    /// The request's body arrived too slowly (under 1 KiB a second over some window)
+    /// and was cut off; nothing was changed.
+    RequestTimeout,
     Internal,
 }
 

@@ -51,10 +51,11 @@ pub fn file_name(name: &str) -> Result<String, RecordError> {
     if name.is_empty() || name == "." || name == ".." {
         return Err(RecordError::new("name", "name must not be empty"));
     }
-    if name.chars().any(char::is_control) {
+    // `invoice<U+202E>fdp.exe` would show as a PDF.
+    if crate::text::has_hidden_controls(name, false) {
         return Err(RecordError::new(
             "name",
-            "name must not contain control characters",
+            "name must not contain control or text-direction characters",
         ));
     }
     if name.chars().count() > FILE_NAME_MAX {
@@ -81,11 +82,21 @@ mod tests {
 
     #[test]
     fn empty_dotted_control_and_long_names_are_refused() {
-        for bad in ["", "  ", "dir/", "..", "a\u{0}b", "tab\there"] {
+        for bad in [
+            "",
+            "  ",
+            "dir/",
+            "..",
+            "a\u{0}b",
+            "tab\there",
+            "invoice\u{202E}fdp.exe",
+            "a\u{2066}b",
+        ] {
             let refused = file_name(bad).unwrap_err();
             assert_eq!(refused.field, "name", "{bad:?}");
         }
         assert!(file_name(&"x".repeat(FILE_NAME_MAX)).is_ok());
+        assert!(file_name("می\u{200C}خواهم.pdf").is_ok());
         assert!(file_name(&"x".repeat(FILE_NAME_MAX + 1)).is_err());
     }
 }

@@ -431,22 +431,30 @@ pub fn clean_email(field: &str, address: &str) -> Result<String, RecordError> {
     }
 }
 
-/// One line of text: trimmed, no control characters, at most `max` characters. Empty
-/// clears the field (`None`).
+/// One line of text: trimmed, no control or text-direction characters, at most `max`
+/// characters. Empty clears the field (`None`).
 pub fn clean_line(field: &str, value: &str, max: usize) -> Result<Option<String>, RecordError> {
     let value = value.trim();
-    if value.chars().any(char::is_control) {
+    if crate::text::has_hidden_controls(value, false) {
         return Err(RecordError::new(
             field,
-            "must be one line without control characters",
+            "must be one line without control or text-direction characters",
         ));
     }
     clean_text(field, value, max)
 }
 
-/// Free text of several lines: trimmed, at most `max` characters.
+/// Free text of several lines: trimmed, line breaks as `\n`, no other control or
+/// text-direction characters, at most `max` characters.
 pub fn clean_text(field: &str, value: &str, max: usize) -> Result<Option<String>, RecordError> {
+    let value = value.replace("\r\n", "\n");
     let value = value.trim();
+    if crate::text::has_hidden_controls(value, true) {
+        return Err(RecordError::new(
+            field,
+            "must not contain control or text-direction characters",
+        ));
+    }
     if value.chars().count() > max {
         return Err(RecordError::new(
             field,

@@ -37,6 +37,12 @@ pub enum EventType {
     /// A request to join a team was approved or denied.
     #[serde(rename = "team.request_decided")]
     TeamRequestDecided,
+    /// An administrator approved or refused the agent's change of department.
+    #[serde(rename = "department.request_decided")]
+    DepartmentRequestDecided,
+    /// Admin only: an agent asked to change their department.
+    #[serde(rename = "department.change_requested")]
+    DepartmentChangeRequested,
     /// Admin only: every new ticket.
     #[serde(rename = "ticket.created")]
     TicketCreated,
@@ -59,7 +65,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 16] = [
+    pub const ALL: [EventType; 18] = [
         Self::TicketAssigned,
         Self::TicketUpdated,
         Self::TicketSlaWarning,
@@ -70,11 +76,13 @@ impl EventType {
         Self::ReportWeeklySummary,
         Self::TeamJoinRequested,
         Self::TeamRequestDecided,
+        Self::DepartmentRequestDecided,
         Self::TicketCreated,
         Self::TicketReplyOther,
         Self::TicketReplyUnassigned,
         Self::RatingOther,
         Self::ChatAllOffline,
+        Self::DepartmentChangeRequested,
         Self::ProfileUpdated,
     ];
 
@@ -90,6 +98,8 @@ impl EventType {
             Self::ReportWeeklySummary => "report.weekly_summary",
             Self::TeamJoinRequested => "team.join_requested",
             Self::TeamRequestDecided => "team.request_decided",
+            Self::DepartmentRequestDecided => "department.request_decided",
+            Self::DepartmentChangeRequested => "department.change_requested",
             Self::TicketCreated => "ticket.created",
             Self::TicketReplyOther => "ticket.reply_other",
             Self::TicketReplyUnassigned => "ticket.reply_unassigned",
@@ -112,6 +122,7 @@ impl EventType {
                 | Self::TicketReplyUnassigned
                 | Self::RatingOther
                 | Self::ChatAllOffline
+                | Self::DepartmentChangeRequested
         )
     }
 
@@ -230,6 +241,23 @@ pub const EVENT_TICKET_ID_MAX_CHARS: usize = 64;
 pub const EVENT_URL_MAX_CHARS: usize = 2000;
 
 impl NewEvent {
+    /// The event as the helpdesk's text is kept: its title, body and ticket id without
+    /// control or text-direction characters (line breaks stay in the body), and the
+    /// title and body cut to their limits. Text from a helpdesk is cleaned, never
+    /// refused for what it holds: the helpdesk cannot fix what a customer wrote.
+    pub fn cleaned(mut self) -> Self {
+        let title = crate::text::strip_hidden_controls(&self.title, false);
+        self.title = crate::text::cut_to(title.trim(), EVENT_TITLE_MAX_CHARS);
+        self.body = self.body.map(|body| {
+            let body = crate::text::strip_hidden_controls(&body, true);
+            crate::text::cut_to(body.trim_end(), EVENT_BODY_MAX_CHARS)
+        });
+        self.ticket_id = self
+            .ticket_id
+            .map(|id| crate::text::strip_hidden_controls(&id, false));
+        self
+    }
+
     /// Checks what the JSON types cannot; the first refused field is named.
     pub fn validate(&self) -> Result<(), InvalidField> {
         let title = self.title.trim();
@@ -318,6 +346,13 @@ pub struct PresenceChange {
 pub struct PresenceFrame {
     pub presence: PresenceChange,
 }
+
+/// The close code of an event stream whose session has ended: signed out, signed out
+/// from another session, the password changed or reset. The client must sign in again
+/// rather than reconnect. (4000–4999 are for applications, RFC 6455 §7.4.2.)
+pub const STREAM_CLOSE_SIGNED_OUT: u16 = 4001;
+/// The close frame's reason with [`STREAM_CLOSE_SIGNED_OUT`].
+pub const STREAM_CLOSE_SIGNED_OUT_REASON: &str = "signed out";
 
 /// A request field that breaks a rule: which, by its wire name, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,6 +10,7 @@ pub mod api;
 pub mod attachments;
 pub mod avatar;
 pub mod customers;
+pub mod departments;
 pub mod events;
 pub mod files;
 pub mod locale;
@@ -18,6 +19,7 @@ pub mod password;
 pub mod people;
 pub mod profile;
 pub mod teams;
+pub mod text;
 pub mod tickets;
 pub mod validation;
 
@@ -31,7 +33,7 @@ pub use events::{
     Delivery, Event, EventPage, EventTarget, EventType, InvalidField, NewEvent, PostedEvent,
     PresenceChange, PresenceFrame, Priority,
 };
-pub use locale::{Language, TimeZoneInfo, LANGUAGES};
+pub use locale::{Language, TimeZoneInfo, APP_LANGUAGES, LANGUAGES};
 pub use notifications::{EmailFrequency, EventPrefs, NotificationPrefs, QuietHours};
 pub use password::{check_password, PasswordCheck, PasswordPolicy, PasswordRule};
 pub use profile::{

@@ -14,8 +14,8 @@ pub struct Language {
     pub name: &'static str,
 }
 
-/// Supported profile languages. The app's own UI is translated into `en` and `de`
-/// and falls back to English for the others.
+/// The languages a customer's record may name: what they read and write, whatever the
+/// app is translated into.
 pub const LANGUAGES: &[Language] = &[
     Language {
         tag: "en",
@@ -63,10 +63,29 @@ pub const LANGUAGES: &[Language] = &[
     },
 ];
 
+/// The languages the app is translated into: what an agent's profile may choose, as
+/// the profile's language is the app's. A catalog ships for each.
+pub const APP_LANGUAGES: &[Language] = &[
+    Language {
+        tag: "en",
+        name: "English",
+    },
+    Language {
+        tag: "de",
+        name: "Deutsch",
+    },
+];
+
 pub const DEFAULT_LANGUAGE: &str = "en";
 
+/// A language a customer's record may name.
 pub fn is_supported_language(tag: &str) -> bool {
     LANGUAGES.iter().any(|language| language.tag == tag)
+}
+
+/// A language the app speaks, which an agent's profile may choose.
+pub fn is_app_language(tag: &str) -> bool {
+    APP_LANGUAGES.iter().any(|language| language.tag == tag)
 }
 
 /// A time zone for the picker: its IANA name and its offset from UTC at a given instant.

@@ -35,8 +35,6 @@ pub struct EventPrefs {
     pub desktop: bool,
     /// A sound on the alert device.
     pub sound: bool,
-    /// A push to the agent's phone.
-    pub push: bool,
     pub email: EmailFrequency,
     /// Only an administrator may switch this type on. Set by the server; ignored when sent.
     #[serde(default)]
@@ -46,7 +44,7 @@ pub struct EventPrefs {
 impl EventPrefs {
     /// Whether any channel is on.
     pub fn any_on(&self) -> bool {
-        self.desktop || self.sound || self.push || self.email != EmailFrequency::Off
+        self.desktop || self.sound || self.email != EmailFrequency::Off
     }
 
     /// What a new agent starts with.
@@ -60,7 +58,11 @@ impl EventPrefs {
             SystemMaintenance => (true, false, EmailFrequency::Immediate),
             KbArticlePublished => (false, false, EmailFrequency::Weekly),
             ReportWeeklySummary => (false, false, EmailFrequency::Weekly),
-            TeamJoinRequested | TeamRequestDecided => (true, false, EmailFrequency::Immediate),
+            TeamJoinRequested | TeamRequestDecided | DepartmentRequestDecided => {
+                (true, false, EmailFrequency::Immediate)
+            }
+            // Admin only, so off until an administrator switches it on.
+            DepartmentChangeRequested => (false, false, EmailFrequency::Off),
             TicketCreated
             | TicketReplyOther
             | TicketReplyUnassigned
@@ -72,7 +74,6 @@ impl EventPrefs {
             event_type,
             desktop,
             sound,
-            push: false,
             email,
             admin_only: event_type.admin_only(),
         }
@@ -83,7 +84,6 @@ impl EventPrefs {
             event_type,
             desktop: false,
             sound: false,
-            push: false,
             email: EmailFrequency::Off,
             admin_only: event_type.admin_only(),
         }
@@ -336,7 +336,6 @@ mod tests {
                 event_type: EventType::KbArticlePublished,
                 desktop: true,
                 sound: true,
-                push: true,
                 email: EmailFrequency::Off,
                 admin_only: true,
             }],
@@ -344,10 +343,10 @@ mod tests {
             can_configure_admin_only: true,
         };
         let stored = sent.normalised(false).expect("valid");
-        assert_eq!(stored.events.len(), 15);
+        assert_eq!(stored.events.len(), 17);
         assert_eq!(stored.events[0].event_type, EventType::TicketAssigned);
         let kb = stored.for_type(EventType::KbArticlePublished);
-        assert!(kb.desktop && kb.sound && kb.push && !kb.admin_only);
+        assert!(kb.desktop && kb.sound && !kb.admin_only);
         assert!(stored.for_type(EventType::RatingOther).admin_only);
         assert!(!stored.can_configure_admin_only);
         assert_eq!(stored.enabled_admin_only(), None);

@@ -39,17 +39,36 @@ impl Sight {
                 status: true,
             };
         }
-        let details = match subject.visibility {
-            Visibility::Public => true,
-            Visibility::Department => {
-                same_department(viewer.department, subject.department.as_deref())
-            }
-            Visibility::Private => false,
-        };
+        let details = Self::details(
+            viewer,
+            &subject.id,
+            subject.visibility,
+            subject.department.as_deref(),
+        );
         Self {
             details,
             phones: details && subject.contact_prefs.show_phone,
             status: details && subject.contact_prefs.show_online_status,
+        }
+    }
+}
+
+impl Sight {
+    /// Whether a viewer sees a colleague's details (their emails among them), from the
+    /// parts of the profile that decide it.
+    pub fn details(
+        viewer: &Viewer<'_>,
+        subject_id: &str,
+        visibility: Visibility,
+        department: Option<&str>,
+    ) -> bool {
+        if viewer.is_admin || viewer.id == subject_id {
+            return true;
+        }
+        match visibility {
+            Visibility::Public => true,
+            Visibility::Department => same_department(viewer.department, department),
+            Visibility::Private => false,
         }
     }
 }
@@ -272,6 +291,7 @@ mod tests {
             display_name: "Sam".into(),
             job_title: Some("Lead".into()),
             department: Some("Billing".into()),
+            department_request: None,
             phone: Some("+442071838750".into()),
             mobile: None,
             office_location: None,

@@ -59,6 +59,10 @@ impl Status {
     }
 }
 
+/// How far ahead a status may be set "until": a year. Further is a typing slip, and
+/// beyond year 9999 the time could not even be stored.
+pub const STATUS_UNTIL_MAX: chrono::TimeDelta = chrono::TimeDelta::days(366);
+
 /// `PUT /api/v1/me/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -163,15 +167,20 @@ pub struct Profile {
     pub emails: Vec<EmailAddress>,
     pub display_name: String,
     pub job_title: Option<String>,
+    /// The department in force: what colleagues see and what "department only" privacy
+    /// compares. The agent changes it by request (`department_request`).
     pub department: Option<String>,
-    /// E.164, the number used for telephony and SMS.
+    /// A change of department the agent asked for, waiting for an administrator.
+    #[serde(default)]
+    pub department_request: Option<crate::departments::DepartmentRequest>,
+    /// E.164; the number colleagues and the helpdesk reach the agent on.
     pub phone: Option<String>,
     /// E.164.
     pub mobile: Option<String>,
     pub office_location: Option<String>,
     /// IANA time zone name, e.g. `Europe/Berlin`.
     pub timezone: Option<String>,
-    /// BCP 47 tag from [`crate::LANGUAGES`]; also the app's UI language.
+    /// BCP 47 tag; set from [`crate::locale::APP_LANGUAGES`], the app's UI languages.
     pub language: String,
     pub signature: Option<String>,
     pub use_signature: bool,

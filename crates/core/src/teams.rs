@@ -109,7 +109,8 @@ pub struct JoinRequest {
     pub team_name: String,
     pub requester_id: String,
     pub requester_name: String,
-    pub requester_email: String,
+    /// `null` when the requester's privacy hides their emails from the caller.
+    pub requester_email: Option<String>,
     pub note: Option<String>,
     pub state: JoinRequestState,
     #[ts(type = "string")]
@@ -138,6 +139,9 @@ pub fn clean_note(note: Option<&str>) -> Result<Option<String>, String> {
     let Some(note) = note.map(str::trim).filter(|note| !note.is_empty()) else {
         return Ok(None);
     };
+    if crate::text::has_hidden_controls(note, true) {
+        return Err("a note must not hold control or text-direction characters".to_owned());
+    }
     if note.chars().count() > JOIN_NOTE_MAX {
         return Err(format!(
             "a note can have at most {JOIN_NOTE_MAX} characters"
@@ -157,6 +161,8 @@ mod tests {
         assert_eq!(clean_note(Some("  hi ")), Ok(Some("hi".to_owned())));
         assert!(clean_note(Some(&"x".repeat(JOIN_NOTE_MAX))).is_ok());
         assert!(clean_note(Some(&"x".repeat(JOIN_NOTE_MAX + 1))).is_err());
+        assert!(clean_note(Some("line one\nline two")).is_ok());
+        assert!(clean_note(Some("see \u{202E}fdp.exe")).is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::locale::{is_supported_language, parse_timezone};
+use crate::locale::{is_app_language, parse_timezone};
 use crate::profile::{ProfileField, ProfilePatch};
 
 pub const DISPLAY_NAME_MAX: usize = 100;
@@ -123,9 +123,7 @@ fn map(
 }
 
 fn has_control_characters(value: &str, allow_newlines: bool) -> bool {
-    value
-        .chars()
-        .any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\t')))
+    crate::text::has_hidden_controls(value, allow_newlines)
 }
 
 /// Required, 1–100 characters after trimming, one line.
@@ -149,7 +147,7 @@ fn line(field: ProfileField, value: &str, max: usize) -> Result<String, FieldErr
         return Err(FieldError::new(
             field,
             ValidationCode::ControlCharacters,
-            "must be a single line without control characters",
+            "must be a single line without control or text-direction characters",
         ));
     }
     if trimmed.chars().count() > max {
@@ -210,16 +208,16 @@ pub fn timezone(value: &str) -> Result<String, FieldError> {
         })
 }
 
-/// One of the supported languages; required (there is always a UI language).
+/// One of the app's languages; required (there is always a UI language).
 pub fn language(value: &str) -> Result<String, FieldError> {
     let trimmed = value.trim();
-    if is_supported_language(trimmed) {
+    if is_app_language(trimmed) {
         Ok(trimmed.to_owned())
     } else {
         Err(FieldError::new(
             ProfileField::Language,
             ValidationCode::UnsupportedLanguage,
-            "is not a supported language",
+            "is not a language the app is translated into",
         ))
     }
 }
@@ -232,7 +230,7 @@ pub fn signature(value: &str) -> Result<String, FieldError> {
         return Err(FieldError::new(
             field,
             ValidationCode::ControlCharacters,
-            "must not contain control characters",
+            "must not contain control or text-direction characters",
         ));
     }
     if trimmed.chars().count() > SIGNATURE_MAX {

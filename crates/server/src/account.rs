@@ -251,7 +251,7 @@ pub async fn reset_password(
     token: &str,
     new_password: &str,
     now: DateTime<Utc>,
-) -> Result<SessionsEnded, AccountError> {
+) -> Result<(SessionsEnded, String), AccountError> {
     let agent_id = match reset_token(db, token, now).await? {
         ResetToken::Usable { agent_id } => agent_id,
         ResetToken::Spent => return Err(AccountError::ResetTokenSpent),
@@ -288,7 +288,7 @@ pub async fn reset_password(
         .await?
         .rows_affected();
     tx.commit().await?;
-    Ok(sessions_ended(ended))
+    Ok((sessions_ended(ended), agent_id))
 }
 
 pub struct AttemptRecord<'a> {

@@ -293,6 +293,7 @@ impl AgentRow {
             display_name: self.display_name,
             job_title: self.job_title,
             department: self.department,
+            department_request: None,
             phone: self.phone,
             mobile: self.mobile,
             office_location: self.office_location,
@@ -337,21 +338,69 @@ pub async fn profile(db: &Db, agent_id: &str) -> Result<(Profile, i64), AgentErr
     .into_iter()
     .map(|(address, primary)| EmailAddress { address, primary })
     .collect();
-    Ok(row.into_profile(emails, Utc::now()))
+    let request = crate::departments::pending(db, agent_id).await?;
+    let (mut profile, version) = row.into_profile(emails, Utc::now());
+    profile.department_request = request;
+    Ok((profile, version))
 }
 
-/// Stores `profile` if the stored version is still `expected_version`, with one
-/// change-log row a changed field, all in one transaction. Returns the new version.
+/// A profile edit: the fields changed on `profile` (its department the one in force),
+/// and the department the agent asks for, if the edit names one (`Some(None)`: none).
+pub struct ProfileEdit<'a> {
+    pub profile: &'a Profile,
+    pub changes: &'a [FieldChange],
+    pub department_wish: Option<Option<&'a str>>,
+}
+
+/// Stores an edit if the stored version is still `expected_version`, with one
+/// change-log row a changed field, and opens, replaces or withdraws the agent's request
+/// to change department, all in one transaction. Returns the version after it (the same
+/// when nothing changed) and what became of the request.
 pub async fn save_profile(
     db: &Db,
     actor_id: &str,
-    profile: &Profile,
+    edit: ProfileEdit<'_>,
     expected_version: i64,
-    changes: &[FieldChange],
     now: DateTime<Utc>,
-) -> Result<i64, AgentError> {
+) -> Result<(i64, crate::departments::RequestChange), AgentError> {
+    use crate::departments::RequestChange;
+    let ProfileEdit {
+        profile,
+        changes,
+        department_wish,
+    } = edit;
     let at = timestamp(now);
     let mut tx = crate::db::begin_write(db).await?;
+    let request = match department_wish {
+        Some(wish) => {
+            crate::departments::ask(
+                &mut tx,
+                &profile.id,
+                profile.department.as_deref(),
+                wish,
+                now,
+            )
+            .await?
+        }
+        None => RequestChange::None,
+    };
+    if changes.is_empty() {
+        if request == RequestChange::None {
+            return Ok((expected_version, request));
+        }
+        // Only the request changed: the profile as read is no longer current.
+        let bumped =
+            sqlx::query("UPDATE agents SET version = version + 1 WHERE id = $1 AND version = $2")
+                .bind(&profile.id)
+                .bind(expected_version)
+                .execute(&mut *tx)
+                .await?;
+        if bumped.rows_affected() == 0 {
+            return Err(AgentError::VersionConflict);
+        }
+        tx.commit().await?;
+        return Ok((expected_version + 1, request));
+    }
     let updated = sqlx::query(
         "UPDATE agents SET display_name = $1, job_title = $2, department = $3, phone = $4,
                 mobile = $5, office_location = $6, timezone = $7, language = $8, signature = $9,
@@ -397,7 +446,7 @@ pub async fn save_profile(
         .await?;
     }
     tx.commit().await?;
-    Ok(expected_version + 1)
+    Ok((expected_version + 1, request))
 }
 
 /// Sets an agent's status, "until" a time or not, with a change-log row. Not a profile
@@ -535,6 +584,24 @@ pub async fn session_by_token(
             .await?;
     }
     Ok(Some((session_id, agent_id, is_admin)))
+}
+
+/// When a session ends if nothing uses it meanwhile: 14 days after its last use or 30
+/// after it began, whichever is first. None when there is no such session.
+pub async fn session_ends_at(
+    db: &Db,
+    session_id: &str,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let found = sqlx::query_as::<_, (String, String)>(
+        "SELECT created_at, last_seen_at FROM sessions WHERE id = $1",
+    )
+    .bind(session_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(found.map(|(created_at, last_seen_at)| {
+        (parse_timestamp(&last_seen_at) + SESSION_IDLE_LIMIT)
+            .min(parse_timestamp(&created_at) + SESSION_LIFETIME)
+    }))
 }
 
 pub struct NewSession<'a> {

@@ -29,7 +29,7 @@ pub enum CustomerError {
     NoteNotFound,
     #[error(transparent)]
     Invalid(#[from] RecordError),
-    #[error("{address} already belongs to someone")]
+    #[error("{address} is already on another customer's record")]
     EmailTaken { address: String, field: String },
     #[error("the record was changed since it was read")]
     VersionConflict,
@@ -480,23 +480,21 @@ async fn organization(
     Ok(Some(id))
 }
 
-/// Refuses an address that is someone else's, naming the field it came in.
+/// Refuses an address that is on another customer's record, naming the field it came
+/// in. Agents' addresses are not looked at: whether an address is an agent's is theirs
+/// and their privacy's to tell, and a refusal here would tell it to any agent who tried.
+/// (An agent who also writes in as a customer has a customer's record besides.)
 async fn email_free(
     tx: &mut SqliteConnection,
     address: &str,
     field: &str,
 ) -> Result<(), CustomerError> {
-    let taken_by_user =
+    let taken =
         sqlx::query_scalar::<_, String>("SELECT person_id FROM person_emails WHERE address = $1")
             .bind(address)
             .fetch_optional(&mut *tx)
             .await?;
-    let taken_by_agent =
-        sqlx::query_scalar::<_, String>("SELECT agent_id FROM agent_emails WHERE address = $1")
-            .bind(address)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if taken_by_user.is_some() || taken_by_agent.is_some() {
+    if taken.is_some() {
         return Err(CustomerError::EmailTaken {
             address: address.to_owned(),
             field: field.to_owned(),
@@ -1558,6 +1556,10 @@ pub async fn search(
 /// Every word as a quoted prefix, all required: `ada lov` → `"ada"* "lov"*`. Quoting
 /// keeps FTS5's own syntax out of what an agent types.
 pub fn fts_query(q: &str) -> Option<String> {
+    // Control characters (NUL among them) are nothing anyone searches for, and FTS5
+    // refuses some of them even quoted.
+    let q: String = q.chars().filter(|c| !c.is_control()).collect();
+    let q = q.as_str();
     // A phone number however written: its digits as one word.
     let phone_like = q
         .chars()
@@ -1590,6 +1592,8 @@ mod tests {
             Some("\"NEAR\"* \"a\"* \"b\"* \"OR\"* \"x\"*".to_owned())
         );
         assert_eq!(fts_query("  @ . "), None);
+        assert_eq!(fts_query("a\0da\u{7}"), Some("\"ada\"*".to_owned()));
+        assert_eq!(fts_query("\0"), None);
         assert_eq!(fts_query("+44 20 7183").as_deref(), Some("\"44207183\"*"));
         assert_eq!(fts_query("7183 8750").as_deref(), Some("\"71838750\"*"));
     }

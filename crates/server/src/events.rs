@@ -16,7 +16,7 @@ use agent_desk_core::{
 };
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, oneshot};
 use tokio_util::task::task_tracker::TaskTrackerToken;
 use tokio_util::task::TaskTracker;
 
@@ -42,6 +42,7 @@ enum Audience {
     Agent(String),
     Team(String),
     TeamLeads(String),
+    Admins,
     All,
 }
 
@@ -60,6 +61,8 @@ impl Audience {
                                WHERE team_id = $1 AND role = 'lead')",
                 team_id,
             )),
+            // `$1` is bound but unused: every filter binds one value.
+            Self::Admins => Some(("agents.is_admin AND $1 = $1", "")),
             Self::All => None,
         }
     }
@@ -213,6 +216,31 @@ pub async fn publish_to_agent(
 ) -> Result<(), EventError> {
     let audience = Audience::Agent(agent_id.to_owned());
     hub.publish(db, &audience, new, now).await.map(drop)
+}
+
+/// Stores an event for every administrator, and hands it to their streams.
+pub async fn publish_to_admins(
+    db: &Db,
+    hub: &EventHub,
+    new: &NewEvent,
+    now: DateTime<Utc>,
+) -> Result<(), EventError> {
+    hub.publish(db, &Audience::Admins, new, now).await.map(drop)
+}
+
+/// An event the server itself raises (a request made or decided), of normal priority
+/// and about no ticket; who receives it is the publisher's choice.
+pub fn server_event(event_type: EventType, title: String, body: Option<String>) -> NewEvent {
+    NewEvent {
+        event_type,
+        to: EventTarget::All,
+        priority: Priority::Normal,
+        title,
+        body,
+        ticket_id: None,
+        url: None,
+        requester: None,
+    }
 }
 
 /// Stores an event for every lead of a team, and hands it to their streams.
@@ -527,6 +555,8 @@ pub struct EventHub {
     /// Every open stream holds a token until it has said goodbye to its client. Closed,
     /// under the `agents` lock, once the server is shutting down.
     running: TaskTracker,
+    /// Numbers the streams, so each can be found again when it closes.
+    streams_opened: std::sync::atomic::AtomicU64,
 }
 
 struct AgentStreams {
@@ -534,6 +564,15 @@ struct AgentStreams {
     open: usize,
     /// Counts disconnections, so a grace timer knows whether the agent came back since.
     disconnections: u64,
+    /// Each open stream's session, and how to tell the stream its session has ended.
+    sessions: Vec<StreamSession>,
+}
+
+/// An open stream's session, by the stream's number.
+struct StreamSession {
+    stream: u64,
+    session_id: String,
+    signed_out: Option<oneshot::Sender<()>>,
 }
 
 /// A stream that falls this many events behind reads the rest from the database. Small:
@@ -552,6 +591,7 @@ impl EventHub {
             db,
             offline_grace,
             running: TaskTracker::new(),
+            streams_opened: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -607,15 +647,22 @@ impl EventHub {
         Ok(stored)
     }
 
-    /// Registers an open stream; events sent from now on reach its receiver.
-    pub fn open_stream(self: &Arc<Self>, agent_id: &str) -> OpenStream {
+    /// Registers an open stream of a session; events sent from now on reach its
+    /// receiver, and `signed_out` resolves when the session ends.
+    pub fn open_stream(self: &Arc<Self>, agent_id: &str, session_id: &str) -> OpenStream {
+        let stream = self
+            .streams_opened
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (signal, signed_out) = oneshot::channel();
         let mut agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
         if self.running.is_closed() {
             // A channel without a sender: the stream ends at once.
             return OpenStream {
                 events: broadcast::channel(1).1,
+                signed_out,
                 hub: Arc::clone(self),
                 agent_id: agent_id.to_owned(),
+                stream,
                 _running: self.running.token(),
             };
         }
@@ -625,13 +672,52 @@ impl EventHub {
                 sender: broadcast::channel(STREAM_BUFFER).0,
                 open: 0,
                 disconnections: 0,
+                sessions: Vec::new(),
             });
         streams.open += 1;
+        streams.sessions.push(StreamSession {
+            stream,
+            session_id: session_id.to_owned(),
+            signed_out: Some(signal),
+        });
         OpenStream {
             events: streams.sender.subscribe(),
+            signed_out,
             hub: Arc::clone(self),
             agent_id: agent_id.to_owned(),
+            stream,
             _running: self.running.token(),
+        }
+    }
+
+    /// Closes the agent's streams whose session no longer exists: signed out, signed out
+    /// from another session, ended by a password change or reset, or expired. Called
+    /// after any of those; the stream tells its client it was signed out.
+    pub async fn end_revoked_sessions(&self, db: &Db, agent_id: &str) {
+        let live: Vec<String> =
+            match sqlx::query_scalar("SELECT id FROM sessions WHERE agent_id = $1")
+                .bind(agent_id)
+                .fetch_all(db)
+                .await
+            {
+                Ok(live) => live,
+                Err(error) => {
+                    // Refusing the next request with the session still works; the stream
+                    // ends at its next check of the session.
+                    tracing::warn!(%error, "could not look up which sessions ended");
+                    return;
+                }
+            };
+        let mut agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(streams) = agents.get_mut(agent_id) else {
+            return;
+        };
+        for session in &mut streams.sessions {
+            if !live.contains(&session.session_id) {
+                if let Some(signal) = session.signed_out.take() {
+                    let _ = signal.send(());
+                }
+            }
         }
     }
 
@@ -666,11 +752,12 @@ impl EventHub {
         agents.get(agent_id).map_or(0, |streams| streams.open)
     }
 
-    fn close_stream(self: &Arc<Self>, agent_id: &str) {
+    fn close_stream(self: &Arc<Self>, agent_id: &str, stream: u64) {
         let mut agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(streams) = agents.get_mut(agent_id) else {
             return;
         };
+        streams.sessions.retain(|session| session.stream != stream);
         streams.open = streams.open.saturating_sub(1);
         if streams.open > 0 {
             return;
@@ -720,13 +807,16 @@ impl EventHub {
 /// stream, and the agent goes Offline when it was their last for the grace period.
 pub struct OpenStream {
     pub events: broadcast::Receiver<LiveEvent>,
+    /// Resolves when the stream's session has ended.
+    pub signed_out: oneshot::Receiver<()>,
     hub: Arc<EventHub>,
     agent_id: String,
+    stream: u64,
     _running: TaskTrackerToken,
 }
 
 impl Drop for OpenStream {
     fn drop(&mut self) {
-        self.hub.close_stream(&self.agent_id);
+        self.hub.close_stream(&self.agent_id, self.stream);
     }
 }

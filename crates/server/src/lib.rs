@@ -9,6 +9,7 @@ pub mod avatars;
 pub mod credentials;
 pub mod customers;
 pub mod db;
+pub mod departments;
 pub mod event_mail;
 pub mod events;
 pub mod http;
@@ -21,8 +22,8 @@ pub mod simulate;
 pub mod teams;
 pub mod throttle;
 pub mod tickets;
+pub mod uploads;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -58,6 +59,8 @@ pub struct ServerConfig {
     /// How often an event stream pings; a client silent for two and a half times this
     /// long is gone.
     pub stream_ping: std::time::Duration,
+    /// How fast a client must send its request.
+    pub pace: http::slow_clients::ClientPace,
 }
 
 impl ServerConfig {
@@ -72,6 +75,7 @@ impl ServerConfig {
             file_max_bytes: agent_desk_core::attachments::FILE_DEFAULT_MAX_BYTES,
             offline_grace: Self::DEFAULT_OFFLINE_GRACE,
             stream_ping: Self::DEFAULT_STREAM_PING,
+            pace: http::slow_clients::ClientPace::DEFAULT,
         }
     }
 
@@ -144,9 +148,6 @@ impl ServerConfig {
     }
 }
 
-/// Files read into memory at the same time (see `AppState::uploads`).
-const UPLOADS_AT_ONCE: usize = 4;
-
 /// What every request handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -157,11 +158,9 @@ pub struct AppState {
     pub decoy_password_hash: Arc<str>,
     pub throttles: Arc<Throttles>,
     pub mailer: Arc<Mailer>,
-    /// Photos are decoded one at a time, so hostile uploads cannot add up in memory.
+    /// Photos are read into memory and decoded one at a time, once received whole, so
+    /// hostile uploads cannot add up in memory and slow ones hold no permit.
     pub avatar_decoding: Arc<tokio::sync::Semaphore>,
-    /// A file is read into memory before it is kept: a few at a time, so uploads at the
-    /// largest limit cannot add up to more than a few hundred megabytes.
-    pub uploads: Arc<tokio::sync::Semaphore>,
     /// Live events to open streams, and who has a stream open.
     pub hub: Arc<events::EventHub>,
 }
@@ -185,7 +184,6 @@ impl AppState {
             decoy_password_hash: decoy.into(),
             throttles: Arc::default(),
             avatar_decoding: Arc::new(tokio::sync::Semaphore::new(1)),
-            uploads: Arc::new(tokio::sync::Semaphore::new(UPLOADS_AT_ONCE)),
             mailer: Arc::new(mailer),
         })
     }
@@ -194,12 +192,24 @@ impl AppState {
 /// How long a shutting-down server waits for its event streams to send their close.
 const STREAMS_CLOSING_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// How long a shutting-down server waits for requests under way to be answered.
+const REQUESTS_CLOSING_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Serves the API on `listener` until `shutdown` resolves.
+///
+/// Connections are served by hyper directly rather than `axum::serve`, which cannot
+/// bound how long a client takes to send its request head: a client that sends half a
+/// header would hold its connection for ever.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto;
+    use hyper_util::server::graceful::GracefulShutdown;
+    use tower::ServiceExt;
+
     let mut state = state;
     if state.config.public_url.is_none() {
         let mut config = ServerConfig::clone(&state.config);
@@ -207,18 +217,62 @@ pub async fn serve(
         state.config = Arc::new(config);
     }
     let hub = Arc::clone(&state.hub);
+    let header_timeout = state.config.pace.header_timeout;
     event_mail::spawn_digest_clock(state.db.clone(), Arc::clone(&state.mailer));
-    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let closing = Arc::clone(&hub);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Open event streams never end by themselves.
-            closing.close_all();
-        })
-        .await?;
-    // The server no longer waits for upgraded connections: give the streams a moment
-    // to say goodbye to their clients before the process goes.
+    let app = http::router(state);
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, or a connection reset before it was
+                    // taken: wait a moment rather than spin, and go on.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = app.clone().map_request(
+            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                request.map(axum::body::Body::new)
+            },
+        );
+        let watcher = connections.watcher();
+        tokio::spawn(async move {
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            builder
+                .http2()
+                .timer(TokioTimer::new())
+                .enable_connect_protocol();
+            let service = hyper_util::service::TowerToHyperService::new(service);
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            if let Err(error) = watcher.watch(connection.into_owned()).await {
+                tracing::debug!(%error, "a connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    // Open event streams never end by themselves.
+    hub.close_all();
+    if tokio::time::timeout(REQUESTS_CLOSING_LIMIT, connections.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still under way at shutdown");
+    }
+    // Upgraded connections are no longer the server's: give the streams a moment to
+    // say goodbye to their clients before the process goes.
     hub.streams_ended(STREAMS_CLOSING_LIMIT).await;
     Ok(())
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use agent_desk_server::agents::{self, AgentError};
+use agent_desk_server::http::slow_clients::ClientPace;
 use agent_desk_server::{simulate, teams, AppState, NewAgent, ServerConfig};
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -35,8 +36,7 @@ enum Command {
         #[arg(long, env = "AGENT_DESK_AVATAR_MAX_BYTES", default_value_t = agent_desk_core::AVATAR_DEFAULT_MAX_BYTES,
               value_parser = clap::value_parser!(u64).range(1_000..=50_000_000))]
         avatar_max_bytes: u64,
-        /// Largest file a customer's record takes, in bytes (at most 100 MB: a file is held
-        /// in memory while it is checked and stored).
+        /// Largest file a customer's record takes, in bytes (at most 100 MB).
         #[arg(long, env = "AGENT_DESK_FILE_MAX_BYTES", default_value_t = agent_desk_core::attachments::FILE_DEFAULT_MAX_BYTES,
               value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
         file_max_bytes: u64,
@@ -51,6 +51,16 @@ enum Command {
         #[arg(long, env = "AGENT_DESK_STREAM_PING_SECONDS", default_value_t = 10,
               value_parser = clap::value_parser!(u64).range(1..=10))]
         stream_ping_seconds: u64,
+        /// Seconds a client has to send a request's head (and an idle kept-alive
+        /// connection stays open).
+        #[arg(long, env = "AGENT_DESK_HEADER_TIMEOUT_SECONDS", default_value_t = 10,
+              value_parser = clap::value_parser!(u64).range(1..=300))]
+        header_timeout_seconds: u64,
+        /// A request body must bring at least 1 KiB a second over every window of this
+        /// many seconds, or it is cut off (408).
+        #[arg(long, env = "AGENT_DESK_BODY_WINDOW_SECONDS", default_value_t = 10,
+              value_parser = clap::value_parser!(u64).range(1..=300))]
+        body_window_seconds: u64,
     },
     /// Create a team with its leads and members.
     AddTeam {
@@ -190,6 +200,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             file_max_bytes,
             offline_grace_seconds,
             stream_ping_seconds,
+            header_timeout_seconds,
+            body_window_seconds,
         } => {
             warn_about_reset_links(listen, mail.public_url.as_deref());
             let config = ServerConfig {
@@ -203,6 +215,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 file_max_bytes,
                 offline_grace: std::time::Duration::from_secs(offline_grace_seconds),
                 stream_ping: std::time::Duration::from_secs(stream_ping_seconds),
+                pace: ClientPace::with_window(
+                    std::time::Duration::from_secs(header_timeout_seconds),
+                    std::time::Duration::from_secs(body_window_seconds),
+                ),
                 ..storage.config()
             };
             let state = AppState::open(config).await?;

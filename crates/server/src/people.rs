@@ -78,7 +78,7 @@ impl ViewerRow {
         })
     }
 
-    fn viewer(&self) -> Viewer<'_> {
+    pub fn viewer(&self) -> Viewer<'_> {
         Viewer {
             id: &self.id,
             is_admin: self.is_admin,
@@ -174,9 +174,12 @@ async fn agents_after(
     };
     let words = query.q.as_deref().map(search_words).unwrap_or_default();
     let descending = query.sort == Sort::NameDescending;
+    // Filtering by a team says who is in it: only those whose teams the viewer may see.
+    let by_team = query.team.is_some();
     Ok(colleagues(db, viewer, rows)
         .await?
         .into_iter()
+        .filter(|colleague| !by_team || colleague.teams.is_some())
         .filter(|colleague| words.iter().all(|word| matches(colleague, word)))
         .map(|colleague| (sort_key(&colleague), colleague))
         .filter(|(key, colleague)| match after {

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::agents::{parse_timestamp, record_change, timestamp};
 use crate::db::Db;
+use crate::uploads::Received;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
@@ -40,15 +41,16 @@ fn path(dir: &Path, id: &str) -> PathBuf {
     dir.join(id)
 }
 
-/// The media type of a file's bytes: a known signature, else UTF-8 text, else
-/// `application/octet-stream`.
-pub fn sniff_content_type(bytes: &[u8]) -> String {
-    if let Some(kind) = infer::get(bytes) {
+/// The media type of a file: a known signature in its first bytes (`head`), else UTF-8
+/// text when the whole of it is (`is_text`), else `application/octet-stream`.
+pub fn sniff_content_type(head: &[u8], is_text: bool) -> String {
+    if let Some(kind) = infer::get(head) {
         return kind.mime_type().to_owned();
     }
-    match std::str::from_utf8(bytes) {
-        Ok(text) if !text.contains('\0') => "text/plain; charset=utf-8".to_owned(),
-        _ => "application/octet-stream".to_owned(),
+    if is_text {
+        "text/plain; charset=utf-8".to_owned()
+    } else {
+        "application/octet-stream".to_owned()
     }
 }
 
@@ -128,7 +130,7 @@ pub fn bytes_path(dir: &Path, file: &PersonFile) -> PathBuf {
     path(dir, &file.id)
 }
 
-/// Keeps a file on a record. The bytes are written (aside, then renamed) before the
+/// Keeps a received upload on a record. The bytes are moved into place before the
 /// transaction, so the database's write lock is not held for a disk write, and a listed
 /// file always has its bytes; they are removed again when the row is not written.
 pub async fn add(
@@ -137,15 +139,20 @@ pub async fn add(
     uploader_id: &str,
     person_id: &str,
     name: &str,
-    bytes: &[u8],
+    upload: Received,
     now: DateTime<Utc>,
 ) -> Result<PersonFile, FileError> {
     let name = file_name(name)?;
-    let content_type = sniff_content_type(bytes);
+    let content_type = sniff_content_type(&upload.head, upload.is_text);
+    let size = upload.size;
     let id = Uuid::new_v4().simple().to_string();
     let at = timestamp(now);
     let target = path(dir, &id);
-    write_aside(&target, bytes).await?;
+    tokio::fs::create_dir_all(dir).await?;
+    let kept = target.clone();
+    tokio::task::spawn_blocking(move || upload.keep_as(&kept))
+        .await
+        .map_err(|error| std::io::Error::other(error.to_string()))??;
     let stored = async {
         let mut tx = crate::db::begin_write(db).await?;
         person_exists(&mut tx, person_id).await?;
@@ -165,7 +172,7 @@ pub async fn add(
         .bind(person_id)
         .bind(&name)
         .bind(&content_type)
-        .bind(i64::try_from(bytes.len()).unwrap_or(i64::MAX))
+        .bind(i64::try_from(size).unwrap_or(i64::MAX))
         .bind(uploader_id)
         .bind(&at)
         .execute(&mut *tx)
@@ -192,22 +199,6 @@ async fn touch(conn: &mut SqliteConnection, person_id: &str, at: &str) -> Result
         .execute(conn)
         .await?;
     Ok(())
-}
-
-async fn write_aside(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = target.parent() {
-        tokio::fs::create_dir_all(parent).await?;
-    }
-    let partial = target.with_extension("partial");
-    let written = async {
-        tokio::fs::write(&partial, bytes).await?;
-        tokio::fs::rename(&partial, target).await
-    }
-    .await;
-    if written.is_err() {
-        remove_bytes(&partial).await;
-    }
-    written
 }
 
 async fn remove_bytes(target: &Path) {
@@ -263,17 +254,21 @@ mod tests {
 
     #[test]
     fn the_type_comes_from_the_bytes() {
-        assert_eq!(sniff_content_type(b"%PDF-1.7\n1 0 obj"), "application/pdf");
+        // A signature wins over what the rest looks like.
         assert_eq!(
-            sniff_content_type(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+            sniff_content_type(b"%PDF-1.7\n1 0 obj", true),
+            "application/pdf"
+        );
+        assert_eq!(
+            sniff_content_type(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", false),
             "image/png"
         );
         assert_eq!(
-            sniff_content_type("Grüße\n".as_bytes()),
+            sniff_content_type("Grüße\n".as_bytes(), true),
             "text/plain; charset=utf-8"
         );
         assert_eq!(
-            sniff_content_type(&[0, 159, 146, 150]),
+            sniff_content_type(&[0, 159, 146, 150], false),
             "application/octet-stream"
         );
     }

@@ -5,16 +5,19 @@ use agent_desk_core::teams::{
 };
 use std::collections::HashMap;
 
+use agent_desk_core::people::{Sight, Viewer};
+use agent_desk_core::Visibility;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
 use crate::agents::{normalise_email, parse_timestamp, timestamp};
 use crate::db::Db;
+use crate::people::ViewerRow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TeamError {
-    #[error("a team needs a name of 1 to 100 characters")]
+    #[error("a team needs a name of 1 to 100 characters, one line without control or text-direction characters")]
     InvalidName,
     #[error("a team called {0} already exists")]
     NameTaken(String),
@@ -102,7 +105,10 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<String, TeamError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > TEAM_NAME_MAX {
+    if name.is_empty()
+        || name.chars().count() > TEAM_NAME_MAX
+        || agent_desk_core::text::has_hidden_controls(name, false)
+    {
         return Err(TeamError::InvalidName);
     }
     let mut tx = crate::db::begin_write(db).await?;
@@ -260,7 +266,14 @@ pub async fn request_to_join(
         return Err(TeamError::AlreadyRequested);
     }
     tx.commit().await?;
-    find(db, &id).await?.ok_or(TeamError::UnknownRequest)
+    let requester = ViewerRow {
+        id: agent_id.to_owned(),
+        is_admin: false,
+        department: None,
+    };
+    find(db, &id, &requester)
+        .await?
+        .ok_or(TeamError::UnknownRequest)
 }
 
 /// Approves or denies an open request. Only a lead of its team, or an administrator.
@@ -268,8 +281,7 @@ pub async fn request_to_join(
 pub async fn decide(
     db: &Db,
     request_id: &str,
-    decider_id: &str,
-    decider_is_admin: bool,
+    decider: &ViewerRow,
     approve: bool,
     note: Option<&str>,
     now: DateTime<Utc>,
@@ -284,12 +296,12 @@ pub async fn decide(
     let team_id: String = row.try_get("team_id")?;
     let requester: String = row.try_get("agent_id")?;
     let state: String = row.try_get("state")?;
-    if !decider_is_admin {
+    if !decider.is_admin {
         let role = sqlx::query_scalar::<_, String>(
             "SELECT role FROM team_members WHERE team_id = $1 AND agent_id = $2",
         )
         .bind(&team_id)
-        .bind(decider_id)
+        .bind(&decider.id)
         .fetch_optional(&mut *tx)
         .await?;
         if role.as_deref() != Some("lead") {
@@ -312,7 +324,7 @@ pub async fn decide(
           WHERE id = $5",
     )
     .bind(next.as_str())
-    .bind(decider_id)
+    .bind(&decider.id)
     .bind(timestamp(now))
     .bind(&note)
     .bind(request_id)
@@ -329,11 +341,14 @@ pub async fn decide(
         .await?;
     }
     tx.commit().await?;
-    find(db, request_id).await?.ok_or(TeamError::UnknownRequest)
+    find(db, request_id, decider)
+        .await?
+        .ok_or(TeamError::UnknownRequest)
 }
 
 const REQUEST_COLUMNS: &str = "SELECT r.id, r.team_id, teams.name AS team_name,
         r.agent_id, requester.display_name AS requester_name, requester.email AS requester_email,
+        requester.visibility AS requester_visibility, requester.department AS requester_department,
         r.note, r.state, r.created_at, decider.display_name AS decided_by, r.decided_at,
         r.decision_note
    FROM team_join_requests r
@@ -341,20 +356,26 @@ const REQUEST_COLUMNS: &str = "SELECT r.id, r.team_id, teams.name AS team_name,
    JOIN agents requester ON requester.id = r.agent_id
    LEFT JOIN agents decider ON decider.id = r.decided_by";
 
-pub async fn find(db: &Db, request_id: &str) -> Result<Option<JoinRequest>, TeamError> {
+/// A request as `viewer` may see it.
+pub async fn find(
+    db: &Db,
+    request_id: &str,
+    viewer: &ViewerRow,
+) -> Result<Option<JoinRequest>, TeamError> {
     let row = sqlx::query(&format!("{REQUEST_COLUMNS} WHERE r.id = $1"))
         .bind(request_id)
         .fetch_optional(db)
         .await?;
-    row.map(|row| request_from(&row)).transpose()
+    row.map(|row| request_from(&row, &viewer.viewer()))
+        .transpose()
 }
 
 /// The agent's own requests, newest first, and the open requests they can decide on.
 pub async fn requests_for(
     db: &Db,
-    agent_id: &str,
-    is_admin: bool,
+    viewer: &ViewerRow,
 ) -> Result<(Vec<JoinRequest>, Vec<JoinRequest>), TeamError> {
+    let (agent_id, is_admin) = (&viewer.id, viewer.is_admin);
     let mine = sqlx::query(&format!(
         "{REQUEST_COLUMNS} WHERE r.agent_id = $1 ORDER BY r.created_at DESC, r.id"
     ))
@@ -370,13 +391,30 @@ pub async fn requests_for(
     .bind(is_admin)
     .fetch_all(db)
     .await?;
+    let seen_by = viewer.viewer();
     let convert = |rows: Vec<sqlx::sqlite::SqliteRow>| {
-        rows.iter().map(request_from).collect::<Result<Vec<_>, _>>()
+        rows.iter()
+            .map(|row| request_from(row, &seen_by))
+            .collect::<Result<Vec<_>, _>>()
     };
     Ok((convert(mine)?, convert(to_decide)?))
 }
 
-fn request_from(row: &sqlx::sqlite::SqliteRow) -> Result<JoinRequest, TeamError> {
+/// A request's row as `viewer` may see it: the requester's email only when their
+/// privacy shows the viewer their details, as everywhere else.
+fn request_from(
+    row: &sqlx::sqlite::SqliteRow,
+    viewer: &Viewer<'_>,
+) -> Result<JoinRequest, TeamError> {
+    let requester_id: String = row.try_get("agent_id")?;
+    let visibility: String = row.try_get("requester_visibility")?;
+    let department: Option<String> = row.try_get("requester_department")?;
+    let email_shown = Sight::details(
+        viewer,
+        &requester_id,
+        Visibility::parse(&visibility).unwrap_or(Visibility::Private),
+        department.as_deref(),
+    );
     let state: String = row.try_get("state")?;
     let created_at: String = row.try_get("created_at")?;
     let decided_at: Option<String> = row.try_get("decided_at")?;
@@ -384,9 +422,13 @@ fn request_from(row: &sqlx::sqlite::SqliteRow) -> Result<JoinRequest, TeamError>
         id: row.try_get("id")?,
         team_id: row.try_get("team_id")?,
         team_name: row.try_get("team_name")?,
-        requester_id: row.try_get("agent_id")?,
         requester_name: row.try_get("requester_name")?,
-        requester_email: row.try_get("requester_email")?,
+        requester_email: if email_shown {
+            Some(row.try_get("requester_email")?)
+        } else {
+            None
+        },
+        requester_id,
         note: row.try_get("note")?,
         state: JoinRequestState::parse(&state).ok_or(TeamError::UnknownRequest)?,
         created_at: parse_timestamp(&created_at),

@@ -169,15 +169,15 @@ pub async fn history(
 
 /// Events are stored in time order, so the first and last event's places order tickets
 /// by when they opened and last changed, ties included. Ticket ids that are numbers
-/// compare as numbers, so #999 comes before #1000.
+/// compare as numbers, so #999 comes before #1000, and come before ids that are not.
 fn order(sort: TicketSort, rows: &mut [TicketRow]) {
-    let by_id = |a: &TicketRow, b: &TicketRow| match (
-        a.ticket_id.parse::<u64>(),
-        b.ticket_id.parse::<u64>(),
-    ) {
-        (Ok(x), Ok(y)) => x.cmp(&y),
-        _ => a.ticket_id.cmp(&b.ticket_id),
+    // A total order (a sort may panic on one that is not): numbers by value, then the
+    // rest as text, and the text last so "007" and "7" still have an order.
+    let key = |row: &TicketRow| {
+        let number = row.ticket_id.parse::<u64>().ok();
+        (number.is_none(), number.unwrap_or(0), row.ticket_id.clone())
     };
+    let by_id = |a: &TicketRow, b: &TicketRow| key(a).cmp(&key(b));
     rows.sort_by(|a, b| match sort {
         TicketSort::UpdatedOldestFirst => a.last_id.cmp(&b.last_id),
         TicketSort::UpdatedNewestFirst => b.last_id.cmp(&a.last_id),
@@ -296,6 +296,37 @@ mod tests {
         let mut rows = vec![row("999", 2, 9), row("1000", 1, 4), row("42", 5, 7)];
         order(sort, &mut rows);
         rows.into_iter().map(|row| row.ticket_id).collect()
+    }
+
+    #[test]
+    fn ids_of_numbers_and_text_mixed_sort_as_a_total_order() {
+        // Before, "10" < "9a" as text, "9a" < "abc", but 9 < 10 as numbers: no order,
+        // and the sort panicked on enough such rows.
+        let mut rows: Vec<TicketRow> = (0..200)
+            .map(|n| {
+                let id = match n % 4 {
+                    0 => n.to_string(),
+                    1 => format!("{n}a"),
+                    2 => format!("0{n}"),
+                    _ => format!("RT-{n}"),
+                };
+                row(&id, n, n)
+            })
+            .collect();
+        order(TicketSort::TicketAscending, &mut rows);
+        let numbers: Vec<Option<u64>> = rows
+            .iter()
+            .map(|row| row.ticket_id.parse::<u64>().ok())
+            .collect();
+        let first_text = numbers.iter().position(Option::is_none).expect("text ids");
+        assert_eq!(first_text, 100, "every id that is a number comes first");
+        assert!(numbers[..first_text].windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(rows[0].ticket_id, "0");
+        assert_eq!(rows[1].ticket_id, "02");
+        assert_eq!(rows[199].ticket_id, "RT-99");
+        order(TicketSort::TicketDescending, &mut rows);
+        assert_eq!(rows[0].ticket_id, "RT-99");
+        assert_eq!(rows[199].ticket_id, "0");
     }
 
     #[test]

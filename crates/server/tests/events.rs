@@ -11,8 +11,6 @@ use reqwest::header::IF_MATCH;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use support::*;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
 use tokio_tungstenite::tungstenite::Message;
 
 const OTHER_EMAIL: &str = "grace@example.com";
@@ -77,43 +75,8 @@ fn seqs(page: &Value) -> Vec<i64> {
         .collect()
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 async fn open_stream(server: &Server, token: &str, after: i64) -> Socket {
     open_stream_with(server, token, &format!("after={after}")).await
-}
-
-async fn open_stream_with(server: &Server, token: &str, query: &str) -> Socket {
-    let url = format!(
-        "{}/api/v1/events/stream?{query}",
-        server.base.replace("http://", "ws://")
-    );
-    let mut request = url.into_client_request().expect("request");
-    request.headers_mut().insert(
-        AUTHORIZATION,
-        format!("Bearer {token}").parse().expect("header"),
-    );
-    let (socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("open the event stream");
-    socket
-}
-
-/// The next event on a stream, skipping pings.
-async fn next_event(socket: &mut Socket) -> Value {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
-            .await
-            .expect("an event within 5 s")
-            .expect("the stream is open")
-            .expect("a message");
-        match message {
-            Message::Text(text) => return serde_json::from_str(&text).expect("event JSON"),
-            Message::Ping(_) | Message::Pong(_) => {}
-            other => panic!("unexpected message {other:?}"),
-        }
-    }
 }
 
 /// The deliveries of a posted event, sorted by email.

@@ -66,7 +66,12 @@ async fn change_password(
         Err(account::AccountError::WrongPassword) => {}
         Err(_) => throttle.refund(&key),
     }
-    Ok(Json(result?))
+    let ended = result?;
+    state
+        .hub
+        .end_revoked_sessions(&state.db, &session.agent_id)
+        .await;
+    Ok(Json(ended))
 }
 
 /// Mails a single-use reset link when the address has an account. The answer is the same
@@ -160,12 +165,12 @@ pub async fn reset_with_token(
         .throttles
         .attempt(&[(throttle, &address), (throttle, &token_key)])
         .map_err(AppError::rate_limited)?;
-    let result = account::reset_password(&state.db, token.trim(), new_password, Utc::now()).await;
-    if result.is_ok() {
-        throttle.refund(&address);
-        throttle.record_success(&token_key);
-    }
-    Ok(result?)
+    let (ended, agent_id) =
+        account::reset_password(&state.db, token.trim(), new_password, Utc::now()).await?;
+    throttle.refund(&address);
+    throttle.record_success(&token_key);
+    state.hub.end_revoked_sessions(&state.db, &agent_id).await;
+    Ok(ended)
 }
 
 /// The agent's sessions, the current one marked, and the latest sign-in attempts.
@@ -194,6 +199,10 @@ async fn end_session(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     if account::end_session(&state.db, &session.agent_id, &id).await? {
+        state
+            .hub
+            .end_revoked_sessions(&state.db, &session.agent_id)
+            .await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound)
@@ -207,9 +216,13 @@ async fn sign_out_other_sessions(
     State(state): State<AppState>,
     session: Session,
 ) -> ApiResult<Json<SessionsEnded>> {
-    Ok(Json(
-        account::end_other_sessions(&state.db, &session.agent_id, &session.session_id).await?,
-    ))
+    let ended =
+        account::end_other_sessions(&state.db, &session.agent_id, &session.session_id).await?;
+    state
+        .hub
+        .end_revoked_sessions(&state.db, &session.agent_id)
+        .await;
+    Ok(Json(ended))
 }
 
 /// The rules the server enforces, for clients to show before anyone signs in.

@@ -56,6 +56,28 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
+/// The signed-in agent behind a request's bearer token, who must be an administrator.
+/// Taken from the request's head, before any body is read: a caller who is not an
+/// administrator gets 403 whatever they send, and learns nothing of what a body
+/// should hold.
+#[derive(Debug, Clone)]
+pub struct AdminSession(pub Session);
+
+impl FromRequestParts<AppState> for AdminSession {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let session = Session::from_request_parts(parts, state).await?;
+        if !session.is_admin {
+            return Err(AppError::Forbidden {
+                message: "only an administrator can do this".into(),
+                field: None,
+            });
+        }
+        Ok(Self(session))
+    }
+}
+
 /// The peer's IP address, when the server was started with connect info (always, in `serve`).
 pub fn client_address(extensions: &axum::http::Extensions) -> Option<String> {
     extensions
@@ -169,5 +191,9 @@ async fn login(
     responses((status = 204), (status = 401, body = ApiError)))]
 async fn logout(State(state): State<AppState>, session: Session) -> ApiResult<StatusCode> {
     agents::delete_session(&state.db, &session.session_id).await?;
+    state
+        .hub
+        .end_revoked_sessions(&state.db, &session.agent_id)
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,7 +3,7 @@
 
 use agent_desk_avatar::AvatarError;
 use agent_desk_core::{ApiError, ErrorCode, Profile, AVATAR_SIZES};
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, X_CONTENT_TYPE_OPTIONS,
@@ -18,6 +18,7 @@ use utoipa_axum::routes;
 use super::auth::Session;
 use super::error::{ApiResult, AppError};
 use super::profile::Versioned;
+use crate::uploads::{self, ReceiveError, Received};
 use crate::{agents, avatars, events, AppState};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -26,8 +27,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_avatar))
 }
 
-/// A photo upload's bytes, refused with the API's errors when too large or not an image.
-struct ImageBody(Bytes);
+/// A photo upload, received into a file and refused with the API's errors when too
+/// large or not an image. Read into memory only to be decoded, one at a time.
+struct ImageBody(Received);
 
 impl FromRequest<AppState> for ImageBody {
     type Rejection = AppError;
@@ -53,15 +55,16 @@ impl FromRequest<AppState> for ImageBody {
             }
             .into());
         }
-        // Read with the photo limit rather than the JSON one; stops at the limit.
-        let max = usize::try_from(limit).unwrap_or(usize::MAX);
-        axum::body::to_bytes(request.into_body(), max)
+        let incoming = uploads::incoming_dir(&state.config.data_dir);
+        uploads::receive(request.into_body(), &incoming, limit)
             .await
             .map(ImageBody)
-            .map_err(|_| {
-                // Streamed without a length and cut off at the limit (or the client
-                // went away): either way the photo is not taken.
-                AppError::Avatar(AvatarError::TooManyBytes { size: None, limit })
+            .map_err(|error| match error {
+                // Streamed without a length and cut off at the limit.
+                ReceiveError::TooLarge { limit } => {
+                    AppError::Avatar(AvatarError::TooManyBytes { size: None, limit })
+                }
+                other => other.into(),
             })
     }
 }
@@ -81,7 +84,7 @@ impl FromRequest<AppState> for ImageBody {
 async fn put_avatar(
     State(state): State<AppState>,
     session: Session,
-    ImageBody(bytes): ImageBody,
+    ImageBody(upload): ImageBody,
 ) -> ApiResult<impl IntoResponse> {
     let limits = state.config.avatar_limits();
     let encoded = {
@@ -90,6 +93,12 @@ async fn put_avatar(
             .acquire()
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
+        // In memory only now, under the permit: one photo at a time.
+        let bytes = upload
+            .read()
+            .await
+            .map_err(|e| AppError::Internal(format!("reading an upload: {e}")))?;
+        drop(upload);
         tokio::task::spawn_blocking(move || {
             agent_desk_avatar::render(&bytes, &limits, None, &AVATAR_SIZES)
         })

@@ -58,6 +58,9 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("too many attempts; try again in {} seconds", whole_seconds(*.retry_after))]
     RateLimited { retry_after: Duration },
+    /// The body arrived too slowly and was cut off.
+    #[error("the request body arrived too slowly (under 1 KiB a second) and was cut off")]
+    RequestTimeout,
     #[error(transparent)]
     Account(#[from] AccountError),
     #[error(transparent)]
@@ -106,6 +109,7 @@ impl AppError {
                 ErrorCode::UnsupportedMediaType,
             ),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
+            Self::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, ErrorCode::RequestTimeout),
             Self::Account(error) => match error {
                 AccountError::WrongPassword => (StatusCode::FORBIDDEN, ErrorCode::WrongPassword),
                 AccountError::Policy(_) => (StatusCode::BAD_REQUEST, ErrorCode::PasswordRejected),
@@ -146,6 +150,24 @@ impl From<AgentError> for AppError {
             AgentError::NotFound => Self::NotFound,
             AgentError::Database(e) => Self::Database(e),
             other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::uploads::ReceiveError> for AppError {
+    fn from(error: crate::uploads::ReceiveError) -> Self {
+        use crate::uploads::ReceiveError;
+        match error {
+            ReceiveError::TooLarge { limit } => Self::PayloadTooLarge {
+                limit: usize::try_from(limit).unwrap_or(usize::MAX),
+            },
+            ReceiveError::TooSlow => Self::RequestTimeout,
+            ReceiveError::Broken(reason) => Self::bad_request(
+                ErrorCode::MalformedJson,
+                format!("the body could not be read: {reason}"),
+                None,
+            ),
+            ReceiveError::Storage(error) => Self::Internal(format!("receiving an upload: {error}")),
         }
     }
 }

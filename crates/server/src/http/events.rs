@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
+use agent_desk_core::events::{STREAM_CLOSE_SIGNED_OUT, STREAM_CLOSE_SIGNED_OUT_REASON};
 use agent_desk_core::people::Viewer;
 use agent_desk_core::{
     ApiError, ErrorCode, Event, EventPage, NewEvent, PostedEvent, PresenceChange, PresenceFrame,
 };
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -24,7 +25,7 @@ use tokio_util::task::AbortOnDropHandle;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::Session;
+use super::auth::{AdminSession, Session};
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
 use crate::events::{self, EventError, ProfileChange};
@@ -54,15 +55,10 @@ const STREAM_BUFFER_BYTES: usize = 4 * 1024;
     ))]
 async fn post_event(
     State(state): State<AppState>,
-    session: Session,
+    _admin: AdminSession,
     ApiJson(new): ApiJson<NewEvent>,
 ) -> ApiResult<impl IntoResponse> {
-    if !session.is_admin {
-        return Err(AppError::Forbidden {
-            message: "only an administrator can post events".into(),
-            field: None,
-        });
-    }
+    let new = new.cleaned();
     new.validate().map_err(AppError::Invalid)?;
     let published = Arc::new(events::publish(&state.db, &state.hub, &new, Utc::now()).await?);
     // The event is stored: its mail goes out whatever becomes of the answer, in a task of
@@ -204,17 +200,19 @@ async fn stream_events(
         .read_buffer_size(STREAM_BUFFER_BYTES)
         .write_buffer_size(STREAM_BUFFER_BYTES)
         .max_message_size(STREAM_BUFFER_BYTES * 4)
-        .on_upgrade(move |socket| follow(socket, state, session.agent_id, after, presence))
+        .on_upgrade(move |socket| follow(socket, state, session, after, presence))
         .into_response())
 }
 
 /// A stream's sending half.
 type EventSink = SplitSink<WebSocket, Message>;
 
-/// Why a stream ended, for the log.
+/// Why a stream ended, for the log and the close frame.
 enum StreamEnd {
     ClientGone,
     Silent,
+    /// The stream's session ended: the client must sign in again.
+    SignedOut,
     Failed(String),
 }
 
@@ -261,15 +259,18 @@ impl PresenceWatch {
 async fn follow(
     socket: WebSocket,
     state: AppState,
-    agent_id: String,
+    session: Session,
     after: i64,
     mut presence: Option<PresenceWatch>,
 ) {
+    let agent_id = session.agent_id;
     // Registered before the backlog is read, so nothing published meanwhile is missed.
-    let mut open = state.hub.open_stream(&agent_id);
+    let mut open = state.hub.open_stream(&agent_id, &session.session_id);
     let (mut sink, incoming) = socket.split();
     let mut cursor = after;
     let end = async {
+        // The session may have ended between its check and the stream's registration.
+        let mut session_ends = session_end(&state, &session.session_id).await?;
         catch_up(&mut sink, &state, &agent_id, &mut cursor).await?;
         // What the client sends (pongs, a close) is heard by a task of its own, so
         // handing out an event does not also poll the connection's read side. Started
@@ -308,6 +309,16 @@ async fn follow(
                 heard = &mut listening => {
                     return Err(heard.unwrap_or_else(|e| StreamEnd::Failed(e.to_string())));
                 }
+                ended = &mut open.signed_out => match ended {
+                    Ok(()) => return Err(StreamEnd::SignedOut),
+                    // The hub let go of the stream: the server is shutting down.
+                    Err(_) => return Ok(()),
+                },
+                () = &mut session_ends => {
+                    // Unused for its whole idle limit, or at the end of its lifetime,
+                    // unless it was used meanwhile.
+                    session_ends = session_end(&state, &session.session_id).await?;
+                }
                 _ = ping.tick() => {
                     sink.send(Message::Ping(Default::default()))
                         .await
@@ -317,12 +328,43 @@ async fn follow(
         }
     }
     .await;
-    match end {
-        Ok(()) | Err(StreamEnd::ClientGone) => {}
-        Err(StreamEnd::Silent) => tracing::debug!("event stream closed: no answer to pings"),
-        Err(StreamEnd::Failed(reason)) => tracing::warn!(%reason, "event stream failed"),
+    let close = match end {
+        Ok(()) | Err(StreamEnd::ClientGone) => None,
+        Err(StreamEnd::SignedOut) => Some(CloseFrame {
+            code: STREAM_CLOSE_SIGNED_OUT,
+            reason: STREAM_CLOSE_SIGNED_OUT_REASON.into(),
+        }),
+        Err(StreamEnd::Silent) => {
+            tracing::debug!("event stream closed: no answer to pings");
+            None
+        }
+        Err(StreamEnd::Failed(reason)) => {
+            tracing::warn!(%reason, "event stream failed");
+            None
+        }
+    };
+    let _ = sink.send(Message::Close(close)).await;
+}
+
+/// Sleeps until the session would end unused, then checks it: a session that has
+/// ended is deleted and the stream signed out; one used meanwhile is slept on again.
+async fn session_end(
+    state: &AppState,
+    session_id: &str,
+) -> Result<std::pin::Pin<Box<tokio::time::Sleep>>, StreamEnd> {
+    let ends_at = crate::agents::session_ends_at(&state.db, session_id)
+        .await
+        .map_err(|error| StreamEnd::Failed(error.to_string()))?
+        .ok_or(StreamEnd::SignedOut)?;
+    let now = Utc::now();
+    if ends_at <= now {
+        crate::agents::delete_session(&state.db, session_id)
+            .await
+            .map_err(|error| StreamEnd::Failed(error.to_string()))?;
+        return Err(StreamEnd::SignedOut);
     }
-    let _ = sink.send(Message::Close(None)).await;
+    let wait = (ends_at - now).to_std().unwrap_or_default();
+    Ok(Box::pin(tokio::time::sleep(wait)))
 }
 
 /// Reads what the client sends until it goes, fails, or is silent for too long (it

@@ -34,6 +34,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     AppError::PayloadTooLarge {
                         limit: JSON_BODY_LIMIT,
                     }
+                } else if super::slow_clients::is_too_slow(&rejection) {
+                    AppError::RequestTimeout
                 } else {
                     AppError::bad_request(
                         ErrorCode::MalformedJson,

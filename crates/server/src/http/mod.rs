@@ -3,6 +3,7 @@
 pub mod account;
 pub mod auth;
 pub mod avatar;
+pub mod departments;
 pub mod error;
 pub mod events;
 pub mod json;
@@ -11,6 +12,7 @@ pub mod people;
 pub mod profile;
 pub mod records;
 pub mod reset_page;
+pub mod slow_clients;
 pub mod status;
 pub mod system;
 pub mod teams;
@@ -21,6 +23,7 @@ use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
 use axum::{Extension, Router};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::OpenApi;
@@ -30,13 +33,32 @@ use crate::AppState;
 use error::AppError;
 
 pub fn router(state: AppState) -> Router {
+    let pace = state.config.pace;
     let (router, api) = api_router().with_state(state).split_for_parts();
     router
         .layer(Extension(Arc::new(api)))
         .fallback(|| async { AppError::NotFound })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(json::JSON_BODY_LIMIT))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            slow_clients::enforce_pace(pace, request, next)
+        }))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(CatchPanicLayer::custom(answer_panic))
+}
+
+/// A handler that panicked is a bug: it is logged, and the client gets the standard
+/// 500 answer rather than a dropped connection.
+fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = message, "a request handler panicked");
+    axum::response::IntoResponse::into_response(AppError::Internal(format!(
+        "handler panicked: {message}"
+    )))
 }
 
 /// The span every request is logged in: method and path only. The query string is left
@@ -65,6 +87,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(auth::routes())
         .merge(account::routes())
         .merge(profile::routes())
+        .merge(departments::routes())
         .merge(avatar::routes())
         .merge(status::routes())
         .merge(notification_prefs::routes())

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::Session;
+use super::auth::{AdminSession, Session};
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
 use super::profile::{IfMatch, Versioned};
@@ -107,15 +107,9 @@ async fn list_fields(
     ))]
 async fn create_field(
     State(state): State<AppState>,
-    session: Session,
+    _admin: AdminSession,
     ApiJson(new): ApiJson<NewCustomField>,
 ) -> ApiResult<impl IntoResponse> {
-    if !session.is_admin {
-        return Err(AppError::Forbidden {
-            message: "only an administrator can define fields".into(),
-            field: None,
-        });
-    }
     let field = customers::create_field(&state.db, &new, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(field)))
 }

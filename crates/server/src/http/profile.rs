@@ -1,6 +1,6 @@
 //! The signed-in agent's own profile: `GET|PATCH /api/v1/me` with ETag / If-Match.
 
-use agent_desk_core::{validate_patch, ApiError, Profile, ProfilePatch};
+use agent_desk_core::{validate_patch, ApiError, EventType, Profile, ProfilePatch};
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::{ETAG, IF_MATCH};
 use axum::http::request::Parts;
@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use super::auth::Session;
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
+use crate::departments::RequestChange;
 use crate::AppState;
 use crate::{agents, events};
 
@@ -72,7 +73,9 @@ async fn get_me(State(state): State<AppState>, session: Session) -> ApiResult<im
 }
 
 /// Changes some fields of the profile. `If-Match` must carry the ETag of the version
-/// being changed. Absent fields stay; an empty string clears an optional field.
+/// being changed. Absent fields stay; an empty string clears an optional field. The
+/// department is not changed here: naming one asks an administrator for it (the answer's
+/// `department_request`), and naming the one in force withdraws that request.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "profile", security(("bearer" = [])),
     request_body = ProfilePatch,
     params(("If-Match" = String, Header, description = "ETag from GET /api/v1/me")),
@@ -98,27 +101,44 @@ async fn patch_me(
             field: Some("email".into()),
         });
     }
-    let patch = validate_patch(&patch).map_err(AppError::Validation)?;
+    let mut patch = validate_patch(&patch).map_err(AppError::Validation)?;
+    // Normalised: "" is no department.
+    let department_wish = patch.department.take();
     let (mut profile, version) = agents::profile(&state.db, &session.agent_id).await?;
     if version != expected_version {
         return Err(AppError::VersionConflict);
     }
     let changes = patch.apply_to(&mut profile);
-    if changes.is_empty() {
+    let edit = agents::ProfileEdit {
+        profile: &profile,
+        changes: &changes,
+        department_wish: department_wish
+            .as_deref()
+            .map(|wish| Some(wish).filter(|wish| !wish.is_empty())),
+    };
+    let now = Utc::now();
+    let (new_version, request) =
+        agents::save_profile(&state.db, &session.agent_id, edit, expected_version, now).await?;
+    if new_version == version {
         return Ok(Versioned(profile, version));
     }
-    let now = Utc::now();
-    let new_version = agents::save_profile(
-        &state.db,
-        &session.agent_id,
-        &profile,
-        expected_version,
-        &changes,
-        now,
-    )
-    .await?;
     events::publish_profile_updated(&state.db, &state.hub, &session.agent_id, "profile", now)
         .await?;
+    if let RequestChange::Requested(requested) = request {
+        let name = &profile.display_name;
+        let title = match (requested, profile.department.as_deref()) {
+            (Some(wanted), _) => format!("{name} asks to move to the department {wanted}"),
+            (None, Some(current)) => format!("{name} asks to leave the department {current}"),
+            (None, None) => format!("{name} asks to change department"),
+        };
+        events::publish_to_admins(
+            &state.db,
+            &state.hub,
+            &events::server_event(EventType::DepartmentChangeRequested, title, None),
+            now,
+        )
+        .await?;
+    }
     let (profile, _) = agents::profile(&state.db, &session.agent_id).await?;
     Ok(Versioned(profile, new_version))
 }

@@ -2,13 +2,12 @@
 //! the ticket history, and an agent's sign-ins (the Detail tab's login activity).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use agent_desk_core::account::LoginActivity;
 use agent_desk_core::attachments::{FileList, PersonFile};
 use agent_desk_core::tickets::{TicketHistory, TicketSort};
 use agent_desk_core::{ApiError, ErrorCode};
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::header::{
     CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
@@ -28,6 +27,7 @@ use super::error::{ApiResult, AppError};
 use super::people::{history_allowed, refuse_agents};
 use crate::person_files::{self, FileError};
 use crate::tickets::{self, Subject};
+use crate::uploads::{self, ReceiveError, Received};
 use crate::{account, AppState};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -38,9 +38,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_logins))
 }
 
-/// An upload's bytes, read up to the server's file limit and refused beyond it, and the
-/// permit to hold them until the request is done.
-struct FileBody(Bytes, tokio::sync::OwnedSemaphorePermit);
+/// An upload, received into a file up to the server's file limit and refused beyond it.
+struct FileBody(Received);
 
 impl FromRequest<AppState> for FileBody {
     type Rejection = AppError;
@@ -54,17 +53,14 @@ impl FromRequest<AppState> for FileBody {
         if declared.is_some_and(|size| size > limit) {
             return Err(AppError::FileTooLarge { limit });
         }
-        let permit = Arc::clone(&state.uploads)
-            .acquire_owned()
+        let incoming = uploads::incoming_dir(&state.config.data_dir);
+        uploads::receive(request.into_body(), &incoming, limit)
             .await
-            .map_err(|error| AppError::Internal(error.to_string()))?;
-        let max = usize::try_from(limit).unwrap_or(usize::MAX);
-        // Streamed without a length and cut off at the limit, or the client went away:
-        // either way the file is not kept.
-        axum::body::to_bytes(request.into_body(), max)
-            .await
-            .map(|bytes| FileBody(bytes, permit))
-            .map_err(|_| AppError::FileTooLarge { limit })
+            .map(FileBody)
+            .map_err(|error| match error {
+                ReceiveError::TooLarge { limit } => AppError::FileTooLarge { limit },
+                other => other.into(),
+            })
     }
 }
 
@@ -119,7 +115,7 @@ async fn upload_file(
     session: Session,
     Path(id): Path<String>,
     query: QueryParams,
-    FileBody(bytes, _permit): FileBody,
+    FileBody(upload): FileBody,
 ) -> ApiResult<impl IntoResponse> {
     let params = query_params(query, &["name"])?;
     let name = params.get("name").ok_or_else(|| {
@@ -136,7 +132,7 @@ async fn upload_file(
         &session.agent_id,
         &id,
         name,
-        &bytes,
+        upload,
         Utc::now(),
     )
     .await?;

@@ -19,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::account::reset_with_token;
+use super::auth::address_key;
 use super::error::AppError;
 use crate::account::{self, AccountError, ResetToken};
 use crate::AppState;
@@ -54,13 +55,27 @@ pub struct ResetForm {
 #[utoipa::path(get, path = "/reset", tag = "reset page", params(ResetQuery),
     responses((status = 200, description = "The form", content_type = "text/html"),
               (status = 400, description = "Not a valid link", content_type = "text/html"),
-              (status = 410, description = "Used or expired link", content_type = "text/html")))]
+              (status = 410, description = "Used or expired link", content_type = "text/html"),
+              (status = 429, description = "Too many links tried from this address", content_type = "text/html")))]
 async fn reset_page(
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     query: Result<Query<ResetQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let token = query.map(|Query(q)| q.token).unwrap_or_default();
-    match account::reset_token(&state.db, &token, Utc::now()).await {
+    // Opening the page tells whether a token is one the server gave out: it counts
+    // against the same throttle as setting the password with one, so tokens cannot be
+    // guessed here either. A link that was really sent gives its attempt back.
+    let address = address_key(&extensions);
+    let throttle = &state.throttles.reset_confirm_addresses;
+    if let Err(retry_after) = state.throttles.attempt(&[(throttle, &address)]) {
+        return too_many_attempts(retry_after);
+    }
+    let found = account::reset_token(&state.db, &token, Utc::now()).await;
+    if matches!(found, Ok(ResetToken::Usable { .. } | ResetToken::Spent)) {
+        throttle.refund(&address);
+    }
+    match found {
         Ok(ResetToken::Usable { .. }) => html(StatusCode::OK, &form_page(&token, None)),
         Ok(ResetToken::Spent) => html(StatusCode::GONE, &message_page(SPENT_TITLE, &spent_text())),
         Ok(ResetToken::Unknown) => html(
@@ -124,16 +139,7 @@ async fn reset_submit(
             StatusCode::BAD_REQUEST,
             &message_page(INVALID_TITLE, INVALID_TEXT),
         ),
-        Err(AppError::RateLimited { retry_after }) => html(
-            StatusCode::TOO_MANY_REQUESTS,
-            &message_page(
-                "Too many attempts",
-                &format!(
-                    "Please wait {} seconds and open the link again.",
-                    retry_after.as_secs().max(1)
-                ),
-            ),
-        ),
+        Err(AppError::RateLimited { retry_after }) => too_many_attempts(retry_after),
         Err(error) => {
             tracing::error!(%error, "reset page");
             html(
@@ -174,6 +180,25 @@ fn spent_text() -> String {
         "A reset link works once, for {PASSWORD_RESET_VALID_MINUTES} minutes. Ask for a new one \
          with \u{201c}Forgot password?\u{201d} on Agent Desk's sign-in screen."
     )
+}
+
+fn too_many_attempts(retry_after: std::time::Duration) -> Response {
+    let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    let mut response = html(
+        StatusCode::TOO_MANY_REQUESTS,
+        &message_page(
+            "Too many attempts",
+            &format!(
+                "Please wait {} seconds and open the link again.",
+                seconds.max(1)
+            ),
+        ),
+    );
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        HeaderValue::from(seconds.max(1)),
+    );
+    response
 }
 
 fn html(status: StatusCode, body: &str) -> Response {

@@ -22,7 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     request_body = StatusUpdate,
     responses(
         (status = 200, body = StatusState),
-        (status = 400, body = ApiError, description = "An unknown status, or `until` not a future RFC 3339 time"),
+        (status = 400, body = ApiError, description = "An unknown status, or `until` not an RFC 3339 time in the coming year"),
         (status = 401, body = ApiError),
     ))]
 async fn put_status(
@@ -35,6 +35,15 @@ async fn put_status(
         return Err(AppError::Invalid(agent_desk_core::InvalidField::new(
             "until",
             "until must be in the future",
+        )));
+    }
+    if update
+        .until
+        .is_some_and(|until| until > now + agent_desk_core::profile::STATUS_UNTIL_MAX)
+    {
+        return Err(AppError::Invalid(agent_desk_core::InvalidField::new(
+            "until",
+            "until must be at most a year ahead",
         )));
     }
     let changed = agents::set_status(

@@ -5,7 +5,7 @@
 use agent_desk_core::teams::{
     JoinDecision, JoinRequest, JoinRequests, NewJoinRequest, NewTeam, Team,
 };
-use agent_desk_core::{ApiError, ErrorCode, EventTarget, EventType, NewEvent, Priority};
+use agent_desk_core::{ApiError, ErrorCode, EventType};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -14,9 +14,10 @@ use chrono::Utc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::Session;
+use super::auth::{AdminSession, Session};
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
+use crate::people::ViewerRow;
 use crate::teams::{self, TeamError};
 use crate::{events, AppState};
 
@@ -47,15 +48,9 @@ async fn list_teams(State(state): State<AppState>, session: Session) -> ApiResul
     ))]
 async fn create_team(
     State(state): State<AppState>,
-    session: Session,
+    AdminSession(session): AdminSession,
     ApiJson(new): ApiJson<NewTeam>,
 ) -> ApiResult<impl IntoResponse> {
-    if !session.is_admin {
-        return Err(AppError::Forbidden {
-            message: "only an administrator can create teams".into(),
-            field: None,
-        });
-    }
     let id = teams::create(&state.db, &new.name, &new.leads, &new.members, Utc::now()).await?;
     let team = teams::find_team(&state.db, &id, &session.agent_id).await?;
     Ok((StatusCode::CREATED, Json(team)))
@@ -86,7 +81,7 @@ async fn request_to_join(
         now,
     )
     .await?;
-    let event = team_event(
+    let event = events::server_event(
         EventType::TeamJoinRequested,
         format!(
             "{} asks to join {}",
@@ -106,8 +101,8 @@ async fn list_join_requests(
     State(state): State<AppState>,
     session: Session,
 ) -> ApiResult<Json<JoinRequests>> {
-    let (mine, to_decide) =
-        teams::requests_for(&state.db, &session.agent_id, session.is_admin).await?;
+    let viewer = ViewerRow::load(&state.db, &session.agent_id).await?;
+    let (mine, to_decide) = teams::requests_for(&state.db, &viewer).await?;
     Ok(Json(JoinRequests { mine, to_decide }))
 }
 
@@ -130,11 +125,11 @@ async fn decide(
     ApiJson(decision): ApiJson<JoinDecision>,
 ) -> ApiResult<Json<JoinRequest>> {
     let now = Utc::now();
+    let decider = ViewerRow::load(&state.db, &session.agent_id).await?;
     let request = teams::decide(
         &state.db,
         &request_id,
-        &session.agent_id,
-        session.is_admin,
+        &decider,
         decision.approve,
         decision.note.as_deref(),
         now,
@@ -145,7 +140,7 @@ async fn decide(
     } else {
         format!("Your request to join {} was declined", request.team_name)
     };
-    let event = team_event(
+    let event = events::server_event(
         EventType::TeamRequestDecided,
         title,
         request.decision_note.clone(),
@@ -156,19 +151,6 @@ async fn decide(
 
 /// An event the server raises about a team. Who receives it is chosen by the `publish_to_…`
 /// call, so `to` is not read.
-fn team_event(event_type: EventType, title: String, body: Option<String>) -> NewEvent {
-    NewEvent {
-        event_type,
-        to: EventTarget::All,
-        priority: Priority::Normal,
-        title,
-        body,
-        ticket_id: None,
-        url: None,
-        requester: None,
-    }
-}
-
 impl From<TeamError> for AppError {
     fn from(error: TeamError) -> Self {
         let conflict =

@@ -19,6 +19,12 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_agent-desk-server");
+
+/// The server binary the tests run: the one built with them, or another named by
+/// `AGENT_DESK_TEST_SERVER_BIN` (to check that a test fails on an older build).
+pub fn server_bin() -> OsString {
+    std::env::var_os("AGENT_DESK_TEST_SERVER_BIN").unwrap_or_else(|| BIN.into())
+}
 pub const STARTUP_LIMIT: Duration = Duration::from_secs(10);
 
 pub const EMAIL: &str = "ada@example.com";
@@ -32,7 +38,7 @@ pub const PASSWORD: &str = "Analytical-Engine-1843";
 /// The binary with a clean environment: no database, data folder or mail settings from
 /// the caller's shell, quiet logs.
 pub fn command(data_dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
+    let mut command = Command::new(server_bin());
     command
         .args(args)
         .arg("--data-dir")
@@ -243,6 +249,11 @@ impl Server {
 
     pub fn data_dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The server process's id (for `/proc/<pid>/status`).
+    pub fn pid(&self) -> u32 {
+        self.child.0.id()
     }
 
     /// Where the server's stderr goes.
@@ -483,4 +494,55 @@ pub async fn open_database(data_dir: &Path) -> agent_desk_server::Db {
     agent_desk_server::db::connect(&url)
         .await
         .expect("open the server's database")
+}
+
+// ---------------------------------------------------------------------------------------
+// The event stream
+// ---------------------------------------------------------------------------------------
+
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens `GET /api/v1/events/stream?{query}` as `token`.
+pub async fn open_stream_with(server: &Server, token: &str, query: &str) -> Socket {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
+    let url = format!(
+        "{}/api/v1/events/stream?{query}",
+        server.base.replace("http://", "ws://")
+    );
+    let mut request = url.into_client_request().expect("request");
+    request.headers_mut().insert(
+        AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    let (socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("open the event stream");
+    socket
+}
+
+/// The next message on a stream other than a ping or pong, within 5 s.
+pub async fn next_message(socket: &mut Socket) -> tokio_tungstenite::tungstenite::Message {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("a message within 5 s")
+            .expect("the stream is open")
+            .expect("a message");
+        if !matches!(message, Message::Ping(_) | Message::Pong(_)) {
+            return message;
+        }
+    }
+}
+
+/// The next event (or presence message) on a stream, skipping pings.
+pub async fn next_event(socket: &mut Socket) -> Value {
+    use tokio_tungstenite::tungstenite::Message;
+    match next_message(socket).await {
+        Message::Text(text) => serde_json::from_str(&text).expect("event JSON"),
+        other => panic!("unexpected message {other:?}"),
+    }
 }
