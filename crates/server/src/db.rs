@@ -49,13 +49,12 @@ mod tests {
 
     /// The first migration with one seq clock for every event.
     const ONE_CLOCK: i64 = 10;
+    /// The first migration without the push channel.
+    const NO_PUSH: i64 = 11;
 
-    /// A database from before the shared clock keeps every agent's events, and the next
-    /// event's seq is above every one of them.
-    #[tokio::test]
-    async fn upgrading_to_one_clock_keeps_each_agents_events_and_their_seqs_rise() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("agent-desk.db").display());
+    /// A pool on a new database in `dir` with the migrations before `version` applied.
+    async fn database_before(dir: &std::path::Path, version: i64) -> (String, sqlx::SqlitePool) {
+        let url = format!("sqlite://{}", dir.join("agent-desk.db").display());
         let older = SqliteConnectOptions::from_str(&url)
             .expect("url")
             .create_if_missing(true);
@@ -63,16 +62,72 @@ mod tests {
             .connect_with(older)
             .await
             .expect("open");
-        let mut before_clock: Migrator = sqlx::migrate!("./migrations");
-        before_clock.migrations = Cow::Owned(
-            before_clock
+        let mut before: Migrator = sqlx::migrate!("./migrations");
+        before.migrations = Cow::Owned(
+            before
                 .migrations
                 .iter()
-                .filter(|migration| migration.version < ONE_CLOCK)
+                .filter(|migration| migration.version < version)
                 .cloned()
                 .collect(),
         );
-        before_clock.run(&pool).await.expect("older migrations");
+        before.run(&pool).await.expect("older migrations");
+        (url, pool)
+    }
+
+    /// Choices saved with a push channel keep everything but it: before, a stored row
+    /// with a field the server no longer knows would read as the defaults.
+    #[tokio::test]
+    async fn upgrading_past_push_keeps_each_agents_choices() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (url, pool) = database_before(dir.path(), NO_PUSH).await;
+        pool.execute(sqlx::query(
+            "INSERT INTO agents (id, email, password_hash, is_admin, display_name, language, created_at, updated_at)
+             VALUES ('ada', 'ada@example.com', 'x', FALSE, 'Ada', 'en', '2026-11-01T09:00:00.000Z', '2026-11-01T09:00:00.000Z')",
+        ))
+        .await
+        .expect("agent");
+        let saved = r#"{"events": [
+            {"type": "ticket.assigned", "desktop": false, "sound": true, "push": true, "email": "off", "admin_only": false},
+            {"type": "kb.article_published", "desktop": true, "sound": false, "push": false, "email": "digest", "admin_only": false}
+        ], "quiet_hours": {"enabled": true, "start": "21:00", "end": "06:30"}, "can_configure_admin_only": false}"#;
+        pool.execute(
+            sqlx::query(
+                "INSERT INTO notification_prefs (agent_id, prefs, version, updated_at)
+                 VALUES ('ada', $1, 3, '2026-11-01T09:00:00.000Z')",
+            )
+            .bind(saved),
+        )
+        .await
+        .expect("prefs");
+        pool.close().await;
+
+        let db = connect(&url).await.expect("upgrade");
+        let (prefs, version) = crate::notification_prefs::get(&db, "ada")
+            .await
+            .expect("read");
+        assert_eq!(version, 3);
+        let assigned = prefs.for_type(EventType::TicketAssigned);
+        assert!(!assigned.desktop && assigned.sound);
+        assert_eq!(assigned.email, agent_desk_core::EmailFrequency::Off);
+        let kb = prefs.for_type(EventType::KbArticlePublished);
+        assert!(kb.desktop);
+        assert_eq!(kb.email, agent_desk_core::EmailFrequency::Digest);
+        assert!(prefs.quiet_hours.enabled);
+        assert_eq!(prefs.quiet_hours.start, "21:00");
+        let stored: String = sqlx::query_scalar("SELECT prefs FROM notification_prefs")
+            .fetch_one(&db)
+            .await
+            .expect("row");
+        assert!(!stored.contains("push"), "{stored}");
+    }
+
+    /// A database from before the shared clock keeps every agent's events, and the next
+    /// event's seq is above every one of them.
+    #[tokio::test]
+    async fn upgrading_to_one_clock_keeps_each_agents_events_and_their_seqs_rise() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (url, pool) = database_before(dir.path(), ONE_CLOCK).await;
         let at = "2026-11-01T09:00:00.000Z";
         for (id, last_seq) in [("ada", 7), ("grace", 3)] {
             pool.execute(

@@ -246,15 +246,13 @@ pub async fn serve(
         );
         let watcher = connections.watcher();
         tokio::spawn(async move {
-            let mut builder = auto::Builder::new(TokioExecutor::new());
+            // HTTP/1.1 only: the app, a browser opening a reset link and a reverse proxy
+            // all speak it, and a cleartext HTTP/2 connection would have no head timeout.
+            let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
             builder
                 .http1()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout);
-            builder
-                .http2()
-                .timer(TokioTimer::new())
-                .enable_connect_protocol();
             let service = hyper_util::service::TowerToHyperService::new(service);
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             if let Err(error) = watcher.watch(connection.into_owned()).await {

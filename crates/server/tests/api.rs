@@ -95,6 +95,8 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/custom-fields", &["get"]),
         ("/api/v1/organizations", &["get"]),
         ("/api/v1/admin/custom-fields", &["post"]),
+        ("/api/v1/admin/department-requests", &["get"]),
+        ("/api/v1/admin/department-requests/{id}/decision", &["post"]),
         ("/reset", &["get", "post"]),
         ("/reset.css", &["get"]),
     ];

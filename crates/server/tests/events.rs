@@ -617,8 +617,9 @@ async fn notification_prefs_are_versioned_and_admin_only_types_need_an_admin() {
     assert_eq!(etag, "\"0\"");
     let prefs = expect_json(response, StatusCode::OK).await;
     let rows = prefs["events"].as_array().expect("rows");
-    assert_eq!(rows.len(), 15);
+    assert_eq!(rows.len(), 17);
     assert_eq!(rows[0]["type"], "ticket.assigned");
+    assert!(rows.iter().all(|row| row.get("push").is_none()), "{prefs}");
     assert_eq!(prefs["can_configure_admin_only"], false);
     let admin_only: Vec<&str> = rows
         .iter()
@@ -632,7 +633,8 @@ async fn notification_prefs_are_versioned_and_admin_only_types_need_an_admin() {
             "ticket.reply_other",
             "ticket.reply_unassigned",
             "rating.other",
-            "chat.all_offline"
+            "chat.all_offline",
+            "department.change_requested"
         ]
     );
 
@@ -686,7 +688,18 @@ async fn notification_prefs_are_versioned_and_admin_only_types_need_an_admin() {
     let refused = put(&ada, Some(&etag), &bad_email).await.expect("put");
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
 
-    let mut chosen = with_row(&prefs, "kb.article_published", "push", json!(true));
+    // No push channel: a field for one is refused by name.
+    let pushed = with_row(&prefs, "kb.article_published", "push", json!(true));
+    let refused = put(&ada, Some(&etag), &pushed).await.expect("put");
+    expect_error(
+        refused,
+        StatusCode::BAD_REQUEST,
+        "unknown_field",
+        Some("events[6].push"),
+    )
+    .await;
+
+    let mut chosen = with_row(&prefs, "kb.article_published", "sound", json!(true));
     chosen["quiet_hours"] = json!({"enabled": true, "start": "22:00", "end": "06:30"});
     let saved = put(&ada, Some(&etag), &chosen).await.expect("put");
     assert_eq!(etag_of(saved.headers()), "\"1\"");
@@ -703,7 +716,7 @@ async fn notification_prefs_are_versioned_and_admin_only_types_need_an_admin() {
         .find(|row| row["type"] == "kb.article_published")
         .expect("kb row")
         .clone();
-    assert_eq!(kb["push"], true);
+    assert_eq!(kb["sound"], true);
 
     let admin_response = get(&admin).await.expect("get");
     let admin_etag = etag_of(admin_response.headers());

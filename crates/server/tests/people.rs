@@ -229,7 +229,7 @@ async fn an_email_belongs_to_one_person_and_one_is_always_primary() {
             "emails[0]",
         ),
         (
-            json!({"name": "Copy", "emails": ["new@example.com", OTHER_EMAIL]}),
+            json!({"name": "Copy", "emails": ["new@example.com", "ada@byron.example"]}),
             "emails[1]",
         ),
     ] {

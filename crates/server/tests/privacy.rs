@@ -121,6 +121,7 @@ async fn desk() -> Desk {
     server
         .patch_ok(&other, &etag, &json!({"department": "Sales"}))
         .await;
+    approve_departments(&server, &admin).await;
     let team = server
         .request(Method::POST, "/api/v1/admin/teams", Some(&admin))
         .json(&json!({"name": "Escalations", "leads": [], "members": [EMAIL]}))

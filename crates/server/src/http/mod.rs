@@ -97,3 +97,44 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(records::routes())
         .merge(reset_page::routes())
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A handler's panic is answered with the API's 500, not a dropped connection.
+    #[tokio::test]
+    async fn a_panicking_handler_answers_the_standard_500() {
+        let app: Router = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    if "sorting".len() == 7 {
+                        panic!("sorting went wrong");
+                    }
+                    StatusCode::OK
+                }),
+            )
+            .layer(CatchPanicLayer::custom(answer_panic));
+        let response = app
+            .oneshot(Request::get("/boom").body(Body::empty()).expect("request"))
+            .await
+            .expect("an answer");
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(body["error"]["code"], "internal");
+        assert_eq!(body["error"]["message"], "internal error");
+    }
+}

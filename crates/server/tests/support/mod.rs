@@ -546,3 +546,32 @@ pub async fn next_event(socket: &mut Socket) -> Value {
         other => panic!("unexpected message {other:?}"),
     }
 }
+
+/// Approves every open request to change department, as the administrator `admin`: a
+/// department named with `PATCH /api/v1/me` is only a request until then.
+pub async fn approve_departments(server: &Server, admin: &str) {
+    let response = server
+        .request(
+            Method::GET,
+            "/api/v1/admin/department-requests",
+            Some(admin),
+        )
+        .send()
+        .await
+        .expect("list department requests");
+    let pending = expect_json(response, StatusCode::OK).await;
+    for request in pending["requests"].as_array().expect("requests") {
+        let id = request["id"].as_str().expect("id");
+        let response = server
+            .request(
+                Method::POST,
+                &format!("/api/v1/admin/department-requests/{id}/decision"),
+                Some(admin),
+            )
+            .json(&json!({"approve": true}))
+            .send()
+            .await
+            .expect("decide");
+        expect_json(response, StatusCode::OK).await;
+    }
+}
