@@ -54,6 +54,33 @@ async fn teams_and_privacy_in_the_app_reach_the_server() -> Result<()> {
     let billing = team_id(&teams, "Billing")?;
     let escalations = team_id(&teams, "Escalations")?;
 
+    // Sam states how he likes to be reached; colleagues see it on his record.
+    let http = reqwest::Client::new();
+    let me = http
+        .get(format!("{server}/api/v1/me"))
+        .bearer_auth(&sam)
+        .send()
+        .await?
+        .error_for_status()?;
+    let etag = me
+        .headers()
+        .get("etag")
+        .and_then(|value| value.to_str().ok())
+        .context("an etag")?
+        .to_owned();
+    http.patch(format!("{server}/api/v1/me"))
+        .bearer_auth(&sam)
+        .header("If-Match", etag)
+        .json(&json!({"contact_prefs": {
+            "allow_direct_messages": false,
+            "show_phone": true,
+            "show_online_status": true,
+            "calendar_integration": true,
+        }}))
+        .send()
+        .await?
+        .error_for_status()?;
+
     let app = desktop.launch_app().await?;
     sign_in(&app, &desktop.server_url, DEMO_EMAIL, DEMO_PASSWORD).await?;
     wait_for(&app, "#nav-teams").await?.click().await?;
@@ -143,6 +170,18 @@ async fn teams_and_privacy_in_the_app_reach_the_server() -> Result<()> {
     wait_for_text(&app, "[data-testid=record-phone]", "+442071838750").await?;
     wait_for_text(&app, "[data-testid=record-teams]", "Escalations").await?;
     wait_for_text(&app, "[data-testid=record-local-time]", "Local time").await?;
+    wait_for_text(
+        &app,
+        "[data-testid=record-direct-messages]",
+        "Prefers no direct messages",
+    )
+    .await?;
+    wait_for_text(
+        &app,
+        "[data-testid=record-calendar]",
+        "Open to calendar invitations",
+    )
+    .await?;
     save_screenshot(&app, "people.png").await?;
     replace_text(&app, "#people-search", "robin").await?;
     wait_for_text(&app, "[data-testid=person-record] h2", "Robin Rookie").await?;
@@ -183,6 +222,8 @@ async fn teams_and_privacy_in_the_app_reach_the_server() -> Result<()> {
         .click()
         .await?;
     replace_text(&app, "#customer-website", "byron.example").await?;
+    // A customer's language is theirs, not one the app is translated into.
+    replace_text(&app, "#customer-language", "fr").await?;
     // The demo's Plan field, a choice: from Team to Enterprise.
     wait_for(&app, "select[id^=custom-] option[value=Enterprise]")
         .await?
@@ -225,6 +266,10 @@ async fn teams_and_privacy_in_the_app_reach_the_server() -> Result<()> {
     ensure!(
         ada["website"] == "https://byron.example/",
         "the website did not reach the server: {ada}"
+    );
+    ensure!(
+        ada["language"] == "fr",
+        "a customer's language the app is not translated into was not kept: {ada}"
     );
     let ada_id = ada["id"].as_str().context("Ada's id")?;
     let notes = get(server, &sam, &format!("/api/v1/people/{ada_id}/notes")).await?;

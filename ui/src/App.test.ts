@@ -239,9 +239,54 @@ describe('navigation', () => {
     await user.click(screen.getByRole('button', { name: 'Sign out all other sessions' }));
     expect(await screen.findByText('Sign in to Agent Desk')).toBeTruthy();
     expect(backend.signOut).toHaveBeenCalledTimes(1);
-    expect(screen.getByTestId('signin-notice').textContent).toBe('Your session has ended. Sign in again.');
+    expect(screen.getByTestId('signin-notice').textContent).toMatch(/^You were signed out: your session was ended on the server/);
     expect(screen.queryByDisplayValue('Secret-1!')).toBeNull();
     expect(screen.queryByText('Dana Demo')).toBeNull();
+  });
+
+  it('goes to sign-in with a notice when the server ends the session', async () => {
+    const fake = fakeBackend();
+    const view = render(App, { backend: fake.backend });
+    expect(await screen.findByText('Your profile')).toBeTruthy();
+    await waitFor(() => expect(fake.sessionEndedListeners()).toBe(1));
+    fake.endSessionOnServer();
+    expect(await screen.findByText('Sign in to Agent Desk')).toBeTruthy();
+    expect(fake.backend.signOut).toHaveBeenCalledTimes(1);
+    const notice = screen.getByTestId('signin-notice').textContent ?? '';
+    expect(notice).toBe(
+      'You were signed out: your session was ended on the server — signed out from another device, or your password was changed or reset. Sign in again to continue.',
+    );
+    expect(screen.queryByTestId('header-name')).toBeNull();
+    await expectAccessible(view.container);
+  });
+
+  it('says unsaved edits are lost when the server ends the session, without asking first', async () => {
+    const fake = fakeBackend();
+    const user = userEvent.setup();
+    render(App, { backend: fake.backend });
+    const title = (await screen.findByLabelText(/Job title/)) as HTMLInputElement;
+    await user.type(title, ' II');
+    await waitFor(() => expect(fake.backend.setUnsavedChanges).toHaveBeenLastCalledWith(true));
+    fake.endSessionOnServer();
+    expect(await screen.findByText('Sign in to Agent Desk')).toBeTruthy();
+    expect(screen.queryByText('Discard unsaved changes?')).toBeNull();
+    expect(screen.getByTestId('signin-notice').textContent).toContain(
+      'The changes you had not saved are lost: the server no longer accepts them.',
+    );
+    expect(fake.backend.updateProfile).not.toHaveBeenCalled();
+    expect(screen.queryByDisplayValue('Support Specialist II')).toBeNull();
+  });
+
+  it('says it in German too, and ignores the news once signed out', async () => {
+    const fake = fakeBackend(profile({ language: 'de' }));
+    render(App, { backend: fake.backend });
+    expect(await screen.findByText('Dein Profil')).toBeTruthy();
+    await waitFor(() => expect(fake.sessionEndedListeners()).toBe(1));
+    fake.endSessionOnServer();
+    await waitFor(() => expect(screen.getByTestId('signin-notice').textContent).toMatch(/^Du wurdest abgemeldet:/));
+    fake.endSessionOnServer();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(fake.backend.signOut).toHaveBeenCalledTimes(1);
   });
 
   it('signs out from the account screen like from the header', async () => {
@@ -338,13 +383,13 @@ describe('status and alerts in the shell', () => {
     const title = await screen.findByRole('heading', { level: 1, name: 'Notifications' });
     expect(title.id).toBe('notifications-title');
     await waitFor(() => expect(document.activeElement).toBe(title));
-    const push = (await screen.findByRole('checkbox', { name: 'Push — Ticket assigned to me' })) as HTMLInputElement;
+    const desktop = (await screen.findByRole('checkbox', { name: 'Desktop — Ticket assigned to me' })) as HTMLInputElement;
     await expectAccessible(view.container);
-    await user.click(push);
+    await user.click(desktop);
     await user.click(screen.getByRole('button', { name: 'Profile' }));
     expect(await screen.findByText('Discard unsaved changes?')).toBeTruthy();
     await user.click(screen.getByRole('button', { name: 'Keep editing' }));
-    expect(push.checked).toBe(true);
+    expect(desktop.checked).toBe(false);
     await user.click(screen.getByRole('button', { name: 'Profile' }));
     await user.click(await screen.findByRole('button', { name: 'Discard and open Profile' }));
     expect(await screen.findByText('Your profile')).toBeTruthy();

@@ -130,18 +130,22 @@ impl Visibility {
     }
 }
 
-/// How colleagues may reach the agent, and what of it they see.
+/// How the agent prefers colleagues to reach them, shown on their record in the
+/// directory, and what of their contact details colleagues see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 #[ts(export)]
 pub struct ContactPrefs {
+    /// A preference shown to colleagues: the agent welcomes direct messages (in whatever
+    /// chat the team uses; Agent Desk carries none).
     pub allow_direct_messages: bool,
     /// Phone and mobile number shown to colleagues who see the profile.
     pub show_phone: bool,
     /// Status (presence) shown to colleagues who see the profile.
     pub show_online_status: bool,
-    /// Free/busy from the agent's calendar may be offered to colleagues.
+    /// A preference shown to colleagues: the agent is open to calendar invitations.
+    /// Agent Desk reads no calendar.
     pub calendar_integration: bool,
 }
 

@@ -1,7 +1,7 @@
 use agent_desk_client::{ClientError, VersionedProfile};
 use agent_desk_core::locale::timezones;
 use agent_desk_core::{
-    validate_patch, FieldError, Language, ProfilePatch, TimeZoneInfo, LANGUAGES,
+    validate_patch, FieldError, Language, ProfilePatch, TimeZoneInfo, APP_LANGUAGES,
 };
 use tauri::State;
 
@@ -37,7 +37,9 @@ pub async fn list_timezones() -> Vec<TimeZoneInfo> {
     timezones(chrono::Utc::now())
 }
 
+/// The languages an agent's profile may choose: those the app is translated into, as the
+/// profile's language is the app's (a customer's record may name any of `LANGUAGES`).
 #[tauri::command]
 pub fn list_languages() -> &'static [Language] {
-    LANGUAGES
+    APP_LANGUAGES
 }

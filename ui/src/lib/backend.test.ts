@@ -4,11 +4,24 @@ import { tauriBackend } from './backend';
 // Hoisted above the imports: the backend calls this instead of the Tauri IPC.
 const invoke = vi.hoisted(() => vi.fn());
 vi.mock('@tauri-apps/api/core', () => ({ invoke }));
+const listen = vi.hoisted(() => vi.fn());
+vi.mock('@tauri-apps/api/event', () => ({ listen }));
 
 describe('the Tauri backend', () => {
   // A block body: a function returned from beforeEach would be run as its teardown.
   beforeEach(() => {
     invoke.mockReset();
+    listen.mockReset();
+  });
+
+  it("hears the shell's session-ended event", async () => {
+    const unlisten = vi.fn();
+    listen.mockResolvedValue(unlisten);
+    const handler = vi.fn();
+    expect(await tauriBackend.onSessionEnded(handler)).toBe(unlisten);
+    expect(listen).toHaveBeenCalledWith('session-ended', expect.any(Function));
+    listen.mock.calls[0]![1]({ event: 'session-ended', id: 1, payload: null });
+    expect(handler).toHaveBeenCalledTimes(1);
   });
 
   it("sends an upload's bytes as the raw body and the record and name as encoded headers", async () => {

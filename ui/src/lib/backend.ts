@@ -114,6 +114,9 @@ export interface Backend {
   onAlertsChanged(handler: (state: AlertsState) => void): Promise<() => void>;
   /** The profile changed on the server (another device, an admin); payload is the new profile + etag. */
   onProfileChanged(handler: (profile: VersionedProfile) => void): Promise<() => void>;
+  /** The server ended this session (signed out elsewhere, the password changed or reset):
+   * the event stream was closed, and nothing signed in works any more. */
+  onSessionEnded(handler: () => void): Promise<() => void>;
   notificationPrefs(): Promise<VersionedNotificationPrefs>;
   saveNotificationPrefs(prefs: NotificationPrefs, etag: string): Promise<VersionedNotificationPrefs>;
   /** Shows a test notification and plays the alert sound; says what is wrong when something is. */
@@ -234,6 +237,7 @@ export const tauriBackend: Backend = {
   openAlert: (seq) => call('open_alert', { seq }),
   onAlertsChanged: (handler) => listen<AlertsState>('alerts-changed', (event) => handler(event.payload)),
   onProfileChanged: (handler) => listen<VersionedProfile>('profile-changed', (event) => handler(event.payload)),
+  onSessionEnded: (handler) => listen('session-ended', () => handler()),
   notificationPrefs: () => call('notification_prefs'),
   saveNotificationPrefs: (prefs, etag) => call('save_notification_prefs', { prefs, etag }),
   sendTestNotification: () => call('send_test_notification'),

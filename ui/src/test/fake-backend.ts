@@ -71,6 +71,7 @@ export function profile(overrides: Partial<Profile> = {}): Profile {
     display_name: 'Dana Demo',
     job_title: 'Support Specialist',
     department: 'Customer Care',
+    department_request: null,
     phone: null,
     mobile: null,
     office_location: null,
@@ -95,8 +96,21 @@ export function profile(overrides: Partial<Profile> = {}): Profile {
   };
 }
 
+/** The languages the app is translated into (the Rust `APP_LANGUAGES`): an agent's choices. */
+export const APP_LANGUAGES = [
+  { tag: 'en', name: 'English' },
+  { tag: 'de', name: 'Deutsch' },
+];
+
 export function validate(patch: ProfilePatch): FieldError[] {
   const errors: FieldError[] = [];
+  if (patch.language !== undefined && !APP_LANGUAGES.some((option) => option.tag === patch.language?.trim())) {
+    errors.push({
+      field: 'language',
+      code: 'unsupported_language',
+      message: 'is not a language the app is translated into',
+    });
+  }
   if (patch.display_name !== undefined && !patch.display_name.trim()) {
     errors.push({ field: 'display_name', code: 'required', message: 'is required' });
   }
@@ -229,6 +243,14 @@ export function signIns(): SignInAttempt[] {
 
 function failure(code: IpcError['code'], message: string, field: string | null = null): IpcError {
   return { code, message, field };
+}
+
+/** The client's rule: plain http:// only to this computer. */
+function insecure(serverUrl: string) {
+  const url = /^http:\/\/(\[[^\]]*\]|[^/:?#]*)/i.exec(serverUrl.trim());
+  if (url && !['localhost', '127.0.0.1', '[::1]'].includes(url[1]!.toLowerCase())) {
+    throw failure('insecure_server_url', 'http:// is only for a server on this computer; use https://', 'server_url');
+  }
 }
 
 /** A throttled request as the backend answers it. */
@@ -401,6 +423,9 @@ function fakeAudio() {
 }
 
 
+/** The fields of a row the Rust `EventPrefs` reads; anything else is refused. */
+const ROW_FIELDS: readonly string[] = ['type', 'desktop', 'sound', 'email', 'admin_only'];
+
 /** A row as the server sends it for a new agent (the Rust `EventPrefs::default_for`). */
 export function defaultRow(type: EventType): EventPrefs {
   const admin_only = ADMIN_ONLY_TYPES.includes(type);
@@ -408,7 +433,6 @@ export function defaultRow(type: EventType): EventPrefs {
     type,
     desktop,
     sound,
-    push: false,
     email,
     admin_only,
   });
@@ -423,6 +447,7 @@ export function defaultRow(type: EventType): EventPrefs {
     case 'system.maintenance':
     case 'team.join_requested':
     case 'team.request_decided':
+    case 'department.request_decided':
       return on(true, false, 'immediate');
     case 'kb.article_published':
     case 'report.weekly_summary':
@@ -550,6 +575,11 @@ function fakeAlerts(
     notificationPrefs: vi.fn(async (): Promise<VersionedNotificationPrefs> => structuredClone(prefs)),
     saveNotificationPrefs: vi.fn(async (sent: NotificationPrefs, etag: string): Promise<VersionedNotificationPrefs> => {
       if (etag !== prefs.etag) throw failure('version_conflict', 'stale');
+      // Like the Rust type (`deny_unknown_fields`): a row with a field it lacks is refused.
+      for (const [index, row] of sent.events.entries()) {
+        const unknown = Object.keys(row).find((key) => !ROW_FIELDS.includes(key));
+        if (unknown) throw failure('validation_failed', `unknown field \`${unknown}\``, `events[${index}].${unknown}`);
+      }
       for (const field of ['start', 'end'] as const) {
         if (!isClock(sent.quiet_hours[field])) {
           const name = `quiet_hours.${field}`;
@@ -562,7 +592,7 @@ function fakeAlerts(
         return { ...row, admin_only: ADMIN_ONLY_TYPES.includes(type) };
       });
       const switchedOn = events.find(
-        (row) => row.admin_only && (row.desktop || row.sound || row.push || row.email !== 'off'),
+        (row) => row.admin_only && (row.desktop || row.sound || row.email !== 'off'),
       );
       if (switchedOn && !admin) {
         throw failure('forbidden', `only an administrator may switch on ${switchedOn.type}`, switchedOn.type);
@@ -1250,6 +1280,7 @@ export function fakeBackend(start: Profile = profile(), options: AlertsOptions =
   let photos = 0;
   const audio = fakeAudio();
   const profileHandlers = new Set<(profile: VersionedProfile) => void>();
+  const sessionEndedHandlers = new Set<() => void>();
   const alerts = fakeAlerts(
     options,
     () => current.profile,
@@ -1268,7 +1299,10 @@ export function fakeBackend(start: Profile = profile(), options: AlertsOptions =
   const backend = {
     appInfo: vi.fn(async (): Promise<AppInfo> => ({ version: '0.1.0', server_url: 'http://127.0.0.1:8787/', email: null })),
     restoreSession: vi.fn(async (): Promise<VersionedProfile | null> => current),
-    signIn: vi.fn(async () => ({ profile: current, remembered: true })),
+    signIn: vi.fn(async (serverUrl: string) => {
+      insecure(serverUrl);
+      return { profile: current, remembered: true };
+    }),
     signOut: vi.fn(async () => {}),
     getProfile: vi.fn(async () => current),
     updateProfile: vi.fn(async (patch: ProfilePatch, etag: string): Promise<VersionedProfile> => {
@@ -1276,13 +1310,34 @@ export function fakeBackend(start: Profile = profile(), options: AlertsOptions =
         const conflict: IpcError = { code: 'version_conflict', message: 'stale', field: null };
         throw conflict;
       }
+      const errors = validate(patch);
+      if (errors.length > 0) {
+        const refusal: IpcError = {
+          code: 'validation_failed',
+          message: errors.map((error) => `${error.field}: ${error.message}`).join('; '),
+          field: errors[0]!.field,
+          details: errors,
+        };
+        throw refusal;
+      }
       const next = { ...current.profile };
       for (const [key, value] of Object.entries(patch)) {
+        if (key === 'department') continue;
         (next as Record<string, unknown>)[key] = value === '' ? null : value;
       }
+      // As the server: a department is asked for, not set; the one in force withdraws.
+      if (patch.department !== undefined) {
+        const wanted = patch.department.trim() || null;
+        const same = (a: string | null, b: string | null) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
+        if (same(next.department, wanted)) next.department_request = null;
+        else if (!next.department_request || !same(next.department_request.value, wanted)) {
+          next.department_request = { value: wanted, requested_at: new Date().toISOString() };
+        }
+      }
+      if (JSON.stringify(next) === JSON.stringify(current.profile)) return structuredClone(current);
       version += 1;
       current = { profile: next, etag: `"${version}"` };
-      return current;
+      return structuredClone(current);
     }),
     validateProfile: vi.fn(async (patch: ProfilePatch) => validate(patch)),
     listTimezones: vi.fn(async () => [
@@ -1290,10 +1345,7 @@ export function fakeBackend(start: Profile = profile(), options: AlertsOptions =
       { name: 'Europe/Berlin', offset_minutes: 60 },
       { name: 'Europe/London', offset_minutes: 0 },
     ]),
-    listLanguages: vi.fn(async () => [
-      { tag: 'en', name: 'English' },
-      { tag: 'de', name: 'Deutsch' },
-    ]),
+    listLanguages: vi.fn(async () => structuredClone(APP_LANGUAGES)),
     setUnsavedChanges: vi.fn(async () => {}),
     quitDiscardingChanges: vi.fn(async () => {}),
     onCloseRequested: vi.fn<Backend['onCloseRequested']>(async () => () => {}),
@@ -1315,6 +1367,7 @@ export function fakeBackend(start: Profile = profile(), options: AlertsOptions =
     }),
     requestPasswordReset: vi.fn(async (serverUrl: string, email: string) => {
       if (!/^https?:\/\//.test(serverUrl)) throw failure('invalid_server_url', 'not an http(s) URL', 'server_url');
+      insecure(serverUrl);
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email.trim())) {
         throw failure('invalid_email', 'email is not a valid email address', 'email');
       }
@@ -1374,6 +1427,10 @@ export function fakeBackend(start: Profile = profile(), options: AlertsOptions =
       profileHandlers.add(handler);
       return Promise.resolve(() => void profileHandlers.delete(handler));
     }),
+    onSessionEnded: vi.fn((handler: () => void): Promise<() => void> => {
+      sessionEndedHandlers.add(handler);
+      return Promise.resolve(() => void sessionEndedHandlers.delete(handler));
+    }),
     ...audio.backend,
     ...alerts.backend,
     ...teams.backend,
@@ -1393,6 +1450,22 @@ export function fakeBackend(start: Profile = profile(), options: AlertsOptions =
       current = { profile: { ...current.profile, ...changes }, etag: `"${version}"` };
       for (const handler of profileHandlers) handler(structuredClone(current));
     },
+    /** An administrator decides the agent's request to change department; the backend
+     * then reports the new profile, as the shell does on `profile.updated`. */
+    decideDepartmentRequest(approve: boolean) {
+      const request = current.profile.department_request;
+      if (!request) throw new Error('no department request is waiting');
+      version += 1;
+      const department = approve ? request.value : current.profile.department;
+      current = { profile: { ...current.profile, department, department_request: null }, etag: `"${version}"` };
+      for (const handler of profileHandlers) handler(structuredClone(current));
+    },
+    /** The server ends the session (signed out elsewhere, password changed or reset): the
+     * shell's event stream is closed and it says so. */
+    endSessionOnServer() {
+      for (const handler of sessionEndedHandlers) handler();
+    },
+    sessionEndedListeners: () => sessionEndedHandlers.size,
     /** The next photo the agent picks has this size. */
     pickPhotoOf(width: number, height: number) {
       picked = { width, height };

@@ -13,11 +13,7 @@ desktop: boolean,
 /**
  * A sound on the alert device.
  */
-sound: boolean, 
-/**
- * A push to the agent's phone.
- */
-push: boolean, email: EmailFrequency, 
+sound: boolean, email: EmailFrequency, 
 /**
  * Only an administrator may switch this type on. Set by the server; ignored when sent.
  */

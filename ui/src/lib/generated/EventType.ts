@@ -3,4 +3,4 @@
 /**
  * What an event is about. The wire names are dotted: `ticket.assigned`.
  */
-export type EventType = "ticket.assigned" | "ticket.updated" | "ticket.sla_warning" | "ticket.customer_reply" | "ticket.team_assigned" | "system.maintenance" | "kb.article_published" | "report.weekly_summary" | "team.join_requested" | "team.request_decided" | "ticket.created" | "ticket.reply_other" | "ticket.reply_unassigned" | "rating.other" | "chat.all_offline" | "profile.updated";
+export type EventType = "ticket.assigned" | "ticket.updated" | "ticket.sla_warning" | "ticket.customer_reply" | "ticket.team_assigned" | "system.maintenance" | "kb.article_published" | "report.weekly_summary" | "team.join_requested" | "team.request_decided" | "department.request_decided" | "department.change_requested" | "ticket.created" | "ticket.reply_other" | "ticket.reply_unassigned" | "rating.other" | "chat.all_offline" | "profile.updated";

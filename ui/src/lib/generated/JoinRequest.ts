@@ -4,7 +4,11 @@ import type { JoinRequestState } from "./JoinRequestState";
 /**
  * A request to join a team, as its requester and the team's leads see it.
  */
-export type JoinRequest = { id: string, team_id: string, team_name: string, requester_id: string, requester_name: string, requester_email: string, note: string | null, state: JoinRequestState, created_at: string, 
+export type JoinRequest = { id: string, team_id: string, team_name: string, requester_id: string, requester_name: string, 
+/**
+ * `null` when the requester's privacy hides their emails from the caller.
+ */
+requester_email: string | null, note: string | null, state: JoinRequestState, created_at: string, 
 /**
  * Who decided, and when, once decided.
  */

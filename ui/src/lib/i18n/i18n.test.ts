@@ -52,6 +52,9 @@ describe('message catalogs', () => {
       'Wrong email or password.',
     );
     expect(errorMessage({ code: 'internal', message: 'boom', field: null })).toBe('Something went wrong: boom');
+    expect(errorMessage({ code: 'request_timeout', message: 'x', field: null })).toBe(
+      'The connection to the server was too slow and the change was not sent. Check the network and try again.',
+    );
   });
 
   it('words the new account errors by code, with the wait when throttled', () => {

@@ -48,6 +48,7 @@ const AGENT_ROWS = [
   'report.weekly_summary',
   'team.join_requested',
   'team.request_decided',
+  'department.request_decided',
 ];
 const ADMIN_ROWS = [
   'ticket.created',
@@ -55,6 +56,7 @@ const ADMIN_ROWS = [
   'ticket.reply_unassigned',
   'rating.other',
   'chat.all_offline',
+  'department.change_requested',
 ];
 
 describe('notification preferences', () => {
@@ -68,15 +70,18 @@ describe('notification preferences', () => {
     await setup();
     const table = screen.getByRole('table', { name: 'What you are alerted to' });
     const headers = within(table).getAllByRole('columnheader').map((cell) => cell.textContent?.trim());
-    expect(headers).toEqual(['Event', 'Desktop', 'Sound', 'Push', 'Email']);
+    expect(headers).toEqual(['Event', 'Desktop', 'Sound', 'Email']);
     const rows = [...table.querySelectorAll('tr[data-testid^="pref-"]')].map((tr) => tr.getAttribute('data-testid'));
     expect(rows).toEqual([...AGENT_ROWS, ...ADMIN_ROWS].map((type) => `pref-${type}`));
     expect(screen.queryByTestId('pref-profile.updated')).toBeNull();
     expect(within(row('ticket.assigned')).getByRole('rowheader').textContent).toContain('Ticket assigned to me');
     expect(box('Desktop — Ticket assigned to me').checked).toBe(true);
     expect(box('Sound — Ticket assigned to me').checked).toBe(true);
-    expect(box('Push — Ticket assigned to me').checked).toBe(false);
     expect(email('Ticket assigned to me').value).toBe('immediate');
+    // A decision on the agent's change of department is theirs to configure, on by default.
+    expect(row('department.request_decided').textContent).not.toContain('Only an administrator');
+    expect(box('Desktop — My request to change department is decided').checked).toBe(true);
+    expect(email('My request to change department is decided').value).toBe('immediate');
     expect(email('Weekly summary report').value).toBe('weekly');
     expect([...email('Ticket assigned to me').options].map((o) => o.textContent)).toEqual([
       'Immediately',
@@ -85,6 +90,25 @@ describe('notification preferences', () => {
       'Off',
     ]);
     expect(saveButton().disabled).toBe(true);
+  });
+
+  it('offers no push channel and promises none, in either language', async () => {
+    const { view, backend, user } = await setup();
+    for (const [lang, sound] of [
+      ['de', 'Ton'],
+      ['en', 'Sound'],
+    ] as const) {
+      setLanguage(lang);
+      await screen.findByRole('columnheader', { name: sound });
+      expect(view.container.textContent).not.toMatch(/push/i);
+    }
+    expect(screen.getByText(/email reaches your inbox/)).toBeTruthy();
+    // What is saved has only the channels there are.
+    await user.click(box('Desktop — Ticket assigned to me'));
+    await user.click(saveButton());
+    await waitFor(() => expect(saveState()).toContain('Saved'));
+    const [sent] = backend.saveNotificationPrefs.mock.calls[0]!;
+    for (const sentRow of sent.events) expect(sentRow).not.toHaveProperty('push');
   });
 
   it('locks the admin-only rows for an agent and says why, under their own heading', async () => {
@@ -99,6 +123,9 @@ describe('notification preferences', () => {
       }
       expect((within(tr).getByRole('combobox') as HTMLSelectElement).disabled).toBe(true);
     }
+    expect(within(group).getByTestId('pref-department.change_requested').textContent).toContain(
+      'An agent asks to change department',
+    );
     const desktop = box('Desktop — Any new ticket');
     expect(document.getElementById(desktop.getAttribute('aria-describedby')!)?.textContent).toBe(
       'Only an administrator can turn this on.',
@@ -122,7 +149,7 @@ describe('notification preferences', () => {
   it('saves the whole preferences with the etag, confirms, and reports unsaved changes', async () => {
     const { backend, user, prefs } = await setup();
     expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(false);
-    await user.click(box('Push — Ticket assigned to me'));
+    await user.click(box('Desktop — Ticket assigned to me'));
     await user.selectOptions(email("A ticket I'm watching is updated"), 'weekly');
     expect(saveState()).toContain('You have unsaved changes.');
     expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(true);
@@ -131,7 +158,7 @@ describe('notification preferences', () => {
     await waitFor(() => expect(saveState()).toContain('✓ Saved'));
 
     const expected = defaultPrefs();
-    expected.events[0]!.push = true;
+    expected.events[0]!.desktop = false;
     expected.events[1]!.email = 'weekly';
     expect(backend.saveNotificationPrefs).toHaveBeenCalledWith(expected, '"p1"');
     expect(prefs().etag).toBe('"p2"');
@@ -139,7 +166,7 @@ describe('notification preferences', () => {
     expect(saveButton().disabled).toBe(true);
 
     // The next save sends the new version's etag.
-    await user.click(box('Push — Ticket assigned to me'));
+    await user.click(box('Desktop — Ticket assigned to me'));
     await user.click(saveButton());
     await waitFor(() => expect(backend.saveNotificationPrefs).toHaveBeenLastCalledWith(expect.anything(), '"p2"'));
   });
@@ -217,28 +244,28 @@ describe('notification preferences', () => {
   it('keeps the edits over a change made elsewhere, and says so', async () => {
     const { user, changePrefsElsewhere, prefs } = await setup();
     changePrefsElsewhere((p) => {
-      p.events[1]!.push = true;
+      p.events[1]!.sound = true;
     });
-    await user.click(box('Push — Ticket assigned to me'));
+    await user.click(box('Sound — Ticket assigned to me'));
     await user.click(saveButton());
     expect((await screen.findByTestId('prefs-banner')).textContent).toContain('changed elsewhere');
-    expect(box("Push — A ticket I'm watching is updated").checked).toBe(true);
-    expect(box('Push — Ticket assigned to me').checked).toBe(true);
+    expect(box("Sound — A ticket I'm watching is updated").checked).toBe(true);
+    expect(box('Sound — Ticket assigned to me').checked).toBe(false);
     expect(saveState()).toContain('unsaved');
     await user.click(saveButton());
     await waitFor(() => expect(saveState()).toContain('Saved'));
     expect(prefs().etag).toBe('"p3"');
-    expect(prefs().prefs.events.slice(0, 2).map((r) => r.push)).toEqual([true, true]);
+    expect(prefs().prefs.events.slice(0, 2).map((r) => r.sound)).toEqual([false, true]);
   });
 
   it('keeps the form as it was when the server is unreachable', async () => {
     const { backend, user } = await setup();
     const offline: IpcError = { code: 'server_unreachable', message: 'refused', field: 'server_url' };
     backend.saveNotificationPrefs.mockRejectedValueOnce(offline);
-    await user.click(box('Push — Ticket assigned to me'));
+    await user.click(box('Desktop — Ticket assigned to me'));
     await user.click(saveButton());
     expect((await screen.findByTestId('prefs-banner')).textContent).toContain("Couldn't reach the server");
-    expect(box('Push — Ticket assigned to me').checked).toBe(true);
+    expect(box('Desktop — Ticket assigned to me').checked).toBe(false);
     expect(saveState()).toContain('unsaved');
     expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(true);
   });
@@ -488,7 +515,7 @@ describe('recent alerts', () => {
     await user.click(screen.getByTestId('send-test-notification'));
     await screen.findAllByTestId('self-test-problem');
     backend.saveNotificationPrefs.mockRejectedValueOnce({ code: 'forbidden', message: 'no', field: 'ticket.assigned' });
-    await user.click(box('Push — Ticket assigned to me'));
+    await user.click(box('Sound — Ticket assigned to me'));
     await user.click(saveButton());
     await within(row('ticket.assigned')).findByRole('alert');
     await expectAccessible(view.container);

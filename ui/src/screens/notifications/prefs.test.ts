@@ -20,9 +20,9 @@ describe('notification preferences form', () => {
   it('sees a change of one channel or of the quiet hours, and not an unchanged copy', () => {
     const saved = defaultPrefs();
     expect(isDirty(saved, draftFrom(saved))).toBe(false);
-    const pushed = edit(draftFrom(saved), 'ticket.updated', { push: true });
-    expect(changedRows(saved, pushed)).toEqual(['ticket.updated']);
-    expect(isDirty(saved, pushed)).toBe(true);
+    const sounded = edit(draftFrom(saved), 'ticket.updated', { sound: true });
+    expect(changedRows(saved, sounded)).toEqual(['ticket.updated']);
+    expect(isDirty(saved, sounded)).toBe(true);
     const quiet = draftFrom(saved);
     quiet.quiet_hours.enabled = true;
     expect(changedRows(saved, quiet)).toEqual([]);
@@ -32,7 +32,9 @@ describe('notification preferences form', () => {
   it('sends every row and the quiet hours, with the server-set flag as it was', () => {
     const saved = defaultPrefs(true);
     const sent = prefsFrom(saved, edit(draftFrom(saved), 'ticket.created', { desktop: true }));
-    expect(sent.events).toHaveLength(15);
+    expect(sent.events).toHaveLength(17);
+    // The channels there are: no push, which nothing ever delivered.
+    for (const row of sent.events) expect(Object.keys(row).sort()).toEqual(['admin_only', 'desktop', 'email', 'sound', 'type']);
     expect(sent.events.find((row) => row.type === 'ticket.created')?.desktop).toBe(true);
     expect(sent.can_configure_admin_only).toBe(true);
     expect(sent.quiet_hours).toEqual({ enabled: false, start: '22:00', end: '07:00' });
@@ -43,14 +45,13 @@ describe('notification preferences form', () => {
     const fresh = defaultPrefs();
     fresh.events[0] = { ...fresh.events[0]!, sound: false, email: 'digest' };
     fresh.quiet_hours = { enabled: true, start: '21:00', end: '06:00' };
-    let draft = edit(draftFrom(base), 'ticket.assigned', { push: true });
+    let draft = edit(draftFrom(base), 'ticket.assigned', { desktop: false });
     draft = { ...draft, quiet_hours: { ...draft.quiet_hours, end: '08:00' } };
     const next = rebase(base, fresh, draft);
     expect(next.events[0]).toMatchObject({
       type: 'ticket.assigned',
-      desktop: true,
+      desktop: false,
       sound: false,
-      push: true,
       email: 'digest',
     });
     expect(next.quiet_hours).toEqual({ enabled: true, start: '21:00', end: '08:00' });

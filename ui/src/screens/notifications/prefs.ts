@@ -7,7 +7,7 @@ import type { EventType } from '../../lib/generated/EventType';
 import type { NotificationPrefs } from '../../lib/generated/NotificationPrefs';
 import type { QuietHours } from '../../lib/generated/QuietHours';
 
-/** Every event type, in the order of the generated union (the server's row order). */
+/** Every event type, in the server's row order (the Rust `EventType::ALL`). */
 export const EVENT_TYPES = [
   'ticket.assigned',
   'ticket.updated',
@@ -19,11 +19,13 @@ export const EVENT_TYPES = [
   'report.weekly_summary',
   'team.join_requested',
   'team.request_decided',
+  'department.request_decided',
   'ticket.created',
   'ticket.reply_other',
   'ticket.reply_unassigned',
   'rating.other',
   'chat.all_offline',
+  'department.change_requested',
   'profile.updated',
 ] as const satisfies readonly EventType[];
 
@@ -39,9 +41,11 @@ export const ADMIN_ONLY_TYPES: readonly EventType[] = [
   'ticket.reply_unassigned',
   'rating.other',
   'chat.all_offline',
+  'department.change_requested',
 ];
 
-export const CHANNELS = ['desktop', 'sound', 'push'] as const;
+/** The channels with a checkbox; email has a frequency of its own. */
+export const CHANNELS = ['desktop', 'sound'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 export const EMAIL_FREQUENCIES: readonly EmailFrequency[] = ['immediate', 'digest', 'weekly', 'off'];
@@ -76,7 +80,7 @@ export function locked(row: EventPrefs, prefs: NotificationPrefs): boolean {
 }
 
 function sameRow(a: EventPrefs, b: EventPrefs | undefined): boolean {
-  return !!b && a.desktop === b.desktop && a.sound === b.sound && a.push === b.push && a.email === b.email;
+  return !!b && a.desktop === b.desktop && a.sound === b.sound && a.email === b.email;
 }
 
 const QUIET_KEYS = ['enabled', 'start', 'end'] as const;

@@ -120,6 +120,32 @@ describe('People', () => {
     expect(within(record()).getByTestId('copied').textContent).toContain('sam.s@agentdesk.example copied.');
   });
 
+  it("shows a colleague's contact preferences on their record, as preferences", async () => {
+    const { user, changeColleague } = setup();
+    changeColleague('agent-4', {
+      contact_prefs: { allow_direct_messages: false, show_phone: false, show_online_status: true, calendar_integration: true },
+    });
+    await user.click(await screen.findByRole('option', { name: /Sam Senior/ }));
+    await waitFor(() => expect(within(record()).getByTestId('record-direct-messages').textContent?.trim()).toBe('Welcomes direct messages'));
+    expect(within(record()).getByTestId('record-calendar').textContent?.trim()).toBe('Prefers no calendar invitations');
+
+    await user.click(screen.getByRole('option', { name: /Kim Keen/ }));
+    await waitFor(() => expect(within(record()).getByTestId('record-direct-messages').textContent?.trim()).toBe('Prefers no direct messages'));
+    expect(within(record()).getByTestId('record-calendar').textContent?.trim()).toBe('Open to calendar invitations');
+    setLanguage('de');
+    await waitFor(() =>
+      expect(within(record()).getByTestId('record-calendar').textContent?.trim()).toBe('Offen für Kalendereinladungen'),
+    );
+    expect(within(record()).getByTestId('record-direct-messages').textContent?.trim()).toBe('Möchte lieber keine Direktnachrichten');
+
+    // Someone who shares only name and photo shows no preferences either.
+    setLanguage('en');
+    await user.click(screen.getByRole('option', { name: /Robin Rookie/ }));
+    await waitFor(() => expect(within(record()).getByTestId('record-private')).toBeTruthy());
+    expect(within(record()).queryByTestId('record-direct-messages')).toBeNull();
+    expect(within(record()).queryByTestId('record-calendar')).toBeNull();
+  });
+
   it('says what a colleague keeps private, without guessing at it', async () => {
     const { user } = setup();
     await user.click(await screen.findByRole('option', { name: /Robin Rookie/ }));

@@ -28,16 +28,36 @@ describe('Privacy', () => {
     expect(radio(/^My department/).checked).toBe(true);
     expect(screen.getByText('Agents in Customer Care see your profile. Others see only your name and photo.')).toBeTruthy();
     expect(checkbox(/^Show my phone numbers/).checked).toBe(true);
-    expect(checkbox(/^Share my calendar availability/).checked).toBe(false);
+    expect(checkbox(/^I'm open to calendar invitations/).checked).toBe(false);
     expect(save().disabled).toBe(true);
     await expectAccessible(view.container);
+  });
+
+  it('says what each contact preference does here, promising no messaging, calendar or SMS', async () => {
+    const { view } = setup();
+    for (const [lang, title] of [
+      ['de', 'Datenschutz'],
+      ['en', 'Privacy'],
+    ] as const) {
+      setLanguage(lang);
+      await screen.findByRole('heading', { level: 1, name: title });
+      const text = view.container.textContent ?? '';
+      expect(text).not.toMatch(/message you directly|direkt schreiben|free or busy|frei oder belegt|SMS/);
+    }
+    const hint = (name: RegExp) => document.getElementById(checkbox(name).getAttribute('aria-describedby')!)?.textContent;
+    expect(screen.getByText(/find these on your record in the People directory/)).toBeTruthy();
+    expect(hint(/^I welcome direct messages/)).toContain('“Welcomes direct messages”');
+    expect(hint(/^I welcome direct messages/)).toContain('Agent Desk has no messaging of its own');
+    expect(hint(/^I'm open to calendar invitations/)).toContain('“Open to calendar invitations”');
+    expect(hint(/^I'm open to calendar invitations/)).toContain('does not read or share your calendar');
+    expect(screen.getByTestId('preview-other').textContent).toContain('contact preferences');
   });
 
   it('saves a visibility and contact preferences in one change', async () => {
     const { user, backend, current, onsaved } = setup();
     await user.click(radio(/^Only me/));
     await user.click(checkbox(/^Show my phone numbers/));
-    await user.click(checkbox(/^Share my calendar availability/));
+    await user.click(checkbox(/^I'm open to calendar invitations/));
     expect(screen.getByTestId('privacy-save-state').textContent).toContain('You have unsaved changes.');
     expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(true);
     await user.click(save());
@@ -65,7 +85,7 @@ describe('Privacy', () => {
     const { user } = setup();
     const same = () => screen.getByTestId('preview-same').textContent;
     const other = () => screen.getByTestId('preview-other').textContent;
-    expect(other()).toBe('name and photo, job title, department, emails, office, time zone and teams, phone numbers, online status');
+    expect(other()).toBe('name and photo, job title, department, emails, office, time zone, teams, contact preferences, phone numbers, online status');
     await user.click(checkbox(/^Show my online status/));
     expect(other()).not.toContain('online status');
     await user.click(radio(/^My department/));

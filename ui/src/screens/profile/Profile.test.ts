@@ -119,6 +119,153 @@ describe('profile screen', () => {
     expect(screen.getByTestId('save-state').textContent).toContain('unsaved');
   });
 
+  it("says what the phone number is for here, promising no SMS", async () => {
+    setup();
+    const hint = document.getElementById(input(/^Phone/).getAttribute('aria-describedby')!.split(' ')[0]!);
+    expect(hint?.textContent).toContain('The number colleagues and the helpdesk reach you on.');
+    for (const lang of ['de', 'en']) {
+      setLanguage(lang);
+      await waitFor(() => expect(document.documentElement.lang).toBe(lang));
+      expect(document.body.textContent).not.toMatch(/SMS/);
+    }
+  });
+
+  it('offers only the languages the app speaks', async () => {
+    setup();
+    const select = (await screen.findByLabelText(/^Language/)) as HTMLSelectElement;
+    await waitFor(() => expect([...select.options].map((o) => o.value)).toEqual(['en', 'de']));
+    expect([...select.options].map((o) => o.textContent)).toEqual(['English', 'Deutsch']);
+    expect(screen.getByText('Also the language of this app.')).toBeTruthy();
+  });
+
+  it('keeps a stored language the app is not translated into, marked, until the agent changes it', async () => {
+    const { backend, user, current } = setup(profile({ language: 'fr' }));
+    const select = (await screen.findByLabelText(/^Language/)) as HTMLSelectElement;
+    await waitFor(() => expect([...select.options].map((o) => o.value)).toEqual(['en', 'de', 'fr']));
+    expect(select.value).toBe('fr');
+    expect(select.selectedOptions[0]!.textContent).toBe('français (not translated)');
+    expect(screen.getByText(/Agent Desk is not translated into French, so it is shown in English/)).toBeTruthy();
+    // The app speaks English meanwhile.
+    expect(screen.getByRole('button', { name: 'Save' })).toBeTruthy();
+
+    // Saving another field neither sends the language nor loses it.
+    await user.clear(input(/Job title/));
+    await user.type(input(/Job title/), 'Team Lead');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(screen.getByTestId('save-state').textContent).toContain('Saved'));
+    expect(backend.updateProfile).toHaveBeenLastCalledWith({ job_title: 'Team Lead' }, '"1"');
+    expect(current().profile.language).toBe('fr');
+    expect(select.value).toBe('fr');
+    expect(select.selectedOptions[0]!.textContent).toBe('français (not translated)');
+
+    // Choosing a language the app has replaces it; until saved, French can be had back.
+    await user.selectOptions(select, 'de');
+    expect(await screen.findByRole('button', { name: 'Speichern' })).toBeTruthy();
+    expect([...select.options].map((o) => o.value)).toEqual(['en', 'de', 'fr']);
+    await user.click(screen.getByRole('button', { name: 'Speichern' }));
+    await waitFor(() => expect(current().profile.language).toBe('de'));
+    await waitFor(() => expect([...select.options].map((o) => o.value)).toEqual(['en', 'de']));
+  });
+
+  it('sends a new department to an administrator for approval and keeps showing the one in force', async () => {
+    const { backend, user, current, onsaved } = setup();
+    expect(screen.getByText('A change of department goes to an administrator for approval.')).toBeTruthy();
+    expect(screen.queryByTestId('department-request')).toBeNull();
+    await user.clear(input(/^Department/));
+    await user.type(input(/^Department/), 'Billing');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+
+    await waitFor(() => expect(screen.getByTestId('save-state').textContent).toContain('Sent for approval'));
+    expect(screen.getByTestId('save-state').textContent).not.toContain('Saved');
+    expect(backend.updateProfile).toHaveBeenCalledWith({ department: 'Billing' }, '"1"');
+    expect(screen.getByTestId('profile-banner').textContent).toContain(
+      'Your request to change department has been sent to an administrator for approval.',
+    );
+    expect(input(/^Department/).value).toBe('Customer Care');
+    const request = screen.getByTestId('department-request');
+    expect(request.textContent).toContain('Requested: Billing — waiting for an administrator');
+    expect(current().profile.department).toBe('Customer Care');
+    expect(onsaved).toHaveBeenLastCalledWith(current());
+    // Nothing is left unsaved: the request is the change.
+    expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(false);
+  });
+
+  it('says "Saved" for the other fields saved with a department request', async () => {
+    const { user } = setup();
+    await user.clear(input(/^Department/));
+    await user.type(input(/^Department/), 'Billing');
+    await user.clear(input(/Job title/));
+    await user.type(input(/Job title/), 'Team Lead');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(screen.getByTestId('save-state').textContent).toContain('Saved'));
+    expect(screen.getByTestId('profile-banner').textContent).toContain('sent to an administrator for approval');
+    expect(input(/Job title/).value).toBe('Team Lead');
+    expect(input(/^Department/).value).toBe('Customer Care');
+  });
+
+  it('asks for no department as a request too', async () => {
+    const { backend, user } = setup();
+    await user.clear(input(/^Department/));
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(screen.getByTestId('department-request')).toBeTruthy());
+    expect(backend.updateProfile).toHaveBeenCalledWith({ department: '' }, '"1"');
+    expect(screen.getByTestId('department-request').textContent).toContain('Requested: no department');
+    expect(input(/^Department/).value).toBe('Customer Care');
+  });
+
+  it('withdraws a pending request by asking for the department in force, keeping other edits', async () => {
+    const { backend, user, current } = setup(
+      profile({ department_request: { value: 'Billing', requested_at: '2026-11-23T09:00:00Z' } }),
+    );
+    const request = screen.getByTestId('department-request');
+    expect(request.textContent).toContain('Requested: Billing — waiting for an administrator');
+    expect(request.textContent).toContain('2026');
+    await user.clear(input(/Job title/));
+    await user.type(input(/Job title/), 'Team Lead');
+    await user.click(within(request).getByRole('button', { name: 'Withdraw request' }));
+
+    await waitFor(() => expect(screen.queryByTestId('department-request')).toBeNull());
+    expect(backend.updateProfile).toHaveBeenCalledWith({ department: 'Customer Care' }, '"1"');
+    expect(current().profile.department_request).toBeNull();
+    expect(screen.getByTestId('profile-banner').textContent).toContain('withdrawn');
+    expect(input(/Job title/).value).toBe('Team Lead');
+    expect(screen.getByTestId('save-state').textContent).toContain('unsaved');
+  });
+
+  it('follows an administrator’s decision when the profile changes on the server', async () => {
+    const fake = setup();
+    const { user } = fake;
+    // As the shell does: the saved profile, and then each one the server reports, come back down.
+    fake.onsaved.mockImplementation((next) => fake.view.rerender({ initial: next }));
+    await fake.backend.onProfileChanged((next) => fake.view.rerender({ initial: next }));
+    await user.clear(input(/^Department/));
+    await user.type(input(/^Department/), 'Billing');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(screen.getByTestId('department-request')).toBeTruthy());
+
+    fake.decideDepartmentRequest(true);
+    await waitFor(() => expect(input(/^Department/).value).toBe('Billing'));
+    expect(screen.queryByTestId('department-request')).toBeNull();
+    expect(screen.getByTestId('profile-banner').textContent).toBe(
+      'An administrator approved your change of department.',
+    );
+    expect(screen.getByTestId('save-state').textContent?.trim()).toBe('');
+
+    await user.clear(input(/^Department/));
+    await user.type(input(/^Department/), 'Escalations');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(screen.getByTestId('department-request').textContent).toContain('Escalations'));
+    fake.decideDepartmentRequest(false);
+    await waitFor(() => expect(screen.queryByTestId('department-request')).toBeNull());
+    expect(input(/^Department/).value).toBe('Billing');
+    expect(screen.getByTestId('profile-banner').textContent).toContain('no longer waiting: it was refused or withdrawn');
+  });
+
+  it('passes the accessibility check with a pending department request', async () => {
+    const { view } = setup(profile({ department_request: { value: 'Billing', requested_at: '2026-11-23T09:00:00Z' } }));
+    await expectAccessible(view.container);
+  });
+
   it('passes the accessibility check', async () => {
     const { view } = setup();
     await screen.findAllByRole('option', { hidden: true }).catch(() => []);

@@ -2,6 +2,7 @@ import { render, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import type { IpcError } from '../../lib/generated/IpcError';
+import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
 import { fakeBackend, rateLimited } from '../../test/fake-backend';
 import SignIn from './SignIn.svelte';
@@ -52,6 +53,45 @@ describe('sign-in screen', () => {
     const field = screen.getByLabelText(/Server address/);
     await waitFor(() => expect(field.getAttribute('aria-invalid')).toBe('true'));
     expect(screen.getByText(/Can't reach the server/)).toBeTruthy();
+  });
+
+  it('says why a plain http:// address to another computer is refused, at the address field', async () => {
+    const { backend, onsignedin, user } = setup();
+    const server = screen.getByLabelText(/Server address/) as HTMLInputElement;
+    await user.clear(server);
+    await user.type(server, 'http://desk.example.com');
+    await user.type(screen.getByLabelText(/Email/), 'dana@agentdesk.example');
+    await user.type(screen.getByLabelText(/Password/), 'Secret-1!');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    await waitFor(() => expect(server.getAttribute('aria-invalid')).toBe('true'));
+    const error = document.getElementById('server-url-error');
+    expect(error?.textContent).toBe(
+      'Use https:// for a server on another computer; http:// only works for a server on this computer.',
+    );
+    expect(document.activeElement).toBe(server);
+    expect(onsignedin).not.toHaveBeenCalled();
+    expect(backend.signIn).toHaveBeenCalledTimes(1);
+
+    setLanguage('de');
+    try {
+      await user.click(await screen.findByRole('button', { name: 'Anmelden' }));
+      await waitFor(() =>
+        expect(document.getElementById('server-url-error')?.textContent).toBe(
+          'Verwende https:// für einen Server auf einem anderen Computer; http:// funktioniert nur für einen Server auf diesem Computer.',
+        ),
+      );
+    } finally {
+      setLanguage('en');
+    }
+  });
+
+  it('signs in over plain http:// to this computer', async () => {
+    const { onsignedin, user } = setup();
+    await user.type(screen.getByLabelText(/Email/), 'dana@agentdesk.example');
+    await user.type(screen.getByLabelText(/Password/), 'Secret-1!');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    await waitFor(() => expect(onsignedin).toHaveBeenCalled());
+    expect(document.getElementById('server-url-error')).toBeNull();
   });
 
   it('passes the accessibility check', async () => {
