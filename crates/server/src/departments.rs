@@ -79,14 +79,7 @@ pub async fn ask(
         let Some(open) = open else {
             return Ok(RequestChange::None);
         };
-        sqlx::query(
-            "UPDATE department_requests SET state = 'withdrawn', decided_at = $1
-             WHERE agent_id = $2 AND state = 'open'",
-        )
-        .bind(&at)
-        .bind(agent_id)
-        .execute(&mut *tx)
-        .await?;
+        withdraw(tx, agent_id, &at).await?;
         record_change(
             tx,
             agent_id,
@@ -105,14 +98,7 @@ pub async fn ask(
         }
     }
     // One open request an agent: a new wish replaces the one waiting.
-    sqlx::query(
-        "UPDATE department_requests SET state = 'withdrawn', decided_at = $1
-         WHERE agent_id = $2 AND state = 'open'",
-    )
-    .bind(&at)
-    .bind(agent_id)
-    .execute(&mut *tx)
-    .await?;
+    withdraw(tx, agent_id, &at).await?;
     sqlx::query(
         "INSERT INTO department_requests (id, agent_id, value, state, requested_at)
          VALUES ($1, $2, $3, 'open', $4)",
@@ -134,6 +120,19 @@ pub async fn ask(
     )
     .await?;
     Ok(RequestChange::Requested(wanted.map(str::to_owned)))
+}
+
+/// Ends the agent's open request, if any, as withdrawn.
+async fn withdraw(tx: &mut SqliteConnection, agent_id: &str, at: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE department_requests SET state = 'withdrawn', decided_at = $1
+         WHERE agent_id = $2 AND state = 'open'",
+    )
+    .bind(at)
+    .bind(agent_id)
+    .execute(tx)
+    .await?;
+    Ok(())
 }
 
 /// Departments are compared as the privacy rule compares them.

@@ -22,16 +22,6 @@ fn halves(width: u32, height: u32) -> RgbImage {
     })
 }
 
-async fn put_avatar(server: &Server, token: &str, content_type: &str, body: Vec<u8>) -> Response {
-    server
-        .request(Method::PUT, "/api/v1/me/avatar", Some(token))
-        .header(CONTENT_TYPE, content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("PUT /api/v1/me/avatar")
-}
-
 async fn get_avatar(server: &Server, token: Option<&str>, url: &str) -> Response {
     server
         .request(Method::GET, url, token)

@@ -7,8 +7,7 @@ mod support;
 
 use agent_desk_avatar::fixtures::{png, png_with_icc_bomb, quadrants, webp_claiming};
 use image::RgbImage;
-use reqwest::header::CONTENT_TYPE;
-use reqwest::{Method, Response, StatusCode};
+use reqwest::{Method, StatusCode};
 use support::*;
 
 const MB: u64 = 1_000_000;
@@ -23,16 +22,6 @@ fn memory(pid: u32, field: &str) -> u64 {
         .and_then(|value| value.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
         .unwrap_or_else(|| panic!("no {field} in {status}"));
     kilobytes * 1024
-}
-
-async fn put_avatar(server: &Server, token: &str, content_type: &str, body: Vec<u8>) -> Response {
-    server
-        .request(Method::PUT, "/api/v1/me/avatar", Some(token))
-        .header(CONTENT_TYPE, content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("PUT /api/v1/me/avatar")
 }
 
 /// Uploads `body` and answers the stored 512 px photo.

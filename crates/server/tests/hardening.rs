@@ -27,25 +27,39 @@ struct Desk {
     admin: String,
 }
 
-async fn desk_with(options: ServerOptions) -> Desk {
+/// A data folder with Ada, Grace and an administrator.
+fn staffed() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
     add_agent_ok(dir.path(), GRACE, "Grace Hopper", PASSWORD);
     add_admin_ok(dir.path());
+    dir
+}
+
+async fn open_desk(dir: tempfile::TempDir, options: ServerOptions) -> Desk {
     let server = Server::start_with(dir, options).await;
-    let ada = server.login(EMAIL, PASSWORD).await;
-    let grace = server.login(GRACE, PASSWORD).await;
-    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     Desk {
+        ada: server.login(EMAIL, PASSWORD).await,
+        grace: server.login(GRACE, PASSWORD).await,
+        admin: server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await,
         server,
-        ada,
-        grace,
-        admin,
     }
+}
+
+async fn desk_with(options: ServerOptions) -> Desk {
+    open_desk(staffed(), options).await
 }
 
 async fn desk() -> Desk {
     desk_with(ServerOptions::default()).await
+}
+
+/// The desk with a team made by `add-team` with `team_args`.
+async fn desk_with_team(team_args: &[&str]) -> Desk {
+    let dir = staffed();
+    let made = run(dir.path(), &[&["add-team"], team_args].concat());
+    assert!(made.status.success(), "{made:?}");
+    open_desk(dir, ServerOptions::default()).await
 }
 
 async fn call(
@@ -55,12 +69,7 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> reqwest::Response {
-    let request = desk.server.request(method, path, Some(token));
-    let request = match body {
-        Some(body) => request.json(&body),
-        None => request,
-    };
-    request.send().await.expect("request")
+    desk.server.call(token, method, path, body).await
 }
 
 async fn get_ok(desk: &Desk, token: &str, path: &str) -> Value {
@@ -448,22 +457,7 @@ async fn reset_token_from_outbox(server: &Server) -> String {
 /// Filtering by a team lists only the members whose teams the viewer may see.
 #[tokio::test]
 async fn the_team_filter_keeps_hidden_memberships_hidden() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
-    add_agent_ok(dir.path(), GRACE, "Grace Hopper", PASSWORD);
-    add_admin_ok(dir.path());
-    let made = run(
-        dir.path(),
-        &["add-team", "--name", "Escalations", "--member", GRACE],
-    );
-    assert!(made.status.success(), "{made:?}");
-    let server = Server::start(dir).await;
-    let desk = Desk {
-        ada: server.login(EMAIL, PASSWORD).await,
-        grace: server.login(GRACE, PASSWORD).await,
-        admin: server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await,
-        server,
-    };
+    let desk = desk_with_team(&["--name", "Escalations", "--member", GRACE]).await;
     let teams = get_ok(&desk, &desk.ada, "/api/v1/teams").await;
     let team = teams
         .as_array()
@@ -501,22 +495,7 @@ async fn the_team_filter_keeps_hidden_memberships_hidden() {
 /// A lead sees a requester's email only as the requester's privacy allows.
 #[tokio::test]
 async fn join_requests_show_the_requesters_email_only_as_their_privacy_allows() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
-    add_agent_ok(dir.path(), GRACE, "Grace Hopper", PASSWORD);
-    add_admin_ok(dir.path());
-    let made = run(
-        dir.path(),
-        &["add-team", "--name", "Billing", "--lead", EMAIL],
-    );
-    assert!(made.status.success(), "{made:?}");
-    let server = Server::start(dir).await;
-    let desk = Desk {
-        ada: server.login(EMAIL, PASSWORD).await,
-        grace: server.login(GRACE, PASSWORD).await,
-        admin: server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await,
-        server,
-    };
+    let desk = desk_with_team(&["--name", "Billing", "--lead", EMAIL]).await;
     patch_me_ok(&desk, &desk.grace, json!({"visibility": "private"})).await;
     let teams = get_ok(&desk, &desk.grace, "/api/v1/teams").await;
     let team = teams[0]["id"].as_str().expect("team").to_owned();

@@ -35,12 +35,7 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> reqwest::Response {
-    let request = desk.server.request(method, path, Some(token));
-    let request = match body {
-        Some(body) => request.json(&body),
-        None => request,
-    };
-    request.send().await.expect("request")
+    desk.server.call(token, method, path, body).await
 }
 
 async fn ok(desk: &Desk, method: Method, path: &str, body: Option<Value>) -> Value {

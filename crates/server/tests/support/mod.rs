@@ -299,6 +299,22 @@ impl Server {
         }
     }
 
+    /// A request as `token`, with a JSON body when given, sent.
+    pub async fn call(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let request = self.request(method, path, Some(token));
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        request.send().await.expect("request")
+    }
+
     pub async fn login_response(&self, email: &str, password: &str) -> Response {
         self.request(Method::POST, "/api/v1/auth/login", None)
             .json(&json!({ "email": email, "password": password, "client_name": "api tests" }))
@@ -362,6 +378,17 @@ impl Server {
         let body = expect_json(response, StatusCode::OK).await;
         assert_eq!(body["status"], "ok", "body: {body}");
     }
+}
+
+/// `PUT /api/v1/me/avatar` with `body` as the image.
+pub async fn put_avatar(server: &Server, token: &str, content_type: &str, body: Vec<u8>) -> Response {
+    server
+        .request(Method::PUT, "/api/v1/me/avatar", Some(token))
+        .header(CONTENT_TYPE, content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("PUT /api/v1/me/avatar")
 }
 
 pub fn etag_of(headers: &HeaderMap) -> String {
