@@ -946,11 +946,19 @@ pub async fn make_primary(
         .find(|email| email.primary)
         .map(|email| email.address.clone());
     if old.as_deref() != Some(address.as_str()) {
-        sqlx::query("UPDATE person_emails SET is_primary = (address = $1) WHERE person_id = $2")
-            .bind(&address)
+        // In two statements: the index allowing one primary a person is checked row by
+        // row, so switching both in one statement may briefly hold two.
+        sqlx::query("UPDATE person_emails SET is_primary = FALSE WHERE person_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query(
+            "UPDATE person_emails SET is_primary = TRUE WHERE person_id = $1 AND address = $2",
+        )
+        .bind(id)
+        .bind(&address)
+        .execute(&mut *tx)
+        .await?;
         touched(
             &mut tx,
             id,

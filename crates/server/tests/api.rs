@@ -125,6 +125,22 @@ async fn openapi_document_lists_every_route() {
         document["components"]["securitySchemes"]["bearer"].is_object(),
         "the bearer scheme is described"
     );
+    // A parameter said to be in the path is one of the path's `{names}`; the others
+    // are in the query (or a header).
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("path item") {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().expect("name");
+                let in_path = parameter["in"] == "path";
+                assert_eq!(
+                    in_path,
+                    path.contains(&format!("{{{name}}}")),
+                    "{method} {path}: {name} is said to be in {}",
+                    parameter["in"]
+                );
+            }
+        }
+    }
 }
 
 #[tokio::test]

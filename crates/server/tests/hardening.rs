@@ -1072,3 +1072,28 @@ async fn a_stalled_json_body_is_answered_408() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert_eq!(desk.server.me(&desk.ada).await.1, etag);
 }
+
+/// A path parameter that cannot be one is refused in the API's shape, naming it.
+#[tokio::test]
+async fn a_path_parameter_that_is_not_text_is_refused_by_name() {
+    let desk = desk().await;
+    for (path, field) in [
+        ("/api/v1/people/%FF%FE", "id"),
+        ("/api/v1/people/x/emails/%C3%28/primary", "address"),
+        ("/api/v1/files/%80", "id"),
+    ] {
+        let method = if path.ends_with("primary") {
+            Method::POST
+        } else {
+            Method::GET
+        };
+        let response = call(&desk, &desk.ada, method, path, None).await;
+        expect_error(
+            response,
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            Some(field),
+        )
+        .await;
+    }
+}

@@ -316,6 +316,26 @@ async fn an_email_belongs_to_one_person_and_one_is_always_primary() {
         switched["emails"],
         json!([{"address": "ada@work.example", "primary": true}, {"address": "ada@byron.example", "primary": false}])
     );
+    // And back, to the address stored first: the switch never holds two primaries,
+    // whatever order the rows are in.
+    let back = ok(
+        &desk,
+        Method::POST,
+        &format!("{emails}/ada@byron.example/primary"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        back["emails"][0],
+        json!({"address": "ada@byron.example", "primary": true})
+    );
+    ok(
+        &desk,
+        Method::POST,
+        &format!("{emails}/ada@work.example/primary"),
+        None,
+    )
+    .await;
     let removed = ok(
         &desk,
         Method::DELETE,

@@ -7,7 +7,7 @@ use agent_desk_core::account::{
     Policy, SessionList, SessionsEnded,
 };
 use agent_desk_core::{ApiError, PASSWORD_RESET_VALID_MINUTES};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 use super::auth::{address_key, client_address, email_field, Session};
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
+use super::path::ApiPath;
 use crate::account::{self, ResetOrigin};
 use crate::AppState;
 
@@ -196,7 +197,7 @@ async fn list_sessions(
 async fn end_session(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     if account::end_session(&state.db, &session.agent_id, &id).await? {
         state

@@ -4,7 +4,7 @@
 use agent_desk_avatar::AvatarError;
 use agent_desk_core::{ApiError, ErrorCode, Profile, AVATAR_SIZES};
 use axum::body::Body;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, X_CONTENT_TYPE_OPTIONS,
 };
@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 
 use super::auth::Session;
 use super::error::{ApiResult, AppError};
+use super::path::ApiPath;
 use super::profile::Versioned;
 use crate::uploads::{self, ReceiveError, Received};
 use crate::{agents, avatars, events, AppState};
@@ -161,6 +162,7 @@ async fn delete_avatar(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct AvatarQuery {
     /// 512 (default) or 128.
@@ -181,7 +183,7 @@ struct AvatarQuery {
 async fn get_avatar(
     State(state): State<AppState>,
     _session: Session,
-    Path(avatar_id): Path<String>,
+    ApiPath(avatar_id): ApiPath<String>,
     query: Result<Query<AvatarQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {

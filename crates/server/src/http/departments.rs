@@ -7,7 +7,7 @@ use agent_desk_core::departments::{
     DecidedDepartmentRequest, DepartmentDecision, DepartmentRequests,
 };
 use agent_desk_core::{ApiError, ErrorCode, EventType};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use chrono::Utc;
 use utoipa_axum::router::OpenApiRouter;
@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 use super::auth::AdminSession;
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
+use super::path::ApiPath;
 use crate::departments::{self, DepartmentError};
 use crate::{events, AppState};
 
@@ -59,7 +60,7 @@ async fn list_requests(
 async fn decide(
     State(state): State<AppState>,
     AdminSession(session): AdminSession,
-    Path(request_id): Path<String>,
+    ApiPath(request_id): ApiPath<String>,
     ApiJson(decision): ApiJson<DepartmentDecision>,
 ) -> ApiResult<Json<DecidedDepartmentRequest>> {
     let now = Utc::now();

@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod json;
 pub mod notification_prefs;
+pub mod path;
 pub mod people;
 pub mod profile;
 pub mod records;

@@ -7,7 +7,7 @@ use agent_desk_core::customers::{
 };
 use agent_desk_core::people::{PeoplePage, Person};
 use agent_desk_core::{ApiError, ErrorCode};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 use super::auth::{AdminSession, Session};
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
+use super::path::ApiPath;
 use super::profile::{IfMatch, Versioned};
 use crate::customers::{self, CustomerError};
 use crate::people::{self, PeopleError, PeopleQuery, Sort, ViewerRow, PAGE_DEFAULT, PAGE_MAX};
@@ -57,7 +58,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 async fn merge_users(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(request): ApiJson<MergeRequest>,
 ) -> ApiResult<impl IntoResponse> {
     refuse_agents(&state, &id).await?;
@@ -149,7 +150,7 @@ pub(super) async fn history_allowed(
 async fn list_changes(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ChangeLog>> {
     history_allowed(&state, &session, &id).await?;
     let changes = customers::changes(&state.db, &id, HISTORY_LIMIT).await?;
@@ -164,7 +165,7 @@ async fn list_changes(
 async fn list_activity(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ActivityStream>> {
     let subject = history_allowed(&state, &session, &id).await?;
     let activity = customers::activity(&state.db, subject, &id, HISTORY_LIMIT).await?;
@@ -172,6 +173,7 @@ async fn list_activity(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListParams {
     /// `agent` or `user`; both when absent.
@@ -255,7 +257,7 @@ async fn list_people(
 async fn get_person(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Person>> {
     let viewer = ViewerRow::load(&state.db, &session.agent_id).await?;
     Ok(Json(people::find(&state.db, &viewer, &id).await?))
@@ -298,7 +300,7 @@ fn user(customer: Customer) -> Versioned<Person> {
 async fn update_user(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     IfMatch(version): IfMatch,
     ApiJson(patch): ApiJson<CustomerPatch>,
 ) -> ApiResult<impl IntoResponse> {
@@ -343,7 +345,7 @@ pub(super) async fn refuse_agents(state: &AppState, id: &str) -> ApiResult<()> {
 async fn add_email(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(new): ApiJson<NewEmail>,
 ) -> ApiResult<impl IntoResponse> {
     refuse_agents(&state, &id).await?;
@@ -370,7 +372,7 @@ async fn add_email(
 async fn remove_email(
     State(state): State<AppState>,
     session: Session,
-    Path((id, address)): Path<(String, String)>,
+    ApiPath((id, address)): ApiPath<(String, String)>,
 ) -> ApiResult<impl IntoResponse> {
     refuse_agents(&state, &id).await?;
     let customer =
@@ -385,7 +387,7 @@ async fn remove_email(
 async fn make_primary(
     State(state): State<AppState>,
     session: Session,
-    Path((id, address)): Path<(String, String)>,
+    ApiPath((id, address)): ApiPath<(String, String)>,
 ) -> ApiResult<impl IntoResponse> {
     refuse_agents(&state, &id).await?;
     let customer =
@@ -394,6 +396,7 @@ async fn make_primary(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct NotesParams {
     /// `next_cursor` of the page before.
@@ -409,7 +412,7 @@ struct NotesParams {
 async fn list_notes(
     State(state): State<AppState>,
     _session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     params: Result<Query<NotesParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<NotesPage>> {
     let Query(params) = params.map_err(|rejection| {
@@ -446,7 +449,7 @@ fn page_limit(text: Option<&str>) -> ApiResult<usize> {
 async fn add_note(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(new): ApiJson<NoteBody>,
 ) -> ApiResult<impl IntoResponse> {
     refuse_agents(&state, &id).await?;
@@ -463,7 +466,7 @@ async fn add_note(
 async fn edit_note(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(edit): ApiJson<NoteBody>,
 ) -> ApiResult<Json<Note>> {
     Ok(Json(
@@ -478,7 +481,7 @@ async fn edit_note(
 async fn delete_note(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     customers::delete_note(&state.db, &session.agent_id, &id, Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -8,7 +8,7 @@ use agent_desk_core::attachments::{FileList, PersonFile};
 use agent_desk_core::tickets::{TicketHistory, TicketSort};
 use agent_desk_core::{ApiError, ErrorCode};
 use axum::body::Body;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::header::{
     CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
     X_CONTENT_TYPE_OPTIONS,
@@ -24,6 +24,7 @@ use utoipa_axum::routes;
 
 use super::auth::Session;
 use super::error::{ApiResult, AppError};
+use super::path::ApiPath;
 use super::people::{history_allowed, refuse_agents};
 use crate::person_files::{self, FileError};
 use crate::tickets::{self, Subject};
@@ -88,7 +89,7 @@ fn query_params(query: QueryParams, allowed: &[&str]) -> ApiResult<HashMap<Strin
 async fn list_files(
     State(state): State<AppState>,
     _session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<FileList>> {
     refuse_agents(&state, &id).await?;
     Ok(Json(FileList {
@@ -113,7 +114,7 @@ async fn list_files(
 async fn upload_file(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     query: QueryParams,
     FileBody(upload): FileBody,
 ) -> ApiResult<impl IntoResponse> {
@@ -149,7 +150,7 @@ async fn upload_file(
 async fn download_file(
     State(state): State<AppState>,
     _session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     let file = person_files::find(&state.db, &id).await?;
     let path = person_files::bytes_path(&state.config.file_dir(), &file);
@@ -209,7 +210,7 @@ fn attachment(name: &str) -> String {
 async fn delete_file(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     person_files::remove(
         &state.db,
@@ -232,7 +233,7 @@ async fn delete_file(
 async fn list_tickets(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     query: QueryParams,
 ) -> ApiResult<Json<TicketHistory>> {
     let params = query_params(query, &["sort"])?;
@@ -266,7 +267,7 @@ const LOGINS_SHOWN: i64 = 20;
 async fn list_logins(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<LoginActivity>> {
     match history_allowed(&state, &session, &id).await? {
         Subject::Agent => Ok(Json(LoginActivity {

@@ -35,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ResetQuery {
     /// The token from the reset mail.
     #[serde(default)]

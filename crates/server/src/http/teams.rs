@@ -6,7 +6,7 @@ use agent_desk_core::teams::{
     JoinDecision, JoinRequest, JoinRequests, NewJoinRequest, NewTeam, Team,
 };
 use agent_desk_core::{ApiError, ErrorCode, EventType};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 use super::auth::{AdminSession, Session};
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
+use super::path::ApiPath;
 use crate::people::ViewerRow;
 use crate::teams::{self, TeamError};
 use crate::{events, AppState};
@@ -69,7 +70,7 @@ async fn create_team(
 async fn request_to_join(
     State(state): State<AppState>,
     session: Session,
-    Path(team_id): Path<String>,
+    ApiPath(team_id): ApiPath<String>,
     ApiJson(new): ApiJson<NewJoinRequest>,
 ) -> ApiResult<impl IntoResponse> {
     let now = Utc::now();
@@ -121,7 +122,7 @@ async fn list_join_requests(
 async fn decide(
     State(state): State<AppState>,
     session: Session,
-    Path(request_id): Path<String>,
+    ApiPath(request_id): ApiPath<String>,
     ApiJson(decision): ApiJson<JoinDecision>,
 ) -> ApiResult<Json<JoinRequest>> {
     let now = Utc::now();

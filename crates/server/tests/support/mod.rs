@@ -381,7 +381,12 @@ impl Server {
 }
 
 /// `PUT /api/v1/me/avatar` with `body` as the image.
-pub async fn put_avatar(server: &Server, token: &str, content_type: &str, body: Vec<u8>) -> Response {
+pub async fn put_avatar(
+    server: &Server,
+    token: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Response {
     server
         .request(Method::PUT, "/api/v1/me/avatar", Some(token))
         .header(CONTENT_TYPE, content_type)
