@@ -432,7 +432,129 @@ async fn a_missing_sound_device_is_named_by_the_self_test() -> Result<()> {
     Ok(())
 }
 
-/// The real daemon: dunst on a display of its own shows what notify-rust sends.
+/// What an agent or a customer might put in an event: markup that a markup-rendering
+/// notification server would turn into bold text, an image fetched from anywhere and a
+/// link.
+const MARKUP: &str = concat!(
+    r#"<b>x</b> & <img src="https://evil.example/pixel.png"> "#,
+    "<a href='https://evil.example'>open</a>"
+);
+const MARKUP_AS_TEXT: &str =
+    "&lt;b&gt;x&lt;/b&gt; &amp; &lt;img src=&quot;https://evil.example/pixel.png&quot;&gt; \
+     &lt;a href=&apos;https://evil.example&apos;&gt;open&lt;/a&gt;";
+
+impl Rig {
+    async fn post_with_body(&self, title: &str, body: &str) -> Result<i64> {
+        let mut event = ticket_event(title, "high");
+        event["body"] = serde_json::json!(body);
+        self.server.post_event(&self.admin, &event).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn markup_in_an_event_reaches_a_markup_rendering_server_as_text() -> Result<()> {
+    let _one_at_a_time = SESSION_BUS.lock().await;
+    let root = tempfile::tempdir()?;
+    let bus = PrivateBus::start(&bus_dir(root.path()))?;
+    let daemon = FakeNotificationServer::start_with_markup(&bus).await?;
+    let rig = Rig::start(&bus).await?;
+
+    rig.post_with_body("<i>Printer</i> & co", MARKUP).await?;
+    let calls = daemon.wait_for_calls(1, Duration::from_secs(2)).await;
+    let call = calls.first().context("a notification")?;
+    assert_eq!(call.body, MARKUP_AS_TEXT);
+    // The summary is plain text by the spec: servers show it as it is.
+    assert_eq!(call.summary, "<i>Printer</i> & co");
+
+    // More notifications (here a burst's growing summary) do not ask again.
+    for n in 1..=3 {
+        rig.post_with_body(&format!("More {n}"), MARKUP).await?;
+    }
+    let calls = daemon.wait_for_calls(2, Duration::from_secs(3)).await;
+    assert!(calls.len() >= 2, "{calls:#?}");
+    assert_eq!(daemon.capabilities_asked(), 1, "asked once per server");
+    rig.stop();
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn markup_in_an_event_reaches_a_plain_text_server_as_written() -> Result<()> {
+    let _one_at_a_time = SESSION_BUS.lock().await;
+    let root = tempfile::tempdir()?;
+    let bus = PrivateBus::start(&bus_dir(root.path()))?;
+    let daemon = FakeNotificationServer::start(&bus).await?;
+    let rig = Rig::start(&bus).await?;
+
+    rig.post_with_body("Plain", MARKUP).await?;
+    let calls = daemon.wait_for_calls(1, Duration::from_secs(2)).await;
+    let call = calls.first().context("a notification")?;
+    // It shows tags literally; escaped, the agent would read `&lt;b&gt;`.
+    assert_eq!(call.body, MARKUP);
+    assert_eq!(daemon.capabilities_asked(), 1);
+    rig.stop();
+    Ok(())
+}
+
+/// The answer is kept per server: one that replaces the first on the bus is asked anew.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replaced_notification_server_is_asked_about_markup_again() -> Result<()> {
+    let _one_at_a_time = SESSION_BUS.lock().await;
+    let root = tempfile::tempdir()?;
+    let bus = PrivateBus::start(&bus_dir(root.path()))?;
+    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus.address);
+    let notifier = Arc::new(DesktopNotifier::new(
+        "Agent Desk",
+        "agent-desk",
+        |_: &str| {},
+    ));
+    let show = |notifier: &Arc<DesktopNotifier>| {
+        let notifier = Arc::clone(notifier);
+        tokio::task::spawn_blocking(move || {
+            notifier.show(&agent_desk_alerts::Notice {
+                title: "Note from Robin".into(),
+                body: MARKUP.into(),
+                priority: Priority::Normal,
+                url: None,
+                replaces: None,
+            })
+        })
+    };
+
+    let rendering = FakeNotificationServer::start_with_markup(&bus).await?;
+    for _ in 0..3 {
+        show(&notifier).await??;
+    }
+    let calls = rendering.calls();
+    assert_eq!(calls.len(), 3);
+    assert!(
+        calls.iter().all(|call| call.body == MARKUP_AS_TEXT),
+        "{calls:#?}"
+    );
+    assert_eq!(rendering.capabilities_asked(), 1);
+    drop(rendering);
+
+    // Another daemon takes the name once the first one's connection is gone.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let plain = loop {
+        match FakeNotificationServer::start(&bus).await {
+            Ok(plain) => break plain,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(error) => return Err(error),
+        }
+    };
+    show(&notifier).await??;
+    show(&notifier).await??;
+    let calls = plain.calls();
+    assert_eq!(calls.len(), 2);
+    assert!(calls.iter().all(|call| call.body == MARKUP), "{calls:#?}");
+    assert_eq!(plain.capabilities_asked(), 1);
+    Ok(())
+}
+
+/// The real daemon: dunst on a display of its own shows what notify-rust sends. dunst
+/// renders body markup, so the markup in the body must come out as text.
 #[tokio::test(flavor = "multi_thread")]
 async fn dunst_shows_the_notification() -> Result<()> {
     let _one_at_a_time = SESSION_BUS.lock().await;
@@ -470,7 +592,7 @@ async fn dunst_shows_the_notification() -> Result<()> {
     let shown = tokio::task::spawn_blocking(move || {
         notifier.show(&agent_desk_alerts::Notice {
             title: "Ticket #4711 assigned to you".into(),
-            body: "Printer on fire".into(),
+            body: format!("Printer on fire: {MARKUP}"),
             priority: Priority::Urgent,
             url: Some("https://desk.example/tickets/4711".into()),
             replaces: None,
@@ -498,6 +620,15 @@ async fn dunst_shows_the_notification() -> Result<()> {
         "{history}"
     );
     assert_eq!(shown["appname"]["data"], "Agent Desk");
+    assert_eq!(
+        shown["body"]["data"],
+        format!("Printer on fire: {MARKUP_AS_TEXT}")
+    );
+    // `message` is what dunst drew, in Pango markup: rendered, the tags would be gone
+    // (bold text, "[image]", the link's text alone); escaped, they stay as text.
+    let drawn = shown["message"]["data"].as_str().unwrap_or_default();
+    assert!(drawn.ends_with(MARKUP_AS_TEXT), "{drawn}");
+    assert!(!drawn.contains("[image]"), "{drawn}");
     assert_eq!(shown["default_action_name"]["data"], "default");
     // Critical notifications stay until dismissed: dunst gives them no timeout.
     assert_eq!(shown["timeout"]["data"], 0, "{history}");

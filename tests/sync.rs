@@ -1,12 +1,13 @@
 //! The event stream against the real server binary, killed and started again in the
-//! middle of a 500-event burst: every stored seq arrives exactly once, in order.
+//! middle of a 500-event burst: every stored seq arrives exactly once, in order. And a
+//! session that ends, however it ends, ends its stream at once, with no reconnecting.
 
 use std::time::{Duration, Instant};
 
 use agent_desk_client::stream::{follow, StreamNews};
 use agent_desk_client::ApiClient;
 use agent_desk_e2e::*;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use tokio::sync::mpsc;
 
 const BURST: usize = 500;
@@ -145,4 +146,159 @@ async fn a_colleagues_status_reaches_the_follower_as_presence() -> Result<()> {
     // Sam's profile is public in the demo, with the status shown.
     assert_eq!(presence.status, Some(agent_desk_core::Status::Busy));
     Ok(())
+}
+
+/// Two sessions of the demo agent on a server of their own; A's stream is followed.
+struct TwoSessions {
+    a: ApiClient,
+    b: ApiClient,
+    a_id: String,
+    url: String,
+    outbox: std::path::PathBuf,
+}
+
+/// A session ending reaches the stream it follows with: the server closes the stream at
+/// once with `STREAM_CLOSE_SIGNED_OUT` (the server's part), and the follower reports the
+/// session ended without trying to reconnect (the client's).
+async fn assert_the_stream_ends_when<F, Fut>(end_session_a: F) -> Result<()>
+where
+    F: FnOnce(TwoSessions) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let server = TeamServer::start()?;
+    let session = || server.token(DEMO_EMAIL, DEMO_PASSWORD);
+    let a = ApiClient::new(&server.url)?.with_token(session().await?);
+    let b = ApiClient::new(&server.url)?.with_token(session().await?);
+    let a_id = a
+        .sessions()
+        .await?
+        .sessions
+        .into_iter()
+        .find(|session| session.current)
+        .context("session A is listed")?
+        .id;
+    let (news, mut incoming) = mpsc::channel(64);
+    let follower = tokio::spawn(follow(a.clone(), Some(0), news));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout(Duration::from_millis(200), incoming.recv()).await {
+            Ok(Some(StreamNews::Connected)) => break,
+            Ok(Some(StreamNews::SessionEnded)) => anyhow::bail!("ended before it began"),
+            Ok(Some(_)) | Err(_) => {}
+            Ok(None) => anyhow::bail!("the follower stopped"),
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the stream did not connect");
+    }
+
+    let ended_at = Instant::now();
+    end_session_a(TwoSessions {
+        a,
+        b,
+        a_id,
+        url: server.url.clone(),
+        outbox: server.data_dir.join("outbox"),
+    })
+    .await?;
+    let mut after = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(3), incoming.recv()).await {
+            Ok(Some(StreamNews::SessionEnded)) => break,
+            Ok(Some(news)) => after.push(news),
+            Ok(None) => anyhow::bail!("the follower stopped without a word: {after:?}"),
+            Err(_) => anyhow::bail!("the session's end did not reach its stream: {after:?}"),
+        }
+    }
+    assert!(
+        ended_at.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        ended_at.elapsed()
+    );
+    // No reconnect was tried: the close itself said why.
+    assert!(
+        !after.iter().any(|news| matches!(
+            news,
+            StreamNews::Disconnected { .. } | StreamNews::Connected
+        )),
+        "{after:?}"
+    );
+    tokio::time::timeout(Duration::from_secs(1), follower)
+        .await
+        .context("the follower stopped")??;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_ended_from_another_session_ends_its_stream() -> Result<()> {
+    assert_the_stream_ends_when(|two| async move {
+        two.b.end_session(&two.a_id).await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_out_other_sessions_ends_their_streams() -> Result<()> {
+    assert_the_stream_ends_when(|two| async move {
+        let ended = two.b.sign_out_other_sessions().await?;
+        anyhow::ensure!(ended.signed_out_sessions >= 1, "{ended:?}");
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_change_ends_the_other_sessions_streams() -> Result<()> {
+    assert_the_stream_ends_when(|two| async move {
+        two.b
+            .change_password(&agent_desk_core::account::ChangePasswordRequest {
+                current_password: DEMO_PASSWORD.into(),
+                new_password: "Another-agent-2026!".into(),
+                keep_other_sessions: false,
+            })
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signing_out_ends_the_sessions_own_stream() -> Result<()> {
+    assert_the_stream_ends_when(|two| async move {
+        two.a.logout().await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_reset_ends_the_sessions_streams() -> Result<()> {
+    assert_the_stream_ends_when(|two| async move {
+        let mails = std::fs::read_dir(&two.outbox)
+            .into_iter()
+            .flatten()
+            .flatten();
+        let before = mails
+            .filter(|mail| mail.path().extension().is_some_and(|ext| ext == "eml"))
+            .count();
+        two.b.request_password_reset(DEMO_EMAIL).await?;
+        let link = wait_for_reset_link(&two.outbox, before).await?;
+        let token = link.split("token=").nth(1).context("a token")?.to_owned();
+        let new_password = "Reset-agent-2026!";
+        let answer = reqwest::Client::new()
+            .post(format!("{}/reset", two.url))
+            .form(&[
+                ("token", token.as_str()),
+                ("new_password", new_password),
+                ("confirm_password", new_password),
+            ])
+            .send()
+            .await?;
+        anyhow::ensure!(
+            answer.status() == 200,
+            "resetting answered {}",
+            answer.status()
+        );
+        Ok(())
+    })
+    .await
 }

@@ -93,12 +93,16 @@ pub struct NotifyCall {
 struct Recorded {
     calls: Vec<NotifyCall>,
     next_id: u32,
+    /// `GetCapabilities` calls answered.
+    capabilities_asked: usize,
 }
 
 struct FakeNotifications {
     recorded: Arc<Mutex<Recorded>>,
-    /// Never answer `Notify`, like a hung daemon.
+    /// Never answer `Notify` or `GetCapabilities`, like a hung daemon.
     hang: bool,
+    /// Advertise `body-markup`, like dunst, GNOME Shell or Plasma.
+    markup: bool,
 }
 
 #[zbus::interface(name = "org.freedesktop.Notifications")]
@@ -145,7 +149,15 @@ impl FakeNotifications {
     async fn close_notification(&self, _id: u32) {}
 
     async fn get_capabilities(&self) -> Vec<String> {
-        vec!["actions".into(), "body".into()]
+        if self.hang {
+            std::future::pending::<()>().await;
+        }
+        self.recorded.lock().expect("recorded").capabilities_asked += 1;
+        let mut capabilities = vec!["actions".to_owned(), "body".to_owned()];
+        if self.markup {
+            capabilities.push("body-markup".into());
+        }
+        capabilities
     }
 
     async fn get_server_information(&self) -> (String, String, String, String) {
@@ -182,15 +194,20 @@ pub struct FakeNotificationServer {
 
 impl FakeNotificationServer {
     pub async fn start(bus: &PrivateBus) -> Result<Self> {
-        Self::start_with(bus, false).await
+        Self::start_with(bus, false, false).await
     }
 
-    /// Owns the name but never answers a `Notify`.
+    /// Also advertises the `body-markup` capability: it would render tags in bodies.
+    pub async fn start_with_markup(bus: &PrivateBus) -> Result<Self> {
+        Self::start_with(bus, false, true).await
+    }
+
+    /// Owns the name but never answers a `Notify` or `GetCapabilities`.
     pub async fn start_hung(bus: &PrivateBus) -> Result<Self> {
-        Self::start_with(bus, true).await
+        Self::start_with(bus, true, false).await
     }
 
-    async fn start_with(bus: &PrivateBus, hang: bool) -> Result<Self> {
+    async fn start_with(bus: &PrivateBus, hang: bool, markup: bool) -> Result<Self> {
         let recorded = Arc::new(Mutex::new(Recorded::default()));
         let connection = zbus::connection::Builder::address(bus.address.as_str())?
             .name("org.freedesktop.Notifications")?
@@ -199,6 +216,7 @@ impl FakeNotificationServer {
                 FakeNotifications {
                     recorded: Arc::clone(&recorded),
                     hang,
+                    markup,
                 },
             )?
             .build()
@@ -211,6 +229,11 @@ impl FakeNotificationServer {
 
     pub fn calls(&self) -> Vec<NotifyCall> {
         self.recorded.lock().expect("recorded").calls.clone()
+    }
+
+    /// How many times a client asked for the capabilities.
+    pub fn capabilities_asked(&self) -> usize {
+        self.recorded.lock().expect("recorded").capabilities_asked
     }
 
     pub fn clear(&self) {

@@ -1,9 +1,11 @@
 //! Native desktop notifications through notify-rust, never trusted to return: every
 //! call runs on its own thread and is given up on after a timeout, because a
 //! notification service that owns its bus name but never answers blocks forever.
+//! Bodies carry what agents and customers wrote, so they are sent as text: escaped for
+//! a server that renders markup in them, as they are for one that shows them literally.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use agent_desk_core::Priority;
@@ -80,6 +82,18 @@ pub struct DesktopNotifier {
     on_open: Arc<dyn Fn(&str) + Send + Sync>,
     stuck: Arc<AtomicUsize>,
     waiters: Arc<AtomicUsize>,
+    /// Whether the notification server renders markup in bodies, as it last said.
+    #[cfg_attr(not(all(unix, not(target_os = "macos"))), allow(dead_code))]
+    markup: Arc<Mutex<Option<ServerMarkup>>>,
+}
+
+/// What a notification server said about body markup, with its unique name on the bus:
+/// a restarted or replaced server has another name, and is asked again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(all(unix, not(target_os = "macos"))), allow(dead_code))]
+struct ServerMarkup {
+    server: String,
+    renders: bool,
 }
 
 impl DesktopNotifier {
@@ -97,6 +111,7 @@ impl DesktopNotifier {
             on_open: Arc::new(on_open),
             stuck: Arc::default(),
             waiters: Arc::default(),
+            markup: Arc::default(),
         }
     }
 
@@ -157,7 +172,17 @@ impl DesktopNotifier {
         let url = notice.url.clone();
         let on_open = Arc::clone(&self.on_open);
         let waiters = Arc::clone(&self.waiters);
+        #[cfg(all(unix, not(target_os = "macos")))]
+        let (body, markup) = (notice.body.clone(), Arc::clone(&self.markup));
         self.bounded(move || {
+            // Bodies hold what agents and customers wrote. A server that renders markup
+            // would turn their tags into bold text, links and images fetched from
+            // anywhere; it gets them as text. When it cannot be asked, the body is
+            // escaped too: a stray `&amp;` is better than a live link.
+            #[cfg(all(unix, not(target_os = "macos")))]
+            if renders_body_markup(&markup).unwrap_or(true) {
+                notification.body(&escape_markup(&body));
+            }
             let handle = notification.show().map_err(|e| e.to_string())?;
             let id = notification_id(&handle);
             if let Some(url) = url {
@@ -182,6 +207,82 @@ impl DesktopNotifier {
             Ok("the system's notification centre".to_owned())
         }
     }
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+const SERVICE: &str = "org.freedesktop.Notifications";
+
+/// Whether the notification server renders markup in bodies (it lists `body-markup`
+/// among its capabilities). Asked once per server: the cache is kept by the server's
+/// unique bus name, which the bus itself answers, so a hit costs no call to the server.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn renders_body_markup(known: &Mutex<Option<ServerMarkup>>) -> Result<bool, zbus::Error> {
+    zbus::block_on(async {
+        let bus = zbus::Connection::session().await?;
+        let owner = name_owner(&bus).await.ok();
+        let cached = known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let (Some(owner), Some(cached)) = (&owner, cached) {
+            if *owner == cached.server {
+                return Ok(cached.renders);
+            }
+        }
+        // By its well-known name, which starts a server the bus can activate.
+        let capabilities: Vec<String> = bus
+            .call_method(
+                Some(SERVICE),
+                "/org/freedesktop/Notifications",
+                Some(SERVICE),
+                "GetCapabilities",
+                &(),
+            )
+            .await?
+            .body()
+            .deserialize()?;
+        let renders = capabilities.iter().any(|c| c == "body-markup");
+        if let Ok(server) = name_owner(&bus).await {
+            *known
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some(ServerMarkup { server, renders });
+        }
+        Ok(renders)
+    })
+}
+
+/// The unique name of the connection that owns the notification service now.
+#[cfg(all(unix, not(target_os = "macos")))]
+async fn name_owner(bus: &zbus::Connection) -> Result<String, zbus::Error> {
+    bus.call_method(
+        Some("org.freedesktop.DBus"),
+        "/org/freedesktop/DBus",
+        Some("org.freedesktop.DBus"),
+        "GetNameOwner",
+        &(SERVICE,),
+    )
+    .await?
+    .body()
+    .deserialize()
+}
+
+/// Text as text in the notification spec's markup, which is XML: the five predefined
+/// entities, which every markup-rendering server knows (GNOME Shell passes exactly
+/// these through). Quotes only matter inside attributes, but cost nothing to escape.
+pub fn escape_markup(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 /// The AppUserModelID the Windows installer registers, so toasts carry the app's name.
@@ -238,6 +339,22 @@ fn wait_for_open(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markup_is_escaped_to_text() {
+        assert_eq!(
+            escape_markup(
+                r#"<b>x</b> & <img src="file:///etc/passwd"> <a href='https://evil.example'>y</a>"#
+            ),
+            "&lt;b&gt;x&lt;/b&gt; &amp; &lt;img src=&quot;file:///etc/passwd&quot;&gt; \
+             &lt;a href=&apos;https://evil.example&apos;&gt;y&lt;/a&gt;"
+        );
+        // Escaped once only: an entity someone typed shows as they typed it.
+        assert_eq!(
+            escape_markup("&amp; Ä\nnext line"),
+            "&amp;amp; Ä\nnext line"
+        );
+    }
 
     #[test]
     fn errors_are_sorted_into_what_the_agent_can_do() {

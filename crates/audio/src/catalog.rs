@@ -4,7 +4,15 @@
 //! Listing can be slow (ALSA probes every card) or hang (a sound server that accepts a
 //! connection and never answers), so it always runs on a worker thread with a time limit,
 //! and [`Catalog`] keeps the last list and refreshes it in the background.
+//!
+//! Through ALSA, listing opens every device and plugin, and libasound complains on stderr
+//! about each it cannot open (no card, no PulseAudio, no JACK): dozens of lines a listing
+//! on a computer without a sound server. So ALSA's complaints go to a buffer, plugins
+//! whose server is absent are not opened, and the watch lists again only when the cards
+//! or the JACK server changed.
 
+#[cfg(target_os = "linux")]
+use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -123,15 +131,127 @@ pub fn changes(before: &DeviceList, after: &DeviceList) -> Vec<DeviceChange> {
 }
 
 /// The host to use: PulseAudio when a server answers, otherwise the platform default.
+/// The calling thread's ALSA complaints are kept off stderr from here on.
 pub fn host() -> Result<cpal::Host, AudioError> {
     #[cfg(target_os = "linux")]
-    if cpal::available_hosts().contains(&cpal::HostId::PulseAudio) {
-        // Gives up by itself after a couple of seconds when the server never answers.
-        if let Ok(host) = cpal::host_from_id(cpal::HostId::PulseAudio) {
-            return Ok(host);
+    {
+        quiet_alsa();
+        if cpal::available_hosts().contains(&cpal::HostId::PulseAudio) {
+            // Gives up by itself after a couple of seconds when the server never answers.
+            if let Ok(host) = cpal::host_from_id(cpal::HostId::PulseAudio) {
+                return Ok(host);
+            }
         }
     }
     Ok(cpal::default_host())
+}
+
+/// libasound reports each plugin it could not open on stderr, expected failures all
+/// where a server or card is absent; what works is what the listing shows. This sends
+/// the calling thread's reports to a buffer (the handler is per thread). Each call
+/// starts a new buffer, so a long-lived thread does not keep them piling up.
+#[cfg(target_os = "linux")]
+fn quiet_alsa() {
+    // Without a buffer libasound writes to stderr as before; nothing is lost but quiet.
+    let _ = alsa::Output::local_error_handler();
+}
+
+/// An ALSA device that is a client of a sound server not running now: opening it fails,
+/// after the server's library printed its own complaints (libjack writes to stderr
+/// itself, past ALSA's handler). A local PulseAudio does not run when listing through
+/// ALSA: this host is used because it did not answer. A remote one (`PULSE_SERVER=tcp:…`)
+/// is out of cpal's reach, though, and ALSA's plugin is the way to it.
+#[cfg(target_os = "linux")]
+fn needs_absent_server(id: &str) -> bool {
+    let Some(pcm) = id.strip_prefix("alsa:") else {
+        return false;
+    };
+    match pcm.split_once(':').map_or(pcm, |(name, _)| name) {
+        "pulse" => !std::env::var("PULSE_SERVER").is_ok_and(|servers| {
+            servers
+                .split_whitespace()
+                .any(|server| !server.starts_with("unix:") && !server.starts_with('/'))
+        }),
+        "jack" => !jack_server_runs(),
+        _ => false,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn needs_absent_server(_: &str) -> bool {
+    false
+}
+
+/// Whether a JACK server listens: JACK2 on a socket `/dev/shm/jack_<server>_<uid>_0`,
+/// JACK1 on one in `/dev/shm/jack-<uid>/<server>/`. Only a running server makes these;
+/// a client that found none leaves other files behind (`jack_db-<uid>`).
+#[cfg(target_os = "linux")]
+fn jack_server_runs() -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    fn entries(dir: &Path, prefix: &str) -> impl Iterator<Item = std::fs::DirEntry> {
+        let prefix = prefix.to_owned();
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(move |entry| entry.file_name().to_string_lossy().starts_with(&prefix))
+    }
+    let has_socket = |dir: &Path| {
+        entries(dir, "jack_").any(|entry| entry.file_type().is_ok_and(|t| t.is_socket()))
+    };
+    let shm = Path::new("/dev/shm");
+    has_socket(shm)
+        || entries(shm, "jack-")
+            .any(|user| entries(&user.path(), "").any(|server| has_socket(&server.path())))
+}
+
+/// What an ALSA listing depends on besides the configuration files: the sound cards'
+/// device files (udev makes them anew for a card plugged in) and whether a JACK server
+/// runs. While it stays the same, listing again would find the same devices. (An edit
+/// of the ALSA configuration shows at the next card change or start.)
+#[cfg(target_os = "linux")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AlsaSetup {
+    cards: Vec<(std::ffi::OsString, i64, i64)>,
+    jack: bool,
+}
+
+#[cfg(target_os = "linux")]
+impl AlsaSetup {
+    fn of(host: &cpal::Host) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+        if host.id() != cpal::HostId::Alsa {
+            return None;
+        }
+        let mut cards: Vec<_> = std::fs::read_dir("/dev/snd")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| {
+                let made = entry
+                    .metadata()
+                    .map_or((0, 0), |m| (m.ctime(), m.ctime_nsec()));
+                (entry.file_name(), made.0, made.1)
+            })
+            .collect();
+        cards.sort();
+        Some(Self {
+            cards,
+            jack: jack_server_runs(),
+        })
+    }
+}
+
+/// Elsewhere nothing is kept between polls.
+#[cfg(not(target_os = "linux"))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AlsaSetup;
+
+#[cfg(not(target_os = "linux"))]
+impl AlsaSetup {
+    fn of(_: &cpal::Host) -> Option<Self> {
+        None
+    }
 }
 
 /// Runs `work` on its own thread and waits at most `limit` for it. A backend that hangs
@@ -165,6 +285,34 @@ pub fn list() -> Result<DeviceList, AudioError> {
     within(LIST_TIMEOUT, "listing devices", || list_with(&host()?))
 }
 
+/// One poll of the watch: the devices now, and what an ALSA listing depended on. Through
+/// ALSA, `kept` is answered again while its setup holds.
+fn poll(
+    kept: Option<(AlsaSetup, DeviceList)>,
+) -> Result<(DeviceList, Option<AlsaSetup>), AudioError> {
+    within(LIST_TIMEOUT, "listing devices", move || {
+        let host = host()?;
+        let setup = AlsaSetup::of(&host);
+        match (setup, kept) {
+            (Some(setup), Some((known, list))) if setup == known => Ok((list, Some(setup))),
+            (setup, _) => Ok((list_with(&host)?, setup)),
+        }
+    })
+}
+
+/// Says once, for whoever runs the app from a terminal, that the sound system changed:
+/// to ALSA when no sound server answers, or back to one.
+fn log_host_change(before: Option<&str>, now: &str) {
+    if before == Some(now) {
+        return;
+    }
+    if now == "ALSA" {
+        eprintln!("agent-desk-audio: no sound server answers; using ALSA devices directly");
+    } else if before.is_some() {
+        eprintln!("agent-desk-audio: using {now}");
+    }
+}
+
 fn list_with(host: &cpal::Host) -> Result<DeviceList, AudioError> {
     let default_id =
         |device: Option<cpal::Device>| device.and_then(|d| d.id().ok()).map(|id| id.to_string());
@@ -179,6 +327,9 @@ fn list_with(host: &cpal::Host) -> Result<DeviceList, AudioError> {
         let Ok(id) = device.id().map(|id| id.to_string()) else {
             continue;
         };
+        if needs_absent_server(&id) {
+            continue;
+        }
         let name = device
             .description()
             .map(|d| d.name().to_owned())
@@ -253,28 +404,35 @@ impl Catalog {
         let shared = Arc::clone(&latest);
         let spawned = thread::Builder::new()
             .name("audio: device watch".into())
-            .spawn(move || loop {
-                let started = Instant::now();
-                if let Ok(now) = list() {
-                    let before = shared
-                        .lock()
-                        .ok()
-                        .and_then(|mut slot| slot.replace(now.clone()));
-                    if let Some(before) = before {
-                        let found = changes(&before, &now);
-                        if !found.is_empty() {
-                            on_change(&now, found);
+            .spawn(move || {
+                let mut kept = None;
+                let mut host_before: Option<String> = None;
+                loop {
+                    let started = Instant::now();
+                    if let Ok((now, setup)) = poll(kept.clone()) {
+                        log_host_change(host_before.as_deref(), &now.host);
+                        host_before = Some(now.host.clone());
+                        kept = setup.map(|setup| (setup, now.clone()));
+                        let before = shared
+                            .lock()
+                            .ok()
+                            .and_then(|mut slot| slot.replace(now.clone()));
+                        if let Some(before) = before {
+                            let found = changes(&before, &now);
+                            if !found.is_empty() {
+                                on_change(&now, found);
+                            }
                         }
                     }
+                    // The catalog is dropped with the last clone: stop then.
+                    if Arc::strong_count(&shared) == 1 {
+                        return;
+                    }
+                    // Where listing is slow (ALSA probing cards can take a second), poll less
+                    // often rather than keep a core busy: at most a fifth of the time listing.
+                    let took = started.elapsed();
+                    thread::sleep(interval.max(took * 5).saturating_sub(took));
                 }
-                // The catalog is dropped with the last clone: stop then.
-                if Arc::strong_count(&shared) == 1 {
-                    return;
-                }
-                // Where listing is slow (ALSA probing cards can take a second), poll less
-                // often rather than keep a core busy: at most a fifth of the time listing.
-                let took = started.elapsed();
-                thread::sleep(interval.max(took * 5).saturating_sub(took));
             });
         if let Err(error) = spawned {
             eprintln!("agent-desk-audio: device watch not started: {error}");

@@ -23,7 +23,7 @@ use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use ts_rs::TS;
-use url::Url;
+use url::{Host, Url};
 
 use crate::error::ClientError;
 
@@ -55,8 +55,9 @@ pub struct ApiClient {
     token: Option<String>,
 }
 
-/// Parses what an agent typed as the server address: `http` or `https`, a host, and
-/// optionally a path prefix (a server behind a reverse proxy).
+/// Parses what an agent typed as the server address: `https` (or `http` to this
+/// computer), a host, and optionally a path prefix (a server behind a reverse proxy).
+/// Every address the client talks to comes through here, a saved one included.
 pub fn parse_server_url(input: &str) -> Result<Url, ClientError> {
     let invalid = |reason: &str| ClientError::InvalidServerUrl {
         reason: reason.to_owned(),
@@ -67,28 +68,48 @@ pub fn parse_server_url(input: &str) -> Result<Url, ClientError> {
     }
     if !trimmed.contains("://") {
         return Err(invalid(
-            "the server address must start with http:// or https://",
+            "the server address must start with https:// (or http:// for this computer)",
         ));
     }
     let mut url = Url::parse(trimmed).map_err(|e| invalid(&format!("not a valid address: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid(
-            "the server address must start with http:// or https://",
+            "the server address must start with https:// (or http:// for this computer)",
         ));
     }
-    if url.host_str().is_none_or(str::is_empty) {
+    let Some(host) = url.host().filter(|host| host != &Host::Domain("")) else {
         return Err(invalid("the server address has no host name"));
-    }
+    };
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
         return Err(invalid(
             "the server address must not contain a query, fragment or user name",
         ));
+    }
+    // The password and the session token would cross the network in clear.
+    if url.scheme() == "http" && !is_this_computer(&host) {
+        return Err(ClientError::InsecureServerUrl {
+            host: host.to_string(),
+        });
     }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
         url.set_path(&path);
     }
     Ok(url)
+}
+
+/// A loopback address (127.0.0.0/8, `::1`) or the name `localhost` itself: traffic to
+/// these never leaves this computer. Names under `localhost` are not taken, since some
+/// resolvers send them to DNS.
+fn is_this_computer(host: &Host<&str>) -> bool {
+    match host {
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        // `url` has lowercased the name already; the trailing dot is the same name, rooted.
+        Host::Domain(name) => matches!(*name, "localhost" | "localhost."),
+    }
 }
 
 impl ApiClient {
@@ -660,5 +681,55 @@ mod tests {
                 "{bad:?} accepted"
             );
         }
+    }
+
+    #[test]
+    fn plain_http_is_only_for_this_computer() {
+        for local in [
+            "http://127.0.0.1:8787",
+            "http://127.1.2.3",
+            "http://127.255.255.254:9000/desk",
+            "http://[::1]:8787",
+            "http://[::ffff:127.0.0.1]",
+            "http://localhost",
+            "http://LOCALHOST.:8787",
+            "https://10.0.0.1",
+            "https://desk.example",
+        ] {
+            assert!(parse_server_url(local).is_ok(), "{local:?} refused");
+        }
+        for remote in [
+            "http://10.0.0.1",
+            "http://192.168.1.20:8787",
+            "http://0.0.0.0:8787",
+            "http://128.0.0.1",
+            "http://[::2]",
+            "http://[fe80::1]",
+            "http://[::ffff:10.0.0.1]",
+            "http://desk.example",
+            "http://localhost.evil.example",
+            "http://evil.localhost",
+            "http://127.0.0.1.nip.io",
+            "HTTP://Desk.Example:8787/agent",
+        ] {
+            let refused = parse_server_url(remote);
+            assert!(
+                matches!(refused, Err(ClientError::InsecureServerUrl { .. })),
+                "{remote:?}: {refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_insecure_address_is_its_own_code_on_the_server_url_field() {
+        let Err(error) = parse_server_url("http://10.0.0.1:8787") else {
+            panic!("accepted");
+        };
+        let ipc = crate::IpcError::from(error);
+        assert_eq!(ipc.code, crate::ClientErrorCode::InsecureServerUrl);
+        assert_eq!(ipc.field.as_deref(), Some("server_url"));
+        assert!(ipc.message.contains("https://"), "{}", ipc.message);
+        let wire = serde_json::to_value(&ipc).expect("serialise");
+        assert_eq!(wire["code"], "insecure_server_url");
     }
 }

@@ -9,6 +9,12 @@ use ts_rs::TS;
 pub enum ClientError {
     #[error("{reason}")]
     InvalidServerUrl { reason: String },
+    /// `http://` to another computer: the password and the token would travel in clear.
+    #[error(
+        "{host} is not this computer, so the server address must start with https:// \
+         (http:// would send your password unencrypted)"
+    )]
+    InsecureServerUrl { host: String },
     #[error("cannot reach the server at {url}: {reason}")]
     Unreachable { url: String, reason: String },
     #[error("the server answered {status}: {}", body.message)]
@@ -44,6 +50,8 @@ pub enum ClientError {
 #[ts(export)]
 pub enum ClientErrorCode {
     InvalidServerUrl,
+    /// `http://` to a server on another computer: only `https://` is accepted there.
+    InsecureServerUrl,
     ServerUnreachable,
     UnexpectedResponse,
     NotSignedIn,
@@ -96,6 +104,7 @@ impl ClientError {
     pub fn code(&self) -> ClientErrorCode {
         match self {
             Self::InvalidServerUrl { .. } => ClientErrorCode::InvalidServerUrl,
+            Self::InsecureServerUrl { .. } => ClientErrorCode::InsecureServerUrl,
             Self::Unreachable { .. } => ClientErrorCode::ServerUnreachable,
             Self::Server { body, .. } => ClientErrorCode::Server(body.code),
             Self::UnexpectedResponse { .. } => ClientErrorCode::UnexpectedResponse,
@@ -141,7 +150,9 @@ impl From<ClientError> for IpcError {
                 details: Vec::new(),
                 retry_after_seconds: None,
             },
-            ClientError::InvalidServerUrl { .. } | ClientError::Unreachable { .. } => IpcError {
+            ClientError::InvalidServerUrl { .. }
+            | ClientError::InsecureServerUrl { .. }
+            | ClientError::Unreachable { .. } => IpcError {
                 code,
                 message,
                 field: Some("server_url".into()),

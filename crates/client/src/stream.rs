@@ -4,13 +4,14 @@
 
 use std::time::Duration;
 
+use agent_desk_core::events::STREAM_CLOSE_SIGNED_OUT;
 use agent_desk_core::{ApiError, Event, PresenceChange, PresenceFrame};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::api::ApiClient;
@@ -44,7 +45,9 @@ pub enum StreamNews {
     },
     /// A colleague's status changed (`None`: their privacy hides it from this agent).
     Presence(PresenceChange),
-    /// The server refused the token: the agent was signed out. The follower has stopped.
+    /// The server refused the token, or closed the stream because the session ended
+    /// (signed out here or elsewhere, the password changed or reset): the agent was
+    /// signed out. The follower has stopped.
     SessionEnded,
 }
 
@@ -82,6 +85,7 @@ impl Backoff {
 }
 
 /// Why one connection ended.
+#[derive(Debug, PartialEq)]
 enum Ended {
     Retry(String),
     SignedOut,
@@ -151,6 +155,16 @@ pub async fn follow(api: ApiClient, cursor: Option<i64>, news: mpsc::Sender<Stre
             return;
         }
         tokio::time::sleep(retry_in).await;
+    }
+}
+
+/// Why the server closed the stream: a session that ended is closed with
+/// [`STREAM_CLOSE_SIGNED_OUT`], and reconnecting would only be refused; any other close
+/// (a restart, a deploy) is worth reconnecting after.
+fn closed_by(frame: Option<&CloseFrame>) -> Ended {
+    match frame {
+        Some(frame) if u16::from(frame.code) == STREAM_CLOSE_SIGNED_OUT => Ended::SignedOut,
+        _ => Ended::Retry("the server closed the stream".into()),
     }
 }
 
@@ -249,9 +263,9 @@ async fn connection(
                         }
                     },
                 },
-                Message::Close(_) => {
+                Message::Close(frame) => {
                     flush(news, cursor, &mut batch).await;
-                    return Ended::Retry("the server closed the stream".into());
+                    return closed_by(frame.as_ref());
                 }
                 // Pongs are answered by the library as it reads.
                 _ => {}
@@ -288,6 +302,120 @@ async fn flush(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use agent_desk_core::events::STREAM_CLOSE_SIGNED_OUT_REASON;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    fn frame(code: u16, reason: &str) -> CloseFrame {
+        CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason.into(),
+        }
+    }
+
+    #[test]
+    fn only_the_signed_out_close_ends_the_session() {
+        let signed_out = frame(STREAM_CLOSE_SIGNED_OUT, STREAM_CLOSE_SIGNED_OUT_REASON);
+        assert_eq!(closed_by(Some(&signed_out)), Ended::SignedOut);
+        // The code decides; the reason is for people reading a capture.
+        assert_eq!(closed_by(Some(&frame(4001, ""))), Ended::SignedOut);
+        for other in [
+            frame(1000, "bye"),
+            frame(1001, "server shutting down"),
+            frame(1011, "internal error"),
+            frame(1012, "restart"),
+            frame(4000, STREAM_CLOSE_SIGNED_OUT_REASON),
+            frame(4002, ""),
+        ] {
+            assert!(
+                matches!(closed_by(Some(&other)), Ended::Retry(_)),
+                "{other:?}"
+            );
+        }
+        assert!(matches!(closed_by(None), Ended::Retry(_)));
+    }
+
+    /// A stand-in server that accepts each stream and closes it at once with `code`,
+    /// counting the connections.
+    async fn closing_server(code: u16) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = std::sync::Arc::clone(&accepted);
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    if let Ok(mut socket) = tokio_tungstenite::accept_async(tcp).await {
+                        let _ = socket.close(Some(frame(code, "closing"))).await;
+                        while let Some(Ok(_)) = socket.next().await {}
+                    }
+                });
+            }
+        });
+        (url, accepted)
+    }
+
+    /// The news until `done` says so, for at most 5 s.
+    async fn news_until(
+        incoming: &mut mpsc::Receiver<StreamNews>,
+        mut done: impl FnMut(&StreamNews) -> bool,
+    ) -> Vec<StreamNews> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        let mut seen = Vec::new();
+        while let Ok(Some(news)) = tokio::time::timeout_at(deadline, incoming.recv()).await {
+            let last = done(&news);
+            seen.push(news);
+            if last {
+                break;
+            }
+        }
+        seen
+    }
+
+    #[tokio::test]
+    async fn a_signed_out_close_ends_following_without_reconnecting() {
+        let (url, accepted) = closing_server(STREAM_CLOSE_SIGNED_OUT).await;
+        let api = ApiClient::new(&url).expect("url").with_token("t".into());
+        let (news, mut incoming) = mpsc::channel(16);
+        let follower = tokio::spawn(follow(api, Some(0), news));
+        let seen = news_until(&mut incoming, |n| *n == StreamNews::SessionEnded).await;
+        assert_eq!(seen, [StreamNews::Connected, StreamNews::SessionEnded]);
+        tokio::time::timeout(Duration::from_secs(1), follower)
+            .await
+            .expect("the follower stopped")
+            .expect("no panic");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn any_other_close_reconnects() {
+        let (url, accepted) = closing_server(1012).await;
+        let api = ApiClient::new(&url).expect("url").with_token("t".into());
+        let (news, mut incoming) = mpsc::channel(16);
+        let follower = tokio::spawn(follow(api, Some(0), news));
+        let mut connected = 0;
+        let seen = news_until(&mut incoming, |n| {
+            connected += usize::from(*n == StreamNews::Connected);
+            connected == 2
+        })
+        .await;
+        follower.abort();
+        assert!(
+            matches!(
+                seen.as_slice(),
+                [
+                    StreamNews::Connected,
+                    StreamNews::Disconnected { .. },
+                    StreamNews::Connected
+                ]
+            ),
+            "{seen:?}"
+        );
+        assert!(accepted.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+    }
 
     #[test]
     fn backoff_doubles_to_its_cap_with_half_of_it_random() {

@@ -121,6 +121,37 @@ async fn a_token_the_server_no_longer_accepts_means_signing_in_again() {
     );
 }
 
+/// A session saved before plain `http://` was refused for other computers: restoring it
+/// would send the token in clear, so it is refused the same way and the agent is told;
+/// signing out then forgets the token without sending it anywhere.
+#[tokio::test]
+async fn a_saved_plain_http_address_of_another_computer_is_not_used() {
+    let config_dir = tempfile::tempdir().expect("config dir");
+    let tokens = Arc::new(MemoryTokenStore::default());
+    let server_url = "http://desk.example:8787/";
+    agent_desk_client::Settings {
+        server_url: Some(server_url.into()),
+        email: Some(EMAIL.into()),
+        signed_in: true,
+    }
+    .save(config_dir.path())
+    .expect("settings");
+    let account = format!("{server_url}#{EMAIL}");
+    tokens.save(&account, "a-session-token").expect("save");
+
+    let session = AgentSession::new(config_dir.path(), tokens.clone());
+    let refused = session.restore().await.expect_err("refused");
+    assert_eq!(refused.code(), ClientErrorCode::InsecureServerUrl);
+    assert!(matches!(
+        session.profile().await,
+        Err(ClientError::NotSignedIn)
+    ));
+
+    session.sign_out().await.expect("sign out");
+    assert!(tokens.load(&account).expect("load").is_none());
+    assert!(!session.settings().signed_in);
+}
+
 #[tokio::test]
 async fn sign_in_failures_say_what_is_wrong() {
     let fixture = Fixture::start().await;
@@ -154,6 +185,16 @@ async fn sign_in_failures_say_what_is_wrong() {
         .await
         .expect_err("no scheme");
     assert_eq!(invalid.code(), ClientErrorCode::InvalidServerUrl);
+
+    let insecure = session
+        .sign_in("http://desk.example:8787", EMAIL, PASSWORD)
+        .await
+        .expect_err("plain http to another computer");
+    let ipc = IpcError::from(insecure);
+    assert_eq!(
+        (ipc.code, ipc.field.as_deref()),
+        (ClientErrorCode::InsecureServerUrl, Some("server_url"))
+    );
 
     let not_ours = session
         .sign_in(&format!("{}/nothing-here", fixture.url), EMAIL, PASSWORD)
