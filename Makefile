@@ -14,12 +14,12 @@ UI := ui
 
 # Build: WebKitGTK, GTK tray, TLS-free (rustls) HTTP, D-Bus for the credential store, ALSA.
 # Test: a virtual display, WebKit's WebDriver, a private D-Bus with a keyring, screenshots,
-# a private PulseAudio with test devices.
+# a private PulseAudio with test devices, and ALSA's plugins (JACK's among them) as desktops have them.
 APT_PACKAGES := build-essential pkg-config curl file \
 	libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
 	libssl-dev libdbus-1-dev libasound2-dev \
 	xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools \
-	fonts-dejavu-core pulseaudio pulseaudio-utils dunst
+	fonts-dejavu-core pulseaudio pulseaudio-utils dunst libasound2-plugins
 TAURI_DRIVER_VERSION := ^2
 
 .PHONY: help run test deps apt-deps node-deps tauri-driver ui build generate check-generated lint test-ui test-rust bench clean

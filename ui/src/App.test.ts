@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import App from './App.svelte';
 import type { IpcError } from './lib/generated/IpcError';
+import { errorMessage } from './lib/i18n/index.svelte';
 import { expectAccessible } from './test/axe';
 import { alert, fakeBackend, imageFile, photoData, profile } from './test/fake-backend';
 
@@ -44,6 +45,21 @@ describe('app shell', () => {
     await expectAccessible(view.container);
     await userEvent.setup().click(retry);
     expect(await screen.findByText('Your profile')).toBeTruthy();
+  });
+
+  it('asks for another address, not a retry, when the saved one is plain http to another computer', async () => {
+    const { backend } = fakeBackend();
+    const insecure: IpcError = {
+      code: 'insecure_server_url',
+      message: 'http:// is only for this computer',
+      field: 'server_url',
+    };
+    backend.restoreSession.mockRejectedValueOnce(insecure);
+    render(App, { backend });
+    expect(await screen.findByText('Sign in to Agent Desk')).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Try again' })).toBeNull();
+    expect(document.body.textContent).toContain(errorMessage(insecure));
+    expect(backend.signOut).toHaveBeenCalledTimes(1);
   });
 
   it('asks before signing out with unsaved changes', async () => {

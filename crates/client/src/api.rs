@@ -29,6 +29,9 @@ use crate::error::ClientError;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// An idle connection is let go before the server closes it (it waits 10 s by default
+/// for the next request's head), so a request is never sent on one being closed.
+const IDLE_CONNECTION_LIMIT: Duration = Duration::from_secs(5);
 /// For a file's bytes, which may take a while on a slow line.
 const TRANSFER_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -118,6 +121,7 @@ impl ApiClient {
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
+            .pool_idle_timeout(IDLE_CONNECTION_LIMIT)
             .user_agent(concat!("AgentDesk/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::InvalidServerUrl {

@@ -61,6 +61,9 @@ pub struct ServerConfig {
     pub stream_ping: std::time::Duration,
     /// How fast a client must send its request.
     pub pace: http::slow_clients::ClientPace,
+    /// Reverse proxies whose `X-Forwarded-For` names the client: behind them, throttles
+    /// and the sessions list go by the agent's address rather than the proxy's.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl ServerConfig {
@@ -76,6 +79,7 @@ impl ServerConfig {
             offline_grace: Self::DEFAULT_OFFLINE_GRACE,
             stream_ping: Self::DEFAULT_STREAM_PING,
             pace: http::slow_clients::ClientPace::DEFAULT,
+            trusted_proxies: Vec::new(),
         }
     }
 
@@ -218,6 +222,7 @@ pub async fn serve(
     }
     let hub = Arc::clone(&state.hub);
     let header_timeout = state.config.pace.header_timeout;
+    let trusted_proxies: Arc<[ipnet::IpNet]> = state.config.trusted_proxies.clone().into();
     event_mail::spawn_digest_clock(state.db.clone(), Arc::clone(&state.mailer));
     let app = http::router(state);
     let connections = GracefulShutdown::new();
@@ -236,11 +241,15 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let proxies = Arc::clone(&trusted_proxies);
         let service = app.clone().map_request(
             move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                // Who the client is, for throttles and the sessions list: the peer, or
+                // behind a trusted proxy the address it forwards for.
+                let client = http::auth::forwarded_client(peer, request.headers(), &proxies);
                 request
                     .extensions_mut()
-                    .insert(axum::extract::ConnectInfo(peer));
+                    .insert(axum::extract::ConnectInfo(client));
                 request.map(axum::body::Body::new)
             },
         );

@@ -61,6 +61,12 @@ enum Command {
         #[arg(long, env = "AGENT_DESK_BODY_WINDOW_SECONDS", default_value_t = 10,
               value_parser = clap::value_parser!(u64).range(1..=300))]
         body_window_seconds: u64,
+        /// A reverse proxy in front of the server (an address or a network, such as
+        /// 127.0.0.1 or 10.0.0.0/24), whose `X-Forwarded-For` names the client; repeat for
+        /// several.
+        #[arg(long = "trusted-proxy", env = "AGENT_DESK_TRUSTED_PROXIES", value_delimiter = ',',
+              value_parser = parse_network)]
+        trusted_proxies: Vec<ipnet::IpNet>,
     },
     /// Create a team with its leads and members.
     AddTeam {
@@ -202,6 +208,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             stream_ping_seconds,
             header_timeout_seconds,
             body_window_seconds,
+            trusted_proxies,
         } => {
             warn_about_reset_links(listen, mail.public_url.as_deref());
             let config = ServerConfig {
@@ -219,6 +226,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     std::time::Duration::from_secs(header_timeout_seconds),
                     std::time::Duration::from_secs(body_window_seconds),
                 ),
+                trusted_proxies,
                 ..storage.config()
             };
             let state = AppState::open(config).await?;
@@ -384,4 +392,12 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     interrupt.await.unwrap_or(());
+}
+
+/// An address (a network of one) or a network in CIDR notation.
+fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is not an address or a network such as 10.0.0.0/24"))
 }

@@ -135,6 +135,8 @@ pub async fn run(simulation: Simulation) -> anyhow::Result<()> {
     let base = simulation.server.trim_end_matches('/').to_owned();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
+        // Posts come further apart than the server keeps an idle connection.
+        .pool_idle_timeout(Duration::from_secs(5))
         .build()?;
     let login = http
         .post(format!("{base}/api/v1/auth/login"))

@@ -6,6 +6,7 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
@@ -1096,4 +1097,57 @@ async fn a_path_parameter_that_is_not_text_is_refused_by_name() {
         )
         .await;
     }
+}
+
+/// The addresses of the caller's sessions.
+async fn session_addresses(desk: &Desk, token: &str) -> BTreeSet<String> {
+    let sessions = get_ok(desk, token, "/api/v1/auth/sessions").await;
+    sessions["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .filter_map(|session| session["ip_address"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Behind a trusted proxy the agent's own address is what the server records and
+/// throttles by; anyone else's `X-Forwarded-For` is ignored.
+#[tokio::test]
+async fn a_trusted_proxy_names_the_client() {
+    let sign_in_from = |server: &Server, forwarded: &'static str| {
+        server
+            .request(Method::POST, "/api/v1/auth/login", None)
+            .header("X-Forwarded-For", forwarded)
+            .json(&json!({"email": EMAIL, "password": PASSWORD}))
+            .send()
+    };
+    let behind = desk_with(
+        ServerOptions::default()
+            .arg("--trusted-proxy")
+            .arg("127.0.0.0/8"),
+    )
+    .await;
+    let signed_in = sign_in_from(&behind.server, "198.51.100.7")
+        .await
+        .expect("sign in");
+    let token = expect_json(signed_in, StatusCode::OK).await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert!(session_addresses(&behind, &token)
+        .await
+        .contains("198.51.100.7"));
+
+    let open = desk().await;
+    let signed_in = sign_in_from(&open.server, "198.51.100.7")
+        .await
+        .expect("sign in");
+    let token = expect_json(signed_in, StatusCode::OK).await["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_eq!(
+        session_addresses(&open, &token).await,
+        BTreeSet::from(["127.0.0.1".to_owned()])
+    );
 }

@@ -78,7 +78,44 @@ impl FromRequestParts<AppState> for AdminSession {
     }
 }
 
-/// The peer's IP address, when the server was started with connect info (always, in `serve`).
+/// The address a request comes from: the peer's, unless the peer is a trusted proxy;
+/// then the nearest address in `X-Forwarded-For` (read from the right, as each proxy
+/// appends the one it heard from) that is not a trusted proxy itself. A client can put
+/// anything at the left of the header, so only what trusted proxies added counts.
+pub fn forwarded_client(
+    peer: SocketAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> SocketAddr {
+    let is_trusted = |ip: &IpAddr| {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(*ip, IpAddr::V4),
+            v4 => *v4,
+        };
+        trusted.iter().any(|net| net.contains(&ip))
+    };
+    if !is_trusted(&peer.ip()) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map_while(|hop| hop.trim().parse::<IpAddr>().ok())
+        .collect();
+    let client = hops
+        .iter()
+        .rev()
+        .find(|hop| !is_trusted(hop))
+        .or(hops.first())
+        .copied()
+        .unwrap_or(peer.ip());
+    SocketAddr::new(client, peer.port())
+}
+
+/// The client's IP address (see [`forwarded_client`]), when the server was started with
+/// connect info (always, in `serve`).
 pub fn client_address(extensions: &axum::http::Extensions) -> Option<String> {
     extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -196,4 +233,71 @@ async fn logout(State(state): State<AppState>, session: Session) -> ApiResult<St
         .end_revoked_sessions(&state.db, &session.agent_id)
         .await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    fn forwarded(peer: &str, header: Option<&str>, trusted: &[&str]) -> String {
+        let mut headers = HeaderMap::new();
+        if let Some(header) = header {
+            headers.insert(
+                "x-forwarded-for",
+                HeaderValue::from_str(header).expect("header"),
+            );
+        }
+        let trusted: Vec<ipnet::IpNet> = trusted
+            .iter()
+            .map(|net| net.parse().expect("a network"))
+            .collect();
+        let peer: SocketAddr = if peer.contains(':') {
+            format!("[{peer}]:4000")
+        } else {
+            format!("{peer}:4000")
+        }
+        .parse()
+        .expect("an address");
+        forwarded_client(peer, &headers, &trusted).ip().to_string()
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_says_who_the_client_is() {
+        // No proxy trusted: the header is anyone's to write.
+        assert_eq!(
+            forwarded("203.0.113.9", Some("10.0.0.1"), &[]),
+            "203.0.113.9"
+        );
+        // From the proxy: the address it heard from.
+        assert_eq!(
+            forwarded("127.0.0.1", Some("198.51.100.7"), &["127.0.0.1/32"]),
+            "198.51.100.7"
+        );
+        // What the client wrote at the left is passed over for what the proxy added.
+        assert_eq!(
+            forwarded("127.0.0.1", Some("1.2.3.4, 198.51.100.7"), &["127.0.0.0/8"]),
+            "198.51.100.7"
+        );
+        // Through two trusted proxies.
+        assert_eq!(
+            forwarded("10.0.0.2", Some("198.51.100.7, 10.0.0.1"), &["10.0.0.0/24"]),
+            "198.51.100.7"
+        );
+        // A client not behind the proxy sends the header itself: ignored.
+        assert_eq!(
+            forwarded("198.51.100.7", Some("127.0.0.1"), &["127.0.0.1/32"]),
+            "198.51.100.7"
+        );
+        // The proxy sent nothing usable: the proxy it is.
+        assert_eq!(
+            forwarded("127.0.0.1", Some("garbage"), &["127.0.0.1/32"]),
+            "127.0.0.1"
+        );
+        assert_eq!(forwarded("127.0.0.1", None, &["127.0.0.1/32"]), "127.0.0.1");
+        assert_eq!(
+            forwarded("::ffff:127.0.0.1", Some("2001:db8::7"), &["127.0.0.1/32"]),
+            "2001:db8::7"
+        );
+    }
 }

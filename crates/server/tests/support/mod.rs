@@ -130,6 +130,8 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(30))
+        // Before the server's 10 s for the next request's head, as the app does.
+        .pool_idle_timeout(Duration::from_secs(5))
         .build()
         .expect("HTTP client")
 }
