@@ -122,6 +122,9 @@ impl ApiClient {
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .pool_idle_timeout(IDLE_CONNECTION_LIMIT)
+            // A redirect could send the sign-in's body (the password) to another
+            // address, even a plain http:// one: the server is where the agent said.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("AgentDesk/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::InvalidServerUrl {

@@ -32,8 +32,8 @@ pub enum AccountError {
     NotFound,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
-    #[error("password hashing failed: {0}")]
-    Hashing(String),
+    #[error(transparent)]
+    Hashing(#[from] crate::credentials::HashingError),
 }
 
 /// What the rules need to know of the agent.
@@ -81,6 +81,7 @@ async fn hash(password: &str) -> Result<String, AccountError> {
 
 /// Checks the current password, then replaces it. Every other session of the agent is
 /// signed out unless `keep_other_sessions`; outstanding reset links stop working.
+/// Answers the ids of the sessions it ended.
 pub async fn change_password(
     db: &Db,
     agent_id: &str,
@@ -88,7 +89,7 @@ pub async fn change_password(
     current_password: &str,
     new_password: &str,
     keep_other_sessions: bool,
-) -> Result<SessionsEnded, AccountError> {
+) -> Result<Vec<String>, AccountError> {
     let agent = credentials_of(db, agent_id).await?;
     // The policy first: it costs no hashing and tells a caller nothing about the password.
     enforce_policy(new_password, Some(current_password), &agent)?;
@@ -107,22 +108,22 @@ pub async fn change_password(
         .execute(&mut *tx)
         .await?;
     let ended = if keep_other_sessions {
-        0
+        Vec::new()
     } else {
-        sqlx::query("DELETE FROM sessions WHERE agent_id = $1 AND id <> $2")
+        sqlx::query_scalar("DELETE FROM sessions WHERE agent_id = $1 AND id <> $2 RETURNING id")
             .bind(agent_id)
             .bind(current_session)
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?
-            .rows_affected()
     };
     tx.commit().await?;
-    Ok(sessions_ended(ended))
+    Ok(ended)
 }
 
-fn sessions_ended(rows: u64) -> SessionsEnded {
+/// What an ended set of sessions is answered as.
+pub fn sessions_ended(ended: &[String]) -> SessionsEnded {
     SessionsEnded {
-        signed_out_sessions: u32::try_from(rows).unwrap_or(u32::MAX),
+        signed_out_sessions: u32::try_from(ended.len()).unwrap_or(u32::MAX),
     }
 }
 
@@ -251,7 +252,7 @@ pub async fn reset_password(
     token: &str,
     new_password: &str,
     now: DateTime<Utc>,
-) -> Result<(SessionsEnded, String), AccountError> {
+) -> Result<EndedByReset, AccountError> {
     let agent_id = match reset_token(db, token, now).await? {
         ResetToken::Usable { agent_id } => agent_id,
         ResetToken::Spent => return Err(AccountError::ResetTokenSpent),
@@ -282,13 +283,18 @@ pub async fn reset_password(
         .bind(&agent_id)
         .execute(&mut *tx)
         .await?;
-    let ended = sqlx::query("DELETE FROM sessions WHERE agent_id = $1")
+    let sessions = sqlx::query_scalar("DELETE FROM sessions WHERE agent_id = $1 RETURNING id")
         .bind(&agent_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .fetch_all(&mut *tx)
+        .await?;
     tx.commit().await?;
-    Ok((sessions_ended(ended), agent_id))
+    Ok(EndedByReset { agent_id, sessions })
+}
+
+/// A reset's agent and the sessions it ended (all of theirs).
+pub struct EndedByReset {
+    pub agent_id: String,
+    pub sessions: Vec<String>,
 }
 
 pub struct AttemptRecord<'a> {
@@ -409,18 +415,17 @@ pub async fn end_session(db: &Db, agent_id: &str, session_id: &str) -> Result<bo
     Ok(ended == 1)
 }
 
+/// Ends every session of the agent but `current_session`; answers the ids it ended.
 pub async fn end_other_sessions(
     db: &Db,
     agent_id: &str,
     current_session: &str,
-) -> Result<SessionsEnded, sqlx::Error> {
-    let ended = sqlx::query("DELETE FROM sessions WHERE agent_id = $1 AND id <> $2")
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("DELETE FROM sessions WHERE agent_id = $1 AND id <> $2 RETURNING id")
         .bind(agent_id)
         .bind(current_session)
-        .execute(db)
-        .await?
-        .rows_affected();
-    Ok(sessions_ended(ended))
+        .fetch_all(db)
+        .await
 }
 
 #[cfg(test)]

@@ -92,8 +92,8 @@ pub enum AgentError {
     NotFound,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
-    #[error("password hashing failed: {0}")]
-    Hashing(String),
+    #[error(transparent)]
+    Hashing(#[from] crate::credentials::HashingError),
     #[error("the demo teams could not be made: {0}")]
     DemoTeams(#[from] crate::teams::TeamError),
     #[error("the demo customers could not be made: {0}")]

@@ -110,6 +110,20 @@ fn working_memory(memory: &mut Vec<Block>, blocks: usize) -> &mut [Block] {
     &mut memory[..blocks]
 }
 
+/// Why a queued hash was not computed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HashingError {
+    /// So many hashes wait already that this one would not be reached in good time.
+    #[error("too many passwords are being checked; try again in a moment")]
+    Busy,
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+}
+
+/// Hashes waiting at most: each takes about 40 ms, so the last would wait a few seconds
+/// on two cores, well within a client's patience.
+const QUEUE_MAX: usize = 128;
+
 /// Work for the hashing threads.
 enum Job {
     Hash {
@@ -128,11 +142,22 @@ enum Job {
 /// rather than exhausting memory, and memory does not grow with each thread the runtime
 /// happens to hash on.
 struct Hashers {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
+}
+
+impl Hashers {
+    fn queue(&self, job: Job) -> Result<(), HashingError> {
+        self.jobs.try_send(job).map_err(|error| match error {
+            mpsc::TrySendError::Full(_) => HashingError::Busy,
+            mpsc::TrySendError::Disconnected(_) => {
+                HashingError::Failed("no password hashing thread is running".into())
+            }
+        })
+    }
 }
 
 static HASHERS: LazyLock<Hashers> = LazyLock::new(|| {
-    let (jobs, queue) = mpsc::channel::<Job>();
+    let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE_MAX);
     let queue = Arc::new(Mutex::new(queue));
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
     for n in 0..threads {
@@ -152,6 +177,9 @@ fn hash_jobs(queue: &Mutex<mpsc::Receiver<Job>>) {
     loop {
         let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
         match job {
+            // Its caller went away (the client hung up): no one would read the answer.
+            Ok(Job::Hash { done, .. }) if done.is_closed() => {}
+            Ok(Job::Verify { done, .. }) if done.is_closed() => {}
             Ok(Job::Hash { password, done }) => {
                 let _ = done.send(hash_with(&password, &mut memory).map_err(|e| e.to_string()));
             }
@@ -168,26 +196,29 @@ fn hash_jobs(queue: &Mutex<mpsc::Receiver<Job>>) {
 }
 
 /// [`hash_password`] on the hashing threads, queued behind other hashing.
-pub async fn hash_password_queued(password: &str) -> Result<String, String> {
+pub async fn hash_password_queued(password: &str) -> Result<String, HashingError> {
     let (done, hashed) = oneshot::channel();
-    let job = Job::Hash {
+    HASHERS.queue(Job::Hash {
         password: password.to_owned(),
         done,
-    };
-    HASHERS.jobs.send(job).map_err(|e| e.to_string())?;
-    hashed.await.map_err(|e| e.to_string())?
+    })?;
+    hashed
+        .await
+        .map_err(|e| HashingError::Failed(e.to_string()))?
+        .map_err(HashingError::Failed)
 }
 
 /// [`verify_password`] on the hashing threads, queued behind other hashing.
-pub async fn verify_password_queued(password: &str, hash: &str) -> Result<bool, String> {
+pub async fn verify_password_queued(password: &str, hash: &str) -> Result<bool, HashingError> {
     let (done, verified) = oneshot::channel();
-    let job = Job::Verify {
+    HASHERS.queue(Job::Verify {
         password: password.to_owned(),
         hash: hash.to_owned(),
         done,
-    };
-    HASHERS.jobs.send(job).map_err(|e| e.to_string())?;
-    verified.await.map_err(|e| e.to_string())
+    })?;
+    verified
+        .await
+        .map_err(|e| HashingError::Failed(e.to_string()))
 }
 
 /// A fresh bearer token: 32 bytes from the OS, URL-safe base64.

@@ -38,8 +38,11 @@ pub enum DepartmentError {
 pub enum RequestChange {
     /// Nothing: the department asked for is the one in force or already asked for.
     None,
-    /// A request for this department is open now (new, or replacing another).
-    Requested(Option<String>),
+    /// A request for this department is open now: new, or `replacing` one that was.
+    Requested {
+        value: Option<String>,
+        replacing: bool,
+    },
     /// The open request is withdrawn: the agent asked for the department in force.
     Withdrawn,
 }
@@ -97,6 +100,7 @@ pub async fn ask(
             return Ok(RequestChange::None);
         }
     }
+    let replacing = open.is_some();
     // One open request an agent: a new wish replaces the one waiting.
     withdraw(tx, agent_id, &at).await?;
     sqlx::query(
@@ -119,7 +123,10 @@ pub async fn ask(
         &at,
     )
     .await?;
-    Ok(RequestChange::Requested(wanted.map(str::to_owned)))
+    Ok(RequestChange::Requested {
+        value: wanted.map(str::to_owned),
+        replacing,
+    })
 }
 
 /// Ends the agent's open request, if any, as withdrawn.

@@ -218,6 +218,15 @@ pub async fn publish_to_agent(
     hub.publish(db, &audience, new, now).await.map(drop)
 }
 
+/// After a change is committed, telling of it: a failure is logged rather than
+/// answered, since the change itself is saved and an error would have the client try it
+/// again. (The agents concerned read the change at their next refresh.)
+pub async fn tell(telling: impl std::future::Future<Output = Result<(), EventError>>) {
+    if let Err(error) = telling.await {
+        tracing::warn!(%error, "a saved change could not be told as an event");
+    }
+}
+
 /// Stores an event for every administrator, and hands it to their streams.
 pub async fn publish_to_admins(
     db: &Db,
@@ -690,30 +699,16 @@ impl EventHub {
         }
     }
 
-    /// Closes the agent's streams whose session no longer exists: signed out, signed out
-    /// from another session, ended by a password change or reset, or expired. Called
-    /// after any of those; the stream tells its client it was signed out.
-    pub async fn end_revoked_sessions(&self, db: &Db, agent_id: &str) {
-        let live: Vec<String> =
-            match sqlx::query_scalar("SELECT id FROM sessions WHERE agent_id = $1")
-                .bind(agent_id)
-                .fetch_all(db)
-                .await
-            {
-                Ok(live) => live,
-                Err(error) => {
-                    // Refusing the next request with the session still works; the stream
-                    // ends at its next check of the session.
-                    tracing::warn!(%error, "could not look up which sessions ended");
-                    return;
-                }
-            };
+    /// Closes the streams of the agent's sessions that were just ended (signed out,
+    /// signed out from another session, ended by a password change or reset): each
+    /// tells its client it was signed out.
+    pub fn end_sessions(&self, agent_id: &str, ended: &[String]) {
         let mut agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(streams) = agents.get_mut(agent_id) else {
             return;
         };
         for session in &mut streams.sessions {
-            if !live.contains(&session.session_id) {
+            if ended.contains(&session.session_id) {
                 if let Some(signal) = session.signed_out.take() {
                     let _ = signal.send(());
                 }

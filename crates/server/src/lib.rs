@@ -167,12 +167,15 @@ pub struct AppState {
     pub avatar_decoding: Arc<tokio::sync::Semaphore>,
     /// Live events to open streams, and who has a stream open.
     pub hub: Arc<events::EventHub>,
+    /// Uploads under way, by agent.
+    pub upload_slots: Arc<uploads::UploadSlots>,
 }
 
 impl AppState {
     /// Creates the data dir, opens the database and brings its schema up to date.
     pub async fn open(config: ServerConfig) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir)?;
+        uploads::clear_incoming(&config.data_dir);
         let db = db::connect(&config.database_url()).await?;
         let decoy = credentials::hash_password("decoy password never matches")?;
         let mailer = Mailer::new(
@@ -188,6 +191,7 @@ impl AppState {
             decoy_password_hash: decoy.into(),
             throttles: Arc::default(),
             avatar_decoding: Arc::new(tokio::sync::Semaphore::new(1)),
+            upload_slots: Arc::default(),
             mailer: Arc::new(mailer),
         })
     }

@@ -230,6 +230,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 ..storage.config()
             };
             let state = AppState::open(config).await?;
+            // Every agent's event stream holds a connection all day: a service's default
+            // of 1 024 open files would refuse connections long before anything else ran
+            // short. The hard limit is the system's to set.
+            #[cfg(unix)]
+            match rlimit::increase_nofile_limit(u64::MAX) {
+                Ok(limit) => tracing::debug!(limit, "open files"),
+                Err(error) => tracing::warn!(%error, "could not raise the open-files limit"),
+            }
             let listener = tokio::net::TcpListener::bind(listen).await?;
             tracing::info!(address = %listener.local_addr()?, "serving");
             agent_desk_server::serve(listener, state, shutdown_signal()).await?;

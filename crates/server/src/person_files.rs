@@ -149,10 +149,11 @@ pub async fn add(
     let at = timestamp(now);
     let target = path(dir, &id);
     tokio::fs::create_dir_all(dir).await?;
-    let kept = target.clone();
-    tokio::task::spawn_blocking(move || upload.keep_as(&kept))
-        .await
-        .map_err(|error| std::io::Error::other(error.to_string()))??;
+    // A rename within the data folder, done here rather than on a blocking thread: were
+    // the request dropped (its client gone) while another thread renamed, nothing would
+    // be left to remove the bytes.
+    upload.keep_as(&target)?;
+    let unlisted = UnlistedBytes(Some(target));
     let stored = async {
         let mut tx = crate::db::begin_write(db).await?;
         person_exists(&mut tx, person_id).await?;
@@ -185,10 +186,32 @@ pub async fn add(
         Ok(added)
     }
     .await;
-    if stored.is_err() {
-        remove_bytes(&target).await;
+    if stored.is_ok() {
+        unlisted.listed();
     }
     stored
+}
+
+/// A file's bytes in place before the row that lists them is written: removed when
+/// dropped, unless the row was written, whether the request failed or was dropped.
+struct UnlistedBytes(Option<PathBuf>);
+
+impl UnlistedBytes {
+    fn listed(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for UnlistedBytes {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            if let Err(error) = std::fs::remove_file(&path) {
+                if error.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(%error, "could not remove a file's bytes");
+                }
+            }
+        }
+    }
 }
 
 /// A file's change is the record's change too.

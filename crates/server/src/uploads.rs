@@ -55,13 +55,89 @@ pub enum ReceiveError {
     Storage(#[from] std::io::Error),
 }
 
+/// Uploads one agent may have arriving at once: slow ones hold a file and a connection
+/// each, so an agent cannot open hundreds.
+pub const PER_AGENT: usize = 4;
+
+/// How many uploads each agent has arriving.
+#[derive(Debug, Default)]
+pub struct UploadSlots {
+    taken: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+}
+
+/// One agent's upload under way; its slot is given back when it is dropped.
+pub struct UploadSlot {
+    slots: std::sync::Arc<UploadSlots>,
+    agent_id: String,
+}
+
+impl UploadSlots {
+    /// A slot for the agent's next upload, or None when [`PER_AGENT`] are under way.
+    pub fn take(self: &std::sync::Arc<Self>, agent_id: &str) -> Option<UploadSlot> {
+        let mut taken = self
+            .taken
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = taken.entry(agent_id.to_owned()).or_default();
+        if *count >= PER_AGENT {
+            return None;
+        }
+        *count += 1;
+        Some(UploadSlot {
+            slots: std::sync::Arc::clone(self),
+            agent_id: agent_id.to_owned(),
+        })
+    }
+}
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        let mut taken = self
+            .slots
+            .taken
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = taken.get_mut(&self.agent_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                taken.remove(&self.agent_id);
+            }
+        }
+    }
+}
+
+/// Removes what a crash or a kill left half received: nothing there is anyone's.
+pub fn clear_incoming(data_dir: &Path) {
+    let dir = incoming_dir(data_dir);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if let Err(error) = std::fs::remove_file(entry.path()) {
+            tracing::warn!(%error, path = %entry.path().display(), "could not remove a left-over upload");
+        }
+    }
+}
+
 /// Where uploads are received.
 pub fn incoming_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("incoming")
 }
 
-/// Receives `body` into a new file in `dir`, up to `limit` bytes.
-pub async fn receive(body: Body, dir: &Path, limit: u64) -> Result<Received, ReceiveError> {
+/// Receives `body` into a new file in `dir`, up to `limit` bytes, holding `slot`
+/// until it has all arrived.
+pub async fn receive(
+    body: Body,
+    dir: &Path,
+    limit: u64,
+    slot: Option<UploadSlot>,
+) -> Result<Received, ReceiveError> {
+    let received = receive_into(body, dir, limit).await;
+    drop(slot);
+    received
+}
+
+async fn receive_into(body: Body, dir: &Path, limit: u64) -> Result<Received, ReceiveError> {
     tokio::fs::create_dir_all(dir).await?;
     let dir = dir.to_owned();
     let (file, path) = tokio::task::spawn_blocking(move || {
@@ -198,7 +274,9 @@ mod tests {
     async fn an_upload_lands_in_a_file_that_goes_unless_kept() {
         let dir = tempfile::tempdir().expect("dir");
         let body = Body::from(vec![b'a'; 100_000]);
-        let received = receive(body, dir.path(), 200_000).await.expect("received");
+        let received = receive(body, dir.path(), 200_000, None)
+            .await
+            .expect("received");
         assert_eq!(received.size, 100_000);
         assert_eq!(received.head.len(), HEAD_BYTES);
         assert!(received.is_text);
@@ -208,18 +286,35 @@ mod tests {
         assert!(!path.exists());
 
         let body = Body::from(vec![0u8; 10]);
-        let received = receive(body, dir.path(), 200_000).await.expect("received");
+        let received = receive(body, dir.path(), 200_000, None)
+            .await
+            .expect("received");
         assert!(!received.is_text);
         let kept = dir.path().join("kept");
         received.keep_as(&kept).expect("keep");
         assert_eq!(std::fs::read(&kept).expect("read"), vec![0u8; 10]);
     }
 
+    #[test]
+    fn an_agent_has_a_few_uploads_at_once_and_gets_each_slot_back() {
+        let slots = std::sync::Arc::new(UploadSlots::default());
+        let held: Vec<UploadSlot> = (0..PER_AGENT)
+            .map(|_| slots.take("ada").expect("a slot"))
+            .collect();
+        assert!(slots.take("ada").is_none());
+        assert!(
+            slots.take("grace").is_some(),
+            "another agent is not held up"
+        );
+        drop(held);
+        assert!(slots.take("ada").is_some());
+    }
+
     #[tokio::test]
     async fn an_upload_over_the_limit_leaves_nothing_behind() {
         let dir = tempfile::tempdir().expect("dir");
         let body = Body::from(vec![b'a'; 1001]);
-        let refused = receive(body, dir.path(), 1000).await;
+        let refused = receive(body, dir.path(), 1000, None).await;
         assert!(matches!(
             refused,
             Err(ReceiveError::TooLarge { limit: 1000 })

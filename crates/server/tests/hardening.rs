@@ -960,8 +960,8 @@ async fn slow_uploads_hold_nothing_and_are_cut_off() {
     let customer = expect_json(customer, StatusCode::CREATED).await;
     let id = customer["id"].as_str().expect("id").to_owned();
     let address = desk.server.base.trim_start_matches("http://").to_owned();
-    // Eight clients (more than any number of permits) each start a 1 MB upload and a
-    // photo, and send one byte.
+    // Eight clients (more than any number of permits), four of Ada's and four of the
+    // administrator's, each start a 1 MB upload or photo, and send one byte.
     let mut trickles = Vec::new();
     for n in 0..8 {
         let (path, content_type) = if n % 2 == 0 {
@@ -979,13 +979,45 @@ async fn slow_uploads_hold_nothing_and_are_cut_off() {
             "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
              Content-Type: {content_type}\r\nContent-Length: 1000000\r\n\r\nx",
             method = if n % 2 == 0 { "POST" } else { "PUT" },
-            token = desk.ada,
+            token = if n < 4 { &desk.ada } else { &desk.admin },
         );
         socket.write_all(head.as_bytes()).await.expect("start");
         trickles.push(socket);
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let started = Instant::now();
+    // One agent has at most four arriving at once.
+    let fifth = desk
+        .server
+        .request(
+            Method::POST,
+            &format!("/api/v1/people/{id}/files?name=fifth.txt"),
+            Some(&desk.ada),
+        )
+        .body("one too many")
+        .send()
+        .await
+        .expect("upload");
+    expect_error(fifth, StatusCode::TOO_MANY_REQUESTS, "rate_limited", None).await;
+    // A name that cannot be one is refused before any of the body is read.
+    let mut named = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /api/v1/people/{id}/files?name=%E2%80%AEfdp.exe HTTP/1.1\r\nHost: x\r\n\
+         Authorization: Bearer {}\r\nContent-Length: 1000000\r\n\r\n",
+        desk.grace
+    );
+    named.write_all(head.as_bytes()).await.expect("start");
+    let mut answer = vec![0; 12];
+    tokio::time::timeout(
+        Duration::from_secs(1),
+        tokio::io::AsyncReadExt::read_exact(&mut named, &mut answer),
+    )
+    .await
+    .expect("answered at once")
+    .expect("read");
+    assert_eq!(&answer, b"HTTP/1.1 400");
     let upload = desk
         .server
         .request(

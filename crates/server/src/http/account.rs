@@ -68,11 +68,8 @@ async fn change_password(
         Err(_) => throttle.refund(&key),
     }
     let ended = result?;
-    state
-        .hub
-        .end_revoked_sessions(&state.db, &session.agent_id)
-        .await;
-    Ok(Json(ended))
+    state.hub.end_sessions(&session.agent_id, &ended);
+    Ok(Json(account::sessions_ended(&ended)))
 }
 
 /// Mails a single-use reset link when the address has an account. The answer is the same
@@ -166,12 +163,11 @@ pub async fn reset_with_token(
         .throttles
         .attempt(&[(throttle, &address), (throttle, &token_key)])
         .map_err(AppError::rate_limited)?;
-    let (ended, agent_id) =
-        account::reset_password(&state.db, token.trim(), new_password, Utc::now()).await?;
+    let ended = account::reset_password(&state.db, token.trim(), new_password, Utc::now()).await?;
     throttle.refund(&address);
     throttle.record_success(&token_key);
-    state.hub.end_revoked_sessions(&state.db, &agent_id).await;
-    Ok(ended)
+    state.hub.end_sessions(&ended.agent_id, &ended.sessions);
+    Ok(account::sessions_ended(&ended.sessions))
 }
 
 /// The agent's sessions, the current one marked, and the latest sign-in attempts.
@@ -200,10 +196,7 @@ async fn end_session(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     if account::end_session(&state.db, &session.agent_id, &id).await? {
-        state
-            .hub
-            .end_revoked_sessions(&state.db, &session.agent_id)
-            .await;
+        state.hub.end_sessions(&session.agent_id, &[id]);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound)
@@ -219,11 +212,8 @@ async fn sign_out_other_sessions(
 ) -> ApiResult<Json<SessionsEnded>> {
     let ended =
         account::end_other_sessions(&state.db, &session.agent_id, &session.session_id).await?;
-    state
-        .hub
-        .end_revoked_sessions(&state.db, &session.agent_id)
-        .await;
-    Ok(Json(ended))
+    state.hub.end_sessions(&session.agent_id, &ended);
+    Ok(Json(account::sessions_ended(&ended)))
 }
 
 /// The rules the server enforces, for clients to show before anyone signs in.

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
-use crate::account::{self, AttemptRecord};
+use crate::account::{self, AccountError, AttemptRecord};
 use crate::agents::{self, NewSession};
 use crate::{credentials, AppState};
 
@@ -48,12 +48,31 @@ impl FromRequestParts<AppState> for Session {
             agents::session_by_token(&state.db, token, Utc::now())
                 .await?
                 .ok_or(AppError::Unauthorized)?;
-        Ok(Session {
+        let session = Session {
             session_id,
             agent_id,
             is_admin,
-        })
+        };
+        // For a body's extractor, which runs after this one (an upload's slot).
+        parts.extensions.insert(session.clone());
+        Ok(session)
     }
+}
+
+/// A slot for the signed-in agent's upload (see [`crate::uploads::PER_AGENT`]); 429 when
+/// they have as many arriving as they may. The route's [`Session`] runs first.
+pub fn upload_slot(
+    request: &axum::extract::Request,
+    state: &AppState,
+) -> Result<crate::uploads::UploadSlot, AppError> {
+    let session = request
+        .extensions()
+        .get::<Session>()
+        .ok_or(AppError::Unauthorized)?;
+    state
+        .upload_slots
+        .take(&session.agent_id)
+        .ok_or(AppError::rate_limited(std::time::Duration::from_secs(1)))
 }
 
 /// The signed-in agent behind a request's bearer token, who must be an administrator.
@@ -97,21 +116,31 @@ pub fn forwarded_client(
     if !is_trusted(&peer.ip()) {
         return peer;
     }
-    let hops: Vec<IpAddr> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map_while(|hop| hop.trim().parse::<IpAddr>().ok())
-        .collect();
-    let client = hops
-        .iter()
-        .rev()
-        .find(|hop| !is_trusted(hop))
-        .or(hops.first())
-        .copied()
-        .unwrap_or(peer.ip());
+    // Read from the right: each trusted proxy appended the address it heard from, and
+    // whatever stands further left was written by someone the server does not trust.
+    let mut client = peer.ip();
+    for value in headers.get_all("x-forwarded-for").iter().rev() {
+        // By bytes: bytes a client wrote that are not text leave the rest readable.
+        for hop in value.as_bytes().rsplit(|&byte| byte == b',') {
+            let Some(hop) = std::str::from_utf8(hop).ok().and_then(hop_address) else {
+                return SocketAddr::new(client, peer.port());
+            };
+            client = hop;
+            if !is_trusted(&hop) {
+                return SocketAddr::new(client, peer.port());
+            }
+        }
+    }
     SocketAddr::new(client, peer.port())
+}
+
+/// One address of `X-Forwarded-For`, with or without a port (`192.0.2.7:4711`,
+/// `[2001:db8::7]:4711`); `unknown` and anything else that is not an address are None.
+fn hop_address(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|address| address.ip()))
 }
 
 /// The client's IP address (see [`forwarded_client`]), when the server was started with
@@ -192,7 +221,7 @@ async fn login(
     };
     let matches = credentials::verify_password_queued(&request.password, &hash)
         .await
-        .map_err(AppError::Internal)?;
+        .map_err(AccountError::from)?;
     let now = Utc::now();
     let attempt = AttemptRecord {
         agent_id: agent_id.as_deref(),
@@ -230,8 +259,7 @@ async fn logout(State(state): State<AppState>, session: Session) -> ApiResult<St
     agents::delete_session(&state.db, &session.session_id).await?;
     state
         .hub
-        .end_revoked_sessions(&state.db, &session.agent_id)
-        .await;
+        .end_sessions(&session.agent_id, &[session.session_id]);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -245,7 +273,7 @@ mod tests {
         if let Some(header) = header {
             headers.insert(
                 "x-forwarded-for",
-                HeaderValue::from_str(header).expect("header"),
+                HeaderValue::from_bytes(header.as_bytes()).expect("header"),
             );
         }
         let trusted: Vec<ipnet::IpNet> = trusted
@@ -288,6 +316,27 @@ mod tests {
         assert_eq!(
             forwarded("198.51.100.7", Some("127.0.0.1"), &["127.0.0.1/32"]),
             "198.51.100.7"
+        );
+        // What the client wrote at the left cannot hide what the proxy added.
+        for written in ["x", "unknown", "é", "1.2.3.4:80:90"] {
+            assert_eq!(
+                forwarded(
+                    "127.0.0.1",
+                    Some(&format!("{written}, 198.51.100.7")),
+                    &["127.0.0.1/32"]
+                ),
+                "198.51.100.7",
+                "{written}"
+            );
+        }
+        // Ports and brackets as some proxies write them.
+        assert_eq!(
+            forwarded("127.0.0.1", Some("198.51.100.7:4711"), &["127.0.0.1/32"]),
+            "198.51.100.7"
+        );
+        assert_eq!(
+            forwarded("127.0.0.1", Some("[2001:db8::7]:4711"), &["127.0.0.1/32"]),
+            "2001:db8::7"
         );
         // The proxy sent nothing usable: the proxy it is.
         assert_eq!(

@@ -56,8 +56,9 @@ impl FromRequest<AppState> for ImageBody {
             }
             .into());
         }
+        let slot = super::auth::upload_slot(&request, state)?;
         let incoming = uploads::incoming_dir(&state.config.data_dir);
-        uploads::receive(request.into_body(), &incoming, limit)
+        uploads::receive(request.into_body(), &incoming, limit, Some(slot))
             .await
             .map(ImageBody)
             .map_err(|error| match error {
@@ -124,14 +125,14 @@ async fn put_avatar(
     if let Some(old_url) = old_url {
         avatars::remove_files(&dir, &old_url).await;
     }
-    events::publish_profile_updated(
+    events::tell(events::publish_profile_updated(
         &state.db,
         &state.hub,
         &session.agent_id,
         "photo",
         Utc::now(),
-    )
-    .await?;
+    ))
+    .await;
     let (profile, _) = agents::profile(&state.db, &session.agent_id).await?;
     Ok(Versioned(profile, version))
 }
@@ -148,14 +149,14 @@ async fn delete_avatar(
         avatars::set_avatar_url(&state.db, &session.agent_id, None, Utc::now()).await?;
     if let Some(old_url) = old_url {
         avatars::remove_files(&state.config.avatar_dir(), &old_url).await;
-        events::publish_profile_updated(
+        events::tell(events::publish_profile_updated(
             &state.db,
             &state.hub,
             &session.agent_id,
             "photo",
             Utc::now(),
-        )
-        .await?;
+        ))
+        .await;
     }
     let (profile, _) = agents::profile(&state.db, &session.agent_id).await?;
     Ok(Versioned(profile, version))

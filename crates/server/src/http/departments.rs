@@ -84,8 +84,18 @@ async fn decide(
     };
     let agent_id = &decided.decided.agent_id;
     let event = events::server_event(EventType::DepartmentRequestDecided, title, decided.note);
-    events::publish_to_agent(&state.db, &state.hub, agent_id, &event, now).await?;
-    events::publish_profile_updated(&state.db, &state.hub, agent_id, "department", now).await?;
+    events::tell(events::publish_to_agent(
+        &state.db, &state.hub, agent_id, &event, now,
+    ))
+    .await;
+    events::tell(events::publish_profile_updated(
+        &state.db,
+        &state.hub,
+        agent_id,
+        "department",
+        now,
+    ))
+    .await;
     Ok(Json(decided.decided))
 }
 

@@ -118,6 +118,9 @@ impl AppError {
                 }
                 AccountError::ResetTokenSpent => (StatusCode::GONE, ErrorCode::ResetTokenExpired),
                 AccountError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+                AccountError::Hashing(crate::credentials::HashingError::Busy) => {
+                    (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited)
+                }
                 AccountError::Database(_) | AccountError::Hashing(_) => {
                     (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
                 }
@@ -163,9 +166,9 @@ impl From<crate::uploads::ReceiveError> for AppError {
             },
             ReceiveError::TooSlow => Self::RequestTimeout,
             ReceiveError::Broken(reason) => Self::bad_request(
-                ErrorCode::MalformedJson,
-                format!("the body could not be read: {reason}"),
-                None,
+                ErrorCode::ValidationFailed,
+                format!("the upload could not be read to its end: {reason}"),
+                Some("file".into()),
             ),
             ReceiveError::Storage(error) => Self::Internal(format!("receiving an upload: {error}")),
         }
@@ -177,6 +180,7 @@ impl IntoResponse for AppError {
         let (status, code) = self.status_and_code();
         let retry_after = match &self {
             Self::RateLimited { retry_after } => Some(whole_seconds(*retry_after)),
+            Self::Account(AccountError::Hashing(crate::credentials::HashingError::Busy)) => Some(1),
             _ => None,
         };
         let (message, field, details) = match self {
@@ -204,6 +208,9 @@ impl IntoResponse for AppError {
             }
             Self::Account(ref error) => match error {
                 AccountError::NotFound => (error.to_string(), None, Vec::new()),
+                AccountError::Hashing(crate::credentials::HashingError::Busy) => {
+                    (error.to_string(), None, Vec::new())
+                }
                 AccountError::Database(_) | AccountError::Hashing(_) => {
                     tracing::error!(%error, "account error");
                     ("internal error".to_owned(), None, Vec::new())

@@ -177,9 +177,13 @@ async fn stream_events(
     let (after, _) = cursor_query(&query, false)?;
     events::check_cursor(&state.db, &session.agent_id, after).await?;
     let presence = if presence {
+        // Following first, then reading the viewer's department: a move made between the
+        // two is heard rather than missed.
+        let changes = state.hub.follow_presence();
         let (viewer, _) = crate::agents::profile(&state.db, &session.agent_id).await?;
         Some(PresenceWatch {
-            changes: state.hub.follow_presence(),
+            changes,
+            db: state.db.clone(),
             viewer_id: session.agent_id.clone(),
             is_admin: session.is_admin,
             department: viewer.department,
@@ -220,6 +224,7 @@ enum StreamEnd {
 /// privacy for its viewer.
 struct PresenceWatch {
     changes: tokio::sync::broadcast::Receiver<Arc<ProfileChange>>,
+    db: crate::db::Db,
     viewer_id: String,
     is_admin: bool,
     department: Option<String>,
@@ -248,8 +253,18 @@ impl PresenceWatch {
                         return Some(seen);
                     }
                 }
-                // Skipped changes are caught by the directory's own refresh.
-                Err(RecvError::Lagged(_)) => {}
+                // Skipped changes are caught by the directory's own refresh; the viewer's
+                // own move among them is read again, or they would go on seeing as
+                // their old department does.
+                Err(RecvError::Lagged(_)) => {
+                    match crate::agents::profile(&watch.db, &watch.viewer_id).await {
+                        Ok((viewer, _)) => watch.department = viewer.department,
+                        Err(error) => {
+                            tracing::warn!(%error, "could not read a viewer's department again");
+                            return None;
+                        }
+                    }
+                }
                 Err(RecvError::Closed) => return None,
             }
         }

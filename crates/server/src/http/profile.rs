@@ -122,22 +122,34 @@ async fn patch_me(
     if new_version == version {
         return Ok(Versioned(profile, version));
     }
-    events::publish_profile_updated(&state.db, &state.hub, &session.agent_id, "profile", now)
-        .await?;
-    if let RequestChange::Requested(requested) = request {
+    events::tell(events::publish_profile_updated(
+        &state.db,
+        &state.hub,
+        &session.agent_id,
+        "profile",
+        now,
+    ))
+    .await;
+    // Administrators hear of a request once; a change of mind while it waits shows in
+    // their list, not as another notification.
+    if let RequestChange::Requested {
+        value: requested,
+        replacing: false,
+    } = request
+    {
         let name = &profile.display_name;
         let title = match (requested, profile.department.as_deref()) {
             (Some(wanted), _) => format!("{name} asks to move to the department {wanted}"),
             (None, Some(current)) => format!("{name} asks to leave the department {current}"),
             (None, None) => format!("{name} asks to change department"),
         };
-        events::publish_to_admins(
+        events::tell(events::publish_to_admins(
             &state.db,
             &state.hub,
             &events::server_event(EventType::DepartmentChangeRequested, title, None),
             now,
-        )
-        .await?;
+        ))
+        .await;
     }
     let (profile, _) = agents::profile(&state.db, &session.agent_id).await?;
     Ok(Versioned(profile, new_version))

@@ -8,11 +8,12 @@ use agent_desk_core::attachments::{FileList, PersonFile};
 use agent_desk_core::tickets::{TicketHistory, TicketSort};
 use agent_desk_core::{ApiError, ErrorCode};
 use axum::body::Body;
-use axum::extract::{FromRequest, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::header::{
     CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
     X_CONTENT_TYPE_OPTIONS,
 };
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -54,14 +55,43 @@ impl FromRequest<AppState> for FileBody {
         if declared.is_some_and(|size| size > limit) {
             return Err(AppError::FileTooLarge { limit });
         }
+        let slot = super::auth::upload_slot(&request, state)?;
         let incoming = uploads::incoming_dir(&state.config.data_dir);
-        uploads::receive(request.into_body(), &incoming, limit)
+        uploads::receive(request.into_body(), &incoming, limit, Some(slot))
             .await
             .map(FileBody)
             .map_err(|error| match error {
                 ReceiveError::TooLarge { limit } => AppError::FileTooLarge { limit },
                 other => other.into(),
             })
+    }
+}
+
+/// An upload's `name` from the query, checked before any of the body is read: a name
+/// that cannot be one is refused at once, not after the whole file has arrived.
+struct UploadName(String);
+
+impl FromRequestParts<AppState> for UploadName {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let query = Query::<HashMap<String, String>>::from_request_parts(parts, state).await;
+        let params = query_params(query, &["name"])?;
+        let name = params.get("name").ok_or_else(|| {
+            AppError::bad_request(
+                ErrorCode::MissingField,
+                "name is required: the file's name",
+                Some("name".into()),
+            )
+        })?;
+        let name = agent_desk_core::attachments::file_name(name).map_err(|refused| {
+            AppError::bad_request(
+                ErrorCode::ValidationFailed,
+                refused.message,
+                Some(refused.field),
+            )
+        })?;
+        Ok(Self(name))
     }
 }
 
@@ -115,24 +145,16 @@ async fn upload_file(
     State(state): State<AppState>,
     session: Session,
     ApiPath(id): ApiPath<String>,
-    query: QueryParams,
+    UploadName(name): UploadName,
     FileBody(upload): FileBody,
 ) -> ApiResult<impl IntoResponse> {
-    let params = query_params(query, &["name"])?;
-    let name = params.get("name").ok_or_else(|| {
-        AppError::bad_request(
-            ErrorCode::MissingField,
-            "name is required: the file's name",
-            Some("name".into()),
-        )
-    })?;
     refuse_agents(&state, &id).await?;
     let file = person_files::add(
         &state.db,
         &state.config.file_dir(),
         &session.agent_id,
         &id,
-        name,
+        &name,
         upload,
         Utc::now(),
     )

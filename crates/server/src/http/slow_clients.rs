@@ -84,13 +84,16 @@ pub async fn enforce_pace(pace: ClientPace, request: Request, next: Next) -> Res
 }
 
 /// A body that fails with [`BodyTooSlow`] when a window passes without enough bytes.
-/// The clock starts when the body is first read, so time a handler spends before
-/// reading is not held against the client.
+/// The clock runs only while the body waits for the client: from its first read, and
+/// not while the server does something else between reads (writing what came to disk),
+/// which is not the client's time.
 pub struct PacedBody {
     inner: Body,
     pace: ClientPace,
     window: Option<Pin<Box<Sleep>>>,
     received: u64,
+    /// When a piece was last handed to the reader, until it asks for the next.
+    handed_at: Option<Instant>,
 }
 
 impl PacedBody {
@@ -100,6 +103,7 @@ impl PacedBody {
             pace,
             window: None,
             received: 0,
+            handed_at: None,
         }
     }
 
@@ -124,8 +128,13 @@ impl http_body::Body for PacedBody {
         let window = this
             .window
             .get_or_insert_with(|| Box::pin(sleep(window_length)));
+        if let Some(handed_at) = this.handed_at.take() {
+            let deadline = window.deadline() + handed_at.elapsed();
+            window.as_mut().reset(deadline);
+        }
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
+                this.handed_at = Some(Instant::now());
                 if let Some(data) = frame.data_ref() {
                     this.received = this.received.saturating_add(data.len() as u64);
                 }
@@ -213,6 +222,22 @@ mod tests {
             .expect_err("stalled");
         assert!(is_too_slow(&error));
         assert_eq!(started.elapsed(), Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn time_the_reader_takes_between_reads_is_not_the_clients() {
+        // The client sends at the pace; the reader stops for longer than a window
+        // after each piece (a slow disk).
+        let mut body = PacedBody::new(trickle(60, Duration::from_secs(5), 6), pace());
+        let mut read = 0;
+        while let Some(frame) = body.frame().await {
+            read += frame
+                .expect("at the pace")
+                .into_data()
+                .map_or(0, |data| data.len());
+            sleep(Duration::from_secs(15)).await;
+        }
+        assert_eq!(read, 360);
     }
 
     #[test]

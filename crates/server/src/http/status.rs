@@ -56,8 +56,14 @@ async fn put_status(
     )
     .await?;
     if changed {
-        events::publish_profile_updated(&state.db, &state.hub, &session.agent_id, "status", now)
-            .await?;
+        events::tell(events::publish_profile_updated(
+            &state.db,
+            &state.hub,
+            &session.agent_id,
+            "status",
+            now,
+        ))
+        .await;
     }
     Ok(Json(StatusState {
         status: update.status,

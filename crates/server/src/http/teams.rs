@@ -90,7 +90,10 @@ async fn request_to_join(
         ),
         request.note.clone(),
     );
-    events::publish_to_team_leads(&state.db, &state.hub, &team_id, &event, now).await?;
+    events::tell(events::publish_to_team_leads(
+        &state.db, &state.hub, &team_id, &event, now,
+    ))
+    .await;
     Ok((StatusCode::CREATED, Json(request)))
 }
 
@@ -146,7 +149,14 @@ async fn decide(
         title,
         request.decision_note.clone(),
     );
-    events::publish_to_agent(&state.db, &state.hub, &request.requester_id, &event, now).await?;
+    events::tell(events::publish_to_agent(
+        &state.db,
+        &state.hub,
+        &request.requester_id,
+        &event,
+        now,
+    ))
+    .await;
     Ok(Json(request))
 }
 
