@@ -1,7 +1,7 @@
 //! Passwords (argon2id) and bearer tokens (256 random bits, stored only as SHA-256).
 
-use std::sync::mpsc;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::cell::RefCell;
+use std::sync::LazyLock;
 
 use argon2::password_hash::{
     Output, ParamsString, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -11,7 +11,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
-use tokio::sync::oneshot;
+
+use crate::workers::{WorkError, WorkerPool};
 
 /// Hashes with argon2id and the library's default (OWASP-recommended) parameters.
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
@@ -110,6 +111,23 @@ fn working_memory(memory: &mut Vec<Block>, blocks: usize) -> &mut [Block] {
     &mut memory[..blocks]
 }
 
+/// Hashes waiting at most: each takes about 40 ms, so the last would wait a few seconds
+/// on two cores, well within a client's patience.
+const QUEUE_MAX: usize = 128;
+
+/// Passwords are hashed on a few threads of their own, one hash each at a time, each
+/// with its 19 MiB of working memory allocated once: a flood of sign-ins queues rather
+/// than exhausting memory, and memory does not grow with each thread hashing happens on.
+static HASHERS: LazyLock<WorkerPool> = LazyLock::new(|| {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
+    WorkerPool::new("password-hashing", threads, QUEUE_MAX)
+});
+
+thread_local! {
+    /// A hashing thread's working memory, kept from one hash to the next.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
 /// Why a queued hash was not computed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HashingError {
@@ -120,105 +138,30 @@ pub enum HashingError {
     Failed(String),
 }
 
-/// Hashes waiting at most: each takes about 40 ms, so the last would wait a few seconds
-/// on two cores, well within a client's patience.
-const QUEUE_MAX: usize = 128;
-
-/// Work for the hashing threads.
-enum Job {
-    Hash {
-        password: String,
-        done: oneshot::Sender<Result<String, String>>,
-    },
-    Verify {
-        password: String,
-        hash: String,
-        done: oneshot::Sender<bool>,
-    },
-}
-
-/// Passwords are hashed on a few threads of their own, at most one hash each at a time,
-/// each with its 19 MiB of working memory allocated once: a flood of sign-ins queues
-/// rather than exhausting memory, and memory does not grow with each thread the runtime
-/// happens to hash on.
-struct Hashers {
-    jobs: mpsc::SyncSender<Job>,
-}
-
-impl Hashers {
-    fn queue(&self, job: Job) -> Result<(), HashingError> {
-        self.jobs.try_send(job).map_err(|error| match error {
-            mpsc::TrySendError::Full(_) => HashingError::Busy,
-            mpsc::TrySendError::Disconnected(_) => {
-                HashingError::Failed("no password hashing thread is running".into())
-            }
-        })
-    }
-}
-
-static HASHERS: LazyLock<Hashers> = LazyLock::new(|| {
-    let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE_MAX);
-    let queue = Arc::new(Mutex::new(queue));
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
-    for n in 0..threads {
-        let queue = Arc::clone(&queue);
-        let spawned = std::thread::Builder::new()
-            .name(format!("password-hashing-{n}"))
-            .spawn(move || hash_jobs(&queue));
-        if let Err(error) = spawned {
-            tracing::error!(%error, "could not start a password hashing thread");
-        }
-    }
-    Hashers { jobs }
-});
-
-fn hash_jobs(queue: &Mutex<mpsc::Receiver<Job>>) {
-    let mut memory = Vec::new();
-    loop {
-        let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        match job {
-            // Its caller went away (the client hung up): no one would read the answer.
-            Ok(Job::Hash { done, .. }) if done.is_closed() => {}
-            Ok(Job::Verify { done, .. }) if done.is_closed() => {}
-            Ok(Job::Hash { password, done }) => {
-                let _ = done.send(hash_with(&password, &mut memory).map_err(|e| e.to_string()));
-            }
-            Ok(Job::Verify {
-                password,
-                hash,
-                done,
-            }) => {
-                let _ = done.send(verify_with(&password, &hash, &mut memory));
-            }
-            Err(_) => return,
+impl From<WorkError> for HashingError {
+    fn from(error: WorkError) -> Self {
+        match error {
+            WorkError::Busy => Self::Busy,
+            stopped => Self::Failed(stopped.to_string()),
         }
     }
 }
 
 /// [`hash_password`] on the hashing threads, queued behind other hashing.
 pub async fn hash_password_queued(password: &str) -> Result<String, HashingError> {
-    let (done, hashed) = oneshot::channel();
-    HASHERS.queue(Job::Hash {
-        password: password.to_owned(),
-        done,
-    })?;
-    hashed
-        .await
-        .map_err(|e| HashingError::Failed(e.to_string()))?
-        .map_err(HashingError::Failed)
+    let password = password.to_owned();
+    HASHERS
+        .run(move || MEMORY.with_borrow_mut(|memory| hash_with(&password, memory)))
+        .await?
+        .map_err(|error| HashingError::Failed(error.to_string()))
 }
 
 /// [`verify_password`] on the hashing threads, queued behind other hashing.
 pub async fn verify_password_queued(password: &str, hash: &str) -> Result<bool, HashingError> {
-    let (done, verified) = oneshot::channel();
-    HASHERS.queue(Job::Verify {
-        password: password.to_owned(),
-        hash: hash.to_owned(),
-        done,
-    })?;
-    verified
-        .await
-        .map_err(|e| HashingError::Failed(e.to_string()))
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    Ok(HASHERS
+        .run(move || MEMORY.with_borrow_mut(|memory| verify_with(&password, &hash, memory)))
+        .await?)
 }
 
 /// A fresh bearer token: 32 bytes from the OS, URL-safe base64.

@@ -23,6 +23,7 @@ pub mod teams;
 pub mod throttle;
 pub mod tickets;
 pub mod uploads;
+pub mod workers;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -152,6 +153,9 @@ impl ServerConfig {
     }
 }
 
+/// Photos waiting to be decoded at most; beyond, an upload is answered 429.
+const PHOTOS_WAITING: usize = 32;
+
 /// What every request handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -162,9 +166,10 @@ pub struct AppState {
     pub decoy_password_hash: Arc<str>,
     pub throttles: Arc<Throttles>,
     pub mailer: Arc<Mailer>,
-    /// Photos are read into memory and decoded one at a time, once received whole, so
-    /// hostile uploads cannot add up in memory and slow ones hold no permit.
-    pub avatar_decoding: Arc<tokio::sync::Semaphore>,
+    /// Photos are read into memory and decoded on one thread of their own, one at a
+    /// time, once received whole: hostile uploads cannot add up in memory, slow ones hold
+    /// nothing, and the decoder's buffers are that one thread's.
+    pub photo_decoding: Arc<workers::WorkerPool>,
     /// Live events to open streams, and who has a stream open.
     pub hub: Arc<events::EventHub>,
     /// Uploads under way, by agent.
@@ -190,7 +195,11 @@ impl AppState {
             config: Arc::new(config),
             decoy_password_hash: decoy.into(),
             throttles: Arc::default(),
-            avatar_decoding: Arc::new(tokio::sync::Semaphore::new(1)),
+            photo_decoding: Arc::new(workers::WorkerPool::new(
+                "photo-decoding",
+                1,
+                PHOTOS_WAITING,
+            )),
             upload_slots: Arc::default(),
             mailer: Arc::new(mailer),
         })

@@ -36,11 +36,6 @@ impl Received {
     pub fn keep_as(self, target: &Path) -> std::io::Result<()> {
         self.file.persist(target).map_err(|error| error.error)
     }
-
-    /// The upload's bytes, read whole: for what must be decoded in memory anyway.
-    pub async fn read(&self) -> std::io::Result<Vec<u8>> {
-        tokio::fs::read(&self.file).await
-    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -60,7 +60,7 @@ const SEED: &[u8; 32] = b"agent-desk/bad-inputs/seed-00001";
 /// Inputs before the memory baseline is taken.
 const WARM_UP: usize = 500;
 /// Inputs over which the peak memory may grow at most `GROWTH_LIMIT`.
-const MEASURED: usize = 6_000;
+const MEASURED: usize = 3_000;
 const GROWTH_LIMIT: f64 = 1.10;
 /// Per request; a request that takes longer counts as a dropped connection.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

@@ -20,6 +20,7 @@ use super::error::{ApiResult, AppError};
 use super::path::ApiPath;
 use super::profile::Versioned;
 use crate::uploads::{self, ReceiveError, Received};
+use crate::workers::WorkError;
 use crate::{agents, avatars, events, AppState};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -89,24 +90,25 @@ async fn put_avatar(
     ImageBody(upload): ImageBody,
 ) -> ApiResult<impl IntoResponse> {
     let limits = state.config.avatar_limits();
-    let encoded = {
-        let _permit = state
-            .avatar_decoding
-            .acquire()
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        // In memory only now, under the permit: one photo at a time.
-        let bytes = upload
-            .read()
-            .await
-            .map_err(|e| AppError::Internal(format!("reading an upload: {e}")))?;
-        drop(upload);
-        tokio::task::spawn_blocking(move || {
-            agent_desk_avatar::render(&bytes, &limits, None, &AVATAR_SIZES)
+    // Read into memory only on the decoding thread, in turn: one photo at a time.
+    let encoded = state
+        .photo_decoding
+        .run(move || {
+            let bytes = std::fs::read(upload.path())?;
+            drop(upload);
+            Ok::<_, std::io::Error>(agent_desk_avatar::render(
+                &bytes,
+                &limits,
+                None,
+                &AVATAR_SIZES,
+            ))
         })
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))??
-    };
+        .map_err(|error| match error {
+            WorkError::Busy => AppError::rate_limited(std::time::Duration::from_secs(1)),
+            stopped => AppError::Internal(stopped.to_string()),
+        })?
+        .map_err(|e| AppError::Internal(format!("reading an upload: {e}")))??;
     let dir = state.config.avatar_dir();
     let avatar_id = avatars::store(&dir, &encoded)
         .await

@@ -18,8 +18,6 @@ pub mod status;
 pub mod system;
 pub mod teams;
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Request;
@@ -37,7 +35,7 @@ pub fn router(state: AppState) -> Router {
     let pace = state.config.pace;
     let (router, api) = api_router().with_state(state).split_for_parts();
     router
-        .layer(Extension(Arc::new(api)))
+        .layer(Extension(system::ApiDocument::new(&api)))
         .fallback(|| async { AppError::NotFound })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(json::JSON_BODY_LIMIT))

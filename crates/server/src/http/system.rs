@@ -1,8 +1,9 @@
 //! Liveness and the API description.
 
-use std::sync::Arc;
-
 use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::HeaderValue;
+use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use serde::Serialize;
 use utoipa::openapi::OpenApi;
@@ -36,9 +37,23 @@ async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     }))
 }
 
+/// The OpenAPI document, made into JSON once: it does not change while the server runs.
+#[derive(Clone)]
+pub struct ApiDocument(axum::body::Bytes);
+
+impl ApiDocument {
+    pub fn new(api: &OpenApi) -> Self {
+        // A document of plain structs and strings always serialises.
+        Self(serde_json::to_vec(api).unwrap_or_default().into())
+    }
+}
+
 /// This document: every route of the API, generated from the code.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "system",
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
-async fn openapi_json(Extension(api): Extension<Arc<OpenApi>>) -> Json<OpenApi> {
-    Json(OpenApi::clone(&api))
+async fn openapi_json(Extension(document): Extension<ApiDocument>) -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        document.0,
+    )
 }
