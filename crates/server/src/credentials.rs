@@ -48,14 +48,7 @@ fn hash_with(
     let salt_raw = salt.as_salt().decode_b64(&mut salt_bytes)?;
     let blocks = working_memory(memory, params.block_count());
     let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
-    let output = Output::init_with(output_len, |out| {
-        Ok(argon.hash_password_into_with_memory(
-            password.as_bytes(),
-            salt_raw,
-            out,
-            &mut *blocks,
-        )?)
-    })?;
+    let output = computed(&argon, password, salt_raw, output_len, blocks)?;
     Ok(PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
@@ -92,16 +85,22 @@ fn verify_with(password: &str, hash: &str, memory: &mut Vec<Block>) -> bool {
     };
     let blocks = working_memory(memory, params.block_count());
     let argon = Argon2::new(algorithm, version, params);
-    Output::init_with(expected.len(), |out| {
-        Ok(argon.hash_password_into_with_memory(
-            password.as_bytes(),
-            salt_raw,
-            out,
-            &mut *blocks,
-        )?)
+    computed(&argon, password, salt_raw, expected.len(), blocks)
+        // Output's equality takes the same time whatever the bytes.
+        .is_ok_and(|computed| computed == expected)
+}
+
+/// The hash of `password` with `salt`, `length` bytes, in `blocks` of working memory.
+fn computed(
+    argon: &Argon2<'_>,
+    password: &str,
+    salt: &[u8],
+    length: usize,
+    blocks: &mut [Block],
+) -> Result<Output, argon2::password_hash::Error> {
+    Output::init_with(length, |out| {
+        Ok(argon.hash_password_into_with_memory(password.as_bytes(), salt, out, &mut *blocks)?)
     })
-    // Output's equality takes the same time whatever the bytes.
-    .is_ok_and(|computed| computed == expected)
 }
 
 fn working_memory(memory: &mut Vec<Block>, blocks: usize) -> &mut [Block] {

@@ -274,12 +274,7 @@ async fn a_department_moves_only_when_an_administrator_approves() {
         &format!("/api/v1/people/{ada_id}/changes"),
     )
     .await;
-    let fields: Vec<&str> = log["changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .filter_map(|change| change["field"].as_str())
-        .collect();
+    let fields = texts(&log, "changes", "field");
     assert!(fields.contains(&"department"), "{log}");
     assert!(fields.contains(&"department_request"), "{log}");
 }
@@ -623,12 +618,7 @@ async fn tickets_with_mixed_ids_sort_by_ticket() {
             &format!("/api/v1/people/{id}/tickets?sort={sort}"),
         )
         .await;
-        let got: Vec<&str> = page["tickets"]
-            .as_array()
-            .expect("tickets")
-            .iter()
-            .filter_map(|ticket| ticket["ticket_id"].as_str())
-            .collect();
+        let got = texts(&page, "tickets", "ticket_id");
         assert_eq!(got.len(), ids.len());
         let numbers: Vec<Option<u64>> = got.iter().map(|id| id.parse().ok()).collect();
         let (first, last) = if sort == "ticket" {
@@ -1134,11 +1124,9 @@ async fn a_path_parameter_that_is_not_text_is_refused_by_name() {
 /// The addresses of the caller's sessions.
 async fn session_addresses(desk: &Desk, token: &str) -> BTreeSet<String> {
     let sessions = get_ok(desk, token, "/api/v1/auth/sessions").await;
-    sessions["sessions"]
-        .as_array()
-        .expect("sessions")
-        .iter()
-        .filter_map(|session| session["ip_address"].as_str().map(str::to_owned))
+    texts(&sessions, "sessions", "ip_address")
+        .into_iter()
+        .map(str::to_owned)
         .collect()
 }
 

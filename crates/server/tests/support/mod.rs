@@ -609,3 +609,13 @@ pub async fn approve_departments(server: &Server, admin: &str) {
         expect_json(response, StatusCode::OK).await;
     }
 }
+
+/// The `field` of each object in the array `value[list]`, where it is text.
+pub fn texts<'a>(value: &'a Value, list: &str, field: &str) -> Vec<&'a str> {
+    value[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {list} in {value}"))
+        .iter()
+        .filter_map(|item| item[field].as_str())
+        .collect()
+}
