@@ -554,12 +554,29 @@ pub const SESSION_LIFETIME: chrono::Duration = chrono::Duration::days(30);
 /// `last_seen_at` is written at most this often, not on every request.
 const LAST_SEEN_RESOLUTION: chrono::Duration = chrono::Duration::minutes(1);
 
-/// The session, agent and admin flag behind a token, while the session is alive.
+/// What a bearer token stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSession {
+    /// A live session: its id, the agent's, and whether they are an administrator.
+    Live {
+        session_id: String,
+        agent_id: String,
+        is_admin: bool,
+    },
+    /// The session had lived its time (idle limit or lifetime) and is now deleted.
+    Expired {
+        session_id: String,
+        agent_id: String,
+    },
+    Unknown,
+}
+
+/// The session behind a token. A session past its time is deleted on the way.
 pub async fn session_by_token(
     db: &Db,
     token: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(String, String, bool)>, sqlx::Error> {
+) -> Result<TokenSession, sqlx::Error> {
     let found = sqlx::query_as::<_, (String, String, bool, String, String)>(
         "SELECT sessions.id, agents.id, agents.is_admin, sessions.created_at, sessions.last_seen_at
          FROM sessions JOIN agents ON agents.id = sessions.agent_id WHERE sessions.token_hash = $1",
@@ -568,13 +585,16 @@ pub async fn session_by_token(
     .fetch_optional(db)
     .await?;
     let Some((session_id, agent_id, is_admin, created_at, last_seen_at)) = found else {
-        return Ok(None);
+        return Ok(TokenSession::Unknown);
     };
     let last_seen = parse_timestamp(&last_seen_at);
     if now - last_seen > SESSION_IDLE_LIMIT || now - parse_timestamp(&created_at) > SESSION_LIFETIME
     {
         delete_session(db, &session_id).await?;
-        return Ok(None);
+        return Ok(TokenSession::Expired {
+            session_id,
+            agent_id,
+        });
     }
     if now - last_seen >= LAST_SEEN_RESOLUTION {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
@@ -583,7 +603,11 @@ pub async fn session_by_token(
             .execute(db)
             .await?;
     }
-    Ok(Some((session_id, agent_id, is_admin)))
+    Ok(TokenSession::Live {
+        session_id,
+        agent_id,
+        is_admin,
+    })
 }
 
 /// When a session ends if nothing uses it meanwhile: 14 days after its last use or 30

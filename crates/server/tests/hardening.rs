@@ -1171,3 +1171,73 @@ async fn a_trusted_proxy_names_the_client() {
         BTreeSet::from(["127.0.0.1".to_owned()])
     );
 }
+
+/// A stream whose session reaches the end of its life, unused, is closed as signed out
+/// at the next ping, and the session is gone.
+#[tokio::test]
+async fn a_stream_ends_when_its_session_expires() {
+    let desk = desk_with(
+        ServerOptions::default()
+            .arg("--stream-ping-seconds")
+            .arg("1"),
+    )
+    .await;
+    let mut stream = open_stream_with(&desk.server, &desk.grace, "after=0").await;
+    let for_grace =
+        json!({"type": "ticket.assigned", "to": {"agent": GRACE}, "title": "Registered"});
+    call(
+        &desk,
+        &desk.admin,
+        Method::POST,
+        "/api/v1/admin/events",
+        Some(for_grace),
+    )
+    .await;
+    assert_eq!(next_event(&mut stream).await["title"], "Registered");
+    // Thirty-one days old: past the 30 days a session lives in any case.
+    let db = open_database(desk.server.data_dir()).await;
+    let old = (chrono::Utc::now() - chrono::Duration::days(31))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    sqlx::query(
+        "UPDATE sessions SET created_at = $1 WHERE agent_id = (SELECT id FROM agents WHERE email = $2)",
+    )
+    .bind(&old)
+    .bind(GRACE)
+    .execute(&db)
+    .await
+    .expect("age the session");
+    // The next use of the token finds the session past its time: it ends, and so does
+    // its stream. (Unused, the stream finds it itself at the first ping after the end it
+    // read when it opened.)
+    let refused = call(&desk, &desk.grace, Method::GET, "/api/v1/me", None).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(close_of(&mut stream).await, signed_out());
+
+    // Unused: Ada's session has two seconds left when her stream opens, and nothing
+    // uses it after; the stream ends at a ping soon after.
+    let nearly = (chrono::Utc::now() - chrono::Duration::days(30) + chrono::Duration::seconds(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    sqlx::query(
+        "UPDATE sessions SET created_at = $1 WHERE agent_id = (SELECT id FROM agents WHERE email = $2)",
+    )
+    .bind(&nearly)
+    .bind(EMAIL)
+    .execute(&db)
+    .await
+    .expect("age the session");
+    let mut unused = open_stream_with(&desk.server, &desk.ada, "after=0").await;
+    let started = Instant::now();
+    assert_eq!(close_of(&mut unused).await, signed_out());
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "closed at once"
+    );
+    let remaining: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sessions WHERE agent_id = (SELECT id FROM agents WHERE email = $1)",
+    )
+    .bind(EMAIL)
+    .fetch_one(&db)
+    .await
+    .expect("count");
+    assert_eq!(remaining, 0);
+}

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
 use crate::account::{self, AccountError, AttemptRecord};
-use crate::agents::{self, NewSession};
+use crate::agents::{self, NewSession, TokenSession};
 use crate::{credentials, AppState};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -44,14 +44,25 @@ impl FromRequestParts<AppState> for Session {
             .map(str::trim)
             .filter(|token| !token.is_empty())
             .ok_or(AppError::Unauthorized)?;
-        let (session_id, agent_id, is_admin) =
-            agents::session_by_token(&state.db, token, Utc::now())
-                .await?
-                .ok_or(AppError::Unauthorized)?;
-        let session = Session {
-            session_id,
-            agent_id,
-            is_admin,
+        let session = match agents::session_by_token(&state.db, token, Utc::now()).await? {
+            TokenSession::Live {
+                session_id,
+                agent_id,
+                is_admin,
+            } => Session {
+                session_id,
+                agent_id,
+                is_admin,
+            },
+            TokenSession::Expired {
+                session_id,
+                agent_id,
+            } => {
+                // Ended by its age just now: its streams end with it.
+                state.hub.end_sessions(&agent_id, &[session_id]);
+                return Err(AppError::Unauthorized);
+            }
+            TokenSession::Unknown => return Err(AppError::Unauthorized),
         };
         // For a body's extractor, which runs after this one (an upload's slot).
         parts.extensions.insert(session.clone());

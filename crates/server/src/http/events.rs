@@ -297,6 +297,8 @@ async fn follow(
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             tokio::select! {
+                // Events first: with each one handed out, nothing else is polled.
+                biased;
                 live = open.events.recv() => match live {
                     // Sent while catching up.
                     Ok(event) if event.seq <= cursor => {}
@@ -329,12 +331,13 @@ async fn follow(
                     // The hub let go of the stream: the server is shutting down.
                     Err(_) => return Ok(()),
                 },
-                () = &mut session_ends => {
-                    // Unused for its whole idle limit, or at the end of its lifetime,
-                    // unless it was used meanwhile.
-                    session_ends = session_end(&state, &session.session_id).await?;
-                }
                 _ = ping.tick() => {
+                    // A session unused for its whole idle limit, or at the end of its
+                    // lifetime, ends (unless it was used meanwhile): seen at the ping after,
+                    // with no timer of its own for every open stream.
+                    if Utc::now() >= session_ends {
+                        session_ends = session_end(&state, &session.session_id).await?;
+                    }
                     sink.send(Message::Ping(Default::default()))
                         .await
                         .map_err(|_| StreamEnd::ClientGone)?;
@@ -361,12 +364,12 @@ async fn follow(
     let _ = sink.send(Message::Close(close)).await;
 }
 
-/// Sleeps until the session would end unused, then checks it: a session that has
-/// ended is deleted and the stream signed out; one used meanwhile is slept on again.
+/// When the session would end unused, checked now: a session that has ended is
+/// deleted and the stream signed out.
 async fn session_end(
     state: &AppState,
     session_id: &str,
-) -> Result<std::pin::Pin<Box<tokio::time::Sleep>>, StreamEnd> {
+) -> Result<chrono::DateTime<Utc>, StreamEnd> {
     let ends_at = crate::agents::session_ends_at(&state.db, session_id)
         .await
         .map_err(|error| StreamEnd::Failed(error.to_string()))?
@@ -378,8 +381,7 @@ async fn session_end(
             .map_err(|error| StreamEnd::Failed(error.to_string()))?;
         return Err(StreamEnd::SignedOut);
     }
-    let wait = (ends_at - now).to_std().unwrap_or_default();
-    Ok(Box::pin(tokio::time::sleep(wait)))
+    Ok(ends_at)
 }
 
 /// Reads what the client sends until it goes, fails, or is silent for too long (it
