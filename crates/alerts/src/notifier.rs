@@ -181,7 +181,7 @@ impl DesktopNotifier {
             // escaped too: a stray `&amp;` is better than a live link.
             #[cfg(all(unix, not(target_os = "macos")))]
             if renders_body_markup(&markup).unwrap_or(true) {
-                notification.body(&escape_markup(&body));
+                notification.body(&agent_desk_core::text::escape_markup(&body));
             }
             let handle = notification.show().map_err(|e| e.to_string())?;
             let id = notification_id(&handle);
@@ -267,24 +267,6 @@ async fn name_owner(bus: &zbus::Connection) -> Result<String, zbus::Error> {
     .deserialize()
 }
 
-/// Text as text in the notification spec's markup, which is XML: the five predefined
-/// entities, which every markup-rendering server knows (GNOME Shell passes exactly
-/// these through). Quotes only matter inside attributes, but cost nothing to escape.
-pub fn escape_markup(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
-}
-
 /// The AppUserModelID the Windows installer registers, so toasts carry the app's name.
 #[cfg(target_os = "windows")]
 pub const WINDOWS_APP_ID: &str = "com.agentdesk.desktop";
@@ -339,22 +321,6 @@ fn wait_for_open(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn markup_is_escaped_to_text() {
-        assert_eq!(
-            escape_markup(
-                r#"<b>x</b> & <img src="file:///etc/passwd"> <a href='https://evil.example'>y</a>"#
-            ),
-            "&lt;b&gt;x&lt;/b&gt; &amp; &lt;img src=&quot;file:///etc/passwd&quot;&gt; \
-             &lt;a href=&apos;https://evil.example&apos;&gt;y&lt;/a&gt;"
-        );
-        // Escaped once only: an entity someone typed shows as they typed it.
-        assert_eq!(
-            escape_markup("&amp; Ä\nnext line"),
-            "&amp;amp; Ä\nnext line"
-        );
-    }
 
     #[test]
     fn errors_are_sorted_into_what_the_agent_can_do() {

@@ -41,6 +41,24 @@ pub fn cut_to(text: &str, max: usize) -> String {
     cut
 }
 
+/// Text as text inside markup (HTML, or the XML subset notification servers render):
+/// the five predefined entities, which every such reader knows. Quotes matter only
+/// inside attributes, but cost nothing to escape.
+pub fn escape_markup(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +115,21 @@ mod tests {
         assert_eq!(cut_to("Ada Lovelace", 4), "Ada…");
         assert_eq!(cut_to("ŻŻŻŻ", 3), "ŻŻ…");
         assert_eq!(cut_to("abc", 0), "");
+    }
+
+    #[test]
+    fn markup_is_escaped_to_text_once() {
+        assert_eq!(
+            escape_markup(
+                r#"<b>x</b> & <img src="file:///etc/passwd"> <a href='https://evil.example'>y</a>"#
+            ),
+            "&lt;b&gt;x&lt;/b&gt; &amp; &lt;img src=&quot;file:///etc/passwd&quot;&gt; \
+             &lt;a href=&apos;https://evil.example&apos;&gt;y&lt;/a&gt;"
+        );
+        // An entity someone typed shows as they typed it.
+        assert_eq!(
+            escape_markup("&amp; Ä\nnext line"),
+            "&amp;amp; Ä\nnext line"
+        );
     }
 }

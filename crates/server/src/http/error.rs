@@ -251,7 +251,7 @@ impl IntoResponse for AppError {
 }
 
 /// Seconds to wait, rounded up so a client that waits exactly this long is let in.
-fn whole_seconds(wait: Duration) -> u64 {
+pub(super) fn whole_seconds(wait: Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 

@@ -2,6 +2,7 @@
 //! HTML and one stylesheet from this server, no script, and a CSP that allows nothing else.
 
 use agent_desk_core::password::{PasswordPolicy, PasswordRule};
+use agent_desk_core::text::escape_markup;
 use agent_desk_core::PASSWORD_RESET_VALID_MINUTES;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
@@ -20,7 +21,7 @@ use utoipa_axum::routes;
 
 use super::account::reset_with_token;
 use super::auth::address_key;
-use super::error::AppError;
+use super::error::{whole_seconds, AppError};
 use crate::account::{self, AccountError, ResetToken};
 use crate::AppState;
 
@@ -184,7 +185,7 @@ fn spent_text() -> String {
 }
 
 fn too_many_attempts(retry_after: std::time::Duration) -> Response {
-    let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    let seconds = whole_seconds(retry_after);
     let mut response = html(
         StatusCode::TOO_MANY_REQUESTS,
         &message_page(
@@ -222,22 +223,6 @@ fn html(status: StatusCode, body: &str) -> Response {
         .into_response()
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            _ => escaped.push(c),
-        }
-    }
-    escaped
-}
-
 fn page(title: &str, content: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -246,12 +231,12 @@ fn page(title: &str, content: &str) -> String {
          <title>{title} · Agent Desk</title>\n<link rel=\"stylesheet\" href=\"/reset.css\">\n</head>\n\
          <body>\n<main>\n<p class=\"brand\"><span class=\"logo\" aria-hidden=\"true\">AD</span>Agent Desk</p>\n\
          <h1>{title}</h1>\n{content}</main>\n</body>\n</html>\n",
-        title = escape(title),
+        title = escape_markup(title),
     )
 }
 
 fn message_page(title: &str, text: &str) -> String {
-    page(title, &format!("<p>{}</p>\n", escape(text)))
+    page(title, &format!("<p>{}</p>\n", escape_markup(text)))
 }
 
 fn form_page(token: &str, error: Option<&str>) -> String {
@@ -260,13 +245,13 @@ fn form_page(token: &str, error: Option<&str>) -> String {
         .rules
         .iter()
         .filter(|rule| **rule != PasswordRule::MaxLength)
-        .map(|rule| format!("<li>{}</li>", escape(&rule_text(*rule))))
+        .map(|rule| format!("<li>{}</li>", escape_markup(&rule_text(*rule))))
         .collect();
     let error = error
         .map(|e| {
             format!(
                 "<p class=\"error\" role=\"alert\" id=\"error\">{}</p>\n",
-                escape(e)
+                escape_markup(e)
             )
         })
         .unwrap_or_default();
@@ -289,7 +274,7 @@ fn form_page(token: &str, error: Option<&str>) -> String {
              <div id=\"rules\"><p>The password needs:</p><ul>{rules}</ul></div>\n\
              <button type=\"submit\">Set new password</button>\n</form>\n\
              <p class=\"note\">Setting a new password signs out every session of your account.</p>\n",
-            token = escape(token),
+            token = escape_markup(token),
             min = policy.min_length,
             max = policy.max_length,
         ),
@@ -334,7 +319,7 @@ mod tests {
         let page = form_page("t", None);
         for rule in PasswordPolicy::default().rules {
             if rule != PasswordRule::MaxLength {
-                assert!(page.contains(&escape(&rule_text(rule))), "{rule:?}");
+                assert!(page.contains(&escape_markup(&rule_text(rule))), "{rule:?}");
             }
         }
     }
