@@ -3,9 +3,7 @@
 use std::cell::RefCell;
 use std::sync::LazyLock;
 
-use argon2::password_hash::{
-    Output, ParamsString, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -20,17 +18,6 @@ pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Er
     Ok(Argon2::default()
         .hash_password(password.as_bytes(), &salt)?
         .to_string())
-}
-
-/// True when `password` matches `hash`; a malformed hash never matches.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
 }
 
 /// A hash's memory beyond this is not one this server made: it is not computed.
@@ -59,7 +46,8 @@ fn hash_with(
     .to_string())
 }
 
-/// [`verify_password`] with `memory` as the hash's working memory.
+/// Whether `password` matches `hash`, with `memory` as the hash's working memory; a
+/// malformed hash never matches.
 fn verify_with(password: &str, hash: &str, memory: &mut Vec<Block>) -> bool {
     let Ok(parsed) = PasswordHash::new(hash) else {
         return false;
@@ -155,7 +143,7 @@ pub async fn hash_password_queued(password: &str) -> Result<String, HashingError
         .map_err(|error| HashingError::Failed(error.to_string()))
 }
 
-/// [`verify_password`] on the hashing threads, queued behind other hashing.
+/// Whether `password` matches `hash` (a malformed hash never does), on the hashing threads, queued behind other hashing.
 pub async fn verify_password_queued(password: &str, hash: &str) -> Result<bool, HashingError> {
     let (password, hash) = (password.to_owned(), hash.to_owned());
     Ok(HASHERS
@@ -179,6 +167,18 @@ pub fn token_hash(token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::PasswordVerifier;
+
+    /// The library's own check, which the kept-memory one must agree with.
+    fn verify_password(password: &str, hash: &str) -> bool {
+        PasswordHash::new(hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    }
 
     #[test]
     fn passwords_are_argon2id_and_verify() {

@@ -180,7 +180,6 @@ impl AppState {
     /// Creates the data dir, opens the database and brings its schema up to date.
     pub async fn open(config: ServerConfig) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir)?;
-        uploads::clear_incoming(&config.data_dir);
         let db = db::connect(&config.database_url()).await?;
         let decoy = credentials::hash_password("decoy password never matches")?;
         let mailer = Mailer::new(
@@ -233,6 +232,9 @@ pub async fn serve(
         config.public_url = Some(format!("http://{}", listener.local_addr()?));
         state.config = Arc::new(config);
     }
+    // Only the server that receives uploads clears what a crash left half received; a
+    // command run beside it (add-agent) must not touch its uploads under way.
+    uploads::clear_incoming(&state.config.data_dir);
     let hub = Arc::clone(&state.hub);
     let header_timeout = state.config.pace.header_timeout;
     let trusted_proxies: Arc<[ipnet::IpNet]> = state.config.trusted_proxies.clone().into();

@@ -257,8 +257,8 @@ impl PresenceWatch {
                 // own move among them is read again, or they would go on seeing as
                 // their old department does.
                 Err(RecvError::Lagged(_)) => {
-                    match crate::agents::profile(&watch.db, &watch.viewer_id).await {
-                        Ok((viewer, _)) => watch.department = viewer.department,
+                    match crate::people::ViewerRow::load(&watch.db, &watch.viewer_id).await {
+                        Ok(viewer) => watch.department = viewer.department,
                         Err(error) => {
                             tracing::warn!(%error, "could not read a viewer's department again");
                             return None;

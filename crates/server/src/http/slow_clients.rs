@@ -44,9 +44,7 @@ impl ClientPace {
         Self {
             header_timeout,
             body_window: window,
-            min_body_bytes: per_second
-                .saturating_mul(window.as_secs().max(1))
-                .max(per_second),
+            min_body_bytes: per_second.saturating_mul(window.as_secs().max(1)),
         }
     }
 }
