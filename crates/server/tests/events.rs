@@ -40,15 +40,6 @@ fn event_body(to: Value, title: &str) -> Value {
     })
 }
 
-async fn post_event(server: &Server, token: &str, body: &Value) -> reqwest::Response {
-    server
-        .request(Method::POST, "/api/v1/admin/events", Some(token))
-        .json(body)
-        .send()
-        .await
-        .expect("post an event")
-}
-
 async fn post_ok(server: &Server, admin: &str, body: &Value) -> Value {
     expect_json(post_event(server, admin, body).await, StatusCode::CREATED).await
 }

@@ -81,6 +81,12 @@ async fn get_ok(desk: &Desk, token: &str, path: &str) -> Value {
     .await
 }
 
+/// Posts a helpdesk event as the administrator; it is taken.
+async fn post_event_ok(desk: &Desk, body: Value) {
+    let posted = post_event(&desk.server, &desk.admin, &body).await;
+    expect_json(posted, StatusCode::CREATED).await;
+}
+
 /// Patches the caller's own profile from its current version.
 async fn patch_me(desk: &Desk, token: &str, body: Value) -> reqwest::Response {
     let (_, etag) = desk.server.me(token).await;
@@ -326,15 +332,7 @@ async fn a_stream_ends_with_its_session() {
     let ada_event =
         || json!({"type": "ticket.assigned", "to": {"agent": EMAIL}, "title": "For Ada"});
     // Both registered: both hear an event.
-    let posted = call(
-        &desk,
-        &desk.admin,
-        Method::POST,
-        "/api/v1/admin/events",
-        Some(ada_event()),
-    )
-    .await;
-    assert_eq!(posted.status(), StatusCode::CREATED);
+    post_event_ok(&desk, ada_event()).await;
     assert_eq!(next_event(&mut first).await["title"], "For Ada");
     assert_eq!(next_event(&mut second).await["title"], "For Ada");
 
@@ -349,15 +347,7 @@ async fn a_stream_ends_with_its_session() {
     .await;
     assert_eq!(ended.status(), StatusCode::OK);
     assert_eq!(close_of(&mut first).await, signed_out());
-    let posted = call(
-        &desk,
-        &desk.admin,
-        Method::POST,
-        "/api/v1/admin/events",
-        Some(ada_event()),
-    )
-    .await;
-    assert_eq!(posted.status(), StatusCode::CREATED);
+    post_event_ok(&desk, ada_event()).await;
     assert_eq!(next_event(&mut second).await["title"], "For Ada");
 
     // Signing out ends one's own.
@@ -387,14 +377,7 @@ async fn a_stream_ends_with_its_session() {
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
     let for_grace =
         json!({"type": "ticket.assigned", "to": {"agent": GRACE}, "title": "For Grace"});
-    call(
-        &desk,
-        &desk.admin,
-        Method::POST,
-        "/api/v1/admin/events",
-        Some(for_grace),
-    )
-    .await;
+    post_event_ok(&desk, for_grace).await;
     assert_eq!(next_event(&mut grace_stream).await["title"], "For Grace");
 }
 
@@ -601,15 +584,7 @@ async fn tickets_with_mixed_ids_sort_by_ticket() {
             "ticket_id": ticket,
             "requester": "mixed@example.com",
         });
-        let posted = call(
-            &desk,
-            &desk.admin,
-            Method::POST,
-            "/api/v1/admin/events",
-            Some(event),
-        )
-        .await;
-        assert_eq!(posted.status(), StatusCode::CREATED);
+        post_event_ok(&desk, event).await;
     }
     for sort in ["ticket", "-ticket"] {
         let page = get_ok(
@@ -872,18 +847,12 @@ async fn names_and_titles_refuse_characters_that_hide_what_they_say() {
 
     // From the helpdesk: cleaned and cut, never refused for it.
     let title = format!("Refund{RTL_OVERRIDE} for\u{0000} order {}", "x".repeat(300));
-    let posted = call(
+    post_event_ok(
         &desk,
-        &desk.admin,
-        Method::POST,
-        "/api/v1/admin/events",
-        Some(
-            json!({"type": "ticket.assigned", "to": {"agent": EMAIL}, "title": title,
+        json!({"type": "ticket.assigned", "to": {"agent": EMAIL}, "title": title,
                     "body": "Line one\r\nLine\u{202E} two\u{001B}[0m"}),
-        ),
     )
     .await;
-    assert_eq!(posted.status(), StatusCode::CREATED);
     let events = get_ok(&desk, &desk.ada, "/api/v1/events?after=0").await;
     let event = events["events"]
         .as_array()
@@ -1185,14 +1154,7 @@ async fn a_stream_ends_when_its_session_expires() {
     let mut stream = open_stream_with(&desk.server, &desk.grace, "after=0").await;
     let for_grace =
         json!({"type": "ticket.assigned", "to": {"agent": GRACE}, "title": "Registered"});
-    call(
-        &desk,
-        &desk.admin,
-        Method::POST,
-        "/api/v1/admin/events",
-        Some(for_grace),
-    )
-    .await;
+    post_event_ok(&desk, for_grace).await;
     assert_eq!(next_event(&mut stream).await["title"], "Registered");
     // Thirty-one days old: past the 30 days a session lives in any case.
     let db = open_database(desk.server.data_dir()).await;

@@ -619,3 +619,13 @@ pub fn texts<'a>(value: &'a Value, list: &str, field: &str) -> Vec<&'a str> {
         .filter_map(|item| item[field].as_str())
         .collect()
 }
+
+/// `POST /api/v1/admin/events` with `body`, as `token`.
+pub async fn post_event(server: &Server, token: &str, body: &Value) -> Response {
+    server
+        .request(Method::POST, "/api/v1/admin/events", Some(token))
+        .json(body)
+        .send()
+        .await
+        .expect("post an event")
+}
