@@ -64,6 +64,9 @@ async fn agent_chooses_and_tests_devices() -> Result<()> {
         .await?;
     let chosen = desktop.pulse.record("test_feed")?;
     let default = desktop.pulse.record("test_spk")?;
+    for recorder in [&chosen, &default] {
+        recorder.wait_until_recording(Duration::from_secs(10))?;
+    }
     tokio::time::sleep(Duration::from_millis(500)).await;
     wait_for(&app, "#speaker-test").await?.click().await?;
     // Busy while the chime plays (at least its 0.75 s); the recorders keep listening a

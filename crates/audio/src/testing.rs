@@ -171,6 +171,26 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// Waits, at most `limit`, until parec is connected and writing: a monitor gives
+    /// silence while nothing plays, so its file grows from then on. A sound played before
+    /// would be missed, and parec takes longer to start on a busy machine.
+    pub fn wait_until_recording(&self, limit: Duration) -> std::io::Result<()> {
+        let deadline = Instant::now() + limit;
+        while std::fs::metadata(&self.path).map_or(0, |file| file.len()) == 0 {
+            if Instant::now() >= deadline {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "parec wrote nothing to {} within {limit:?}",
+                        self.path.display()
+                    ),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+
     pub fn stop(mut self) -> std::io::Result<Vec<f32>> {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -146,6 +146,11 @@ fn speaker_test_plays_the_tone_on_the_chosen_device_only() {
     let (_dir, pulse) = pulse();
     let speaker = pulse.record("test_spk").unwrap();
     let other = pulse.record("test_feed").unwrap();
+    for recorder in [&speaker, &other] {
+        recorder
+            .wait_until_recording(Duration::from_secs(10))
+            .unwrap();
+    }
     std::thread::sleep(Duration::from_millis(500));
     let played = cli(
         &pulse.env(),
