@@ -78,14 +78,19 @@ build: ui
 
 ## Checks
 
-# TypeScript types are generated from the Rust wire types; a stale copy fails the build.
-generate:
-	$(CARGO) test -q -p agent-desk-core -p agent-desk-client -p agent-desk-audio -p agent-desk-alerts export_bindings >/dev/null
+# Generated from the Rust definitions: the wire types (ts-rs), and from the shell's
+# commands and events the UI's client, `Backend` interface and constants, the command
+# list Tauri's build step reads and the window's capability. A stale copy fails the build.
+GENERATED = $(UI)/src/lib/generated src-tauri/commands.json src-tauri/capabilities
+
+# The shell's tests embed the built UI, so it is built first.
+generate: ui
+	$(CARGO) test -q -p agent-desk-core -p agent-desk-client -p agent-desk-audio -p agent-desk-alerts -p agent-desk export_bindings >/dev/null
 
 check-generated: generate
-	@if [ -n "$$(git status --porcelain -- $(UI)/src/lib/generated)" ]; then \
-		git status --short -- $(UI)/src/lib/generated; \
-		echo "ui/src/lib/generated is stale: run 'make generate' and commit the result"; exit 1; \
+	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \
+		git status --short -- $(GENERATED); \
+		echo "generated files are stale: run 'make generate' and commit the result"; exit 1; \
 	fi
 
 lint: ui

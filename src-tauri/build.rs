@@ -1,75 +1,18 @@
 fn main() {
-    // Declaring the app's commands makes each one a permission, so the capability file
+    // The commands the shell defines, as `make generate` lists them from their
+    // definitions: declaring them makes each one a permission, so the capability file
     // grants exactly these to the main window and nothing else.
-    let commands = &[
-        "app_info",
-        "restore_session",
-        "sign_in",
-        "sign_out",
-        "get_profile",
-        "update_profile",
-        "validate_profile",
-        "list_timezones",
-        "list_languages",
-        "set_unsaved_changes",
-        "quit_discarding_changes",
-        "server_policy",
-        "check_password",
-        "change_password",
-        "request_password_reset",
-        "list_sessions",
-        "end_session",
-        "sign_out_other_sessions",
-        "prepare_avatar",
-        "save_avatar",
-        "discard_avatar",
-        "remove_avatar",
-        "avatar_image",
-        "initials_avatar",
-        "audio_state",
-        "choose_audio_device",
-        "set_alert_volume",
-        "start_mic_test",
-        "stop_mic_test",
-        "record_sample",
-        "play_sample",
-        "test_output",
-        "alerts_state",
-        "set_status",
-        "set_idle_away",
-        "mark_alerts_read",
-        "open_alert",
-        "notification_prefs",
-        "save_notification_prefs",
-        "send_test_notification",
-        "list_teams",
-        "request_to_join_team",
-        "list_join_requests",
-        "decide_join_request",
-        "list_people",
-        "get_person",
-        "create_user",
-        "update_user",
-        "add_email",
-        "remove_email",
-        "make_primary_email",
-        "list_notes",
-        "add_note",
-        "edit_note",
-        "delete_note",
-        "list_changes",
-        "list_activity",
-        "merge_users",
-        "list_organizations",
-        "list_files",
-        "upload_file",
-        "save_file",
-        "show_saved_file",
-        "delete_file",
-        "list_tickets",
-        "list_logins",
-        "open_ticket",
-    ];
+    println!("cargo:rerun-if-changed=commands.json");
+    let list = std::fs::read_to_string("commands.json")
+        .unwrap_or_else(|error| panic!("commands.json cannot be read: {error}"));
+    let commands: Vec<String> = serde_json::from_str(&list)
+        .unwrap_or_else(|error| panic!("commands.json is not a list of names: {error}"));
+    // Tauri takes the names for the whole build; a build script ends right after.
+    let commands: &'static [&'static str] = commands
+        .into_iter()
+        .map(|name| &*Box::leak(name.into_boxed_str()))
+        .collect::<Vec<_>>()
+        .leak();
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));
     if let Err(error) = tauri_build::try_build(attributes) {

@@ -10,11 +10,14 @@ use agent_desk_alerts::{
     AlertDesk, AlertsState, DesktopNotifier, IdleAction, IdleWatch, SoundFailure, StreamSignal,
 };
 use agent_desk_audio::AudioError;
-use agent_desk_client::{AgentSession, ClientError, VersionedProfile};
+use agent_desk_client::{AgentSession, VersionedProfile};
 use agent_desk_core::{Status, StatusState, StatusUpdate};
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use agent_desk_ipc::Event;
+use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_opener::OpenerExt;
 
+use crate::error::CommandError;
+use crate::events::{AlertsChanged, PresenceChanged, ProfileChanged, SessionEnded, TeamsChanged};
 use crate::state::DeskState;
 use crate::tray;
 
@@ -55,7 +58,7 @@ pub async fn start<R: Runtime>(app: &AppHandle<R>, profile: &VersionedProfile) {
             let app = app.clone();
             move |alerts: AlertsState| {
                 tray::show_alerts(&app, &alerts);
-                let _ = app.emit("alerts-changed", alerts);
+                let _ = AlertsChanged(alerts).emit(&app);
             }
         },
     ));
@@ -135,7 +138,7 @@ async fn refresh_profile<R: Runtime>(app: &AppHandle<R>) {
         }
         expire_with(app, &status_of(&profile));
         tray::set_language(app, &profile.profile.language);
-        let _ = app.emit("profile-changed", profile);
+        let _ = ProfileChanged(profile).emit(app);
     }
 }
 
@@ -169,13 +172,13 @@ fn on_stream_signal<R: Runtime>(app: &AppHandle<R>, signal: StreamSignal) {
             tauri::async_runtime::spawn(async move { refresh_profile(&app).await });
         }
         StreamSignal::TeamsChanged => {
-            let _ = app.emit("teams-changed", ());
+            let _ = TeamsChanged.emit(&app);
         }
         StreamSignal::Presence(change) => {
-            let _ = app.emit("presence-changed", change);
+            let _ = PresenceChanged(change).emit(&app);
         }
         StreamSignal::SessionEnded => {
-            let _ = app.emit("session-ended", ());
+            let _ = SessionEnded.emit(&app);
         }
     }
 }
@@ -185,7 +188,7 @@ pub async fn set_status<R: Runtime>(
     app: &AppHandle<R>,
     update: StatusUpdate,
     automatic: bool,
-) -> Result<AlertsState, ClientError> {
+) -> Result<AlertsState, CommandError> {
     let state = app.state::<DeskState>();
     let status = state.session.set_status(&update).await?;
     if !automatic {
@@ -196,7 +199,7 @@ pub async fn set_status<R: Runtime>(
     expire_with(app, &status);
     match state.alert_desk() {
         Some(desk) => Ok(desk.set_status(status, automatic)),
-        None => Err(ClientError::NotSignedIn),
+        None => Err(CommandError::NotSignedIn),
     }
 }
 
@@ -236,15 +239,15 @@ fn notifier<R: Runtime>(app: &AppHandle<R>) -> DesktopNotifier {
 
 /// Opens a ticket's page in the default browser: only web addresses, as the server
 /// checked, never a file or a program.
-pub fn open_ticket<R: Runtime>(app: &AppHandle<R>, url: &str) -> Result<(), ClientError> {
+pub fn open_ticket<R: Runtime>(app: &AppHandle<R>, url: &str) -> Result<(), CommandError> {
     if !agent_desk_core::events::is_web_address(url) {
-        return Err(ClientError::LocalFile(format!(
-            "{url} is not a web address, so it is not opened."
-        )));
+        return Err(CommandError::NotAWebAddress {
+            url: url.to_owned(),
+        });
     }
     app.opener()
         .open_url(url, None::<&str>)
-        .map_err(|error| ClientError::LocalFile(format!("The browser did not open: {error}")))
+        .map_err(CommandError::Browser)
 }
 
 fn sound_player<R: Runtime>(app: &AppHandle<R>) -> agent_desk_alerts::PlaySound {

@@ -4,10 +4,14 @@
 
 mod alerts;
 mod commands;
+mod error;
+mod events;
+mod ipc;
 mod state;
 mod tray;
 
-use tauri::{Emitter, Manager, WindowEvent};
+use agent_desk_ipc::Event;
+use tauri::{Manager, WindowEvent};
 
 use state::DeskState;
 
@@ -71,79 +75,11 @@ pub fn run() {
                 if state.has_unsaved_changes() {
                     // The UI asks the agent, then calls `quit_discarding_changes` or stays.
                     api.prevent_close();
-                    let _ = window.emit("close-requested", ());
+                    let _ = events::CloseRequested.emit(window);
                 }
             }
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app::app_info,
-            commands::app::set_unsaved_changes,
-            commands::app::quit_discarding_changes,
-            commands::session::restore_session,
-            commands::session::sign_in,
-            commands::session::sign_out,
-            commands::profile::get_profile,
-            commands::profile::update_profile,
-            commands::profile::validate_profile,
-            commands::profile::list_timezones,
-            commands::profile::list_languages,
-            commands::account::server_policy,
-            commands::account::check_password,
-            commands::account::change_password,
-            commands::account::request_password_reset,
-            commands::account::list_sessions,
-            commands::account::end_session,
-            commands::account::sign_out_other_sessions,
-            commands::photo::prepare_avatar,
-            commands::photo::save_avatar,
-            commands::photo::discard_avatar,
-            commands::photo::remove_avatar,
-            commands::photo::avatar_image,
-            commands::photo::initials_avatar,
-            commands::devices::audio_state,
-            commands::devices::choose_audio_device,
-            commands::devices::set_alert_volume,
-            commands::devices::start_mic_test,
-            commands::devices::stop_mic_test,
-            commands::devices::record_sample,
-            commands::devices::play_sample,
-            commands::devices::test_output,
-            commands::alerts::alerts_state,
-            commands::alerts::set_status,
-            commands::alerts::set_idle_away,
-            commands::alerts::mark_alerts_read,
-            commands::alerts::open_alert,
-            commands::alerts::notification_prefs,
-            commands::alerts::save_notification_prefs,
-            commands::alerts::send_test_notification,
-            commands::teams::list_teams,
-            commands::teams::request_to_join_team,
-            commands::teams::list_join_requests,
-            commands::teams::decide_join_request,
-            commands::people::list_people,
-            commands::people::get_person,
-            commands::people::create_user,
-            commands::people::update_user,
-            commands::people::add_email,
-            commands::people::remove_email,
-            commands::people::make_primary_email,
-            commands::people::list_notes,
-            commands::people::add_note,
-            commands::people::edit_note,
-            commands::people::delete_note,
-            commands::people::list_changes,
-            commands::people::list_activity,
-            commands::people::merge_users,
-            commands::people::list_organizations,
-            commands::records::list_files,
-            commands::records::upload_file,
-            commands::records::save_file,
-            commands::records::show_saved_file,
-            commands::records::delete_file,
-            commands::records::list_tickets,
-            commands::records::list_logins,
-            commands::records::open_ticket,
-        ])
+        .invoke_handler(ipc::invoke_handler())
         .build(tauri::generate_context!());
 
     match app {

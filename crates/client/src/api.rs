@@ -732,11 +732,10 @@ mod tests {
         let Err(error) = parse_server_url("http://10.0.0.1:8787") else {
             panic!("accepted");
         };
-        let ipc = crate::IpcError::from(error);
-        assert_eq!(ipc.code, crate::ClientErrorCode::InsecureServerUrl);
-        assert_eq!(ipc.field.as_deref(), Some("server_url"));
-        assert!(ipc.message.contains("https://"), "{}", ipc.message);
-        let wire = serde_json::to_value(&ipc).expect("serialise");
-        assert_eq!(wire["code"], "insecure_server_url");
+        assert_eq!(error.code(), crate::ClientErrorCode::InsecureServerUrl);
+        assert_eq!(error.field(), Some("server_url"));
+        assert!(error.message().contains("https://"), "{}", error.message());
+        let wire = serde_json::to_value(error.code()).expect("serialise");
+        assert_eq!(wire, "insecure_server_url");
     }
 }

@@ -1,5 +1,4 @@
-//! The client's errors, and the one shape they take across IPC to the UI — the same
-//! `{code, message, field}` the server answers, so the UI handles both alike.
+//! The client's errors, with what the UI shows of them: a code, a message, the field.
 
 use agent_desk_core::{ErrorBody, ErrorCode, FieldError};
 use serde::Serialize;
@@ -28,7 +27,7 @@ pub enum ClientError {
     #[error("the credential store failed: {0}")]
     CredentialStore(String),
     #[error("settings could not be saved: {0}")]
-    Settings(String),
+    Settings(#[source] std::sync::Arc<std::io::Error>),
     /// A photo refused on this side, before anything is sent; same codes as the server's.
     #[error("{message}")]
     Photo { code: ErrorCode, message: String },
@@ -36,12 +35,6 @@ pub enum ClientError {
     /// upload that did not arrive as a file).
     #[error("{0}")]
     LocalFile(String),
-    /// A microphone, speaker or the sound system failed; `code` is one of the `Audio…`.
-    #[error("{message}")]
-    Audio {
-        code: ClientErrorCode,
-        message: String,
-    },
 }
 
 /// Codes of failures that happen on this side of the wire; server codes pass through.
@@ -58,38 +51,8 @@ pub enum ClientErrorCode {
     CredentialStore,
     Settings,
     LocalFile,
-    /// No microphone or speaker at all.
-    AudioNoDevice,
-    /// A device id that is not (or no longer) present.
-    AudioUnknownDevice,
-    AudioCannotOpen,
-    /// The device opened but delivers nothing.
-    AudioNoData,
-    /// Unplugged or closed by the sound system while in use.
-    AudioDisconnected,
-    /// The sound system did not answer in time.
-    AudioTimeout,
-    /// A bad duration, volume or similar.
-    AudioInvalid,
-    AudioBackend,
     #[serde(untagged)]
     Server(ErrorCode),
-}
-
-/// What a failed command answers the UI.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
-pub struct IpcError {
-    pub code: ClientErrorCode,
-    pub message: String,
-    pub field: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[ts(as = "Option<Vec<FieldError>>", optional)]
-    pub details: Vec<FieldError>,
-    /// With `rate_limited`: seconds to wait before trying again.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[ts(optional, as = "Option<u32>")]
-    pub retry_after_seconds: Option<u64>,
 }
 
 /// A message from a lower layer ("the file is empty…") as a sentence for the UI.
@@ -114,7 +77,6 @@ impl ClientError {
             Self::Settings(_) => ClientErrorCode::Settings,
             Self::LocalFile(_) => ClientErrorCode::LocalFile,
             Self::Photo { code, .. } => ClientErrorCode::Server(*code),
-            Self::Audio { code, .. } => *code,
         }
     }
 
@@ -124,54 +86,42 @@ impl ClientError {
     }
 }
 
-impl From<ClientError> for IpcError {
-    fn from(error: ClientError) -> Self {
-        let code = error.code();
-        let message = error.to_string();
-        match error {
-            ClientError::Server { body, .. } => IpcError {
-                code,
-                message: body.message,
-                field: body.field,
-                details: body.details,
-                retry_after_seconds: body.retry_after_seconds,
-            },
-            ClientError::Validation(details) => IpcError {
-                code,
-                message,
-                field: details.first().map(|e| e.field.as_str().to_owned()),
-                details,
-                retry_after_seconds: None,
-            },
-            ClientError::Photo { .. } => IpcError {
-                code,
-                message,
-                field: Some("photo".into()),
-                details: Vec::new(),
-                retry_after_seconds: None,
-            },
-            ClientError::InvalidServerUrl { .. }
-            | ClientError::InsecureServerUrl { .. }
-            | ClientError::Unreachable { .. } => IpcError {
-                code,
-                message,
-                field: Some("server_url".into()),
-                details: Vec::new(),
-                retry_after_seconds: None,
-            },
-            _ => IpcError {
-                code,
-                message,
-                field: None,
-                details: Vec::new(),
-                retry_after_seconds: None,
-            },
+impl ClientError {
+    /// The message for the UI: the server's own, else this error's as a sentence.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Server { body, .. } => body.message.clone(),
+            other => sentence(&other.to_string()),
         }
     }
-}
 
-impl Serialize for ClientError {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        IpcError::from(self.clone()).serialize(serializer)
+    /// The field the failure is about, when it is about one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Server { body, .. } => body.field.as_deref(),
+            Self::Validation(details) => details.first().map(|error| error.field.as_str()),
+            Self::Photo { .. } => Some("photo"),
+            Self::InvalidServerUrl { .. }
+            | Self::InsecureServerUrl { .. }
+            | Self::Unreachable { .. } => Some("server_url"),
+            _ => None,
+        }
+    }
+
+    /// Each field's failure, for a form that shows them all.
+    pub fn details(&self) -> &[FieldError] {
+        match self {
+            Self::Server { body, .. } => &body.details,
+            Self::Validation(details) => details,
+            _ => &[],
+        }
+    }
+
+    /// With `rate_limited`: seconds to wait before trying again.
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            Self::Server { body, .. } => body.retry_after_seconds,
+            _ => None,
+        }
     }
 }

@@ -11,7 +11,7 @@ pub mod stream;
 pub mod tokens;
 
 pub use api::{ApiClient, VersionedNotificationPrefs, VersionedProfile};
-pub use error::{ClientError, ClientErrorCode, IpcError};
+pub use error::{ClientError, ClientErrorCode};
 pub use photo::PhotoEditor;
 pub use session::AgentSession;
 pub use settings::Settings;

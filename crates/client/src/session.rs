@@ -2,7 +2,7 @@
 //! and reading and changing the profile.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use agent_desk_core::account::{
     ChangePasswordRequest, PasswordResetAccepted, Policy, SessionList, SessionsEnded,
@@ -67,17 +67,16 @@ impl AgentSession {
     }
 
     fn client(&self) -> Result<ApiClient, ClientError> {
+        // A thread that panicked while holding the lock left a whole value behind.
         self.client
             .lock()
-            .map_err(|_| ClientError::NotSignedIn)?
+            .unwrap_or_else(PoisonError::into_inner)
             .clone()
             .ok_or(ClientError::NotSignedIn)
     }
 
     fn set_client(&self, client: Option<ApiClient>) {
-        if let Ok(mut slot) = self.client.lock() {
-            *slot = client;
-        }
+        *self.client.lock().unwrap_or_else(PoisonError::into_inner) = client;
     }
 
     async fn with_tokens<T: Send + 'static>(

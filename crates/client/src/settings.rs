@@ -36,10 +36,9 @@ impl Settings {
     /// Writes to a temporary file and renames it over the old one, so a crash never
     /// leaves a half-written file.
     pub fn save(&self, config_dir: &Path) -> Result<(), ClientError> {
-        let bytes =
-            serde_json::to_vec_pretty(self).map_err(|e| ClientError::Settings(e.to_string()))?;
-        agent_desk_core::files::write_atomically(&Self::path(config_dir), &bytes)
-            .map_err(|e| ClientError::Settings(e.to_string()))
+        let failed = |error: std::io::Error| ClientError::Settings(std::sync::Arc::new(error));
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| failed(e.into()))?;
+        agent_desk_core::files::write_atomically(&Self::path(config_dir), &bytes).map_err(failed)
     }
 }
 

@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use agent_desk_client::{
-    AgentSession, ClientError, ClientErrorCode, IpcError, MemoryTokenStore, TokenStore,
-};
+use agent_desk_client::{AgentSession, ClientError, ClientErrorCode, MemoryTokenStore, TokenStore};
 use agent_desk_core::teams::{JoinDecision, JoinRequestState, Membership};
 use agent_desk_core::{ErrorCode, ProfileField, ProfilePatch, ValidationCode};
 use agent_desk_server::{AppState, ServerConfig};
@@ -174,9 +172,8 @@ async fn sign_in_failures_say_what_is_wrong() {
         .sign_in(&format!("http://127.0.0.1:{closed_port}"), EMAIL, PASSWORD)
         .await
         .expect_err("closed");
-    let ipc = IpcError::from(unreachable);
     assert_eq!(
-        (ipc.code, ipc.field.as_deref()),
+        (unreachable.code(), unreachable.field()),
         (ClientErrorCode::ServerUnreachable, Some("server_url"))
     );
 
@@ -190,9 +187,8 @@ async fn sign_in_failures_say_what_is_wrong() {
         .sign_in("http://desk.example:8787", EMAIL, PASSWORD)
         .await
         .expect_err("plain http to another computer");
-    let ipc = IpcError::from(insecure);
     assert_eq!(
-        (ipc.code, ipc.field.as_deref()),
+        (insecure.code(), insecure.field()),
         (ClientErrorCode::InsecureServerUrl, Some("server_url"))
     );
 
@@ -254,8 +250,10 @@ async fn profile_changes_are_validated_here_and_versioned_there() {
         stale.code(),
         ClientErrorCode::Server(ErrorCode::VersionConflict)
     );
-    let ipc = serde_json::to_value(&stale).expect("serialise");
-    assert_eq!(ipc["code"], "version_conflict");
+    assert_eq!(
+        serde_json::to_value(stale.code()).expect("serialise"),
+        "version_conflict"
+    );
 }
 
 #[tokio::test]
@@ -276,25 +274,24 @@ async fn a_picked_photo_is_checked_previewed_cropped_and_uploaded() {
     // Refused here, with the server's code and the limit, before anything is sent.
     let mut oversized = jpeg(&image::RgbImage::new(64, 64));
     oversized.resize(5_000_001, 0);
-    let error = IpcError::from(
-        photos
-            .prepare(&session, oversized)
-            .await
-            .expect_err("too big"),
-    );
+    let error = photos
+        .prepare(&session, oversized)
+        .await
+        .expect_err("too big");
     assert_eq!(
-        error.code,
+        error.code(),
         ClientErrorCode::Server(ErrorCode::PayloadTooLarge)
     );
-    assert_eq!(error.field.as_deref(), Some("photo"));
-    assert!(error.message.contains("5 MB"), "{}", error.message);
-    let error = IpcError::from(
-        photos
-            .prepare(&session, b"GIF89a broken".to_vec())
-            .await
-            .expect_err("broken"),
+    assert_eq!(error.field(), Some("photo"));
+    assert!(error.message().contains("5 MB"), "{}", error.message());
+    let error = photos
+        .prepare(&session, b"GIF89a broken".to_vec())
+        .await
+        .expect_err("broken");
+    assert_eq!(
+        error.code(),
+        ClientErrorCode::Server(ErrorCode::InvalidImage)
     );
-    assert_eq!(error.code, ClientErrorCode::Server(ErrorCode::InvalidImage));
 
     // A 3000 × 2000 photo: the preview is at most 1024 px with the same aspect.
     let photo = jpeg(&image::RgbImage::from_fn(3000, 2000, |x, _| {
@@ -324,13 +321,14 @@ async fn a_picked_photo_is_checked_previewed_cropped_and_uploaded() {
         size: 600,
         quarter_turns: 0,
     };
-    let error = IpcError::from(
-        photos
-            .save(&session, &source.source_id, outside)
-            .await
-            .expect_err("outside"),
+    let error = photos
+        .save(&session, &source.source_id, outside)
+        .await
+        .expect_err("outside");
+    assert_eq!(
+        error.code(),
+        ClientErrorCode::Server(ErrorCode::InvalidCrop)
     );
-    assert_eq!(error.code, ClientErrorCode::Server(ErrorCode::InvalidCrop));
     let crop = AvatarCrop {
         x: 1000,
         y: 500,
@@ -349,13 +347,14 @@ async fn a_picked_photo_is_checked_previewed_cropped_and_uploaded() {
         .expect("the stored photo");
     assert!(shown.starts_with("data:image/jpeg;base64,"));
     // Saved once: the same source cannot be saved again.
-    let error = IpcError::from(
-        photos
-            .save(&session, &source.source_id, crop)
-            .await
-            .expect_err("gone"),
+    let error = photos
+        .save(&session, &source.source_id, crop)
+        .await
+        .expect_err("gone");
+    assert_eq!(
+        error.code(),
+        ClientErrorCode::Server(ErrorCode::InvalidImage)
     );
-    assert_eq!(error.code, ClientErrorCode::Server(ErrorCode::InvalidImage));
 
     // Only photo paths are fetched with the token.
     for elsewhere in [

@@ -131,6 +131,67 @@ impl QuietHours {
     }
 }
 
+/// Which end of the quiet hours a problem is with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub enum QuietHoursField {
+    #[serde(rename = "quiet_hours.start")]
+    Start,
+    #[serde(rename = "quiet_hours.end")]
+    End,
+}
+
+impl QuietHoursField {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Start => "quiet_hours.start",
+            Self::End => "quiet_hours.end",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum QuietHoursIssue {
+    /// Not a time as `HH:MM` (00:00 to 23:59): refused.
+    Invalid,
+    /// Switched on with the same start and end: kept, but it silences nothing.
+    EmptySpan,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct QuietHoursProblem {
+    pub field: QuietHoursField,
+    pub problem: QuietHoursIssue,
+}
+
+impl QuietHours {
+    /// What is wrong with these quiet hours, the form's warning included: the server
+    /// refuses only the `Invalid` ones.
+    pub fn problems(&self) -> Vec<QuietHoursProblem> {
+        let mut problems: Vec<QuietHoursProblem> = [
+            (QuietHoursField::Start, &self.start),
+            (QuietHoursField::End, &self.end),
+        ]
+        .into_iter()
+        .filter(|(_, value)| parse_clock(value).is_none())
+        .map(|(field, _)| QuietHoursProblem {
+            field,
+            problem: QuietHoursIssue::Invalid,
+        })
+        .collect();
+        if problems.is_empty() && self.enabled && self.start == self.end {
+            problems.push(QuietHoursProblem {
+                field: QuietHoursField::End,
+                problem: QuietHoursIssue::EmptySpan,
+            });
+        }
+        problems
+    }
+}
+
 /// `HH:MM` on a 24-hour clock.
 pub fn parse_clock(text: &str) -> Option<NaiveTime> {
     let (hours, minutes) = text.split_once(':')?;
@@ -205,16 +266,17 @@ impl NotificationPrefs {
             }
             rows.push(row);
         }
-        for (name, value) in [
-            ("quiet_hours.start", &self.quiet_hours.start),
-            ("quiet_hours.end", &self.quiet_hours.end),
-        ] {
-            if parse_clock(value).is_none() {
-                return Err(InvalidField::new(
-                    name,
-                    format!("{name} must be a time as HH:MM (00:00 to 23:59)"),
-                ));
-            }
+        if let Some(problem) = self
+            .quiet_hours
+            .problems()
+            .into_iter()
+            .find(|problem| problem.problem == QuietHoursIssue::Invalid)
+        {
+            let name = problem.field.as_str();
+            return Err(InvalidField::new(
+                name,
+                format!("{name} must be a time as HH:MM (00:00 to 23:59)"),
+            ));
         }
         let events = EventType::ALL
             .into_iter()
@@ -319,6 +381,35 @@ mod tests {
             ..night.clone()
         };
         assert!(!off.contains(clock("03:00")));
+    }
+
+    #[test]
+    fn quiet_hours_problems_name_the_end_and_what_is_wrong() {
+        let hours = |enabled: bool, start: &str, end: &str| QuietHours {
+            enabled,
+            start: start.into(),
+            end: end.into(),
+        };
+        let problem = |field, problem| QuietHoursProblem { field, problem };
+        assert!(hours(true, "22:00", "07:00").problems().is_empty());
+        assert_eq!(
+            hours(true, "7:00", "24:00").problems(),
+            vec![
+                problem(QuietHoursField::Start, QuietHoursIssue::Invalid),
+                problem(QuietHoursField::End, QuietHoursIssue::Invalid)
+            ]
+        );
+        assert_eq!(
+            hours(true, "08:00", "08:00").problems(),
+            vec![problem(QuietHoursField::End, QuietHoursIssue::EmptySpan)]
+        );
+        // Switched off, an empty span silences nothing anyway.
+        assert!(hours(false, "08:00", "08:00").problems().is_empty());
+        assert_eq!(
+            serde_json::to_value(problem(QuietHoursField::Start, QuietHoursIssue::EmptySpan))
+                .expect("json"),
+            serde_json::json!({"field": "quiet_hours.start", "problem": "empty_span"})
+        );
     }
 
     #[test]

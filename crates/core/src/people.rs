@@ -22,7 +22,8 @@ pub struct Viewer<'a> {
 }
 
 /// What of a colleague's profile a viewer sees beyond the name and photo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 pub struct Sight {
     /// Job title, department, emails, office, time zone, language, teams, preferences.
     pub details: bool,
@@ -32,28 +33,31 @@ pub struct Sight {
 
 impl Sight {
     pub fn of(viewer: &Viewer<'_>, subject: &Profile) -> Self {
-        if viewer.is_admin || viewer.id == subject.id {
-            return Self {
-                details: true,
-                phones: true,
-                status: true,
-            };
-        }
         let details = Self::details(
             viewer,
             &subject.id,
             subject.visibility,
             subject.department.as_deref(),
         );
+        if viewer.is_admin || viewer.id == subject.id {
+            return Self {
+                details,
+                phones: true,
+                status: true,
+            };
+        }
+        Self::under(details, &subject.contact_prefs)
+    }
+
+    /// Phones and status follow the details, and then the contact preferences.
+    fn under(details: bool, contact_prefs: &ContactPrefs) -> Self {
         Self {
             details,
-            phones: details && subject.contact_prefs.show_phone,
-            status: details && subject.contact_prefs.show_online_status,
+            phones: details && contact_prefs.show_phone,
+            status: details && contact_prefs.show_online_status,
         }
     }
-}
 
-impl Sight {
     /// Whether a viewer sees a colleague's details (their emails among them), from the
     /// parts of the profile that decide it.
     pub fn details(
@@ -62,13 +66,49 @@ impl Sight {
         visibility: Visibility,
         department: Option<&str>,
     ) -> bool {
-        if viewer.is_admin || viewer.id == subject_id {
-            return true;
-        }
+        viewer.is_admin
+            || viewer.id == subject_id
+            || Self::colleague_sees_details(visibility, viewer.department, department)
+    }
+
+    /// Whether another agent, not an administrator, sees the details.
+    fn colleague_sees_details(
+        visibility: Visibility,
+        viewer_department: Option<&str>,
+        department: Option<&str>,
+    ) -> bool {
         match visibility {
             Visibility::Public => true,
-            Visibility::Department => same_department(viewer.department, department),
+            Visibility::Department => same_department(viewer_department, department),
             Visibility::Private => false,
+        }
+    }
+}
+
+/// What colleagues will see of a profile under privacy settings being edited: the
+/// Privacy screen's preview, worked out by the same rule the server applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct PrivacyPreview {
+    /// A colleague of the agent's own department.
+    pub same_department: Sight,
+    /// A colleague of another department, or of none.
+    pub other_department: Sight,
+}
+
+impl PrivacyPreview {
+    pub fn of(
+        visibility: Visibility,
+        contact_prefs: &ContactPrefs,
+        department: Option<&str>,
+    ) -> Self {
+        let sight = |viewer_department: Option<&str>| {
+            let details = Sight::colleague_sees_details(visibility, viewer_department, department);
+            Sight::under(details, contact_prefs)
+        };
+        Self {
+            same_department: sight(department),
+            other_department: sight(None),
         }
     }
 }
@@ -373,5 +413,43 @@ mod tests {
         .expect("json");
         assert!(json.get("phone").is_none() && json.get("mobile").is_none());
         assert_eq!(json["status"], "busy");
+    }
+
+    #[test]
+    fn the_preview_is_what_colleagues_of_each_department_are_shown() {
+        let (same, other) = (
+            Viewer {
+                id: "viewer",
+                is_admin: false,
+                department: Some(" billing"),
+            },
+            Viewer {
+                id: "viewer",
+                is_admin: false,
+                department: Some("Sales"),
+            },
+        );
+        for visibility in [
+            Visibility::Public,
+            Visibility::Department,
+            Visibility::Private,
+        ] {
+            for (show_phone, show_online_status) in
+                [(true, true), (true, false), (false, true), (false, false)]
+            {
+                let prefs = ContactPrefs {
+                    show_phone,
+                    show_online_status,
+                    ..ContactPrefs::default()
+                };
+                let profile = subject(visibility, prefs);
+                let preview = PrivacyPreview::of(visibility, &prefs, profile.department.as_deref());
+                assert_eq!(preview.same_department, Sight::of(&same, &profile));
+                assert_eq!(preview.other_department, Sight::of(&other, &profile));
+            }
+        }
+        // Without a department, "my department" is nobody.
+        let preview = PrivacyPreview::of(Visibility::Department, &ContactPrefs::default(), None);
+        assert!(!preview.same_department.details && !preview.other_department.details);
     }
 }

@@ -1,19 +1,21 @@
-use agent_desk_client::ClientError;
 use agent_desk_core::account::{PasswordResetAccepted, Policy, SessionList, SessionsEnded};
 use agent_desk_core::password::{check_password as check, PasswordCheck};
+use agent_desk_ipc::command;
 use tauri::State;
 
+use crate::error::CommandError;
 use crate::state::DeskState;
 
-/// The policy of the server the agent is signed in to.
-#[tauri::command]
-pub async fn server_policy(state: State<'_, DeskState>) -> Result<Policy, ClientError> {
-    state.session.policy().await
+/// The rules of the server signed in to: passwords and photos.
+#[command]
+pub async fn server_policy(state: State<'_, DeskState>) -> Result<Policy, CommandError> {
+    Ok(state.session.policy().await?)
 }
 
-/// The server's own password rules, run as the agent types. Runs off the main thread:
-/// strength estimation of a long input takes a few milliseconds.
-#[tauri::command]
+/// The server's own password rules, run as the agent types; `personal` are the agent's
+/// email and name.
+// Runs off the main thread: strength estimation of a long input takes milliseconds.
+#[command]
 pub async fn check_password(
     candidate: String,
     current: Option<String>,
@@ -23,48 +25,49 @@ pub async fn check_password(
     check(&candidate, current.as_deref(), &personal)
 }
 
-#[tauri::command]
+#[command]
 pub async fn change_password(
     state: State<'_, DeskState>,
     current_password: String,
     new_password: String,
     keep_other_sessions: bool,
-) -> Result<SessionsEnded, ClientError> {
-    state
+) -> Result<SessionsEnded, CommandError> {
+    Ok(state
         .session
         .change_password(&current_password, &new_password, keep_other_sessions)
-        .await
+        .await?)
 }
 
-#[tauri::command]
+/// Works signed out: the server is the one in the sign-in form.
+#[command]
 pub async fn request_password_reset(
     state: State<'_, DeskState>,
     server_url: String,
     email: String,
-) -> Result<PasswordResetAccepted, ClientError> {
-    state
+) -> Result<PasswordResetAccepted, CommandError> {
+    Ok(state
         .session
         .request_password_reset(&server_url, &email)
-        .await
+        .await?)
 }
 
-#[tauri::command]
-pub async fn list_sessions(state: State<'_, DeskState>) -> Result<SessionList, ClientError> {
-    state.session.sessions().await
+#[command]
+pub async fn list_sessions(state: State<'_, DeskState>) -> Result<SessionList, CommandError> {
+    Ok(state.session.sessions().await?)
 }
 
-/// Ends one session; ending the current one signs this app out.
-#[tauri::command]
+/// Ends one session; ending the current one signs this app out too.
+#[command]
 pub async fn end_session(
     state: State<'_, DeskState>,
     session_id: String,
-) -> Result<(), ClientError> {
-    state.session.end_session(&session_id).await
+) -> Result<(), CommandError> {
+    Ok(state.session.end_session(&session_id).await?)
 }
 
-#[tauri::command]
+#[command]
 pub async fn sign_out_other_sessions(
     state: State<'_, DeskState>,
-) -> Result<SessionsEnded, ClientError> {
-    state.session.sign_out_other_sessions().await
+) -> Result<SessionsEnded, CommandError> {
+    Ok(state.session.sign_out_other_sessions().await?)
 }

@@ -1,56 +1,60 @@
 //! The status control, the tray's twin in the window, and the Notifications screen.
 
-use agent_desk_alerts::{AlertsState, SelfTestReport};
-use agent_desk_client::{ClientError, VersionedNotificationPrefs};
-use agent_desk_core::{NotificationPrefs, Status, StatusUpdate};
+use std::sync::Arc;
+
+use agent_desk_alerts::{AlertDesk, AlertsState, SelfTestReport};
+use agent_desk_client::VersionedNotificationPrefs;
+use agent_desk_core::notifications::QuietHoursProblem;
+use agent_desk_core::{NotificationPrefs, QuietHours, Status, StatusUpdate};
+use agent_desk_ipc::command;
 use chrono::{DateTime, Utc};
 use tauri::{AppHandle, Runtime, State};
 
+use crate::error::CommandError;
 use crate::state::DeskState;
 
-fn desk(state: &DeskState) -> Result<std::sync::Arc<agent_desk_alerts::AlertDesk>, ClientError> {
-    state.alert_desk().ok_or(ClientError::NotSignedIn)
+fn desk(state: &DeskState) -> Result<Arc<AlertDesk>, CommandError> {
+    state.alert_desk().ok_or(CommandError::NotSignedIn)
 }
 
-fn saving_failed(error: agent_desk_alerts::DeskError) -> ClientError {
-    ClientError::Settings(error.to_string())
-}
-
-#[tauri::command]
-pub fn alerts_state(state: State<'_, DeskState>) -> Result<AlertsState, ClientError> {
+/// The agent's status, unread count, stream connection, idle setting and recent alerts.
+#[command]
+pub fn alerts_state(state: State<'_, DeskState>) -> Result<AlertsState, CommandError> {
     Ok(desk(&state)?.state())
 }
 
-#[tauri::command]
+/// Sets the status on the server; `until` is RFC 3339 or null.
+#[command]
 pub async fn set_status<R: Runtime>(
     app: AppHandle<R>,
     status: Status,
-    until: Option<DateTime<Utc>>,
-) -> Result<AlertsState, ClientError> {
+    #[ts(type = "string | null")] until: Option<DateTime<Utc>>,
+) -> Result<AlertsState, CommandError> {
     crate::alerts::set_status(&app, StatusUpdate { status, until }, false).await
 }
 
-#[tauri::command]
+/// Minutes of no keyboard or mouse before Away, or null for never. Kept on this computer.
+#[command]
 pub fn set_idle_away(
     state: State<'_, DeskState>,
     minutes: Option<u32>,
-) -> Result<AlertsState, ClientError> {
-    desk(&state)?.set_idle_away(minutes).map_err(saving_failed)
+) -> Result<AlertsState, CommandError> {
+    Ok(desk(&state)?.set_idle_away(minutes)?)
 }
 
-#[tauri::command]
-pub fn mark_alerts_read(state: State<'_, DeskState>) -> Result<AlertsState, ClientError> {
-    desk(&state)?.mark_all_read().map_err(saving_failed)
+#[command]
+pub fn mark_alerts_read(state: State<'_, DeskState>) -> Result<AlertsState, CommandError> {
+    Ok(desk(&state)?.mark_all_read()?)
 }
 
 /// Opens the alert's ticket in the default browser and marks the alert read.
-#[tauri::command]
+#[command]
 pub fn open_alert<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, DeskState>,
-    seq: i64,
-) -> Result<AlertsState, ClientError> {
-    let (url, alerts) = desk(&state)?.open_alert(seq).map_err(saving_failed)?;
+    #[ts(type = "number")] seq: i64,
+) -> Result<AlertsState, CommandError> {
+    let (url, alerts) = desk(&state)?.open_alert(seq)?;
     if let Some(url) = url {
         // The alert is read whether or not a browser opened.
         let _ = crate::alerts::open_ticket(&app, &url);
@@ -58,19 +62,20 @@ pub fn open_alert<R: Runtime>(
     Ok(alerts)
 }
 
-#[tauri::command]
+#[command]
 pub async fn notification_prefs(
     state: State<'_, DeskState>,
-) -> Result<VersionedNotificationPrefs, ClientError> {
-    state.session.notification_prefs().await
+) -> Result<VersionedNotificationPrefs, CommandError> {
+    Ok(state.session.notification_prefs().await?)
 }
 
-#[tauri::command]
+/// Saves the preferences read at `etag`; alerts follow them at once.
+#[command]
 pub async fn save_notification_prefs(
     state: State<'_, DeskState>,
     prefs: NotificationPrefs,
     etag: String,
-) -> Result<VersionedNotificationPrefs, ClientError> {
+) -> Result<VersionedNotificationPrefs, CommandError> {
     let saved = state.session.save_notification_prefs(&prefs, &etag).await?;
     if let Some(desk) = state.alert_desk() {
         desk.set_prefs(saved.prefs.clone());
@@ -79,14 +84,23 @@ pub async fn save_notification_prefs(
     Ok(saved)
 }
 
-/// Blocks for up to a few seconds (a notification service that does not answer), so it
-/// runs on a thread meant for waiting.
-#[tauri::command]
+/// What is wrong with quiet hours being edited: a time the server would refuse, or a
+/// span that silences nothing.
+#[command]
+pub fn check_quiet_hours(quiet_hours: QuietHours) -> Vec<QuietHoursProblem> {
+    quiet_hours.problems()
+}
+
+/// Shows a test notification and plays the alert sound; says what is wrong when
+/// something is.
+// Blocks for up to a few seconds (a notification service that does not answer), so it
+// runs on a thread meant for waiting.
+#[command]
 pub async fn send_test_notification(
     state: State<'_, DeskState>,
-) -> Result<SelfTestReport, ClientError> {
+) -> Result<SelfTestReport, CommandError> {
     let desk = desk(&state)?;
     tauri::async_runtime::spawn_blocking(move || desk.self_test())
         .await
-        .map_err(|error| ClientError::Settings(error.to_string()))
+        .map_err(CommandError::Interrupted)
 }

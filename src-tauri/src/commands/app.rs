@@ -1,9 +1,11 @@
 use agent_desk_client::session::AppInfo;
+use agent_desk_ipc::command;
 use tauri::{AppHandle, Runtime, State};
 
 use crate::state::DeskState;
 
-#[tauri::command]
+/// The app's version, and the server and email to offer on the sign-in screen.
+#[command]
 pub fn app_info(state: State<'_, DeskState>) -> AppInfo {
     let settings = state.session.settings();
     AppInfo {
@@ -15,14 +17,14 @@ pub fn app_info(state: State<'_, DeskState>) -> AppInfo {
     }
 }
 
-/// The UI reports whether a form has unsaved changes, so closing the window can warn.
-#[tauri::command]
+/// Whether a form has unsaved changes, so closing the window warns first.
+#[command]
 pub fn set_unsaved_changes(state: State<'_, DeskState>, unsaved: bool) {
     state.set_unsaved_changes(unsaved);
 }
 
 /// The agent chose to discard unsaved changes and close.
-#[tauri::command]
+#[command]
 pub fn quit_discarding_changes<R: Runtime>(app: AppHandle<R>, state: State<'_, DeskState>) {
     state.set_unsaved_changes(false);
     app.exit(0);

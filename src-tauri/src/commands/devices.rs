@@ -5,27 +5,12 @@
 use std::sync::Arc;
 
 use agent_desk_audio::{AudioDesk, AudioError, AudioRole, AudioState, DeviceChoice};
-use agent_desk_client::{ClientError, ClientErrorCode, IpcError};
-use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use agent_desk_ipc::{command, Event};
+use tauri::{AppHandle, Manager, Runtime, State};
 
+use crate::error::{CommandError, IpcError};
+use crate::events::{AudioDevicesChanged, MicLevel, MicTestEnded};
 use crate::state::DeskState;
-
-fn audio_error(error: AudioError) -> ClientError {
-    let code = match &error {
-        AudioError::NoDevice { .. } => ClientErrorCode::AudioNoDevice,
-        AudioError::UnknownDevice { .. } => ClientErrorCode::AudioUnknownDevice,
-        AudioError::CannotOpen(_) => ClientErrorCode::AudioCannotOpen,
-        AudioError::NoData { .. } => ClientErrorCode::AudioNoData,
-        AudioError::Disconnected { .. } => ClientErrorCode::AudioDisconnected,
-        AudioError::Timeout { .. } => ClientErrorCode::AudioTimeout,
-        AudioError::InvalidArgument(_) => ClientErrorCode::AudioInvalid,
-        AudioError::Backend(_) => ClientErrorCode::AudioBackend,
-    };
-    ClientError::Audio {
-        code,
-        message: agent_desk_client::error::sentence(&error.to_string()),
-    }
-}
 
 /// How long after start-up the audio engine starts: late enough not to compete with the
 /// first screen, early enough that the device list is known (and outputs open) before
@@ -50,7 +35,7 @@ pub fn audio_desk<R: Runtime>(app: &AppHandle<R>) -> Arc<AudioDesk> {
 fn desk<R: Runtime>(app: &AppHandle<R>, state: &DeskState) -> Arc<AudioDesk> {
     let app = app.clone();
     state.audio(move |changed| {
-        let _ = app.emit("audio-devices-changed", changed);
+        let _ = AudioDevicesChanged(changed).emit(&app);
     })
 }
 
@@ -58,75 +43,72 @@ fn desk<R: Runtime>(app: &AppHandle<R>, state: &DeskState) -> Arc<AudioDesk> {
 async fn blocking<T: Send + 'static>(
     desk: Arc<AudioDesk>,
     work: impl FnOnce(&AudioDesk) -> Result<T, AudioError> + Send + 'static,
-) -> Result<T, ClientError> {
-    tauri::async_runtime::spawn_blocking(move || work(&desk))
+) -> Result<T, CommandError> {
+    Ok(tauri::async_runtime::spawn_blocking(move || work(&desk))
         .await
-        .map_err(|e| ClientError::Audio {
-            code: ClientErrorCode::AudioBackend,
-            message: e.to_string(),
-        })?
-        .map_err(audio_error)
+        .map_err(CommandError::Interrupted)??)
 }
 
-#[tauri::command]
+/// The audio devices of this computer and the agent's choices; listing can take a second.
+#[command]
 pub async fn audio_state<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, DeskState>,
-) -> Result<AudioState, ClientError> {
+) -> Result<AudioState, CommandError> {
     blocking(desk(&app, &state), AudioDesk::state).await
 }
 
-#[tauri::command]
+/// Saves the device for a role on this computer at once.
+#[command]
 pub async fn choose_audio_device<R: Runtime>(
     role: AudioRole,
     choice: DeviceChoice,
     app: AppHandle<R>,
     state: State<'_, DeskState>,
-) -> Result<AudioState, ClientError> {
+) -> Result<AudioState, CommandError> {
     blocking(desk(&app, &state), move |desk| desk.choose(role, choice)).await
 }
 
-#[tauri::command]
+/// How loud alerts ring, 0–1.
+#[command]
 pub async fn set_alert_volume<R: Runtime>(
     volume: f32,
     app: AppHandle<R>,
     state: State<'_, DeskState>,
-) -> Result<AudioState, ClientError> {
+) -> Result<AudioState, CommandError> {
     blocking(desk(&app, &state), move |desk| {
         desk.set_alert_volume(volume)
     })
     .await
 }
 
-/// Starts the meter: `mic-level` events (~30 a second) until `stop_mic_test`, then one
-/// `mic-test-ended` (with the error, if the device failed).
-#[tauri::command]
+/// Opens the microphone: `onMicLevel` readings until `stopMicTest`, then one
+/// `onMicTestEnded` (with the failure, if the device failed).
+#[command]
 pub async fn start_mic_test<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, DeskState>,
-) -> Result<(), ClientError> {
+) -> Result<(), CommandError> {
     let (levels, ended) = (app.clone(), app.clone());
     blocking(desk(&app, &state), move |desk| {
         desk.start_mic_test(
             move |reading| {
-                let _ = levels.emit("mic-level", reading);
+                let _ = MicLevel(reading).emit(&levels);
             },
             move |error| {
-                let _ = ended.emit(
-                    "mic-test-ended",
-                    error.map(|e| IpcError::from(audio_error(e))),
-                );
+                let failure = error.map(|error| IpcError::from(&CommandError::from(error)));
+                let _ = MicTestEnded(failure).emit(&ended);
             },
         )
     })
     .await
 }
 
-#[tauri::command]
+#[command]
 pub async fn stop_mic_test<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, DeskState>,
-) -> Result<(), ClientError> {
+) -> Result<(), CommandError> {
     blocking(desk(&app, &state), |desk| {
         desk.stop_mic_test();
         Ok(())
@@ -134,29 +116,32 @@ pub async fn stop_mic_test<R: Runtime>(
     .await
 }
 
-#[tauri::command]
+/// Records from the microphone; answers once the recording is done.
+#[command]
 pub async fn record_sample<R: Runtime>(
     seconds: f32,
     app: AppHandle<R>,
     state: State<'_, DeskState>,
-) -> Result<(), ClientError> {
+) -> Result<(), CommandError> {
     blocking(desk(&app, &state), move |desk| desk.record_sample(seconds)).await
 }
 
-#[tauri::command]
+/// Plays the last recording on the speaker; answers once it has been played.
+#[command]
 pub async fn play_sample<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, DeskState>,
-) -> Result<(), ClientError> {
+) -> Result<(), CommandError> {
     blocking(desk(&app, &state), AudioDesk::play_sample).await
 }
 
-/// Plays the chime on the speaker or the alert device.
-#[tauri::command]
+/// Plays the test chime on a role's device (the speaker or the alert device); answers
+/// once it has been played.
+#[command]
 pub async fn test_output<R: Runtime>(
     role: AudioRole,
     app: AppHandle<R>,
     state: State<'_, DeskState>,
-) -> Result<(), ClientError> {
+) -> Result<(), CommandError> {
     blocking(desk(&app, &state), move |desk| desk.test_output(role)).await
 }

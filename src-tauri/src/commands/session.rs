@@ -1,14 +1,17 @@
 use agent_desk_client::session::SignedIn;
-use agent_desk_client::{ClientError, VersionedProfile};
+use agent_desk_client::VersionedProfile;
+use agent_desk_ipc::command;
 use tauri::{AppHandle, Runtime, State};
 
+use crate::error::CommandError;
 use crate::state::DeskState;
 
-#[tauri::command]
+/// The session kept from an earlier run, if the server still accepts it.
+#[command]
 pub async fn restore_session<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, DeskState>,
-) -> Result<Option<VersionedProfile>, ClientError> {
+) -> Result<Option<VersionedProfile>, CommandError> {
     let restored = state.restore().await?;
     if let Some(profile) = &restored {
         start_presence(&app, profile);
@@ -16,14 +19,14 @@ pub async fn restore_session<R: Runtime>(
     Ok(restored)
 }
 
-#[tauri::command]
+#[command]
 pub async fn sign_in<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, DeskState>,
     server_url: String,
     email: String,
     password: String,
-) -> Result<SignedIn, ClientError> {
+) -> Result<SignedIn, CommandError> {
     let signed_in = state
         .session
         .sign_in(&server_url, &email, &password)
@@ -39,13 +42,14 @@ fn start_presence<R: Runtime>(app: &AppHandle<R>, profile: &VersionedProfile) {
     tauri::async_runtime::spawn(async move { crate::alerts::start(&app, &profile).await });
 }
 
-#[tauri::command]
+/// Goes Offline, ends the session on the server and forgets its token.
+#[command]
 pub async fn sign_out<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, DeskState>,
-) -> Result<(), ClientError> {
+) -> Result<(), CommandError> {
     state.set_unsaved_changes(false);
     crate::alerts::go_offline(&app).await;
     crate::alerts::stop(&app);
-    state.session.sign_out().await
+    Ok(state.session.sign_out().await?)
 }

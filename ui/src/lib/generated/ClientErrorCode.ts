@@ -4,4 +4,4 @@ import type { ErrorCode } from "./ErrorCode";
 /**
  * Codes of failures that happen on this side of the wire; server codes pass through.
  */
-export type ClientErrorCode = "invalid_server_url" | "insecure_server_url" | "server_unreachable" | "unexpected_response" | "not_signed_in" | "credential_store" | "settings" | "local_file" | "audio_no_device" | "audio_unknown_device" | "audio_cannot_open" | "audio_no_data" | "audio_disconnected" | "audio_timeout" | "audio_invalid" | "audio_backend" | ErrorCode;
+export type ClientErrorCode = "invalid_server_url" | "insecure_server_url" | "server_unreachable" | "unexpected_response" | "not_signed_in" | "credential_store" | "settings" | "local_file" | ErrorCode;

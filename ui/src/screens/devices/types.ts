@@ -1,7 +1,7 @@
 // The audio wire types, generated from the Rust side (`agent_desk_audio`), gathered for
 // the Devices screen.
 
-import type { ClientErrorCode } from '../../lib/generated/ClientErrorCode';
+import type { IpcErrorCode } from '../../lib/generated/IpcErrorCode';
 
 export type { AudioChoices } from '../../lib/generated/AudioChoices';
 export type { AudioDevice } from '../../lib/generated/AudioDevice';
@@ -15,4 +15,4 @@ export type { MeterReading } from '../../lib/generated/MeterReading';
 export type { Resolved } from '../../lib/generated/Resolved';
 
 /** The codes an audio command fails with. */
-export type AudioErrorCode = Extract<ClientErrorCode, `audio_${string}`>;
+export type AudioErrorCode = Extract<IpcErrorCode, `audio_${string}`>;

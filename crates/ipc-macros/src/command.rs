@@ -1,0 +1,218 @@
+use heck::{ToKebabCase, ToLowerCamelCase};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::ext::IdentExt;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{
+    Attribute, Error, Expr, ExprLit, FnArg, GenericArgument, ItemFn, Lit, Pat, PathArguments,
+    ReturnType, Token, Type,
+};
+
+use crate::docs::doc_text;
+
+/// Arguments Tauri fills in itself; the UI never passes them.
+const INJECTED: &[&str] = &["State", "AppHandle", "Window", "Webview", "WebviewWindow"];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Argument,
+    Header,
+    Body,
+}
+
+pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    if !attr.is_empty() {
+        return Err(Error::new_spanned(attr, "#[command] takes no arguments"));
+    }
+    let mut function: ItemFn = syn::parse2(item)?;
+    let name = function.sig.ident.clone();
+    let docs = doc_text(&function.attrs);
+
+    let mut params = Vec::new();
+    let mut raw_reads = Vec::new();
+    let mut inputs: Punctuated<FnArg, Token![,]> = Punctuated::new();
+    for input in std::mem::take(&mut function.sig.inputs) {
+        let FnArg::Typed(mut typed) = input else {
+            return Err(Error::new_spanned(input, "a command takes no `self`"));
+        };
+        let role = take_role(&mut typed.attrs)?;
+        let ts_override = take_ts_type(&mut typed.attrs)?;
+        if role == Role::Argument && injected(&typed.ty) {
+            inputs.push(FnArg::Typed(typed));
+            continue;
+        }
+        if role == Role::Argument && last_segment(&typed.ty).as_deref() == Some("Request") {
+            return Err(Error::new_spanned(
+                &typed.ty,
+                "take the raw body and headers as `#[ipc(body)]` and `#[ipc(header)]` arguments, \
+                 so the UI's wrapper is generated with them",
+            ));
+        }
+        let Pat::Ident(pattern) = typed.pat.as_ref() else {
+            return Err(Error::new_spanned(&typed.pat, "name each argument"));
+        };
+        let ident = pattern.ident.clone();
+        let rust_name = ident.unraw().to_string();
+        let key = rust_name.to_lower_camel_case();
+        let ty = typed.ty.clone();
+        let ts = match (&ts_override, role) {
+            (Some(written), _) => quote!(::agent_desk_ipc::TsType::written(#written)),
+            (None, Role::Body) => quote!(::agent_desk_ipc::TsType::written("Uint8Array")),
+            (None, _) => quote!(::agent_desk_ipc::TsType::of::<#ty>()),
+        };
+        let kind = match role {
+            Role::Argument => quote!(::agent_desk_ipc::ParamKind::Argument),
+            Role::Header => {
+                let header = rust_name.to_kebab_case();
+                quote!(::agent_desk_ipc::ParamKind::Header(#header))
+            }
+            Role::Body => quote!(::agent_desk_ipc::ParamKind::Body),
+        };
+        params.push(quote!(::agent_desk_ipc::Param { name: #key, kind: #kind, ts: #ts }));
+        match role {
+            Role::Argument => inputs.push(FnArg::Typed(typed)),
+            Role::Header => {
+                let header = rust_name.to_kebab_case();
+                raw_reads.push(quote! {
+                    let #ident: #ty = ::agent_desk_ipc::raw::header(&__ipc_request, #header)?;
+                });
+            }
+            Role::Body => raw_reads.push(quote! {
+                let #ident: #ty = ::agent_desk_ipc::raw::body(&__ipc_request, #rust_name)?;
+            }),
+        }
+    }
+    if !raw_reads.is_empty() {
+        inputs.push(syn::parse_quote!(__ipc_request: ::tauri::ipc::Request<'_>));
+        let mut statements = Vec::new();
+        for read in raw_reads {
+            statements.push(syn::parse2(read)?);
+        }
+        statements.append(&mut function.block.stmts);
+        function.block.stmts = statements;
+    }
+    function.sig.inputs = inputs;
+
+    let returns = match &function.sig.output {
+        ReturnType::Default => quote!(::core::option::Option::None),
+        ReturnType::Type(_, ty) => {
+            let ok = ok_type(ty);
+            if matches!(ok, Type::Tuple(tuple) if tuple.elems.is_empty()) {
+                quote!(::core::option::Option::None)
+            } else {
+                quote!(::core::option::Option::Some(::agent_desk_ipc::TsType::of::<#ok>()))
+            }
+        }
+    };
+    let spec = format_ident!("__ipc_spec_{}", name);
+    let visibility = &function.vis;
+    let wire_name = name.unraw().to_string();
+    Ok(quote! {
+        #[::tauri::command]
+        #function
+
+        #[doc(hidden)]
+        #visibility fn #spec() -> ::agent_desk_ipc::CommandSpec {
+            ::agent_desk_ipc::CommandSpec {
+                name: #wire_name,
+                docs: #docs,
+                params: ::std::vec![#(#params),*],
+                returns: #returns,
+            }
+        }
+    })
+}
+
+fn last_segment(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        Type::Reference(reference) => last_segment(&reference.elem),
+        _ => None,
+    }
+}
+
+fn injected(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|name| INJECTED.contains(&name.as_str()))
+}
+
+/// What the UI receives: `T` of a `Result<T, E>`, else the type itself.
+fn ok_type(ty: &Type) -> &Type {
+    if let Type::Path(path) = ty {
+        if let Some(segment) = path.path.segments.last() {
+            if segment.ident == "Result" {
+                if let PathArguments::AngleBracketed(arguments) = &segment.arguments {
+                    if let Some(GenericArgument::Type(ok)) = arguments.args.first() {
+                        return ok;
+                    }
+                }
+            }
+        }
+    }
+    ty
+}
+
+/// Takes `#[ipc(body)]` or `#[ipc(header)]` off an argument.
+fn take_role(attrs: &mut Vec<Attribute>) -> syn::Result<Role> {
+    let mut role = Role::Argument;
+    let mut error = None;
+    attrs.retain(|attr| {
+        if !attr.path().is_ident("ipc") {
+            return true;
+        }
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("body") {
+                role = Role::Body;
+                Ok(())
+            } else if meta.path.is_ident("header") {
+                role = Role::Header;
+                Ok(())
+            } else {
+                Err(meta.error("expected `body` or `header`"))
+            }
+        });
+        if let Err(e) = parsed {
+            error = Some(e);
+        }
+        false
+    });
+    match error {
+        Some(error) => Err(error),
+        None => Ok(role),
+    }
+}
+
+/// Takes `#[ts(type = "…")]` off an argument.
+fn take_ts_type(attrs: &mut Vec<Attribute>) -> syn::Result<Option<String>> {
+    let mut written = None;
+    let mut error = None;
+    attrs.retain(|attr| {
+        if !attr.path().is_ident("ts") {
+            return true;
+        }
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("type") {
+                match meta.value()?.parse::<Expr>()? {
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Str(text),
+                        ..
+                    }) => {
+                        written = Some(text.value());
+                        Ok(())
+                    }
+                    other => Err(Error::new(other.span(), "expected a string")),
+                }
+            } else {
+                Err(meta.error("expected `type = \"…\"`"))
+            }
+        });
+        if let Err(e) = parsed {
+            error = Some(e);
+        }
+        false
+    });
+    match error {
+        Some(error) => Err(error),
+        None => Ok(written),
+    }
+}

@@ -1,0 +1,137 @@
+//! Everything the web view may call or hear, listed once. From this list the invoke
+//! handler is built, and `make generate` writes the UI's typed client and `Backend`
+//! interface (`ui/src/lib/generated/backend.ts`), the constants of `crates/core` the UI
+//! needs (`constants.ts`), the command list Tauri's build step reads (`commands.json`)
+//! and the main window's capability.
+
+use agent_desk_core::{EventType, APP_LANGUAGES};
+use agent_desk_ipc::{ConstantSpec, Ipc};
+
+use crate::commands;
+
+agent_desk_ipc::commands![
+    commands::app::app_info,
+    commands::app::set_unsaved_changes,
+    commands::app::quit_discarding_changes,
+    commands::session::restore_session,
+    commands::session::sign_in,
+    commands::session::sign_out,
+    commands::profile::get_profile,
+    commands::profile::update_profile,
+    commands::profile::validate_profile,
+    commands::profile::list_timezones,
+    commands::profile::list_languages,
+    commands::profile::privacy_preview,
+    commands::account::server_policy,
+    commands::account::check_password,
+    commands::account::change_password,
+    commands::account::request_password_reset,
+    commands::account::list_sessions,
+    commands::account::end_session,
+    commands::account::sign_out_other_sessions,
+    commands::photo::prepare_avatar,
+    commands::photo::save_avatar,
+    commands::photo::discard_avatar,
+    commands::photo::remove_avatar,
+    commands::photo::avatar_image,
+    commands::photo::initials_avatar,
+    commands::devices::audio_state,
+    commands::devices::choose_audio_device,
+    commands::devices::set_alert_volume,
+    commands::devices::start_mic_test,
+    commands::devices::stop_mic_test,
+    commands::devices::record_sample,
+    commands::devices::play_sample,
+    commands::devices::test_output,
+    commands::alerts::alerts_state,
+    commands::alerts::set_status,
+    commands::alerts::set_idle_away,
+    commands::alerts::mark_alerts_read,
+    commands::alerts::open_alert,
+    commands::alerts::notification_prefs,
+    commands::alerts::save_notification_prefs,
+    commands::alerts::check_quiet_hours,
+    commands::alerts::send_test_notification,
+    commands::teams::list_teams,
+    commands::teams::request_to_join_team,
+    commands::teams::list_join_requests,
+    commands::teams::decide_join_request,
+    commands::people::list_people,
+    commands::people::get_person,
+    commands::people::create_user,
+    commands::people::update_user,
+    commands::people::add_email,
+    commands::people::remove_email,
+    commands::people::make_primary_email,
+    commands::people::list_notes,
+    commands::people::add_note,
+    commands::people::edit_note,
+    commands::people::delete_note,
+    commands::people::list_changes,
+    commands::people::list_activity,
+    commands::people::merge_users,
+    commands::people::list_organizations,
+    commands::records::list_files,
+    commands::records::upload_file,
+    commands::records::save_file,
+    commands::records::show_saved_file,
+    commands::records::delete_file,
+    commands::records::list_tickets,
+    commands::records::list_logins,
+    commands::records::open_ticket,
+];
+
+/// Values of `crates/core` the UI needs before any call.
+// Read by the generator and the wiring tests, which are tests.
+#[cfg_attr(not(test), allow(dead_code))]
+pub fn constants() -> serde_json::Result<Vec<ConstantSpec>> {
+    let admin_only: Vec<EventType> = EventType::ALL
+        .into_iter()
+        .filter(|kind| kind.admin_only())
+        .collect();
+    Ok(vec![
+        ConstantSpec::new(
+            "EVENT_TYPES",
+            "Every event type, in the order the server lists notification preferences.",
+            &EventType::ALL[..],
+        )?,
+        ConstantSpec::new(
+            "ADMIN_ONLY_EVENT_TYPES",
+            "The types only an administrator may switch on: they are about other agents' work.",
+            &admin_only,
+        )?,
+        ConstantSpec::new(
+            "APP_LANGUAGES",
+            "The languages the app is translated into: those an agent's profile may choose.",
+            APP_LANGUAGES,
+        )?,
+    ])
+}
+
+/// What the generator writes out.
+#[cfg_attr(not(test), allow(dead_code))]
+pub fn definitions() -> serde_json::Result<Ipc> {
+    Ok(Ipc {
+        commands: command_specs(),
+        events: crate::events::event_specs(),
+        constants: constants()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    /// Named like ts-rs's own, so `make generate` runs it with them.
+    #[test]
+    fn export_bindings_commands_and_events() {
+        let ui = std::env::var_os("TS_RS_EXPORT_DIR")
+            .map(PathBuf::from)
+            .expect("TS_RS_EXPORT_DIR is set in .cargo/config.toml");
+        let shell = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        super::definitions()
+            .expect("the constants serialise")
+            .write(&ui, &shell)
+            .expect("the generated files are written");
+    }
+}
