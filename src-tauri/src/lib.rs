@@ -9,6 +9,8 @@ mod events;
 mod ipc;
 mod state;
 mod tray;
+#[cfg(test)]
+mod wiring;
 
 use agent_desk_ipc::Event;
 use tauri::{Manager, WindowEvent};

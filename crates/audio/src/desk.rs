@@ -279,7 +279,12 @@ impl AudioDesk {
     pub fn test_output(&self, role: AudioRole) -> Result<(), AudioError> {
         let volume = match role {
             AudioRole::Alerts => self.shared.choices().alert_volume,
-            _ => 1.0,
+            AudioRole::Speaker => 1.0,
+            AudioRole::Microphone => {
+                return Err(AudioError::InvalidArgument(
+                    "the microphone plays no sound: test the speaker or the alert device".into(),
+                ))
+            }
         };
         streams::play(
             Some(&self.device_for(role)?),
