@@ -4,7 +4,10 @@
 //! needs (`constants.ts`), the command list Tauri's build step reads (`commands.json`)
 //! and the main window's capability.
 
-use agent_desk_core::{EventType, APP_LANGUAGES};
+use agent_desk_core::customers::NOTE_MAX;
+use agent_desk_core::teams::JOIN_NOTE_MAX;
+use agent_desk_core::validation::SIGNATURE_MAX;
+use agent_desk_core::{EmailFrequency, EventType, APP_LANGUAGES};
 use agent_desk_ipc::{ConstantSpec, Ipc};
 
 use crate::commands;
@@ -99,6 +102,26 @@ pub fn constants() -> serde_json::Result<Vec<ConstantSpec>> {
             "ADMIN_ONLY_EVENT_TYPES",
             "The types only an administrator may switch on: they are about other agents' work.",
             &admin_only,
+        )?,
+        ConstantSpec::new(
+            "EMAIL_FREQUENCIES",
+            "How often mail about an event type may go out, most mail first.",
+            &EmailFrequency::ALL[..],
+        )?,
+        ConstantSpec::new(
+            "JOIN_NOTE_MAX",
+            "The most characters (code points of the trimmed text) a note on a join request or a decision may have.",
+            &JOIN_NOTE_MAX,
+        )?,
+        ConstantSpec::new(
+            "CUSTOMER_NOTE_MAX",
+            "The most characters (code points of the trimmed text) a note on a person's record may have.",
+            &NOTE_MAX,
+        )?,
+        ConstantSpec::new(
+            "SIGNATURE_MAX",
+            "The most characters (code points of the trimmed text) a signature may have.",
+            &SIGNATURE_MAX,
         )?,
         ConstantSpec::new(
             "APP_LANGUAGES",

@@ -23,6 +23,11 @@ pub enum EmailFrequency {
     Off,
 }
 
+impl EmailFrequency {
+    /// Every frequency, most mail first.
+    pub const ALL: [EmailFrequency; 4] = [Self::Immediate, Self::Digest, Self::Weekly, Self::Off];
+}
+
 /// The channels of one event type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

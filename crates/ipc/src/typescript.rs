@@ -95,11 +95,13 @@ pub fn constants(ipc: &Ipc) -> String {
         out.push('\n');
         docs(&mut out, constant.docs, "");
         let value = serde_json::to_string_pretty(&constant.value).unwrap_or_else(|_| "null".into());
-        let _ = writeln!(
-            out,
-            "export const {}: Readonly<{}> = {value};",
-            constant.name, constant.ts.name
-        );
+        // Arrays and objects cannot be changed through the constant either.
+        let ts = if constant.value.is_array() || constant.value.is_object() {
+            format!("Readonly<{}>", constant.ts.name)
+        } else {
+            constant.ts.name.clone()
+        };
+        let _ = writeln!(out, "export const {}: {ts} = {value};", constant.name);
     }
     out
 }

@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { expectAccessible } from '../../test/axe';
-import { fakeBackend, profile, type AlertsOptions } from '../../test/fake-backend';
+import { fakeBackend, profile, type FakeOptions } from '../../test/fake-backend';
 import { Alerts } from '../alerts.svelte';
 import type { IpcError } from '../generated/IpcError';
 import { setLanguage } from '../i18n/index.svelte';
@@ -14,7 +14,7 @@ const NOW = new Date(2026, 10, 23, 10, 20, 30);
 
 let stops: (() => void)[] = [];
 
-async function setup(options: AlertsOptions = {}) {
+async function setup(options: FakeOptions = {}) {
   const fake = fakeBackend(profile(), options);
   const alerts = new Alerts(fake.backend);
   stops.push(alerts.connect());

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { EVENT_TYPES } from '../../screens/notifications/prefs';
+import { APP_LANGUAGES, EVENT_TYPES } from '../generated/constants';
 import { rateLimited } from '../../test/fake-backend';
 import type { IpcError } from '../generated/IpcError';
 import { de } from './de';
@@ -28,6 +28,10 @@ describe('message catalogs', () => {
       const names = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
       expect(names(de[key as keyof typeof en]), key).toEqual(names(english));
     }
+  });
+
+  it('has a catalog for every language an agent may choose, as core lists them', () => {
+    expect(APP_LANGUAGES.map((language) => catalogFor(language.tag))).toEqual(APP_LANGUAGES.map((language) => language.tag));
   });
 
   it('picks a catalog by language tag and falls back to English', () => {

@@ -5,10 +5,12 @@ import type { IpcError } from '../../lib/generated/IpcError';
 import type { PasswordCheck } from '../../lib/generated/PasswordCheck';
 import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
-import { checkPassword, fakeBackend, PASSWORD, rateLimited } from '../../test/fake-backend';
+import { failure, fakeBackend, passwordCheck, rateLimited } from '../../test/fake-backend';
 import Account from './Account.svelte';
 
 const STRONG = 'Tangerine-Bicycle-42';
+const PASSWORD = 'Old-password-1';
+const PERSONAL = ['dana@agentdesk.example', 'Dana Demo'];
 
 function setup() {
   const fake = fakeBackend();
@@ -45,8 +47,8 @@ async function sessionItems() {
 describe('change password', () => {
   afterEach(() => setLanguage('en'));
 
-  it("lists the policy's rules and ticks them as the agent types", async () => {
-    const { user } = setup();
+  it("lists the policy's rules and ticks them as core answers for what is typed", async () => {
+    const { backend, user } = setup();
     const list = await screen.findByRole('list', { name: 'Password requirements' });
     // Every rule but the upper length limit, which shows only once broken.
     expect((await within(list).findAllByRole('listitem')).map((item) => item.dataset.rule)).toEqual([
@@ -60,30 +62,44 @@ describe('change password', () => {
     ]);
     expect(await rule('At least 8 characters')).toBe('unmet');
 
+    backend.checkPassword.mockResolvedValue(passwordCheck(['uppercase', 'digit', 'symbol', 'not_guessable'], 1));
     await user.type(newField(), 'tangerine');
+    expect(backend.checkPassword).toHaveBeenLastCalledWith('tangerine', null, PERSONAL);
     await waitFor(async () => expect(await rule('A lower-case letter')).toBe('met'));
     expect(await rule('At least 8 characters')).toBe('met');
     expect(await rule('An upper-case letter')).toBe('unmet');
     expect(await rule('A digit')).toBe('unmet');
+    expect(await rule('Hard to guess')).toBe('unmet');
 
+    backend.checkPassword.mockResolvedValue(passwordCheck());
     await user.clear(newField());
     await user.type(newField(), STRONG);
+    expect(backend.checkPassword).toHaveBeenLastCalledWith(STRONG, null, PERSONAL);
     for (const text of ['An upper-case letter', 'A digit', 'A symbol', 'Hard to guess']) {
       await waitFor(async () => expect(await rule(text)).toBe('met'));
     }
   });
 
-  it('checks against the current password and the agent’s own name', async () => {
+  it('shows the upper length limit only once core says it is broken', async () => {
     const { backend, user } = setup();
+    backend.checkPassword.mockResolvedValue(passwordCheck(['max_length', 'not_guessable'], 0));
+    await user.click(newField());
+    await user.paste('x'.repeat(129));
+    await waitFor(async () => expect(await rule('At most 128 characters')).toBe('unmet'));
+    expect(screen.getByTestId('strength').textContent).toBe('Very weak');
+  });
+
+  it('asks core with the current password and the agent’s own name, and shows its answer', async () => {
+    const { backend, user } = setup();
+    backend.checkPassword.mockResolvedValue(passwordCheck(['not_current']));
     await user.type(currentField(), STRONG);
     await user.type(newField(), STRONG);
     await waitFor(async () => expect(await rule('Different from your current password')).toBe('unmet'));
-    expect(backend.checkPassword).toHaveBeenLastCalledWith(STRONG, STRONG, [
-      'dana@agentdesk.example',
-      'Dana Demo',
-    ]);
+    expect(backend.checkPassword).toHaveBeenLastCalledWith(STRONG, STRONG, PERSONAL);
+    backend.checkPassword.mockResolvedValue(passwordCheck(['not_guessable'], 1));
     await user.clear(newField());
     await user.type(newField(), 'Dana-Demo-2026!');
+    expect(backend.checkPassword).toHaveBeenLastCalledWith('Dana-Demo-2026!', STRONG, PERSONAL);
     await waitFor(async () => expect(await rule('Different from your current password')).toBe('met'));
     expect(await rule('Hard to guess')).toBe('unmet');
   });
@@ -95,18 +111,21 @@ describe('change password', () => {
     await user.type(newField(), 'a');
     await user.type(newField(), 'B');
     await waitFor(async () => expect(await rule('An upper-case letter')).toBe('met'));
-    answerFirst(checkPassword('a', null));
+    answerFirst(passwordCheck(['uppercase'], 0));
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await rule('An upper-case letter')).toBe('met');
   });
 
-  it('shows the strength in words on a meter', async () => {
-    const { user } = setup();
+  it('shows the strength core scores in words on a meter', async () => {
+    const { backend, user } = setup();
     const strength = () => screen.getByTestId('strength').textContent;
+    backend.checkPassword.mockResolvedValue(passwordCheck(['not_guessable'], 0));
     await user.type(newField(), 'abc');
     await waitFor(() => expect(strength()).toBe('Very weak'));
+    backend.checkPassword.mockResolvedValue(passwordCheck([], 2));
     await user.type(newField(), 'defgh1!');
     await waitFor(() => expect(strength()).toBe('Fair'));
+    backend.checkPassword.mockResolvedValue(passwordCheck([], 4));
     await user.clear(newField());
     await user.type(newField(), STRONG);
     await waitFor(() => expect(strength()).toBe('Very strong'));
@@ -115,14 +134,17 @@ describe('change password', () => {
     expect(meter.getAttribute('aria-valuetext')).toBe('Very strong');
   });
 
-  it('blocks the change while a rule fails', async () => {
+  it('blocks the change while core says a rule fails', async () => {
     const { backend, user } = setup();
     await user.type(currentField(), PASSWORD);
+    backend.checkPassword.mockResolvedValue(passwordCheck(['digit', 'symbol'], 1));
     await user.type(newField(), 'Tangerine');
     await waitFor(async () => expect(await rule('At least 8 characters')).toBe('met'));
     expect(submitButton().disabled).toBe(true);
+    backend.checkPassword.mockResolvedValue(passwordCheck());
     await user.type(newField(), '-Bicycle-42');
     await waitFor(() => expect(submitButton().disabled).toBe(false));
+    backend.checkPassword.mockResolvedValue(passwordCheck(['digit']));
     await user.type(newField(), '{Backspace}{Backspace}');
     await waitFor(() => expect(submitButton().disabled).toBe(true));
     await user.type(newField(), '{Enter}');
@@ -131,6 +153,9 @@ describe('change password', () => {
 
   it('puts a wrong current password at its field', async () => {
     const { backend, user } = setup();
+    backend.changePassword.mockRejectedValueOnce(
+      failure('wrong_password', 'the current password is wrong', 'current_password'),
+    );
     await user.type(currentField(), 'not-my-password');
     await user.type(newField(), STRONG);
     await waitFor(() => expect(submitButton().disabled).toBe(false));
@@ -169,7 +194,7 @@ describe('change password', () => {
   });
 
   it('changes the password, clears the fields and reports the sessions signed out', async () => {
-    const { backend, user, password } = setup();
+    const { backend, user } = setup();
     expect(await sessionItems()).toHaveLength(3);
     await user.type(currentField(), PASSWORD);
     await user.type(newField(), STRONG);
@@ -178,7 +203,7 @@ describe('change password', () => {
     const done = await screen.findByTestId('password-done');
     expect(done.textContent).toContain('Your password has been changed and 2 other sessions were signed out.');
     expect(document.activeElement).toBe(done);
-    expect(password()).toBe(STRONG);
+    expect(backend.changePassword).toHaveBeenCalledWith(PASSWORD, STRONG, false);
     expect(currentField().value).toBe('');
     expect(newField().value).toBe('');
     // The list is reloaded: only this device is left.
@@ -321,9 +346,10 @@ describe('sessions and sign-ins', () => {
   });
 
   it('passes the accessibility check', async () => {
-    const { view, user } = setup();
+    const { view, user, backend } = setup();
     await sessionItems();
     await screen.findByRole('table');
+    backend.checkPassword.mockResolvedValue(passwordCheck(['min_length', 'not_guessable'], 0));
     await user.type(newField(), 'abc');
     await waitFor(() => expect(screen.getByTestId('strength').textContent).toBe('Very weak'));
     await expectAccessible(view.container);

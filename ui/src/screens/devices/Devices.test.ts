@@ -11,6 +11,15 @@ type Fake = ReturnType<typeof fakeBackend>;
 
 const JABRA_IN = { kind: 'device', id: 'pulse:jabra-in', name: 'Jabra Evolve2 65' } as const;
 const JABRA_OUT = { kind: 'device', id: 'pulse:jabra-out', name: 'Jabra Evolve2 65' } as const;
+const BUILTIN_MIC = audioDevice('pulse:builtin-mic', 'Built-in Microphone', 'input', true);
+const BUILTIN_SPEAKERS = audioDevice('pulse:builtin-speakers', 'Built-in Speakers', 'output', true);
+
+/** Takes devices out of the lists, as the system reports them gone; which device then
+ * stands in for a choice is the audio crate's answer, which each test states itself. */
+function unplug(state: AudioState, ...ids: string[]) {
+  state.devices.inputs = state.devices.inputs.filter((device) => !ids.includes(device.id));
+  state.devices.outputs = state.devices.outputs.filter((device) => !ids.includes(device.id));
+}
 
 /** The screen on a fake computer; `before` sets the fake up as a previous run left it. */
 async function setup(before: (fake: Fake) => Promise<void> | void = () => {}) {
@@ -137,12 +146,15 @@ describe('devices screen', () => {
   });
 
   it('says when a chosen device is missing and which one stands in', async () => {
-    const { view } = await setup(async (fake) => {
-      await fake.backend.chooseAudioDevice('microphone', JABRA_IN);
-      await fake.backend.chooseAudioDevice('speaker', JABRA_OUT);
-      fake.unplug('pulse:jabra-in');
-      fake.unplug('pulse:jabra-out');
-    });
+    const { view } = await setup((fake) =>
+      fake.changeAudio((state) => {
+        state.choices.microphone = JABRA_IN;
+        state.choices.speaker = JABRA_OUT;
+        unplug(state, JABRA_IN.id, JABRA_OUT.id);
+        state.microphone = { device: BUILTIN_MIC, fallback: true };
+        state.speaker = { device: BUILTIN_SPEAKERS, fallback: true };
+      }),
+    );
     expect(fallbacks()).toEqual(['microphone', 'speaker']);
     const [microphone, speaker] = screen.getAllByTestId('device-fallback');
     expect(microphone?.textContent?.trim()).toBe(
@@ -164,11 +176,18 @@ describe('devices screen', () => {
     });
     expect(fallbacks()).toEqual([]);
 
-    fake.unplug('pulse:jabra-out');
+    fake.changeAudio((state) => {
+      unplug(state, JABRA_OUT.id);
+      state.speaker = { device: BUILTIN_SPEAKERS, fallback: true };
+    });
     await waitFor(() => expect(fallbacks()).toEqual(['speaker']));
     expect(options('alerts').map(([value]) => value)).toEqual(['system_default', 'pulse:builtin-speakers', 'pulse:hdmi']);
 
-    fake.plug(audioDevice('pulse:jabra-out', 'Jabra Evolve2 65', 'output'));
+    const jabra = audioDevice('pulse:jabra-out', 'Jabra Evolve2 65', 'output');
+    fake.changeAudio((state) => {
+      state.devices.outputs.push(jabra);
+      state.speaker = { device: jabra, fallback: false };
+    });
     await waitFor(() => expect(fallbacks()).toEqual([]));
     expect(screen.getByTestId('device-restored').textContent?.trim()).toBe('✓ Jabra Evolve2 65 is connected again and in use.');
     expect(picker('speaker').value).toBe('pulse:jabra-out');
@@ -177,18 +196,25 @@ describe('devices screen', () => {
 
   it('names the new default when the system changes it', async () => {
     const fake = await setup();
-    fake.unplug('pulse:builtin-speakers');
-    fake.plug(audioDevice('pulse:dock', 'USB Dock', 'output', true));
+    const dock = audioDevice('pulse:dock', 'USB Dock', 'output', true);
+    fake.changeAudio((state) => {
+      unplug(state, BUILTIN_SPEAKERS.id);
+      state.devices.outputs.push(dock);
+      state.speaker = { device: dock, fallback: false };
+      state.alerts = { device: dock, fallback: false };
+    });
     await waitFor(() => expect(options('speaker')[0]).toEqual(['system_default', 'System default (USB Dock)']));
     // Following the default is not a missing device.
     expect(fallbacks()).toEqual([]);
   });
 
   it('says plainly when there is no microphone at all', async () => {
-    await setup((fake) => {
-      fake.unplug('pulse:builtin-mic');
-      fake.unplug('pulse:jabra-in');
-    });
+    await setup((fake) =>
+      fake.changeAudio((state) => {
+        unplug(state, BUILTIN_MIC.id, JABRA_IN.id);
+        state.microphone = { device: null, fallback: false };
+      }),
+    );
     expect(options('microphone')).toEqual([['system_default', 'System default']]);
     expect(document.getElementById('microphone-select-hint')?.textContent).toContain('No microphone found.');
     expect(button('mic-test').disabled).toBe(true);
@@ -216,7 +242,7 @@ describe('devices screen', () => {
     render(Devices, { backend: fake.backend });
     const stale = fake.audio();
     await waitFor(() => expect(fake.backend.onAudioDevicesChanged).toHaveBeenCalled());
-    fake.unplug('pulse:hdmi');
+    fake.changeAudio((state) => unplug(state, 'pulse:hdmi'));
     await screen.findByRole('combobox', { name: 'Speaker' });
     listing.resolve(stale);
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -225,10 +251,13 @@ describe('devices screen', () => {
 
   it('speaks German', async () => {
     setLanguage('de');
-    await setup(async (fake) => {
-      await fake.backend.chooseAudioDevice('microphone', JABRA_IN);
-      fake.unplug('pulse:jabra-in');
-    });
+    await setup((fake) =>
+      fake.changeAudio((state) => {
+        state.choices.microphone = JABRA_IN;
+        unplug(state, JABRA_IN.id);
+        state.microphone = { device: BUILTIN_MIC, fallback: true };
+      }),
+    );
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Geräte');
     expect(options('speaker')[0]).toEqual(['system_default', 'Systemstandard (Built-in Speakers)']);
     expect(screen.getByTestId('device-fallback').textContent?.trim()).toBe(

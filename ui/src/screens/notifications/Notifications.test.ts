@@ -7,12 +7,12 @@ import type { SelfTestProblem } from '../../lib/generated/SelfTestProblem';
 import type { SelfTestReport } from '../../lib/generated/SelfTestReport';
 import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
-import { alert, defaultPrefs, fakeBackend, profile, selfTestOk, type AlertsOptions } from '../../test/fake-backend';
+import { alert, defaultPrefs, failure, fakeBackend, profile, selfTestOk, type FakeOptions } from '../../test/fake-backend';
 import Notifications from './Notifications.svelte';
 
 let stops: (() => void)[] = [];
 
-async function setup(options: AlertsOptions = {}, before: (fake: ReturnType<typeof fakeBackend>) => void = () => {}) {
+async function setup(options: FakeOptions = {}, before: (fake: ReturnType<typeof fakeBackend>) => void = () => {}) {
   const fake = fakeBackend(profile(), options);
   before(fake);
   const alerts = new Alerts(fake.backend);
@@ -67,7 +67,12 @@ describe('notification preferences', () => {
   });
 
   it('shows a row per event type with its channels, in the server’s order', async () => {
-    await setup();
+    await setup({}, (fake) =>
+      fake.changePrefsElsewhere((prefs) => {
+        prefs.events.find((row) => row.type === 'report.weekly_summary')!.email = 'weekly';
+        prefs.events.find((row) => row.type === 'ticket.updated')!.sound = false;
+      }),
+    );
     const table = screen.getByRole('table', { name: 'What you are alerted to' });
     const headers = within(table).getAllByRole('columnheader').map((cell) => cell.textContent?.trim());
     expect(headers).toEqual(['Event', 'Desktop', 'Sound', 'Email']);
@@ -77,6 +82,7 @@ describe('notification preferences', () => {
     expect(within(row('ticket.assigned')).getByRole('rowheader').textContent).toContain('Ticket assigned to me');
     expect(box('Desktop — Ticket assigned to me').checked).toBe(true);
     expect(box('Sound — Ticket assigned to me').checked).toBe(true);
+    expect(box("Sound — A ticket I'm watching is updated").checked).toBe(false);
     expect(email('Ticket assigned to me').value).toBe('immediate');
     // A decision on the agent's change of department is theirs to configure, on by default.
     expect(row('department.request_decided').textContent).not.toContain('Only an administrator');
@@ -183,9 +189,10 @@ describe('notification preferences', () => {
 
   it('shows a refusal of an admin-only type at its row', async () => {
     // The agent could configure admin-only types when the screen loaded; not any more.
-    const { backend, user } = await setup({}, (fake) => {
-      fake.backend.notificationPrefs.mockResolvedValueOnce({ prefs: defaultPrefs(true), etag: '"p1"' });
-    });
+    const { backend, user } = await setup({ admin: true });
+    backend.saveNotificationPrefs.mockRejectedValueOnce(
+      failure('forbidden', 'only an administrator may switch on rating.other', 'rating.other'),
+    );
     await user.click(box('Sound — Customer rated another agent'));
     await user.click(saveButton());
     const tr = row('rating.other');
@@ -200,27 +207,40 @@ describe('notification preferences', () => {
     expect(document.activeElement).toBe(box('Desktop — Customer rated another agent'));
   });
 
-  it('checks the quiet hours at their fields before and after sending', async () => {
+  it('asks core about the quiet hours as they change and before sending, and shows its answer at the fields', async () => {
     const { backend, user } = await setup();
     expect(screen.getByText(/only critical alerts interrupt you/).textContent).toContain('Europe/Berlin');
     await user.click(screen.getByLabelText('Keep quiet during these hours'));
+    await waitFor(() =>
+      expect(backend.checkQuietHours).toHaveBeenLastCalledWith({ enabled: true, start: '22:00', end: '07:00' }),
+    );
+    expect(await screen.findByTestId('quiet-overnight')).toBeTruthy();
     expect(screen.getByTestId('quiet-overnight').textContent).toBe('From 22:00 until 07:00 the next morning.');
     const start = screen.getByLabelText('From') as HTMLInputElement;
     const end = screen.getByLabelText('To') as HTMLInputElement;
     expect(start.type).toBe('time');
-    await fireEvent.input(start, { target: { value: '' } });
-    await user.click(saveButton());
-    expect(backend.saveNotificationPrefs).not.toHaveBeenCalled();
-    expect(document.getElementById('quiet-start-error')?.textContent).toBe(INVALID_TIME);
-    expect(start.getAttribute('aria-invalid')).toBe('true');
-    expect(document.activeElement).toBe(start);
 
+    backend.checkQuietHours.mockResolvedValue([{ field: 'quiet_hours.start', problem: 'invalid' }]);
+    await fireEvent.input(start, { target: { value: '' } });
+    await waitFor(() => expect(screen.queryByTestId('quiet-overnight')).toBeNull());
+    await user.click(saveButton());
+    expect(backend.checkQuietHours).toHaveBeenLastCalledWith({ enabled: true, start: '', end: '07:00' });
+    await waitFor(() => expect(document.getElementById('quiet-start-error')?.textContent).toBe(INVALID_TIME));
+    expect(backend.saveNotificationPrefs).not.toHaveBeenCalled();
+    expect(start.getAttribute('aria-invalid')).toBe('true');
+    await waitFor(() => expect(document.activeElement).toBe(start));
+
+    backend.checkQuietHours.mockResolvedValue([{ field: 'quiet_hours.end', problem: 'empty_span' }]);
     await fireEvent.input(start, { target: { value: '07:00' } });
     expect(document.getElementById('quiet-start-error')).toBeNull();
     await user.click(saveButton());
-    expect(document.getElementById('quiet-end-error')?.textContent).toBe('Choose an end that differs from the start.');
+    expect(backend.checkQuietHours).toHaveBeenLastCalledWith({ enabled: true, start: '07:00', end: '07:00' });
+    await waitFor(() =>
+      expect(document.getElementById('quiet-end-error')?.textContent).toBe('Choose an end that differs from the start.'),
+    );
     expect(backend.saveNotificationPrefs).not.toHaveBeenCalled();
 
+    backend.checkQuietHours.mockResolvedValue([]);
     await fireEvent.input(end, { target: { value: '09:00' } });
     const refusal: IpcError = {
       code: 'validation_failed',
@@ -241,21 +261,33 @@ describe('notification preferences', () => {
     );
   });
 
+  it('sends the preferences when core cannot be asked about the quiet hours', async () => {
+    const { backend, user } = await setup();
+    backend.checkQuietHours.mockRejectedValue(failure('internal', 'boom'));
+    await user.click(screen.getByLabelText('Keep quiet during these hours'));
+    await user.click(saveButton());
+    await waitFor(() => expect(saveState()).toContain('Saved'));
+    expect(backend.saveNotificationPrefs).toHaveBeenCalledTimes(1);
+  });
+
   it('keeps the edits over a change made elsewhere, and says so', async () => {
-    const { user, changePrefsElsewhere, prefs } = await setup();
+    const { backend, user, changePrefsElsewhere, prefs } = await setup();
     changePrefsElsewhere((p) => {
-      p.events[1]!.sound = true;
+      p.events[1]!.sound = false;
     });
+    backend.saveNotificationPrefs.mockRejectedValueOnce(failure('version_conflict', 'stale'));
     await user.click(box('Sound — Ticket assigned to me'));
     await user.click(saveButton());
     expect((await screen.findByTestId('prefs-banner')).textContent).toContain('changed elsewhere');
-    expect(box("Sound — A ticket I'm watching is updated").checked).toBe(true);
+    expect(backend.saveNotificationPrefs).toHaveBeenCalledWith(expect.anything(), '"p1"');
+    expect(box("Sound — A ticket I'm watching is updated").checked).toBe(false);
     expect(box('Sound — Ticket assigned to me').checked).toBe(false);
     expect(saveState()).toContain('unsaved');
     await user.click(saveButton());
     await waitFor(() => expect(saveState()).toContain('Saved'));
+    expect(backend.saveNotificationPrefs).toHaveBeenLastCalledWith(expect.anything(), '"p2"');
     expect(prefs().etag).toBe('"p3"');
-    expect(prefs().prefs.events.slice(0, 2).map((r) => r.sound)).toEqual([false, true]);
+    expect(prefs().prefs.events.slice(0, 2).map((r) => r.sound)).toEqual([false, false]);
   });
 
   it('keeps the form as it was when the server is unreachable', async () => {
@@ -391,8 +423,8 @@ describe('test notification', () => {
   ];
 
   it.each(explanations)('explains %s and what to do', async (problem, text) => {
-    const { user, selfTestAnswers } = await setup();
-    selfTestAnswers(failing(problem, `detail of ${problem}`));
+    const { backend, user } = await setup();
+    backend.sendTestNotification.mockResolvedValueOnce(failing(problem, `detail of ${problem}`));
     await user.click(screen.getByTestId('send-test-notification'));
     const explanation = await screen.findByTestId('self-test-problem');
     expect(explanation.textContent).toContain(text);
@@ -500,8 +532,8 @@ describe('recent alerts', () => {
   });
 
   it('passes the accessibility check with alerts, preferences and a failed self-test', async () => {
-    const { view, user, selfTestAnswers, backend } = await setup({ alerts: { recent: recent() } });
-    selfTestAnswers({
+    const { view, user, backend } = await setup({ alerts: { recent: recent() } });
+    backend.sendTestNotification.mockResolvedValueOnce({
       checks: [
         {
           item: 'notification_service',

@@ -1,62 +1,25 @@
 // The notification preferences form's model: the rows in their fixed order, what the agent
 // changed, and how edits are carried over onto a newer version. Pure, so it is unit-tested.
+// The rules about the rows (their order, which are admin-only) and the quiet hours are core's:
+// the rows come from the server, the quiet hours are checked by `checkQuietHours`.
 
-import type { EmailFrequency } from '../../lib/generated/EmailFrequency';
 import type { EventPrefs } from '../../lib/generated/EventPrefs';
 import type { EventType } from '../../lib/generated/EventType';
 import type { NotificationPrefs } from '../../lib/generated/NotificationPrefs';
 import type { QuietHours } from '../../lib/generated/QuietHours';
-
-/** Every event type, in the server's row order (the Rust `EventType::ALL`). */
-export const EVENT_TYPES = [
-  'ticket.assigned',
-  'ticket.updated',
-  'ticket.sla_warning',
-  'ticket.customer_reply',
-  'ticket.team_assigned',
-  'system.maintenance',
-  'kb.article_published',
-  'report.weekly_summary',
-  'team.join_requested',
-  'team.request_decided',
-  'department.request_decided',
-  'ticket.created',
-  'ticket.reply_other',
-  'ticket.reply_unassigned',
-  'rating.other',
-  'chat.all_offline',
-  'department.change_requested',
-  'profile.updated',
-] as const satisfies readonly EventType[];
-
-/** Fails to compile when the generated union gains a type this list lacks. */
-export type MissingEventType = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
-const everyType: MissingEventType extends never ? true : false = true;
-void everyType;
-
-/** Types only an administrator may switch on. */
-export const ADMIN_ONLY_TYPES: readonly EventType[] = [
-  'ticket.created',
-  'ticket.reply_other',
-  'ticket.reply_unassigned',
-  'rating.other',
-  'chat.all_offline',
-  'department.change_requested',
-];
+import { EVENT_TYPES } from '../../lib/generated/constants';
 
 /** The channels with a checkbox; email has a frequency of its own. */
 export const CHANNELS = ['desktop', 'sound'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-export const EMAIL_FREQUENCIES: readonly EmailFrequency[] = ['immediate', 'digest', 'weekly', 'off'];
+export { EMAIL_FREQUENCIES } from '../../lib/generated/constants';
 
 /** What the agent edits: the rows and the quiet hours. */
 export interface Draft {
   events: EventPrefs[];
   quiet_hours: QuietHours;
 }
-
-export type QuietField = 'quiet_hours.start' | 'quiet_hours.end';
 
 export function draftFrom(prefs: NotificationPrefs): Draft {
   return {
@@ -119,22 +82,6 @@ export function rebase(base: NotificationPrefs, fresh: NotificationPrefs, draft:
     }
   }
   return next;
-}
-
-/** `HH:MM` on a 24-hour clock, as the server reads it. */
-export function isClock(text: string): boolean {
-  return /^([01]\d|2[0-3]):[0-5]\d$/.test(text);
-}
-
-/** What is wrong with the quiet hours before they are sent: malformed times, or an empty span. */
-export function quietHoursProblems(quiet: QuietHours): { field: QuietField; problem: 'invalid' | 'same' }[] {
-  const problems: { field: QuietField; problem: 'invalid' | 'same' }[] = [];
-  if (!isClock(quiet.start)) problems.push({ field: 'quiet_hours.start', problem: 'invalid' });
-  if (!isClock(quiet.end)) problems.push({ field: 'quiet_hours.end', problem: 'invalid' });
-  if (problems.length === 0 && quiet.enabled && quiet.start === quiet.end) {
-    problems.push({ field: 'quiet_hours.end', problem: 'same' });
-  }
-  return problems;
 }
 
 /**

@@ -3,9 +3,19 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
-import { colleague, fakeBackend } from '../../test/fake-backend';
+import type { Person } from '../../lib/generated/Person';
+import { agent, change, colleague, directory, failure, fakeBackend, note } from '../../test/fake-backend';
 import People from './People.svelte';
 import { hoursFromHere, localTime } from './people';
+
+/** A page of the fixture directory as the server would answer a filter: these people, in this order. */
+function pageOf(ids: string[], next_cursor: string | null = null) {
+  const everyone = new Map(directory().map((person) => [person.id, person]));
+  return { people: ids.map((id) => everyone.get(id)!), next_cursor };
+}
+const CUSTOMERS = ['user-1', 'user-2'];
+const COLLEAGUES = ['agent-4', 'agent-3', 'agent-2'];
+const EVERYONE = [...CUSTOMERS, ...COLLEAGUES];
 
 function setup() {
   const fake = fakeBackend();
@@ -41,34 +51,68 @@ describe('People', () => {
     await expectAccessible(view.container);
   });
 
+  it('asks for the first page of everyone, and shows it in the order given', async () => {
+    const { backend } = setup();
+    backend.listPeople.mockResolvedValueOnce(pageOf(['agent-2', 'user-2', 'agent-3']));
+    await waitFor(() => expect(names()).toEqual(['Sam Senior', 'Byron, Ada', 'Robin Rookie']));
+    expect(backend.listPeople).toHaveBeenCalledWith({
+      kind: undefined,
+      q: undefined,
+      team: undefined,
+      org: undefined,
+      cursor: undefined,
+      limit: 50,
+    });
+  });
+
   it('filters by kind', async () => {
-    const { user } = setup();
+    const { user, backend } = setup();
     await waitFor(() => expect(names()).toHaveLength(5));
+    backend.listPeople.mockResolvedValue(pageOf(CUSTOMERS));
     await user.selectOptions(screen.getByLabelText('Kind'), 'Customers');
+    await waitFor(() =>
+      expect(backend.listPeople).toHaveBeenLastCalledWith(expect.objectContaining({ kind: 'user', q: undefined })),
+    );
     await waitFor(() => expect(names()).toEqual(['Ada Byron', 'Byron, Ada']));
     expect((screen.getByLabelText('Team') as HTMLSelectElement).disabled).toBe(true);
+    backend.listPeople.mockResolvedValue(pageOf(COLLEAGUES));
     await user.selectOptions(screen.getByLabelText('Kind'), 'Colleagues');
+    await waitFor(() => expect(backend.listPeople).toHaveBeenLastCalledWith(expect.objectContaining({ kind: 'agent' })));
     await waitFor(() => expect(names()).toEqual(['Kim Keen', 'Robin Rookie', 'Sam Senior']));
   });
 
-  it('searches as the agent types, by name or email', async () => {
+  it('searches as the agent types, and shows what the server found', async () => {
     const { user, backend } = setup();
     await waitFor(() => expect(names()).toHaveLength(5));
+    backend.listPeople.mockResolvedValue(pageOf(['agent-2']));
     await user.type(screen.getByLabelText('Search by name, email or phone'), 'sam.s@');
+    await waitFor(() =>
+      expect(backend.listPeople).toHaveBeenLastCalledWith(expect.objectContaining({ q: 'sam.s@', kind: undefined })),
+    );
     await waitFor(() => expect(names()).toEqual(['Sam Senior']));
-    expect(backend.listPeople).toHaveBeenLastCalledWith(expect.objectContaining({ q: 'sam.s@' }));
+    backend.listPeople.mockResolvedValue(pageOf([]));
     await user.clear(screen.getByLabelText('Search by name, email or phone'));
-    await user.type(screen.getByLabelText('Search by name, email or phone'), 'nobody');
+    await user.type(screen.getByLabelText('Search by name, email or phone'), ' nobody ');
+    await waitFor(() => expect(backend.listPeople).toHaveBeenLastCalledWith(expect.objectContaining({ q: 'nobody' })));
     expect((await screen.findByTestId('people-none')).textContent).toBe('Nobody matches “nobody”.');
+    backend.listPeople.mockResolvedValue(pageOf(EVERYONE));
     await user.keyboard('{Escape}');
+    await waitFor(() => expect(backend.listPeople).toHaveBeenLastCalledWith(expect.objectContaining({ q: undefined })));
     await waitFor(() => expect(names()).toHaveLength(5));
   });
 
   it('filters by team', async () => {
-    const { user } = setup();
+    const { user, backend } = setup();
     const teams = screen.getByLabelText('Team');
     await waitFor(() => expect(within(teams).getAllByRole('option')).toHaveLength(4));
+    await waitFor(() => expect(names()).toHaveLength(5));
+    backend.listPeople.mockResolvedValue(pageOf(['agent-2']));
     await user.selectOptions(teams, 'Escalations');
+    await waitFor(() =>
+      expect(backend.listPeople).toHaveBeenLastCalledWith(
+        expect.objectContaining({ team: 'team-escalations', kind: 'agent' }),
+      ),
+    );
     await waitFor(() => expect(names()).toEqual(['Sam Senior']));
   });
 
@@ -77,11 +121,21 @@ describe('People', () => {
     const organizations = screen.getByLabelText('Organization');
     await waitFor(() => expect(within(organizations).getAllByRole('option')).toHaveLength(2));
     expect(within(organizations).getAllByRole('option').at(1)?.textContent).toBe('Analytical Engines (1)');
+    await waitFor(() => expect(names()).toHaveLength(5));
+    backend.listPeople.mockResolvedValue(pageOf(['user-1']));
     await user.selectOptions(organizations, 'Analytical Engines (1)');
+    await waitFor(() =>
+      expect(backend.listPeople).toHaveBeenLastCalledWith(expect.objectContaining({ org: 'org-1', kind: 'user' })),
+    );
     await waitFor(() => expect(names()).toEqual(['Ada Byron']));
-    expect(backend.listPeople).toHaveBeenLastCalledWith(expect.objectContaining({ org: 'org-1', kind: 'user' }));
 
+    backend.listPeople.mockResolvedValue(pageOf(['agent-2']));
     await user.selectOptions(screen.getByLabelText('Team'), 'Escalations');
+    await waitFor(() =>
+      expect(backend.listPeople).toHaveBeenLastCalledWith(
+        expect.objectContaining({ team: 'team-escalations', kind: 'agent', org: undefined }),
+      ),
+    );
     await waitFor(() => expect(names()).toEqual(['Sam Senior']));
     expect((organizations as HTMLSelectElement).value).toBe('');
     await user.selectOptions(screen.getByLabelText('Kind'), 'Colleagues');
@@ -194,18 +248,20 @@ describe('People', () => {
     expect(presenceListeners()).toBe(0);
   });
 
-  it('pages through a long directory', async () => {
-    const { user, setColleagues } = setup();
+  it('pages through a long directory with the cursor the server gave', async () => {
+    const { user, backend } = setup();
     await waitFor(() => expect(names()).toHaveLength(5));
-    setColleagues(
-      Array.from({ length: 60 }, (_, index) =>
-        colleague({ id: `agent-${100 + index}`, display_name: `Agent ${String(index).padStart(2, '0')}` }),
-      ),
+    const agents: Person[] = Array.from({ length: 60 }, (_, index) =>
+      agent(colleague({ id: `agent-${100 + index}`, display_name: `Agent ${String(index).padStart(2, '0')}` })),
     );
+    backend.listPeople.mockResolvedValueOnce({ people: agents.slice(0, 50), next_cursor: 'page-2' });
     await user.type(screen.getByLabelText('Search by name, email or phone'), 'agent');
     await waitFor(() => expect(names()).toHaveLength(50));
+    backend.listPeople.mockResolvedValueOnce({ people: agents.slice(50), next_cursor: null });
     await user.click(screen.getByRole('button', { name: 'Show more' }));
     await waitFor(() => expect(names()).toHaveLength(60));
+    expect(backend.listPeople).toHaveBeenLastCalledWith(expect.objectContaining({ q: 'agent', cursor: 'page-2', limit: 50 }));
+    expect(names().at(-1)).toBe('Agent 59');
     expect(screen.queryByRole('button', { name: 'Show more' })).toBeNull();
   });
 
@@ -241,22 +297,26 @@ describe("a customer's record", () => {
     const { user, backend } = await openAda();
     await user.click(within(record()).getByRole('button', { name: 'Make ada@work.example the primary email' }));
     expect(backend.makePrimaryEmail).toHaveBeenCalledWith('user-1', 'ada@work.example');
-    await waitFor(() =>
-      expect(within(record()).getByTestId('record-emails').querySelector('li')?.textContent).toContain(
-        'ada@work.example',
-      ),
-    );
+    const item = (address: string) =>
+      [...within(record()).getByTestId('record-emails').querySelectorAll('li')].find((li) => li.textContent?.includes(address));
+    await waitFor(() => expect(item('ada@work.example')?.textContent).toContain('Primary'));
+    expect(item('ada@byron.example')?.textContent).not.toContain('Primary');
     // The old primary can go now; the list shows the new primary under the name.
     await user.click(within(record()).getByRole('button', { name: 'Remove ada@byron.example' }));
+    expect(backend.removeEmail).toHaveBeenCalledWith('user-1', 'ada@byron.example');
     await waitFor(() => expect(within(record()).getByTestId('record-emails').textContent).not.toContain('ada@byron'));
     expect(screen.getByRole('option', { name: /Ada Byron/ }).textContent).toContain('ada@work.example');
   });
 
   it('says which email is taken when adding one', async () => {
-    const { user } = await openAda();
+    const { user, backend } = await openAda();
+    backend.addEmail.mockRejectedValueOnce(
+      failure('conflict', 'sam@agentdesk.example already belongs to someone', 'address'),
+    );
     await user.type(within(record()).getByLabelText('Add an email address'), 'sam@agentdesk.example');
     await user.click(within(record()).getByRole('button', { name: 'Add' }));
     expect((await within(record()).findByTestId('record-banner')).textContent).toContain('already belongs to someone');
+    expect(backend.addEmail).toHaveBeenCalledWith('user-1', 'sam@agentdesk.example', false);
     expect(within(record()).getByLabelText('Add an email address').getAttribute('aria-invalid')).toBe('true');
   });
 
@@ -265,7 +325,11 @@ describe("a customer's record", () => {
     await user.click(within(record()).getByRole('button', { name: 'Edit Details' }));
     await user.type(within(record()).getByLabelText('Website'), 'not a url');
     await user.click(within(record()).getByRole('checkbox', { name: 'No automatic replies' }));
+    backend.updateUser.mockRejectedValueOnce(
+      failure('validation_failed', 'website must be an http or https address with a domain', 'website'),
+    );
     await user.click(within(record()).getByRole('button', { name: 'Save' }));
+    expect(backend.updateUser).toHaveBeenCalledWith('user-1', { website: 'not a url', suppress_auto_replies: true }, 1);
     await waitFor(() => expect(within(record()).getByLabelText('Website').getAttribute('aria-invalid')).toBe('true'));
     expect(within(record()).getByText('website must be an http or https address with a domain')).toBeTruthy();
     expect(within(record()).getByLabelText('Website').getAttribute('aria-invalid')).toBe('true');
@@ -284,9 +348,10 @@ describe("a customer's record", () => {
   });
 
   it('keeps the draft when someone saved first', async () => {
-    const { user, changeCustomerElsewhere, customers } = await openAda();
+    const { user, backend, changeCustomerElsewhere, customers } = await openAda();
     await user.click(within(record()).getByRole('button', { name: 'Edit Summary' }));
     changeCustomerElsewhere('user-1', { summary: 'Theirs' });
+    backend.updateUser.mockRejectedValueOnce(failure('version_conflict', 'stale'));
     const summary = within(record()).getByLabelText('Summary', { selector: 'textarea' });
     await user.clear(summary);
     await user.type(summary, 'Mine');
@@ -297,6 +362,7 @@ describe("a customer's record", () => {
     );
     await user.click(within(record()).getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(customers()[0]!.summary).toBe('Mine'));
+    expect(backend.updateUser).toHaveBeenLastCalledWith('user-1', { summary: 'Mine' }, 2);
   });
 
   it('adds a note, and lets its author change or delete it', async () => {
@@ -346,13 +412,21 @@ describe("a customer's custom fields", () => {
 
     await user.click(within(record()).getByRole('button', { name: 'Edit Details' }));
     await user.type(within(record()).getByLabelText('Seats'), 'a dozen');
+    backend.updateUser.mockRejectedValueOnce(
+      failure('validation_failed', 'Seats must be a number', 'custom_fields.field-seats'),
+    );
     await user.click(within(record()).getByRole('button', { name: 'Save' }));
     expect(await within(record()).findByText('Seats must be a number')).toBeTruthy();
+    expect(within(record()).getByLabelText('Seats').getAttribute('aria-invalid')).toBe('true');
 
     const seats = within(record()).getByLabelText('Seats');
     await user.clear(seats);
     await user.type(seats, '12');
     await user.selectOptions(within(record()).getByLabelText('Plan'), 'Free');
+    // The server's log of it names custom fields by a prefix the UI leaves out.
+    backend.listChanges.mockResolvedValue({
+      changes: [change('custom:Plan', 'Team', 'Free'), change('custom:Seats', null, '12')],
+    });
     await user.click(within(record()).getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(within(record()).getByTestId('custom-value-Seats').textContent).toBe('12'));
     expect(within(record()).getByTestId('custom-value-Plan').textContent).toBe('Free');
@@ -369,10 +443,15 @@ describe('merging', () => {
   it("merges another record into this one after saying what happens", async () => {
     const { user, backend } = setup();
     await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Ada Byron' })).toBeTruthy());
+    backend.listPeople.mockResolvedValueOnce(pageOf(['user-1', 'user-2']));
     await user.type(within(record()).getByLabelText('Search for the other record'), 'byron');
     const matches = await within(record()).findByTestId('merge-matches');
+    expect(backend.listPeople).toHaveBeenLastCalledWith({ kind: 'user', q: 'byron', limit: 6 });
     // Not the record itself.
     expect(within(matches).getAllByRole('listitem')).toHaveLength(1);
+    const merged = pageOf(['user-1']).people[0]!;
+    if (merged.kind === 'user') merged.emails.push({ address: 'ada@home.example', primary: false });
+    backend.mergeUsers.mockResolvedValueOnce(merged);
     await user.click(within(matches).getByRole('button', { name: 'Merge Byron, Ada into Ada Byron' }));
     const dialog = await screen.findByRole('dialog', { name: 'Merge Byron, Ada into Ada Byron?' });
     expect(dialog.textContent).toContain("Byron, Ada's record is removed");
@@ -398,12 +477,15 @@ describe('merging', () => {
 });
 
 describe("a customer's history", () => {
-  it('shows a new note in the activity stream and an edit in the change log', async () => {
-    const { user } = setup();
+  it('fetches the history again after a note or an edit, and shows what it says', async () => {
+    const { user, backend } = setup();
     await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Ada Byron' })).toBeTruthy());
     const activity = await within(record()).findByTestId('record-activity');
     expect(activity.textContent).toContain('Sam Senior wrote a note');
 
+    const mine = note({ id: 'note-9', author_id: 'agent-1', author_name: 'Dana Demo', body: 'Sent the invoice again.', created_at: '2026-11-24T09:00:00Z' });
+    backend.listActivity.mockResolvedValue({ activity: [{ kind: 'note', ...mine }, { kind: 'note', ...note() }] });
+    const calls = backend.listActivity.mock.calls.length;
     await user.type(within(record()).getByLabelText('Add a note'), 'Sent the invoice again.');
     await user.click(within(record()).getByRole('button', { name: 'Add note' }));
     await waitFor(() =>
@@ -411,7 +493,10 @@ describe("a customer's history", () => {
         'Dana Demo wrote a note',
       ),
     );
+    expect(backend.listActivity.mock.calls.length).toBeGreaterThan(calls);
+    expect(backend.listActivity).toHaveBeenLastCalledWith('user-1');
 
+    backend.listChanges.mockResolvedValue({ changes: [change('im', null, 'ada@chat.example')] });
     await user.click(within(record()).getByRole('button', { name: 'Edit Details' }));
     await user.clear(within(record()).getByLabelText('Instant messaging'));
     await user.type(within(record()).getByLabelText('Instant messaging'), 'ada@chat.example');
@@ -419,6 +504,7 @@ describe("a customer's history", () => {
     await user.click(within(record()).getByRole('button', { name: 'Change log' }));
     const log = await within(record()).findByTestId('record-changes');
     await waitFor(() => expect(within(log).getAllByRole('row')).toHaveLength(2));
+    expect(backend.updateUser).toHaveBeenLastCalledWith('user-1', { im: 'ada@chat.example' }, 1);
     const row = within(log).getAllByRole('row')[1]!;
     expect(row.textContent).toContain('Dana Demo');
     expect(row.textContent).toContain('Instant messaging');

@@ -4,11 +4,11 @@ import { tick } from 'svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
-import { fakeBackend, profile, type AlertsOptions } from '../../test/fake-backend';
+import { change, fakeBackend, personFile, profile, ticket, ticketsOf, type FakeOptions } from '../../test/fake-backend';
 import People from './People.svelte';
 import { fileSize, fileType } from './people';
 
-function setup(me = profile(), options: AlertsOptions = {}) {
+function setup(me = profile(), options: FakeOptions = {}) {
   const fake = fakeBackend(me, options);
   const onsessionended = vi.fn();
   const view = render(People, { backend: fake.backend, me: me.id, admin: options.admin ?? false, onsessionended });
@@ -26,7 +26,7 @@ function sized(name: string, size: number): File {
   return file;
 }
 
-async function openAda(options: AlertsOptions = {}) {
+async function openAda(options: FakeOptions = {}) {
   const fake = setup(profile(), options);
   await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Ada Byron' })).toBeTruthy());
   await within(record()).findByTestId('record-files');
@@ -64,9 +64,23 @@ describe("a customer's files", () => {
 
   it('uploads a picked file and shows it in the list and the history', async () => {
     const { user, backend } = await openAda();
+    // What the server made of the bytes, and its history entry for them.
+    backend.uploadFile.mockResolvedValueOnce(
+      personFile({
+        id: 'file-new-1',
+        name: 'notes.txt',
+        content_type: 'text/plain; charset=utf-8',
+        size: 5,
+        uploaded_by: 'agent-1',
+        uploaded_by_name: 'Dana Demo',
+        uploaded_at: '2026-11-24T10:00:00Z',
+      }),
+    );
+    backend.listActivity.mockResolvedValue({ activity: [{ kind: 'change', ...change('file', null, 'notes.txt') }] });
     await user.upload(fileInput(), new File(['hello'], 'notes.txt', { type: 'text/plain' }));
     await waitFor(() => expect(fileRows()).toHaveLength(2));
     expect(backend.uploadFile).toHaveBeenCalledWith('user-1', 'notes.txt', new Uint8Array([104, 101, 108, 108, 111]));
+    expect(backend.listActivity).toHaveBeenLastCalledWith('user-1');
     const added = fileRows()[0]!;
     expect(added.textContent).toContain('notes.txt');
     expect(added.textContent).toContain('Text · 5 bytes · added by Dana Demo');
@@ -137,8 +151,14 @@ describe("a customer's files", () => {
     expect(within(record()).queryByTestId('file-saved')).toBeNull();
   });
 
-  it('removes a file the agent added after asking, and the change log says so', async () => {
+  it('removes a file the agent added after asking, and shows the change log the server then answers', async () => {
     const { user, backend, files } = await openAda();
+    backend.listChanges.mockResolvedValue({
+      changes: [
+        change('file', 'notes.txt', null, '2026-11-24T10:01:00Z'),
+        change('file', null, 'notes.txt', '2026-11-24T10:00:00Z'),
+      ],
+    });
     await user.upload(fileInput(), new File(['hello'], 'notes.txt'));
     await waitFor(() => expect(fileRows()).toHaveLength(2));
 
@@ -162,6 +182,7 @@ describe("a customer's files", () => {
     await user.click(within(record()).getByRole('button', { name: 'Change log' }));
     const log = await within(record()).findByTestId('record-changes');
     await waitFor(() => expect(log.textContent).toContain('File removed: notes.txt'));
+    expect(backend.listChanges).toHaveBeenLastCalledWith('user-1');
     const rows = within(log).getAllByRole('row');
     expect(rows[1]!.textContent).toContain('File');
     expect(rows[2]!.textContent).toContain('File added: notes.txt');
@@ -248,22 +269,29 @@ describe("a customer's tickets", () => {
     expect(backend.openTicket).toHaveBeenCalledWith('https://desk.example/tickets/1000');
   });
 
-  it('sorts by a column when its header is clicked, and turns the order round on a second click', async () => {
+  it('asks for the order of a clicked column, turns it round on a second click, and shows the order answered', async () => {
     const { user, backend } = await openAda();
     await waitFor(() => expect(ids()).toEqual(['1000', '999', '42']));
+    const [newest, middle, oldest] = ticketsOf()['user-1']!;
+    const answer = (sort: 'ticket' | '-ticket' | '-opened', order: (typeof newest)[]) =>
+      backend.listTickets.mockResolvedValueOnce({ tickets: order.map((entry) => ticket(entry)), sort });
     expect(header('Last update').getAttribute('aria-sort')).toBe('descending');
     expect(header('Ticket').hasAttribute('aria-sort')).toBe(false);
 
+    answer('ticket', [oldest!, middle!, newest!]);
     await user.click(within(header('Ticket')).getByRole('button'));
     await waitFor(() => expect(ids()).toEqual(['42', '999', '1000']));
     expect(backend.listTickets).toHaveBeenLastCalledWith('user-1', 'ticket');
     expect(header('Ticket').getAttribute('aria-sort')).toBe('ascending');
     expect(header('Last update').hasAttribute('aria-sort')).toBe(false);
 
+    answer('-ticket', [newest!, middle!, oldest!]);
     await user.click(within(header('Ticket')).getByRole('button'));
     await waitFor(() => expect(ids()).toEqual(['1000', '999', '42']));
+    expect(backend.listTickets).toHaveBeenLastCalledWith('user-1', '-ticket');
     expect(header('Ticket').getAttribute('aria-sort')).toBe('descending');
 
+    answer('-opened', [middle!, newest!, oldest!]);
     await user.click(within(header('Opened')).getByRole('button'));
     await waitFor(() => expect(ids()).toEqual(['999', '1000', '42']));
     expect(backend.listTickets).toHaveBeenLastCalledWith('user-1', '-opened');

@@ -5,7 +5,7 @@ import type { Profile } from '../../lib/generated/Profile';
 import type { VersionedProfile } from '../../lib/generated/VersionedProfile';
 import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
-import { fakeBackend, profile } from '../../test/fake-backend';
+import { failure, fakeBackend, privacyPreview, profile } from '../../test/fake-backend';
 import Privacy from './Privacy.svelte';
 
 function setup(start: Partial<Profile> = {}) {
@@ -81,27 +81,80 @@ describe('Privacy', () => {
     expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(false);
   });
 
-  it('previews what each kind of colleague sees', async () => {
-    const { user } = setup();
+  it('shows the preview core answers for the settings being edited', async () => {
+    const { user, backend } = setup();
     const same = () => screen.getByTestId('preview-same').textContent;
     const other = () => screen.getByTestId('preview-other').textContent;
-    expect(other()).toBe('name and photo, job title, department, emails, office, time zone, teams, contact preferences, phone numbers, online status');
+    const prefs = profile().contact_prefs;
+    await waitFor(() => expect(backend.privacyPreview).toHaveBeenCalledWith('public', prefs, 'Customer Care'));
+    await waitFor(() =>
+      expect(other()).toBe(
+        'name and photo, job title, department, emails, office, time zone, teams, contact preferences, phone numbers, online status',
+      ),
+    );
+
+    backend.privacyPreview.mockResolvedValueOnce(
+      privacyPreview({ other_department: { details: true, phones: true, status: false } }),
+    );
     await user.click(checkbox(/^Show my online status/));
-    expect(other()).not.toContain('online status');
+    expect(backend.privacyPreview).toHaveBeenLastCalledWith(
+      'public',
+      { ...prefs, show_online_status: false },
+      'Customer Care',
+    );
+    await waitFor(() => expect(other()).not.toContain('online status'));
+    expect(other()).toContain('phone numbers');
+
+    backend.privacyPreview.mockResolvedValueOnce({
+      same_department: { details: true, phones: true, status: false },
+      other_department: { details: false, phones: false, status: false },
+    });
     await user.click(radio(/^My department/));
-    expect(other()).toBe('name and photo');
-    expect(same()).toContain('phone numbers');
+    expect(backend.privacyPreview).toHaveBeenLastCalledWith(
+      'department',
+      { ...prefs, show_online_status: false },
+      'Customer Care',
+    );
+    await waitFor(() => expect(other()).toBe('name and photo'));
+    expect(same()).toBe('name and photo, job title, department, emails, office, time zone, teams, contact preferences, phone numbers');
     expect(screen.getByText('Agents in Customer Care')).toBeTruthy();
+  });
+
+  it('keeps the last preview when core cannot be asked', async () => {
+    const { user, backend } = setup();
+    await waitFor(() => expect(screen.getByTestId('preview-other').textContent).toContain('online status'));
+    backend.privacyPreview.mockRejectedValueOnce(failure('internal', 'boom'));
     await user.click(radio(/^Only me/));
-    expect(same()).toBe('name and photo');
+    await waitFor(() => expect(backend.privacyPreview).toHaveBeenLastCalledWith('private', expect.anything(), 'Customer Care'));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(screen.getByTestId('preview-other').textContent).toContain('online status');
+    expect(radio(/^Only me/).checked).toBe(true);
+  });
+
+  it('ignores a late preview for settings already changed again', async () => {
+    const { user, backend } = setup();
+    let answerFirst: (preview: ReturnType<typeof privacyPreview>) => void = () => {};
+    await waitFor(() => expect(backend.privacyPreview).toHaveBeenCalledTimes(1));
+    backend.privacyPreview.mockImplementationOnce(() => new Promise((resolve) => (answerFirst = resolve)));
+    await user.click(radio(/^My department/));
+    const hidden = { details: false, phones: false, status: false };
+    backend.privacyPreview.mockResolvedValueOnce(privacyPreview({ same_department: hidden, other_department: hidden }));
+    await user.click(radio(/^Only me/));
+    await waitFor(() => expect(screen.getByTestId('preview-same').textContent).toBe('name and photo'));
+    answerFirst(privacyPreview());
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(screen.getByTestId('preview-same').textContent).toBe('name and photo');
   });
 
   it('warns that department visibility without a department shows nothing more', async () => {
-    const { user } = setup({ department: null });
+    const { user, backend } = setup({ department: null });
     expect(screen.queryByTestId('no-department')).toBeNull();
+    const hidden = { details: false, phones: false, status: false };
+    backend.privacyPreview.mockResolvedValue(privacyPreview({ same_department: hidden, other_department: hidden }));
     await user.click(radio(/^My department/));
     expect(screen.getByTestId('no-department').textContent).toContain('Your profile has no department');
-    expect(screen.getByTestId('preview-same').textContent).toBe('name and photo');
+    expect(backend.privacyPreview).toHaveBeenLastCalledWith('department', expect.anything(), null);
+    await waitFor(() => expect(screen.getByTestId('preview-same').textContent).toBe('name and photo'));
   });
 
   it('discards the choices', async () => {
@@ -113,18 +166,22 @@ describe('Privacy', () => {
   });
 
   it('saves on top of a profile changed elsewhere when its privacy did not change', async () => {
-    const { user, changeElsewhere, current } = setup();
+    const { user, backend, changeElsewhere, current } = setup();
     changeElsewhere({ job_title: 'Team lead' });
+    backend.updateProfile.mockRejectedValueOnce(failure('version_conflict', 'stale'));
     await user.click(radio(/^Only me/));
     await user.click(save());
     await waitFor(() => expect(current().profile.visibility).toBe('private'));
+    expect(backend.getProfile).toHaveBeenCalledTimes(1);
+    expect(backend.updateProfile).toHaveBeenLastCalledWith(expect.objectContaining({ visibility: 'private' }), '"2"');
     expect(current().profile.job_title).toBe('Team lead');
     expect(screen.queryByTestId('privacy-banner')).toBeNull();
   });
 
   it('asks again when the privacy itself was changed elsewhere', async () => {
-    const { user, changeElsewhere, current } = setup();
+    const { user, backend, changeElsewhere, current } = setup();
     changeElsewhere({ visibility: 'department' });
+    backend.updateProfile.mockRejectedValueOnce(failure('version_conflict', 'stale'));
     await user.click(radio(/^Only me/));
     await user.click(save());
     expect((await screen.findByTestId('privacy-banner')).textContent).toContain('changed on another device');
@@ -133,6 +190,7 @@ describe('Privacy', () => {
     expect(radio(/^Only me/).checked).toBe(true);
     await user.click(save());
     await waitFor(() => expect(current().profile.visibility).toBe('private'));
+    expect(backend.updateProfile).toHaveBeenLastCalledWith(expect.objectContaining({ visibility: 'private' }), '"2"');
   });
 
   it('follows a change pushed from the server when nothing is being edited', async () => {

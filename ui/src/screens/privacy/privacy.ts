@@ -1,6 +1,5 @@
-// What the Privacy screen edits, and what colleagues get to see under it — the same
-// rules the server applies (crates/core/src/people.rs), for the preview only: the server
-// decides what it sends.
+// What the Privacy screen edits. What colleagues get to see under it is core's rule
+// (crates/core/src/people.rs), which the screen asks for through `privacyPreview`.
 
 import type { ContactPrefs } from '../../lib/generated/ContactPrefs';
 import type { Profile } from '../../lib/generated/Profile';
@@ -26,23 +25,4 @@ export function privacyOf(profile: Profile): PrivacyDraft {
 
 export function samePrivacy(a: PrivacyDraft, b: PrivacyDraft): boolean {
   return a.visibility === b.visibility && CONTACT_PREFS.every((key) => a.contact_prefs[key] === b.contact_prefs[key]);
-}
-
-/** What a colleague sees beyond name and photo. */
-export interface Sight {
-  details: boolean;
-  phones: boolean;
-  status: boolean;
-}
-
-/** What a colleague of the agent's own department, or of another one, sees. */
-export function sightOf(draft: PrivacyDraft, department: string | null, sameDepartment: boolean): Sight {
-  const hasDepartment = (department ?? '').trim() !== '';
-  const details =
-    draft.visibility === 'public' || (draft.visibility === 'department' && sameDepartment && hasDepartment);
-  return {
-    details,
-    phones: details && draft.contact_prefs.show_phone,
-    status: details && draft.contact_prefs.show_online_status,
-  };
 }

@@ -57,9 +57,14 @@ describe('photo section', () => {
     );
   });
 
-  it('shows a generic figure when the name has no letters', async () => {
-    setup(profile({ display_name: '42' }));
+  it('shows a generic figure when core makes no initials of the name', async () => {
+    const fake = fakeBackend(profile({ display_name: '42' }));
+    fake.backend.initialsAvatar.mockResolvedValue({ text: '', background: '#2f5d8a', foreground: '#ffffff' });
+    render(Profile, { backend: fake.backend, initial: fake.current(), onsaved: vi.fn(), onsessionended: vi.fn() });
+    await waitFor(() => expect(fake.backend.initialsAvatar).toHaveBeenCalledWith('agent-1', '42'));
+    await Promise.all(fake.backend.initialsAvatar.mock.results.map((result) => result.value));
     const figure = await screen.findByRole('img', { name: 'No photo yet' });
+    await waitFor(() => expect(figure.style.backgroundColor).toBe('rgb(47, 93, 138)'));
     expect(figure.querySelector('svg')).toBeTruthy();
   });
 

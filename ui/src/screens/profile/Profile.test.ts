@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { IpcError } from '../../lib/generated/IpcError';
 import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
-import { fakeBackend, profile } from '../../test/fake-backend';
+import { failure, fakeBackend, profile } from '../../test/fake-backend';
 import Profile from './Profile.svelte';
 
 function setup(start = profile()) {
@@ -50,10 +50,14 @@ describe('profile screen', () => {
     expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(false);
   });
 
-  it('shows a field error while typing and sends nothing', async () => {
+  it('shows the error core finds while typing, and sends nothing', async () => {
     const { backend, user } = setup();
+    backend.validateProfile.mockResolvedValue([
+      { field: 'phone', code: 'phone_needs_country_code', message: 'needs a country code' },
+    ]);
     await user.type(input(/^Phone/), '030 1234');
     expect(await screen.findByText('Start with the country code, e.g. +49 30 1234567.')).toBeTruthy();
+    expect(backend.validateProfile).toHaveBeenLastCalledWith({ phone: '030 1234' });
     expect(input(/^Phone/).getAttribute('aria-invalid')).toBe('true');
     await user.click(screen.getByRole('button', { name: 'Save' }));
     expect(await screen.findByTestId('profile-banner')).toBeTruthy();
@@ -87,12 +91,14 @@ describe('profile screen', () => {
   });
 
   it('carries edits over a version conflict', async () => {
-    const { user, changeElsewhere } = setup();
+    const { backend, user, changeElsewhere } = setup();
     changeElsewhere({ department: 'Billing' });
+    backend.updateProfile.mockRejectedValueOnce(failure('version_conflict', 'stale'));
     await user.clear(input(/Job title/));
     await user.type(input(/Job title/), 'Team Lead');
     await user.click(screen.getByRole('button', { name: 'Save' }));
     expect((await screen.findByTestId('profile-banner')).textContent).toContain('changed elsewhere');
+    expect(backend.getProfile).toHaveBeenCalled();
     expect(input(/Department/).value).toBe('Billing');
     expect(input(/Job title/).value).toBe('Team Lead');
   });
@@ -167,8 +173,14 @@ describe('profile screen', () => {
     await waitFor(() => expect([...select.options].map((o) => o.value)).toEqual(['en', 'de']));
   });
 
+  /** The server's answer to a department asked for: the request waits, the department stays. */
+  function requested(value: string | null, etag = '"2"', changes: Partial<ReturnType<typeof profile>> = {}) {
+    return { profile: profile({ department_request: { value, requested_at: '2026-11-24T09:00:00Z' }, ...changes }), etag };
+  }
+
   it('sends a new department to an administrator for approval and keeps showing the one in force', async () => {
-    const { backend, user, current, onsaved } = setup();
+    const { backend, user, onsaved } = setup();
+    backend.updateProfile.mockResolvedValueOnce(requested('Billing'));
     expect(screen.getByText('A change of department goes to an administrator for approval.')).toBeTruthy();
     expect(screen.queryByTestId('department-request')).toBeNull();
     await user.clear(input(/^Department/));
@@ -184,20 +196,21 @@ describe('profile screen', () => {
     expect(input(/^Department/).value).toBe('Customer Care');
     const request = screen.getByTestId('department-request');
     expect(request.textContent).toContain('Requested: Billing — waiting for an administrator');
-    expect(current().profile.department).toBe('Customer Care');
-    expect(onsaved).toHaveBeenLastCalledWith(current());
+    expect(onsaved).toHaveBeenLastCalledWith(requested('Billing'));
     // Nothing is left unsaved: the request is the change.
     expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(false);
   });
 
   it('says "Saved" for the other fields saved with a department request', async () => {
-    const { user } = setup();
+    const { backend, user } = setup();
+    backend.updateProfile.mockResolvedValueOnce(requested('Billing', '"2"', { job_title: 'Team Lead' }));
     await user.clear(input(/^Department/));
     await user.type(input(/^Department/), 'Billing');
     await user.clear(input(/Job title/));
     await user.type(input(/Job title/), 'Team Lead');
     await user.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(screen.getByTestId('save-state').textContent).toContain('Saved'));
+    expect(backend.updateProfile).toHaveBeenCalledWith({ job_title: 'Team Lead', department: 'Billing' }, '"1"');
     expect(screen.getByTestId('profile-banner').textContent).toContain('sent to an administrator for approval');
     expect(input(/Job title/).value).toBe('Team Lead');
     expect(input(/^Department/).value).toBe('Customer Care');
@@ -205,6 +218,7 @@ describe('profile screen', () => {
 
   it('asks for no department as a request too', async () => {
     const { backend, user } = setup();
+    backend.updateProfile.mockResolvedValueOnce(requested(null));
     await user.clear(input(/^Department/));
     await user.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(screen.getByTestId('department-request')).toBeTruthy());
@@ -214,9 +228,10 @@ describe('profile screen', () => {
   });
 
   it('withdraws a pending request by asking for the department in force, keeping other edits', async () => {
-    const { backend, user, current } = setup(
+    const { backend, user } = setup(
       profile({ department_request: { value: 'Billing', requested_at: '2026-11-23T09:00:00Z' } }),
     );
+    backend.updateProfile.mockResolvedValueOnce({ profile: profile(), etag: '"2"' });
     const request = screen.getByTestId('department-request');
     expect(request.textContent).toContain('Requested: Billing — waiting for an administrator');
     expect(request.textContent).toContain('2026');
@@ -226,7 +241,6 @@ describe('profile screen', () => {
 
     await waitFor(() => expect(screen.queryByTestId('department-request')).toBeNull());
     expect(backend.updateProfile).toHaveBeenCalledWith({ department: 'Customer Care' }, '"1"');
-    expect(current().profile.department_request).toBeNull();
     expect(screen.getByTestId('profile-banner').textContent).toContain('withdrawn');
     expect(input(/Job title/).value).toBe('Team Lead');
     expect(screen.getByTestId('save-state').textContent).toContain('unsaved');
@@ -234,7 +248,8 @@ describe('profile screen', () => {
 
   it('follows an administrator’s decision when the profile changes on the server', async () => {
     const fake = setup();
-    const { user } = fake;
+    const { user, backend } = fake;
+    backend.updateProfile.mockResolvedValueOnce(requested('Billing', '"r1"'));
     // As the shell does: the saved profile, and then each one the server reports, come back down.
     fake.onsaved.mockImplementation((next) => fake.view.rerender({ initial: next }));
     await fake.backend.onProfileChanged((next) => fake.view.rerender({ initial: next }));
@@ -243,7 +258,8 @@ describe('profile screen', () => {
     await user.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(screen.getByTestId('department-request')).toBeTruthy());
 
-    fake.decideDepartmentRequest(true);
+    // Approved: the server reports the new department and no request.
+    fake.profileChangedElsewhere({ department: 'Billing', department_request: null });
     await waitFor(() => expect(input(/^Department/).value).toBe('Billing'));
     expect(screen.queryByTestId('department-request')).toBeNull();
     expect(screen.getByTestId('profile-banner').textContent).toBe(
@@ -252,10 +268,12 @@ describe('profile screen', () => {
     expect(screen.getByTestId('save-state').textContent?.trim()).toBe('');
 
     await user.clear(input(/^Department/));
+    backend.updateProfile.mockResolvedValueOnce(requested('Escalations', '"r2"', { department: 'Billing' }));
     await user.type(input(/^Department/), 'Escalations');
     await user.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(screen.getByTestId('department-request').textContent).toContain('Escalations'));
-    fake.decideDepartmentRequest(false);
+    // Refused: the request is gone, the department stays.
+    fake.profileChangedElsewhere({ department: 'Billing', department_request: null });
     await waitFor(() => expect(screen.queryByTestId('department-request')).toBeNull());
     expect(input(/^Department/).value).toBe('Billing');
     expect(screen.getByTestId('profile-banner').textContent).toContain('no longer waiting: it was refused or withdrawn');

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { IpcError } from '../../lib/generated/IpcError';
 import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
-import { fakeBackend, rateLimited } from '../../test/fake-backend';
+import { failure, fakeBackend, rateLimited } from '../../test/fake-backend';
 import SignIn from './SignIn.svelte';
 
 function setup() {
@@ -57,6 +57,9 @@ describe('sign-in screen', () => {
 
   it('says why a plain http:// address to another computer is refused, at the address field', async () => {
     const { backend, onsignedin, user } = setup();
+    backend.signIn.mockRejectedValue(
+      failure('insecure_server_url', 'http:// is only for a server on this computer; use https://', 'server_url'),
+    );
     const server = screen.getByLabelText(/Server address/) as HTMLInputElement;
     await user.clear(server);
     await user.type(server, 'http://desk.example.com');
@@ -71,6 +74,7 @@ describe('sign-in screen', () => {
     expect(document.activeElement).toBe(server);
     expect(onsignedin).not.toHaveBeenCalled();
     expect(backend.signIn).toHaveBeenCalledTimes(1);
+    expect(backend.signIn).toHaveBeenCalledWith('http://desk.example.com', 'dana@agentdesk.example', 'Secret-1!');
 
     setLanguage('de');
     try {
@@ -85,12 +89,13 @@ describe('sign-in screen', () => {
     }
   });
 
-  it('signs in over plain http:// to this computer', async () => {
-    const { onsignedin, user } = setup();
+  it('signs in over plain http:// to this computer when the backend accepts it', async () => {
+    const { backend, onsignedin, user } = setup();
     await user.type(screen.getByLabelText(/Email/), 'dana@agentdesk.example');
     await user.type(screen.getByLabelText(/Password/), 'Secret-1!');
     await user.click(screen.getByRole('button', { name: 'Sign in' }));
     await waitFor(() => expect(onsignedin).toHaveBeenCalled());
+    expect(backend.signIn).toHaveBeenCalledWith('http://127.0.0.1:8787/', 'dana@agentdesk.example', 'Secret-1!');
     expect(document.getElementById('server-url-error')).toBeNull();
   });
 
@@ -138,10 +143,14 @@ describe('forgotten password', () => {
     expect((await screen.findByTestId('reset-sent')).textContent).toContain('The link works once, for 1 minute.');
   });
 
-  it('puts an invalid address at the email field', async () => {
-    const { user } = await openReset('dana');
+  it('puts an address the backend finds invalid at the email field', async () => {
+    const { backend, user } = await openReset('dana');
+    backend.requestPasswordReset.mockRejectedValueOnce(
+      failure('invalid_email', 'email is not a valid email address', 'email'),
+    );
     await user.click(screen.getByRole('button', { name: 'Send reset link' }));
     expect(await screen.findByText('Enter a valid email address.')).toBeTruthy();
+    expect(backend.requestPasswordReset).toHaveBeenCalledWith('http://127.0.0.1:8787/', 'dana');
     expect(resetEmail().getAttribute('aria-invalid')).toBe('true');
     expect(document.activeElement).toBe(resetEmail());
     expect(screen.queryByTestId('reset-sent')).toBeNull();

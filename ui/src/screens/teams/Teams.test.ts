@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
-import { fakeBackend, joinRequest } from '../../test/fake-backend';
+import { fakeBackend, joinRequest, teamList } from '../../test/fake-backend';
 import Teams from './Teams.svelte';
 
 function setup() {
@@ -11,6 +11,13 @@ function setup() {
   const onsessionended = vi.fn();
   const view = render(Teams, { backend: fake.backend, onsessionended });
   return { ...fake, onsessionended, view, user: userEvent.setup() };
+}
+
+/** The teams as the server lists them after a change: `id`'s membership, and its size. */
+function teamsWith(id: string, membership: 'requested' | 'member' | 'lead', members?: number) {
+  return teamList().map((team) =>
+    team.id === id ? { ...team, membership, member_count: members ?? team.member_count } : team,
+  );
 }
 
 async function teamItem(name: string) {
@@ -41,6 +48,7 @@ describe('Teams', () => {
   it('asks to join with a note, then shows the request as waiting', async () => {
     const { user, backend } = setup();
     await user.click(within(await teamItem('Escalations')).getByRole('button', { name: 'Ask to join' }));
+    backend.listTeams.mockResolvedValue(teamsWith('team-escalations', 'requested'));
     const note = screen.getByLabelText('Note to the leads (optional)');
     expect(document.activeElement).toBe(note);
     await user.type(note, '  I handle the VIP queue  ');
@@ -50,8 +58,9 @@ describe('Teams', () => {
     expect((await screen.findByTestId('teams-message')).textContent).toContain(
       'Your request to join Escalations has been sent.',
     );
+    await waitFor(() => expect(backend.listTeams).toHaveBeenCalledTimes(2));
     const escalations = await teamItem('Escalations');
-    expect(within(escalations).getByTestId('membership').textContent).toBe('Requested');
+    await waitFor(() => expect(within(escalations).getByTestId('membership').textContent).toBe('Requested'));
     const mine = within(screen.getByTestId('my-requests')).getAllByRole('listitem');
     expect(mine).toHaveLength(1);
     expect(mine[0]!.textContent).toContain('Escalations');
@@ -103,7 +112,7 @@ describe('Teams', () => {
   it('closes the form when the team changes under it', async () => {
     const { user, teamsChangedElsewhere } = setup();
     await user.click(within(await teamItem('Escalations')).getByRole('button', { name: 'Ask to join' }));
-    teamsChangedElsewhere((teams) => {
+    teamsChangedElsewhere(({ teams }) => {
       teams.find((team) => team.id === 'team-escalations')!.membership = 'requested';
     });
     await waitFor(async () =>
@@ -113,12 +122,13 @@ describe('Teams', () => {
   });
 
   it('a lead approves a request with a note and it leaves the list', async () => {
-    const { user, backend, joinRequests } = setup();
+    const { user, backend } = setup();
     const pending = await screen.findByTestId('requests-to-decide');
     const card = within(pending).getByRole('article', { name: 'Robin Rookie wants to join Billing' });
     expect(card.textContent).toContain('robin@agentdesk.example');
     expect(card.textContent).toContain('“I cover invoices on Fridays”');
     await user.type(within(card).getByLabelText('Note to Robin Rookie (optional)'), 'Welcome!');
+    backend.listTeams.mockResolvedValue(teamsWith('team-billing', 'lead', 5));
     await user.click(within(card).getByRole('button', { name: 'Approve' }));
 
     expect(backend.decideJoinRequest).toHaveBeenCalledWith('request-1', true, 'Welcome!');
@@ -126,15 +136,16 @@ describe('Teams', () => {
       'Robin Rookie is now a member of Billing.',
     );
     expect(await screen.findByTestId('no-requests-to-decide')).toBeTruthy();
-    expect((await teamItem('Billing')).textContent).toContain('5 members');
-    expect(joinRequests()[0]).toMatchObject({ state: 'approved', decision_note: 'Welcome!' });
+    await waitFor(async () => expect((await teamItem('Billing')).textContent).toContain('5 members'));
   });
 
   it('a request decided by another lead disappears', async () => {
     const { teamsChangedElsewhere } = setup();
     const card = within(await screen.findByTestId('requests-to-decide')).getByRole('article');
-    // Another lead decides first, before this screen hears of it.
-    teamsChangedElsewhere((_, requests) => requests.map((request) => ({ ...request, state: 'denied' as const })));
+    // Another lead decides first, before this screen hears of it: nothing is left to decide.
+    teamsChangedElsewhere((fixture) => {
+      fixture.to_decide = [];
+    });
     await waitFor(() => expect(screen.queryByTestId('requests-to-decide')).toBeNull());
     expect(card.isConnected).toBe(false);
     expect(screen.getByTestId('no-requests-to-decide')).toBeTruthy();
@@ -160,10 +171,12 @@ describe('Teams', () => {
   it('follows requests arriving for the teams the agent leads', async () => {
     const { teamsChangedElsewhere } = setup();
     await screen.findByTestId('requests-to-decide');
-    teamsChangedElsewhere((_, requests) => [
-      joinRequest({ id: 'request-2', requester_name: 'Kim Keen', requester_id: 'agent-3' }),
-      ...requests,
-    ]);
+    teamsChangedElsewhere((fixture) => {
+      fixture.to_decide = [
+        joinRequest({ id: 'request-2', requester_name: 'Kim Keen', requester_id: 'agent-3' }),
+        ...fixture.to_decide,
+      ];
+    });
     expect(await screen.findByRole('article', { name: 'Kim Keen wants to join Billing' })).toBeTruthy();
   });
 
@@ -172,9 +185,9 @@ describe('Teams', () => {
     await user.click(within(await teamItem('Escalations')).getByRole('button', { name: 'Ask to join' }));
     await user.click(screen.getByRole('button', { name: 'Send request' }));
     await screen.findByTestId('teams-message');
-    teamsChangedElsewhere((teams, requests) => {
-      teams.find((team) => team.id === 'team-escalations')!.membership = 'member';
-      return requests.map((request) =>
+    teamsChangedElsewhere((fixture) => {
+      fixture.teams.find((team) => team.id === 'team-escalations')!.membership = 'member';
+      fixture.mine = fixture.mine.map((request) =>
         request.team_id === 'team-escalations'
           ? {
               ...request,

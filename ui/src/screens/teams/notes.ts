@@ -1,10 +1,10 @@
 // Notes on join requests and decisions, counted and refused as the server does.
 
+import { JOIN_NOTE_MAX } from '../../lib/generated/constants';
 import type { IpcError } from '../../lib/generated/IpcError';
 import { t } from '../../lib/i18n/index.svelte';
 
-/** The server's `JOIN_NOTE_MAX`. */
-export const NOTE_MAX = 500;
+export const NOTE_MAX = JOIN_NOTE_MAX;
 
 /** Characters as the server counts them: code points of the trimmed text. */
 export function noteLength(note: string): number {
