@@ -152,67 +152,58 @@ fn ok_type(ty: &Type) -> &Type {
     ty
 }
 
-/// Takes `#[ipc(body)]` or `#[ipc(header)]` off an argument.
-fn take_role(attrs: &mut Vec<Attribute>) -> syn::Result<Role> {
-    let mut role = Role::Argument;
-    let mut error = None;
+/// Takes the `#[name(…)]` attributes off an argument, each item read by `read`.
+fn take_attribute(
+    attrs: &mut Vec<Attribute>,
+    name: &str,
+    mut read: impl FnMut(syn::meta::ParseNestedMeta) -> syn::Result<()>,
+) -> syn::Result<()> {
+    let mut result = Ok(());
     attrs.retain(|attr| {
-        if !attr.path().is_ident("ipc") {
+        if !attr.path().is_ident(name) {
             return true;
         }
-        let parsed = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("body") {
-                role = Role::Body;
-                Ok(())
-            } else if meta.path.is_ident("header") {
-                role = Role::Header;
-                Ok(())
-            } else {
-                Err(meta.error("expected `body` or `header`"))
-            }
-        });
-        if let Err(e) = parsed {
-            error = Some(e);
+        if let Err(error) = attr.parse_nested_meta(&mut read) {
+            result = Err(error);
         }
         false
     });
-    match error {
-        Some(error) => Err(error),
-        None => Ok(role),
-    }
+    result
+}
+
+/// Takes `#[ipc(body)]` or `#[ipc(header)]` off an argument.
+fn take_role(attrs: &mut Vec<Attribute>) -> syn::Result<Role> {
+    let mut role = Role::Argument;
+    take_attribute(attrs, "ipc", |meta| {
+        if meta.path.is_ident("body") {
+            role = Role::Body;
+        } else if meta.path.is_ident("header") {
+            role = Role::Header;
+        } else {
+            return Err(meta.error("expected `body` or `header`"));
+        }
+        Ok(())
+    })?;
+    Ok(role)
 }
 
 /// Takes `#[ts(type = "…")]` off an argument.
 fn take_ts_type(attrs: &mut Vec<Attribute>) -> syn::Result<Option<String>> {
     let mut written = None;
-    let mut error = None;
-    attrs.retain(|attr| {
-        if !attr.path().is_ident("ts") {
-            return true;
+    take_attribute(attrs, "ts", |meta| {
+        if !meta.path.is_ident("type") {
+            return Err(meta.error("expected `type = \"…\"`"));
         }
-        let parsed = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("type") {
-                match meta.value()?.parse::<Expr>()? {
-                    Expr::Lit(ExprLit {
-                        lit: Lit::Str(text),
-                        ..
-                    }) => {
-                        written = Some(text.value());
-                        Ok(())
-                    }
-                    other => Err(Error::new(other.span(), "expected a string")),
-                }
-            } else {
-                Err(meta.error("expected `type = \"…\"`"))
+        match meta.value()?.parse::<Expr>()? {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(text),
+                ..
+            }) => {
+                written = Some(text.value());
+                Ok(())
             }
-        });
-        if let Err(e) = parsed {
-            error = Some(e);
+            other => Err(Error::new(other.span(), "expected a string")),
         }
-        false
-    });
-    match error {
-        Some(error) => Err(error),
-        None => Ok(written),
-    }
+    })?;
+    Ok(written)
 }
