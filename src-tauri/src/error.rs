@@ -28,20 +28,20 @@ pub enum CommandError {
     /// Presence and alerts run only while an agent is signed in.
     #[error("not signed in")]
     NotSignedIn,
-    #[error("there is no downloads folder: {0}")]
+    #[error("There is no downloads folder: {0}")]
     NoDownloadsFolder(#[source] tauri::Error),
     /// The web side asked to reveal a path the app did not save.
-    #[error("only a file saved in the downloads folder can be shown")]
+    #[error("Only a file saved in the downloads folder can be shown.")]
     NotADownload,
-    #[error("the file manager did not open: {0}")]
+    #[error("The file manager did not open: {0}")]
     FileManager(#[source] tauri_plugin_opener::Error),
     /// Only `http` and `https` addresses are opened, never a file or a program.
-    #[error("{url} is not a web address, so it is not opened")]
+    #[error("{url} is not a web address, so it is not opened.")]
     NotAWebAddress { url: String },
-    #[error("the browser did not open: {0}")]
+    #[error("The browser did not open: {0}")]
     Browser(#[source] tauri_plugin_opener::Error),
     /// Work handed to a thread of its own ended without an answer.
-    #[error("the work stopped before it finished: {0}")]
+    #[error("The work stopped before it finished: {0}")]
     Interrupted(#[source] tauri::Error),
 }
 
@@ -124,9 +124,17 @@ impl From<&CommandError> for IpcError {
                 details: client.details().to_vec(),
                 retry_after_seconds: client.retry_after_seconds(),
             },
+            // The sound system's messages start in lower case, to sit inside others.
+            CommandError::Audio(audio) => Self {
+                code,
+                message: sentence(&audio.to_string()),
+                field: None,
+                details: Vec::new(),
+                retry_after_seconds: None,
+            },
             other => Self {
                 code,
-                message: sentence(&other.to_string()),
+                message: other.to_string(),
                 field: None,
                 details: Vec::new(),
                 retry_after_seconds: None,

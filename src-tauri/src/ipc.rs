@@ -85,7 +85,7 @@ agent_desk_ipc::commands![
 ];
 
 /// Values of `crates/core` the UI needs before any call.
-// Read by the generator and the wiring tests, which are tests.
+// Read by the generator, which runs as a test.
 #[cfg_attr(not(test), allow(dead_code))]
 pub fn constants() -> serde_json::Result<Vec<ConstantSpec>> {
     let admin_only: Vec<EventType> = EventType::ALL

@@ -32,14 +32,18 @@ pub struct DeskState {
 
 impl DeskState {
     pub fn open<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Self> {
-        let config_dir = app.path().app_config_dir()?;
+        Ok(Self::open_in(app.path().app_config_dir()?))
+    }
+
+    /// The state kept in `config_dir`: settings, alerts, device choices.
+    pub fn open_in(config_dir: std::path::PathBuf) -> Self {
         let session = Arc::new(AgentSession::new(
             config_dir.clone(),
             Arc::new(KeyringTokenStore::new(KEYRING_SERVICE)),
         ));
         let restoring = Arc::clone(&session);
         let early_restore = tauri::async_runtime::spawn(async move { restoring.restore().await });
-        Ok(Self {
+        Self {
             session,
             photos: PhotoEditor::default(),
             audio: std::sync::OnceLock::new(),
@@ -50,7 +54,7 @@ impl DeskState {
                 .ok()
                 .filter(|url| !url.is_empty()),
             presence: Mutex::new(None),
-        })
+        }
     }
 
     pub fn config_dir(&self) -> &std::path::Path {

@@ -2,6 +2,8 @@
 //! the real capability, on Tauri's mock runtime: each is registered, allowed to the main
 //! window, takes its arguments under the names the generated client sends, and fails as
 //! `{code, message, …}`. Nobody is signed in, so what needs a session says so.
+//! Commands made with a missing or misnamed argument would fail Tauri's own parsing
+//! instead, with a plain string, and so fail here.
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
@@ -13,6 +15,20 @@ use tauri::webview::InvokeRequest;
 use tauri::{Manager, WebviewWindow};
 
 use crate::state::DeskState;
+
+/// How a command is called here.
+enum Call {
+    /// JSON arguments, as the generated wrapper sends them.
+    Json(Value, Expect),
+    /// Bytes as the body, the rest as percent-encoded headers.
+    Raw {
+        body: &'static [u8],
+        headers: &'static [(&'static str, &'static str)],
+        expect: Expect,
+    },
+    /// Quitting ends the process: the mock runtime has no exit, so the call panics there.
+    Exits,
+}
 
 /// What a call must come back with.
 enum Expect {
@@ -48,6 +64,18 @@ fn call(window: &WebviewWindow<MockRuntime>, request: InvokeRequest) -> Result<V
         .map(|body| body.deserialize::<Value>().expect("a JSON answer"))
 }
 
+fn call_raw(
+    window: &WebviewWindow<MockRuntime>,
+    command: &str,
+    body: &[u8],
+    headers: &[(&'static str, &str)],
+) -> Result<Value, Value> {
+    call(
+        window,
+        request(command, InvokeBody::Raw(body.to_vec()), headers),
+    )
+}
+
 fn json_call(
     window: &WebviewWindow<MockRuntime>,
     command: &str,
@@ -58,11 +86,16 @@ fn json_call(
 
 /// Each command with arguments as the generated client sends them (camelCase), and what
 /// it must answer with nobody signed in.
-fn calls() -> BTreeMap<&'static str, (Value, Expect)> {
+fn calls() -> BTreeMap<&'static str, Call> {
     use Expect::*;
     let signed_out = |args: Value| (args, Fails("not_signed_in"));
+    let raw = |body, headers| Call::Raw {
+        body,
+        headers,
+        expect: Fails("not_signed_in"),
+    };
     let closed = "http://127.0.0.1:9";
-    BTreeMap::from([
+    let mut calls: BTreeMap<&'static str, Call> = [
         (
             "app_info",
             (
@@ -146,7 +179,6 @@ fn calls() -> BTreeMap<&'static str, (Value, Expect)> {
         ("end_session", signed_out(json!({"sessionId": "s-1"}))),
         ("sign_out_other_sessions", signed_out(json!({}))),
         // The raw calls are made with bytes below.
-        ("prepare_avatar", signed_out(json!(null))),
         (
             "save_avatar",
             (
@@ -169,7 +201,7 @@ fn calls() -> BTreeMap<&'static str, (Value, Expect)> {
         ),
         (
             "audio_state",
-            (json!({}), Answer(|v| v["devices"].is_object())),
+            (json!({}), AudioAnswers),
         ),
         (
             "choose_audio_device",
@@ -269,7 +301,6 @@ fn calls() -> BTreeMap<&'static str, (Value, Expect)> {
         ),
         ("list_organizations", signed_out(json!({}))),
         ("list_files", signed_out(json!({"id": "user-1"}))),
-        ("upload_file", signed_out(json!(null))),
         (
             "save_file",
             signed_out(json!({"fileId": "file-1", "name": "contract.pdf"})),
@@ -288,9 +319,23 @@ fn calls() -> BTreeMap<&'static str, (Value, Expect)> {
             "open_ticket",
             (json!({"url": "file:///etc/passwd"}), Fails("local_file")),
         ),
-        // Quitting ends the process: called on its own below.
-        ("quit_discarding_changes", (json!({}), Answer(|_| true))),
-    ])
+    ]
+    .into_iter()
+    .map(|(name, (args, expect))| (name, Call::Json(args, expect)))
+    .collect();
+    calls.insert("prepare_avatar", raw(&[0xff, 0xd8, 0xff], &[]));
+    calls.insert(
+        "upload_file",
+        raw(
+            b"%PDF-1.7",
+            &[
+                ("person-id", "user-1"),
+                ("file-name", "Angebot%20M%C3%A4rz.pdf"),
+            ],
+        ),
+    );
+    calls.insert("quit_discarding_changes", Call::Exits);
+    calls
 }
 
 fn check(command: &str, answer: Result<Value, Value>, expect: &Expect) {
@@ -316,114 +361,109 @@ fn check(command: &str, answer: Result<Value, Value>, expect: &Expect) {
 
 #[test]
 fn every_command_is_registered_allowed_and_takes_the_generated_arguments() {
-    let home = tempfile::tempdir().expect("a home of its own");
-    // The config folder, the credential store's files and the downloads folder stay in
-    // this test's own home; no sound server or ALSA setting of the machine's is read.
-    std::env::set_var("HOME", home.path());
-    std::env::set_var("XDG_CONFIG_HOME", home.path().join(".config"));
-    std::env::set_var("XDG_DATA_HOME", home.path().join(".local/share"));
-    std::env::remove_var("AGENT_DESK_SERVER_URL");
-
+    // The settings, alerts and device choices of a computer nobody signed in on.
+    let config = tempfile::tempdir().expect("a config folder of its own");
     let app = mock_builder()
         .plugin(tauri_plugin_opener::init())
         .invoke_handler(crate::ipc::invoke_handler())
         .build(tauri::generate_context!())
         .expect("the app builds on the mock runtime");
-    app.manage(DeskState::open(app.handle()).expect("the app's state"));
+    app.manage(DeskState::open_in(config.path().to_owned()));
     // The capability names the window by its label.
     let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .expect("the main window");
 
-    let calls = calls();
-    let specs = crate::ipc::command_specs();
-    let names: Vec<&str> = specs.iter().map(|spec| spec.name).collect();
-    assert_eq!(
-        calls.keys().copied().collect::<Vec<_>>(),
-        {
-            let mut sorted = names.clone();
-            sorted.sort_unstable();
-            sorted
-        },
-        "every command has a call here, and nothing else does"
-    );
-    for spec in &specs {
-        if spec.is_raw() || spec.name == "quit_discarding_changes" {
-            continue;
+    let mut calls = calls();
+    let mut exits = Vec::new();
+    for spec in crate::ipc::command_specs() {
+        let planned = calls
+            .remove(spec.name)
+            .unwrap_or_else(|| panic!("{} has no call here", spec.name));
+        match planned {
+            Call::Json(args, expect) => {
+                // Exactly the arguments the generated wrapper names.
+                let mut sent: Vec<&str> = args
+                    .as_object()
+                    .map_or(vec![], |map| map.keys().map(String::as_str).collect());
+                let mut named: Vec<&str> = spec.params.iter().map(|param| param.name).collect();
+                sent.sort_unstable();
+                named.sort_unstable();
+                assert_eq!(sent, named, "{}", spec.name);
+                check(spec.name, json_call(&window, spec.name, args), &expect);
+            }
+            Call::Raw {
+                body,
+                headers,
+                expect,
+            } => {
+                assert!(spec.is_raw(), "{} takes JSON", spec.name);
+                let mut sent: Vec<&str> = headers.iter().map(|(name, _)| *name).collect();
+                let mut named: Vec<&str> = spec
+                    .params
+                    .iter()
+                    .filter_map(|param| match param.kind {
+                        agent_desk_ipc::ParamKind::Header(header) => Some(header),
+                        _ => None,
+                    })
+                    .collect();
+                sent.sort_unstable();
+                named.sort_unstable();
+                assert_eq!(sent, named, "{}", spec.name);
+                let answer = call_raw(&window, spec.name, body, headers);
+                check(spec.name, answer, &expect);
+                // The same call without bytes, or without one of its headers.
+                let as_json = call(
+                    &window,
+                    request(spec.name, InvokeBody::Json(json!({})), headers),
+                );
+                assert!(
+                    as_json.as_ref().is_err_and(|error| error["message"]
+                        .as_str()
+                        .is_some_and(|message| message.ends_with("did not arrive as bytes."))),
+                    "{}: {as_json:?}",
+                    spec.name
+                );
+                if let Some(((first, _), rest)) = headers.split_first() {
+                    let answer = call_raw(&window, spec.name, body, rest);
+                    assert_eq!(
+                        answer.expect_err("a header missing")["message"],
+                        format!("The call has no {first}."),
+                    );
+                }
+            }
+            // Last, below: the mock runtime panics at the exit.
+            Call::Exits => exits.push(spec.name),
         }
-        let (args, expect) = &calls[spec.name];
-        // The arguments sent are those the generated wrapper names.
-        let sent: Vec<&str> = args
-            .as_object()
-            .map_or(vec![], |map| map.keys().map(String::as_str).collect());
-        for param in &spec.params {
-            assert!(
-                sent.contains(&param.name),
-                "{}: no {} sent",
-                spec.name,
-                param.name
-            );
-        }
-        check(
-            spec.name,
-            json_call(&window, spec.name, args.clone()),
-            expect,
-        );
     }
-
-    // Raw calls: the bytes as the body, the rest as percent-encoded headers.
-    let photo = call(
-        &window,
-        request(
-            "prepare_avatar",
-            InvokeBody::Raw(vec![0xff, 0xd8, 0xff]),
-            &[],
-        ),
-    );
-    check("prepare_avatar", photo, &Expect::Fails("not_signed_in"));
-    let upload = call(
-        &window,
-        request(
-            "upload_file",
-            InvokeBody::Raw(b"%PDF-1.7".to_vec()),
-            &[
-                ("person-id", "user-1"),
-                ("file-name", "Angebot%20M%C3%A4rz.pdf"),
-            ],
-        ),
-    );
-    check("upload_file", upload, &Expect::Fails("not_signed_in"));
-    let as_json = json_call(&window, "prepare_avatar", json!({"photo": [1, 2, 3]}));
-    assert_eq!(
-        as_json.expect_err("bytes as JSON")["message"],
-        "The photo did not arrive as bytes."
-    );
-    let headless = call(
-        &window,
-        request(
-            "upload_file",
-            InvokeBody::Raw(vec![1]),
-            &[("file-name", "a.pdf")],
-        ),
-    );
-    assert_eq!(
-        headless.expect_err("no record")["message"],
-        "The call has no person-id."
+    assert!(
+        calls.is_empty(),
+        "calls for commands that do not exist: {:?}",
+        calls.keys()
     );
 
     // What the window may not call, it cannot: a command that does not exist, or one
     // from a page that is not the app's.
-    assert!(json_call(&window, "no_such_command", json!({})).is_err());
+    let unknown = json_call(&window, "no_such_command", json!({}));
+    assert!(
+        unknown.as_ref().is_err_and(|error| error
+            .as_str()
+            .is_some_and(|text| text.contains("not found"))),
+        "{unknown:?}"
+    );
     let mut foreign = request("app_info", InvokeBody::Json(json!({})), &[]);
     foreign.url = "https://evil.example".parse().expect("url");
+    let foreign = call(&window, foreign);
     assert!(
-        call(&window, foreign).is_err(),
-        "a remote page called a command"
+        foreign.as_ref().is_err_and(|error| error
+            .as_str()
+            .is_some_and(|text| text.contains("not allowed"))),
+        "a remote page called a command: {foreign:?}"
     );
 
-    // Quitting reaches the runtime's exit, which the mock runtime does not have.
-    let quit = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        json_call(&window, "quit_discarding_changes", json!({}))
-    }));
-    assert!(quit.is_err(), "quit_discarding_changes did not try to exit");
+    for command in exits {
+        let quit =
+            std::panic::catch_unwind(AssertUnwindSafe(|| json_call(&window, command, json!({}))));
+        assert!(quit.is_err(), "{command} did not try to exit");
+    }
 }

@@ -87,11 +87,11 @@ impl ClientError {
 }
 
 impl ClientError {
-    /// The message for the UI: the server's own, else this error's as a sentence.
+    /// The message for the UI: the server's own, else this error's.
     pub fn message(&self) -> String {
         match self {
             Self::Server { body, .. } => body.message.clone(),
-            other => sentence(&other.to_string()),
+            other => other.to_string(),
         }
     }
 

@@ -14,6 +14,63 @@ use crate::docs::doc_text;
 /// Arguments Tauri fills in itself; the UI never passes them.
 const INJECTED: &[&str] = &["State", "AppHandle", "Window", "Webview", "WebviewWindow"];
 
+/// Names a wrapper's parameter cannot have: words JavaScript reserves, and the names the
+/// generated wrappers use themselves.
+const UNUSABLE: &[&str] = &[
+    "arguments",
+    "await",
+    "break",
+    "call",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "eval",
+    "event",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "function",
+    "handler",
+    "if",
+    "implements",
+    "import",
+    "in",
+    "instanceof",
+    "interface",
+    "let",
+    "listen",
+    "new",
+    "null",
+    "package",
+    "private",
+    "protected",
+    "public",
+    "return",
+    "static",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "var",
+    "void",
+    "while",
+    "with",
+    "yield",
+];
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Role {
     Argument,
@@ -30,6 +87,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let docs = doc_text(&function.attrs);
 
     let mut params = Vec::new();
+    let mut roles = Vec::new();
     let mut raw_reads = Vec::new();
     let mut inputs: Punctuated<FnArg, Token![,]> = Punctuated::new();
     for input in std::mem::take(&mut function.sig.inputs) {
@@ -55,6 +113,13 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         let ident = pattern.ident.clone();
         let rust_name = ident.unraw().to_string();
         let key = rust_name.to_lower_camel_case();
+        if UNUSABLE.contains(&key.as_str()) {
+            return Err(Error::new_spanned(
+                &pattern.ident,
+                format!("`{key}` cannot name a parameter of the TypeScript wrapper; choose another name"),
+            ));
+        }
+        roles.push((role, pattern.ident.clone()));
         let ty = typed.ty.clone();
         let ts = match (&ts_override, role) {
             (Some(written), _) => quote!(::agent_desk_ipc::TsType::written(#written)),
@@ -83,6 +148,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             }),
         }
     }
+    check_raw(&roles)?;
     if !raw_reads.is_empty() {
         inputs.push(syn::parse_quote!(__ipc_request: ::tauri::ipc::Request<'_>));
         let mut statements = Vec::new();
@@ -122,6 +188,30 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             }
         }
     })
+}
+
+/// A raw call carries one body, its bytes, and everything else in headers: Tauri reads
+/// no JSON arguments from it.
+fn check_raw(roles: &[(Role, syn::Ident)]) -> syn::Result<()> {
+    let bodies = roles.iter().filter(|(role, _)| *role == Role::Body).count();
+    let raw = roles.iter().any(|(role, _)| *role != Role::Argument);
+    if !raw {
+        return Ok(());
+    }
+    if bodies != 1 {
+        let (_, first) = &roles[0];
+        return Err(Error::new_spanned(
+            first,
+            "a command with `#[ipc(header)]` or `#[ipc(body)]` arguments takes exactly one `#[ipc(body)]`",
+        ));
+    }
+    if let Some((_, plain)) = roles.iter().find(|(role, _)| *role == Role::Argument) {
+        return Err(Error::new_spanned(
+            plain,
+            "a command with a raw body takes its other arguments as `#[ipc(header)]`",
+        ));
+    }
+    Ok(())
 }
 
 fn last_segment(ty: &Type) -> Option<String> {
@@ -206,4 +296,78 @@ fn take_ts_type(attrs: &mut Vec<Attribute>) -> syn::Result<Option<String>> {
         }
     })?;
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    fn refusal(item: proc_macro2::TokenStream) -> String {
+        match super::expand(quote!(), item) {
+            Ok(_) => panic!("accepted"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_name_the_wrapper_cannot_have_is_refused() {
+        let message = refusal(quote! {
+            pub async fn create_user(new: NewCustomer) -> Result<Person, CommandError> { todo!() }
+        });
+        assert!(
+            message.contains("`new` cannot name a parameter"),
+            "{message}"
+        );
+        let message = refusal(quote! { pub fn open(call: String) {} });
+        assert!(message.contains("`call`"), "{message}");
+    }
+
+    #[test]
+    fn a_raw_call_has_one_body_and_only_headers_beside_it() {
+        let message = refusal(quote! {
+            pub fn upload(#[ipc(header)] name: String, id: String) {}
+        });
+        assert!(message.contains("exactly one `#[ipc(body)]`"), "{message}");
+        let message = refusal(quote! {
+            pub fn upload(#[ipc(body)] file: Vec<u8>, id: String) {}
+        });
+        assert!(message.contains("as `#[ipc(header)]`"), "{message}");
+        let message = refusal(quote! {
+            pub fn upload(request: tauri::ipc::Request<'_>) {}
+        });
+        assert!(
+            message.contains("`#[ipc(body)]` and `#[ipc(header)]`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_raw_call_reads_its_headers_and_body_before_the_command_runs() {
+        let expanded = super::expand(
+            quote!(),
+            quote! {
+                pub async fn upload_file(
+                    #[ipc(header)] person_id: String,
+                    #[ipc(body)] file: Vec<u8>,
+                    state: State<'_, DeskState>,
+                ) -> Result<PersonFile, CommandError> { todo!() }
+            },
+        )
+        .expect("expands")
+        .to_string();
+        assert!(
+            expanded.contains("__ipc_request : :: tauri :: ipc :: Request < '_ >"),
+            "{expanded}"
+        );
+        assert!(
+            expanded
+                .contains(":: agent_desk_ipc :: raw :: header (& __ipc_request , \"person-id\") ?"),
+            "{expanded}"
+        );
+        assert!(
+            expanded.contains("ParamKind :: Header (\"person-id\")"),
+            "{expanded}"
+        );
+        assert!(expanded.contains("name : \"personId\""), "{expanded}");
+    }
 }

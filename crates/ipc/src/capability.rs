@@ -34,6 +34,7 @@ pub fn main_window(commands: &[CommandSpec]) -> String {
 }
 
 fn pretty(value: &serde_json::Value) -> String {
+    // A `Value` always serialises: its keys are strings.
     let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
     text.push('\n');
     text

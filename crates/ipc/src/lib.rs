@@ -174,6 +174,7 @@ impl Ipc {
     /// and `commands.json` and `capabilities/main.json` into `shell_dir`, each only when
     /// its content changed.
     pub fn write(&self, ui_dir: &Path, shell_dir: &Path) -> std::io::Result<()> {
+        self.check().map_err(std::io::Error::other)?;
         write_if_changed(&ui_dir.join("backend.ts"), &typescript::backend(self))?;
         write_if_changed(&ui_dir.join("constants.ts"), &typescript::constants(self))?;
         write_if_changed(
@@ -184,6 +185,37 @@ impl Ipc {
             &shell_dir.join("capabilities").join("main.json"),
             &capability::main_window(&self.commands),
         )
+    }
+}
+
+impl Ipc {
+    /// Refuses what would give the UI a type it cannot use: a 64-bit integer is a
+    /// `bigint` to ts-rs, which JSON does not carry; say `#[ts(type = "number")]`.
+    pub fn check(&self) -> Result<(), String> {
+        let mut types: Vec<(String, &TsType)> = Vec::new();
+        for command in &self.commands {
+            for param in &command.params {
+                types.push((format!("{}({})", command.name, param.name), &param.ts));
+            }
+            if let Some(returns) = &command.returns {
+                types.push((format!("{}'s result", command.name), returns));
+            }
+        }
+        for event in &self.events {
+            if let Some(payload) = &event.payload {
+                types.push((format!("{}'s payload", event.name), payload));
+            }
+        }
+        for constant in &self.constants {
+            types.push((constant.name.to_owned(), &constant.ts));
+        }
+        match types.iter().find(|(_, ts)| mentions(&ts.name, "bigint")) {
+            Some((place, ts)) => Err(format!(
+                "{place} is `{}` in TypeScript, which JSON does not carry: give it #[ts(type = \"number\")]",
+                ts.name
+            )),
+            None => Ok(()),
+        }
     }
 }
 
@@ -219,6 +251,24 @@ mod tests {
         assert_eq!(TsType::of::<Option<String>>().name, "string | null");
         assert!(TsType::of::<Option<String>>().imports.is_empty());
         assert_eq!(TsType::of::<Team>().imports, vec!["Team".to_owned()]);
+    }
+
+    #[test]
+    fn a_64_bit_integer_is_refused_where_it_would_be_a_bigint() {
+        let ipc = Ipc {
+            commands: vec![],
+            events: vec![],
+            constants: vec![ConstantSpec::new("LIMIT", "", &5_i64).expect("json")],
+        };
+        assert_eq!(
+            ipc.check(),
+            Err("LIMIT is `bigint` in TypeScript, which JSON does not carry: give it #[ts(type = \"number\")]".to_owned())
+        );
+        let fine = Ipc {
+            constants: vec![ConstantSpec::new("LIMIT", "", &5_u32).expect("json")],
+            ..ipc
+        };
+        assert_eq!(fine.check(), Ok(()));
     }
 
     #[test]

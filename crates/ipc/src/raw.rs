@@ -27,7 +27,31 @@ pub fn header(request: &Request<'_>, name: &'static str) -> Result<String, RawAr
         .headers()
         .get(name)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| percent_decode_str(value).decode_utf8().ok())
-        .map(|value| value.into_owned())
+        .and_then(decoded)
         .ok_or(RawArgumentError::MissingHeader(name))
+}
+
+/// A header's value as the wrapper wrote it with `encodeURIComponent`.
+fn decoded(value: &str) -> Option<String> {
+    percent_decode_str(value)
+        .decode_utf8()
+        .ok()
+        .map(|text| text.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decoded;
+
+    #[test]
+    fn a_header_is_read_back_as_encodeuricomponent_wrote_it() {
+        // encodeURIComponent("Angebot März/2026 (final).pdf")
+        assert_eq!(
+            decoded("Angebot%20M%C3%A4rz%2F2026%20(final).pdf").as_deref(),
+            Some("Angebot März/2026 (final).pdf")
+        );
+        assert_eq!(decoded("plain").as_deref(), Some("plain"));
+        // Not UTF-8 once decoded: refused, not replaced.
+        assert_eq!(decoded("%FF%FE"), None);
+    }
 }

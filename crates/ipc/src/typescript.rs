@@ -17,8 +17,12 @@ pub fn backend(ipc: &Ipc) -> String {
     out.push_str(
         "// Screens reach the rest of the app only through `Backend`; tests pass a double of it.\n\n",
     );
-    out.push_str("import { listen } from '@tauri-apps/api/event';\n");
-    out.push_str("import { call } from '../ipc';\n");
+    if !ipc.events.is_empty() {
+        out.push_str("import { listen } from '@tauri-apps/api/event';\n");
+    }
+    if !ipc.commands.is_empty() {
+        out.push_str("import { call } from '../ipc';\n");
+    }
     let mut imports = BTreeSet::new();
     for command in &ipc.commands {
         for param in &command.params {
@@ -94,7 +98,8 @@ pub fn constants(ipc: &Ipc) -> String {
     for constant in &ipc.constants {
         out.push('\n');
         docs(&mut out, constant.docs, "");
-        let value = serde_json::to_string_pretty(&constant.value).unwrap_or_else(|_| "null".into());
+        // A `Value` always serialises: its keys are strings.
+        let value = serde_json::to_string_pretty(&constant.value).unwrap_or_default();
         // Arrays and objects cannot be changed through the constant either.
         let ts = if constant.value.is_array() || constant.value.is_object() {
             format!("Readonly<{}>", constant.ts.name)

@@ -19,7 +19,7 @@ pub async fn list_files(state: State<'_, DeskState>, id: String) -> Result<FileL
     Ok(state.session.api()?.files(&id).await?)
 }
 
-/// Keeps a file (its bytes) on a customer's record under `file_name`.
+/// Keeps a file (its bytes) on a customer's record under its name.
 #[command]
 pub async fn upload_file(
     #[ipc(header)] person_id: String,

@@ -189,7 +189,7 @@ export interface Backend {
   listOrganizations(): Promise<Organizations>;
   /** A customer's files, newest first, and the largest file the server takes. */
   listFiles(id: string): Promise<FileList>;
-  /** Keeps a file (its bytes) on a customer's record under `file_name`. */
+  /** Keeps a file (its bytes) on a customer's record under its name. */
   uploadFile(personId: string, fileName: string, file: Uint8Array): Promise<PersonFile>;
   /**
    * Downloads a file into the Downloads folder under its own name (numbered when taken);
