@@ -3,11 +3,14 @@
 //
 // It decides nothing the server or `crates/core` decides: no validation, permissions,
 // privacy, password scoring, search, filtering or sorting, size or format sniffing, rates
-// or conflicts. It keeps fixture state, and what a call was given is echoed into it (a
-// saved profile patch is applied and the etag moves on; a new note is listed; an ended
+// or conflicts, nor what follows from a call beyond what it was given (which sessions a
+// new password ends, which email becomes primary, how many alerts are unread, which audio
+// device is in use). It keeps fixture state, and what a call was given is echoed into it
+// (a saved profile patch is applied and the etag moves on; a new note is listed; an ended
 // session is gone). A test that needs a refusal or a particular answer scripts it:
 // `backend.checkPassword.mockResolvedValueOnce(passwordCheck(['digit'], 1))`,
-// `backend.updateProfile.mockRejectedValueOnce(failure('version_conflict'))`.
+// `backend.updateProfile.mockRejectedValueOnce(failure('version_conflict'))`,
+// `backend.signOutOtherSessions.mockResolvedValueOnce(sessionsEnded(2))`.
 // The rules themselves are tested in Rust and end to end.
 
 import { vi } from 'vitest';
@@ -44,6 +47,7 @@ import {
   profile,
   selfTestOk,
   sessions,
+  sessionsEnded,
   signIns,
   teamList,
   ticketsOf,
@@ -194,12 +198,8 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     // Account security.
     serverPolicy: vi.fn<Backend['serverPolicy']>(async () => ({ password: policy, password_reset_valid_minutes: 30, avatar: avatarPolicy })),
     checkPassword: vi.fn<Backend['checkPassword']>(async () => passwordCheck()),
-    changePassword: vi.fn<Backend['changePassword']>(async (_current, _next, keepOtherSessions) => {
-      if (keepOtherSessions) return { signed_out_sessions: 0 };
-      const ended = open.filter((session) => !session.current).length;
-      open = open.filter((session) => session.current);
-      return { signed_out_sessions: ended };
-    }),
+    /** Which sessions a new password ends is the server's: the list stays as it was. */
+    changePassword: vi.fn<Backend['changePassword']>(async () => sessionsEnded()),
     requestPasswordReset: vi.fn<Backend['requestPasswordReset']>(async () => ({
       message: 'If an account exists for this address, a link to reset its password is on its way.',
       valid_minutes: 30,
@@ -208,11 +208,8 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     endSession: vi.fn<Backend['endSession']>(async (sessionId) => {
       open = open.filter((session) => session.id !== sessionId);
     }),
-    signOutOtherSessions: vi.fn<Backend['signOutOtherSessions']>(async () => {
-      const ended = open.filter((session) => !session.current).length;
-      open = open.filter((session) => session.current);
-      return { signed_out_sessions: ended };
-    }),
+    /** Which sessions end is the server's: the list stays as it was. */
+    signOutOtherSessions: vi.fn<Backend['signOutOtherSessions']>(async () => sessionsEnded()),
 
     // The photo: every picked file is a PNG of the size `pickPhotoOf` set.
     prepareAvatar: vi.fn<Backend['prepareAvatar']>(async () => ({
@@ -227,14 +224,10 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     avatarImage: vi.fn<Backend['avatarImage']>(async (url) => photoData(url)),
     initialsAvatar: vi.fn<Backend['initialsAvatar']>(async () => ({ text: 'DD', background: '#2f5d8a', foreground: '#ffffff' })),
 
-    // Audio: the chosen device is the one in use.
+    // Audio: what a choice makes of the state (the choice kept, the device in use for it) is
+    // the audio crate's answer; a test states it with `changeAudio` or scripts it.
     audioState: vi.fn<Backend['audioState']>(async () => copy(audio)),
-    chooseAudioDevice: vi.fn<Backend['chooseAudioDevice']>(async (role, choice) => {
-      const listed = role === 'microphone' ? audio.devices.inputs : audio.devices.outputs;
-      audio.choices[role] = copy(choice);
-      audio[role] = { device: listed.find((device) => choice.kind === 'device' ? device.id === choice.id : device.is_default) ?? null, fallback: false };
-      return copy(audio);
-    }),
+    chooseAudioDevice: vi.fn<Backend['chooseAudioDevice']>(async () => copy(audio)),
     setAlertVolume: vi.fn<Backend['setAlertVolume']>(async (volume) => {
       audio.choices.alert_volume = volume;
       return copy(audio);
@@ -266,11 +259,8 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
       alerts = { ...alerts, recent: alerts.recent.map((item) => ({ ...item, read: true })), unread: 0 };
       return copy(alerts);
     }),
-    openAlert: vi.fn<Backend['openAlert']>(async (seq) => {
-      const opened = alerts.recent.find((item) => item.seq === seq && !item.read);
-      if (opened) alerts = { ...alerts, recent: alerts.recent.map((item) => (item === opened ? { ...item, read: true } : item)), unread: Math.max(0, alerts.unread - 1) };
-      return copy(alerts);
-    }),
+    /** What opening an alert makes of the alerts state is core's: a test scripts it. */
+    openAlert: vi.fn<Backend['openAlert']>(async () => copy(alerts)),
     onAlertsChanged: vi.fn<Backend['onAlertsChanged']>(listen(on.alerts)),
     notificationPrefs: vi.fn<Backend['notificationPrefs']>(async () => copy(prefs)),
     saveNotificationPrefs: vi.fn<Backend['saveNotificationPrefs']>(async (sent) => savePrefs(sent)),
@@ -320,16 +310,10 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
       if (!found) throw failure('not_found', `no fixture person ${id}`);
       return copy(found);
     }),
+    /** The fixture customer under a new id and the given name, listed; what else the server
+     * makes of the new record (its emails, which is primary, the organization) a test scripts. */
     createUser: vi.fn<Backend['createUser']>(async (created) => {
-      const record = user(
-        customer({
-          id: `user-new-${++made}`,
-          name: created.name,
-          emails: created.emails.map((address, index) => ({ address, primary: index === 0 })),
-          organization: null,
-          summary: null,
-        }),
-      );
+      const record = user(customer({ id: `user-new-${++made}`, name: created.name }));
       people = [...people, record];
       return copy(record);
     }),
@@ -345,17 +329,13 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
         };
       }),
     ),
-    addEmail: vi.fn<Backend['addEmail']>(async (id, address, primary) =>
-      changeCustomer(id, (record) => ({
-        emails: [...record.emails.map((email) => ({ ...email, primary: primary ? false : email.primary })), { address, primary }],
-      })),
-    ),
+    /** The record as the fixture has it: what the server makes of the emails a test scripts. */
+    addEmail: vi.fn<Backend['addEmail']>(async (id) => copy(customerById(id))),
     removeEmail: vi.fn<Backend['removeEmail']>(async (id, address) =>
       changeCustomer(id, (record) => ({ emails: record.emails.filter((email) => email.address !== address) })),
     ),
-    makePrimaryEmail: vi.fn<Backend['makePrimaryEmail']>(async (id, address) =>
-      changeCustomer(id, (record) => ({ emails: record.emails.map((email) => ({ ...email, primary: email.address === address })) })),
-    ),
+    /** The record as the fixture has it: what the server makes of the emails a test scripts. */
+    makePrimaryEmail: vi.fn<Backend['makePrimaryEmail']>(async (id) => copy(customerById(id))),
     listNotes: vi.fn<Backend['listNotes']>(async (id) => {
       const own = notes.filter((entry) => entry.person_id === id);
       return copy({ notes: own, total: own.length, next_cursor: null });

@@ -21,6 +21,7 @@ import type { PrivacyPreview } from '../lib/generated/PrivacyPreview';
 import type { Profile } from '../lib/generated/Profile';
 import type { SelfTestReport } from '../lib/generated/SelfTestReport';
 import type { SessionInfo } from '../lib/generated/SessionInfo';
+import type { SessionsEnded } from '../lib/generated/SessionsEnded';
 import type { SignInAttempt } from '../lib/generated/SignInAttempt';
 import type { Team } from '../lib/generated/Team';
 import type { TicketSummary } from '../lib/generated/TicketSummary';
@@ -105,6 +106,12 @@ export function sessions(): SessionInfo[] {
     session('session-laptop', '2026-11-22T16:45:00Z', 'Agent Desk', '0.0.9', '198.51.100.23'),
     session('session-script', '2026-11-02T12:00:00Z', null, null, null),
   ];
+}
+
+/** What changing the password or signing out other sessions answers: how many sessions
+ * the server ended, which is its to say; a test that needs a count scripts it. */
+export function sessionsEnded(count = 0): SessionsEnded {
+  return { signed_out_sessions: count };
 }
 
 export function signIns(): SignInAttempt[] {

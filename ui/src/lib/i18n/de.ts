@@ -666,6 +666,7 @@ export const de: Catalog = {
   'privacy.preview.phones': 'Telefonnummern',
   'privacy.preview.status': 'Online-Status',
   'privacy.preview.everything': 'alles',
+  'privacy.preview.unavailable': 'Die Vorschau ist gerade nicht verfügbar. Speichern funktioniert wie gewohnt.',
   'privacy.changedElsewhere': 'Deine Datenschutz-Einstellungen wurden auf einem anderen Gerät geändert. Prüfe deine Auswahl und speichere erneut.',
 
   'teams.title': 'Teams',
@@ -741,5 +742,8 @@ export const de: Catalog = {
   'error.audio_invalid': 'Diese Einstellung ist ungültig: {message}',
   'error.audio_backend': 'Das Soundsystem hat einen Fehler gemeldet: {message}',
   'error.local_file': 'Auf diesem Computer ist etwas schiefgegangen: {message}',
+  'error.settings': 'Deine Einstellungen konnten auf diesem Computer nicht gespeichert werden.',
+  'error.not_signed_in': 'Du bist nicht angemeldet. Melde dich erneut an.',
+  'error.internal': 'Etwas ist schiefgegangen. Versuche es gleich noch einmal.',
   'error.generic': 'Etwas ist schiefgegangen: {message}',
 };

@@ -656,6 +656,7 @@ export const en = {
   'privacy.preview.phones': 'phone numbers',
   'privacy.preview.status': 'online status',
   'privacy.preview.everything': 'everything',
+  'privacy.preview.unavailable': 'The preview is not available right now. Saving works as usual.',
   'privacy.changedElsewhere': 'Your privacy settings were changed on another device. Check your choices and save again.',
 
   'teams.title': 'Teams',
@@ -730,6 +731,9 @@ export const en = {
   'error.audio_invalid': "That setting isn't valid: {message}",
   'error.audio_backend': 'The sound system reported a problem: {message}',
   'error.local_file': 'Something went wrong on this computer: {message}',
+  'error.settings': 'Your settings could not be saved on this computer.',
+  'error.not_signed_in': 'You are not signed in. Sign in again.',
+  'error.internal': 'Something went wrong. Try again in a moment.',
   'error.generic': 'Something went wrong: {message}',
 } as const;
 

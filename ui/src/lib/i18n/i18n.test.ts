@@ -55,7 +55,7 @@ describe('message catalogs', () => {
     expect(errorMessage({ code: 'invalid_credentials', message: 'x', field: null })).toBe(
       'Wrong email or password.',
     );
-    expect(errorMessage({ code: 'internal', message: 'boom', field: null })).toBe('Something went wrong: boom');
+    expect(errorMessage({ code: 'method_not_allowed', message: 'boom', field: null })).toBe('Something went wrong: boom');
     expect(errorMessage({ code: 'request_timeout', message: 'x', field: null })).toBe(
       'The connection to the server was too slow and the change was not sent. Check the network and try again.',
     );
@@ -85,6 +85,21 @@ describe('message catalogs', () => {
     expect(errorMessage({ code: 'local_file', message: 'x', field: null })).toBe(
       'Auf diesem Computer ist etwas schiefgegangen: x',
     );
+  });
+
+  it('words an internal failure, a failure of the settings or of a missing sign-in by its code', () => {
+    const failure = (code: IpcError['code']): IpcError => ({ code, message: 'detail', field: null });
+    expect(errorMessage(failure('internal'))).toBe(
+      'Something went wrong. Try again in a moment.',
+    );
+    expect(errorMessage(failure('settings'))).toBe('Your settings could not be saved on this computer.');
+    expect(errorMessage(failure('not_signed_in'))).toBe('You are not signed in. Sign in again.');
+    setLanguage('de');
+    expect(errorMessage(failure('internal'))).toBe(
+      'Etwas ist schiefgegangen. Versuche es gleich noch einmal.',
+    );
+    expect(errorMessage(failure('settings'))).toBe('Deine Einstellungen konnten auf diesem Computer nicht gespeichert werden.');
+    expect(errorMessage(failure('not_signed_in'))).toBe('Du bist nicht angemeldet. Melde dich erneut an.');
   });
 
   it('words audio failures by their code', () => {

@@ -5,7 +5,7 @@ import type { IpcError } from '../../lib/generated/IpcError';
 import type { PasswordCheck } from '../../lib/generated/PasswordCheck';
 import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
-import { failure, fakeBackend, passwordCheck, rateLimited } from '../../test/fake-backend';
+import { failure, fakeBackend, passwordCheck, rateLimited, sessions, sessionsEnded, signIns } from '../../test/fake-backend';
 import Account from './Account.svelte';
 
 const STRONG = 'Tangerine-Bicycle-42';
@@ -29,6 +29,9 @@ const input = (label: RegExp) => screen.getByLabelText(label, { selector: 'input
 const currentField = () => input(/^Current password/);
 const newField = () => input(/^New password/);
 const submitButton = () => screen.getByRole('button', { name: 'Change password' }) as HTMLButtonElement;
+
+/** The server's list once every other session has ended: this device alone. */
+const onlyThisDevice = () => ({ sessions: sessions().filter((session) => session.current), recent_sign_ins: signIns() });
 
 /** The checklist item of a rule: whether it is shown as met, by its text for screen readers. */
 async function rule(text: string) {
@@ -196,6 +199,8 @@ describe('change password', () => {
   it('changes the password, clears the fields and reports the sessions signed out', async () => {
     const { backend, user } = setup();
     expect(await sessionItems()).toHaveLength(3);
+    backend.changePassword.mockResolvedValueOnce(sessionsEnded(2));
+    backend.listSessions.mockResolvedValueOnce(onlyThisDevice());
     await user.type(currentField(), PASSWORD);
     await user.type(newField(), STRONG);
     await waitFor(() => expect(submitButton().disabled).toBe(false));
@@ -206,9 +211,10 @@ describe('change password', () => {
     expect(backend.changePassword).toHaveBeenCalledWith(PASSWORD, STRONG, false);
     expect(currentField().value).toBe('');
     expect(newField().value).toBe('');
-    // The list is reloaded: only this device is left.
+    // The list is reloaded and shows what the server lists now: only this device.
     await waitFor(() => expect(backend.listSessions).toHaveBeenCalledTimes(2));
     await waitFor(async () => expect(await sessionItems()).toHaveLength(1));
+    expect((await sessionItems())[0]!.textContent).toContain('This device');
   });
 
   it('says so plainly when no other device was signed in', async () => {
@@ -281,6 +287,8 @@ describe('sessions and sign-ins', () => {
   it('signs out all other sessions', async () => {
     const { backend, user } = setup();
     await sessionItems();
+    backend.signOutOtherSessions.mockResolvedValueOnce(sessionsEnded(2));
+    backend.listSessions.mockResolvedValueOnce(onlyThisDevice());
     const all = screen.getByRole('button', { name: 'Sign out all other sessions' }) as HTMLButtonElement;
     expect(all.disabled).toBe(false);
     await user.click(all);
@@ -288,6 +296,8 @@ describe('sessions and sign-ins', () => {
       '2 other sessions have been signed out.',
     );
     expect(backend.signOutOtherSessions).toHaveBeenCalledTimes(1);
+    expect(backend.signOutOtherSessions).toHaveBeenCalledWith();
+    await waitFor(() => expect(backend.listSessions).toHaveBeenCalledTimes(2));
     expect(await sessionItems()).toHaveLength(1);
     expect(all.disabled).toBe(true);
     expect(screen.getByText('You are not signed in anywhere else.')).toBeTruthy();

@@ -13,12 +13,23 @@ const JABRA_IN = { kind: 'device', id: 'pulse:jabra-in', name: 'Jabra Evolve2 65
 const JABRA_OUT = { kind: 'device', id: 'pulse:jabra-out', name: 'Jabra Evolve2 65' } as const;
 const BUILTIN_MIC = audioDevice('pulse:builtin-mic', 'Built-in Microphone', 'input', true);
 const BUILTIN_SPEAKERS = audioDevice('pulse:builtin-speakers', 'Built-in Speakers', 'output', true);
+const JABRA_MIC = audioDevice('pulse:jabra-in', 'Jabra Evolve2 65', 'input');
+const JABRA_SPEAKER = audioDevice('pulse:jabra-out', 'Jabra Evolve2 65', 'output');
+const HDMI = { kind: 'device', id: 'pulse:hdmi', name: 'HDMI Display' } as const;
+const HDMI_DISPLAY = audioDevice('pulse:hdmi', 'HDMI Display', 'output');
 
 /** Takes devices out of the lists, as the system reports them gone; which device then
  * stands in for a choice is the audio crate's answer, which each test states itself. */
 function unplug(state: AudioState, ...ids: string[]) {
   state.devices.inputs = state.devices.inputs.filter((device) => !ids.includes(device.id));
   state.devices.outputs = state.devices.outputs.filter((device) => !ids.includes(device.id));
+}
+
+/** The fake's audio state as `change` leaves it, for a test to script as an answer. */
+function stateAfter(fake: Fake, change: (state: AudioState) => void): AudioState {
+  const state = fake.audio();
+  change(state);
+  return state;
 }
 
 /** The screen on a fake computer; `before` sets the fake up as a previous run left it. */
@@ -90,10 +101,14 @@ describe('devices screen', () => {
   });
 
   it('shows the choices a previous run saved', async () => {
-    await setup(async ({ backend }) => {
-      await backend.chooseAudioDevice('microphone', JABRA_IN);
-      await backend.chooseAudioDevice('alerts', { kind: 'device', id: 'pulse:hdmi', name: 'HDMI Display' });
-    });
+    await setup((fake) =>
+      fake.changeAudio((state) => {
+        state.choices.microphone = JABRA_IN;
+        state.microphone = { device: JABRA_MIC, fallback: false };
+        state.choices.alerts = HDMI;
+        state.alerts = { device: HDMI_DISPLAY, fallback: false };
+      }),
+    );
     expect(picker('microphone').value).toBe('pulse:jabra-in');
     expect(picker('speaker').value).toBe('system_default');
     expect(picker('alerts').value).toBe('pulse:hdmi');
@@ -101,17 +116,24 @@ describe('devices screen', () => {
   });
 
   it('saves a choice at once with the device’s id and name, and back to the default', async () => {
-    const { backend, user, audio } = await setup();
+    const fake = await setup();
+    const { backend, user } = fake;
+    backend.chooseAudioDevice.mockResolvedValueOnce(
+      stateAfter(fake, (state) => {
+        state.choices.speaker = JABRA_OUT;
+        state.speaker = { device: JABRA_SPEAKER, fallback: false };
+      }),
+    );
     await user.selectOptions(picker('speaker'), 'pulse:jabra-out');
     expect(backend.chooseAudioDevice).toHaveBeenCalledWith('speaker', JABRA_OUT);
     await waitFor(() => expect(screen.getByText('✓ Saved')).toBeTruthy());
     expect(picker('speaker').value).toBe('pulse:jabra-out');
-    expect(audio().choices.speaker).toEqual(JABRA_OUT);
 
+    // The answer: the system default, the built-in speakers, as the fixture has it.
     await user.selectOptions(picker('speaker'), 'system_default');
     expect(backend.chooseAudioDevice).toHaveBeenLastCalledWith('speaker', { kind: 'system_default' });
-    await waitFor(() => expect(audio().choices.speaker).toEqual({ kind: 'system_default' }));
-    expect(picker('speaker').value).toBe('system_default');
+    await waitFor(() => expect(picker('speaker').value).toBe('system_default'));
+    expect(backend.chooseAudioDevice).toHaveBeenCalledTimes(2);
   });
 
   it('shows what the backend answers, not only what was picked', async () => {
@@ -171,9 +193,13 @@ describe('devices screen', () => {
   });
 
   it('follows devices plugged out and in while open, back to the chosen one', async () => {
-    const fake = await setup(async ({ backend }) => {
-      await backend.chooseAudioDevice('speaker', JABRA_OUT);
-    });
+    const fake = await setup((before) =>
+      before.changeAudio((state) => {
+        state.choices.speaker = JABRA_OUT;
+        state.speaker = { device: JABRA_SPEAKER, fallback: false };
+      }),
+    );
+    expect(picker('speaker').value).toBe('pulse:jabra-out');
     expect(fallbacks()).toEqual([]);
 
     fake.changeAudio((state) => {
@@ -372,9 +398,16 @@ describe('microphone test', () => {
   });
 
   it('goes on with a newly chosen microphone', async () => {
-    const { backend, user, micTestRunning } = await setup();
+    const fake = await setup();
+    const { backend, user, micTestRunning } = fake;
     await user.click(button('mic-test'));
     await waitFor(() => expect(button('mic-test').textContent).toBe('Stop test'));
+    backend.chooseAudioDevice.mockResolvedValueOnce(
+      stateAfter(fake, (state) => {
+        state.choices.microphone = JABRA_IN;
+        state.microphone = { device: JABRA_MIC, fallback: false };
+      }),
+    );
     await user.selectOptions(picker('microphone'), 'pulse:jabra-in');
     await waitFor(() => expect(backend.startMicTest).toHaveBeenCalledTimes(2));
     expect(backend.stopMicTest).toHaveBeenCalledTimes(1);

@@ -2,6 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Alerts } from '../../lib/alerts.svelte';
+import type { AlertsState } from '../../lib/generated/AlertsState';
 import type { IpcError } from '../../lib/generated/IpcError';
 import type { SelfTestProblem } from '../../lib/generated/SelfTestProblem';
 import type { SelfTestReport } from '../../lib/generated/SelfTestReport';
@@ -440,7 +441,7 @@ describe('test notification', () => {
     backend.sendTestNotification.mockRejectedValueOnce({ code: 'internal', message: 'boom', field: null });
     await user.click(screen.getByTestId('send-test-notification'));
     expect((await screen.findByTestId('self-test-error')).textContent).toBe(
-      "The test couldn't run. Something went wrong: boom",
+      "The test couldn't run. Something went wrong. Try again in a moment.",
     );
   });
 });
@@ -491,10 +492,19 @@ describe('recent alerts', () => {
   });
 
   it('opens an alert by click or Enter, which marks it read', async () => {
-    const { backend, user } = await setup({ alerts: { recent: recent() } });
+    const { backend, user, alerts } = await setup({ alerts: { recent: recent() } });
+    // What opening makes of the alerts is core's answer: these opened, this many unread.
+    const before = JSON.parse(JSON.stringify(alerts.state)) as AlertsState;
+    const opened = (unread: number, ...seqs: number[]): AlertsState => ({
+      ...before,
+      recent: before.recent.map((item) => (seqs.includes(item.seq) ? { ...item, read: true } : item)),
+      unread,
+    });
+    backend.openAlert.mockResolvedValueOnce(opened(1, 3)).mockResolvedValueOnce(opened(0, 3, 2));
     await user.click(within(screen.getByTestId('alert-3')).getByRole('button', { name: 'SLA breach in 10 minutes' }));
     expect(backend.openAlert).toHaveBeenCalledWith(3);
     await waitFor(() => expect(screen.getByTestId('alert-3').dataset.read).toBe('true'));
+    expect(alerts.state?.unread).toBe(1);
     within(screen.getByTestId('alert-2')).getByRole('button').focus();
     await user.keyboard('{Enter}');
     expect(backend.openAlert).toHaveBeenLastCalledWith(2);

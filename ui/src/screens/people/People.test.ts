@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
 import type { Person } from '../../lib/generated/Person';
-import { agent, change, colleague, directory, failure, fakeBackend, note } from '../../test/fake-backend';
+import { agent, change, colleague, customer, directory, failure, fakeBackend, note, user as userRecord } from '../../test/fake-backend';
 import People from './People.svelte';
 import { hoursFromHere, localTime } from './people';
 
@@ -295,6 +295,12 @@ describe("a customer's record", () => {
 
   it('makes another email primary in one step and removes one', async () => {
     const { user, backend } = await openAda();
+    // The server answers the record with its emails as it now keeps them.
+    const work = { address: 'ada@work.example', primary: true };
+    backend.makePrimaryEmail.mockResolvedValueOnce(
+      userRecord(customer({ emails: [{ address: 'ada@byron.example', primary: false }, work], version: 2 })),
+    );
+    backend.removeEmail.mockResolvedValueOnce(userRecord(customer({ emails: [work], version: 3 })));
     await user.click(within(record()).getByRole('button', { name: 'Make ada@work.example the primary email' }));
     expect(backend.makePrimaryEmail).toHaveBeenCalledWith('user-1', 'ada@work.example');
     const item = (address: string) =>

@@ -120,15 +120,74 @@ describe('Privacy', () => {
     expect(screen.getByText('Agents in Customer Care')).toBeTruthy();
   });
 
-  it('keeps the last preview when core cannot be asked', async () => {
+  it('says the preview is unavailable when core cannot be asked for the settings on screen', async () => {
     const { user, backend } = setup();
     await waitFor(() => expect(screen.getByTestId('preview-other').textContent).toContain('online status'));
     backend.privacyPreview.mockRejectedValueOnce(failure('internal', 'boom'));
     await user.click(radio(/^Only me/));
-    await waitFor(() => expect(backend.privacyPreview).toHaveBeenLastCalledWith('private', expect.anything(), 'Customer Care'));
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(screen.getByTestId('preview-other').textContent).toContain('online status');
+    expect(backend.privacyPreview).toHaveBeenLastCalledWith('private', expect.anything(), 'Customer Care');
+    expect((await screen.findByTestId('preview-unavailable')).textContent).toBe(
+      'The preview is not available right now. Saving works as usual.',
+    );
+    // No answer for the settings before is shown for these.
+    expect(screen.queryByTestId('preview-other')).toBeNull();
+    expect(screen.queryByTestId('preview-same')).toBeNull();
+    expect(screen.getByTestId('privacy-preview').getAttribute('aria-busy')).toBe('false');
     expect(radio(/^Only me/).checked).toBe(true);
+    expect(save().disabled).toBe(false);
+
+    // Back to settings core answers for: their preview shows again.
+    const hidden = { details: false, phones: false, status: false };
+    backend.privacyPreview.mockResolvedValueOnce(privacyPreview({ other_department: hidden }));
+    await user.click(radio(/^Everyone/));
+    await waitFor(() => expect(screen.getByTestId('preview-other').textContent).toBe('name and photo'));
+    expect(screen.queryByTestId('preview-unavailable')).toBeNull();
+  });
+
+  it('shows nothing for settings whose preview has not arrived, not even a late answer for the ones before', async () => {
+    const { user, backend } = setup();
+    const list = () => screen.getByTestId('privacy-preview');
+    await waitFor(() => expect(screen.getByTestId('preview-other').textContent).toContain('online status'));
+    expect(list().getAttribute('aria-busy')).toBe('false');
+
+    let answerOld: (preview: ReturnType<typeof privacyPreview>) => void = () => {};
+    let answerNew: (preview: ReturnType<typeof privacyPreview>) => void = () => {};
+    backend.privacyPreview.mockImplementationOnce(() => new Promise((resolve) => (answerOld = resolve)));
+    await user.click(checkbox(/^Show my online status/));
+    backend.privacyPreview.mockImplementationOnce(() => new Promise((resolve) => (answerNew = resolve)));
+    await user.click(radio(/^Only me/));
+    expect(backend.privacyPreview).toHaveBeenLastCalledWith(
+      'private',
+      { ...profile().contact_prefs, show_online_status: false },
+      'Customer Care',
+    );
+    expect(list().getAttribute('aria-busy')).toBe('true');
+    expect(screen.getByTestId('preview-same').textContent).toBe('');
+    expect(screen.getByTestId('preview-other').textContent).toBe('');
+
+    // The answer for the settings before arrives late: it is not these settings' preview.
+    answerOld(privacyPreview());
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(list().getAttribute('aria-busy')).toBe('true');
+    expect(screen.getByTestId('preview-same').textContent).toBe('');
+    expect(screen.getByTestId('preview-other').textContent).toBe('');
+
+    const hidden = { details: false, phones: false, status: false };
+    answerNew(privacyPreview({ same_department: hidden, other_department: hidden }));
+    await waitFor(() => expect(list().getAttribute('aria-busy')).toBe('false'));
+    expect(screen.getByTestId('preview-same').textContent).toBe('name and photo');
+    expect(screen.getByTestId('preview-other').textContent).toBe('name and photo');
+  });
+
+  it('shows nothing when the department changed since the preview was asked for', async () => {
+    const { view, backend, current, changeElsewhere } = setup();
+    await waitFor(() => expect(screen.getByTestId('preview-other').textContent).toContain('online status'));
+    backend.privacyPreview.mockImplementation(() => new Promise(() => {}));
+    changeElsewhere({ department: 'Billing' });
+    await view.rerender({ initial: current() as VersionedProfile });
+    await waitFor(() => expect(backend.privacyPreview).toHaveBeenLastCalledWith('public', expect.anything(), 'Billing'));
+    expect(screen.getByTestId('privacy-preview').getAttribute('aria-busy')).toBe('true');
+    expect(screen.getByTestId('preview-other').textContent).toBe('');
   });
 
   it('ignores a late preview for settings already changed again', async () => {

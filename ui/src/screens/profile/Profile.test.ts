@@ -38,6 +38,12 @@ describe('profile screen', () => {
     expect(screen.getByLabelText(/Add my signature/)).toBeTruthy();
   });
 
+  it('counts the signature as core does: code points, without the white space at its end', async () => {
+    const { user } = setup();
+    await user.type(input(/^Signature/), '  Dana 😀{Enter}{Enter}');
+    expect(screen.getByText('8 of 2000 characters')).toBeTruthy();
+  });
+
   it('saves only what changed and confirms', async () => {
     const { backend, user, onsaved } = setup();
     await user.clear(input(/Job title/));

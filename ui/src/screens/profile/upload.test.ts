@@ -63,7 +63,7 @@ describe('photo limits', () => {
       'This photo is larger than the server accepts.',
     );
     expect(photoErrorMessage({ code: 'internal', message: 'boom', field: null }, avatarPolicy)).toBe(
-      'Something went wrong: boom',
+      'Something went wrong. Try again in a moment.',
     );
   });
 });
