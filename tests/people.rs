@@ -300,7 +300,14 @@ async fn teams_and_privacy_in_the_app_reach_the_server() -> Result<()> {
         .await?
         .click()
         .await?;
-    wait_for_text(&app, "[data-testid=preview-other]", "name and photo").await?;
+    // The preview is core's answer through the shell: Billing sees the name and photo,
+    // Dana's own department all but the status just switched off.
+    let other = wait_for_text(&app, "[data-testid=preview-other]", "name and photo").await?;
+    let same = wait_for_text(&app, "[data-testid=preview-same]", "phone numbers").await?;
+    ensure!(
+        !other.contains("phone") && !same.contains("online status"),
+        "the preview says {same:?} for the department and {other:?} for others"
+    );
     wait_for(&app, "#privacy-save:enabled")
         .await?
         .click()
