@@ -1,16 +1,7 @@
-// Notes on join requests and decisions, counted and refused as the server does.
+// Join requests and decisions refused because the team or the request changed.
 
-import { JOIN_NOTE_MAX } from '../../lib/generated/constants';
 import type { IpcError } from '../../lib/generated/IpcError';
 import { t } from '../../lib/i18n/index.svelte';
-import { charCount } from '../../lib/text';
-
-export const NOTE_MAX = JOIN_NOTE_MAX;
-
-/** Characters as the server counts them: code points of the trimmed text. */
-export function noteLength(note: string): number {
-  return charCount(note);
-}
 
 /** What to tell the agent when a request or a decision is refused because the team or
  * the request changed meanwhile; null for failures with a general message. */
