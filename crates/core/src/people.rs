@@ -33,19 +33,18 @@ pub struct Sight {
 
 impl Sight {
     pub fn of(viewer: &Viewer<'_>, subject: &Profile) -> Self {
-        let details = Self::details(
-            viewer,
-            &subject.id,
-            subject.visibility,
-            subject.department.as_deref(),
-        );
         if viewer.is_admin || viewer.id == subject.id {
             return Self {
-                details,
+                details: true,
                 phones: true,
                 status: true,
             };
         }
+        let details = Self::colleague_sees_details(
+            subject.visibility,
+            viewer.department,
+            subject.department.as_deref(),
+        );
         Self::under(details, &subject.contact_prefs)
     }
 

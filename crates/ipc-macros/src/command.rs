@@ -174,6 +174,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let spec = format_ident!("__ipc_spec_{}", name);
     let visibility = &function.vis;
     let wire_name = name.unraw().to_string();
+    // Named as Tauri names the arguments: heck's camelCase.
+    let method = wire_name.to_lower_camel_case();
     Ok(quote! {
         #[::tauri::command]
         #function
@@ -182,6 +184,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         #visibility fn #spec() -> ::agent_desk_ipc::CommandSpec {
             ::agent_desk_ipc::CommandSpec {
                 name: #wire_name,
+                method: #method,
                 docs: #docs,
                 params: ::std::vec![#(#params),*],
                 returns: #returns,

@@ -96,6 +96,8 @@ pub struct Param {
 pub struct CommandSpec {
     /// The Rust function's name, which is the command's.
     pub name: &'static str,
+    /// The wrapper's name in `Backend`: the command's in camelCase.
+    pub method: &'static str,
     pub docs: &'static str,
     pub params: Vec<Param>,
     /// What a successful call answers; `None` for nothing.
@@ -186,12 +188,10 @@ impl Ipc {
             &capability::main_window(&self.commands),
         )
     }
-}
 
-impl Ipc {
-    /// Refuses what would give the UI a type it cannot use: a 64-bit integer is a
-    /// `bigint` to ts-rs, which JSON does not carry; say `#[ts(type = "number")]`.
-    pub fn check(&self) -> Result<(), String> {
+    /// The types commands and events carry, each with where: the arguments, the
+    /// results and the payloads.
+    pub fn backend_types(&self) -> Vec<(String, &TsType)> {
         let mut types: Vec<(String, &TsType)> = Vec::new();
         for command in &self.commands {
             for param in &command.params {
@@ -206,6 +206,13 @@ impl Ipc {
                 types.push((format!("{}'s payload", event.name), payload));
             }
         }
+        types
+    }
+
+    /// Refuses what would give the UI a type it cannot use: a 64-bit integer is a
+    /// `bigint` to ts-rs, which JSON does not carry; say `#[ts(type = "number")]`.
+    pub fn check(&self) -> Result<(), String> {
+        let mut types = self.backend_types();
         for constant in &self.constants {
             types.push((constant.name.to_owned(), &constant.ts));
         }

@@ -23,20 +23,11 @@ pub fn backend(ipc: &Ipc) -> String {
     if !ipc.commands.is_empty() {
         out.push_str("import { call } from '../ipc';\n");
     }
-    let mut imports = BTreeSet::new();
-    for command in &ipc.commands {
-        for param in &command.params {
-            imports.extend(param.ts.imports.iter().cloned());
-        }
-        if let Some(returns) = &command.returns {
-            imports.extend(returns.imports.iter().cloned());
-        }
-    }
-    for event in &ipc.events {
-        if let Some(payload) = &event.payload {
-            imports.extend(payload.imports.iter().cloned());
-        }
-    }
+    let imports: BTreeSet<&String> = ipc
+        .backend_types()
+        .into_iter()
+        .flat_map(|(_, ts)| &ts.imports)
+        .collect();
     for name in &imports {
         let _ = writeln!(out, "import type {{ {name} }} from './{name}';");
     }
@@ -52,7 +43,7 @@ pub fn backend(ipc: &Ipc) -> String {
         let _ = writeln!(
             out,
             "  {}({}): Promise<{}>;",
-            method(command),
+            command.method,
             params.join(", "),
             command
                 .returns
@@ -111,26 +102,9 @@ pub fn constants(ipc: &Ipc) -> String {
     out
 }
 
-/// The wrapper's name: the command's in camelCase.
-fn method(command: &CommandSpec) -> String {
-    let mut name = String::with_capacity(command.name.len());
-    let mut upper = false;
-    for c in command.name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            name.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            name.push(c);
-        }
-    }
-    name
-}
-
 fn wrapper(command: &CommandSpec) -> String {
     let names: Vec<&str> = command.params.iter().map(|param| param.name).collect();
-    let head = format!("{}: ({}) =>", method(command), names.join(", "));
+    let head = format!("{}: ({}) =>", command.method, names.join(", "));
     if command.is_raw() {
         let body = command
             .params
@@ -208,9 +182,10 @@ mod tests {
     use super::*;
     use crate::{Param, TsType};
 
-    fn command(name: &'static str, params: Vec<Param>) -> CommandSpec {
+    fn command(name: &'static str, method: &'static str, params: Vec<Param>) -> CommandSpec {
         CommandSpec {
             name,
+            method,
             docs: "Keeps a file.\nOn a customer's record.",
             params,
             returns: Some(TsType {
@@ -232,6 +207,7 @@ mod tests {
     fn a_raw_call_sends_the_bytes_as_body_and_the_rest_as_encoded_headers() {
         let upload = command(
             "upload_file",
+            "uploadFile",
             vec![
                 param("personId", ParamKind::Header("person-id"), "string"),
                 param("fileName", ParamKind::Header("file-name"), "string"),
@@ -251,6 +227,7 @@ mod tests {
         let ipc = Ipc {
             commands: vec![command(
                 "list_files",
+                "listFiles",
                 vec![param("id", ParamKind::Argument, "string")],
             )],
             events: vec![EventSpec {
