@@ -70,12 +70,20 @@ impl Audience {
 
 /// Checks that a target exists and turns it into an audience.
 async fn audience(db: &Db, target: &EventTarget) -> Result<Audience, EventError> {
+    let mut conn = db.acquire().await?;
+    audience_in(&mut conn, target).await
+}
+
+async fn audience_in(
+    conn: &mut SqliteConnection,
+    target: &EventTarget,
+) -> Result<Audience, EventError> {
     match target {
         EventTarget::Agent(email) => {
             let email = crate::agents::normalise_email(email);
             sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE email = $1")
                 .bind(&email)
-                .fetch_optional(db)
+                .fetch_optional(&mut *conn)
                 .await?
                 .map(Audience::Agent)
                 .ok_or(EventError::UnknownAgent(email))
@@ -84,14 +92,14 @@ async fn audience(db: &Db, target: &EventTarget) -> Result<Audience, EventError>
             let name = name.trim();
             let team = sqlx::query_scalar::<_, String>("SELECT id FROM teams WHERE name = $1")
                 .bind(name)
-                .fetch_optional(db)
+                .fetch_optional(&mut *conn)
                 .await?
                 .ok_or_else(|| EventError::UnknownTeam(name.to_owned()))?;
             let members = sqlx::query_scalar::<_, i64>(
                 "SELECT COUNT(*) FROM team_members WHERE team_id = $1",
             )
             .bind(&team)
-            .fetch_one(db)
+            .fetch_one(&mut *conn)
             .await?;
             if members == 0 {
                 return Err(EventError::EmptyTeam(name.to_owned()));
@@ -296,12 +304,24 @@ async fn store(
     new: &NewEvent,
     now: DateTime<Utc>,
 ) -> Result<Stored, EventError> {
+    let mut tx = crate::db::begin_write(db).await?;
+    let stored = store_in(&mut tx, audience, new, now).await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// Stores an event as part of a transaction the caller commits.
+async fn store_in(
+    tx: &mut SqliteConnection,
+    audience: &Audience,
+    new: &NewEvent,
+    now: DateTime<Utc>,
+) -> Result<Stored, EventError> {
     let at = timestamp(now);
     let created_at = parse_timestamp(&at);
     let title = new.title.trim().to_owned();
     // " 42" and "42" are one ticket.
     let ticket_id = new.ticket_id.as_deref().map(str::trim);
-    let mut tx = crate::db::begin_write(db).await?;
     let seq: i64 = sqlx::query_scalar(
         "UPDATE event_clock SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq",
     )
@@ -360,9 +380,8 @@ async fn store(
             requester: new.requester.as_deref(),
             at: &at,
         };
-        crate::tickets::record(&mut tx, &ticket_event).await?;
+        crate::tickets::record(&mut *tx, &ticket_event).await?;
     }
-    tx.commit().await?;
     Ok(Stored {
         live: LiveEvent::new(&event),
         recipients,
@@ -547,6 +566,46 @@ impl ProfileChange {
     }
 }
 
+/// Events and other writes in one transaction (`EventHub::begin_batch`). The hub's
+/// turn is held until the batch ends, so seqs reach streams in order.
+pub struct Batch<'h> {
+    hub: &'h EventHub,
+    _turn: tokio::sync::MutexGuard<'h, ()>,
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    stored: Vec<Stored>,
+}
+
+impl Batch<'_> {
+    /// The transaction, for the writes that go with the events.
+    pub fn conn(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+
+    /// Adds an event for `target`; an agent, team or nobody that does not exist is an
+    /// error, as in `publish`, and leaves the rest of the batch as it was.
+    pub async fn publish(
+        &mut self,
+        target: &EventTarget,
+        new: &NewEvent,
+        now: DateTime<Utc>,
+    ) -> Result<i64, EventError> {
+        let audience = audience_in(&mut self.tx, target).await?;
+        let stored = store_in(&mut self.tx, &audience, new, now).await?;
+        let seq = stored.live.seq;
+        self.stored.push(stored);
+        Ok(seq)
+    }
+
+    /// Commits it all, then hands the events to the open streams.
+    pub async fn commit(self) -> Result<usize, EventError> {
+        self.tx.commit().await?;
+        for stored in &self.stored {
+            self.hub.hand_over(stored);
+        }
+        Ok(self.stored.len())
+    }
+}
+
 /// Live events on their way to open streams, and how many streams each agent has open.
 pub struct EventHub {
     agents: Mutex<HashMap<String, AgentStreams>>,
@@ -636,6 +695,24 @@ impl EventHub {
     ) -> Result<Stored, EventError> {
         let _turn = self.publishing.lock().await;
         let stored = store(db, audience, new, now).await?;
+        self.hand_over(&stored);
+        Ok(stored)
+    }
+
+    /// Begins events published together with other writes, all in one transaction: none
+    /// is stored, and none reaches a stream, unless all of it commits.
+    pub async fn begin_batch(&self, db: &Db) -> Result<Batch<'_>, EventError> {
+        let turn = self.publishing.lock().await;
+        Ok(Batch {
+            hub: self,
+            _turn: turn,
+            tx: crate::db::begin_write(db).await?,
+            stored: Vec::new(),
+        })
+    }
+
+    /// Hands a stored event to the open streams of those it went to.
+    fn hand_over(&self, stored: &Stored) {
         let agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
         // No receiver is fine: the event is stored and read on the next connect.
         match &stored.recipients {
@@ -652,8 +729,6 @@ impl EventHub {
                 }
             }
         }
-        drop(agents);
-        Ok(stored)
     }
 
     /// Registers an open stream of a session; events sent from now on reach its

@@ -1,0 +1,479 @@
+//! The calls the connector makes. Every answer is checked to be REST 2.0's JSON before it
+//! is read: a login page or a proxy's error page is an error, never an empty result.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use url::Url;
+
+use crate::RtError;
+
+/// How the connector signs in: a user's password, or an auth token (RT 5 has them built
+/// in: Preferences → Auth Tokens).
+#[derive(Clone)]
+pub enum Credentials {
+    Password { user: String, password: String },
+    Token(String),
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Password { user, .. } => write!(f, "Password {{ user: {user:?} }}"),
+            Self::Token(_) => f.write_str("Token"),
+        }
+    }
+}
+
+/// Transactions a page: RT's own limit.
+pub const PAGE: u32 = 100;
+
+/// A change RT recorded on a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    pub id: i64,
+    pub ticket_id: i64,
+    /// `Create`, `Correspond`, `Comment`, `Set`, `Status`, `AddWatcher`…
+    pub kind: String,
+    /// For `Set` and watcher changes: `Owner`, `Priority`, `Due`, `Cc`…
+    pub field: String,
+    pub old_value: String,
+    pub new_value: String,
+    pub creator: UserRef,
+    pub created: DateTime<Utc>,
+}
+
+/// A user as a transaction or a ticket names them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserRef {
+    pub id: i64,
+    pub name: String,
+    /// Empty for RT's own users (Nobody, RT_System).
+    pub email: String,
+    pub real_name: String,
+}
+
+/// A ticket as the connector needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    pub id: i64,
+    pub subject: String,
+    pub status: String,
+    pub priority: i64,
+    /// `None` when not set (RT says 1970-01-01).
+    pub due: Option<DateTime<Utc>>,
+    pub queue: String,
+    /// Nobody's has no email.
+    pub owner: UserRef,
+    pub requestors: Vec<UserRef>,
+    pub cc: Vec<UserRef>,
+    pub admin_cc: Vec<UserRef>,
+}
+
+#[derive(Clone)]
+pub struct RtClient {
+    /// RT's own address, ending in `/`.
+    base: Url,
+    credentials: Credentials,
+    http: reqwest::Client,
+}
+
+// Not `Privileged`: RT 5.0 expands it empty for every user.
+const USER_FIELDS: &str = "id,Name,EmailAddress,RealName";
+
+impl RtClient {
+    /// `base` is RT's web address (`https://rt.example.com/` or with RT's `$WebPath`).
+    pub fn new(base: &str, credentials: Credentials) -> Result<Self, RtError> {
+        let mut base = Url::parse(base.trim()).map_err(|error| RtError::Unreachable {
+            url: base.to_owned(),
+            reason: format!("not an address: {error}"),
+        })?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(RtError::Unreachable {
+                url: base.to_string(),
+                reason: "only http:// and https:// addresses are followed".into(),
+            });
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            // A redirect is RT's web interface sending to its login page: an error here.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|error| RtError::Unreachable {
+                url: base.to_string(),
+                reason: error.to_string(),
+            })?;
+        Ok(Self {
+            base,
+            credentials,
+            http,
+        })
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// The ticket's page in RT's web interface, where "Open" leads.
+    pub fn ticket_url(&self, id: i64) -> String {
+        format!("{}Ticket/Display.html?id={id}", self.base)
+    }
+
+    fn request(&self, method: Method, path: &str) -> Result<RequestBuilder, RtError> {
+        let url = self
+            .base
+            .join(&format!("REST/2.0/{path}"))
+            .map_err(|error| RtError::Malformed(error.to_string()))?;
+        let request = self.http.request(method, url);
+        Ok(match &self.credentials {
+            Credentials::Password { user, password } => request.basic_auth(user, Some(password)),
+            Credentials::Token(token) => {
+                request.header(reqwest::header::AUTHORIZATION, format!("token {token}"))
+            }
+        })
+    }
+
+    async fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, RtError> {
+        let response = request.send().await.map_err(|error| RtError::Unreachable {
+            url: self.base.to_string(),
+            reason: error.to_string(),
+        })?;
+        let status = response.status();
+        let url = response.url().to_string();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        if !content_type.starts_with("application/json") {
+            if status == StatusCode::UNAUTHORIZED {
+                return Err(RtError::Unauthorized);
+            }
+            return Err(RtError::NotRestApi {
+                url,
+                status: status.as_u16(),
+                content_type: if content_type.is_empty() {
+                    "no content type".into()
+                } else {
+                    content_type
+                },
+            });
+        }
+        let body = read_body(response).await?;
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(RtError::Unauthorized);
+        }
+        if !status.is_success() {
+            let message = serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|value| value["message"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+            return Err(RtError::Refused {
+                status: status.as_u16(),
+                message,
+            });
+        }
+        serde_json::from_slice(&body).map_err(|error| RtError::Malformed(error.to_string()))
+    }
+
+    /// RT's version: also proves the address and the credentials.
+    pub async fn version(&self) -> Result<String, RtError> {
+        #[derive(Deserialize)]
+        struct About {
+            #[serde(rename = "Version")]
+            version: String,
+        }
+        let about: About = self.send(self.request(Method::GET, "rt")?).await?;
+        Ok(about.version)
+    }
+
+    /// The newest transaction id, where a connector starting afresh begins (what came
+    /// before it started is not news).
+    pub async fn newest_transaction(&self) -> Result<i64, RtError> {
+        let search = json!([{"field": "ObjectType", "value": "RT::Ticket"}]);
+        let page: Page<RawTransaction> = self
+            .send(
+                self.request(
+                    Method::POST,
+                    "transactions?page=1&per_page=1&orderby=id&order=DESC&fields=Type",
+                )?
+                .json(&search),
+            )
+            .await?;
+        page.items
+            .first()
+            .map_or(Ok(0), |item| number(&item.id, "transaction id"))
+    }
+
+    /// Ticket transactions after `after`, oldest first, at most [`PAGE`]; notification
+    /// copies (`EmailRecord`, `CommentEmailRecord`) left out.
+    pub async fn transactions_after(&self, after: i64) -> Result<Vec<Transaction>, RtError> {
+        let search = json!([
+            {"field": "id", "operator": ">", "value": after},
+            {"field": "ObjectType", "value": "RT::Ticket"},
+            {"field": "Type", "operator": "!=", "value": "EmailRecord", "entry_aggregator": "AND"},
+            {"field": "Type", "operator": "!=", "value": "CommentEmailRecord", "entry_aggregator": "AND"},
+        ]);
+        let path = format!(
+            "transactions?page=1&per_page={PAGE}&orderby=id&order=ASC\
+             &fields=Type,ObjectType,ObjectId,Field,OldValue,NewValue,Creator,Created\
+             &fields[Creator]={USER_FIELDS}"
+        );
+        let page: Page<RawTransaction> = self
+            .send(self.request(Method::POST, &path)?.json(&search))
+            .await?;
+        page.items.into_iter().map(RawTransaction::read).collect()
+    }
+
+    /// Tickets by id, with their people expanded; a ticket RT no longer shows is absent.
+    pub async fn tickets(&self, ids: &[i64]) -> Result<Vec<Ticket>, RtError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = ids
+            .iter()
+            .map(|id| format!("id = {id}"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        self.ticket_search(&query).await
+    }
+
+    /// Open tickets (not resolved, rejected or deleted) owned by the user named `owner`.
+    pub async fn open_tickets_of(&self, owner: &str) -> Result<Vec<Ticket>, RtError> {
+        let owner = owner.replace('\\', "\\\\").replace('\'', "\\'");
+        self.ticket_search(&format!(
+            "Owner = '{owner}' AND Status != 'resolved' AND Status != 'rejected' AND Status != 'deleted'"
+        ))
+        .await
+    }
+
+    async fn ticket_search(&self, query: &str) -> Result<Vec<Ticket>, RtError> {
+        let mut tickets = Vec::new();
+        let mut page = 1;
+        loop {
+            let mut request = self.request(Method::GET, "tickets")?.query(&[
+                ("query", query),
+                ("page", &page.to_string()),
+                ("per_page", &PAGE.to_string()),
+                ("orderby", "id"),
+                (
+                    "fields",
+                    "Subject,Status,Priority,Due,Queue,Owner,Requestor,Cc,AdminCc",
+                ),
+                ("fields[Queue]", "Name"),
+            ]);
+            for role in ["Owner", "Requestor", "Cc", "AdminCc"] {
+                request = request.query(&[(format!("fields[{role}]"), USER_FIELDS)]);
+            }
+            let found: Page<RawTicket> = self.send(request).await?;
+            let last = found.items.len() < PAGE as usize;
+            for ticket in found.items {
+                tickets.push(ticket.read()?);
+            }
+            if last {
+                return Ok(tickets);
+            }
+            page += 1;
+        }
+    }
+
+    /// Gives a ticket back to its queue (owner Nobody).
+    pub async fn release(&self, ticket: i64) -> Result<(), RtError> {
+        let messages: Vec<String> = self
+            .send(
+                self.request(Method::PUT, &format!("ticket/{ticket}"))?
+                    .json(&json!({"Owner": "Nobody"})),
+            )
+            .await?;
+        // RT answers 200 with its reasons whether or not it made the change.
+        if messages
+            .iter()
+            .any(|message| message.contains("Owner changed"))
+        {
+            Ok(())
+        } else {
+            Err(RtError::NotChanged(messages.join("; ")))
+        }
+    }
+
+    /// Adds a comment (seen by staff only) to a ticket.
+    pub async fn comment(&self, ticket: i64, text: &str) -> Result<(), RtError> {
+        let _: Vec<String> = self
+            .send(
+                self.request(Method::POST, &format!("ticket/{ticket}/comment"))?
+                    .json(&json!({"Content": text, "ContentType": "text/plain"})),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// A user by RT's id: for an owner change, which names ids.
+    pub async fn user(&self, id: i64) -> Result<UserRef, RtError> {
+        let raw: RawUser = self
+            .send(self.request(Method::GET, &format!("user/{id}"))?)
+            .await?;
+        raw.read()
+    }
+}
+
+/// The body, read within the client's time limit.
+async fn read_body(response: Response) -> Result<Vec<u8>, RtError> {
+    response
+        .bytes()
+        .await
+        .map(|bytes| bytes.to_vec())
+        .map_err(|error| RtError::Malformed(format!("the answer broke off: {error}")))
+}
+
+#[derive(Deserialize)]
+struct Page<T> {
+    #[serde(default = "Vec::new")]
+    items: Vec<T>,
+}
+
+/// RT sends numbers as strings in collections and as numbers elsewhere.
+fn number(value: &Value, what: &str) -> Result<i64, RtError> {
+    match value {
+        Value::Number(number) => number.as_i64(),
+        Value::String(text) if text.is_empty() => Some(0),
+        Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| RtError::Malformed(format!("{what} is {value}, not a number")))
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// RT's dates: ISO in UTC, 1970-01-01 for "not set".
+fn date(value: &Value) -> Option<DateTime<Utc>> {
+    let parsed = DateTime::parse_from_rfc3339(value.as_str()?).ok()?;
+    (parsed.timestamp() > 0).then(|| parsed.with_timezone(&Utc))
+}
+
+#[derive(Deserialize)]
+struct RawUser {
+    id: Value,
+    #[serde(rename = "Name", default)]
+    name: Value,
+    #[serde(rename = "EmailAddress", default)]
+    email: Value,
+    #[serde(rename = "RealName", default)]
+    real_name: Value,
+}
+
+impl RawUser {
+    fn read(self) -> Result<UserRef, RtError> {
+        // Expanded, `id` is the number; otherwise it is the user's name.
+        let id = number(&self.id, "user id").unwrap_or_default();
+        let name = match (text(&self.name), &self.id) {
+            (name, _) if !name.is_empty() => name,
+            (_, Value::String(name)) => name.clone(),
+            _ => String::new(),
+        };
+        Ok(UserRef {
+            id,
+            name,
+            email: text(&self.email).trim().to_lowercase(),
+            real_name: text(&self.real_name).trim().to_owned(),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct RawTransaction {
+    id: Value,
+    #[serde(rename = "Type", default)]
+    kind: Value,
+    #[serde(rename = "ObjectId", default)]
+    object_id: Value,
+    #[serde(rename = "Field", default)]
+    field: Value,
+    #[serde(rename = "OldValue", default)]
+    old_value: Value,
+    #[serde(rename = "NewValue", default)]
+    new_value: Value,
+    #[serde(rename = "Creator")]
+    creator: Option<RawUser>,
+    #[serde(rename = "Created", default)]
+    created: Value,
+}
+
+impl RawTransaction {
+    fn read(self) -> Result<Transaction, RtError> {
+        Ok(Transaction {
+            id: number(&self.id, "transaction id")?,
+            ticket_id: number(&self.object_id, "ticket id")?,
+            kind: text(&self.kind),
+            field: text(&self.field),
+            old_value: text(&self.old_value),
+            new_value: text(&self.new_value),
+            creator: match self.creator {
+                Some(creator) => creator.read()?,
+                None => UserRef::default(),
+            },
+            created: date(&self.created).unwrap_or_else(Utc::now),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct RawTicket {
+    id: Value,
+    #[serde(rename = "Subject", default)]
+    subject: Value,
+    #[serde(rename = "Status", default)]
+    status: Value,
+    #[serde(rename = "Priority", default)]
+    priority: Value,
+    #[serde(rename = "Due", default)]
+    due: Value,
+    #[serde(rename = "Queue", default)]
+    queue: Value,
+    #[serde(rename = "Owner")]
+    owner: Option<RawUser>,
+    #[serde(rename = "Requestor", default)]
+    requestors: Vec<RawUser>,
+    #[serde(rename = "Cc", default)]
+    cc: Vec<RawUser>,
+    #[serde(rename = "AdminCc", default)]
+    admin_cc: Vec<RawUser>,
+}
+
+impl RawTicket {
+    fn read(self) -> Result<Ticket, RtError> {
+        let people = |raw: Vec<RawUser>| -> Result<Vec<UserRef>, RtError> {
+            raw.into_iter().map(RawUser::read).collect()
+        };
+        Ok(Ticket {
+            id: number(&self.id, "ticket id")?,
+            subject: text(&self.subject),
+            status: text(&self.status),
+            priority: number(&self.priority, "priority").unwrap_or_default(),
+            due: date(&self.due),
+            queue: text(&self.queue["Name"]),
+            owner: match self.owner {
+                Some(owner) => owner.read()?,
+                None => UserRef::default(),
+            },
+            requestors: people(self.requestors)?,
+            cc: people(self.cc)?,
+            admin_cc: people(self.admin_cc)?,
+        })
+    }
+}

@@ -1,0 +1,297 @@
+//! A private Request Tracker for tests, from Debian's packages (`request-tracker5
+//! rt5-db-sqlite rt5-standalone rt5-clients`): a copy of the packaged SQLite database in
+//! a folder of its own, RT's web server on a free port, and its mail gateway for a
+//! requestor's reply. The system's database and configuration are never read or written:
+//! both `RT_SITE_CONFIG` and `RT_SITE_CONFIG_DIR` point into the folder.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::{Credentials, RtClient};
+
+/// The database the package sets up, copied and never opened.
+const PACKAGED_DATABASE: &str = "/var/lib/dbconfig-common/sqlite3/request-tracker5/rtdb";
+const RT_SERVER: &str = "/usr/share/request-tracker5/libexec/rt-server";
+/// What a private RT calls itself in mail subjects: `[agentdesk.test #42]`.
+pub const RT_NAME: &str = "agentdesk.test";
+pub const ROOT: &str = "root";
+pub const ROOT_PASSWORD: &str = "password";
+
+/// Rights as a contact centre's RT has them: anyone may write in and reply on General,
+/// and agents (privileged users) may own, take and work its tickets.
+const RIGHTS: &str = r#"@ACL = (
+    { GroupDomain => 'SystemInternal', GroupType => 'Everyone', Right => 'CreateTicket', Queue => 'General' },
+    { GroupDomain => 'SystemInternal', GroupType => 'Everyone', Right => 'ReplyToTicket', Queue => 'General' },
+    map( +{ GroupDomain => 'SystemInternal', GroupType => 'Privileged', Right => $_, Queue => 'General' },
+         qw(SeeQueue ShowTicket CreateTicket OwnTicket TakeTicket StealTicket ReplyToTicket
+            CommentOnTicket ShowTicketComments ModifyTicket Watch WatchAsAdminCc) ),
+);
+1;
+"#;
+
+pub struct PrivateRt {
+    folder: tempfile::TempDir,
+    port: u16,
+    server: Option<Child>,
+}
+
+impl PrivateRt {
+    /// Starts one, answering REST 2.0 (a second or two; up to a minute on a busy machine).
+    pub fn start() -> std::io::Result<Self> {
+        let folder = tempfile::Builder::new().prefix("private-rt").tempdir()?;
+        let database = folder.path().join("rtdb");
+        std::fs::copy(PACKAGED_DATABASE, &database).map_err(|error| {
+            std::io::Error::other(format!(
+                "{PACKAGED_DATABASE} cannot be copied ({error}): install request-tracker5 rt5-db-sqlite rt5-standalone rt5-clients (make deps)"
+            ))
+        })?;
+        let port = free_port()?;
+        let config_dir = folder.path().join("etc");
+        std::fs::create_dir_all(&config_dir)?;
+        // RT's notifications go to a file here, not to the machine's mail system.
+        let sendmail = folder.path().join("sendmail");
+        std::fs::write(
+            &sendmail,
+            format!(
+                "#!/bin/sh\ncat >> '{}'\n",
+                folder.path().join("outgoing.mbox").display()
+            ),
+        )?;
+        make_executable(&sendmail)?;
+        std::fs::write(
+            config_dir.join("RT_SiteConfig.pm"),
+            format!(
+                "Set($DatabaseType, 'SQLite');\n\
+                 Set($DatabaseName, '{database}');\n\
+                 Set($WebDomain, '127.0.0.1');\n\
+                 Set($WebPort, {port});\n\
+                 Set($WebPath, '');\n\
+                 Set($rtname, '{RT_NAME}');\n\
+                 Set($Timezone, 'UTC');\n\
+                 Set($LogToSTDERR, 'warning');\n\
+                 Set($LogToSyslog, undef);\n\
+                 Set($MailCommand, 'sendmailpipe');\n\
+                 Set($SendmailPath, '{sendmail}');\n\
+                 1;\n",
+                database = database.display(),
+                sendmail = sendmail.display(),
+            ),
+        )?;
+        let mut rt = Self {
+            folder,
+            port,
+            server: None,
+        };
+        let rights = rt.folder.path().join("rights.pl");
+        std::fs::write(&rights, RIGHTS)?;
+        let status = rt
+            .rt_command("rt-setup-database-5")
+            .args(["--action", "insert", "--skip-create", "--datafile"])
+            .arg(&rights)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+        if !status.success() {
+            return Err(std::io::Error::other("RT's rights could not be set up"));
+        }
+        rt.start_server()?;
+        Ok(rt)
+    }
+
+    fn rt_command(&self, program: &str) -> Command {
+        let config_dir = self.folder.path().join("etc");
+        let mut command = Command::new(program);
+        command
+            .env("RT_SITE_CONFIG", config_dir.join("RT_SiteConfig.pm"))
+            .env("RT_SITE_CONFIG_DIR", &config_dir);
+        command
+    }
+
+    /// Starts RT's web server (again, after [`stop`](Self::stop)) and waits for REST 2.0.
+    pub fn start_server(&mut self) -> std::io::Result<()> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.folder.path().join("rt-server.log"))?;
+        use std::os::unix::process::CommandExt;
+        let child = self
+            .rt_command(RT_SERVER)
+            .args(["--port", &self.port.to_string()])
+            // A group of its own, so stopping it stops its workers too.
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        self.server = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if self.answers() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Err(std::io::Error::other(format!(
+            "RT did not answer within a minute; see {}",
+            self.folder.path().join("rt-server.log").display()
+        )))
+    }
+
+    /// Stops RT's web server: its address refuses connections until started again.
+    pub fn stop(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            // The whole group: rt-server and its prefork workers.
+            let group = format!("-{}", server.id());
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &group])
+                .stderr(Stdio::null())
+                .status();
+            let _ = server.wait();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline
+            && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+        {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn answers(&self) -> bool {
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        use std::io::{Read, Write};
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let request = format!(
+            "GET /REST/2.0/rt HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Basic {}\r\n\r\n",
+            "cm9vdDpwYXNzd29yZA==" // root:password
+        );
+        if stream.write_all(request.as_bytes()).is_err() {
+            return false;
+        }
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).is_ok() && head.ends_with(b"200")
+    }
+
+    /// RT's address, as an administrator gives it to Agent Desk.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn folder(&self) -> &Path {
+        self.folder.path()
+    }
+
+    /// A client signed in as root.
+    pub fn client(&self) -> RtClient {
+        RtClient::new(
+            &self.url(),
+            Credentials::Password {
+                user: ROOT.into(),
+                password: ROOT_PASSWORD.into(),
+            },
+        )
+        .expect("a private RT's address is valid")
+    }
+
+    /// Calls REST 2.0 as root, as a person working in RT would change it.
+    pub async fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let http = reqwest::Client::new();
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+        let response = http
+            .request(method, format!("{}REST/2.0/{path}", self.url()))
+            .basic_auth(ROOT, Some(ROOT_PASSWORD))
+            .json(&body)
+            .send()
+            .await
+            .expect("RT answers");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert!(
+            status.is_success(),
+            "RT answered {status} to {path}: {text}"
+        );
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    }
+
+    /// An agent in RT: a privileged user who may own tickets.
+    pub async fn add_agent(&self, name: &str, email: &str, real_name: &str) {
+        self.call(
+            "POST",
+            "user",
+            json!({"Name": name, "EmailAddress": email, "RealName": real_name, "Privileged": 1}),
+        )
+        .await;
+    }
+
+    /// A ticket in General, as an agent creates it; answers its id.
+    pub async fn create_ticket(&self, fields: Value) -> i64 {
+        let mut body = json!({"Queue": "General", "ContentType": "text/plain", "Content": "Created in a test."});
+        if let (Some(body), Some(fields)) = (body.as_object_mut(), fields.as_object()) {
+            body.extend(fields.clone());
+        }
+        let created = self.call("POST", "ticket", body).await;
+        created["id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .or_else(|| created["id"].as_i64())
+            .expect("RT answers the new ticket's id")
+    }
+
+    /// A requestor's reply by mail, through RT's mail gateway, as a customer makes it.
+    pub fn mail_reply(&self, from: &str, ticket: i64, subject: &str, body: &str) {
+        use std::io::Write;
+        let mail = format!(
+            "From: {from}\nTo: support@{RT_NAME}\nSubject: [{RT_NAME} #{ticket}] Re: {subject}\n\
+             Message-ID: <reply-{ticket}-{nanos}@customer.example>\nContent-Type: text/plain; charset=utf-8\n\n{body}\n",
+            nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos()
+        );
+        let mut gateway = self
+            .rt_command("rt-mailgate")
+            .args([
+                "--url",
+                &self.url(),
+                "--queue",
+                "General",
+                "--action",
+                "correspond",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("rt-mailgate (rt5-clients) runs");
+        if let Some(mut input) = gateway.stdin.take() {
+            input
+                .write_all(mail.as_bytes())
+                .expect("the mail is written");
+        }
+        assert!(
+            gateway.wait().expect("rt-mailgate ends").success(),
+            "rt-mailgate refused the mail"
+        );
+    }
+}
+
+impl Drop for PrivateRt {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
+        .local_addr()?
+        .port())
+}
+
+fn make_executable(path: &PathBuf) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+}

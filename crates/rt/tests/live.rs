@@ -1,0 +1,159 @@
+//! The client against a private Request Tracker: what the connector reads and writes,
+//! and how each way of failing reads.
+
+use agent_desk_rt::testing::PrivateRt;
+use agent_desk_rt::{Credentials, RtClient, RtError};
+use serde_json::json;
+
+#[tokio::test]
+async fn the_feed_tickets_and_giving_back_read_as_rt_has_them() {
+    let rt = PrivateRt::start().expect("a private RT");
+    let client = rt.client();
+    assert!(client
+        .version()
+        .await
+        .expect("RT answers")
+        .starts_with("5."));
+    let start = client.newest_transaction().await.expect("the newest id");
+
+    rt.add_agent("dana", "Dana@AgentDesk.example", "Dana Demo")
+        .await;
+    let ticket = rt
+        .create_ticket(json!({
+            "Subject": "VPN down\u{7} since 9:00",
+            "Owner": "dana",
+            "Requestor": ["Mia Hoffmann <mia.hoffmann@example.com>"],
+            "AdminCc": "dana@agentdesk.example",
+            "Priority": 80,
+            "Due": "2026-12-24 12:00:00",
+        }))
+        .await;
+    rt.mail_reply(
+        "Mia Hoffmann <mia.hoffmann@example.com>",
+        ticket,
+        "VPN down",
+        "Still down.",
+    );
+
+    let feed = client.transactions_after(start).await.expect("the feed");
+    let kinds: Vec<&str> = feed
+        .iter()
+        .filter(|transaction| transaction.ticket_id == ticket)
+        .map(|transaction| transaction.kind.as_str())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"Create"), "{feed:?}");
+    assert!(!kinds.contains(&"EmailRecord"), "{kinds:?}");
+    let reply = feed
+        .iter()
+        .find(|transaction| transaction.kind == "Correspond")
+        .expect("the requestor's reply");
+    assert_eq!(reply.creator.email, "mia.hoffmann@example.com");
+    assert!(feed.windows(2).all(|pair| pair[0].id < pair[1].id));
+    // Read from after the last one: nothing is read twice.
+    let last = feed
+        .last()
+        .map(|transaction| transaction.id)
+        .unwrap_or(start);
+    assert!(client
+        .transactions_after(last)
+        .await
+        .expect("the feed")
+        .is_empty());
+
+    let tickets = client.tickets(&[ticket]).await.expect("the ticket");
+    let read = &tickets[0];
+    assert_eq!(
+        (read.owner.email.as_str(), read.priority),
+        ("dana@agentdesk.example", 80)
+    );
+    assert_eq!(read.queue, "General");
+    assert_eq!(read.requestors[0].real_name, "Mia Hoffmann");
+    assert_eq!(read.admin_cc[0].email, "dana@agentdesk.example");
+    assert_eq!(
+        read.due.map(|due| due.to_rfc3339()),
+        Some("2026-12-24T12:00:00+00:00".to_owned())
+    );
+    assert_eq!(
+        client.open_tickets_of("dana").await.expect("dana's").len(),
+        1
+    );
+
+    client.release(ticket).await.expect("given back");
+    client
+        .comment(
+            ticket,
+            "Given back to the queue: Dana has been Away for 10 minutes.",
+        )
+        .await
+        .expect("commented");
+    let after = client.tickets(&[ticket]).await.expect("the ticket");
+    assert_eq!(after[0].owner.name, "Nobody");
+    assert!(client
+        .open_tickets_of("dana")
+        .await
+        .expect("none")
+        .is_empty());
+    // Giving back what nobody owns is refused in RT's words, not taken as done.
+    assert!(matches!(
+        client.release(ticket).await,
+        Err(RtError::NotChanged(_))
+    ));
+    let owner_change = client
+        .transactions_after(last)
+        .await
+        .expect("the feed")
+        .into_iter()
+        .find(|transaction| transaction.kind == "Set" && transaction.field == "Owner")
+        .expect("the owner change");
+    assert_eq!(owner_change.new_value, "6", "Nobody's id");
+    assert_eq!(
+        client
+            .user(owner_change.creator.id)
+            .await
+            .expect("root")
+            .name,
+        "root"
+    );
+}
+
+#[tokio::test]
+async fn wrong_credentials_a_stopped_rt_and_a_web_page_each_say_what_is_wrong() {
+    let mut rt = PrivateRt::start().expect("a private RT");
+    let wrong = RtClient::new(
+        &rt.url(),
+        Credentials::Password {
+            user: "root".into(),
+            password: "not-it".into(),
+        },
+    )
+    .expect("a client");
+    assert!(matches!(wrong.version().await, Err(RtError::Unauthorized)));
+    let token =
+        RtClient::new(&rt.url(), Credentials::Token("1-14-nonsense".into())).expect("a client");
+    assert!(matches!(token.version().await, Err(RtError::Unauthorized)));
+
+    // RT's web interface under a wrong base address answers a login page.
+    let web = RtClient::new(&format!("{}Ticket/", rt.url()), rt_root()).expect("a client");
+    let error = web.version().await.expect_err("not REST 2.0");
+    assert!(matches!(error, RtError::NotRestApi { .. }), "{error}");
+    assert!(error.is_transient());
+
+    rt.stop();
+    let error = rt.client().version().await.expect_err("stopped");
+    assert!(matches!(error, RtError::Unreachable { .. }), "{error}");
+    assert!(error.to_string().contains(&rt.url()), "{error}");
+    rt.start_server().expect("started again");
+    assert!(rt.client().version().await.is_ok());
+
+    assert!(matches!(
+        RtClient::new("ftp://rt.example/", rt_root()),
+        Err(RtError::Unreachable { .. })
+    ));
+}
+
+fn rt_root() -> Credentials {
+    Credentials::Password {
+        user: "root".into(),
+        password: "password".into(),
+    }
+}
