@@ -55,6 +55,7 @@ pub struct UserRef {
     /// Empty for RT's own users (Nobody, RT_System).
     pub email: String,
     pub real_name: String,
+    pub organization: String,
 }
 
 /// A ticket as the connector needs it.
@@ -83,7 +84,7 @@ pub struct RtClient {
 }
 
 // Not `Privileged`: RT 5.0 expands it empty for every user.
-const USER_FIELDS: &str = "id,Name,EmailAddress,RealName";
+const USER_FIELDS: &str = "id,Name,EmailAddress,RealName,Organization";
 
 impl RtClient {
     /// `base` is RT's web address (`https://rt.example.com/` or with RT's `$WebPath`).
@@ -248,6 +249,34 @@ impl RtClient {
         self.ticket_search(&query).await
     }
 
+    /// Tickets due after `from` and up to `until`, whatever their state (the caller
+    /// decides which still matter).
+    pub async fn tickets_due_between(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<Ticket>, RtError> {
+        // RT's own date format, compared as stored (UTC); TicketSQL would read the
+        // dates in RT's time zone.
+        let at = |time: DateTime<Utc>| time.format("%Y-%m-%d %H:%M:%S").to_string();
+        let search = json!([
+            {"field": "Due", "operator": ">", "value": at(from)},
+            {"field": "Due", "operator": "<=", "value": at(until), "entry_aggregator": "AND"},
+        ]);
+        let found: Page<RawId> = self
+            .send(
+                self.request(Method::POST, &format!("tickets?per_page={PAGE}&orderby=id"))?
+                    .json(&search),
+            )
+            .await?;
+        let ids = found
+            .items
+            .iter()
+            .map(|item| number(&item.id, "ticket id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.tickets(&ids).await
+    }
+
     /// Open tickets (not resolved, rejected or deleted) owned by the user named `owner`.
     pub async fn open_tickets_of(&self, owner: &str) -> Result<Vec<Ticket>, RtError> {
         let owner = owner.replace('\\', "\\\\").replace('\'', "\\'");
@@ -367,6 +396,11 @@ fn date(value: &Value) -> Option<DateTime<Utc>> {
 }
 
 #[derive(Deserialize)]
+struct RawId {
+    id: Value,
+}
+
+#[derive(Deserialize)]
 struct RawUser {
     id: Value,
     #[serde(rename = "Name", default)]
@@ -375,6 +409,8 @@ struct RawUser {
     email: Value,
     #[serde(rename = "RealName", default)]
     real_name: Value,
+    #[serde(rename = "Organization", default)]
+    organization: Value,
 }
 
 impl RawUser {
@@ -391,6 +427,7 @@ impl RawUser {
             name,
             email: text(&self.email).trim().to_lowercase(),
             real_name: text(&self.real_name).trim().to_owned(),
+            organization: text(&self.organization).trim().to_owned(),
         })
     }
 }

@@ -143,6 +143,7 @@ mod tests {
             name: name.into(),
             email: email.into(),
             real_name: String::new(),
+            organization: String::new(),
         }
     }
 

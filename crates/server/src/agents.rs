@@ -477,12 +477,18 @@ pub async fn set_status(
         return Ok(false);
     }
     let until_text = until.map(timestamp);
-    sqlx::query("UPDATE agents SET status = $1, status_until = $2 WHERE id = $3")
-        .bind(status.as_str())
-        .bind(&until_text)
-        .bind(agent_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE agents SET status = $1, status_until = $2,
+             status_since = CASE WHEN status = $1 AND status_since IS NOT NULL
+                                 THEN status_since ELSE $4 END
+         WHERE id = $3",
+    )
+    .bind(status.as_str())
+    .bind(&until_text)
+    .bind(agent_id)
+    .bind(timestamp(now))
+    .execute(&mut *tx)
+    .await?;
     let describe = |status: Status, until: &Option<String>| match until {
         Some(until) => format!("{} until {until}", status.as_str()),
         None => status.as_str().to_owned(),

@@ -592,7 +592,6 @@ pub async fn create(
         None => None,
     };
     let at = timestamp(now);
-    let id = Uuid::new_v4().to_string();
     let mut tx = crate::db::begin_write(db).await?;
     for (index, email) in emails.iter().enumerate() {
         email_free(&mut tx, email, &format!("emails[{index}]")).await?;
@@ -601,16 +600,81 @@ pub async fn create(
         Some(name) => organization(&mut tx, name, &at).await?,
         None => None,
     };
+    let id = insert(&mut tx, actor_id, &name, organization_id, phone, &emails, &at).await?;
+    let customer = {
+        let row = row(&mut tx, &id).await?;
+        let related = related(&mut tx, &[&id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default();
+        row.into_customer(related)
+    };
+    tx.commit().await?;
+    Ok(customer)
+}
+
+/// A helpdesk's requestor as a customer, matched by email: the record that has the
+/// address, or a new one. Never an agent's address, and nothing for an address that is
+/// not one: `None` then. Part of the caller's transaction.
+pub async fn from_helpdesk(
+    tx: &mut SqliteConnection,
+    actor_id: &str,
+    name: &str,
+    email: &str,
+    organization_name: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, CustomerError> {
+    let Ok(email) = clean_email("email", email) else {
+        return Ok(None);
+    };
+    let agent = sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if agent.is_some() {
+        return Ok(None);
+    }
+    let known =
+        sqlx::query_scalar::<_, String>("SELECT person_id FROM person_emails WHERE address = $1")
+            .bind(&email)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if known.is_some() {
+        return Ok(known);
+    }
+    // A requestor RT knows only by address is named by it.
+    let name = clean_name(name).unwrap_or_else(|_| email.clone());
+    let at = timestamp(now);
+    let organization_id = match organization(tx, organization_name, &at).await {
+        Ok(id) => id,
+        Err(_) => None,
+    };
+    let id = insert(tx, actor_id, &name, organization_id, None, &[email], &at).await?;
+    Ok(Some(id))
+}
+
+/// Inserts a customer's record with its emails (the first primary), its change-log row
+/// and its search entry.
+async fn insert(
+    tx: &mut SqliteConnection,
+    actor_id: &str,
+    name: &str,
+    organization_id: Option<String>,
+    phone: Option<String>,
+    emails: &[String],
+    at: &str,
+) -> Result<String, CustomerError> {
+    let id = Uuid::new_v4().to_string();
     sqlx::query(
         "INSERT INTO people (id, name, sort_name, organization_id, phone, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6)",
     )
     .bind(&id)
-    .bind(&name)
+    .bind(name)
     .bind(name.to_lowercase())
     .bind(&organization_id)
     .bind(&phone)
-    .bind(&at)
+    .bind(at)
     .execute(&mut *tx)
     .await?;
     for (index, email) in emails.iter().enumerate() {
@@ -624,26 +688,17 @@ pub async fn create(
         .await?;
     }
     record_change(
-        &mut tx,
+        &mut *tx,
         &id,
         actor_id,
         "created",
         &None,
-        &Some(name.clone()),
-        &at,
+        &Some(name.to_owned()),
+        at,
     )
     .await?;
-    reindex(&mut tx, &id).await?;
-    let customer = {
-        let row = row(&mut tx, &id).await?;
-        let related = related(&mut tx, &[&id])
-            .await?
-            .remove(&id)
-            .unwrap_or_default();
-        row.into_customer(related)
-    };
-    tx.commit().await?;
-    Ok(customer)
+    reindex(&mut *tx, &id).await?;
+    Ok(id)
 }
 
 /// Applies a patch if the stored version is still `expected_version`; every changed

@@ -1,0 +1,31 @@
+-- Since when an agent's status is what it is: an agent Away for some minutes has their
+-- helpdesk tickets given back to the queue.
+ALTER TABLE agents ADD COLUMN status_since TEXT;
+
+-- A helpdesk the server follows: how far its changes were read (moved in the same
+-- transaction as the events they produced), and how following it goes.
+CREATE TABLE helpdesk_connectors (
+    name                  TEXT PRIMARY KEY,
+    -- The last change read: Request Tracker's transaction id.
+    cursor                INTEGER NOT NULL,
+    changes_read          INTEGER NOT NULL DEFAULT 0,
+    events_published      INTEGER NOT NULL DEFAULT 0,
+    -- Changes for an owner who is not an agent here.
+    skipped_unknown_owner INTEGER NOT NULL DEFAULT 0,
+    tickets_released      INTEGER NOT NULL DEFAULT 0,
+    last_success_at       TEXT,
+    -- The helpdesk's own time of the newest change read: how far behind alerts are.
+    last_change_at        TEXT,
+    last_error            TEXT,
+    last_error_at         TEXT,
+    started_at            TEXT NOT NULL
+);
+
+-- Warnings of a ticket's due time already given: once a ticket and due time.
+CREATE TABLE helpdesk_due_warnings (
+    connector TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    due       TEXT NOT NULL,
+    warned_at TEXT NOT NULL,
+    PRIMARY KEY (connector, ticket_id, due)
+);
