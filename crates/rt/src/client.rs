@@ -84,6 +84,9 @@ pub struct RtClient {
 }
 
 // Not `Privileged`: RT 5.0 expands it empty for every user.
+/// TicketSQL for "still being worked on".
+const OPEN: &str = "AND Status != 'resolved' AND Status != 'rejected' AND Status != 'deleted'";
+
 const USER_FIELDS: &str = "id,Name,EmailAddress,RealName,Organization";
 
 impl RtClient {
@@ -249,41 +252,25 @@ impl RtClient {
         self.ticket_search(&query).await
     }
 
-    /// Tickets due after `from` and up to `until`, whatever their state (the caller
-    /// decides which still matter).
-    pub async fn tickets_due_between(
+    /// Open tickets with an owner, due from `overdue_minutes` ago to `minutes` from now.
+    pub async fn tickets_due_within(
         &self,
-        from: DateTime<Utc>,
-        until: DateTime<Utc>,
+        overdue_minutes: u32,
+        minutes: u32,
     ) -> Result<Vec<Ticket>, RtError> {
-        // RT's own date format, compared as stored (UTC); TicketSQL would read the
-        // dates in RT's time zone.
-        let at = |time: DateTime<Utc>| time.format("%Y-%m-%d %H:%M:%S").to_string();
-        let search = json!([
-            {"field": "Due", "operator": ">", "value": at(from)},
-            {"field": "Due", "operator": "<=", "value": at(until), "entry_aggregator": "AND"},
-        ]);
-        let found: Page<RawId> = self
-            .send(
-                self.request(Method::POST, &format!("tickets?per_page={PAGE}&orderby=id"))?
-                    .json(&search),
-            )
-            .await?;
-        let ids = found
-            .items
-            .iter()
-            .map(|item| number(&item.id, "ticket id"))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.tickets(&ids).await
+        // Relative to RT's "now": RT reads a written date in its own time zone.
+        self.ticket_search(&format!(
+            "Due > 'now - {overdue_minutes} minutes' AND Due <= 'now + {minutes} minutes' \
+             AND Owner != 'Nobody' {OPEN}"
+        ))
+        .await
     }
 
     /// Open tickets (not resolved, rejected or deleted) owned by the user named `owner`.
     pub async fn open_tickets_of(&self, owner: &str) -> Result<Vec<Ticket>, RtError> {
         let owner = owner.replace('\\', "\\\\").replace('\'', "\\'");
-        self.ticket_search(&format!(
-            "Owner = '{owner}' AND Status != 'resolved' AND Status != 'rejected' AND Status != 'deleted'"
-        ))
-        .await
+        self.ticket_search(&format!("Owner = '{owner}' {OPEN}"))
+            .await
     }
 
     async fn ticket_search(&self, query: &str) -> Result<Vec<Ticket>, RtError> {
@@ -393,11 +380,6 @@ fn text(value: &Value) -> String {
 fn date(value: &Value) -> Option<DateTime<Utc>> {
     let parsed = DateTime::parse_from_rfc3339(value.as_str()?).ok()?;
     (parsed.timestamp() > 0).then(|| parsed.with_timezone(&Utc))
-}
-
-#[derive(Deserialize)]
-struct RawId {
-    id: Value,
 }
 
 #[derive(Deserialize)]

@@ -77,6 +77,17 @@ async fn the_feed_tickets_and_giving_back_read_as_rt_has_them() {
         client.open_tickets_of("dana").await.expect("dana's").len(),
         1
     );
+    let soon = (chrono::Utc::now() + chrono::Duration::minutes(10))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let due_soon = rt
+        .create_ticket(json!({"Subject": "Due soon", "Owner": "dana", "Due": soon}))
+        .await;
+    let within = |minutes| client.tickets_due_within(60, minutes);
+    let ids =
+        |tickets: Vec<agent_desk_rt::Ticket>| tickets.iter().map(|t| t.id).collect::<Vec<_>>();
+    assert_eq!(ids(within(30).await.expect("due soon")), vec![due_soon]);
+    assert!(within(5).await.expect("not yet").is_empty());
 
     client.release(ticket).await.expect("given back");
     client
@@ -88,11 +99,11 @@ async fn the_feed_tickets_and_giving_back_read_as_rt_has_them() {
         .expect("commented");
     let after = client.tickets(&[ticket]).await.expect("the ticket");
     assert_eq!(after[0].owner.name, "Nobody");
-    assert!(client
-        .open_tickets_of("dana")
-        .await
-        .expect("none")
-        .is_empty());
+    // Only the ticket created later is still Dana's.
+    assert_eq!(
+        ids(client.open_tickets_of("dana").await.expect("dana's")),
+        vec![due_soon]
+    );
     // Giving back what nobody owns is refused in RT's words, not taken as done.
     assert!(matches!(
         client.release(ticket).await,
