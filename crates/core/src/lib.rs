@@ -13,6 +13,7 @@ pub mod customers;
 pub mod departments;
 pub mod events;
 pub mod files;
+pub mod integrations;
 pub mod locale;
 pub mod notifications;
 pub mod password;

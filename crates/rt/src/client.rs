@@ -333,6 +333,23 @@ impl RtClient {
         Ok(())
     }
 
+    /// The RT user with this email, if there is one.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRef>, RtError> {
+        let search = json!([{"field": "EmailAddress", "operator": "=", "value": email}]);
+        let found: Page<RawUser> = self
+            .send(
+                self.request(Method::POST, &format!("users?fields={USER_FIELDS}"))?
+                    .json(&search),
+            )
+            .await?;
+        found
+            .items
+            .into_iter()
+            .next()
+            .map(RawUser::read)
+            .transpose()
+    }
+
     /// A user by RT's id: for an owner change, which names ids.
     pub async fn user(&self, id: i64) -> Result<UserRef, RtError> {
         let raw: RawUser = self

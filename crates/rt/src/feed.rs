@@ -23,6 +23,9 @@ pub enum Change {
     Updated { what: Update, to: Vec<UserRef> },
     /// A new ticket in a queue, for the team that works the queue.
     Created { queue: String },
+    /// The connector gave the ticket back to its queue (its owner was away): the queue's
+    /// team hears of it. Read from the feed like any change, so it is told exactly once.
+    Released { queue: String },
 }
 
 /// What an update was, for its title.
@@ -53,6 +56,16 @@ pub fn changes(
     connector: &str,
 ) -> Vec<Change> {
     let by = &transaction.creator;
+    let to_nobody = new_owner.is_some_and(|owner| owner.name == NOBODY);
+    if by.name == connector
+        && transaction.kind == "Set"
+        && transaction.field == "Owner"
+        && to_nobody
+    {
+        return vec![Change::Released {
+            queue: ticket.queue.clone(),
+        }];
+    }
     if by.name == connector || by.name == RT_SYSTEM {
         return Vec::new();
     }
@@ -273,6 +286,20 @@ mod tests {
             let status = transaction("Status", "Status", by);
             assert!(changes(&status, &ticket(dana()), None, "agent-desk").is_empty());
         }
+        // Except giving a ticket back, which its queue's team hears of.
+        let nobody = user(NOBODY, "");
+        let released = transaction("Set", "Owner", user("agent-desk", ""));
+        assert_eq!(
+            changes(
+                &released,
+                &ticket(nobody.clone()),
+                Some(&nobody),
+                "agent-desk"
+            ),
+            vec![Change::Released {
+                queue: "General".into()
+            }]
+        );
         // Time worked and links are not news either.
         let worked = transaction("Set", "TimeWorked", mia());
         assert!(changes(&worked, &ticket(dana()), None, "connector").is_empty());

@@ -227,6 +227,23 @@ impl PrivateRt {
         .await;
     }
 
+    /// The user a connector signs in as: a privileged user of its own, so its changes
+    /// are told apart from people's. Answers its credentials.
+    pub async fn add_connector_user(&self) -> Credentials {
+        let (user, password) = ("agent-desk", "Connector-password-1");
+        self.call(
+            "POST",
+            "user",
+            json!({"Name": user, "EmailAddress": "agent-desk@agentdesk.test",
+                   "RealName": "Agent Desk", "Privileged": 1, "Password": password}),
+        )
+        .await;
+        Credentials::Password {
+            user: user.into(),
+            password: password.into(),
+        }
+    }
+
     /// A ticket in General, as an agent creates it; answers its id.
     pub async fn create_ticket(&self, fields: Value) -> i64 {
         let mut body = json!({"Queue": "General", "ContentType": "text/plain", "Content": "Created in a test."});

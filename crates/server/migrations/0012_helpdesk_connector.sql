@@ -6,7 +6,9 @@ ALTER TABLE agents ADD COLUMN status_since TEXT;
 -- transaction as the events they produced), and how following it goes.
 CREATE TABLE helpdesk_connectors (
     name                  TEXT PRIMARY KEY,
-    -- The last change read: Request Tracker's transaction id.
+    url                   TEXT NOT NULL,
+    -- The last change read: Request Tracker's transaction id; negative until the
+    -- helpdesk first answered (then it starts at its newest change).
     cursor                INTEGER NOT NULL,
     changes_read          INTEGER NOT NULL DEFAULT 0,
     events_published      INTEGER NOT NULL DEFAULT 0,

@@ -600,7 +600,16 @@ pub async fn create(
         Some(name) => organization(&mut tx, name, &at).await?,
         None => None,
     };
-    let id = insert(&mut tx, actor_id, &name, organization_id, phone, &emails, &at).await?;
+    let id = insert(
+        &mut tx,
+        actor_id,
+        &name,
+        organization_id,
+        phone,
+        &emails,
+        &at,
+    )
+    .await?;
     let customer = {
         let row = row(&mut tx, &id).await?;
         let related = related(&mut tx, &[&id])
@@ -645,10 +654,11 @@ pub async fn from_helpdesk(
     // A requestor RT knows only by address is named by it.
     let name = clean_name(name).unwrap_or_else(|_| email.clone());
     let at = timestamp(now);
-    let organization_id = match organization(tx, organization_name, &at).await {
-        Ok(id) => id,
-        Err(_) => None,
-    };
+    // An organization name the record would refuse (too long, control characters) is
+    // left off rather than losing the customer.
+    let organization_id: Option<String> = organization(tx, organization_name, &at)
+        .await
+        .unwrap_or_default();
     let id = insert(tx, actor_id, &name, organization_id, None, &[email], &at).await?;
     Ok(Some(id))
 }

@@ -12,6 +12,7 @@ pub mod db;
 pub mod departments;
 pub mod event_mail;
 pub mod events;
+pub mod helpdesk;
 pub mod http;
 pub mod mail;
 pub mod notification_prefs;

@@ -67,6 +67,8 @@ enum Command {
         #[arg(long = "trusted-proxy", env = "AGENT_DESK_TRUSTED_PROXIES", value_delimiter = ',',
               value_parser = parse_network)]
         trusted_proxies: Vec<ipnet::IpNet>,
+        #[command(flatten)]
+        rt: RtArgs,
     },
     /// Create a team with its leads and members.
     AddTeam {
@@ -145,6 +147,76 @@ enum Command {
     },
 }
 
+/// Following Request Tracker. The credentials come from the environment only, never
+/// the command line (which other users of the machine can read).
+#[derive(Args)]
+struct RtArgs {
+    /// Request Tracker's web address (RT 5 with its REST 2.0 API), such as
+    /// https://rt.example.com/. Sign in with AGENT_DESK_RT_USER and AGENT_DESK_RT_PASSWORD,
+    /// or AGENT_DESK_RT_TOKEN (an auth token from RT's Preferences).
+    #[arg(long, env = "AGENT_DESK_RT_URL")]
+    rt_url: Option<String>,
+    /// Seconds between reads of RT's changes.
+    #[arg(long, env = "AGENT_DESK_RT_POLL_SECONDS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    rt_poll_seconds: u64,
+    /// Minutes before a ticket's Due time its owner is warned (ticket.sla_warning).
+    #[arg(long, env = "AGENT_DESK_RT_SLA_WARNING_MINUTES", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=10_080))]
+    rt_sla_warning_minutes: u64,
+    /// A queue's new tickets go to a team (ticket.team_assigned): QUEUE=TEAM; repeat for
+    /// several.
+    #[arg(long = "rt-queue-team", value_parser = parse_queue_team)]
+    rt_queue_teams: Vec<(String, String)>,
+    /// An agent Away this many minutes has their open RT tickets given back to the
+    /// queue, each with a comment saying why.
+    #[arg(long, env = "AGENT_DESK_RT_RELEASE_AFTER_AWAY_MINUTES",
+          value_parser = clap::value_parser!(u64).range(0..=10_080))]
+    rt_release_after_away_minutes: Option<u64>,
+    /// Give back Offline agents' tickets too (with --rt-release-after-away-minutes).
+    #[arg(long, requires = "rt_release_after_away_minutes")]
+    rt_release_offline: bool,
+}
+
+impl RtArgs {
+    fn settings(self) -> anyhow::Result<Option<agent_desk_server::helpdesk::RtSettings>> {
+        let Some(url) = self.rt_url else {
+            return Ok(None);
+        };
+        let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let credentials = match (
+            variable("AGENT_DESK_RT_TOKEN"),
+            variable("AGENT_DESK_RT_USER"),
+            variable("AGENT_DESK_RT_PASSWORD"),
+        ) {
+            (Some(token), _, _) => agent_desk_rt::Credentials::Token(token),
+            (None, Some(user), Some(password)) => agent_desk_rt::Credentials::Password { user, password },
+            _ => anyhow::bail!(
+                "--rt-url needs RT's credentials: set AGENT_DESK_RT_USER and AGENT_DESK_RT_PASSWORD, or AGENT_DESK_RT_TOKEN"
+            ),
+        };
+        let minutes = |minutes: u64| std::time::Duration::from_secs(minutes * 60);
+        Ok(Some(agent_desk_server::helpdesk::RtSettings {
+            url,
+            credentials,
+            poll: std::time::Duration::from_secs(self.rt_poll_seconds),
+            due_warning: minutes(self.rt_sla_warning_minutes),
+            queue_teams: self.rt_queue_teams,
+            release_after_away: self.rt_release_after_away_minutes.map(minutes),
+            release_offline: self.rt_release_offline,
+        }))
+    }
+}
+
+fn parse_queue_team(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((queue, team)) if !queue.trim().is_empty() && !team.trim().is_empty() => {
+            Ok((queue.trim().to_owned(), team.trim().to_owned()))
+        }
+        _ => Err(format!("{text} is not QUEUE=TEAM")),
+    }
+}
+
 #[derive(Args)]
 struct Storage {
     /// Database URL, e.g. sqlite:///var/lib/agent-desk/agent-desk.db [default: <data-dir>/agent-desk.db]
@@ -209,8 +281,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             header_timeout_seconds,
             body_window_seconds,
             trusted_proxies,
+            rt,
         } => {
             warn_about_reset_links(listen, mail.public_url.as_deref());
+            let rt = rt.settings()?;
             let config = ServerConfig {
                 public_url: Some(
                     mail.public_url
@@ -239,6 +313,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 Err(error) => tracing::warn!(%error, "could not raise the open-files limit"),
             }
             let listener = tokio::net::TcpListener::bind(listen).await?;
+            if let Some(rt) = rt {
+                let url = rt.url.clone();
+                agent_desk_server::helpdesk::follow(
+                    rt,
+                    state.db.clone(),
+                    std::sync::Arc::clone(&state.hub),
+                )
+                .await
+                .map_err(|error| anyhow::anyhow!("Request Tracker at {url}: {error}"))?;
+            }
             tracing::info!(address = %listener.local_addr()?, "serving");
             agent_desk_server::serve(listener, state, shutdown_signal()).await?;
         }

@@ -97,6 +97,7 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/admin/custom-fields", &["post"]),
         ("/api/v1/admin/department-requests", &["get"]),
         ("/api/v1/admin/department-requests/{id}/decision", &["post"]),
+        ("/api/v1/admin/integrations", &["get"]),
         ("/reset", &["get", "post"]),
         ("/reset.css", &["get"]),
     ];

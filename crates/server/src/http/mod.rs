@@ -6,6 +6,7 @@ pub mod avatar;
 pub mod departments;
 pub mod error;
 pub mod events;
+pub mod integrations;
 pub mod json;
 pub mod notification_prefs;
 pub mod path;
@@ -87,6 +88,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(account::routes())
         .merge(profile::routes())
         .merge(departments::routes())
+        .merge(integrations::routes())
         .merge(avatar::routes())
         .merge(status::routes())
         .merge(notification_prefs::routes())

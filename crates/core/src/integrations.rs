@@ -1,0 +1,54 @@
+//! The helpdesks the server follows, as administrators see how that goes.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// `GET /api/v1/admin/integrations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct Integrations {
+    /// Empty when the server follows no helpdesk (`serve` without `--rt-url`).
+    pub helpdesks: Vec<HelpdeskConnection>,
+}
+
+/// One helpdesk followed: whether alerts are flowing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct HelpdeskConnection {
+    /// `request_tracker`.
+    pub kind: String,
+    /// The helpdesk's address.
+    pub url: String,
+    /// The last change read (Request Tracker: a transaction id).
+    #[ts(type = "number")]
+    pub cursor: i64,
+    #[ts(type = "string | null")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// The helpdesk's time of the newest change read.
+    #[ts(type = "string | null")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub last_change_at: Option<DateTime<Utc>>,
+    /// Seconds since the helpdesk was last read successfully: alerts are at most this
+    /// far behind.
+    #[ts(type = "number | null")]
+    pub lag_seconds: Option<i64>,
+    #[ts(type = "number")]
+    pub changes_read: i64,
+    #[ts(type = "number")]
+    pub events_published: i64,
+    /// Changes for a ticket owner who is not an agent here.
+    #[ts(type = "number")]
+    pub skipped_unknown_owner: i64,
+    /// Tickets given back to their queue because their owner was away.
+    #[ts(type = "number")]
+    pub tickets_released: i64,
+    /// The last failure, until the next success.
+    pub last_error: Option<String>,
+    #[ts(type = "string | null")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub last_error_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,682 @@
+//! Following a real helpdesk: Request Tracker's changes, read by transaction id, become
+//! Agent Desk's ticket events; its requestors become customers; and an agent Away long
+//! enough has their tickets given back to the queue.
+//!
+//! Exactly once: the cursor (the last transaction read) moves in the same database
+//! transaction as the events and customers it produced. RT down, slow or answering
+//! something else: nothing is written, the cursor stays, and the next poll reads the
+//! same changes again.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use agent_desk_core::{EventTarget, EventType, NewEvent, Priority};
+use agent_desk_rt::feed::{self, Change, Update};
+use agent_desk_rt::{Credentials, RtClient, RtError, Ticket, UserRef};
+use chrono::{DateTime, Utc};
+
+use crate::agents::timestamp;
+use crate::customers::CustomerError;
+use crate::db::Db;
+use crate::events::{Batch, EventError, EventHub};
+
+/// The connector's name in the database.
+const RT: &str = "rt";
+/// Who the change log names for customers the helpdesk brought.
+const ACTOR: &str = "helpdesk:rt";
+/// How often due times are looked at: a minute is fine-grained enough for a warning
+/// given tens of minutes ahead.
+const DUE_CHECK_EVERY: Duration = Duration::from_secs(60);
+/// The longest wait between tries while RT fails.
+const BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+/// How the server follows Request Tracker (`serve --rt-url …`).
+#[derive(Debug, Clone)]
+pub struct RtSettings {
+    pub url: String,
+    pub credentials: Credentials,
+    pub poll: Duration,
+    /// A ticket due within this is warned of, once.
+    pub due_warning: Duration,
+    /// Queue → team: a ticket new in the queue is the team's.
+    pub queue_teams: Vec<(String, String)>,
+    /// Agents Away this long have their open tickets given back to the queue.
+    pub release_after_away: Option<Duration>,
+    /// Offline agents' tickets too (a contact centre going home usually keeps them).
+    pub release_offline: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorError {
+    #[error(transparent)]
+    Rt(#[from] RtError),
+    #[error("the token names no user id: RT's tokens look like 1-<user id>-<secret>")]
+    TokenWithoutUser,
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error(transparent)]
+    Customer(#[from] CustomerError),
+    #[error("the database failed: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+pub struct RtConnector {
+    client: RtClient,
+    settings: RtSettings,
+    /// The RT user the connector signs in as: its own changes are not news.
+    user: String,
+    /// Queue → team name, for the teams that exist.
+    teams: HashMap<String, String>,
+    db: Db,
+    hub: Arc<EventHub>,
+}
+
+/// What one poll did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Polled {
+    pub changes: usize,
+    pub events: usize,
+    pub skipped: usize,
+    pub released: usize,
+}
+
+/// Keeps the helpdesk's row, so its state (and a failure to connect) shows before it
+/// first answers.
+pub async fn register(db: &Db, url: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO helpdesk_connectors (name, url, cursor, started_at) VALUES ($1, $2, -1, $3)
+         ON CONFLICT (name) DO UPDATE SET url = excluded.url, started_at = excluded.started_at",
+    )
+    .bind(RT)
+    .bind(url)
+    .bind(timestamp(now))
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+/// Records why following the helpdesk failed, for the integrations view.
+pub async fn record_error(db: &Db, error: &ConnectorError, now: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE helpdesk_connectors SET last_error = $1, last_error_at = $2 WHERE name = $3",
+    )
+    .bind(error.to_string())
+    .bind(timestamp(now))
+    .bind(RT)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+impl ConnectorError {
+    /// A mistake in the setup (address, credentials) rather than RT being away.
+    pub fn is_setup(&self) -> bool {
+        match self {
+            Self::Rt(error) => !error.is_transient(),
+            Self::TokenWithoutUser => true,
+            _ => false,
+        }
+    }
+}
+
+/// Starts following Request Tracker in the background. A mistake in the setup (an
+/// address that is not RT's, credentials RT refuses) is answered at once, so `serve`
+/// can say so and stop; RT merely away is tried again until it answers.
+pub async fn follow(
+    settings: RtSettings,
+    db: Db,
+    hub: Arc<EventHub>,
+) -> Result<tokio::task::JoinHandle<()>, ConnectorError> {
+    register(&db, &settings.url, Utc::now()).await?;
+    match RtConnector::connect(settings.clone(), db.clone(), Arc::clone(&hub)).await {
+        Ok(connector) => Ok(tokio::spawn(connector.run(std::future::pending()))),
+        Err(error) if error.is_setup() => {
+            record_error(&db, &error, Utc::now()).await?;
+            Err(error)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "Request Tracker does not answer yet; trying again");
+            record_error(&db, &error, Utc::now()).await?;
+            Ok(tokio::spawn(async move {
+                let mut wait = settings.poll;
+                loop {
+                    tokio::time::sleep(wait).await;
+                    match RtConnector::connect(settings.clone(), db.clone(), Arc::clone(&hub)).await
+                    {
+                        Ok(connector) => return connector.run(std::future::pending()).await,
+                        Err(error) => {
+                            tracing::warn!(%error, "Request Tracker does not answer yet; trying again");
+                            let _ = record_error(&db, &error, Utc::now()).await;
+                            wait = wait.saturating_mul(2).min(BACKOFF_MAX);
+                        }
+                    }
+                }
+            }))
+        }
+    }
+}
+
+impl RtConnector {
+    /// Checks the address and the credentials, resolves the queues' teams (warning of a
+    /// team that does not exist) and, the first time, starts at RT's newest change:
+    /// what happened before is not news.
+    pub async fn connect(
+        settings: RtSettings,
+        db: Db,
+        hub: Arc<EventHub>,
+    ) -> Result<Self, ConnectorError> {
+        let client = RtClient::new(&settings.url, settings.credentials.clone())?;
+        let version = client.version().await?;
+        let user = match &settings.credentials {
+            Credentials::Password { user, .. } => user.clone(),
+            Credentials::Token(token) => {
+                let id = token
+                    .split('-')
+                    .nth(1)
+                    .and_then(|id| id.parse().ok())
+                    .ok_or(ConnectorError::TokenWithoutUser)?;
+                client.user(id).await?.name
+            }
+        };
+        let mut teams = HashMap::new();
+        for (queue, team) in &settings.queue_teams {
+            let found = sqlx::query_scalar::<_, String>("SELECT name FROM teams WHERE name = $1")
+                .bind(team.trim())
+                .fetch_optional(&db)
+                .await?;
+            match found {
+                Some(name) => {
+                    teams.insert(queue.clone(), name);
+                }
+                None => tracing::warn!(
+                    queue,
+                    team,
+                    "no such team: the queue's new tickets go to no team"
+                ),
+            }
+        }
+        let cursor: i64 =
+            sqlx::query_scalar("SELECT cursor FROM helpdesk_connectors WHERE name = $1")
+                .bind(RT)
+                .fetch_one(&db)
+                .await?;
+        if cursor < 0 {
+            let newest = client.newest_transaction().await?;
+            sqlx::query(
+                "UPDATE helpdesk_connectors SET cursor = $1 WHERE name = $2 AND cursor < 0",
+            )
+            .bind(newest)
+            .bind(RT)
+            .execute(&db)
+            .await?;
+        }
+        tracing::info!(%version, url = %client.base(), user, "following Request Tracker");
+        Ok(Self {
+            client,
+            settings,
+            user,
+            teams,
+            db,
+            hub,
+        })
+    }
+
+    /// Polls until `stop` resolves, backing off while RT fails.
+    pub async fn run(self, stop: impl std::future::Future<Output = ()>) {
+        let mut stop = std::pin::pin!(stop);
+        let mut failures: u32 = 0;
+        let mut due_checked: Option<tokio::time::Instant> = None;
+        loop {
+            let check_due = due_checked.is_none_or(|at| at.elapsed() >= DUE_CHECK_EVERY);
+            let wait = match self.poll_once(Utc::now(), check_due).await {
+                Ok(polled) => {
+                    failures = 0;
+                    if check_due {
+                        due_checked = Some(tokio::time::Instant::now());
+                    }
+                    if polled.changes > 0 || polled.released > 0 {
+                        tracing::debug!(?polled, "Request Tracker read");
+                    }
+                    self.settings.poll
+                }
+                Err(error) => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(%error, failures, "following Request Tracker failed; trying again");
+                    if let Err(error) = record_error(&self.db, &error, Utc::now()).await {
+                        tracing::warn!(%error, "the connector's error could not be kept");
+                    }
+                    self.settings
+                        .poll
+                        .saturating_mul(2u32.saturating_pow(failures.min(6)))
+                        .min(BACKOFF_MAX)
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = &mut stop => return,
+            }
+        }
+    }
+
+    /// Reads what changed since the cursor and publishes it, with the cursor, at once;
+    /// with `check_due`, also warns of tickets coming due; gives back the tickets of
+    /// agents away long enough.
+    pub async fn poll_once(
+        &self,
+        now: DateTime<Utc>,
+        check_due: bool,
+    ) -> Result<Polled, ConnectorError> {
+        let mut polled = Polled {
+            released: self.release_tickets_of_the_away(now).await?,
+            ..Polled::default()
+        };
+        let cursor: i64 =
+            sqlx::query_scalar("SELECT cursor FROM helpdesk_connectors WHERE name = $1")
+                .bind(RT)
+                .fetch_one(&self.db)
+                .await?;
+        let transactions = self.client.transactions_after(cursor).await?;
+        let due = if check_due {
+            let minutes =
+                u32::try_from(self.settings.due_warning.as_secs() / 60).unwrap_or(u32::MAX);
+            self.client.tickets_due_within(minutes, minutes).await?
+        } else {
+            Vec::new()
+        };
+        let ids: BTreeSet<i64> = transactions.iter().map(|change| change.ticket_id).collect();
+        let ids: Vec<i64> = ids.into_iter().collect();
+        let tickets: HashMap<i64, Ticket> = self
+            .client
+            .tickets(&ids)
+            .await?
+            .into_iter()
+            .map(|ticket| (ticket.id, ticket))
+            .collect();
+        let mut new_owners: HashMap<i64, UserRef> = HashMap::new();
+        for change in &transactions {
+            if change.kind != "Set" || change.field != "Owner" {
+                continue;
+            }
+            let Ok(id) = change.new_value.parse::<i64>() else {
+                continue;
+            };
+            if new_owners.contains_key(&id) {
+                continue;
+            }
+            let current = tickets
+                .get(&change.ticket_id)
+                .map(|ticket| &ticket.owner)
+                .filter(|owner| owner.id == id);
+            let owner = match current {
+                Some(owner) => owner.clone(),
+                None => self.client.user(id).await?,
+            };
+            new_owners.insert(id, owner);
+        }
+
+        let mut batch = self.hub.begin_batch(&self.db).await?;
+        let mut customers_seen: BTreeSet<i64> = BTreeSet::new();
+        for change in &transactions {
+            polled.changes += 1;
+            // A ticket RT no longer shows (deleted, moved out of sight): nothing to tell.
+            let Some(ticket) = tickets.get(&change.ticket_id) else {
+                continue;
+            };
+            if customers_seen.insert(ticket.id) {
+                for requestor in &ticket.requestors {
+                    crate::customers::from_helpdesk(
+                        batch.conn(),
+                        ACTOR,
+                        &requestor.real_name,
+                        &requestor.email,
+                        &requestor.organization,
+                        now,
+                    )
+                    .await?;
+                }
+            }
+            let new_owner = change
+                .new_value
+                .parse::<i64>()
+                .ok()
+                .and_then(|id| new_owners.get(&id));
+            for told in feed::changes(change, ticket, new_owner, &self.user) {
+                self.tell(&mut batch, &told, ticket, now, &mut polled)
+                    .await?;
+            }
+        }
+        for ticket in &due {
+            let inserted = sqlx::query(
+                "INSERT INTO helpdesk_due_warnings (connector, ticket_id, due, warned_at)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(RT)
+            .bind(ticket.id.to_string())
+            .bind(ticket.due.map(timestamp))
+            .bind(timestamp(now))
+            .execute(batch.conn())
+            .await?
+            .rows_affected();
+            if inserted == 1 {
+                let minutes = ticket
+                    .due
+                    .map(|due| (due - now).num_minutes().max(0))
+                    .unwrap_or_default();
+                let new = self.event(
+                    EventType::TicketSlaWarning,
+                    EventTarget::Agent(ticket.owner.email.clone()),
+                    ticket,
+                    format!("#{} due in {minutes} min: {}", ticket.id, ticket.subject),
+                    None,
+                );
+                self.publish(&mut batch, &new, now, true, &mut polled)
+                    .await?;
+            }
+        }
+        let newest = transactions.last();
+        sqlx::query(
+            "UPDATE helpdesk_connectors SET cursor = $1, changes_read = changes_read + $2,
+                 events_published = events_published + $3,
+                 skipped_unknown_owner = skipped_unknown_owner + $4,
+                 tickets_released = tickets_released + $5,
+                 last_success_at = $6, last_change_at = COALESCE($7, last_change_at),
+                 last_error = NULL
+             WHERE name = $8",
+        )
+        .bind(newest.map_or(cursor, |change| change.id))
+        .bind(i64::try_from(polled.changes).unwrap_or(i64::MAX))
+        .bind(i64::try_from(polled.events).unwrap_or(i64::MAX))
+        .bind(i64::try_from(polled.skipped).unwrap_or(i64::MAX))
+        .bind(i64::try_from(polled.released).unwrap_or(i64::MAX))
+        .bind(timestamp(now))
+        .bind(newest.map(|change| timestamp(change.created)))
+        .bind(RT)
+        .execute(batch.conn())
+        .await?;
+        batch.commit().await?;
+        Ok(polled)
+    }
+
+    /// One change as the events it means.
+    async fn tell(
+        &self,
+        batch: &mut Batch<'_>,
+        change: &Change,
+        ticket: &Ticket,
+        now: DateTime<Utc>,
+        polled: &mut Polled,
+    ) -> Result<(), ConnectorError> {
+        let id = ticket.id;
+        let subject = &ticket.subject;
+        let from = requestors(ticket);
+        match change {
+            Change::Assigned { owner } => {
+                let new = self.event(
+                    EventType::TicketAssigned,
+                    EventTarget::Agent(owner.email.clone()),
+                    ticket,
+                    format!("#{id} assigned to you: {subject}"),
+                    from.map(|from| format!("From {from}.")),
+                );
+                self.publish(batch, &new, now, true, polled).await
+            }
+            Change::RequestorReplied { requestor, owner } => {
+                let new = self.event(
+                    EventType::TicketCustomerReply,
+                    EventTarget::Agent(owner.email.clone()),
+                    ticket,
+                    format!("#{id} {} replied: {subject}", display(requestor)),
+                    None,
+                );
+                self.publish(batch, &new, now, true, polled).await
+            }
+            Change::Updated { what, to } => {
+                let body = match what {
+                    Update::Replied { by } => format!("{} replied.", display(by)),
+                    Update::Commented { by } => format!("{} commented.", display(by)),
+                    Update::Set { field, value } => format!("{field}: {value}"),
+                    Update::Watchers => "The people on the ticket changed.".to_owned(),
+                };
+                for watcher in to {
+                    let new = self.event(
+                        EventType::TicketUpdated,
+                        EventTarget::Agent(watcher.email.clone()),
+                        ticket,
+                        format!("#{id} updated: {subject}"),
+                        Some(body.clone()),
+                    );
+                    self.publish(batch, &new, now, false, polled).await?;
+                }
+                Ok(())
+            }
+            Change::Created { queue } | Change::Released { queue } => {
+                let Some(team) = self.teams.get(queue) else {
+                    return Ok(());
+                };
+                let title = match change {
+                    Change::Released { .. } => format!("#{id} back in {queue}: {subject}"),
+                    _ => format!("#{id} new in {queue}: {subject}"),
+                };
+                let new = self.event(
+                    EventType::TicketTeamAssigned,
+                    EventTarget::Team(team.clone()),
+                    ticket,
+                    title,
+                    from.map(|from| format!("From {from}.")),
+                );
+                self.publish(batch, &new, now, false, polled).await
+            }
+        }
+    }
+
+    /// Publishes in the batch. An agent or team unknown here is skipped, and counted
+    /// when it was the ticket's owner.
+    async fn publish(
+        &self,
+        batch: &mut Batch<'_>,
+        new: &NewEvent,
+        now: DateTime<Utc>,
+        to_owner: bool,
+        polled: &mut Polled,
+    ) -> Result<(), ConnectorError> {
+        match batch.publish(&new.to, new, now).await {
+            Ok(_) => {
+                polled.events += 1;
+                Ok(())
+            }
+            Err(EventError::UnknownAgent(_)) => {
+                if to_owner {
+                    polled.skipped += 1;
+                }
+                Ok(())
+            }
+            Err(EventError::UnknownTeam(_) | EventError::EmptyTeam(_)) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    fn event(
+        &self,
+        event_type: EventType,
+        to: EventTarget,
+        ticket: &Ticket,
+        title: String,
+        body: Option<String>,
+    ) -> NewEvent {
+        NewEvent {
+            event_type,
+            to,
+            priority: priority(ticket.priority),
+            title,
+            body,
+            ticket_id: Some(ticket.id.to_string()),
+            url: Some(self.client.ticket_url(ticket.id)),
+            requester: ticket
+                .requestors
+                .first()
+                .map(|requestor| requestor.email.clone())
+                .filter(|email| !email.is_empty()),
+        }
+        .cleaned()
+    }
+
+    /// Gives back the open tickets of agents Away (or Offline, when so set) for longer
+    /// than the setting, each with a comment that says why. The queue's team hears of
+    /// it when the feed brings the owner change back.
+    async fn release_tickets_of_the_away(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<usize, ConnectorError> {
+        let Some(after) = self.settings.release_after_away else {
+            return Ok(0);
+        };
+        let before = timestamp(now - chrono::Duration::from_std(after).unwrap_or_default());
+        let statuses: &[&str] = if self.settings.release_offline {
+            &["away", "offline"]
+        } else {
+            &["away"]
+        };
+        let mut released = 0;
+        for status in statuses {
+            let agents = away_agents(&self.db, status, &before, &timestamp(now)).await?;
+            for (email, name, since) in agents {
+                let Some(user) = self.client.user_by_email(&email).await? else {
+                    continue;
+                };
+                for ticket in self.client.open_tickets_of(&user.name).await? {
+                    self.client.release(ticket.id).await?;
+                    let why = format!(
+                        "Given back to the queue by Agent Desk: {name} has been {status} since {since}."
+                    );
+                    self.client.comment(ticket.id, &why).await?;
+                    released += 1;
+                }
+            }
+        }
+        Ok(released)
+    }
+}
+
+/// Agents whose status in force is `status` since before `before`: (email, name, since).
+async fn away_agents(
+    db: &Db,
+    status: &str,
+    before: &str,
+    now: &str,
+) -> sqlx::Result<Vec<(String, String, String)>> {
+    sqlx::query_as(
+        "SELECT email, display_name, status_since FROM agents
+         WHERE status = $1 AND status_since IS NOT NULL AND status_since <= $2
+           AND (status_until IS NULL OR status_until > $3)",
+    )
+    .bind(status)
+    .bind(before)
+    .bind(now)
+    .fetch_all(db)
+    .await
+}
+
+/// A person as a notification names them.
+fn display(user: &UserRef) -> String {
+    [&user.real_name, &user.email, &user.name]
+        .into_iter()
+        .find(|text| !text.is_empty())
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn requestors(ticket: &Ticket) -> Option<String> {
+    let names: Vec<String> = ticket.requestors.iter().map(display).collect();
+    (!names.is_empty()).then(|| names.join(", "))
+}
+
+/// RT's priority (a number; RT 5 names 0 Low, 50 Medium, 100 High) as Agent Desk's:
+/// below 25 low, to 74 normal, to 99 high, 100 to 119 urgent, 120 and above critical.
+pub fn priority(rt: i64) -> Priority {
+    match rt {
+        ..25 => Priority::Low,
+        25..75 => Priority::Normal,
+        75..100 => Priority::High,
+        100..120 => Priority::Urgent,
+        _ => Priority::Critical,
+    }
+}
+
+/// What `GET /api/v1/admin/integrations` shows.
+pub async fn integrations(
+    db: &Db,
+    now: DateTime<Utc>,
+) -> sqlx::Result<agent_desk_core::integrations::Integrations> {
+    type Row = (
+        String,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT url, cursor, changes_read, events_published, skipped_unknown_owner,
+                tickets_released, last_success_at, last_change_at, last_error, last_error_at
+         FROM helpdesk_connectors ORDER BY name",
+    )
+    .fetch_all(db)
+    .await?;
+    let at = |text: Option<String>| text.as_deref().map(crate::agents::parse_timestamp);
+    Ok(agent_desk_core::integrations::Integrations {
+        helpdesks: rows
+            .into_iter()
+            .map(
+                |(
+                    url,
+                    cursor,
+                    changes,
+                    events,
+                    skipped,
+                    released,
+                    success,
+                    change,
+                    error,
+                    error_at,
+                )| {
+                    let last_success_at = at(success);
+                    agent_desk_core::integrations::HelpdeskConnection {
+                        kind: "request_tracker".into(),
+                        url,
+                        cursor,
+                        lag_seconds: last_success_at
+                            .map(|success| (now - success).num_seconds().max(0)),
+                        last_success_at,
+                        last_change_at: at(change),
+                        changes_read: changes,
+                        events_published: events,
+                        skipped_unknown_owner: skipped,
+                        tickets_released: released,
+                        last_error: error,
+                        last_error_at: at(error_at),
+                    }
+                },
+            )
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rt_priorities_read_as_agent_desks() {
+        assert_eq!(priority(0), Priority::Low);
+        assert_eq!(priority(50), Priority::Normal);
+        assert_eq!(priority(80), Priority::High);
+        assert_eq!(priority(100), Priority::Urgent);
+        assert_eq!(priority(150), Priority::Critical);
+        assert_eq!(priority(-3), Priority::Low);
+    }
+}

@@ -1,0 +1,176 @@
+//! The server following a private Request Tracker: its changes as alerts, exactly once,
+//! its requestors as customers, and how a wrong setup reads.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use agent_desk_rt::testing::PrivateRt;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use support::{
+    add_admin_ok, add_agent_ok, Server, ServerOptions, ADMIN_EMAIL, ADMIN_PASSWORD, EMAIL, NAME,
+    PASSWORD,
+};
+
+/// Follows `rt` as its own RT user (root is who makes the tests' changes).
+async fn following(rt: &PrivateRt) -> ServerOptions {
+    let agent_desk_rt::Credentials::Password { user, password } = rt.add_connector_user().await
+    else {
+        unreachable!("a password")
+    };
+    ServerOptions::default()
+        .arg("--rt-url")
+        .arg(rt.url())
+        .arg("--rt-poll-seconds")
+        .arg("1")
+        .env("AGENT_DESK_RT_USER", user)
+        .env("AGENT_DESK_RT_PASSWORD", password)
+}
+
+async fn get(server: &Server, token: &str, path: &str) -> Value {
+    let response = server.call(token, Method::GET, path, None).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.json().await.expect("JSON")
+}
+
+async fn events(server: &Server, token: &str) -> Vec<Value> {
+    let page = get(server, token, "/api/v1/events?after=0").await;
+    page["events"].as_array().cloned().unwrap_or_default()
+}
+
+/// Waits (at most 30 s) until the agent has `count` events of `kind`.
+async fn wait_for(server: &Server, token: &str, kind: &str, count: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let found: Vec<Value> = events(server, token)
+            .await
+            .into_iter()
+            .filter(|event| event["type"] == kind)
+            .collect();
+        if found.len() >= count || Instant::now() > deadline {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_ticket_given_to_an_agent_and_its_requestors_reply_are_one_alert_each() {
+    let rt = PrivateRt::start().expect("a private RT");
+    rt.add_agent("ada", EMAIL, NAME).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    add_admin_ok(dir.path());
+    let server = Server::start_with(dir, following(&rt).await).await;
+    let token = server.login(EMAIL, PASSWORD).await;
+
+    let ticket = rt
+        .create_ticket(json!({
+            "Subject": "VPN down\u{7} since 9:00",
+            "Owner": "ada",
+            "Requestor": ["Mia Hoffmann <mia.hoffmann@example.com>"],
+            "Priority": 80,
+        }))
+        .await;
+    let assigned = wait_for(&server, &token, "ticket.assigned", 1).await;
+    assert_eq!(assigned.len(), 1, "{assigned:?}: {}", server.log());
+    let alert = &assigned[0];
+    assert_eq!(
+        alert["title"],
+        format!("#{ticket} assigned to you: VPN down since 9:00")
+    );
+    assert_eq!(
+        alert["url"],
+        format!("{}Ticket/Display.html?id={ticket}", rt.url())
+    );
+    assert_eq!(alert["ticket_id"], ticket.to_string());
+    assert_eq!(alert["priority"], "high");
+
+    rt.mail_reply(
+        "Mia Hoffmann <mia.hoffmann@example.com>",
+        ticket,
+        "VPN down",
+        "Still down, please hurry.",
+    );
+    let replies = wait_for(&server, &token, "ticket.customer_reply", 1).await;
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert_eq!(
+        replies[0]["title"],
+        format!("#{ticket} Mia Hoffmann replied: VPN down since 9:00")
+    );
+
+    // The requestor is a customer, with the ticket in their history.
+    let people = get(&server, &token, "/api/v1/people?q=mia.hoffmann").await;
+    let mia = &people["people"][0];
+    assert_eq!(mia["name"], "Mia Hoffmann", "{people}");
+    let id = mia["id"].as_str().expect("an id");
+    let history = get(&server, &token, &format!("/api/v1/people/{id}/tickets")).await;
+    assert_eq!(
+        history["tickets"][0]["ticket_id"],
+        ticket.to_string(),
+        "{history}"
+    );
+
+    // More polls read nothing twice.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let all = events(&server, &token).await;
+    assert_eq!(all.len(), 2, "{all:?}");
+
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let integrations = get(&server, &admin, "/api/v1/admin/integrations").await;
+    let rt_state = &integrations["helpdesks"][0];
+    assert_eq!(rt_state["url"], rt.url());
+    assert!(rt_state["cursor"].as_i64().is_some_and(|cursor| cursor > 0));
+    assert!(
+        rt_state["events_published"]
+            .as_i64()
+            .is_some_and(|n| n >= 2),
+        "{rt_state}"
+    );
+    assert_eq!(rt_state["last_error"], Value::Null);
+    let refused = server
+        .request(Method::GET, "/api/v1/admin/integrations", Some(&token))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn refused_credentials_stop_the_server_at_start_and_a_stopped_rt_shows_in_integrations() {
+    let mut rt = PrivateRt::start().expect("a private RT");
+    let dir = tempfile::tempdir().expect("temp dir");
+    add_admin_ok(dir.path());
+    let output = support::command(
+        dir.path(),
+        &["serve", "--listen", "127.0.0.1:0", "--rt-url", &rt.url()],
+    )
+    .env("AGENT_DESK_RT_USER", "root")
+    .env("AGENT_DESK_RT_PASSWORD", "wrong")
+    .output()
+    .expect("the server ran");
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("refused the credentials"), "{said}");
+
+    let output = support::command(
+        dir.path(),
+        &["serve", "--listen", "127.0.0.1:0", "--rt-url", &rt.url()],
+    )
+    .output()
+    .expect("the server ran");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("AGENT_DESK_RT_USER"));
+
+    // RT away at start: the server serves, and says so to administrators.
+    let options = following(&rt).await;
+    rt.stop();
+    let server = Server::start_with(dir, options).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let integrations = get(&server, &admin, "/api/v1/admin/integrations").await;
+    let error = integrations["helpdesks"][0]["last_error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(error.contains("cannot be reached"), "{integrations}");
+}
