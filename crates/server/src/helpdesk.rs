@@ -29,7 +29,7 @@ const ACTOR: &str = "helpdesk:rt";
 /// given tens of minutes ahead.
 const DUE_CHECK_EVERY: Duration = Duration::from_secs(60);
 /// The longest wait between tries while RT fails.
-const BACKOFF_MAX: Duration = Duration::from_secs(60);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// How the server follows Request Tracker (`serve --rt-url …`).
 #[derive(Debug, Clone)]

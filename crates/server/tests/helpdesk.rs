@@ -174,3 +174,117 @@ async fn refused_credentials_stop_the_server_at_start_and_a_stopped_rt_shows_in_
         .unwrap_or_default();
     assert!(error.contains("cannot be reached"), "{integrations}");
 }
+
+/// Creates `count` tickets owned by `owner`, ten at a time (RT serves ten at once).
+async fn create_owned(rt: &PrivateRt, owner: &str, from: usize, count: usize) {
+    for chunk in (from..from + count).collect::<Vec<_>>().chunks(10) {
+        let creating = chunk.iter().map(|n| {
+            rt.create_ticket(json!({"Subject": format!("Burst ticket {n}"), "Owner": owner}))
+        });
+        futures_util::future::join_all(creating).await;
+    }
+}
+
+/// The agent's ticket.assigned alerts by ticket id, once `count` arrived (or 90 s).
+async fn assigned_tickets(server: &Server, token: &str, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let mut tickets: Vec<String> = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = get(
+                server,
+                token,
+                &format!("/api/v1/events?after={after}&limit=1000"),
+            )
+            .await;
+            let events = page["events"].as_array().cloned().unwrap_or_default();
+            tickets.extend(
+                events
+                    .iter()
+                    .filter(|event| event["type"] == "ticket.assigned")
+                    .filter_map(|event| event["ticket_id"].as_str().map(str::to_owned)),
+            );
+            if events.is_empty() {
+                break;
+            }
+            after = page["next"].as_i64().unwrap_or_default();
+        }
+        if tickets.len() >= count || Instant::now() > deadline {
+            return tickets;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn exactly_once(mut tickets: Vec<String>, count: usize, log: &str) {
+    let read = tickets.len();
+    tickets.sort();
+    tickets.dedup();
+    assert_eq!(
+        (read, tickets.len()),
+        (count, count),
+        "alerts read, distinct tickets: {log}"
+    );
+}
+
+#[tokio::test]
+async fn rt_stopped_for_30_s_in_the_middle_of_200_changes_loses_and_repeats_nothing() {
+    let mut rt = PrivateRt::start().expect("a private RT");
+    rt.add_agent("ada", EMAIL, NAME).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    add_admin_ok(dir.path());
+    let server = Server::start_with(dir, following(&rt).await).await;
+    let token = server.login(EMAIL, PASSWORD).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    create_owned(&rt, "ada", 0, 100).await;
+    rt.stop();
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let integrations = get(&server, &admin, "/api/v1/admin/integrations").await;
+    let error = integrations["helpdesks"][0]["last_error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(error.contains("cannot be reached"), "{integrations}");
+    rt.start_server().expect("RT back");
+    create_owned(&rt, "ada", 100, 100).await;
+
+    let tickets = assigned_tickets(&server, &token, 200).await;
+    // A few more polls: nothing arrives twice.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let again = assigned_tickets(&server, &token, 200).await;
+    assert_eq!(tickets.len(), again.len());
+    exactly_once(again, 200, &server.log());
+    let integrations = get(&server, &admin, "/api/v1/admin/integrations").await;
+    assert_eq!(
+        integrations["helpdesks"][0]["last_error"],
+        Value::Null,
+        "{integrations}"
+    );
+}
+
+#[tokio::test]
+async fn the_server_killed_mid_burst_and_restarted_loses_and_repeats_nothing() {
+    let rt = PrivateRt::start().expect("a private RT");
+    rt.add_agent("ada", EMAIL, NAME).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    let options = following(&rt).await;
+    let mut server = Server::start_with(dir, options.clone()).await;
+    let token = server.login(EMAIL, PASSWORD).await;
+
+    create_owned(&rt, "ada", 0, 100).await;
+    // Killed while it reads the burst: some read, some not.
+    let read_before = assigned_tickets(&server, &token, 1).await.len();
+    server.stop();
+    create_owned(&rt, "ada", 100, 100).await;
+    let server = server.restart(options).await;
+    let token = server.login(EMAIL, PASSWORD).await;
+    let tickets = assigned_tickets(&server, &token, 200).await;
+    assert!(read_before < 200);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let again = assigned_tickets(&server, &token, 200).await;
+    assert_eq!(tickets.len(), again.len());
+    exactly_once(again, 200, &server.log());
+}

@@ -275,6 +275,13 @@ impl Server {
         let _ = self.child.0.wait();
     }
 
+    /// Serves the same data folder again (after `stop`), on a port of its own.
+    pub async fn restart(self, options: ServerOptions) -> Server {
+        let Server { child, dir, .. } = self;
+        drop(child);
+        Server::start_with(dir, options).await
+    }
+
     /// Asks the server to shut down, as a service manager would (SIGTERM), and waits at
     /// most 10 s for it to exit; None if it did not.
     pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
