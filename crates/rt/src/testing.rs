@@ -21,13 +21,13 @@ pub const ROOT: &str = "root";
 pub const ROOT_PASSWORD: &str = "password";
 
 /// Rights as a contact centre's RT has them: anyone may write in and reply on General,
-/// and agents (privileged users) may own, take and work its tickets.
+/// and agents (privileged users) may own, take, give and work its tickets.
 const RIGHTS: &str = r#"@ACL = (
     { GroupDomain => 'SystemInternal', GroupType => 'Everyone', Right => 'CreateTicket', Queue => 'General' },
     { GroupDomain => 'SystemInternal', GroupType => 'Everyone', Right => 'ReplyToTicket', Queue => 'General' },
     map( +{ GroupDomain => 'SystemInternal', GroupType => 'Privileged', Right => $_, Queue => 'General' },
          qw(SeeQueue ShowTicket CreateTicket OwnTicket TakeTicket StealTicket ReplyToTicket
-            CommentOnTicket ShowTicketComments ModifyTicket Watch WatchAsAdminCc) ),
+            CommentOnTicket ShowTicketComments ModifyTicket ReassignTicket Watch WatchAsAdminCc) ),
 );
 1;
 "#;

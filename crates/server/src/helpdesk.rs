@@ -545,7 +545,18 @@ impl RtConnector {
                     continue;
                 };
                 for ticket in self.client.open_tickets_of(&user.name).await? {
-                    self.client.release(ticket.id).await?;
+                    match self.client.release(ticket.id).await {
+                        Ok(()) => {}
+                        // RT refused (the connector's user lacks ReassignTicket): said in
+                        // the integrations view; the alerts keep flowing.
+                        Err(RtError::NotChanged(reason)) => {
+                            let error = ConnectorError::Rt(RtError::NotChanged(reason));
+                            tracing::warn!(%error, ticket = ticket.id, "a ticket could not be given back");
+                            record_error(&self.db, &error, now).await?;
+                            continue;
+                        }
+                        Err(error) => return Err(error.into()),
+                    }
                     let why = format!(
                         "Given back to the queue by Agent Desk: {name} has been {status} since {since}."
                     );

@@ -288,3 +288,97 @@ async fn the_server_killed_mid_burst_and_restarted_loses_and_repeats_nothing() {
     assert_eq!(tickets.len(), again.len());
     exactly_once(again, 200, &server.log());
 }
+
+#[tokio::test]
+async fn away_gives_an_agents_tickets_back_to_the_queue_with_a_comment_and_do_not_disturb_does_not()
+{
+    let rt = PrivateRt::start().expect("a private RT");
+    rt.add_agent("ada", EMAIL, NAME).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    let made = support::run(
+        dir.path(),
+        &["add-team", "--name", "Billing", "--member", EMAIL],
+    );
+    assert!(made.status.success(), "{made:?}");
+    let options = following(&rt)
+        .await
+        .arg("--rt-queue-team")
+        .arg("General=Billing")
+        .arg("--rt-release-after-away-minutes")
+        .arg("0");
+    let server = Server::start_with(dir, options).await;
+    let token = server.login(EMAIL, PASSWORD).await;
+    let set_status = |status: &'static str| {
+        let server = &server;
+        let token = token.clone();
+        async move {
+            let response = server
+                .call(
+                    &token,
+                    Method::PUT,
+                    "/api/v1/me/status",
+                    Some(json!({"status": status})),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+    };
+
+    let ticket = rt
+        .create_ticket(json!({"Subject": "Printer jam", "Owner": "ada"}))
+        .await;
+    assert_eq!(
+        wait_for(&server, &token, "ticket.assigned", 1).await.len(),
+        1
+    );
+    set_status("away").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let client = rt.client();
+    while client.tickets(&[ticket]).await.expect("the ticket")[0]
+        .owner
+        .name
+        != "Nobody"
+    {
+        assert!(
+            Instant::now() < deadline,
+            "not given back: {}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let comments: Vec<_> = client
+        .transactions_after(0)
+        .await
+        .expect("the feed")
+        .into_iter()
+        .filter(|change| change.ticket_id == ticket && change.kind == "Comment")
+        .collect();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert_eq!(comments[0].creator.name, "agent-desk");
+    // The queue's team hears of the ticket twice: new, then back in the queue.
+    let team = wait_for(&server, &token, "ticket.team_assigned", 2).await;
+    let titles: Vec<&str> = team
+        .iter()
+        .filter_map(|event| event["title"].as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        vec![
+            format!("#{ticket} new in General: Printer jam"),
+            format!("#{ticket} back in General: Printer jam")
+        ]
+    );
+
+    set_status("dnd").await;
+    let kept = rt
+        .create_ticket(json!({"Subject": "Toner", "Owner": "ada"}))
+        .await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        client.tickets(&[kept]).await.expect("the ticket")[0]
+            .owner
+            .name,
+        "ada"
+    );
+}
