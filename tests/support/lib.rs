@@ -218,6 +218,14 @@ pub struct Desktop {
 
 impl Desktop {
     pub fn start() -> Result<Self> {
+        Self::start_with_server(&[], &[])
+    }
+
+    /// With the server started with more arguments and environment (a helpdesk to follow).
+    pub fn start_with_server(
+        server_args: &[String],
+        server_env: &[(String, String)],
+    ) -> Result<Self> {
         let root = tempfile::Builder::new()
             .prefix("agent-desk-e2e-")
             .tempdir()?;
@@ -300,8 +308,10 @@ impl Desktop {
                     "--data-dir",
                 ])
                 .arg(&data_dir)
+                .args(server_args)
+                .envs(server_env.iter().cloned())
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .stderr(std::fs::File::create(root.path().join("server.log"))?)
                 .spawn()?,
         );
         wait_for_port(port, "agent-desk-server")?;
@@ -340,6 +350,19 @@ impl Desktop {
         self.driver = Some(Owned(driver));
         self.driver_port = port;
         wait_for_port(port, "tauri-driver")
+    }
+
+    /// The app's session bus, where a notification server for it is to own its name.
+    pub fn bus_address(&self) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(key, _)| key == "DBUS_SESSION_BUS_ADDRESS")
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The server's log.
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(self.root.path().join("server.log")).unwrap_or_default()
     }
 
     /// The tauri-driver process; the app and its WebKit processes run below it.

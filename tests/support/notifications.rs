@@ -207,9 +207,18 @@ impl FakeNotificationServer {
         Self::start_with(bus, true, false).await
     }
 
+    /// On a bus of someone else's (the app's, under `Desktop`).
+    pub async fn start_at(address: &str) -> Result<Self> {
+        Self::start_on(address, false, false).await
+    }
+
     async fn start_with(bus: &PrivateBus, hang: bool, markup: bool) -> Result<Self> {
+        Self::start_on(&bus.address, hang, markup).await
+    }
+
+    async fn start_on(address: &str, hang: bool, markup: bool) -> Result<Self> {
         let recorded = Arc::new(Mutex::new(Recorded::default()));
-        let connection = zbus::connection::Builder::address(bus.address.as_str())?
+        let connection = zbus::connection::Builder::address(address)?
             .name("org.freedesktop.Notifications")?
             .serve_at(
                 PATH,
