@@ -25,9 +25,9 @@ use crate::events::{Batch, EventError, EventHub};
 const RT: &str = "rt";
 /// Who the change log names for customers the helpdesk brought.
 const ACTOR: &str = "helpdesk:rt";
-/// How often due times are looked at: a minute is fine-grained enough for a warning
-/// given tens of minutes ahead.
-const DUE_CHECK_EVERY: Duration = Duration::from_secs(60);
+/// Due times are looked at every this many polls: once a minute at the default 5 s,
+/// fine-grained enough for a warning given tens of minutes ahead.
+const DUE_CHECK_POLLS: u32 = 12;
 /// The longest wait between tries while RT fails.
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
@@ -113,6 +113,9 @@ impl ConnectorError {
     /// A mistake in the setup (address, credentials) rather than RT being away.
     pub fn is_setup(&self) -> bool {
         match self {
+            // A page or a redirect to a login form where the API should be: the address
+            // is RT's web interface, or not RT. A proxy's 5xx page is RT being away.
+            Self::Rt(RtError::NotRestApi { status, .. }) => *status < 500,
             Self::Rt(error) => !error.is_transient(),
             Self::TokenWithoutUser => true,
             _ => false,
@@ -226,15 +229,17 @@ impl RtConnector {
     pub async fn run(self, stop: impl std::future::Future<Output = ()>) {
         let mut stop = std::pin::pin!(stop);
         let mut failures: u32 = 0;
-        let mut due_checked: Option<tokio::time::Instant> = None;
+        let mut polls_since_due_check: Option<u32> = None;
         loop {
-            let check_due = due_checked.is_none_or(|at| at.elapsed() >= DUE_CHECK_EVERY);
+            let check_due = polls_since_due_check.is_none_or(|polls| polls >= DUE_CHECK_POLLS);
             let wait = match self.poll_once(Utc::now(), check_due).await {
                 Ok(polled) => {
                     failures = 0;
-                    if check_due {
-                        due_checked = Some(tokio::time::Instant::now());
-                    }
+                    polls_since_due_check = Some(if check_due {
+                        1
+                    } else {
+                        polls_since_due_check.unwrap_or_default() + 1
+                    });
                     if polled.changes > 0 || polled.released > 0 {
                         tracing::debug!(?polled, "Request Tracker read");
                     }

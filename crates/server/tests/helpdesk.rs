@@ -163,6 +163,29 @@ async fn refused_credentials_stop_the_server_at_start_and_a_stopped_rt_shows_in_
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("AGENT_DESK_RT_USER"));
 
+    // An address that is RT's web interface rather than its API: the server serves and
+    // says what it found.
+    let web = support::command(
+        dir.path(),
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--rt-url",
+            &format!("{}Ticket/", rt.url()),
+        ],
+    )
+    .env("AGENT_DESK_RT_USER", "root")
+    .env("AGENT_DESK_RT_PASSWORD", "password")
+    .output()
+    .expect("the server ran");
+    let said = String::from_utf8_lossy(&web.stderr);
+    assert!(!web.status.success(), "{said}");
+    assert!(
+        said.contains("not Request Tracker's REST 2.0 JSON"),
+        "{said}"
+    );
+
     // RT away at start: the server serves, and says so to administrators.
     let options = following(&rt).await;
     rt.stop();
@@ -380,5 +403,57 @@ async fn away_gives_an_agents_tickets_back_to_the_queue_with_a_comment_and_do_no
             .owner
             .name,
         "ada"
+    );
+}
+
+#[tokio::test]
+async fn watchers_hear_of_updates_and_an_owner_of_a_coming_due_time_once() {
+    let rt = PrivateRt::start().expect("a private RT");
+    rt.add_agent("ada", EMAIL, NAME).await;
+    rt.add_agent("sam", "sam@example.com", "Sam Senior").await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    add_agent_ok(dir.path(), "sam@example.com", "Sam Senior", PASSWORD);
+    let options = following(&rt)
+        .await
+        .arg("--rt-sla-warning-minutes")
+        .arg("30");
+    let server = Server::start_with(dir, options).await;
+    let ada = server.login(EMAIL, PASSWORD).await;
+    let sam = server.login("sam@example.com", PASSWORD).await;
+
+    let soon = (chrono::Utc::now() + chrono::Duration::minutes(10))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let ticket = rt
+        .create_ticket(json!({"Subject": "Renewal quote", "Owner": "ada",
+                              "AdminCc": "sam@example.com", "Due": soon}))
+        .await;
+    assert_eq!(wait_for(&server, &ada, "ticket.assigned", 1).await.len(), 1);
+    rt.call(
+        "POST",
+        &format!("ticket/{ticket}/comment"),
+        json!({"Content": "Discount approved.", "ContentType": "text/plain"}),
+    )
+    .await;
+    // Root commented: the owner and the AdminCc hear of it.
+    for token in [&ada, &sam] {
+        let updated = wait_for(&server, token, "ticket.updated", 1).await;
+        assert_eq!(updated.len(), 1, "{updated:?}");
+        assert_eq!(
+            updated[0]["title"],
+            format!("#{ticket} updated: Renewal quote")
+        );
+    }
+    // Due in 10 minutes, warned 30 ahead: once, however many polls look.
+    let warned = wait_for(&server, &ada, "ticket.sla_warning", 1).await;
+    assert_eq!(warned.len(), 1, "{}", server.log());
+    assert!(warned[0]["title"]
+        .as_str()
+        .is_some_and(|title| title.starts_with(&format!("#{ticket} due in "))));
+    tokio::time::sleep(Duration::from_secs(14)).await;
+    assert_eq!(
+        wait_for(&server, &ada, "ticket.sla_warning", 2).await.len(),
+        1
     );
 }
