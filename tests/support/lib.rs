@@ -75,11 +75,18 @@ pub struct TeamServer {
     pub data_dir: PathBuf,
     pub port: u16,
     pub url: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
     _root: tempfile::TempDir,
 }
 
 impl TeamServer {
     pub fn start() -> Result<Self> {
+        Self::start_with(&[], &[])
+    }
+
+    /// With more arguments and environment for `serve` (a helpdesk to follow).
+    pub fn start_with(args: &[String], env: &[(String, String)]) -> Result<Self> {
         let root = tempfile::Builder::new()
             .prefix("agent-desk-server-")
             .tempdir()?;
@@ -91,6 +98,8 @@ impl TeamServer {
             data_dir,
             port,
             url: format!("http://127.0.0.1:{port}"),
+            args: args.to_vec(),
+            env: env.to_vec(),
             _root: root,
         };
         server.restart()?;
@@ -113,6 +122,8 @@ impl TeamServer {
                 "--data-dir",
             ])
             .arg(&self.data_dir)
+            .args(&self.args)
+            .envs(self.env.iter().cloned())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
