@@ -68,17 +68,24 @@ pub struct RtConnector {
     user: String,
     /// Queue → team name, for the teams that exist.
     teams: HashMap<String, String>,
+    /// Agents whose tickets were given back, by email, with the status spell (its
+    /// start) that did it: looked up in RT again only when the spell changes or a
+    /// ticket is given to them meanwhile.
+    released_for: std::sync::Mutex<HashMap<String, String>>,
     db: Db,
     hub: Arc<EventHub>,
 }
 
 /// What one poll did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Polled {
     pub changes: usize,
     pub events: usize,
     pub skipped: usize,
     pub released: usize,
+    /// A ticket RT would not let the connector give back, and why: kept as the last
+    /// error although the poll succeeded.
+    pub release_refused: Option<String>,
 }
 
 /// Keeps the helpdesk's row, so its state (and a failure to connect) shows before it
@@ -220,6 +227,7 @@ impl RtConnector {
             settings,
             user,
             teams,
+            released_for: std::sync::Mutex::default(),
             db,
             hub,
         })
@@ -272,10 +280,8 @@ impl RtConnector {
         now: DateTime<Utc>,
         check_due: bool,
     ) -> Result<Polled, ConnectorError> {
-        let mut polled = Polled {
-            released: self.release_tickets_of_the_away(now).await?,
-            ..Polled::default()
-        };
+        let mut polled = Polled::default();
+        self.release_tickets_of_the_away(now, &mut polled).await?;
         let cursor: i64 =
             sqlx::query_scalar("SELECT cursor FROM helpdesk_connectors WHERE name = $1")
                 .bind(RT)
@@ -386,7 +392,7 @@ impl RtConnector {
                  skipped_unknown_owner = skipped_unknown_owner + $4,
                  tickets_released = tickets_released + $5,
                  last_success_at = $6, last_change_at = COALESCE($7, last_change_at),
-                 last_error = NULL
+                 last_error = $9, last_error_at = CASE WHEN $9 IS NULL THEN last_error_at ELSE $6 END
              WHERE name = $8",
         )
         .bind(newest.map_or(cursor, |change| change.id))
@@ -397,6 +403,7 @@ impl RtConnector {
         .bind(timestamp(now))
         .bind(newest.map(|change| timestamp(change.created)))
         .bind(RT)
+        .bind(&polled.release_refused)
         .execute(batch.conn())
         .await?;
         batch.commit().await?;
@@ -417,6 +424,11 @@ impl RtConnector {
         let from = requestors(ticket);
         match change {
             Change::Assigned { owner } => {
+                // Given a ticket while away: looked at again at the next poll.
+                self.released_for
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .remove(&owner.email);
                 let new = self.event(
                     EventType::TicketAssigned,
                     EventTarget::Agent(owner.email.clone()),
@@ -532,9 +544,10 @@ impl RtConnector {
     async fn release_tickets_of_the_away(
         &self,
         now: DateTime<Utc>,
-    ) -> Result<usize, ConnectorError> {
+        polled: &mut Polled,
+    ) -> Result<(), ConnectorError> {
         let Some(after) = self.settings.release_after_away else {
-            return Ok(0);
+            return Ok(());
         };
         let before = timestamp(now - chrono::Duration::from_std(after).unwrap_or_default());
         let statuses: &[&str] = if self.settings.release_offline {
@@ -542,35 +555,48 @@ impl RtConnector {
         } else {
             &["away"]
         };
-        let mut released = 0;
         for status in statuses {
             let agents = away_agents(&self.db, status, &before, &timestamp(now)).await?;
             for (email, name, since) in agents {
-                let Some(user) = self.client.user_by_email(&email).await? else {
+                let handled = self
+                    .released_for
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get(&email)
+                    .is_some_and(|spell| *spell == since);
+                if handled {
                     continue;
-                };
-                for ticket in self.client.open_tickets_of(&user.name).await? {
-                    match self.client.release(ticket.id).await {
-                        Ok(()) => {}
-                        // RT refused (the connector's user lacks ReassignTicket): said in
-                        // the integrations view; the alerts keep flowing.
-                        Err(RtError::NotChanged(reason)) => {
-                            let error = ConnectorError::Rt(RtError::NotChanged(reason));
-                            tracing::warn!(%error, ticket = ticket.id, "a ticket could not be given back");
-                            record_error(&self.db, &error, now).await?;
-                            continue;
-                        }
-                        Err(error) => return Err(error.into()),
-                    }
-                    let why = format!(
-                        "Given back to the queue by Agent Desk: {name} has been {status} since {since}."
-                    );
-                    self.client.comment(ticket.id, &why).await?;
-                    released += 1;
                 }
+                if let Some(user) = self.client.user_by_email(&email).await? {
+                    for ticket in self.client.open_tickets_of(&user.name).await? {
+                        match self.client.release(ticket.id).await {
+                            Ok(()) => {}
+                            // RT refused (the connector's user lacks ReassignTicket): said
+                            // in the integrations view; the alerts keep flowing.
+                            Err(RtError::NotChanged(reason)) => {
+                                tracing::warn!(%reason, ticket = ticket.id, "a ticket could not be given back");
+                                polled.release_refused = Some(format!(
+                                    "Request Tracker would not give ticket {} back to its queue: {reason}",
+                                    ticket.id
+                                ));
+                                continue;
+                            }
+                            Err(error) => return Err(error.into()),
+                        }
+                        let why = format!(
+                            "Given back to the queue by Agent Desk: {name} has been {status} since {since}."
+                        );
+                        self.client.comment(ticket.id, &why).await?;
+                        polled.released += 1;
+                    }
+                }
+                self.released_for
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(email, since);
             }
         }
-        Ok(released)
+        Ok(())
     }
 }
 

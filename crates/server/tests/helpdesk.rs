@@ -393,6 +393,24 @@ async fn away_gives_an_agents_tickets_back_to_the_queue_with_a_comment_and_do_no
         ]
     );
 
+    // A ticket given to her while she is still away goes back too.
+    let later = rt
+        .create_ticket(json!({"Subject": "Paper tray", "Owner": "ada"}))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.tickets(&[later]).await.expect("the ticket")[0]
+        .owner
+        .name
+        != "Nobody"
+    {
+        assert!(
+            Instant::now() < deadline,
+            "not given back: {}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
     set_status("dnd").await;
     let kept = rt
         .create_ticket(json!({"Subject": "Toner", "Owner": "ada"}))
