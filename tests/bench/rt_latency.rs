@@ -37,10 +37,7 @@ async fn counting_proxy(target: u16, requests: Arc<AtomicUsize>) -> Result<u16> 
                 let (mut server_read, mut server_write) = server.split();
                 let upstream = async {
                     let mut buffer = vec![0u8; 64 * 1024];
-                    loop {
-                        let Ok(read) = client_read.read(&mut buffer).await else {
-                            break;
-                        };
+                    while let Ok(read) = client_read.read(&mut buffer).await {
                         if read == 0 {
                             break;
                         }

@@ -84,8 +84,9 @@ pub struct RtClient {
 }
 
 // Not `Privileged`: RT 5.0 expands it empty for every user.
-/// TicketSQL for "still being worked on".
-const OPEN: &str = "AND Status != 'resolved' AND Status != 'rejected' AND Status != 'deleted'";
+/// TicketSQL for "still being worked on": the initial and active statuses of each
+/// ticket's lifecycle (new, open and stalled by default), custom lifecycles included.
+const OPEN: &str = "AND Status = '__Active__'";
 
 const USER_FIELDS: &str = "id,Name,EmailAddress,RealName,Organization";
 
@@ -96,6 +97,12 @@ impl RtClient {
             url: base.to_owned(),
             reason: format!("not an address: {error}"),
         })?;
+        if !base.username().is_empty() || base.password().is_some() {
+            return Err(RtError::Unreachable {
+                url: format!("{}://{}", base.scheme(), base.host_str().unwrap_or_default()),
+                reason: "the address holds credentials: give them in AGENT_DESK_RT_USER and AGENT_DESK_RT_PASSWORD instead".into(),
+            });
+        }
         if !matches!(base.scheme(), "http" | "https") {
             return Err(RtError::Unreachable {
                 url: base.to_string(),
@@ -350,6 +357,15 @@ impl RtClient {
             .transpose()
     }
 
+    /// A user by RT's name (RT compares names ignoring case).
+    pub async fn user_named(&self, name: &str) -> Result<UserRef, RtError> {
+        let path: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+        let raw: RawUser = self
+            .send(self.request(Method::GET, &format!("user/{path}"))?)
+            .await?;
+        raw.read()
+    }
+
     /// A user by RT's id: for an owner change, which names ids.
     pub async fn user(&self, id: i64) -> Result<UserRef, RtError> {
         let raw: RawUser = self
@@ -401,6 +417,8 @@ fn date(value: &Value) -> Option<DateTime<Utc>> {
 
 #[derive(Deserialize)]
 struct RawUser {
+    // Absent from the summary RT gives a user without AdminUsers.
+    #[serde(default)]
     id: Value,
     #[serde(rename = "Name", default)]
     name: Value,

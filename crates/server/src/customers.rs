@@ -655,10 +655,12 @@ pub async fn from_helpdesk(
     let name = clean_name(name).unwrap_or_else(|_| email.clone());
     let at = timestamp(now);
     // An organization name the record would refuse (too long, control characters) is
-    // left off rather than losing the customer.
-    let organization_id: Option<String> = organization(tx, organization_name, &at)
-        .await
-        .unwrap_or_default();
+    // left off rather than losing the customer; the database failing is an error.
+    let organization_id = match organization(tx, organization_name, &at).await {
+        Ok(id) => id,
+        Err(CustomerError::Invalid(_)) => None,
+        Err(error) => return Err(error),
+    };
     let id = insert(tx, actor_id, &name, organization_id, None, &[email], &at).await?;
     Ok(Some(id))
 }

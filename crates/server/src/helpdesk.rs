@@ -179,7 +179,15 @@ impl RtConnector {
         let client = RtClient::new(&settings.url, settings.credentials.clone())?;
         let version = client.version().await?;
         let user = match &settings.credentials {
-            Credentials::Password { user, .. } => user.clone(),
+            // As RT spells it: its own changes are recognised by that name.
+            Credentials::Password { user, .. } => {
+                let named = client.user_named(user).await?.name;
+                if named.is_empty() {
+                    user.clone()
+                } else {
+                    named
+                }
+            }
             Credentials::Token(token) => {
                 let id = token
                     .split('-')
