@@ -1,6 +1,8 @@
 -- Since when an agent's status is what it is: an agent Away for some minutes has their
 -- helpdesk tickets given back to the queue.
 ALTER TABLE agents ADD COLUMN status_since TEXT;
+-- Whatever status an agent has now, as of now: nobody's tickets go back at once.
+UPDATE agents SET status_since = strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
 
 -- A helpdesk the server follows: how far its changes were read (moved in the same
 -- transaction as the events they produced), and how following it goes.

@@ -477,9 +477,10 @@ pub async fn set_status(
         return Ok(false);
     }
     let until_text = until.map(timestamp);
+    // A spell goes on while the status in force stays (a lapsed "Away until" is over).
     sqlx::query(
         "UPDATE agents SET status = $1, status_until = $2,
-             status_since = CASE WHEN status = $1 AND status_since IS NOT NULL
+             status_since = CASE WHEN $5 = $1 AND status_since IS NOT NULL
                                  THEN status_since ELSE $4 END
          WHERE id = $3",
     )
@@ -487,6 +488,7 @@ pub async fn set_status(
     .bind(&until_text)
     .bind(agent_id)
     .bind(timestamp(now))
+    .bind(old_status.as_str())
     .execute(&mut *tx)
     .await?;
     let describe = |status: Status, until: &Option<String>| match until {
