@@ -46,8 +46,10 @@ pub enum Update {
     Watchers,
 }
 
-/// What one transaction means. `new_owner` is the user an owner change names (RT gives
-/// the id; the ticket's current owner when they are the same). `connector` is the RT
+/// What one transaction means. `new_owner` is the owner the transaction gave the
+/// ticket: for an owner change, the user it names (RT gives the id); for a creation
+/// followed by an owner change in the same read, the owner it was created with (the
+/// change's old value); `None` reads the ticket's current owner. `connector` is the RT
 /// user the connector signs in as: its own changes are not news.
 pub fn changes(
     transaction: &Transaction,
@@ -75,9 +77,10 @@ pub fn changes(
             let mut changes = vec![Change::Created {
                 queue: ticket.queue.clone(),
             }];
-            if owned(&ticket.owner) && ticket.owner.name != by.name {
+            let owner = new_owner.unwrap_or(&ticket.owner);
+            if owned(owner) && owner.name != by.name {
                 changes.push(Change::Assigned {
-                    owner: ticket.owner.clone(),
+                    owner: owner.clone(),
                 });
             }
             changes
@@ -225,6 +228,23 @@ mod tests {
             vec![Change::Created {
                 queue: "General".into()
             }]
+        );
+        // Created for Dana and given to Sam before it was read: Dana is told of the
+        // creation (Sam of the change).
+        let sam = user("sam", "sam@agentdesk.example");
+        assert_eq!(
+            changes(
+                &transaction("Create", "", root.clone()),
+                &ticket(sam),
+                Some(&dana()),
+                "connector"
+            ),
+            vec![
+                Change::Created {
+                    queue: "General".into()
+                },
+                Change::Assigned { owner: dana() }
+            ]
         );
         // An agent who takes their own ticket needs no alert of it.
         let taken = transaction("Set", "Owner", dana());

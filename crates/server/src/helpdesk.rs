@@ -312,19 +312,35 @@ impl RtConnector {
             .into_iter()
             .map(|ticket| (ticket.id, ticket))
             .collect();
-        let mut new_owners: HashMap<i64, UserRef> = HashMap::new();
+        // The owner a ticket was created with, when an owner change in this read came
+        // after its creation: the first change's old value.
+        let mut created_with: HashMap<i64, i64> = HashMap::new();
+        let mut created: BTreeSet<i64> = BTreeSet::new();
+        let mut named: Vec<(i64, i64)> = Vec::new();
         for change in &transactions {
+            if change.kind == "Create" {
+                created.insert(change.ticket_id);
+            }
             if change.kind != "Set" || change.field != "Owner" {
                 continue;
             }
-            let Ok(id) = change.new_value.parse::<i64>() else {
-                continue;
-            };
+            if let Ok(id) = change.new_value.parse::<i64>() {
+                named.push((change.ticket_id, id));
+            }
+            if let Ok(old) = change.old_value.parse::<i64>() {
+                if created.contains(&change.ticket_id) {
+                    created_with.entry(change.ticket_id).or_insert(old);
+                    named.push((change.ticket_id, old));
+                }
+            }
+        }
+        let mut new_owners: HashMap<i64, UserRef> = HashMap::new();
+        for (ticket_id, id) in named {
             if new_owners.contains_key(&id) {
                 continue;
             }
             let current = tickets
-                .get(&change.ticket_id)
+                .get(&ticket_id)
                 .map(|ticket| &ticket.owner)
                 .filter(|owner| owner.id == id);
             let owner = match current {
@@ -355,11 +371,17 @@ impl RtConnector {
                     .await?;
                 }
             }
-            let new_owner = change
-                .new_value
-                .parse::<i64>()
-                .ok()
-                .and_then(|id| new_owners.get(&id));
+            let new_owner = if change.kind == "Create" {
+                created_with
+                    .get(&change.ticket_id)
+                    .and_then(|id| new_owners.get(id))
+            } else {
+                change
+                    .new_value
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|id| new_owners.get(&id))
+            };
             for told in feed::changes(change, ticket, new_owner, &self.user) {
                 self.tell(&mut batch, &told, ticket, now, &mut polled)
                     .await?;

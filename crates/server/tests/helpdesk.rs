@@ -475,3 +475,29 @@ async fn watchers_hear_of_updates_and_an_owner_of_a_coming_due_time_once() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_ticket_created_for_one_agent_and_given_to_another_before_it_is_read_alerts_each_once() {
+    let rt = PrivateRt::start().expect("a private RT");
+    rt.add_agent("ada", EMAIL, NAME).await;
+    rt.add_agent("sam", "sam@example.com", "Sam Senior").await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    add_agent_ok(dir.path(), "sam@example.com", "Sam Senior", PASSWORD);
+    let options = following(&rt).await;
+    let mut server = Server::start_with(dir, options.clone()).await;
+    // Both changes happen while the server is down, so one read finds them together.
+    server.stop();
+    let ticket = rt
+        .create_ticket(json!({"Subject": "Handover", "Owner": "ada"}))
+        .await;
+    rt.call("PUT", &format!("ticket/{ticket}"), json!({"Owner": "sam"}))
+        .await;
+    let server = server.restart(options).await;
+    let ada = server.login(EMAIL, PASSWORD).await;
+    let sam = server.login("sam@example.com", PASSWORD).await;
+    assert_eq!(wait_for(&server, &sam, "ticket.assigned", 1).await.len(), 1);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(wait_for(&server, &sam, "ticket.assigned", 2).await.len(), 1);
+    assert_eq!(wait_for(&server, &ada, "ticket.assigned", 1).await.len(), 1);
+}
