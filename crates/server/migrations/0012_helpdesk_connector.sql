@@ -33,3 +33,13 @@ CREATE TABLE helpdesk_due_warnings (
     warned_at TEXT NOT NULL,
     PRIMARY KEY (connector, ticket_id, due)
 );
+
+-- Ids between the transactions read that RT did not show: most are not tickets' (users,
+-- groups, mail records), but a database that commits out of order can show a ticket's
+-- later. Asked for again until they are read or are older than a few minutes.
+CREATE TABLE helpdesk_gaps (
+    connector      TEXT NOT NULL,
+    transaction_id INTEGER NOT NULL,
+    seen_at        TEXT NOT NULL,
+    PRIMARY KEY (connector, transaction_id)
+);

@@ -28,6 +28,13 @@ const ACTOR: &str = "helpdesk:rt";
 /// Due times are looked at every this many polls: once a minute at the default 5 s,
 /// fine-grained enough for a warning given tens of minutes ahead.
 const DUE_CHECK_POLLS: u32 = 12;
+/// How long an id skipped over is asked for again: long past any transaction RT keeps
+/// open.
+const GAP_WINDOW: chrono::Duration = chrono::Duration::minutes(3);
+/// The most skipped ids kept at once; a wider gap is a helpdesk's bulk change of other
+/// things (users, groups), not transactions in flight.
+const GAPS_MAX: usize = 500;
+
 /// The longest wait between tries while RT fails.
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
@@ -295,7 +302,18 @@ impl RtConnector {
                 .bind(RT)
                 .fetch_one(&self.db)
                 .await?;
-        let transactions = self.client.transactions_after(cursor).await?;
+        let gaps: Vec<i64> = sqlx::query_scalar(
+            "SELECT transaction_id FROM helpdesk_gaps WHERE connector = $1
+             ORDER BY transaction_id LIMIT 100",
+        )
+        .bind(RT)
+        .fetch_all(&self.db)
+        .await?;
+        let late = self.client.transactions_by_id(&gaps).await?;
+        let fresh = self.client.transactions_after(cursor).await?;
+        let skipped_over = gaps_between(cursor, &fresh);
+        let mut transactions = late;
+        transactions.extend(fresh.iter().cloned());
         let due = if check_due {
             let minutes =
                 u32::try_from(self.settings.due_warning.as_secs() / 60).unwrap_or(u32::MAX);
@@ -415,7 +433,32 @@ impl RtConnector {
                     .await?;
             }
         }
-        let newest = transactions.last();
+        // The ids read late are read; ids skipped over now are asked for again later;
+        // old ones are given up.
+        for change in &transactions {
+            sqlx::query("DELETE FROM helpdesk_gaps WHERE connector = $1 AND transaction_id = $2")
+                .bind(RT)
+                .bind(change.id)
+                .execute(batch.conn())
+                .await?;
+        }
+        for id in skipped_over.iter().take(GAPS_MAX) {
+            sqlx::query(
+                "INSERT INTO helpdesk_gaps (connector, transaction_id, seen_at) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(RT)
+            .bind(id)
+            .bind(timestamp(now))
+            .execute(batch.conn())
+            .await?;
+        }
+        sqlx::query("DELETE FROM helpdesk_gaps WHERE connector = $1 AND seen_at < $2")
+            .bind(RT)
+            .bind(timestamp(now - GAP_WINDOW))
+            .execute(batch.conn())
+            .await?;
+        let newest = fresh.last();
         sqlx::query(
             "UPDATE helpdesk_connectors SET cursor = $1, changes_read = changes_read + $2,
                  events_published = events_published + $3,
@@ -630,6 +673,17 @@ impl RtConnector {
     }
 }
 
+/// The ids after `cursor` and below the newest read that RT did not show.
+fn gaps_between(cursor: i64, read: &[agent_desk_rt::Transaction]) -> Vec<i64> {
+    let mut gaps = Vec::new();
+    let mut expected = cursor + 1;
+    for change in read {
+        gaps.extend(expected..change.id);
+        expected = change.id + 1;
+    }
+    gaps
+}
+
 /// Agents whose status in force is `status` since before `before`: (email, name, since).
 async fn away_agents(
     db: &Db,
@@ -741,6 +795,26 @@ pub async fn integrations(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_skipped_over_between_the_cursor_and_the_newest_read_are_gaps() {
+        let read = |id: i64| agent_desk_rt::Transaction {
+            id,
+            ticket_id: 1,
+            kind: "Correspond".into(),
+            field: String::new(),
+            old_value: String::new(),
+            new_value: String::new(),
+            creator: UserRef::default(),
+            created: Utc::now(),
+        };
+        assert_eq!(
+            gaps_between(10, &[read(11), read(14), read(15), read(17)]),
+            vec![12, 13, 16]
+        );
+        assert!(gaps_between(10, &[]).is_empty());
+        assert!(gaps_between(10, &[read(11), read(12)]).is_empty());
+    }
 
     #[test]
     fn rt_priorities_read_as_agent_desks() {
