@@ -1,7 +1,7 @@
 //! A real helpdesk feeding the real app: a private Request Tracker followed by the team
 //! server, the app under Xvfb, and the recording notification server on the app's bus.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use agent_desk_e2e::notifications::FakeNotificationServer;
 use agent_desk_e2e::*;
@@ -107,29 +107,10 @@ async fn request_tracker_feeds_the_app_and_away_gives_the_ticket_back() -> Resul
         .await?
         .click()
         .await?;
-    let client = rt.client();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let owner = client.tickets(&[ticket]).await?[0].owner.name.clone();
-        if owner == "Nobody" {
-            break;
-        }
-        ensure!(
-            Instant::now() < deadline,
-            "still {owner}'s: {}",
-            desktop.server_log()
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    let comments: Vec<_> = client
-        .transactions_after(0)
-        .await?
-        .into_iter()
-        .filter(|change| change.ticket_id == ticket && change.kind == "Comment")
-        .collect();
-    ensure!(
-        comments.len() == 1 && comments[0].creator.name == "agent-desk",
-        "{comments:?}"
-    );
+    rt.wait_for_owner(ticket, "Nobody", Duration::from_secs(30))
+        .await
+        .map_err(|owner| anyhow::anyhow!("{owner}: {}", desktop.server_log()))?;
+    let commenters = rt.commenters(ticket).await;
+    ensure!(commenters == ["agent-desk"], "{commenters:?}");
     Ok(())
 }

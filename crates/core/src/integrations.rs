@@ -43,9 +43,19 @@ pub struct HelpdeskConnection {
     /// Changes for a ticket owner who is not an agent here.
     #[ts(type = "number")]
     pub skipped_unknown_owner: i64,
+    /// Changes not told: sent, or about a ticket sent, in a form that could not be
+    /// read, or about a ticket the helpdesk no longer shows (deleted, or moved where the
+    /// connector may not see it).
+    #[ts(type = "number")]
+    pub changes_dropped: i64,
     /// Tickets given back to their queue because their owner was away.
     #[ts(type = "number")]
     pub tickets_released: i64,
+    /// Why the helpdesk last refused to give a ticket back, until it gives one back.
+    pub release_error: Option<String>,
+    #[ts(type = "string | null")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub release_error_at: Option<DateTime<Utc>>,
     /// The last failure, until the next success.
     pub last_error: Option<String>,
     #[ts(type = "string | null")]

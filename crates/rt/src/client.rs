@@ -32,6 +32,33 @@ impl std::fmt::Debug for Credentials {
 /// Transactions a page: RT's own limit.
 pub const PAGE: u32 = 100;
 
+/// TransactionSQL for changes to tickets, without the copies of the mail RT sent.
+const TICKET_CHANGES: &str =
+    "ObjectType = 'RT::Ticket' AND Type != 'EmailRecord' AND Type != 'CommentEmailRecord'";
+
+/// A page of the change feed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Oldest first.
+    pub transactions: Vec<Transaction>,
+    /// The ids of changes RT sent in a form that could not be read: passed over, and
+    /// counted, rather than read again forever.
+    pub unreadable: Vec<i64>,
+    /// A full page: RT may have more at once.
+    pub more: bool,
+}
+
+impl Changes {
+    /// The newest id on the page, read or not.
+    pub fn newest(&self) -> Option<i64> {
+        self.transactions
+            .iter()
+            .map(|change| change.id)
+            .chain(self.unreadable.iter().copied())
+            .max()
+    }
+}
+
 /// A change RT recorded on a ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transaction {
@@ -81,12 +108,17 @@ pub struct RtClient {
     base: Url,
     credentials: Credentials,
     http: reqwest::Client,
+    /// Items a page (RT's limit, less in tests of paging).
+    page_size: u32,
 }
 
 // Not `Privileged`: RT 5.0 expands it empty for every user.
 /// TicketSQL for "still being worked on": the initial and active statuses of each
 /// ticket's lifecycle (new, open and stalled by default), custom lifecycles included.
 const OPEN: &str = "AND Status = '__Active__'";
+
+/// RT's user for "no owner".
+pub const NOBODY: &str = "Nobody";
 
 const USER_FIELDS: &str = "id,Name,EmailAddress,RealName,Organization";
 
@@ -127,7 +159,15 @@ impl RtClient {
             base,
             credentials,
             http,
+            page_size: PAGE,
         })
+    }
+
+    /// Reads pages of `size` items (at most RT's 100).
+    #[must_use]
+    pub fn with_page_size(mut self, size: u32) -> Self {
+        self.page_size = size.clamp(1, PAGE);
+        self
     }
 
     pub fn base(&self) -> &Url {
@@ -211,68 +251,75 @@ impl RtClient {
     /// The newest transaction id, where a connector starting afresh begins (what came
     /// before it started is not news).
     pub async fn newest_transaction(&self) -> Result<i64, RtError> {
-        let search = json!([{"field": "ObjectType", "value": "RT::Ticket"}]);
-        let page: Page<RawTransaction> = self
-            .send(
-                self.request(
-                    Method::POST,
-                    "transactions?page=1&per_page=1&orderby=id&order=DESC&fields=Type",
-                )?
-                .json(&search),
-            )
-            .await?;
-        page.items
-            .first()
-            .map_or(Ok(0), |item| number(&item.id, "transaction id"))
+        // A page, not one: RT leaves out what the user may not see after it counted, so
+        // the newest alone may come back as nothing.
+        let page = self.transaction_page(TICKET_CHANGES, "DESC").await?;
+        Ok(page
+            .transactions
+            .iter()
+            .map(|change| change.id)
+            .chain(page.unreadable.iter().copied())
+            .max()
+            .unwrap_or(0))
     }
 
-    /// Ticket transactions after `after`, oldest first, at most [`PAGE`]; notification
+    /// Ticket transactions after `after`, oldest first, a page at a time; notification
     /// copies (`EmailRecord`, `CommentEmailRecord`) left out.
-    pub async fn transactions_after(&self, after: i64) -> Result<Vec<Transaction>, RtError> {
-        let search = json!([
-            {"field": "id", "operator": ">", "value": after},
-            {"field": "ObjectType", "value": "RT::Ticket"},
-            {"field": "Type", "operator": "!=", "value": "EmailRecord", "entry_aggregator": "AND"},
-            {"field": "Type", "operator": "!=", "value": "CommentEmailRecord", "entry_aggregator": "AND"},
-        ]);
-        let path = format!(
-            "transactions?page=1&per_page={PAGE}&orderby=id&order=ASC\
-             &fields=Type,ObjectType,ObjectId,Field,OldValue,NewValue,Creator,Created\
-             &fields[Creator]={USER_FIELDS}"
-        );
-        let page: Page<RawTransaction> = self
-            .send(self.request(Method::POST, &path)?.json(&search))
-            .await?;
-        page.items.into_iter().map(RawTransaction::read).collect()
+    pub async fn transactions_after(&self, after: i64) -> Result<Changes, RtError> {
+        self.transaction_page(&format!("id > {after} AND {TICKET_CHANGES}"), "ASC")
+            .await
     }
 
     /// Ticket transactions by id (those of them RT has and shows), oldest first: for ids
     /// skipped over earlier, which a database committing out of order may show late.
-    pub async fn transactions_by_id(&self, ids: &[i64]) -> Result<Vec<Transaction>, RtError> {
+    pub async fn transactions_by_id(&self, ids: &[i64]) -> Result<Changes, RtError> {
         if ids.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Changes::default());
         }
-        // Conditions on one field are ORed; on different fields, ANDed.
-        let mut search: Vec<Value> = ids
+        let any = ids
             .iter()
-            .map(|id| json!({"field": "id", "operator": "=", "value": id}))
-            .collect();
-        search.push(json!({"field": "ObjectType", "value": "RT::Ticket"}));
-        let path = format!(
-            "transactions?page=1&per_page={PAGE}&orderby=id&order=ASC\
-             &fields=Type,ObjectType,ObjectId,Field,OldValue,NewValue,Creator,Created\
-             &fields[Creator]={USER_FIELDS}"
-        );
-        let page: Page<RawTransaction> = self
-            .send(self.request(Method::POST, &path)?.json(&search))
-            .await?;
-        page.items
-            .into_iter()
-            .map(RawTransaction::read)
-            .filter(|read| {
-                !matches!(read, Ok(change) if change.kind == "EmailRecord" || change.kind == "CommentEmailRecord")
-            })
-            .collect()
+            .map(|id| format!("id = {id}"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        self.transaction_page(&format!("({any}) AND {TICKET_CHANGES}"), "ASC")
+            .await
+    }
+
+    /// A page of transactions by TransactionSQL. Not RT's JSON search: with TicketSQL's
+    /// `ObjectType = 'RT::Ticket'`, RT checks the right to see each ticket in the
+    /// database, so a page of tickets the user may not see is not a page of nothing.
+    async fn transaction_page(&self, query: &str, order: &str) -> Result<Changes, RtError> {
+        let request = self.request(Method::GET, "transactions")?.query(&[
+            ("query", query),
+            ("page", "1"),
+            ("per_page", &self.page_size.to_string()),
+            ("orderby", "id"),
+            ("order", order),
+            (
+                "fields",
+                "Type,ObjectType,ObjectId,Field,OldValue,NewValue,Creator,Created",
+            ),
+            ("fields[Creator]", USER_FIELDS),
+        ]);
+        let page: Page<Value> = self.send(request).await?;
+        let mut changes = Changes {
+            more: page.items.len() >= self.page_size as usize,
+            ..Changes::default()
+        };
+        for item in page.items {
+            let id = number(&item["id"], "transaction id").ok();
+            match serde_json::from_value::<RawTransaction>(item)
+                .map_err(|error| RtError::Malformed(error.to_string()))
+                .and_then(RawTransaction::read)
+            {
+                Ok(change) => changes.transactions.push(change),
+                Err(error) => {
+                    tracing::warn!(%error, id, "a transaction Request Tracker sent could not be read");
+                    changes.unreadable.extend(id);
+                }
+            }
+        }
+        Ok(changes)
     }
 
     /// Tickets by id, with their people expanded; a ticket RT no longer shows is absent.
@@ -316,7 +363,7 @@ impl RtClient {
             let mut request = self.request(Method::GET, "tickets")?.query(&[
                 ("query", query),
                 ("page", &page.to_string()),
-                ("per_page", &PAGE.to_string()),
+                ("per_page", &self.page_size.to_string()),
                 ("orderby", "id"),
                 (
                     "fields",
@@ -327,10 +374,21 @@ impl RtClient {
             for role in ["Owner", "Requestor", "Cc", "AdminCc"] {
                 request = request.query(&[(format!("fields[{role}]"), USER_FIELDS)]);
             }
-            let found: Page<RawTicket> = self.send(request).await?;
-            let last = found.items.len() < PAGE as usize;
-            for ticket in found.items {
-                tickets.push(ticket.read()?);
+            let found: Page<Value> = self.send(request).await?;
+            let last = found.items.len() < self.page_size as usize;
+            for item in found.items {
+                let id = number(&item["id"], "ticket id").ok();
+                // One ticket RT sends unreadably is left out (its changes are counted as
+                // not told), not a failure of every poll to come.
+                match serde_json::from_value::<RawTicket>(item)
+                    .map_err(|error| RtError::Malformed(error.to_string()))
+                    .and_then(RawTicket::read)
+                {
+                    Ok(ticket) => tickets.push(ticket),
+                    Err(error) => {
+                        tracing::warn!(%error, id, "a ticket Request Tracker sent could not be read");
+                    }
+                }
             }
             if last {
                 return Ok(tickets);
@@ -339,7 +397,7 @@ impl RtClient {
         }
     }
 
-    /// Gives a ticket back to its queue (owner Nobody).
+    /// Gives a ticket back to its queue (owner Nobody); a ticket already there is too.
     pub async fn release(&self, ticket: i64) -> Result<(), RtError> {
         let messages: Vec<String> = self
             .send(
@@ -347,11 +405,15 @@ impl RtClient {
                     .json(&json!({"Owner": "Nobody"})),
             )
             .await?;
-        // RT answers 200 with its reasons whether or not it made the change.
-        if messages
-            .iter()
-            .any(|message| message.contains("Owner changed"))
-        {
+        // RT answers 200 whether or not it made the change, with its reasons in the
+        // language of the user: the owner it has now is what counts.
+        let owner = self
+            .tickets(&[ticket])
+            .await?
+            .into_iter()
+            .next()
+            .map(|read| read.owner.name);
+        if owner.as_deref() == Some(NOBODY) {
             Ok(())
         } else {
             Err(RtError::NotChanged(messages.join("; ")))

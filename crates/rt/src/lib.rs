@@ -8,5 +8,5 @@ pub mod feed;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use client::{Credentials, RtClient, Ticket, Transaction, UserRef};
+pub use client::{Changes, Credentials, RtClient, Ticket, Transaction, UserRef, NOBODY};
 pub use error::RtError;

@@ -21,13 +21,20 @@ pub const ROOT: &str = "root";
 pub const ROOT_PASSWORD: &str = "password";
 
 /// Rights as a contact centre's RT has them: anyone may write in and reply on General,
-/// and agents (privileged users) may own, take, give and work its tickets.
-const RIGHTS: &str = r#"@ACL = (
+/// and agents (privileged users) may own, take, give and work its tickets. On Billing,
+/// agents may own and see tickets but not give anyone's away; Restricted is root's alone.
+const RIGHTS: &str = r#"@Queues = (
+    { Name => 'Billing', Description => 'Agents own tickets; nobody gives them away' },
+    { Name => 'Restricted', Description => 'Seen by root only' },
+);
+@ACL = (
     { GroupDomain => 'SystemInternal', GroupType => 'Everyone', Right => 'CreateTicket', Queue => 'General' },
     { GroupDomain => 'SystemInternal', GroupType => 'Everyone', Right => 'ReplyToTicket', Queue => 'General' },
     map( +{ GroupDomain => 'SystemInternal', GroupType => 'Privileged', Right => $_, Queue => 'General' },
          qw(SeeQueue ShowTicket CreateTicket OwnTicket TakeTicket StealTicket ReplyToTicket
             CommentOnTicket ShowTicketComments ModifyTicket ReassignTicket Watch WatchAsAdminCc) ),
+    map( +{ GroupDomain => 'SystemInternal', GroupType => 'Privileged', Right => $_, Queue => 'Billing' },
+         qw(SeeQueue ShowTicket OwnTicket ShowTicketComments CommentOnTicket) ),
 );
 1;
 "#;
@@ -215,6 +222,58 @@ impl PrivateRt {
             "RT answered {status} to {path}: {text}"
         );
         serde_json::from_str(&text).unwrap_or(Value::String(text))
+    }
+
+    /// Waits, at most `within`, until RT names `owner` as the ticket's owner; answers
+    /// the owner it named last when it does not.
+    pub async fn wait_for_owner(
+        &self,
+        ticket: i64,
+        owner: &str,
+        within: Duration,
+    ) -> Result<(), String> {
+        let client = self.client();
+        let deadline = Instant::now() + within;
+        loop {
+            let now = client
+                .tickets(&[ticket])
+                .await
+                .map_err(|error| error.to_string())?
+                .into_iter()
+                .next()
+                .map(|read| read.owner.name)
+                .unwrap_or_default();
+            if now == owner {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!("ticket {ticket} is still {now}'s"));
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    /// Who commented on the ticket, oldest first, by RT's user name.
+    pub async fn commenters(&self, ticket: i64) -> Vec<String> {
+        let history = reqwest::Client::new()
+            .get(format!("{}REST/2.0/ticket/{ticket}/history", self.url()))
+            .query(&[
+                ("per_page", "100"),
+                ("fields", "Type,Creator"),
+                ("fields[Creator]", "Name"),
+            ])
+            .basic_auth(ROOT, Some(ROOT_PASSWORD))
+            .send()
+            .await
+            .expect("RT answers");
+        let history: Value = history.json().await.expect("RT's JSON");
+        history["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|change| change["Type"] == "Comment")
+            .filter_map(|change| change["Creator"]["Name"].as_str().map(str::to_owned))
+            .collect()
     }
 
     /// An agent in RT: a privileged user who may own tickets.

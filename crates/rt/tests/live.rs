@@ -35,7 +35,11 @@ async fn the_feed_tickets_and_giving_back_read_as_rt_has_them() {
         "Still down.",
     );
 
-    let feed = client.transactions_after(start).await.expect("the feed");
+    let feed = client
+        .transactions_after(start)
+        .await
+        .expect("the feed")
+        .transactions;
     let kinds: Vec<&str> = feed
         .iter()
         .filter(|transaction| transaction.ticket_id == ticket)
@@ -55,17 +59,17 @@ async fn the_feed_tickets_and_giving_back_read_as_rt_has_them() {
     let mut asked = ids.clone();
     asked.push(999_999);
     let again = client.transactions_by_id(&asked).await.expect("by id");
-    assert_eq!(again.iter().map(|t| t.id).collect::<Vec<_>>(), ids);
+    assert_eq!(
+        again.transactions.iter().map(|t| t.id).collect::<Vec<_>>(),
+        ids
+    );
     // Read from after the last one: nothing is read twice.
     let last = feed
         .last()
         .map(|transaction| transaction.id)
         .unwrap_or(start);
-    assert!(client
-        .transactions_after(last)
-        .await
-        .expect("the feed")
-        .is_empty());
+    let nothing = client.transactions_after(last).await.expect("the feed");
+    assert!(nothing.transactions.is_empty() && !nothing.more);
 
     let tickets = client.tickets(&[ticket]).await.expect("the ticket");
     let read = &tickets[0];
@@ -111,15 +115,13 @@ async fn the_feed_tickets_and_giving_back_read_as_rt_has_them() {
         ids(client.open_tickets_of("dana").await.expect("dana's")),
         vec![due_soon]
     );
-    // Giving back what nobody owns is refused in RT's words, not taken as done.
-    assert!(matches!(
-        client.release(ticket).await,
-        Err(RtError::NotChanged(_))
-    ));
+    // Giving back what is back already is done: a release tried again is no failure.
+    client.release(ticket).await.expect("still back");
     let owner_change = client
         .transactions_after(last)
         .await
         .expect("the feed")
+        .transactions
         .into_iter()
         .find(|transaction| transaction.kind == "Set" && transaction.field == "Owner")
         .expect("the owner change");
@@ -167,6 +169,73 @@ async fn wrong_credentials_a_stopped_rt_and_a_web_page_each_say_what_is_wrong() 
         RtClient::new("ftp://rt.example/", rt_root()),
         Err(RtError::Unreachable { .. })
     ));
+}
+
+#[tokio::test]
+async fn tickets_the_connector_may_not_see_fill_no_page_and_a_release_rt_refuses_is_an_error() {
+    let rt = PrivateRt::start().expect("a private RT");
+    rt.add_agent("dana", "dana@agentdesk.example", "Dana Demo")
+        .await;
+    let credentials = rt.add_connector_user().await;
+    // Pages of three, so that a few changes root alone may see would fill one.
+    let connector = RtClient::new(&rt.url(), credentials)
+        .expect("a client")
+        .with_page_size(3);
+    let start = connector.newest_transaction().await.expect("the newest id");
+    for n in 0..3 {
+        let hidden = rt
+            .create_ticket(json!({"Queue": "Restricted", "Subject": format!("Hidden {n}")}))
+            .await;
+        rt.call(
+            "PUT",
+            &format!("ticket/{hidden}"),
+            json!({"Priority": 90, "Status": "open", "Subject": format!("Still hidden {n}")}),
+        )
+        .await;
+    }
+    let seen = rt
+        .create_ticket(json!({"Subject": "Seen", "Owner": "dana"}))
+        .await;
+    let page = connector.transactions_after(start).await.expect("the feed");
+    assert_eq!(
+        page.transactions
+            .iter()
+            .map(|change| (change.ticket_id, change.kind.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(seen, "Create")],
+        "{page:?}"
+    );
+    assert!(!page.more);
+    assert_eq!(
+        connector.newest_transaction().await.expect("the newest id"),
+        page.transactions[0].id
+    );
+
+    // Paged: a full page says there may be more, and the next page goes on from it.
+    for subject in ["One", "Two", "Three", "Four"] {
+        rt.create_ticket(json!({"Subject": subject})).await;
+    }
+    let first = connector
+        .transactions_after(page.transactions[0].id)
+        .await
+        .expect("a page");
+    assert_eq!(first.transactions.len(), 3);
+    assert!(first.more);
+    let second = connector
+        .transactions_after(first.newest().expect("an id"))
+        .await
+        .expect("the next page");
+    assert_eq!(second.transactions.len(), 1, "{second:?}");
+    assert!(!second.more);
+
+    // On Billing, agents own tickets and the connector may not give them away.
+    let billing = rt
+        .create_ticket(json!({"Queue": "Billing", "Subject": "Invoice", "Owner": "dana"}))
+        .await;
+    let refused = connector.release(billing).await.expect_err("not allowed");
+    assert!(matches!(refused, RtError::NotChanged(_)), "{refused}");
+    let kept = connector.tickets(&[billing]).await.expect("the ticket");
+    assert_eq!(kept[0].owner.name, "dana");
 }
 
 fn rt_root() -> Credentials {

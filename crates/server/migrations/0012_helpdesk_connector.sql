@@ -16,7 +16,13 @@ CREATE TABLE helpdesk_connectors (
     events_published      INTEGER NOT NULL DEFAULT 0,
     -- Changes for an owner who is not an agent here.
     skipped_unknown_owner INTEGER NOT NULL DEFAULT 0,
+    -- Changes not told: the helpdesk sent them, or their ticket, in a form that could
+    -- not be read, or no longer shows the ticket (deleted, moved out of sight).
+    changes_dropped       INTEGER NOT NULL DEFAULT 0,
     tickets_released      INTEGER NOT NULL DEFAULT 0,
+    -- Why the helpdesk last refused to give a ticket back, until it next gives one.
+    release_error         TEXT,
+    release_error_at      TEXT,
     last_success_at       TEXT,
     -- The helpdesk's own time of the newest change read: how far behind alerts are.
     last_change_at        TEXT,
@@ -42,4 +48,15 @@ CREATE TABLE helpdesk_gaps (
     transaction_id INTEGER NOT NULL,
     seen_at        TEXT NOT NULL,
     PRIMARY KEY (connector, transaction_id)
+);
+
+-- Tickets being given back to the queue, from before the helpdesk is asked until the
+-- comment that says why is written: a comment lost to a failure is written at the next
+-- poll, once.
+CREATE TABLE helpdesk_releases (
+    connector  TEXT NOT NULL,
+    ticket_id  INTEGER NOT NULL,
+    reason     TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    PRIMARY KEY (connector, ticket_id)
 );

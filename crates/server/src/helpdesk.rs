@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use agent_desk_core::{EventTarget, EventType, NewEvent, Priority};
 use agent_desk_rt::feed::{self, Change, Update};
-use agent_desk_rt::{Credentials, RtClient, RtError, Ticket, UserRef};
+use agent_desk_rt::{Changes, Credentials, RtClient, RtError, Ticket, UserRef};
 use chrono::{DateTime, Utc};
 
 use crate::agents::timestamp;
@@ -89,15 +89,48 @@ pub struct Polled {
     pub changes: usize,
     pub events: usize,
     pub skipped: usize,
+    /// Changes not told: unreadable, or about a ticket RT no longer shows.
+    pub dropped: usize,
     pub released: usize,
-    /// A ticket RT would not let the connector give back, and why: kept as the last
-    /// error although the poll succeeded.
+    /// A ticket RT would not let the connector give back, and why: shown until a
+    /// ticket is given back.
     pub release_refused: Option<String>,
+    /// A full page was read: RT may have more at once.
+    pub more: bool,
 }
 
 /// Keeps the helpdesk's row, so its state (and a failure to connect) shows before it
-/// first answers.
+/// first answers. Another address is another helpdesk: its ids mean nothing here, so
+/// it is read from its newest change, as the first time.
 pub async fn register(db: &Db, url: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    let known: Option<String> =
+        sqlx::query_scalar("SELECT url FROM helpdesk_connectors WHERE name = $1")
+            .bind(RT)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if known.as_deref().is_some_and(|known| known != url) {
+        tracing::info!(
+            url,
+            "another Request Tracker: reading it from its newest change"
+        );
+        sqlx::query(
+            "UPDATE helpdesk_connectors SET cursor = -1, last_change_at = NULL WHERE name = $1",
+        )
+        .bind(RT)
+        .execute(&mut *tx)
+        .await?;
+        for table in [
+            "helpdesk_gaps",
+            "helpdesk_due_warnings",
+            "helpdesk_releases",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE connector = $1"))
+                .bind(RT)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
     sqlx::query(
         "INSERT INTO helpdesk_connectors (name, url, cursor, started_at) VALUES ($1, $2, -1, $3)
          ON CONFLICT (name) DO UPDATE SET url = excluded.url, started_at = excluded.started_at",
@@ -105,9 +138,9 @@ pub async fn register(db: &Db, url: &str, now: DateTime<Utc>) -> sqlx::Result<()
     .bind(RT)
     .bind(url)
     .bind(timestamp(now))
-    .execute(db)
-    .await
-    .map(drop)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
 }
 
 /// Records why following the helpdesk failed, for the integrations view.
@@ -266,7 +299,13 @@ impl RtConnector {
                     if polled.changes > 0 || polled.released > 0 {
                         tracing::debug!(?polled, "Request Tracker read");
                     }
-                    self.settings.poll
+                    // A backlog (after an outage, or a bulk change) is read page after
+                    // page, not a page a poll.
+                    if polled.more {
+                        Duration::ZERO
+                    } else {
+                        self.settings.poll
+                    }
                 }
                 Err(error) => {
                     failures = failures.saturating_add(1);
@@ -311,9 +350,20 @@ impl RtConnector {
         .await?;
         let late = self.client.transactions_by_id(&gaps).await?;
         let fresh = self.client.transactions_after(cursor).await?;
+        polled.more = fresh.more;
         let skipped_over = gaps_between(cursor, &fresh);
-        let mut transactions = late;
-        transactions.extend(fresh.iter().cloned());
+        polled.dropped += late.unreadable.len() + fresh.unreadable.len();
+        let read: Vec<i64> = [&late, &fresh]
+            .into_iter()
+            .flat_map(|page| {
+                page.transactions
+                    .iter()
+                    .map(|change| change.id)
+                    .chain(page.unreadable.iter().copied())
+            })
+            .collect();
+        let mut transactions = late.transactions;
+        transactions.extend(fresh.transactions.iter().cloned());
         let due = if check_due {
             let minutes =
                 u32::try_from(self.settings.due_warning.as_secs() / 60).unwrap_or(u32::MAX);
@@ -363,7 +413,19 @@ impl RtConnector {
                 .filter(|owner| owner.id == id);
             let owner = match current {
                 Some(owner) => owner.clone(),
-                None => self.client.user(id).await?,
+                None => match self.client.user(id).await {
+                    Ok(owner) => owner,
+                    // A user RT will not show the connector: an owner unknown here,
+                    // skipped and counted, not a feed stopped for good.
+                    Err(error) if !error.is_transient() => {
+                        tracing::warn!(%error, id, "an owner Request Tracker does not show");
+                        UserRef {
+                            id,
+                            ..UserRef::default()
+                        }
+                    }
+                    Err(error) => return Err(error.into()),
+                },
             };
             new_owners.insert(id, owner);
         }
@@ -374,6 +436,7 @@ impl RtConnector {
             polled.changes += 1;
             // A ticket RT no longer shows (deleted, moved out of sight): nothing to tell.
             let Some(ticket) = tickets.get(&change.ticket_id) else {
+                polled.dropped += 1;
                 continue;
             };
             if customers_seen.insert(ticket.id) {
@@ -435,10 +498,10 @@ impl RtConnector {
         }
         // The ids read late are read; ids skipped over now are asked for again later;
         // old ones are given up.
-        for change in &transactions {
+        for id in &read {
             sqlx::query("DELETE FROM helpdesk_gaps WHERE connector = $1 AND transaction_id = $2")
                 .bind(RT)
-                .bind(change.id)
+                .bind(id)
                 .execute(batch.conn())
                 .await?;
         }
@@ -458,25 +521,29 @@ impl RtConnector {
             .bind(timestamp(now - GAP_WINDOW))
             .execute(batch.conn())
             .await?;
-        let newest = fresh.last();
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         sqlx::query(
             "UPDATE helpdesk_connectors SET cursor = $1, changes_read = changes_read + $2,
                  events_published = events_published + $3,
                  skipped_unknown_owner = skipped_unknown_owner + $4,
-                 tickets_released = tickets_released + $5,
+                 changes_dropped = changes_dropped + $5,
                  last_success_at = $6, last_change_at = COALESCE($7, last_change_at),
-                 last_error = $9, last_error_at = CASE WHEN $9 IS NULL THEN last_error_at ELSE $6 END
+                 last_error = NULL
              WHERE name = $8",
         )
-        .bind(newest.map_or(cursor, |change| change.id))
-        .bind(i64::try_from(polled.changes).unwrap_or(i64::MAX))
-        .bind(i64::try_from(polled.events).unwrap_or(i64::MAX))
-        .bind(i64::try_from(polled.skipped).unwrap_or(i64::MAX))
-        .bind(i64::try_from(polled.released).unwrap_or(i64::MAX))
+        .bind(fresh.newest().unwrap_or(cursor).max(cursor))
+        .bind(count(polled.changes))
+        .bind(count(polled.events))
+        .bind(count(polled.skipped))
+        .bind(count(polled.dropped))
         .bind(timestamp(now))
-        .bind(newest.map(|change| timestamp(change.created)))
+        .bind(
+            fresh
+                .transactions
+                .last()
+                .map(|change| timestamp(change.created)),
+        )
         .bind(RT)
-        .bind(&polled.release_refused)
         .execute(batch.conn())
         .await?;
         batch.commit().await?;
@@ -622,6 +689,7 @@ impl RtConnector {
         let Some(after) = self.settings.release_after_away else {
             return Ok(());
         };
+        self.finish_releases(polled).await?;
         let before = timestamp(now - chrono::Duration::from_std(after).unwrap_or_default());
         let statuses: &[&str] = if self.settings.release_offline {
             &["away", "offline"]
@@ -642,25 +710,46 @@ impl RtConnector {
                 }
                 if let Some(user) = self.client.user_by_email(&email).await? {
                     for ticket in self.client.open_tickets_of(&user.name).await? {
-                        match self.client.release(ticket.id).await {
-                            Ok(()) => {}
-                            // RT refused (the connector's user lacks ReassignTicket): said
-                            // in the integrations view; the alerts keep flowing.
-                            Err(RtError::NotChanged(reason)) => {
-                                tracing::warn!(%reason, ticket = ticket.id, "a ticket could not be given back");
-                                polled.release_refused = Some(format!(
-                                    "Request Tracker would not give ticket {} back to its queue: {reason}",
-                                    ticket.id
-                                ));
-                                continue;
-                            }
-                            Err(error) => return Err(error.into()),
-                        }
                         let why = format!(
                             "Given back to the queue by Agent Desk: {name} has been {status} since {since}."
                         );
-                        self.client.comment(ticket.id, &why).await?;
-                        polled.released += 1;
+                        sqlx::query(
+                            "INSERT INTO helpdesk_releases (connector, ticket_id, reason, started_at)
+                             VALUES ($1, $2, $3, $4)
+                             ON CONFLICT (connector, ticket_id)
+                             DO UPDATE SET reason = excluded.reason, started_at = excluded.started_at",
+                        )
+                        .bind(RT)
+                        .bind(ticket.id)
+                        .bind(&why)
+                        .bind(timestamp(now))
+                        .execute(&self.db)
+                        .await?;
+                        match self.client.release(ticket.id).await {
+                            Ok(()) => self.finish_release(ticket.id, &why, polled).await?,
+                            // RT refused (the connector's user lacks ReassignTicket): said
+                            // in the integrations view until a ticket is given back; the
+                            // alerts keep flowing.
+                            Err(RtError::NotChanged(reason)) => {
+                                tracing::warn!(%reason, ticket = ticket.id, "a ticket could not be given back");
+                                let refused = format!(
+                                    "Request Tracker would not give ticket {} back to its queue: {reason}",
+                                    ticket.id
+                                );
+                                self.forget_release(ticket.id).await?;
+                                sqlx::query(
+                                    "UPDATE helpdesk_connectors SET release_error = $1, release_error_at = $2
+                                     WHERE name = $3",
+                                )
+                                .bind(&refused)
+                                .bind(timestamp(now))
+                                .bind(RT)
+                                .execute(&self.db)
+                                .await?;
+                                polled.release_refused = Some(refused);
+                            }
+                            Err(error) => return Err(error.into()),
+                        }
                     }
                 }
                 self.released_for
@@ -671,15 +760,86 @@ impl RtConnector {
         }
         Ok(())
     }
+    /// Writes the comments owed for tickets given back before a failure (RT gone after
+    /// the owner changed, the server killed): once each, only where RT shows the ticket
+    /// back in the queue.
+    async fn finish_releases(&self, polled: &mut Polled) -> Result<(), ConnectorError> {
+        let owed: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT ticket_id, reason FROM helpdesk_releases WHERE connector = $1 ORDER BY ticket_id",
+        )
+        .bind(RT)
+        .fetch_all(&self.db)
+        .await?;
+        if owed.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = owed.iter().map(|(id, _)| *id).collect();
+        let tickets = self.client.tickets(&ids).await?;
+        for (id, why) in owed {
+            let back = tickets
+                .iter()
+                .any(|ticket| ticket.id == id && ticket.owner.name == agent_desk_rt::NOBODY);
+            if back {
+                self.finish_release(id, &why, polled).await?;
+            } else {
+                // Never given back, or taken since: nothing to explain.
+                self.forget_release(id).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The comment that says why, then the release counted and done.
+    async fn finish_release(
+        &self,
+        ticket: i64,
+        why: &str,
+        polled: &mut Polled,
+    ) -> Result<(), ConnectorError> {
+        self.client.comment(ticket, why).await?;
+        let mut tx = self.db.begin().await?;
+        sqlx::query(
+            "UPDATE helpdesk_connectors SET tickets_released = tickets_released + 1,
+                 release_error = NULL, release_error_at = NULL
+             WHERE name = $1",
+        )
+        .bind(RT)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM helpdesk_releases WHERE connector = $1 AND ticket_id = $2")
+            .bind(RT)
+            .bind(ticket)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        polled.released += 1;
+        Ok(())
+    }
+
+    async fn forget_release(&self, ticket: i64) -> sqlx::Result<()> {
+        sqlx::query("DELETE FROM helpdesk_releases WHERE connector = $1 AND ticket_id = $2")
+            .bind(RT)
+            .bind(ticket)
+            .execute(&self.db)
+            .await
+            .map(drop)
+    }
 }
 
-/// The ids after `cursor` and below the newest read that RT did not show.
-fn gaps_between(cursor: i64, read: &[agent_desk_rt::Transaction]) -> Vec<i64> {
+/// The ids after `cursor` and below the newest on the page that RT did not show.
+fn gaps_between(cursor: i64, page: &Changes) -> Vec<i64> {
+    let mut ids: Vec<i64> = page
+        .transactions
+        .iter()
+        .map(|change| change.id)
+        .chain(page.unreadable.iter().copied())
+        .collect();
+    ids.sort_unstable();
     let mut gaps = Vec::new();
     let mut expected = cursor + 1;
-    for change in read {
-        gaps.extend(expected..change.id);
-        expected = change.id + 1;
+    for id in ids {
+        gaps.extend(expected..id);
+        expected = expected.max(id + 1);
     }
     gaps
 }
@@ -729,26 +889,33 @@ pub fn priority(rt: i64) -> Priority {
     }
 }
 
+/// A followed helpdesk's row, as the integrations view reads it.
+#[derive(sqlx::FromRow)]
+struct ConnectorRow {
+    url: String,
+    cursor: i64,
+    changes_read: i64,
+    events_published: i64,
+    skipped_unknown_owner: i64,
+    changes_dropped: i64,
+    tickets_released: i64,
+    last_success_at: Option<String>,
+    last_change_at: Option<String>,
+    last_error: Option<String>,
+    last_error_at: Option<String>,
+    release_error: Option<String>,
+    release_error_at: Option<String>,
+}
+
 /// What `GET /api/v1/admin/integrations` shows.
 pub async fn integrations(
     db: &Db,
     now: DateTime<Utc>,
 ) -> sqlx::Result<agent_desk_core::integrations::Integrations> {
-    type Row = (
-        String,
-        i64,
-        i64,
-        i64,
-        i64,
-        i64,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<ConnectorRow> = sqlx::query_as(
         "SELECT url, cursor, changes_read, events_published, skipped_unknown_owner,
-                tickets_released, last_success_at, last_change_at, last_error, last_error_at
+                changes_dropped, tickets_released, last_success_at, last_change_at,
+                last_error, last_error_at, release_error, release_error_at
          FROM helpdesk_connectors ORDER BY name",
     )
     .fetch_all(db)
@@ -757,37 +924,27 @@ pub async fn integrations(
     Ok(agent_desk_core::integrations::Integrations {
         helpdesks: rows
             .into_iter()
-            .map(
-                |(
-                    url,
-                    cursor,
-                    changes,
-                    events,
-                    skipped,
-                    released,
-                    success,
-                    change,
-                    error,
-                    error_at,
-                )| {
-                    let last_success_at = at(success);
-                    agent_desk_core::integrations::HelpdeskConnection {
-                        kind: "request_tracker".into(),
-                        url,
-                        cursor,
-                        lag_seconds: last_success_at
-                            .map(|success| (now - success).num_seconds().max(0)),
-                        last_success_at,
-                        last_change_at: at(change),
-                        changes_read: changes,
-                        events_published: events,
-                        skipped_unknown_owner: skipped,
-                        tickets_released: released,
-                        last_error: error,
-                        last_error_at: at(error_at),
-                    }
-                },
-            )
+            .map(|row| {
+                let last_success_at = at(row.last_success_at);
+                agent_desk_core::integrations::HelpdeskConnection {
+                    kind: "request_tracker".into(),
+                    url: row.url,
+                    cursor: row.cursor,
+                    lag_seconds: last_success_at
+                        .map(|success| (now - success).num_seconds().max(0)),
+                    last_success_at,
+                    last_change_at: at(row.last_change_at),
+                    changes_read: row.changes_read,
+                    events_published: row.events_published,
+                    skipped_unknown_owner: row.skipped_unknown_owner,
+                    changes_dropped: row.changes_dropped,
+                    tickets_released: row.tickets_released,
+                    last_error: row.last_error,
+                    last_error_at: at(row.last_error_at),
+                    release_error: row.release_error,
+                    release_error_at: at(row.release_error_at),
+                }
+            })
             .collect(),
     })
 }
@@ -808,12 +965,17 @@ mod tests {
             creator: UserRef::default(),
             created: Utc::now(),
         };
+        let page = |read: Vec<agent_desk_rt::Transaction>, unreadable: Vec<i64>| Changes {
+            transactions: read,
+            unreadable,
+            more: false,
+        };
         assert_eq!(
-            gaps_between(10, &[read(11), read(14), read(15), read(17)]),
+            gaps_between(10, &page(vec![read(11), read(14), read(17)], vec![15])),
             vec![12, 13, 16]
         );
-        assert!(gaps_between(10, &[]).is_empty());
-        assert!(gaps_between(10, &[read(11), read(12)]).is_empty());
+        assert!(gaps_between(10, &page(vec![], vec![])).is_empty());
+        assert!(gaps_between(10, &page(vec![read(11)], vec![12])).is_empty());
     }
 
     #[test]

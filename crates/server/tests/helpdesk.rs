@@ -13,6 +13,9 @@ use support::{
     PASSWORD,
 };
 
+/// How long RT is given to show what the server did.
+const WAIT: Duration = Duration::from_secs(30);
+
 /// Follows `rt` as its own RT user (root is who makes the tests' changes).
 async fn following(rt: &PrivateRt) -> ServerOptions {
     let agent_desk_rt::Credentials::Password { user, password } = rt.add_connector_user().await
@@ -356,29 +359,9 @@ async fn away_gives_an_agents_tickets_back_to_the_queue_with_a_comment_and_do_no
         1
     );
     set_status("away").await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let client = rt.client();
-    while client.tickets(&[ticket]).await.expect("the ticket")[0]
-        .owner
-        .name
-        != "Nobody"
-    {
-        assert!(
-            Instant::now() < deadline,
-            "not given back: {}",
-            server.log()
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    let comments: Vec<_> = client
-        .transactions_after(0)
-        .await
-        .expect("the feed")
-        .into_iter()
-        .filter(|change| change.ticket_id == ticket && change.kind == "Comment")
-        .collect();
-    assert_eq!(comments.len(), 1, "{comments:?}");
-    assert_eq!(comments[0].creator.name, "agent-desk");
+    let given_back = rt.wait_for_owner(ticket, "Nobody", WAIT).await;
+    assert!(given_back.is_ok(), "{given_back:?}: {}", server.log());
+    assert_eq!(rt.commenters(ticket).await, vec!["agent-desk"]);
     // The queue's team hears of the ticket twice: new, then back in the queue.
     let team = wait_for(&server, &token, "ticket.team_assigned", 2).await;
     let titles: Vec<&str> = team
@@ -397,19 +380,8 @@ async fn away_gives_an_agents_tickets_back_to_the_queue_with_a_comment_and_do_no
     let later = rt
         .create_ticket(json!({"Subject": "Paper tray", "Owner": "ada"}))
         .await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.tickets(&[later]).await.expect("the ticket")[0]
-        .owner
-        .name
-        != "Nobody"
-    {
-        assert!(
-            Instant::now() < deadline,
-            "not given back: {}",
-            server.log()
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    let given_back = rt.wait_for_owner(later, "Nobody", WAIT).await;
+    assert!(given_back.is_ok(), "{given_back:?}: {}", server.log());
 
     set_status("dnd").await;
     let kept = rt
@@ -417,7 +389,7 @@ async fn away_gives_an_agents_tickets_back_to_the_queue_with_a_comment_and_do_no
         .await;
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert_eq!(
-        client.tickets(&[kept]).await.expect("the ticket")[0]
+        rt.client().tickets(&[kept]).await.expect("the ticket")[0]
             .owner
             .name,
         "ada"

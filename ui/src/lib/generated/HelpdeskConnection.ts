@@ -30,9 +30,19 @@ lag_seconds: number | null, changes_read: number, events_published: number,
  */
 skipped_unknown_owner: number, 
 /**
+ * Changes not told: sent, or about a ticket sent, in a form that could not be
+ * read, or about a ticket the helpdesk no longer shows (deleted, or moved where the
+ * connector may not see it).
+ */
+changes_dropped: number, 
+/**
  * Tickets given back to their queue because their owner was away.
  */
 tickets_released: number, 
+/**
+ * Why the helpdesk last refused to give a ticket back, until it gives one back.
+ */
+release_error: string | null, release_error_at: string | null, 
 /**
  * The last failure, until the next success.
  */
