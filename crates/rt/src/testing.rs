@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -21,18 +22,21 @@ pub const ROOT: &str = "root";
 pub const ROOT_PASSWORD: &str = "password";
 
 /// Rights as a contact centre's RT has them: anyone may write in and reply on General,
-/// and agents (privileged users) may own, take, give and work its tickets. On Billing,
-/// agents may own and see tickets but not give anyone's away; Restricted is root's alone.
+/// and agents (privileged users) may own, take, give and work the tickets of General and
+/// Support. On Billing, agents may own and see tickets but not give anyone's away;
+/// Restricted is root's alone.
 const RIGHTS: &str = r#"@Queues = (
+    { Name => 'Support', Description => 'Worked as General is' },
     { Name => 'Billing', Description => 'Agents own tickets; nobody gives them away' },
     { Name => 'Restricted', Description => 'Seen by root only' },
 );
 @ACL = (
     { GroupDomain => 'SystemInternal', GroupType => 'Everyone', Right => 'CreateTicket', Queue => 'General' },
     { GroupDomain => 'SystemInternal', GroupType => 'Everyone', Right => 'ReplyToTicket', Queue => 'General' },
-    map( +{ GroupDomain => 'SystemInternal', GroupType => 'Privileged', Right => $_, Queue => 'General' },
+    ( map { my $queue = $_; map( +{ GroupDomain => 'SystemInternal', GroupType => 'Privileged', Right => $_, Queue => $queue },
          qw(SeeQueue ShowTicket CreateTicket OwnTicket TakeTicket StealTicket ReplyToTicket
-            CommentOnTicket ShowTicketComments ModifyTicket ReassignTicket Watch WatchAsAdminCc) ),
+            CommentOnTicket ShowTicketComments ModifyTicket ReassignTicket Watch WatchAsAdminCc) ) }
+        qw(General Support) ),
     map( +{ GroupDomain => 'SystemInternal', GroupType => 'Privileged', Right => $_, Queue => 'Billing' },
          qw(SeeQueue ShowTicket OwnTicket ShowTicketComments CommentOnTicket) ),
 );
@@ -46,6 +50,19 @@ pub struct PrivateRt {
 }
 
 impl PrivateRt {
+    /// The RT the tests of a run share (RT takes seconds to start): started by the first
+    /// test that asks, stopped when the last lets go. A test that stops RT starts its own.
+    pub fn shared() -> std::io::Result<Arc<Self>> {
+        static SHARED: Mutex<Weak<PrivateRt>> = Mutex::new(Weak::new());
+        let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(rt) = shared.upgrade() {
+            return Ok(rt);
+        }
+        let rt = Arc::new(Self::start()?);
+        *shared = Arc::downgrade(&rt);
+        Ok(rt)
+    }
+
     /// Starts one, answering REST 2.0 (a second or two; up to a minute on a busy machine).
     pub fn start() -> std::io::Result<Self> {
         let folder = tempfile::Builder::new().prefix("private-rt").tempdir()?;
@@ -287,16 +304,24 @@ impl PrivateRt {
     }
 
     /// The user a connector signs in as: a privileged user of its own, so its changes
-    /// are told apart from people's. Answers its credentials.
+    /// are told apart from people's. Made the first time; answers its credentials.
     pub async fn add_connector_user(&self) -> Credentials {
         let (user, password) = ("agent-desk", "Connector-password-1");
-        self.call(
-            "POST",
-            "user",
-            json!({"Name": user, "EmailAddress": "agent-desk@agentdesk.test",
-                   "RealName": "Agent Desk", "Privileged": 1, "Password": password}),
-        )
-        .await;
+        // Tests sharing an RT may ask at once: the user is there after either made it.
+        let _ = reqwest::Client::new()
+            .post(format!("{}REST/2.0/user", self.url()))
+            .basic_auth(ROOT, Some(ROOT_PASSWORD))
+            .json(
+                &json!({"Name": user, "EmailAddress": "agent-desk@agentdesk.test",
+                          "RealName": "Agent Desk", "Privileged": 1, "Password": password}),
+            )
+            .send()
+            .await;
+        let made = self.client().user_named(user).await;
+        assert!(
+            made.as_ref().is_ok_and(|made| made.name == user),
+            "the connector's user: {made:?}"
+        );
         Credentials::Password {
             user: user.into(),
             password: password.into(),

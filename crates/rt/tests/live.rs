@@ -229,9 +229,23 @@ async fn tickets_the_connector_may_not_see_fill_no_page_and_a_release_rt_refuses
     assert!(!second.more);
 
     // On Billing, agents own tickets and the connector may not give them away.
+    let before = connector.newest_transaction().await.expect("the newest id");
     let billing = rt
         .create_ticket(json!({"Queue": "Billing", "Subject": "Invoice", "Owner": "dana"}))
         .await;
+    let created = connector
+        .transactions_after(before)
+        .await
+        .expect("the feed");
+    assert_eq!(
+        created
+            .transactions
+            .iter()
+            .map(|change| (change.ticket_id, change.kind.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(billing, "Create")],
+        "{created:?}"
+    );
     let refused = connector.release(billing).await.expect_err("not allowed");
     assert!(matches!(refused, RtError::NotChanged(_)), "{refused}");
     let kept = connector.tickets(&[billing]).await.expect("the ticket");

@@ -852,8 +852,9 @@ async fn away_agents(
     now: &str,
 ) -> sqlx::Result<Vec<(String, String, String)>> {
     sqlx::query_as(
-        "SELECT email, display_name, status_since FROM agents
-         WHERE status = $1 AND status_since IS NOT NULL AND status_since <= $2
+        // A status never changed has held since the agent was made.
+        "SELECT email, display_name, COALESCE(status_since, created_at) AS since FROM agents
+         WHERE status = $1 AND COALESCE(status_since, created_at) <= $2
            AND (status_until IS NULL OR status_until > $3)",
     )
     .bind(status)

@@ -1,20 +1,47 @@
 //! The server following a private Request Tracker: its changes as alerts, exactly once,
-//! its requestors as customers, and how a wrong setup reads.
+//! its requestors as customers, and how a wrong setup reads. The tests share one RT
+//! (each with agents of its own), except the one that stops RT for a while.
 
 mod support;
 
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use agent_desk_rt::testing::PrivateRt;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use support::{
-    add_admin_ok, add_agent_ok, Server, ServerOptions, ADMIN_EMAIL, ADMIN_PASSWORD, EMAIL, NAME,
-    PASSWORD,
+    add_admin_ok, add_agent_ok, Server, ServerOptions, ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD,
 };
 
 /// How long RT is given to show what the server did.
 const WAIT: Duration = Duration::from_secs(30);
+
+/// An agent in RT and in Agent Desk (one data folder), named apart from every other
+/// test's on the shared RT.
+struct Agent {
+    /// RT's user name.
+    rt: String,
+    email: String,
+}
+
+impl Agent {
+    async fn new(rt: &PrivateRt, dir: &Path, first: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(1);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{first}{n}");
+        let email = format!("{name}@example.com");
+        let real_name = format!("{first} {n}");
+        rt.add_agent(&name, &email, &real_name).await;
+        add_agent_ok(dir, &email, &real_name, PASSWORD);
+        Self { rt: name, email }
+    }
+
+    async fn login(&self, server: &Server) -> String {
+        server.login(&self.email, PASSWORD).await
+    }
+}
 
 /// Follows `rt` as its own RT user (root is who makes the tests' changes).
 async fn following(rt: &PrivateRt) -> ServerOptions {
@@ -29,6 +56,13 @@ async fn following(rt: &PrivateRt) -> ServerOptions {
         .arg("1")
         .env("AGENT_DESK_RT_USER", user)
         .env("AGENT_DESK_RT_PASSWORD", password)
+}
+
+/// The integrations view's one helpdesk.
+async fn connection(server: &Server) -> Value {
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let integrations = get(server, &admin, "/api/v1/admin/integrations").await;
+    integrations["helpdesks"][0].clone()
 }
 
 async fn get(server: &Server, token: &str, path: &str) -> Value {
@@ -60,18 +94,17 @@ async fn wait_for(server: &Server, token: &str, kind: &str, count: usize) -> Vec
 
 #[tokio::test]
 async fn a_ticket_given_to_an_agent_and_its_requestors_reply_are_one_alert_each() {
-    let rt = PrivateRt::start().expect("a private RT");
-    rt.add_agent("ada", EMAIL, NAME).await;
+    let rt = PrivateRt::shared().expect("a private RT");
     let dir = tempfile::tempdir().expect("temp dir");
-    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    let ada = Agent::new(&rt, dir.path(), "ada").await;
     add_admin_ok(dir.path());
     let server = Server::start_with(dir, following(&rt).await).await;
-    let token = server.login(EMAIL, PASSWORD).await;
+    let token = ada.login(&server).await;
 
     let ticket = rt
         .create_ticket(json!({
             "Subject": "VPN down\u{7} since 9:00",
-            "Owner": "ada",
+            "Owner": ada.rt,
             "Requestor": ["Mia Hoffmann <mia.hoffmann@example.com>"],
             "Priority": 80,
         }))
@@ -115,23 +148,43 @@ async fn a_ticket_given_to_an_agent_and_its_requestors_reply_are_one_alert_each(
         "{history}"
     );
 
+    // A ticket given to someone who is no agent here is skipped, and counted.
+    let skipped_before = connection(&server).await["skipped_unknown_owner"]
+        .as_i64()
+        .unwrap_or_default();
+    rt.add_agent("stranger", "stranger@elsewhere.example", "Stranger")
+        .await;
+    rt.create_ticket(json!({"Subject": "Not ours", "Owner": "stranger"}))
+        .await;
+    let deadline = Instant::now() + WAIT;
+    let state = loop {
+        let state = connection(&server).await;
+        if state["skipped_unknown_owner"].as_i64() > Some(skipped_before)
+            || Instant::now() > deadline
+        {
+            break state;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(
+        state["skipped_unknown_owner"].as_i64() > Some(skipped_before),
+        "{state}"
+    );
+
     // More polls read nothing twice.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let all = events(&server, &token).await;
     assert_eq!(all.len(), 2, "{all:?}");
 
-    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let integrations = get(&server, &admin, "/api/v1/admin/integrations").await;
-    let rt_state = &integrations["helpdesks"][0];
-    assert_eq!(rt_state["url"], rt.url());
-    assert!(rt_state["cursor"].as_i64().is_some_and(|cursor| cursor > 0));
+    let state = connection(&server).await;
+    assert_eq!(state["url"], rt.url());
+    assert!(state["cursor"].as_i64().is_some_and(|cursor| cursor > 0));
     assert!(
-        rt_state["events_published"]
-            .as_i64()
-            .is_some_and(|n| n >= 2),
-        "{rt_state}"
+        state["events_published"].as_i64().is_some_and(|n| n >= 2),
+        "{state}"
     );
-    assert_eq!(rt_state["last_error"], Value::Null);
+    assert_eq!(state["last_error"], Value::Null);
+    assert_eq!(state["changes_dropped"], 0, "{state}");
     let refused = server
         .request(Method::GET, "/api/v1/admin/integrations", Some(&token))
         .send()
@@ -141,8 +194,8 @@ async fn a_ticket_given_to_an_agent_and_its_requestors_reply_are_one_alert_each(
 }
 
 #[tokio::test]
-async fn refused_credentials_stop_the_server_at_start_and_a_stopped_rt_shows_in_integrations() {
-    let mut rt = PrivateRt::start().expect("a private RT");
+async fn refused_credentials_stop_the_server_at_start_and_an_rt_away_shows_in_integrations() {
+    let rt = PrivateRt::shared().expect("a private RT");
     let dir = tempfile::tempdir().expect("temp dir");
     add_admin_ok(dir.path());
     let output = support::command(
@@ -166,7 +219,7 @@ async fn refused_credentials_stop_the_server_at_start_and_a_stopped_rt_shows_in_
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("AGENT_DESK_RT_USER"));
 
-    // An address that is RT's web interface rather than its API: the server serves and
+    // An address that is RT's web interface rather than its API: the server stops and
     // says what it found.
     let web = support::command(
         dir.path(),
@@ -189,16 +242,20 @@ async fn refused_credentials_stop_the_server_at_start_and_a_stopped_rt_shows_in_
         "{said}"
     );
 
-    // RT away at start: the server serves, and says so to administrators.
-    let options = following(&rt).await;
-    rt.stop();
+    // RT away at start (nothing listens at the address): the server serves, and says so
+    // to administrators.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port");
+    let options = ServerOptions::default()
+        .arg("--rt-url")
+        .arg(format!("http://{closed}/"))
+        .env("AGENT_DESK_RT_USER", "root")
+        .env("AGENT_DESK_RT_PASSWORD", "password");
     let server = Server::start_with(dir, options).await;
-    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let integrations = get(&server, &admin, "/api/v1/admin/integrations").await;
-    let error = integrations["helpdesks"][0]["last_error"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(error.contains("cannot be reached"), "{integrations}");
+    let state = connection(&server).await;
+    let error = state["last_error"].as_str().unwrap_or_default();
+    assert!(error.contains("cannot be reached"), "{state}");
 }
 
 /// Creates `count` tickets owned by `owner`, ten at a time (RT serves ten at once).
@@ -256,25 +313,22 @@ fn exactly_once(mut tickets: Vec<String>, count: usize, log: &str) {
 
 #[tokio::test]
 async fn rt_stopped_for_30_s_in_the_middle_of_200_changes_loses_and_repeats_nothing() {
+    // RT of its own: the others' would stop too.
     let mut rt = PrivateRt::start().expect("a private RT");
-    rt.add_agent("ada", EMAIL, NAME).await;
     let dir = tempfile::tempdir().expect("temp dir");
-    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    let ada = Agent::new(&rt, dir.path(), "ada").await;
     add_admin_ok(dir.path());
     let server = Server::start_with(dir, following(&rt).await).await;
-    let token = server.login(EMAIL, PASSWORD).await;
-    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let token = ada.login(&server).await;
 
-    create_owned(&rt, "ada", 0, 100).await;
+    create_owned(&rt, &ada.rt, 0, 100).await;
     rt.stop();
     tokio::time::sleep(Duration::from_secs(30)).await;
-    let integrations = get(&server, &admin, "/api/v1/admin/integrations").await;
-    let error = integrations["helpdesks"][0]["last_error"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(error.contains("cannot be reached"), "{integrations}");
+    let state = connection(&server).await;
+    let error = state["last_error"].as_str().unwrap_or_default();
+    assert!(error.contains("cannot be reached"), "{state}");
     rt.start_server().expect("RT back");
-    create_owned(&rt, "ada", 100, 100).await;
+    create_owned(&rt, &ada.rt, 100, 100).await;
 
     let tickets = assigned_tickets(&server, &token, 200).await;
     // A few more polls: nothing arrives twice.
@@ -282,33 +336,39 @@ async fn rt_stopped_for_30_s_in_the_middle_of_200_changes_loses_and_repeats_noth
     let again = assigned_tickets(&server, &token, 200).await;
     assert_eq!(tickets.len(), again.len());
     exactly_once(again, 200, &server.log());
-    let integrations = get(&server, &admin, "/api/v1/admin/integrations").await;
-    assert_eq!(
-        integrations["helpdesks"][0]["last_error"],
-        Value::Null,
-        "{integrations}"
-    );
+    let state = connection(&server).await;
+    assert_eq!(state["last_error"], Value::Null, "{state}");
 }
 
 #[tokio::test]
 async fn the_server_killed_mid_burst_and_restarted_loses_and_repeats_nothing() {
-    let rt = PrivateRt::start().expect("a private RT");
-    rt.add_agent("ada", EMAIL, NAME).await;
+    let rt = PrivateRt::shared().expect("a private RT");
     let dir = tempfile::tempdir().expect("temp dir");
-    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    let ada = Agent::new(&rt, dir.path(), "ada").await;
     let options = following(&rt).await;
     let mut server = Server::start_with(dir, options.clone()).await;
-    let token = server.login(EMAIL, PASSWORD).await;
+    let token = ada.login(&server).await;
 
-    create_owned(&rt, "ada", 0, 100).await;
-    // Killed while it reads the burst: some read, some not.
-    let read_before = assigned_tickets(&server, &token, 1).await.len();
-    server.stop();
-    create_owned(&rt, "ada", 100, 100).await;
+    // Killed while the burst is still being made and read: some read, some not.
+    let created = AtomicUsize::new(0);
+    let burst = async {
+        for from in (0..200).step_by(10) {
+            create_owned(&rt, &ada.rt, from, 10).await;
+            created.fetch_add(10, Ordering::SeqCst);
+        }
+    };
+    let kill = async {
+        let read = assigned_tickets(&server, &token, 1).await.len();
+        server.stop();
+        (read, created.load(Ordering::SeqCst))
+    };
+    let ((), (read_before, created_before)) = tokio::join!(burst, kill);
+    assert!(read_before >= 1, "{}", server.log());
+    assert!(created_before < 200, "the burst was over before the kill");
+
     let server = server.restart(options).await;
-    let token = server.login(EMAIL, PASSWORD).await;
+    let token = ada.login(&server).await;
     let tickets = assigned_tickets(&server, &token, 200).await;
-    assert!(read_before < 200);
     tokio::time::sleep(Duration::from_secs(3)).await;
     let again = assigned_tickets(&server, &token, 200).await;
     assert_eq!(tickets.len(), again.len());
@@ -318,23 +378,23 @@ async fn the_server_killed_mid_burst_and_restarted_loses_and_repeats_nothing() {
 #[tokio::test]
 async fn away_gives_an_agents_tickets_back_to_the_queue_with_a_comment_and_do_not_disturb_does_not()
 {
-    let rt = PrivateRt::start().expect("a private RT");
-    rt.add_agent("ada", EMAIL, NAME).await;
+    let rt = PrivateRt::shared().expect("a private RT");
     let dir = tempfile::tempdir().expect("temp dir");
-    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    let ada = Agent::new(&rt, dir.path(), "ada").await;
+    add_admin_ok(dir.path());
     let made = support::run(
         dir.path(),
-        &["add-team", "--name", "Billing", "--member", EMAIL],
+        &["add-team", "--name", "Front desk", "--member", &ada.email],
     );
     assert!(made.status.success(), "{made:?}");
     let options = following(&rt)
         .await
         .arg("--rt-queue-team")
-        .arg("General=Billing")
+        .arg("Support=Front desk")
         .arg("--rt-release-after-away-minutes")
         .arg("0");
     let server = Server::start_with(dir, options).await;
-    let token = server.login(EMAIL, PASSWORD).await;
+    let token = ada.login(&server).await;
     let set_status = |status: &'static str| {
         let server = &server;
         let token = token.clone();
@@ -352,12 +412,14 @@ async fn away_gives_an_agents_tickets_back_to_the_queue_with_a_comment_and_do_no
     };
 
     let ticket = rt
-        .create_ticket(json!({"Subject": "Printer jam", "Owner": "ada"}))
+        .create_ticket(json!({"Queue": "Support", "Subject": "Printer jam", "Owner": ada.rt}))
         .await;
-    assert_eq!(
-        wait_for(&server, &token, "ticket.assigned", 1).await.len(),
-        1
-    );
+    // On Billing the connector may not give tickets away: RT refuses, and says why.
+    let billing = rt
+        .create_ticket(json!({"Queue": "Billing", "Subject": "Invoice", "Owner": ada.rt}))
+        .await;
+    let assigned = wait_for(&server, &token, "ticket.assigned", 2).await;
+    assert_eq!(assigned.len(), 2, "{assigned:?}: {}", server.log());
     set_status("away").await;
     let given_back = rt.wait_for_owner(ticket, "Nobody", WAIT).await;
     assert!(given_back.is_ok(), "{given_back:?}: {}", server.log());
@@ -371,55 +433,141 @@ async fn away_gives_an_agents_tickets_back_to_the_queue_with_a_comment_and_do_no
     assert_eq!(
         titles,
         vec![
-            format!("#{ticket} new in General: Printer jam"),
-            format!("#{ticket} back in General: Printer jam")
+            format!("#{ticket} new in Support: Printer jam"),
+            format!("#{ticket} back in Support: Printer jam")
         ]
+    );
+    // The refusal stays in view, polls later, until a ticket is given back.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let state = connection(&server).await;
+    let refused = state["release_error"].as_str().unwrap_or_default();
+    assert!(refused.contains(&format!("ticket {billing} ")), "{state}");
+    assert_eq!(state["tickets_released"], 1, "{state}");
+    assert_eq!(state["last_error"], Value::Null, "{state}");
+    assert_eq!(
+        rt.client().tickets(&[billing]).await.expect("the ticket")[0]
+            .owner
+            .name,
+        ada.rt
     );
 
     // A ticket given to her while she is still away goes back too.
     let later = rt
-        .create_ticket(json!({"Subject": "Paper tray", "Owner": "ada"}))
+        .create_ticket(json!({"Queue": "Support", "Subject": "Paper tray", "Owner": ada.rt}))
         .await;
     let given_back = rt.wait_for_owner(later, "Nobody", WAIT).await;
     assert!(given_back.is_ok(), "{given_back:?}: {}", server.log());
+    let deadline = Instant::now() + WAIT;
+    let state = loop {
+        let state = connection(&server).await;
+        if state["release_error"].is_null() || Instant::now() > deadline {
+            break state;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(state["release_error"], Value::Null, "{state}");
 
     set_status("dnd").await;
     let kept = rt
-        .create_ticket(json!({"Subject": "Toner", "Owner": "ada"}))
+        .create_ticket(json!({"Queue": "Support", "Subject": "Toner", "Owner": ada.rt}))
         .await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        wait_for(&server, &token, "ticket.assigned", 4).await.len(),
+        4
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
         rt.client().tickets(&[kept]).await.expect("the ticket")[0]
             .owner
             .name,
-        "ada"
+        ada.rt
     );
 }
 
 #[tokio::test]
+async fn offline_agents_keep_their_tickets_unless_the_server_is_told_to_give_them_back() {
+    let rt = PrivateRt::shared().expect("a private RT");
+    let keeping = tempfile::tempdir().expect("temp dir");
+    let giving = tempfile::tempdir().expect("temp dir");
+    let ada = Agent::new(&rt, keeping.path(), "ada").await;
+    let bob = Agent::new(&rt, giving.path(), "bob").await;
+    let release = |options: ServerOptions| {
+        options
+            .arg("--rt-release-after-away-minutes")
+            .arg("0")
+            // A team that does not exist: said at start, and the server follows RT anyway.
+            .arg("--rt-queue-team")
+            .arg("Support=Nobody's team")
+    };
+    let keeps = Server::start_with(keeping, release(following(&rt).await)).await;
+    let gives = Server::start_with(
+        giving,
+        release(following(&rt).await).arg("--rt-release-offline"),
+    )
+    .await;
+    for (server, agent) in [(&keeps, &ada), (&gives, &bob)] {
+        let token = agent.login(server).await;
+        let response = server
+            .call(
+                &token,
+                Method::PUT,
+                "/api/v1/me/status",
+                Some(json!({"status": "offline"})),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let adas = rt
+        .create_ticket(json!({"Subject": "Overnight", "Owner": ada.rt}))
+        .await;
+    let bobs = rt
+        .create_ticket(json!({"Subject": "Overnight too", "Owner": bob.rt}))
+        .await;
+    let given_back = rt.wait_for_owner(bobs, "Nobody", WAIT).await;
+    assert!(given_back.is_ok(), "{given_back:?}: {}", gives.log());
+    // Read by the other server as long: Ada's stays hers.
+    let token = ada.login(&keeps).await;
+    assert_eq!(
+        wait_for(&keeps, &token, "ticket.assigned", 1).await.len(),
+        1
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        rt.client().tickets(&[adas]).await.expect("the ticket")[0]
+            .owner
+            .name,
+        ada.rt
+    );
+    assert!(keeps.log().contains("no such team"), "{}", keeps.log());
+}
+
+#[tokio::test]
 async fn watchers_hear_of_updates_and_an_owner_of_a_coming_due_time_once() {
-    let rt = PrivateRt::start().expect("a private RT");
-    rt.add_agent("ada", EMAIL, NAME).await;
-    rt.add_agent("sam", "sam@example.com", "Sam Senior").await;
+    let rt = PrivateRt::shared().expect("a private RT");
     let dir = tempfile::tempdir().expect("temp dir");
-    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
-    add_agent_ok(dir.path(), "sam@example.com", "Sam Senior", PASSWORD);
+    let ada = Agent::new(&rt, dir.path(), "ada").await;
+    let sam = Agent::new(&rt, dir.path(), "sam").await;
     let options = following(&rt)
         .await
         .arg("--rt-sla-warning-minutes")
         .arg("30");
     let server = Server::start_with(dir, options).await;
-    let ada = server.login(EMAIL, PASSWORD).await;
-    let sam = server.login("sam@example.com", PASSWORD).await;
+    let ada_token = ada.login(&server).await;
+    let sam_token = sam.login(&server).await;
 
     let soon = (chrono::Utc::now() + chrono::Duration::minutes(10))
         .format("%Y-%m-%d %H:%M:%S")
         .to_string();
     let ticket = rt
-        .create_ticket(json!({"Subject": "Renewal quote", "Owner": "ada",
-                              "AdminCc": "sam@example.com", "Due": soon}))
+        .create_ticket(json!({"Subject": "Renewal quote", "Owner": ada.rt,
+                              "AdminCc": sam.email, "Due": soon}))
         .await;
-    assert_eq!(wait_for(&server, &ada, "ticket.assigned", 1).await.len(), 1);
+    assert_eq!(
+        wait_for(&server, &ada_token, "ticket.assigned", 1)
+            .await
+            .len(),
+        1
+    );
     rt.call(
         "POST",
         &format!("ticket/{ticket}/comment"),
@@ -427,7 +575,7 @@ async fn watchers_hear_of_updates_and_an_owner_of_a_coming_due_time_once() {
     )
     .await;
     // Root commented: the owner and the AdminCc hear of it.
-    for token in [&ada, &sam] {
+    for token in [&ada_token, &sam_token] {
         let updated = wait_for(&server, token, "ticket.updated", 1).await;
         assert_eq!(updated.len(), 1, "{updated:?}");
         assert_eq!(
@@ -436,40 +584,55 @@ async fn watchers_hear_of_updates_and_an_owner_of_a_coming_due_time_once() {
         );
     }
     // Due in 10 minutes, warned 30 ahead: once, however many polls look.
-    let warned = wait_for(&server, &ada, "ticket.sla_warning", 1).await;
+    let warned = wait_for(&server, &ada_token, "ticket.sla_warning", 1).await;
     assert_eq!(warned.len(), 1, "{}", server.log());
     assert!(warned[0]["title"]
         .as_str()
         .is_some_and(|title| title.starts_with(&format!("#{ticket} due in "))));
     tokio::time::sleep(Duration::from_secs(14)).await;
     assert_eq!(
-        wait_for(&server, &ada, "ticket.sla_warning", 2).await.len(),
+        wait_for(&server, &ada_token, "ticket.sla_warning", 2)
+            .await
+            .len(),
         1
     );
 }
 
 #[tokio::test]
 async fn a_ticket_created_for_one_agent_and_given_to_another_before_it_is_read_alerts_each_once() {
-    let rt = PrivateRt::start().expect("a private RT");
-    rt.add_agent("ada", EMAIL, NAME).await;
-    rt.add_agent("sam", "sam@example.com", "Sam Senior").await;
+    let rt = PrivateRt::shared().expect("a private RT");
     let dir = tempfile::tempdir().expect("temp dir");
-    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
-    add_agent_ok(dir.path(), "sam@example.com", "Sam Senior", PASSWORD);
+    let ada = Agent::new(&rt, dir.path(), "ada").await;
+    let sam = Agent::new(&rt, dir.path(), "sam").await;
     let options = following(&rt).await;
     let mut server = Server::start_with(dir, options.clone()).await;
     // Both changes happen while the server is down, so one read finds them together.
     server.stop();
     let ticket = rt
-        .create_ticket(json!({"Subject": "Handover", "Owner": "ada"}))
+        .create_ticket(json!({"Subject": "Handover", "Owner": ada.rt}))
         .await;
-    rt.call("PUT", &format!("ticket/{ticket}"), json!({"Owner": "sam"}))
+    rt.call("PUT", &format!("ticket/{ticket}"), json!({"Owner": sam.rt}))
         .await;
     let server = server.restart(options).await;
-    let ada = server.login(EMAIL, PASSWORD).await;
-    let sam = server.login("sam@example.com", PASSWORD).await;
-    assert_eq!(wait_for(&server, &sam, "ticket.assigned", 1).await.len(), 1);
+    let ada_token = ada.login(&server).await;
+    let sam_token = sam.login(&server).await;
+    assert_eq!(
+        wait_for(&server, &sam_token, "ticket.assigned", 1)
+            .await
+            .len(),
+        1
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(wait_for(&server, &sam, "ticket.assigned", 2).await.len(), 1);
-    assert_eq!(wait_for(&server, &ada, "ticket.assigned", 1).await.len(), 1);
+    assert_eq!(
+        wait_for(&server, &sam_token, "ticket.assigned", 2)
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        wait_for(&server, &ada_token, "ticket.assigned", 1)
+            .await
+            .len(),
+        1
+    );
 }
