@@ -3,40 +3,23 @@
 //! notify-rust on a private D-Bus with a recording notification server. The plain HTTP
 //! round trip of the same posts is the reference printed beside it.
 
-use std::sync::Arc;
+mod desk;
+
 use std::time::{Duration, Instant};
 
-use agent_desk_alerts::{AlertDesk, DesktopNotifier, StreamConnection};
-use agent_desk_client::ApiClient;
-use agent_desk_e2e::notifications::{FakeNotificationServer, PrivateBus};
 use agent_desk_e2e::*;
 use anyhow::{Context, Result};
+use desk::{p50_p99, ListeningDesk};
 
 const EVENTS: usize = 300;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
     let root = tempfile::tempdir()?;
-    let bus = PrivateBus::start(&root.path().join("bus"))?;
-    let daemon = FakeNotificationServer::start(&bus).await?;
-    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus.address);
     let server = TeamServer::start()?;
     let admin = server.token(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD).await?;
-    let agent = server.token(DEMO_EMAIL, DEMO_PASSWORD).await?;
-    let api = ApiClient::new(&server.url)?.with_token(agent);
-    let profile = api.me().await?.profile;
-    let desk = Arc::new(AlertDesk::open(
-        root.path().join("alerts.json"),
-        api.server_url(),
-        &profile.id,
-        DesktopNotifier::new("Agent Desk", "agent-desk", |_: &str| {}),
-        Box::new(|_| Ok(())),
-        |_| {},
-    ));
-    let pump = tokio::spawn(agent_desk_alerts::pump::run(api, Arc::clone(&desk), |_| {}));
-    while desk.state().connection != StreamConnection::Connected || desk.cursor().is_none() {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let desk = ListeningDesk::open(root.path(), &server).await?;
+    let daemon = &desk.daemon;
 
     let http = reqwest::Client::new();
     let mut to_notify = Vec::with_capacity(EVENTS);
@@ -60,14 +43,9 @@ async fn main() -> Result<()> {
         to_notify.push(call.at.duration_since(sent).as_secs_f64() * 1000.0);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    pump.abort();
-    let summary = |mut values: Vec<f64>| {
-        values.sort_by(f64::total_cmp);
-        let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
-        (at(0.5), at(0.99))
-    };
-    let (notify_p50, notify_p99) = summary(to_notify);
-    let (http_p50, http_p99) = summary(round_trips);
+    drop(desk);
+    let (notify_p50, notify_p99) = p50_p99(to_notify);
+    let (http_p50, http_p99) = p50_p99(round_trips);
     println!("{EVENTS} events, one client: server event → notification call");
     println!("  event → notify call   p50 {notify_p50:6.2} ms   p99 {notify_p99:6.2} ms   (goal ≤ 20 ms p99)");
     println!("  POST round trip (ref) p50 {http_p50:6.2} ms   p99 {http_p99:6.2} ms");

@@ -5,17 +5,18 @@
 //! the requests the connector makes to RT in a minute with nothing changing, counted by
 //! a proxy in front of RT.
 
+mod desk;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agent_desk_alerts::{AlertDesk, DesktopNotifier, StreamConnection};
-use agent_desk_client::ApiClient;
-use agent_desk_e2e::notifications::{FakeNotificationServer, PrivateBus};
+use agent_desk_e2e::notifications::FakeNotificationServer;
 use agent_desk_e2e::*;
 use agent_desk_rt::testing::PrivateRt;
 use agent_desk_rt::Credentials;
 use anyhow::{bail, Context, Result};
+use desk::{p50_p99, ListeningDesk};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -76,9 +77,6 @@ async fn main() -> Result<()> {
     let requests = Arc::new(AtomicUsize::new(0));
     let proxy = counting_proxy(rt_port, Arc::clone(&requests)).await?;
 
-    let bus = PrivateBus::start(&root.path().join("bus"))?;
-    let daemon = FakeNotificationServer::start(&bus).await?;
-    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus.address);
     let server = TeamServer::start_with(
         &["--rt-url".into(), format!("http://127.0.0.1:{proxy}/")],
         &[
@@ -87,21 +85,8 @@ async fn main() -> Result<()> {
         ],
     )?;
     let admin = server.token(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD).await?;
-    let agent = server.token(DEMO_EMAIL, DEMO_PASSWORD).await?;
-    let api = ApiClient::new(&server.url)?.with_token(agent);
-    let profile = api.me().await?.profile;
-    let desk = Arc::new(AlertDesk::open(
-        root.path().join("alerts.json"),
-        api.server_url(),
-        &profile.id,
-        DesktopNotifier::new("Agent Desk", "agent-desk", |_: &str| {}),
-        Box::new(|_| Ok(())),
-        |_| {},
-    ));
-    let pump = tokio::spawn(agent_desk_alerts::pump::run(api, Arc::clone(&desk), |_| {}));
-    while desk.state().connection != StreamConnection::Connected || desk.cursor().is_none() {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let desk = ListeningDesk::open(root.path(), &server).await?;
+    let daemon = &desk.daemon;
 
     // Nothing changing: what the connector asks of RT in a minute.
     let idle_from = requests.load(Ordering::SeqCst);
@@ -118,7 +103,7 @@ async fn main() -> Result<()> {
             .await;
         let created = Instant::now();
         let title = format!("assigned to you: {subject}");
-        let call = wait_for_title(&daemon, &title).await?;
+        let call = wait_for_title(daemon, &title).await?;
         from_rt.push(call.duration_since(created).as_secs_f64() * 1000.0);
 
         let posted_title = format!("Posted {n}");
@@ -129,19 +114,14 @@ async fn main() -> Result<()> {
             .send()
             .await?
             .error_for_status()?;
-        let call = wait_for_title(&daemon, &posted_title).await?;
+        let call = wait_for_title(daemon, &posted_title).await?;
         from_post.push(call.duration_since(sent).as_secs_f64() * 1000.0);
         // Changes come at any moment of the poll's cycle.
         tokio::time::sleep(Duration::from_millis(1_300 + (n as u64 * 733) % 3_000)).await;
     }
-    pump.abort();
-    let summary = |mut values: Vec<f64>| {
-        values.sort_by(f64::total_cmp);
-        let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
-        (at(0.5), at(0.99))
-    };
-    let (rt_p50, rt_p99) = summary(from_rt);
-    let (post_p50, post_p99) = summary(from_post);
+    drop(desk);
+    let (rt_p50, rt_p99) = p50_p99(from_rt);
+    let (post_p50, post_p99) = p50_p99(from_post);
     println!("{TICKETS} tickets given to an agent in RT, default poll (5 s): RT change → notification call");
     println!("  RT change → notify call   p50 {rt_p50:8.1} ms   p99 {rt_p99:8.1} ms");
     println!("  server post → notify (ref) p50 {post_p50:8.1} ms   p99 {post_p99:8.1} ms");

@@ -249,17 +249,9 @@ impl PrivateRt {
         owner: &str,
         within: Duration,
     ) -> Result<(), String> {
-        let client = self.client();
         let deadline = Instant::now() + within;
         loop {
-            let now = client
-                .tickets(&[ticket])
-                .await
-                .map_err(|error| error.to_string())?
-                .into_iter()
-                .next()
-                .map(|read| read.owner.name)
-                .unwrap_or_default();
+            let now = self.owner(ticket).await?;
             if now == owner {
                 return Ok(());
             }
@@ -268,6 +260,20 @@ impl PrivateRt {
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
+    }
+
+    /// The user name of the ticket's owner, as root sees it.
+    pub async fn owner(&self, ticket: i64) -> Result<String, String> {
+        let tickets = self
+            .client()
+            .tickets(&[ticket])
+            .await
+            .map_err(|error| error.to_string())?;
+        tickets
+            .into_iter()
+            .next()
+            .map(|read| read.owner.name)
+            .ok_or_else(|| format!("no ticket {ticket}"))
     }
 
     /// Who commented on the ticket, oldest first, by RT's user name.

@@ -444,12 +444,7 @@ async fn away_gives_an_agents_tickets_back_to_the_queue_with_a_comment_and_do_no
     assert!(refused.contains(&format!("ticket {billing} ")), "{state}");
     assert_eq!(state["tickets_released"], 1, "{state}");
     assert_eq!(state["last_error"], Value::Null, "{state}");
-    assert_eq!(
-        rt.client().tickets(&[billing]).await.expect("the ticket")[0]
-            .owner
-            .name,
-        ada.rt
-    );
+    assert_eq!(rt.owner(billing).await, Ok(ada.rt.clone()));
 
     // A ticket given to her while she is still away goes back too.
     let later = rt
@@ -476,12 +471,7 @@ async fn away_gives_an_agents_tickets_back_to_the_queue_with_a_comment_and_do_no
         4
     );
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(
-        rt.client().tickets(&[kept]).await.expect("the ticket")[0]
-            .owner
-            .name,
-        ada.rt
-    );
+    assert_eq!(rt.owner(kept).await, Ok(ada.rt.clone()));
 }
 
 #[tokio::test]
@@ -532,12 +522,7 @@ async fn offline_agents_keep_their_tickets_unless_the_server_is_told_to_give_the
         1
     );
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(
-        rt.client().tickets(&[adas]).await.expect("the ticket")[0]
-            .owner
-            .name,
-        ada.rt
-    );
+    assert_eq!(rt.owner(adas).await, Ok(ada.rt.clone()));
     assert!(keeps.log().contains("no such team"), "{}", keeps.log());
 }
 
@@ -635,4 +620,59 @@ async fn a_ticket_created_for_one_agent_and_given_to_another_before_it_is_read_a
             .len(),
         1
     );
+}
+
+#[tokio::test]
+async fn a_comment_lost_after_a_ticket_went_back_is_written_at_the_next_start_once() {
+    let rt = PrivateRt::shared().expect("a private RT");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ada = Agent::new(&rt, dir.path(), "ada").await;
+    add_admin_ok(dir.path());
+    // Given back after an hour away: nothing goes back by itself here.
+    let options = following(&rt)
+        .await
+        .arg("--rt-release-after-away-minutes")
+        .arg("60");
+    let mut server = Server::start_with(dir, options.clone()).await;
+    let back = rt
+        .create_ticket(json!({"Subject": "Went back", "Owner": ada.rt}))
+        .await;
+    let kept = rt
+        .create_ticket(json!({"Subject": "Never went back", "Owner": ada.rt}))
+        .await;
+    // The server was giving both back and was killed: RT had given one to Nobody, and
+    // neither comment was written.
+    rt.call("PUT", &format!("ticket/{back}"), json!({"Owner": "Nobody"}))
+        .await;
+    server.stop();
+    let db = support::open_database(server.data_dir()).await;
+    for ticket in [back, kept] {
+        sqlx::query(
+            "INSERT INTO helpdesk_releases (connector, ticket_id, reason, started_at)
+             VALUES ('rt', $1, 'Given back to the queue by Agent Desk: Ada has been away.', $2)",
+        )
+        .bind(ticket)
+        .bind("2026-12-06T09:00:00.000Z")
+        .execute(&db)
+        .await
+        .expect("a release under way");
+    }
+    db.close().await;
+
+    let server = server.restart(options).await;
+    let deadline = Instant::now() + WAIT;
+    while rt.commenters(back).await.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // Polls later: once, and none on the ticket that never went back.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        rt.commenters(back).await,
+        vec!["agent-desk"],
+        "{}",
+        server.log()
+    );
+    assert!(rt.commenters(kept).await.is_empty());
+    assert_eq!(rt.owner(kept).await, Ok(ada.rt.clone()));
+    assert_eq!(connection(&server).await["tickets_released"], 1);
 }
