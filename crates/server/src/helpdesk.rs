@@ -979,6 +979,47 @@ mod tests {
         assert!(gaps_between(10, &page(vec![read(11)], vec![12])).is_empty());
     }
 
+    #[tokio::test]
+    async fn another_address_is_read_from_its_newest_change_and_the_same_one_goes_on() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("db").display());
+        let db = crate::db::connect(&url).await.expect("a database");
+        let cursor = || async {
+            sqlx::query_scalar::<_, i64>("SELECT cursor FROM helpdesk_connectors WHERE name = 'rt'")
+                .fetch_one(&db)
+                .await
+                .expect("the row")
+        };
+        let now = Utc::now();
+        register(&db, "https://rt.example/", now)
+            .await
+            .expect("registered");
+        assert_eq!(cursor().await, -1);
+        sqlx::query("UPDATE helpdesk_connectors SET cursor = 42")
+            .execute(&db)
+            .await
+            .expect("read to 42");
+        sqlx::query(
+            "INSERT INTO helpdesk_gaps (connector, transaction_id, seen_at) VALUES ('rt', 40, '')",
+        )
+        .execute(&db)
+        .await
+        .expect("a gap");
+        register(&db, "https://rt.example/", now)
+            .await
+            .expect("again");
+        assert_eq!(cursor().await, 42);
+        register(&db, "https://rt2.example/", now)
+            .await
+            .expect("another");
+        assert_eq!(cursor().await, -1);
+        let gaps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM helpdesk_gaps")
+            .fetch_one(&db)
+            .await
+            .expect("counted");
+        assert_eq!(gaps, 0);
+    }
+
     #[test]
     fn rt_priorities_read_as_agent_desks() {
         assert_eq!(priority(0), Priority::Low);
