@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use url::Url;
 
+use crate::feed::NOBODY;
 use crate::RtError;
 
 /// How the connector signs in: a user's password, or an auth token (RT 5 has them built
@@ -46,16 +47,24 @@ pub struct Changes {
     pub unreadable: Vec<i64>,
     /// A full page: RT may have more at once.
     pub more: bool,
+    /// Set when RT answered an empty page although changes exist past it: every change
+    /// up to this id is one the user may not see (a comment without
+    /// `ShowTicketComments`, say, which RT leaves out after it paged).
+    pub passed_over_to: Option<i64>,
 }
 
 impl Changes {
-    /// The newest id on the page, read or not.
-    pub fn newest(&self) -> Option<i64> {
+    /// The ids on the page, read or not.
+    pub fn ids(&self) -> impl Iterator<Item = i64> + '_ {
         self.transactions
             .iter()
             .map(|change| change.id)
             .chain(self.unreadable.iter().copied())
-            .max()
+    }
+
+    /// Where the next page starts from: the newest id on this one, or past what RT left out.
+    pub fn newest(&self) -> Option<i64> {
+        self.ids().chain(self.passed_over_to).max()
     }
 }
 
@@ -116,9 +125,6 @@ pub struct RtClient {
 /// TicketSQL for "still being worked on": the initial and active statuses of each
 /// ticket's lifecycle (new, open and stalled by default), custom lifecycles included.
 const OPEN: &str = "AND Status = '__Active__'";
-
-/// RT's user for "no owner".
-pub const NOBODY: &str = "Nobody";
 
 const USER_FIELDS: &str = "id,Name,EmailAddress,RealName,Organization";
 
@@ -251,23 +257,53 @@ impl RtClient {
     /// The newest transaction id, where a connector starting afresh begins (what came
     /// before it started is not news).
     pub async fn newest_transaction(&self) -> Result<i64, RtError> {
-        // A page, not one: RT leaves out what the user may not see after it counted, so
-        // the newest alone may come back as nothing.
-        let page = self.transaction_page(TICKET_CHANGES, "DESC").await?;
-        Ok(page
-            .transactions
-            .iter()
-            .map(|change| change.id)
-            .chain(page.unreadable.iter().copied())
-            .max()
-            .unwrap_or(0))
+        // A page, not one: RT leaves out comments the user may not see after it paged,
+        // so the newest alone may come back as nothing.
+        let page = self
+            .transaction_page(TICKET_CHANGES, "DESC", self.page_size)
+            .await?;
+        Ok(page.changes.newest().unwrap_or(0))
     }
 
     /// Ticket transactions after `after`, oldest first, a page at a time; notification
-    /// copies (`EmailRecord`, `CommentEmailRecord`) left out.
-    pub async fn transactions_after(&self, after: i64) -> Result<Changes, RtError> {
-        self.transaction_page(&format!("id > {after} AND {TICKET_CHANGES}"), "ASC")
-            .await
+    /// copies (`EmailRecord`, `CommentEmailRecord`) left out. With `look_past`, an empty
+    /// page is looked past (RT gives a user without SuperUser no count to tell an empty
+    /// page from one it emptied): the changes RT leaves out after it paged are comments
+    /// and custom field changes, so the first change of another kind after `after` shows
+    /// how far they reach, a page at most.
+    pub async fn transactions_after(
+        &self,
+        after: i64,
+        look_past: bool,
+    ) -> Result<Changes, RtError> {
+        let mut page = self
+            .transaction_page(
+                &format!("id > {after} AND {TICKET_CHANGES}"),
+                "ASC",
+                self.page_size,
+            )
+            .await?;
+        if look_past && page.changes.newest().is_none() && page.total.is_none() {
+            let next = self
+                .transaction_page(
+                    &format!(
+                        "id > {after} AND {TICKET_CHANGES} AND Type != 'Comment' AND Type != 'CustomField'"
+                    ),
+                    "ASC",
+                    1,
+                )
+                .await?;
+            // Every change up to a page on was on the empty page (no more fit), and every
+            // one before `next` is a comment or a custom field change: all left out.
+            if let Some(next) = next.changes.newest() {
+                let to = (next - 1).min(after + i64::from(self.page_size));
+                if to > after {
+                    page.changes.passed_over_to = Some(to);
+                    page.changes.more = true;
+                }
+            }
+        }
+        Ok(page.changes)
     }
 
     /// Ticket transactions by id (those of them RT has and shows), oldest first: for ids
@@ -281,18 +317,24 @@ impl RtClient {
             .map(|id| format!("id = {id}"))
             .collect::<Vec<_>>()
             .join(" OR ");
-        self.transaction_page(&format!("({any}) AND {TICKET_CHANGES}"), "ASC")
+        self.transaction_page(&format!("({any}) AND {TICKET_CHANGES}"), "ASC", PAGE)
             .await
+            .map(|page| page.changes)
     }
 
     /// A page of transactions by TransactionSQL. Not RT's JSON search: with TicketSQL's
     /// `ObjectType = 'RT::Ticket'`, RT checks the right to see each ticket in the
     /// database, so a page of tickets the user may not see is not a page of nothing.
-    async fn transaction_page(&self, query: &str, order: &str) -> Result<Changes, RtError> {
+    async fn transaction_page(
+        &self,
+        query: &str,
+        order: &str,
+        per_page: u32,
+    ) -> Result<CountedPage, RtError> {
         let request = self.request(Method::GET, "transactions")?.query(&[
             ("query", query),
             ("page", "1"),
-            ("per_page", &self.page_size.to_string()),
+            ("per_page", &per_page.to_string()),
             ("orderby", "id"),
             ("order", order),
             (
@@ -302,24 +344,17 @@ impl RtClient {
             ("fields[Creator]", USER_FIELDS),
         ]);
         let page: Page<Value> = self.send(request).await?;
-        let mut changes = Changes {
-            more: page.items.len() >= self.page_size as usize,
-            ..Changes::default()
-        };
-        for item in page.items {
-            let id = number(&item["id"], "transaction id").ok();
-            match serde_json::from_value::<RawTransaction>(item)
-                .map_err(|error| RtError::Malformed(error.to_string()))
-                .and_then(RawTransaction::read)
-            {
-                Ok(change) => changes.transactions.push(change),
-                Err(error) => {
-                    tracing::warn!(%error, id, "a transaction Request Tracker sent could not be read");
-                    changes.unreadable.extend(id);
-                }
-            }
-        }
-        Ok(changes)
+        let more = page.items.len() >= per_page as usize;
+        let (transactions, unreadable) = read_items(page.items, RawTransaction::read);
+        Ok(CountedPage {
+            changes: Changes {
+                transactions,
+                unreadable,
+                more,
+                passed_over_to: None,
+            },
+            total: page.total,
+        })
     }
 
     /// Tickets by id, with their people expanded; a ticket RT no longer shows is absent.
@@ -376,20 +411,9 @@ impl RtClient {
             }
             let found: Page<Value> = self.send(request).await?;
             let last = found.items.len() < self.page_size as usize;
-            for item in found.items {
-                let id = number(&item["id"], "ticket id").ok();
-                // One ticket RT sends unreadably is left out (its changes are counted as
-                // not told), not a failure of every poll to come.
-                match serde_json::from_value::<RawTicket>(item)
-                    .map_err(|error| RtError::Malformed(error.to_string()))
-                    .and_then(RawTicket::read)
-                {
-                    Ok(ticket) => tickets.push(ticket),
-                    Err(error) => {
-                        tracing::warn!(%error, id, "a ticket Request Tracker sent could not be read");
-                    }
-                }
-            }
+            // One ticket RT sends unreadably is left out (its changes are counted as not
+            // told), not a failure of every poll to come.
+            tickets.extend(read_items(found.items, RawTicket::read).0);
             if last {
                 return Ok(tickets);
             }
@@ -402,7 +426,7 @@ impl RtClient {
         let messages: Vec<String> = self
             .send(
                 self.request(Method::PUT, &format!("ticket/{ticket}"))?
-                    .json(&json!({"Owner": "Nobody"})),
+                    .json(&json!({"Owner": NOBODY})),
             )
             .await?;
         // RT answers 200 whether or not it made the change, with its reasons in the
@@ -479,6 +503,39 @@ async fn read_body(response: Response) -> Result<Vec<u8>, RtError> {
 struct Page<T> {
     #[serde(default = "Vec::new")]
     items: Vec<T>,
+    /// Given to SuperUsers only: a count before RT leaves out what the user may not see.
+    #[serde(default)]
+    total: Option<i64>,
+}
+
+/// A page of changes with RT's count, when it gives one.
+struct CountedPage {
+    changes: Changes,
+    total: Option<i64>,
+}
+
+/// Reads each item of a page, passing over (and naming by id) the ones that cannot be
+/// read: one odd item is not a failure of every poll to come.
+fn read_items<Raw: DeserializeOwned, Read>(
+    items: Vec<Value>,
+    read: fn(Raw) -> Result<Read, RtError>,
+) -> (Vec<Read>, Vec<i64>) {
+    let mut done = Vec::new();
+    let mut unreadable = Vec::new();
+    for item in items {
+        let id = number(&item["id"], "id").ok();
+        match serde_json::from_value::<Raw>(item)
+            .map_err(|error| RtError::Malformed(error.to_string()))
+            .and_then(read)
+        {
+            Ok(item) => done.push(item),
+            Err(error) => {
+                tracing::warn!(%error, id, "an item Request Tracker sent could not be read");
+                unreadable.extend(id);
+            }
+        }
+    }
+    (done, unreadable)
 }
 
 /// RT sends numbers as strings in collections and as numbers elsewhere.

@@ -8,5 +8,6 @@ pub mod feed;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use client::{Changes, Credentials, RtClient, Ticket, Transaction, UserRef, NOBODY};
+pub use client::{Changes, Credentials, RtClient, Ticket, Transaction, UserRef};
 pub use error::RtError;
+pub use feed::NOBODY;

@@ -23,8 +23,8 @@ pub const ROOT_PASSWORD: &str = "password";
 
 /// Rights as a contact centre's RT has them: anyone may write in and reply on General,
 /// and agents (privileged users) may own, take, give and work the tickets of General and
-/// Support. On Billing, agents may own and see tickets but not give anyone's away;
-/// Restricted is root's alone.
+/// Support. On Billing, agents may own and see tickets but neither give anyone's away
+/// nor read comments; Restricted is root's alone.
 const RIGHTS: &str = r#"@Queues = (
     { Name => 'Support', Description => 'Worked as General is' },
     { Name => 'Billing', Description => 'Agents own tickets; nobody gives them away' },
@@ -38,7 +38,7 @@ const RIGHTS: &str = r#"@Queues = (
             CommentOnTicket ShowTicketComments ModifyTicket ReassignTicket Watch WatchAsAdminCc) ) }
         qw(General Support) ),
     map( +{ GroupDomain => 'SystemInternal', GroupType => 'Privileged', Right => $_, Queue => 'Billing' },
-         qw(SeeQueue ShowTicket OwnTicket ShowTicketComments CommentOnTicket) ),
+         qw(SeeQueue ShowTicket OwnTicket CommentOnTicket) ),
 );
 1;
 "#;

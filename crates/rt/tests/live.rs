@@ -36,7 +36,7 @@ async fn the_feed_tickets_and_giving_back_read_as_rt_has_them() {
     );
 
     let feed = client
-        .transactions_after(start)
+        .transactions_after(start, false)
         .await
         .expect("the feed")
         .transactions;
@@ -68,7 +68,10 @@ async fn the_feed_tickets_and_giving_back_read_as_rt_has_them() {
         .last()
         .map(|transaction| transaction.id)
         .unwrap_or(start);
-    let nothing = client.transactions_after(last).await.expect("the feed");
+    let nothing = client
+        .transactions_after(last, false)
+        .await
+        .expect("the feed");
     assert!(nothing.transactions.is_empty() && !nothing.more);
 
     let tickets = client.tickets(&[ticket]).await.expect("the ticket");
@@ -118,7 +121,7 @@ async fn the_feed_tickets_and_giving_back_read_as_rt_has_them() {
     // Giving back what is back already is done: a release tried again is no failure.
     client.release(ticket).await.expect("still back");
     let owner_change = client
-        .transactions_after(last)
+        .transactions_after(last, false)
         .await
         .expect("the feed")
         .transactions
@@ -196,7 +199,10 @@ async fn tickets_the_connector_may_not_see_fill_no_page_and_a_release_rt_refuses
     let seen = rt
         .create_ticket(json!({"Subject": "Seen", "Owner": "dana"}))
         .await;
-    let page = connector.transactions_after(start).await.expect("the feed");
+    let page = connector
+        .transactions_after(start, false)
+        .await
+        .expect("the feed");
     assert_eq!(
         page.transactions
             .iter()
@@ -216,13 +222,13 @@ async fn tickets_the_connector_may_not_see_fill_no_page_and_a_release_rt_refuses
         rt.create_ticket(json!({"Subject": subject})).await;
     }
     let first = connector
-        .transactions_after(page.transactions[0].id)
+        .transactions_after(page.transactions[0].id, false)
         .await
         .expect("a page");
     assert_eq!(first.transactions.len(), 3);
     assert!(first.more);
     let second = connector
-        .transactions_after(first.newest().expect("an id"))
+        .transactions_after(first.newest().expect("an id"), false)
         .await
         .expect("the next page");
     assert_eq!(second.transactions.len(), 1, "{second:?}");
@@ -234,7 +240,7 @@ async fn tickets_the_connector_may_not_see_fill_no_page_and_a_release_rt_refuses
         .create_ticket(json!({"Queue": "Billing", "Subject": "Invoice", "Owner": "dana"}))
         .await;
     let created = connector
-        .transactions_after(before)
+        .transactions_after(before, false)
         .await
         .expect("the feed");
     assert_eq!(
@@ -250,6 +256,45 @@ async fn tickets_the_connector_may_not_see_fill_no_page_and_a_release_rt_refuses
     assert!(matches!(refused, RtError::NotChanged(_)), "{refused}");
     let kept = connector.tickets(&[billing]).await.expect("the ticket");
     assert_eq!(kept[0].owner.name, "dana");
+
+    // Comments on Billing are hidden from the connector (no ShowTicketComments), and RT
+    // leaves them out after it paged: a page of them comes back empty, and is looked
+    // past only when asked.
+    let from = rt
+        .client()
+        .newest_transaction()
+        .await
+        .expect("the newest id");
+    for n in 0..4 {
+        rt.call(
+            "POST",
+            &format!("ticket/{billing}/comment"),
+            json!({"Content": format!("Internal note {n}"), "ContentType": "text/plain"}),
+        )
+        .await;
+    }
+    let after = rt
+        .create_ticket(json!({"Subject": "After the notes"}))
+        .await;
+    let stuck = connector
+        .transactions_after(from, false)
+        .await
+        .expect("a page");
+    assert_eq!(stuck.newest(), None, "{stuck:?}");
+    let mut cursor = from;
+    let mut read = Vec::new();
+    for _ in 0..4 {
+        let page = connector
+            .transactions_after(cursor, true)
+            .await
+            .expect("a page");
+        read.extend(page.transactions.iter().map(|change| change.ticket_id));
+        cursor = page.newest().unwrap_or(cursor);
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(read, vec![after], "read to {cursor} from {from}");
 }
 
 fn rt_root() -> Credentials {

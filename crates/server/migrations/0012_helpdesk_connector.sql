@@ -12,6 +12,8 @@ CREATE TABLE helpdesk_connectors (
     -- The last change read: Request Tracker's transaction id; negative until the
     -- helpdesk first answered (then it starts at its newest change).
     cursor                INTEGER NOT NULL,
+    -- The helpdesk the cursor is in (its address as checked): another's ids mean nothing.
+    cursor_url            TEXT,
     changes_read          INTEGER NOT NULL DEFAULT 0,
     events_published      INTEGER NOT NULL DEFAULT 0,
     -- Changes for an owner who is not an agent here.

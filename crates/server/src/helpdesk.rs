@@ -25,9 +25,10 @@ use crate::events::{Batch, EventError, EventHub};
 const RT: &str = "rt";
 /// Who the change log names for customers the helpdesk brought.
 const ACTOR: &str = "helpdesk:rt";
-/// Due times are looked at every this many polls: once a minute at the default 5 s,
-/// fine-grained enough for a warning given tens of minutes ahead.
-const DUE_CHECK_POLLS: u32 = 12;
+/// Due times are looked at, and an empty page looked past, every this many polls: once
+/// a minute at the default 5 s, fine-grained enough for a warning given tens of minutes
+/// ahead, and for a feed held up by changes the connector may not see.
+const OCCASIONAL_POLLS: u32 = 12;
 /// How long an id skipped over is asked for again: long past any transaction RT keeps
 /// open.
 const GAP_WINDOW: chrono::Duration = chrono::Duration::minutes(3);
@@ -66,6 +67,8 @@ pub enum ConnectorError {
     Customer(#[from] CustomerError),
     #[error("the database failed: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("ticket {ticket} went back to its queue, but the comment that says why was refused: {error}")]
+    CommentRefused { ticket: i64, error: RtError },
 }
 
 pub struct RtConnector {
@@ -79,8 +82,19 @@ pub struct RtConnector {
     /// start) that did it: looked up in RT again only when the spell changes or a
     /// ticket is given to them meanwhile.
     released_for: std::sync::Mutex<HashMap<String, String>>,
+    /// Owners whose changes were skipped, said once each.
+    owners_skipped: std::sync::Mutex<std::collections::HashSet<String>>,
     db: Db,
     hub: Arc<EventHub>,
+}
+
+/// What a poll looks at besides the changes.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Checks {
+    /// Tickets coming due.
+    pub due: bool,
+    /// Past an empty page, for changes RT leaves out after it paged.
+    pub look_past: bool,
 }
 
 /// What one poll did.
@@ -95,42 +109,15 @@ pub struct Polled {
     /// A ticket RT would not let the connector give back, and why: shown until a
     /// ticket is given back.
     pub release_refused: Option<String>,
-    /// A full page was read: RT may have more at once.
+    /// A full page was read, or a page RT emptied passed over: RT may have more at once.
     pub more: bool,
+    /// A page RT emptied (changes the connector may not see) was passed over.
+    pub passed_over: bool,
 }
 
 /// Keeps the helpdesk's row, so its state (and a failure to connect) shows before it
-/// first answers. Another address is another helpdesk: its ids mean nothing here, so
-/// it is read from its newest change, as the first time.
+/// first answers.
 pub async fn register(db: &Db, url: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
-    let mut tx = db.begin().await?;
-    let known: Option<String> =
-        sqlx::query_scalar("SELECT url FROM helpdesk_connectors WHERE name = $1")
-            .bind(RT)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if known.as_deref().is_some_and(|known| known != url) {
-        tracing::info!(
-            url,
-            "another Request Tracker: reading it from its newest change"
-        );
-        sqlx::query(
-            "UPDATE helpdesk_connectors SET cursor = -1, last_change_at = NULL WHERE name = $1",
-        )
-        .bind(RT)
-        .execute(&mut *tx)
-        .await?;
-        for table in [
-            "helpdesk_gaps",
-            "helpdesk_due_warnings",
-            "helpdesk_releases",
-        ] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE connector = $1"))
-                .bind(RT)
-                .execute(&mut *tx)
-                .await?;
-        }
-    }
     sqlx::query(
         "INSERT INTO helpdesk_connectors (name, url, cursor, started_at) VALUES ($1, $2, -1, $3)
          ON CONFLICT (name) DO UPDATE SET url = excluded.url, started_at = excluded.started_at",
@@ -138,9 +125,51 @@ pub async fn register(db: &Db, url: &str, now: DateTime<Utc>) -> sqlx::Result<()
     .bind(RT)
     .bind(url)
     .bind(timestamp(now))
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+/// The cursor for the RT at `base`: another RT's ids mean nothing here, so when the
+/// address is another one (and has answered), it is read from its newest change, as
+/// the first time, and what was kept of the other is let go.
+async fn cursor_for(db: &Db, base: &str) -> sqlx::Result<i64> {
+    let mut tx = db.begin().await?;
+    let (cursor, read_from): (i64, Option<String>) =
+        sqlx::query_as("SELECT cursor, cursor_url FROM helpdesk_connectors WHERE name = $1")
+            .bind(RT)
+            .fetch_one(&mut *tx)
+            .await?;
+    if read_from.as_deref() == Some(base) {
+        return Ok(cursor);
+    }
+    if read_from.is_some() {
+        tracing::info!(
+            url = base,
+            "another Request Tracker: reading it from its newest change"
+        );
+    }
+    sqlx::query(
+        "UPDATE helpdesk_connectors SET cursor = -1, cursor_url = $1, last_change_at = NULL,
+             last_error = NULL, last_error_at = NULL, release_error = NULL, release_error_at = NULL
+         WHERE name = $2",
+    )
+    .bind(base)
+    .bind(RT)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await
+    for table in [
+        "helpdesk_gaps",
+        "helpdesk_due_warnings",
+        "helpdesk_releases",
+    ] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE connector = $1"))
+            .bind(RT)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(-1)
 }
 
 /// Records why following the helpdesk failed, for the integrations view.
@@ -254,11 +283,7 @@ impl RtConnector {
                 ),
             }
         }
-        let cursor: i64 =
-            sqlx::query_scalar("SELECT cursor FROM helpdesk_connectors WHERE name = $1")
-                .bind(RT)
-                .fetch_one(&db)
-                .await?;
+        let cursor = cursor_for(&db, client.base().as_str()).await?;
         if cursor < 0 {
             let newest = client.newest_transaction().await?;
             sqlx::query(
@@ -276,6 +301,7 @@ impl RtConnector {
             user,
             teams,
             released_for: std::sync::Mutex::default(),
+            owners_skipped: std::sync::Mutex::default(),
             db,
             hub,
         })
@@ -285,16 +311,22 @@ impl RtConnector {
     pub async fn run(self, stop: impl std::future::Future<Output = ()>) {
         let mut stop = std::pin::pin!(stop);
         let mut failures: u32 = 0;
-        let mut polls_since_due_check: Option<u32> = None;
+        let mut polls_since_occasional: Option<u32> = None;
+        let mut passing_over = false;
         loop {
-            let check_due = polls_since_due_check.is_none_or(|polls| polls >= DUE_CHECK_POLLS);
-            let wait = match self.poll_once(Utc::now(), check_due).await {
+            let occasional = polls_since_occasional.is_none_or(|polls| polls >= OCCASIONAL_POLLS);
+            let checks = Checks {
+                due: occasional,
+                look_past: occasional || passing_over,
+            };
+            let wait = match self.poll_once(Utc::now(), checks).await {
                 Ok(polled) => {
                     failures = 0;
-                    polls_since_due_check = Some(if check_due {
+                    passing_over = polled.passed_over;
+                    polls_since_occasional = Some(if occasional {
                         1
                     } else {
-                        polls_since_due_check.unwrap_or_default() + 1
+                        polls_since_occasional.unwrap_or_default() + 1
                     });
                     if polled.changes > 0 || polled.released > 0 {
                         tracing::debug!(?polled, "Request Tracker read");
@@ -327,44 +359,60 @@ impl RtConnector {
     }
 
     /// Reads what changed since the cursor and publishes it, with the cursor, at once;
-    /// with `check_due`, also warns of tickets coming due; gives back the tickets of
-    /// agents away long enough.
+    /// then gives back the tickets of agents away long enough. A failure to give back
+    /// is shown in the integrations view and holds up no alert.
     pub async fn poll_once(
         &self,
         now: DateTime<Utc>,
-        check_due: bool,
+        checks: Checks,
+    ) -> Result<Polled, ConnectorError> {
+        let mut polled = self.read_changes(now, checks).await?;
+        if let Err(error) = self.release_tickets_of_the_away(now, &mut polled).await {
+            if matches!(&error, ConnectorError::Rt(rt) if rt.is_transient()) {
+                // RT away: the next poll says so, and tries again.
+                tracing::warn!(%error, "giving tickets back waits for Request Tracker");
+            } else {
+                tracing::warn!(%error, "tickets could not be given back");
+                self.keep_release_error(&error.to_string(), now).await?;
+            }
+        }
+        Ok(polled)
+    }
+
+    /// The feed: what changed since the cursor, told and kept with the cursor at once;
+    /// with `checks.due`, the tickets coming due too.
+    async fn read_changes(
+        &self,
+        now: DateTime<Utc>,
+        checks: Checks,
     ) -> Result<Polled, ConnectorError> {
         let mut polled = Polled::default();
-        self.release_tickets_of_the_away(now, &mut polled).await?;
         let cursor: i64 =
             sqlx::query_scalar("SELECT cursor FROM helpdesk_connectors WHERE name = $1")
                 .bind(RT)
                 .fetch_one(&self.db)
                 .await?;
         let gaps: Vec<i64> = sqlx::query_scalar(
+            // The newest first: the likeliest to be a change still being written.
             "SELECT transaction_id FROM helpdesk_gaps WHERE connector = $1
-             ORDER BY transaction_id LIMIT 100",
+             ORDER BY transaction_id DESC LIMIT 100",
         )
         .bind(RT)
         .fetch_all(&self.db)
         .await?;
         let late = self.client.transactions_by_id(&gaps).await?;
-        let fresh = self.client.transactions_after(cursor).await?;
+        let fresh = self
+            .client
+            .transactions_after(cursor, checks.look_past)
+            .await?;
         polled.more = fresh.more;
+        polled.passed_over = fresh.passed_over_to.is_some();
         let skipped_over = gaps_between(cursor, &fresh);
         polled.dropped += late.unreadable.len() + fresh.unreadable.len();
-        let read: Vec<i64> = [&late, &fresh]
-            .into_iter()
-            .flat_map(|page| {
-                page.transactions
-                    .iter()
-                    .map(|change| change.id)
-                    .chain(page.unreadable.iter().copied())
-            })
-            .collect();
+        let read: Vec<i64> = late.ids().chain(fresh.ids()).collect();
         let mut transactions = late.transactions;
         transactions.extend(fresh.transactions.iter().cloned());
-        let due = if check_due {
+        let due = if checks.due {
             let minutes =
                 u32::try_from(self.settings.due_warning.as_secs() / 60).unwrap_or(u32::MAX);
             self.client.tickets_due_within(minutes, minutes).await?
@@ -403,8 +451,10 @@ impl RtConnector {
             }
         }
         let mut new_owners: HashMap<i64, UserRef> = HashMap::new();
+        // Owners RT will not show the connector: changes for them are skipped and counted.
+        let mut unseen_owners: BTreeSet<i64> = BTreeSet::new();
         for (ticket_id, id) in named {
-            if new_owners.contains_key(&id) {
+            if new_owners.contains_key(&id) || unseen_owners.contains(&id) {
                 continue;
             }
             let current = tickets
@@ -415,14 +465,13 @@ impl RtConnector {
                 Some(owner) => owner.clone(),
                 None => match self.client.user(id).await {
                     Ok(owner) => owner,
-                    // A user RT will not show the connector: an owner unknown here,
-                    // skipped and counted, not a feed stopped for good.
-                    Err(error) if !error.is_transient() => {
-                        tracing::warn!(%error, id, "an owner Request Tracker does not show");
-                        UserRef {
-                            id,
-                            ..UserRef::default()
-                        }
+                    // Not a feed stopped for good.
+                    Err(RtError::Refused {
+                        status: 403 | 404, ..
+                    }) => {
+                        tracing::warn!(id, "Request Tracker does not show an owner to the connector: their changes are skipped");
+                        unseen_owners.insert(id);
+                        continue;
                     }
                     Err(error) => return Err(error.into()),
                 },
@@ -452,17 +501,25 @@ impl RtConnector {
                     .await?;
                 }
             }
-            let new_owner = if change.kind == "Create" {
-                created_with
-                    .get(&change.ticket_id)
-                    .and_then(|id| new_owners.get(id))
+            let new_owner_id = if change.kind == "Create" {
+                created_with.get(&change.ticket_id).copied()
+            } else if change.kind == "Set" && change.field == "Owner" {
+                change.new_value.parse::<i64>().ok()
             } else {
-                change
-                    .new_value
-                    .parse::<i64>()
-                    .ok()
-                    .and_then(|id| new_owners.get(&id))
+                None
             };
+            if new_owner_id.is_some_and(|id| unseen_owners.contains(&id)) {
+                polled.skipped += 1;
+                continue;
+            }
+            let new_owner = new_owner_id.and_then(|id| new_owners.get(&id));
+            // An RT user without an address cannot be an agent here.
+            if let Some(owner) = new_owner
+                .filter(|owner| owner.email.is_empty() && owner.name != agent_desk_rt::NOBODY)
+            {
+                polled.skipped += 1;
+                self.say_once_skipped(&owner.name);
+            }
             for told in feed::changes(change, ticket, new_owner, &self.user) {
                 self.tell(&mut batch, &told, ticket, now, &mut polled)
                     .await?;
@@ -505,7 +562,8 @@ impl RtConnector {
                 .execute(batch.conn())
                 .await?;
         }
-        for id in skipped_over.iter().take(GAPS_MAX) {
+        // The newest kept: an old id is the least likely still to come.
+        for id in skipped_over.iter().rev().take(GAPS_MAX) {
             sqlx::query(
                 "INSERT INTO helpdesk_gaps (connector, transaction_id, seen_at) VALUES ($1, $2, $3)
                  ON CONFLICT DO NOTHING",
@@ -642,14 +700,32 @@ impl RtConnector {
                 polled.events += 1;
                 Ok(())
             }
-            Err(EventError::UnknownAgent(_)) => {
+            Err(EventError::UnknownAgent(email)) => {
                 if to_owner {
                     polled.skipped += 1;
+                    self.say_once_skipped(&email);
                 }
                 Ok(())
             }
             Err(EventError::UnknownTeam(_) | EventError::EmptyTeam(_)) => Ok(()),
             Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Says, once an owner while the server runs, that their changes are skipped: the
+    /// count alone does not say whose.
+    fn say_once_skipped(&self, owner: &str) {
+        let first = self
+            .owners_skipped
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(owner.to_owned());
+        if first {
+            // A warning: an RT owner whose email no agent has is missing their alerts.
+            tracing::warn!(
+                owner,
+                "a ticket owner in Request Tracker is no agent here (no agent has that email): their changes are skipped and counted"
+            );
         }
     }
 
@@ -737,15 +813,7 @@ impl RtConnector {
                                     ticket.id
                                 );
                                 self.forget_release(ticket.id).await?;
-                                sqlx::query(
-                                    "UPDATE helpdesk_connectors SET release_error = $1, release_error_at = $2
-                                     WHERE name = $3",
-                                )
-                                .bind(&refused)
-                                .bind(timestamp(now))
-                                .bind(RT)
-                                .execute(&self.db)
-                                .await?;
+                                self.keep_release_error(&refused, now).await?;
                                 polled.release_refused = Some(refused);
                             }
                             Err(error) => return Err(error.into()),
@@ -796,7 +864,17 @@ impl RtConnector {
         why: &str,
         polled: &mut Polled,
     ) -> Result<(), ConnectorError> {
-        self.client.comment(ticket, why).await?;
+        match self.client.comment(ticket, why).await {
+            Ok(()) => {}
+            // Tried again at the next poll.
+            Err(error) if error.is_transient() => return Err(error.into()),
+            // Refused for good (no CommentOnTicket): the ticket is back without its
+            // comment, and the integrations view says so.
+            Err(error) => {
+                self.forget_release(ticket).await?;
+                return Err(ConnectorError::CommentRefused { ticket, error });
+            }
+        }
         let mut tx = self.db.begin().await?;
         sqlx::query(
             "UPDATE helpdesk_connectors SET tickets_released = tickets_released + 1,
@@ -816,6 +894,20 @@ impl RtConnector {
         Ok(())
     }
 
+    /// Why giving back failed, shown until a ticket is given back.
+    async fn keep_release_error(&self, why: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE helpdesk_connectors SET release_error = $1, release_error_at = $2
+             WHERE name = $3",
+        )
+        .bind(why)
+        .bind(timestamp(now))
+        .bind(RT)
+        .execute(&self.db)
+        .await
+        .map(drop)
+    }
+
     async fn forget_release(&self, ticket: i64) -> sqlx::Result<()> {
         sqlx::query("DELETE FROM helpdesk_releases WHERE connector = $1 AND ticket_id = $2")
             .bind(RT)
@@ -826,22 +918,16 @@ impl RtConnector {
     }
 }
 
-/// The ids after `cursor` and below the newest on the page that RT did not show.
+/// The ids after `cursor`, up to where the page ends, that RT did not show: all of a page
+/// passed over, since a change still being written there is not yet seen as hidden.
 fn gaps_between(cursor: i64, page: &Changes) -> Vec<i64> {
-    let mut ids: Vec<i64> = page
-        .transactions
-        .iter()
-        .map(|change| change.id)
-        .chain(page.unreadable.iter().copied())
-        .collect();
-    ids.sort_unstable();
-    let mut gaps = Vec::new();
-    let mut expected = cursor + 1;
-    for id in ids {
-        gaps.extend(expected..id);
-        expected = expected.max(id + 1);
-    }
-    gaps
+    let Some(newest) = page.newest() else {
+        return Vec::new();
+    };
+    let read: BTreeSet<i64> = page.ids().collect();
+    (cursor + 1..=newest)
+        .filter(|id| !read.contains(id))
+        .collect()
 }
 
 /// Agents whose status in force is `status` since before `before`: (email, name, since).
@@ -969,7 +1055,7 @@ mod tests {
         let page = |read: Vec<agent_desk_rt::Transaction>, unreadable: Vec<i64>| Changes {
             transactions: read,
             unreadable,
-            more: false,
+            ..Changes::default()
         };
         assert_eq!(
             gaps_between(10, &page(vec![read(11), read(14), read(17)], vec![15])),
@@ -977,24 +1063,22 @@ mod tests {
         );
         assert!(gaps_between(10, &page(vec![], vec![])).is_empty());
         assert!(gaps_between(10, &page(vec![read(11)], vec![12])).is_empty());
+        let passed = Changes {
+            passed_over_to: Some(13),
+            ..Changes::default()
+        };
+        assert_eq!(gaps_between(10, &passed), vec![11, 12, 13]);
     }
 
     #[tokio::test]
-    async fn another_address_is_read_from_its_newest_change_and_the_same_one_goes_on() {
+    async fn another_rt_that_answered_is_read_from_its_newest_change_and_the_same_one_goes_on() {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("db").display());
         let db = crate::db::connect(&url).await.expect("a database");
-        let cursor = || async {
-            sqlx::query_scalar::<_, i64>("SELECT cursor FROM helpdesk_connectors WHERE name = 'rt'")
-                .fetch_one(&db)
-                .await
-                .expect("the row")
-        };
         let now = Utc::now();
-        register(&db, "https://rt.example/", now)
-            .await
-            .expect("registered");
-        assert_eq!(cursor().await, -1);
+        let rt = "https://rt.example/";
+        register(&db, rt, now).await.expect("registered");
+        assert_eq!(cursor_for(&db, rt).await.expect("a cursor"), -1);
         sqlx::query("UPDATE helpdesk_connectors SET cursor = 42")
             .execute(&db)
             .await
@@ -1005,14 +1089,19 @@ mod tests {
         .execute(&db)
         .await
         .expect("a gap");
-        register(&db, "https://rt.example/", now)
+        assert_eq!(cursor_for(&db, rt).await.expect("a cursor"), 42);
+        // A mistyped address that never answers changes nothing.
+        register(&db, "https://rt.exmaple/", now)
             .await
             .expect("again");
-        assert_eq!(cursor().await, 42);
-        register(&db, "https://rt2.example/", now)
-            .await
-            .expect("another");
-        assert_eq!(cursor().await, -1);
+        register(&db, rt, now).await.expect("mended");
+        assert_eq!(cursor_for(&db, rt).await.expect("a cursor"), 42);
+        assert_eq!(
+            cursor_for(&db, "https://rt2.example/")
+                .await
+                .expect("a cursor"),
+            -1
+        );
         let gaps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM helpdesk_gaps")
             .fetch_one(&db)
             .await

@@ -170,6 +170,12 @@ async fn a_ticket_given_to_an_agent_and_its_requestors_reply_are_one_alert_each(
         state["skipped_unknown_owner"].as_i64() > Some(skipped_before),
         "{state}"
     );
+    // Other tests' agents are strangers here too: the log says whose were skipped.
+    assert!(
+        server.log().contains("stranger@elsewhere.example"),
+        "{}",
+        server.log()
+    );
 
     // More polls read nothing twice.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -437,7 +443,8 @@ async fn away_gives_an_agents_tickets_back_to_the_queue_with_a_comment_and_do_no
             format!("#{ticket} back in Support: Printer jam")
         ]
     );
-    // The refusal stays in view, polls later, until a ticket is given back.
+    // The refusal stays in view, polls later, until a ticket is given back (RT lists
+    // her tickets by id: Billing's refusal came after the first ticket went back).
     tokio::time::sleep(Duration::from_secs(3)).await;
     let state = connection(&server).await;
     let refused = state["release_error"].as_str().unwrap_or_default();
