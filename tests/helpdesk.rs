@@ -110,7 +110,9 @@ async fn request_tracker_feeds_the_app_and_away_gives_the_ticket_back() -> Resul
     rt.wait_for_owner(ticket, "Nobody", Duration::from_secs(30))
         .await
         .map_err(|owner| anyhow::anyhow!("{owner}: {}", desktop.server_log()))?;
-    let commenters = rt.commenters(ticket).await;
+    let commenters = rt
+        .commenters_after_a_comment(ticket, Duration::from_secs(30))
+        .await;
     ensure!(commenters == ["agent-desk"], "{commenters:?}");
     Ok(())
 }

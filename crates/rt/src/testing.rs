@@ -276,6 +276,18 @@ impl PrivateRt {
             .ok_or_else(|| format!("no ticket {ticket}"))
     }
 
+    /// Who commented on the ticket, once someone has (or `within` has passed).
+    pub async fn commenters_after_a_comment(&self, ticket: i64, within: Duration) -> Vec<String> {
+        let deadline = Instant::now() + within;
+        loop {
+            let commenters = self.commenters(ticket).await;
+            if !commenters.is_empty() || Instant::now() > deadline {
+                return commenters;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
     /// Who commented on the ticket, oldest first, by RT's user name.
     pub async fn commenters(&self, ticket: i64) -> Vec<String> {
         let history = reqwest::Client::new()
