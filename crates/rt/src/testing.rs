@@ -63,8 +63,24 @@ impl PrivateRt {
         Ok(rt)
     }
 
-    /// Starts one, answering REST 2.0 (a second or two; up to a minute on a busy machine).
+    /// Starts one, answering REST 2.0 (a few seconds; up to two minutes on a busy
+    /// machine). Tried three times, each on a port of its own: the free port picked can be
+    /// taken by another process before RT binds it.
     pub fn start() -> std::io::Result<Self> {
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match Self::start_once() {
+                Ok(rt) => return Ok(rt),
+                Err(error) => failures.push(error.to_string()),
+            }
+        }
+        Err(std::io::Error::other(format!(
+            "a private RT did not start: {}",
+            failures.join(" | ")
+        )))
+    }
+
+    fn start_once() -> std::io::Result<Self> {
         let folder = tempfile::Builder::new().prefix("private-rt").tempdir()?;
         let database = folder.path().join("rtdb");
         std::fs::copy(PACKAGED_DATABASE, &database).map_err(|error| {
@@ -151,16 +167,30 @@ impl PrivateRt {
             .stderr(log)
             .spawn()?;
         self.server = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut ended = false;
+        while Instant::now() < deadline && !ended {
             if self.answers() {
                 return Ok(());
             }
+            ended = self
+                .server
+                .as_mut()
+                .is_some_and(|server| matches!(server.try_wait(), Ok(Some(_))));
             std::thread::sleep(Duration::from_millis(200));
         }
+        let log =
+            std::fs::read_to_string(self.folder.path().join("rt-server.log")).unwrap_or_default();
+        let tail: String = log.lines().rev().take(5).collect::<Vec<_>>().join(" / ");
+        self.stop();
         Err(std::io::Error::other(format!(
-            "RT did not answer within a minute; see {}",
-            self.folder.path().join("rt-server.log").display()
+            "RT on port {} {}: {tail}",
+            self.port,
+            if ended {
+                "ended"
+            } else {
+                "did not answer within two minutes"
+            }
         )))
     }
 
