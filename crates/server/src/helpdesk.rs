@@ -106,9 +106,6 @@ pub struct Polled {
     /// Changes not told: unreadable, or about a ticket RT no longer shows.
     pub dropped: usize,
     pub released: usize,
-    /// A ticket RT would not let the connector give back, and why: shown until a
-    /// ticket is given back.
-    pub release_refused: Option<String>,
     /// A full page was read, or a page RT emptied passed over: RT may have more at once.
     pub more: bool,
     /// A page RT emptied (changes the connector may not see) was passed over.
@@ -812,9 +809,8 @@ impl RtConnector {
                                     "Request Tracker would not give ticket {} back to its queue: {reason}",
                                     ticket.id
                                 );
-                                self.forget_release(ticket.id).await?;
+                                forget_release(&self.db, ticket.id).await?;
                                 self.keep_release_error(&refused, now).await?;
-                                polled.release_refused = Some(refused);
                             }
                             Err(error) => return Err(error.into()),
                         }
@@ -851,7 +847,7 @@ impl RtConnector {
                 self.finish_release(id, &why, polled).await?;
             } else {
                 // Never given back, or taken since: nothing to explain.
-                self.forget_release(id).await?;
+                forget_release(&self.db, id).await?;
             }
         }
         Ok(())
@@ -871,7 +867,7 @@ impl RtConnector {
             // Refused for good (no CommentOnTicket): the ticket is back without its
             // comment, and the integrations view says so.
             Err(error) => {
-                self.forget_release(ticket).await?;
+                forget_release(&self.db, ticket).await?;
                 return Err(ConnectorError::CommentRefused { ticket, error });
             }
         }
@@ -884,11 +880,7 @@ impl RtConnector {
         .bind(RT)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM helpdesk_releases WHERE connector = $1 AND ticket_id = $2")
-            .bind(RT)
-            .bind(ticket)
-            .execute(&mut *tx)
-            .await?;
+        forget_release(&mut *tx, ticket).await?;
         tx.commit().await?;
         polled.released += 1;
         Ok(())
@@ -907,15 +899,19 @@ impl RtConnector {
         .await
         .map(drop)
     }
+}
 
-    async fn forget_release(&self, ticket: i64) -> sqlx::Result<()> {
-        sqlx::query("DELETE FROM helpdesk_releases WHERE connector = $1 AND ticket_id = $2")
-            .bind(RT)
-            .bind(ticket)
-            .execute(&self.db)
-            .await
-            .map(drop)
-    }
+/// A release done with, or never to be done.
+async fn forget_release<'e>(
+    executor: impl sqlx::SqliteExecutor<'e>,
+    ticket: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM helpdesk_releases WHERE connector = $1 AND ticket_id = $2")
+        .bind(RT)
+        .bind(ticket)
+        .execute(executor)
+        .await
+        .map(drop)
 }
 
 /// The ids after `cursor`, up to where the page ends, that RT did not show: all of a page
