@@ -117,6 +117,7 @@ bench: deps ui
 	$(CARGO) bench -p agent-desk-e2e --bench alert_latency
 	$(CARGO) bench -p agent-desk-e2e --bench fanout
 	$(CARGO) bench -p agent-desk-e2e --bench rt_latency
+	$(CARGO) bench -p agent-desk-e2e --bench hook_latency
 
 clean:
 	$(CARGO) clean

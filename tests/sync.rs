@@ -133,6 +133,7 @@ async fn a_colleagues_status_reaches_the_follower_as_presence() -> Result<()> {
                     .set_status(&agent_desk_core::StatusUpdate {
                         status: agent_desk_core::Status::Busy,
                         until: None,
+                        idle: false,
                     })
                     .await?;
             }

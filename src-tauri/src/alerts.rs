@@ -75,6 +75,7 @@ pub async fn start<R: Runtime>(app: &AppHandle<R>, profile: &VersionedProfile) {
         let update = StatusUpdate {
             status: Status::Available,
             until: None,
+            idle: false,
         };
         if let Ok(status) = state.session.set_status(&update).await {
             desk.set_status(status, false);
@@ -214,6 +215,7 @@ pub async fn go_offline<R: Runtime>(app: &AppHandle<R>) {
     let update = StatusUpdate {
         status: Status::Offline,
         until: None,
+        idle: false,
     };
     let _ = tokio::time::timeout(OFFLINE_ON_QUIT_LIMIT, session.set_status(&update)).await;
 }
@@ -290,10 +292,12 @@ fn watch_idle<R: Runtime>(
                     IdleAction::GoAway => StatusUpdate {
                         status: Status::Away,
                         until: None,
+                        idle: true,
                     },
                     IdleAction::Return(previous) => StatusUpdate {
                         status: previous,
                         until: None,
+                        idle: true,
                     },
                 };
                 let automatic = matches!(action, IdleAction::GoAway);

@@ -157,6 +157,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
                 let update = StatusUpdate {
                     status,
                     until: None,
+                    idle: false,
                 };
                 // A failure leaves the check marks as the server has them.
                 if crate::alerts::set_status(&app, update, false)

@@ -158,6 +158,25 @@ impl TeamServer {
             .collect())
     }
 
+    /// Runs one of the server's commands on its data (`add-hook`, `add-integration`);
+    /// returns what it printed.
+    pub fn command(&self, args: &[&str]) -> Result<String> {
+        let output = Command::new(binary("agent-desk-server")?)
+            .args(args)
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .stdin(Stdio::null())
+            .output()?;
+        if !output.status.success() {
+            bail!(
+                "{} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
     /// Signs in through the API and returns the token.
     pub async fn token(&self, email: &str, password: &str) -> Result<String> {
         match api_login(&self.url, email, password).await? {

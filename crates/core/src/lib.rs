@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod password;
 pub mod people;
 pub mod profile;
+pub mod routing;
 pub mod teams;
 pub mod text;
 pub mod tickets;

@@ -75,6 +75,11 @@ pub struct StatusUpdate {
     #[ts(optional, type = "string")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub until: Option<DateTime<Utc>>,
+    /// Set by the app's idle detection (Away while the computer is idle, and back),
+    /// not by the agent: the status webhook says so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
+    pub idle: bool,
 }
 
 /// The agent's status as the server holds it.

@@ -2,6 +2,7 @@
 
 use agent_desk_core::locale::DEFAULT_LANGUAGE;
 use agent_desk_core::profile::FieldChange;
+use agent_desk_core::routing::StatusCause;
 use agent_desk_core::validation;
 use agent_desk_core::{
     check_password, ContactPrefs, EmailAddress, PasswordRule, Profile, ProfileField, Status,
@@ -458,6 +459,7 @@ pub async fn set_status(
     agent_id: &str,
     status: Status,
     until: Option<DateTime<Utc>>,
+    cause: StatusCause,
     now: DateTime<Utc>,
 ) -> Result<bool, AgentError> {
     let mut tx = crate::db::begin_write(db).await?;
@@ -476,6 +478,7 @@ pub async fn set_status(
     if old_status == status && old_until == until {
         return Ok(false);
     }
+    crate::status::queue_webhook(&mut tx, agent_id, status, until, cause, now).await?;
     let until_text = until.map(timestamp);
     // A spell goes on while the status in force stays (a lapsed "Away until" is over).
     sqlx::query(
@@ -507,6 +510,51 @@ pub async fn set_status(
     .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Agents whose status was set until a time now past: each is made available, as a
+/// change of its own (recorded, and posted to the status webhook). Returns their ids.
+pub async fn expire_statuses(db: &Db, now: DateTime<Utc>) -> Result<Vec<String>, AgentError> {
+    let mut tx = crate::db::begin_write(db).await?;
+    let lapsed = sqlx::query_as::<_, (String, String, String)>(
+        "SELECT id, status, status_until FROM agents
+         WHERE status_until IS NOT NULL AND status_until <= $1 ORDER BY status_until",
+    )
+    .bind(timestamp(now))
+    .fetch_all(&mut *tx)
+    .await?;
+    for (agent_id, status, until) in &lapsed {
+        sqlx::query(
+            "UPDATE agents SET status = $1, status_until = NULL, status_since = $2 WHERE id = $3",
+        )
+        .bind(Status::Available.as_str())
+        .bind(until)
+        .bind(agent_id)
+        .execute(&mut *tx)
+        .await?;
+        record_change(
+            &mut tx,
+            agent_id,
+            agent_id,
+            ProfileField::Status.as_str(),
+            &Some(format!("{status} until {until}")),
+            &Some(Status::Available.as_str().to_owned()),
+            &timestamp(now),
+        )
+        .await?;
+        let at = parse_timestamp(until);
+        crate::status::queue_webhook(
+            &mut tx,
+            agent_id,
+            Status::Available,
+            None,
+            StatusCause::Expiry,
+            at,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(lapsed.into_iter().map(|(id, _, _)| id).collect())
 }
 
 pub(crate) async fn record_change(

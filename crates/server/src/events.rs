@@ -131,6 +131,22 @@ pub struct Published {
 }
 
 impl Published {
+    fn of(stored: &Stored) -> Self {
+        let recipients = match &stored.recipients {
+            Some(recipients) => {
+                let mut emails: Vec<String> =
+                    recipients.iter().map(|(_, email)| email.clone()).collect();
+                emails.sort_unstable();
+                Recipients::Listed(emails)
+            }
+            None => Recipients::Everyone,
+        };
+        Self {
+            seq: stored.live.seq,
+            recipients,
+        }
+    }
+
     /// The answer to the post. For an event to everyone, only how many it reached.
     pub async fn answer(&self, db: &Db) -> Result<PostedEvent, EventError> {
         let (recipients, deliveries) = match &self.recipients {
@@ -199,19 +215,8 @@ pub async fn publish(
     now: DateTime<Utc>,
 ) -> Result<Published, EventError> {
     let audience = audience(db, &new.to).await?;
-    let Stored { live, recipients } = hub.publish(db, &audience, new, now).await?;
-    let recipients = match recipients {
-        Some(recipients) => {
-            let mut emails: Vec<String> = recipients.into_iter().map(|(_, email)| email).collect();
-            emails.sort_unstable();
-            Recipients::Listed(emails)
-        }
-        None => Recipients::Everyone,
-    };
-    Ok(Published {
-        seq: live.seq,
-        recipients,
-    })
+    let stored = hub.publish(db, &audience, new, now).await?;
+    Ok(Published::of(&stored))
 }
 
 /// Stores an event the server itself raises for one agent, and hands it to their streams.
@@ -588,12 +593,12 @@ impl Batch<'_> {
         target: &EventTarget,
         new: &NewEvent,
         now: DateTime<Utc>,
-    ) -> Result<i64, EventError> {
+    ) -> Result<Published, EventError> {
         let audience = audience_in(&mut self.tx, target).await?;
         let stored = store_in(&mut self.tx, &audience, new, now).await?;
-        let seq = stored.live.seq;
+        let published = Published::of(&stored);
         self.stored.push(stored);
-        Ok(seq)
+        Ok(published)
     }
 
     /// Commits it all, then hands the events to the open streams.
@@ -625,6 +630,9 @@ pub struct EventHub {
     running: TaskTracker,
     /// Numbers the streams, so each can be found again when it closes.
     streams_opened: std::sync::atomic::AtomicU64,
+    /// Counts status changes, for the clocks that act on them (an "until" to wait for,
+    /// a webhook to post).
+    status_changes: tokio::sync::watch::Sender<u64>,
 }
 
 struct AgentStreams {
@@ -660,7 +668,19 @@ impl EventHub {
             offline_grace,
             running: TaskTracker::new(),
             streams_opened: std::sync::atomic::AtomicU64::new(0),
+            status_changes: tokio::sync::watch::channel(0).0,
         })
+    }
+
+    /// A status was changed (and saved): the clocks following status changes look again.
+    pub fn status_changed(&self) {
+        self.status_changes
+            .send_modify(|count| *count = count.wrapping_add(1));
+    }
+
+    /// Hears of every status change from now on.
+    pub fn follow_status_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.status_changes.subscribe()
     }
 
     /// Ends every open stream: the server is shutting down. Dropping the senders closes
@@ -857,18 +877,17 @@ impl EventHub {
             }
         }
         let now = Utc::now();
-        match crate::agents::set_status(&self.db, agent_id, agent_id, Status::Offline, None, now)
-            .await
-        {
-            Ok(true) => {
-                if let Err(error) =
-                    publish_profile_updated(&self.db, self, agent_id, "status", now).await
-                {
-                    tracing::warn!(%error, "could not record the status change");
-                }
-            }
-            Ok(false) => {}
-            Err(error) => tracing::warn!(%error, "could not set a disconnected agent offline"),
+        let offline = crate::status::change(
+            &self.db,
+            self,
+            agent_id,
+            Status::Offline,
+            None,
+            agent_desk_core::routing::StatusCause::Disconnected,
+            now,
+        );
+        if let Err(error) = offline.await {
+            tracing::warn!(%error, "could not set a disconnected agent offline");
         }
     }
 }

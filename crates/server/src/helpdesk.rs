@@ -991,10 +991,10 @@ struct ConnectorRow {
 }
 
 /// What `GET /api/v1/admin/integrations` shows.
-pub async fn integrations(
+pub async fn connections(
     db: &Db,
     now: DateTime<Utc>,
-) -> sqlx::Result<agent_desk_core::integrations::Integrations> {
+) -> sqlx::Result<Vec<agent_desk_core::integrations::HelpdeskConnection>> {
     let rows: Vec<ConnectorRow> = sqlx::query_as(
         "SELECT url, cursor, changes_read, events_published, skipped_unknown_owner,
                 changes_dropped, tickets_released, last_success_at, last_change_at,
@@ -1004,32 +1004,29 @@ pub async fn integrations(
     .fetch_all(db)
     .await?;
     let at = |text: Option<String>| text.as_deref().map(crate::agents::parse_timestamp);
-    Ok(agent_desk_core::integrations::Integrations {
-        helpdesks: rows
-            .into_iter()
-            .map(|row| {
-                let last_success_at = at(row.last_success_at);
-                agent_desk_core::integrations::HelpdeskConnection {
-                    kind: "request_tracker".into(),
-                    url: row.url,
-                    cursor: row.cursor,
-                    lag_seconds: last_success_at
-                        .map(|success| (now - success).num_seconds().max(0)),
-                    last_success_at,
-                    last_change_at: at(row.last_change_at),
-                    changes_read: row.changes_read,
-                    events_published: row.events_published,
-                    skipped_unknown_owner: row.skipped_unknown_owner,
-                    changes_dropped: row.changes_dropped,
-                    tickets_released: row.tickets_released,
-                    last_error: row.last_error,
-                    last_error_at: at(row.last_error_at),
-                    release_error: row.release_error,
-                    release_error_at: at(row.release_error_at),
-                }
-            })
-            .collect(),
-    })
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let last_success_at = at(row.last_success_at);
+            agent_desk_core::integrations::HelpdeskConnection {
+                kind: "request_tracker".into(),
+                url: row.url,
+                cursor: row.cursor,
+                lag_seconds: last_success_at.map(|success| (now - success).num_seconds().max(0)),
+                last_success_at,
+                last_change_at: at(row.last_change_at),
+                changes_read: row.changes_read,
+                events_published: row.events_published,
+                skipped_unknown_owner: row.skipped_unknown_owner,
+                changes_dropped: row.changes_dropped,
+                tickets_released: row.tickets_released,
+                last_error: row.last_error,
+                last_error_at: at(row.last_error_at),
+                release_error: row.release_error,
+                release_error_at: at(row.release_error_at),
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -13,13 +13,17 @@ pub mod departments;
 pub mod event_mail;
 pub mod events;
 pub mod helpdesk;
+pub mod hooks;
 pub mod http;
+pub mod integration_tokens;
 pub mod mail;
 pub mod notification_prefs;
 pub mod people;
 pub mod person_files;
+pub mod routing;
 pub mod seed_people;
 pub mod simulate;
+pub mod status;
 pub mod teams;
 pub mod throttle;
 pub mod tickets;
@@ -66,6 +70,8 @@ pub struct ServerConfig {
     /// Reverse proxies whose `X-Forwarded-For` names the client: behind them, throttles
     /// and the sessions list go by the agent's address rather than the proxy's.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where every status change is posted, signed; None: nowhere.
+    pub status_webhook: Option<status::Webhook>,
 }
 
 impl ServerConfig {
@@ -82,6 +88,7 @@ impl ServerConfig {
             stream_ping: Self::DEFAULT_STREAM_PING,
             pace: http::slow_clients::ClientPace::DEFAULT,
             trusted_proxies: Vec::new(),
+            status_webhook: None,
         }
     }
 
@@ -240,6 +247,17 @@ pub async fn serve(
     let header_timeout = state.config.pace.header_timeout;
     let trusted_proxies: Arc<[ipnet::IpNet]> = state.config.trusted_proxies.clone().into();
     event_mail::spawn_digest_clock(state.db.clone(), Arc::clone(&state.mailer));
+    let webhook = state.config.status_webhook.clone();
+    status::configure_webhook(
+        &state.db,
+        webhook.as_ref().map(|webhook| webhook.url.as_str()),
+    )
+    .await
+    .map_err(std::io::Error::other)?;
+    status::spawn_clock(state.db.clone(), Arc::clone(&hub));
+    if let Some(webhook) = webhook {
+        status::spawn_webhook(state.db.clone(), Arc::clone(&hub), webhook);
+    }
     let app = http::router(state);
     let connections = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use agent_desk_server::agents::{self, AgentError};
 use agent_desk_server::http::slow_clients::ClientPace;
-use agent_desk_server::{simulate, teams, AppState, NewAgent, ServerConfig};
+use agent_desk_server::{
+    hooks, integration_tokens, simulate, teams, AppState, NewAgent, ServerConfig,
+};
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -21,6 +23,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start: the size of `serve`'s arguments does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API.
@@ -69,6 +73,42 @@ enum Command {
         trusted_proxies: Vec<ipnet::IpNet>,
         #[command(flatten)]
         rt: RtArgs,
+        /// Post every agent's status change to this address, signed with
+        /// AGENT_DESK_STATUS_WEBHOOK_SECRET as a generic hook's deliveries are (docs/API.md).
+        #[arg(long, env = "AGENT_DESK_STATUS_WEBHOOK", value_parser = parse_web_address)]
+        status_webhook: Option<String>,
+    },
+    /// Set the secret a helpdesk's webhooks are checked with, or rotate it: the one it
+    /// replaces is accepted for --grace-hours more. Zendesk makes its own signing secret:
+    /// give it on standard input. For freshdesk and generic a secret is made and printed
+    /// once.
+    AddHook {
+        #[arg(long, value_parser = ["zendesk", "freshdesk", "generic"])]
+        source: String,
+        /// Hours the replaced secret is still accepted.
+        #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(0..=720))]
+        grace_hours: u32,
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// Make a token for an integration, printed once: it works only for what its scopes
+    /// allow (events:write: POST /api/v1/admin/events; routing:read: GET
+    /// /api/v1/routing/agents).
+    AddIntegration {
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: events:write, routing:read.
+        #[arg(long)]
+        scope: String,
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// End an integration's token at once.
+    RevokeIntegration {
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        storage: Storage,
     },
     /// Create a team with its leads and members.
     AddTeam {
@@ -282,9 +322,24 @@ async fn run(command: Command) -> anyhow::Result<()> {
             body_window_seconds,
             trusted_proxies,
             rt,
+            status_webhook,
         } => {
             warn_about_reset_links(listen, mail.public_url.as_deref());
             let rt = rt.settings()?;
+            let status_webhook = match status_webhook {
+                None => None,
+                Some(url) => {
+                    let secret = std::env::var("AGENT_DESK_STATUS_WEBHOOK_SECRET")
+                        .ok()
+                        .filter(|secret| !secret.trim().is_empty())
+                        .ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "--status-webhook needs the secret its deliveries are signed with in AGENT_DESK_STATUS_WEBHOOK_SECRET"
+                            )
+                        })?;
+                    Some(agent_desk_server::status::Webhook { url, secret })
+                }
+            };
             let config = ServerConfig {
                 public_url: Some(
                     mail.public_url
@@ -301,6 +356,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     std::time::Duration::from_secs(body_window_seconds),
                 ),
                 trusted_proxies,
+                status_webhook,
                 ..storage.config()
             };
             let state = AppState::open(config).await?;
@@ -345,6 +401,70 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 Err(error @ AgentError::EmailTaken(_)) => anyhow::bail!(error),
                 Err(error) => return Err(error.into()),
             }
+        }
+        Command::AddHook {
+            source,
+            grace_hours,
+            storage,
+        } => {
+            let source = hooks::Source::parse(&source)
+                .ok_or_else(|| anyhow::anyhow!("{source} is not zendesk, freshdesk or generic"))?;
+            let given = if source.secret_is_the_helpdesks() {
+                eprintln!(
+                    "Paste Zendesk's signing secret for the webhook (Admin Center > Apps and integrations > Webhooks > the webhook > Reveal secret), then press Enter:"
+                );
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                Some(line)
+            } else {
+                None
+            };
+            let state = AppState::open(storage.config()).await?;
+            let saved = hooks::add_secret(
+                &state.db,
+                source,
+                given,
+                chrono::TimeDelta::hours(i64::from(grace_hours)),
+                chrono::Utc::now(),
+            )
+            .await?;
+            match saved.previous_until {
+                Some(until) => println!(
+                    "{}: new secret saved; the previous one is accepted until {}",
+                    source.as_str(),
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+                None => println!("{}: secret saved", source.as_str()),
+            }
+            if !source.secret_is_the_helpdesks() {
+                println!("The secret, shown this once (see docs/API.md for where it goes):");
+                println!("{}", saved.secret);
+            }
+        }
+        Command::AddIntegration {
+            name,
+            scope,
+            storage,
+        } => {
+            let scopes = integration_tokens::parse_scopes(&scope)?;
+            let state = AppState::open(storage.config()).await?;
+            let token =
+                integration_tokens::create(&state.db, &name, &scopes, chrono::Utc::now()).await?;
+            println!(
+                "integration {} may {}; its token, shown this once:",
+                name.trim(),
+                scopes
+                    .iter()
+                    .map(|scope| scope.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            println!("{token}");
+        }
+        Command::RevokeIntegration { name, storage } => {
+            let state = AppState::open(storage.config()).await?;
+            integration_tokens::revoke(&state.db, &name, chrono::Utc::now()).await?;
+            println!("integration {}: token revoked", name.trim());
         }
         Command::AddTeam {
             name,
@@ -492,4 +612,14 @@ fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
     text.parse::<ipnet::IpNet>()
         .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
         .map_err(|_| format!("{text:?} is not an address or a network such as 10.0.0.0/24"))
+}
+
+/// An `http` or `https` address.
+fn parse_web_address(text: &str) -> Result<String, String> {
+    match url::Url::parse(text.trim()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Ok(url.to_string())
+        }
+        _ => Err(format!("{text:?} is not an http or https address")),
+    }
 }

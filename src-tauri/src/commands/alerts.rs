@@ -30,7 +30,16 @@ pub async fn set_status<R: Runtime>(
     status: Status,
     #[ts(type = "string | null")] until: Option<DateTime<Utc>>,
 ) -> Result<AlertsState, CommandError> {
-    crate::alerts::set_status(&app, StatusUpdate { status, until }, false).await
+    crate::alerts::set_status(
+        &app,
+        StatusUpdate {
+            status,
+            until,
+            idle: false,
+        },
+        false,
+    )
+    .await
 }
 
 /// Minutes of no keyboard or mouse before Away, or null for never. Kept on this computer.

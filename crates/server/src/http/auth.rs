@@ -16,6 +16,7 @@ use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
 use crate::account::{self, AccountError, AttemptRecord};
 use crate::agents::{self, NewSession, TokenSession};
+use crate::integration_tokens::{Integration, Scope};
 use crate::{credentials, AppState};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -36,14 +37,7 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|token| !token.is_empty())
-            .ok_or(AppError::Unauthorized)?;
+        let token = bearer_token(parts)?;
         let session = match agents::session_by_token(&state.db, token, Utc::now()).await? {
             TokenSession::Live {
                 session_id,
@@ -67,6 +61,82 @@ impl FromRequestParts<AppState> for Session {
         // For a body's extractor, which runs after this one (an upload's slot).
         parts.extensions.insert(session.clone());
         Ok(session)
+    }
+}
+
+/// The request's bearer token.
+fn bearer_token(parts: &Parts) -> Result<&str, AppError> {
+    parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .ok_or(AppError::Unauthorized)
+}
+
+/// Who calls a route that integrations may call as well as administrators.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Admin(Session),
+    Integration(Integration),
+}
+
+/// An administrator, or an integration whose token has `scope`. An integration's token
+/// works nowhere else: every other route looks for a session and finds none.
+async fn admin_or_integration(
+    parts: &mut Parts,
+    state: &AppState,
+    scope: Scope,
+) -> Result<Caller, AppError> {
+    let token = bearer_token(parts)?;
+    if token.starts_with(crate::integration_tokens::TOKEN_PREFIX) {
+        let integration = crate::integration_tokens::by_token(&state.db, token, Utc::now())
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        if !integration.may(scope) {
+            return Err(AppError::Forbidden {
+                message: format!(
+                    "the integration {} has no {} scope",
+                    integration.name,
+                    scope.as_str()
+                ),
+                field: None,
+            });
+        }
+        return Ok(Caller::Integration(integration));
+    }
+    let AdminSession(session) = AdminSession::from_request_parts(parts, state).await?;
+    Ok(Caller::Admin(session))
+}
+
+/// May post events: an administrator, or an integration with `events:write`.
+#[derive(Debug, Clone)]
+pub struct EventsWriter(pub Caller);
+
+impl FromRequestParts<AppState> for EventsWriter {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        admin_or_integration(parts, state, Scope::EventsWrite)
+            .await
+            .map(Self)
+    }
+}
+
+/// May read agents' availability: an administrator, or an integration with
+/// `routing:read`.
+#[derive(Debug, Clone)]
+pub struct RoutingReader(pub Caller);
+
+impl FromRequestParts<AppState> for RoutingReader {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        admin_or_integration(parts, state, Scope::RoutingRead)
+            .await
+            .map(Self)
     }
 }
 

@@ -29,6 +29,13 @@ pub enum AppError {
     InvalidCredentials,
     #[error("authentication required")]
     Unauthorized,
+    /// A webhook's delivery that does not prove where it comes from; `field` names the
+    /// header.
+    #[error("{message}")]
+    Refused {
+        message: String,
+        field: Option<String>,
+    },
     #[error("{message}")]
     Forbidden {
         message: String,
@@ -91,7 +98,9 @@ impl AppError {
                 (StatusCode::BAD_REQUEST, ErrorCode::ValidationFailed)
             }
             Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredentials),
-            Self::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
+            Self::Unauthorized | Self::Refused { .. } => {
+                (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
+            }
             Self::Forbidden { .. } => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             Self::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
@@ -185,7 +194,9 @@ impl IntoResponse for AppError {
         };
         let (message, field, details) = match self {
             Self::BadRequest { message, field, .. } => (message, field, Vec::new()),
-            Self::Forbidden { message, field } => (message, field, Vec::new()),
+            Self::Forbidden { message, field } | Self::Refused { message, field } => {
+                (message, field, Vec::new())
+            }
             Self::Conflict { message, field, .. } => (message, field, Vec::new()),
             Self::Invalid(invalid) => (invalid.message, Some(invalid.field), Vec::new()),
             Self::FileTooLarge { .. } => (self.to_string(), Some("file".to_owned()), Vec::new()),

@@ -25,7 +25,7 @@ use tokio_util::task::AbortOnDropHandle;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::{AdminSession, Session};
+use super::auth::{EventsWriter, Session};
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
 use crate::events::{self, EventError, ProfileChange};
@@ -44,25 +44,35 @@ const PAGE_DEFAULT: u32 = 500;
 /// The read and write buffers of a stream's connection.
 const STREAM_BUFFER_BYTES: usize = 4 * 1024;
 
-/// Posts an event from the helpdesk to an agent, a team or everyone. Admins only.
+/// Posts an event from the helpdesk to an agent, a team or everyone. Administrators, and
+/// integrations whose token has the `events:write` scope.
 #[utoipa::path(post, path = "/api/v1/admin/events", tag = "events", security(("bearer" = [])),
     request_body = NewEvent,
     responses(
         (status = 201, body = PostedEvent, description = "The event's seq and who it went to"),
         (status = 400, body = ApiError, description = "Malformed, an unknown type or priority, or a target that does not exist; `field` names it"),
         (status = 401, body = ApiError),
-        (status = 403, body = ApiError, description = "The caller is not an administrator"),
+        (status = 403, body = ApiError, description = "The caller is neither an administrator nor an integration with the events:write scope"),
     ))]
 async fn post_event(
     State(state): State<AppState>,
-    _admin: AdminSession,
+    _writer: EventsWriter,
     ApiJson(new): ApiJson<NewEvent>,
 ) -> ApiResult<impl IntoResponse> {
     let new = new.cleaned();
     new.validate().map_err(AppError::Invalid)?;
-    let published = Arc::new(events::publish(&state.db, &state.hub, &new, Utc::now()).await?);
-    // The event is stored: its mail goes out whatever becomes of the answer, in a task of
-    // its own, so a slow mail server does not hold up the helpdesk.
+    let published = events::publish(&state.db, &state.hub, &new, Utc::now()).await?;
+    posted(&state, new, published).await
+}
+
+/// The answer to a posted event, whose mail goes out whatever becomes of the answer, in
+/// a task of its own, so a slow mail server does not hold up the helpdesk.
+pub async fn posted(
+    state: &AppState,
+    new: NewEvent,
+    published: events::Published,
+) -> ApiResult<(StatusCode, Json<PostedEvent>)> {
+    let published = Arc::new(published);
     let (db, mailer, mailed) = (
         state.db.clone(),
         state.mailer.clone(),

@@ -27,25 +27,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         if !is_json {
             return Err(AppError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::PayloadTooLarge {
-                        limit: JSON_BODY_LIMIT,
-                    }
-                } else if super::slow_clients::is_too_slow(&rejection) {
-                    AppError::RequestTimeout
-                } else {
-                    AppError::bad_request(
-                        ErrorCode::MalformedJson,
-                        "the body could not be read",
-                        None,
-                    )
-                }
-            })?;
-        parse(&bytes).map(ApiJson)
+        parse(&read_body(request, state).await?).map(ApiJson)
     }
+}
+
+/// A request's whole body, refused with the API's answers when it is too large, too
+/// slow or cannot be read.
+pub async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, AppError> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge {
+                    limit: JSON_BODY_LIMIT,
+                }
+            } else if super::slow_clients::is_too_slow(&rejection) {
+                AppError::RequestTimeout
+            } else {
+                AppError::bad_request(ErrorCode::MalformedJson, "the body could not be read", None)
+            }
+        })
 }
 
 /// Parses in two steps so that broken JSON and a well-formed body of the wrong shape

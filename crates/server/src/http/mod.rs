@@ -6,6 +6,7 @@ pub mod avatar;
 pub mod departments;
 pub mod error;
 pub mod events;
+pub mod hooks;
 pub mod integrations;
 pub mod json;
 pub mod notification_prefs;
@@ -14,6 +15,7 @@ pub mod people;
 pub mod profile;
 pub mod records;
 pub mod reset_page;
+pub mod routing;
 pub mod slow_clients;
 pub mod status;
 pub mod system;
@@ -93,6 +95,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(status::routes())
         .merge(notification_prefs::routes())
         .merge(events::routes())
+        .merge(hooks::routes())
+        .merge(routing::routes())
         .merge(teams::routes())
         .merge(people::routes())
         .merge(records::routes())

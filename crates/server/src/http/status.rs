@@ -1,5 +1,6 @@
 //! The agent's availability: `PUT /api/v1/me/status`.
 
+use agent_desk_core::routing::StatusCause;
 use agent_desk_core::{ApiError, StatusState, StatusUpdate};
 use axum::extract::State;
 use axum::Json;
@@ -10,14 +11,15 @@ use utoipa_axum::routes;
 use super::auth::Session;
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
-use crate::{agents, events, AppState};
+use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(put_status))
 }
 
 /// Sets the caller's status, optionally until a time after which it reverts to
-/// available. Every session of the agent hears of it (`profile.updated`).
+/// available. Every session of the agent hears of it (`profile.updated`), and so does the
+/// status webhook; `idle: true` says the app's idle detection set it.
 #[utoipa::path(put, path = "/api/v1/me/status", tag = "profile", security(("bearer" = [])),
     request_body = StatusUpdate,
     responses(
@@ -46,25 +48,21 @@ async fn put_status(
             "until must be at most a year ahead",
         )));
     }
-    let changed = agents::set_status(
+    let cause = if update.idle {
+        StatusCause::Idle
+    } else {
+        StatusCause::Agent
+    };
+    crate::status::change(
         &state.db,
-        &session.agent_id,
+        &state.hub,
         &session.agent_id,
         update.status,
         update.until,
+        cause,
         now,
     )
     .await?;
-    if changed {
-        events::tell(events::publish_profile_updated(
-            &state.db,
-            &state.hub,
-            &session.agent_id,
-            "status",
-            now,
-        ))
-        .await;
-    }
     Ok(Json(StatusState {
         status: update.status,
         until: update.until,

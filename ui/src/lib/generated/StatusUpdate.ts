@@ -8,4 +8,9 @@ export type StatusUpdate = { status: Status,
 /**
  * RFC 3339; after it the status reverts to available. Absent: until changed.
  */
-until?: string, };
+until?: string, 
+/**
+ * Set by the app's idle detection (Away while the computer is idle, and back),
+ * not by the agent: the status webhook says so.
+ */
+idle?: boolean, };
