@@ -98,6 +98,8 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/admin/department-requests", &["get"]),
         ("/api/v1/admin/department-requests/{id}/decision", &["post"]),
         ("/api/v1/admin/integrations", &["get"]),
+        ("/api/v1/hooks/{source}", &["post"]),
+        ("/api/v1/routing/agents", &["get"]),
         ("/reset", &["get", "post"]),
         ("/reset.css", &["get"]),
     ];

@@ -358,10 +358,12 @@ enum Kind {
     Org,
     Email,
     Reset,
+    /// A webhook's source: zendesk, freshdesk, generic.
+    Hook,
 }
 
 impl Kind {
-    const ALL: [Kind; 13] = [
+    const ALL: [Kind; 14] = [
         Kind::Person,
         Kind::Customer,
         Kind::Note,
@@ -375,6 +377,7 @@ impl Kind {
         Kind::Org,
         Kind::Email,
         Kind::Reset,
+        Kind::Hook,
     ];
 
     fn name(self) -> &'static str {
@@ -392,6 +395,7 @@ impl Kind {
             Kind::Org => "org",
             Kind::Email => "email",
             Kind::Reset => "reset",
+            Kind::Hook => "hook",
         }
     }
 
@@ -417,6 +421,7 @@ impl Kind {
             "join-requests" => Kind::JoinRequest,
             "department-requests" => Kind::DepartmentRequest,
             "emails" => Kind::Email,
+            "hooks" => Kind::Hook,
             other => panic!(
                 "bad_inputs.rs does not know what the path parameter {{{name}}} of {template} \
                  (after /{other}/) names: add its kind so real ids are tried too"
@@ -2754,6 +2759,10 @@ impl Desk {
             .await
             .expect("a reset link at the setup");
         desk.pools.get_mut(&Kind::Reset).expect("pool").push(token);
+        desk.pools
+            .get_mut(&Kind::Hook)
+            .expect("pool")
+            .extend(["zendesk", "freshdesk", "generic"].map(String::from));
         desk.log_offset = desk.server.log().len();
         desk
     }
