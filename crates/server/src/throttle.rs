@@ -140,6 +140,9 @@ pub struct Throttles {
     pub reset_addresses: Throttle,
     /// Failed reset confirmations, by client address and by token.
     pub reset_confirm_addresses: Throttle,
+    /// Webhook deliveries without a right signature or secret, by client address: a
+    /// stream of forgeries is answered 429 before it costs a database write each.
+    pub hook_addresses: Throttle,
     /// Client addresses an account signed in from before. From those the account's own
     /// limit is kept per address, so failures elsewhere cannot keep the agent out.
     known_addresses: Mutex<HashMap<String, Instant>>,
@@ -163,6 +166,7 @@ impl Throttles {
             reset_accounts: Throttle::new(account),
             reset_addresses: Throttle::new(address),
             reset_confirm_addresses: Throttle::new(address),
+            hook_addresses: Throttle::new(address),
             known_addresses: Mutex::new(HashMap::new()),
         }
     }

@@ -1303,3 +1303,38 @@ fn serving_with_a_status_webhook_but_no_secret_fails_naming_the_variable() {
         "the error names the variable: {stderr}"
     );
 }
+
+/// Forgeries from one address are answered 429 once they pile up, before they cost a
+/// database write each; the counts show only those that got through to the check.
+#[tokio::test]
+async fn a_stream_of_forged_deliveries_is_slowed_down() {
+    let dir = folder_with_ada();
+    let secret = add_hook(dir.path(), "generic", &[]);
+    let server = Server::start(dir).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let body = generic_event(EMAIL, "Forged");
+    let mut refused_count = 0;
+    let limited = loop {
+        let response = generic(&server, "guessed", &format!("f-{refused_count}"), &body).await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            break response;
+        }
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        refused_count += 1;
+        assert!(refused_count <= 20, "no 429 after 20 forgeries");
+    };
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_eq!(refused_count, 20);
+    // While it lasts, this address's good deliveries wait too: it cannot tell them apart
+    // before checking, and checking is what is being spared.
+    let good = generic(&server, &secret, "good-1", &body).await;
+    assert_eq!(good.status(), StatusCode::TOO_MANY_REQUESTS);
+    let integrations = get_json(&server, &admin, "/api/v1/admin/integrations").await;
+    let generic_hooks = integrations["hooks"]
+        .as_array()
+        .and_then(|hooks| hooks.iter().find(|hook| hook["source"] == "generic"))
+        .cloned()
+        .expect("the generic source");
+    assert_eq!(generic_hooks["refused"], 20, "{generic_hooks}");
+    assert_eq!(generic_hooks["accepted"], 0, "{generic_hooks}");
+}
