@@ -96,6 +96,20 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// Whether the caller failed to show the secret (or sent a copy of a delivery): what
+    /// is throttled. A stale time with a right signature is the helpdesk's clock, and a
+    /// source without a secret the administrator's to fix.
+    pub fn is_unproven(&self) -> bool {
+        matches!(
+            self,
+            Self::MissingHeader(_)
+                | Self::BadSignature(_)
+                | Self::WrongSecret(_)
+                | Self::UnreadableHeader { .. }
+                | Self::Replayed { .. }
+        )
+    }
+
     /// The header to blame.
     pub fn header(&self) -> Option<&'static str> {
         match self {

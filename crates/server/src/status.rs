@@ -25,7 +25,7 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 const DELIVERIES_AT_ONCE: i64 = 64;
 /// Clocks look again at least this often, whatever they were told.
 const CLOCK_LOOK_AGAIN: Duration = Duration::from_secs(60);
-/// Delivered changes are kept this long, for the counts administrators see.
+/// Delivered and given-up changes are kept this long after, for looking into.
 const DELIVERED_KEPT: TimeDelta = TimeDelta::days(7);
 
 /// Sets an agent's status and tells of it: their other sessions and colleagues through
@@ -187,7 +187,16 @@ pub fn spawn_webhook(db: Db, hub: std::sync::Arc<EventHub>, webhook: Webhook) {
                 return;
             }
         };
+        let mut swept: Option<std::time::Instant> = None;
         loop {
+            if swept.is_none_or(|at| at.elapsed() >= CLOCK_LOOK_AGAIN) {
+                match give_up_old(&db, Utc::now()).await {
+                    Ok(()) => swept = Some(std::time::Instant::now()),
+                    Err(error) => {
+                        tracing::warn!(%error, "old status changes could not be given up")
+                    }
+                }
+            }
             let wait = match deliver_due(&db, &http, &webhook, Utc::now()).await {
                 Ok(Some(wait)) => wait,
                 Ok(None) => continue,
@@ -234,9 +243,13 @@ async fn deliver_due(
     .fetch_all(db)
     .await?;
     if due.is_empty() {
+        // Only each agent's first waiting change counts: those behind it wait for it.
         let next: Option<String> = sqlx::query_scalar(
-            "SELECT MIN(next_attempt_at) FROM status_deliveries
-             WHERE delivered_at IS NULL AND given_up_at IS NULL",
+            "SELECT MIN(d.next_attempt_at) FROM status_deliveries d
+             WHERE d.delivered_at IS NULL AND d.given_up_at IS NULL
+               AND d.id = (SELECT MIN(w.id) FROM status_deliveries w
+                           WHERE w.agent_id = d.agent_id
+                             AND w.delivered_at IS NULL AND w.given_up_at IS NULL)",
         )
         .fetch_one(db)
         .await?;
@@ -299,13 +312,36 @@ async fn deliver_due(
             }
         }
     }
+    Ok(if delivered { None } else { Some(RETRY_FIRST) })
+}
+
+/// Changes a day old are not posted any more, whether they failed until now or waited
+/// while the server ran without the webhook; those settled a week ago are forgotten.
+async fn give_up_old(db: &Db, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let mut tx = crate::db::begin_write(db).await?;
+    let given_up = sqlx::query(
+        "UPDATE status_deliveries SET given_up_at = $1
+         WHERE delivered_at IS NULL AND given_up_at IS NULL AND created_at <= $2",
+    )
+    .bind(timestamp(now))
+    .bind(timestamp(now - DELIVERY_GIVE_UP))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if given_up > 0 {
+        sqlx::query("UPDATE status_webhook SET given_up = given_up + $1 WHERE id = 1")
+            .bind(i64::try_from(given_up).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query(
-        "DELETE FROM status_deliveries WHERE delivered_at IS NOT NULL AND delivered_at < $1",
+        "DELETE FROM status_deliveries
+         WHERE COALESCE(delivered_at, given_up_at) < $1",
     )
     .bind(timestamp(now - DELIVERED_KEPT))
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
-    Ok(if delivered { None } else { Some(RETRY_FIRST) })
+    tx.commit().await
 }
 
 /// 1 s after the first failure, doubling up to five minutes.

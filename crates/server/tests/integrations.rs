@@ -1338,3 +1338,63 @@ async fn a_stream_of_forged_deliveries_is_slowed_down() {
     assert_eq!(generic_hooks["refused"], 20, "{generic_hooks}");
     assert_eq!(generic_hooks["accepted"], 0, "{generic_hooks}");
 }
+
+/// The agent's last stream closes and stays closed: Offline, posted as "disconnected".
+#[tokio::test]
+async fn the_last_stream_closing_is_posted_as_disconnected() {
+    let receiver = Receiver::start(0).await;
+    let options = receiver.options().arg("--offline-grace-seconds").arg("0");
+    let server = Server::start_with(folder_with_ada(), options).await;
+    let ada = server.login(EMAIL, PASSWORD).await;
+    put_status(&server, &ada, json!({"status": "available"})).await;
+    let stream = open_stream_with(&server, &ada, "after=0").await;
+    drop(stream);
+    let delivered = receiver.delivered(2).await;
+    assert_eq!(delivered[0]["status"], "available", "{}", delivered[0]);
+    assert_eq!(delivered[0]["cause"], "agent", "{}", delivered[0]);
+    assert_eq!(delivered[1]["status"], "offline", "{}", delivered[1]);
+    assert_eq!(delivered[1]["cause"], "disconnected", "{}", delivered[1]);
+    assert_eq!(delivered[1]["takes"], "none", "{}", delivered[1]);
+    for attempt in receiver.attempts() {
+        assert_signed(&attempt);
+    }
+}
+
+/// A change a day old is not posted any more: not after the receiver was down all that
+/// time, nor after the server ran that long without the webhook.
+#[tokio::test]
+async fn a_change_a_day_old_is_given_up_rather_than_posted() {
+    // The receiver refuses everything, so the change stays waiting.
+    let receiver = Receiver::start(usize::MAX).await;
+    let mut server = Server::start_with(folder_with_ada(), receiver.options()).await;
+    let ada = server.login(EMAIL, PASSWORD).await;
+    put_status(&server, &ada, json!({"status": "busy"})).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while receiver.attempts().is_empty() {
+        assert!(Instant::now() < deadline, "no attempt within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.stop();
+    let db = open_database(server.data_dir()).await;
+    let day_ago = (chrono::Utc::now() - chrono::Duration::hours(25))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let aged = sqlx::query("UPDATE status_deliveries SET created_at = $1, next_attempt_at = $1")
+        .bind(&day_ago)
+        .execute(&db)
+        .await
+        .expect("age the waiting change")
+        .rows_affected();
+    assert_eq!(aged, 1);
+    db.close().await;
+
+    let attempts_before = receiver.attempts().len();
+    let server = server.restart(receiver.options()).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let row = settled_webhook(&server, &admin).await;
+    assert_eq!(row["pending"], 0, "{row}");
+    assert_eq!(row["given_up"], 1, "{row}");
+    assert_eq!(row["delivered"], 0, "{row}");
+    // Given up before it was tried again.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.attempts().len(), attempts_before);
+}

@@ -31,7 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         (status = 401, body = ApiError, description = "A missing or wrong signature or secret, or a timestamp more than 5 minutes from the server's time; `field` names the header"),
         (status = 404, body = ApiError, description = "Not a source the server knows"),
         (status = 409, body = ApiError, description = "This delivery was received before"),
-        (status = 429, body = ApiError, description = "Too many deliveries from this address failed their signature or secret; see Retry-After"),
+        (status = 429, body = ApiError, description = "Too many deliveries for this source from this address failed their signature or secret, or were copies; see Retry-After"),
     ))]
 async fn receive(
     State(state): State<AppState>,
@@ -39,17 +39,22 @@ async fn receive(
     request: Request,
 ) -> ApiResult<(StatusCode, Json<PostedEvent>)> {
     let source = Source::parse(&source).ok_or(AppError::NotFound)?;
-    // Counted as a failure until the delivery proves itself, so that simultaneous
-    // forgeries cannot all pass the check first.
-    let address = super::auth::address_key(request.extensions());
+    // Only deliveries that fail to prove themselves are counted, by address and source,
+    // and one that proves itself clears the count: a helpdesk's own bursts, and forgeries
+    // sent from an address it shares, do not hold its deliveries back for long.
+    let throttle_key = format!(
+        "{}:{}",
+        source.as_str(),
+        super::auth::address_key(request.extensions())
+    );
     let throttle = &state.throttles.hook_addresses;
     throttle
-        .attempt(&address, std::time::Instant::now())
+        .check(&throttle_key, std::time::Instant::now())
         .map_err(AppError::rate_limited)?;
     let headers: HeaderMap = request.headers().clone();
     let body = super::json::read_body(request, &state).await?;
     let now = Utc::now();
-    let answer = accept(&state, source, &address, &headers, &body, now).await;
+    let answer = accept(&state, source, &throttle_key, &headers, &body, now).await;
     let refusal = answer.as_ref().err().and_then(|error| match error {
         AppError::Database(_) | AppError::Internal(_) => None,
         refused => Some(refused.to_string()),
@@ -72,17 +77,25 @@ async fn receive(
 async fn accept(
     state: &AppState,
     source: Source,
-    address: &str,
+    throttle_key: &str,
     headers: &HeaderMap,
     body: &[u8],
     now: chrono::DateTime<Utc>,
 ) -> ApiResult<(StatusCode, Json<PostedEvent>)> {
+    let throttle = &state.throttles.hook_addresses;
+    let unproven = |refusal: Refusal| {
+        if refusal.is_unproven() {
+            // Counted only: a caller already held back was refused before reading.
+            let _ = throttle.attempt(throttle_key, std::time::Instant::now());
+        }
+        refused(refusal)
+    };
     let secrets = hooks::secrets(&state.db, source, now).await?;
-    let verified = hooks::verify(source, &secrets, headers, body, now).map_err(refused)?;
-    state.throttles.hook_addresses.refund(address);
+    let verified = hooks::verify(source, &secrets, headers, body, now).map_err(unproven)?;
     hooks::seen_before(&state.db, source, &verified)
         .await?
-        .map_err(refused)?;
+        .map_err(unproven)?;
+    throttle.record_success(throttle_key);
     let new = match source {
         Source::Generic => super::json::parse::<NewEvent>(body)?,
         Source::Zendesk | Source::Freshdesk => super::json::parse::<TicketHook>(body)?

@@ -4,7 +4,7 @@ use agent_desk_core::routing::StatusCause;
 use agent_desk_core::{ApiError, StatusState, StatusUpdate};
 use axum::extract::State;
 use axum::Json;
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -48,6 +48,12 @@ async fn put_status(
             "until must be at most a year ahead",
         )));
     }
+    // Kept to the millisecond, as stored: the same time sent again is no change. Available
+    // "until" a time would end in Available: it has no end.
+    let until = match update.status {
+        agent_desk_core::Status::Available => None,
+        _ => update.until.map(|until| until.trunc_subsecs(3)),
+    };
     let cause = if update.idle {
         StatusCause::Idle
     } else {
@@ -58,13 +64,13 @@ async fn put_status(
         &state.hub,
         &session.agent_id,
         update.status,
-        update.until,
+        until,
         cause,
         now,
     )
     .await?;
     Ok(Json(StatusState {
         status: update.status,
-        until: update.until,
+        until,
     }))
 }
