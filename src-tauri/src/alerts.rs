@@ -287,18 +287,8 @@ fn watch_idle<R: Runtime>(
                     desk.idle_away(),
                     status,
                 );
-                let update = match action {
-                    IdleAction::Nothing => continue,
-                    IdleAction::GoAway => StatusUpdate {
-                        status: Status::Away,
-                        until: None,
-                        idle: true,
-                    },
-                    IdleAction::Return(previous) => StatusUpdate {
-                        status: previous,
-                        until: None,
-                        idle: true,
-                    },
+                let Some(update) = action.status_update() else {
+                    continue;
                 };
                 let automatic = matches!(action, IdleAction::GoAway);
                 let result = tauri::async_runtime::block_on(set_status(&app, update, automatic));

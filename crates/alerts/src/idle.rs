@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use agent_desk_core::Status;
+use agent_desk_core::{Status, StatusUpdate};
 
 /// What to do about the status after a look at the idle time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +14,23 @@ pub enum IdleAction {
     GoAway,
     /// Set back the status the agent had before going idle.
     Return(Status),
+}
+
+impl IdleAction {
+    /// The change to ask of the server, marked as idle detection's so the server (and
+    /// its status webhook) can tell it from the agent's own.
+    pub fn status_update(self) -> Option<StatusUpdate> {
+        let status = match self {
+            Self::Nothing => return None,
+            Self::GoAway => Status::Away,
+            Self::Return(previous) => previous,
+        };
+        Some(StatusUpdate {
+            status,
+            until: None,
+            idle: true,
+        })
+    }
 }
 
 /// Remembers whether Away was set automatically, and what to go back to.
@@ -72,6 +89,23 @@ pub fn system_idle() -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idle_detection_asks_for_its_changes_as_its_own() {
+        assert_eq!(IdleAction::Nothing.status_update(), None);
+        let away = IdleAction::GoAway.status_update().expect("a change");
+        assert_eq!(
+            (away.status, away.until, away.idle),
+            (Status::Away, None, true)
+        );
+        let back = IdleAction::Return(Status::Busy)
+            .status_update()
+            .expect("a change");
+        assert_eq!((back.status, back.idle), (Status::Busy, true));
+        // On the wire, so the server hears it.
+        let json = serde_json::to_value(&away).expect("JSON");
+        assert_eq!(json["idle"], true);
+    }
 
     const TEN_MINUTES: Option<Duration> = Some(Duration::from_secs(600));
 
