@@ -8,8 +8,8 @@ mod desk;
 use std::time::{Duration, Instant};
 
 use agent_desk_e2e::*;
-use anyhow::{Context, Result};
-use desk::{p50_p99, ListeningDesk};
+use anyhow::Result;
+use desk::{p50_p99, wait_for_title, ListeningDesk};
 
 const EVENTS: usize = 300;
 
@@ -35,12 +35,8 @@ async fn main() -> Result<()> {
             .await?
             .error_for_status()?;
         round_trips.push(sent.elapsed().as_secs_f64() * 1000.0);
-        let calls = daemon.wait_for_calls(n + 1, Duration::from_secs(5)).await;
-        let call = calls
-            .iter()
-            .find(|call| call.summary == title)
-            .with_context(|| format!("no notification for {title}"))?;
-        to_notify.push(call.at.duration_since(sent).as_secs_f64() * 1000.0);
+        let call = wait_for_title(daemon, &title).await?;
+        to_notify.push(call.duration_since(sent).as_secs_f64() * 1000.0);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     drop(desk);

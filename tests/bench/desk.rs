@@ -4,13 +4,13 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use agent_desk_alerts::{AlertDesk, DesktopNotifier, StreamConnection};
 use agent_desk_client::ApiClient;
 use agent_desk_e2e::notifications::{FakeNotificationServer, PrivateBus};
 use agent_desk_e2e::{TeamServer, DEMO_EMAIL, DEMO_PASSWORD};
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 pub struct ListeningDesk {
     pub daemon: FakeNotificationServer,
@@ -58,4 +58,22 @@ pub fn p50_p99(mut values: Vec<f64>) -> (f64, f64) {
     values.sort_by(f64::total_cmp);
     let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
     (at(0.5), at(0.99))
+}
+
+/// When the notification whose summary ends with `title` was shown (at most 30 s).
+pub async fn wait_for_title(daemon: &FakeNotificationServer, title: &str) -> Result<Instant> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(call) = daemon
+            .calls()
+            .iter()
+            .find(|call| call.summary.ends_with(title))
+        {
+            return Ok(call.at);
+        }
+        if Instant::now() > deadline {
+            bail!("no notification for {title}");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }

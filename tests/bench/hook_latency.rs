@@ -8,10 +8,9 @@ mod desk;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use agent_desk_e2e::notifications::FakeNotificationServer;
 use agent_desk_e2e::*;
 use anyhow::{bail, Context, Result};
-use desk::{p50_p99, ListeningDesk};
+use desk::{p50_p99, wait_for_title, ListeningDesk};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -182,22 +181,4 @@ async fn main() -> Result<()> {
     println!("  change → webhook request     p50 {webhook_p50:6.1} ms   p99 {webhook_p99:6.1} ms");
     println!("  change's own answer (ref)    p50 {answer_p50:6.1} ms   p99 {answer_p99:6.1} ms");
     Ok(())
-}
-
-/// When the notification whose summary ends with `title` was shown.
-async fn wait_for_title(daemon: &FakeNotificationServer, title: &str) -> Result<Instant> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(call) = daemon
-            .calls()
-            .iter()
-            .find(|call| call.summary.ends_with(title))
-        {
-            return Ok(call.at);
-        }
-        if Instant::now() > deadline {
-            bail!("no notification for {title}");
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
 }

@@ -11,12 +11,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agent_desk_e2e::notifications::FakeNotificationServer;
 use agent_desk_e2e::*;
 use agent_desk_rt::testing::PrivateRt;
 use agent_desk_rt::Credentials;
 use anyhow::{bail, Context, Result};
-use desk::{p50_p99, ListeningDesk};
+use desk::{p50_p99, wait_for_title, ListeningDesk};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -132,22 +131,4 @@ async fn main() -> Result<()> {
     );
     println!("  requests to RT in a minute with nothing changing: {idle_requests}");
     Ok(())
-}
-
-/// When the notification whose summary ends with `title` was shown.
-async fn wait_for_title(daemon: &FakeNotificationServer, title: &str) -> Result<Instant> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(call) = daemon
-            .calls()
-            .iter()
-            .find(|call| call.summary.ends_with(title))
-        {
-            return Ok(call.at);
-        }
-        if Instant::now() > deadline {
-            bail!("no notification for {title}");
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 }
