@@ -26,7 +26,7 @@ impl Fixture {
         let state = AppState::open(ServerConfig::new(data.path()))
             .await
             .expect("open server");
-        agent_desk_server::agents::seed_demo(&state.db, chrono::Utc::now())
+        agent_desk_server::demo::seed_demo(&state.db, chrono::Utc::now())
             .await
             .expect("seed");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -374,7 +374,7 @@ async fn a_picked_photo_is_checked_previewed_cropped_and_uploaded() {
 #[tokio::test]
 async fn an_agent_asks_to_join_a_team_and_its_lead_approves() {
     let fixture = Fixture::start().await;
-    let (admin_email, _, admin_password, _) = agent_desk_server::agents::DEMO_ACCOUNTS[1];
+    let (admin_email, _, admin_password, _) = agent_desk_server::demo::DEMO_ACCOUNTS[1];
     let team_id = agent_desk_server::teams::create(
         &fixture.db,
         "Quality",

@@ -8,7 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::agents::{normalise_email, parse_timestamp, timestamp};
+use crate::agents::normalise_email;
+use crate::clock::{parse_timestamp, timestamp};
 use crate::credentials;
 use crate::db::Db;
 use crate::mail::{Mail, Mailer};

@@ -8,74 +8,14 @@ use agent_desk_core::{
     check_password, ContactPrefs, EmailAddress, PasswordRule, Profile, ProfileField, Status,
     Visibility,
 };
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::change_log::record_change;
+use crate::clock::{parse_timestamp, timestamp};
 use crate::credentials;
 use crate::db::Db;
-
-/// The demo accounts `seed-demo` creates: (email, display name, password, admin).
-pub const DEMO_ACCOUNTS: &[(&str, &str, &str, bool)] = &[
-    (
-        "demo@agentdesk.example",
-        "Dana Demo",
-        "Demo-agent-2026!",
-        false,
-    ),
-    (
-        "admin@agentdesk.example",
-        "Alex Admin",
-        "Demo-admin-2026!",
-        true,
-    ),
-    (
-        "sam@agentdesk.example",
-        "Sam Senior",
-        "Demo-colleague-2026!",
-        false,
-    ),
-    (
-        "robin@agentdesk.example",
-        "Robin Rookie",
-        "Demo-colleague-2026!",
-        false,
-    ),
-];
-
-/// What the demo agents' profiles say, by email: (column, value).
-const DEMO_DETAILS: &[(&str, &[(&str, &str)])] = &[
-    (
-        "demo@agentdesk.example",
-        &[
-            ("job_title", "Support Specialist"),
-            ("department", "Customer Care"),
-            ("timezone", "Europe/Berlin"),
-            ("office_location", "Berlin, Floor 3"),
-        ],
-    ),
-    (
-        "sam@agentdesk.example",
-        &[
-            ("job_title", "Team Lead"),
-            ("department", "Customer Care"),
-            ("timezone", "Europe/London"),
-            ("office_location", "London"),
-            ("phone", "+442071838750"),
-            ("status", "available"),
-        ],
-    ),
-    (
-        "robin@agentdesk.example",
-        &[
-            ("job_title", "Billing Agent"),
-            ("department", "Billing"),
-            ("timezone", "America/New_York"),
-            ("phone", "+12125550199"),
-            ("visibility", "department"),
-        ],
-    ),
-];
 
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
@@ -106,16 +46,6 @@ pub struct NewAgent<'a> {
     pub display_name: &'a str,
     pub password: &'a str,
     pub is_admin: bool,
-}
-
-pub fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-pub fn parse_timestamp(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_default()
 }
 
 pub use agent_desk_core::customers::is_plausible_email;
@@ -557,31 +487,6 @@ pub async fn expire_statuses(db: &Db, now: DateTime<Utc>) -> Result<Vec<String>,
     Ok(lapsed.into_iter().map(|(id, _, _)| id).collect())
 }
 
-pub(crate) async fn record_change(
-    tx: &mut sqlx::SqliteConnection,
-    subject_id: &str,
-    actor_id: &str,
-    field: &str,
-    old: &Option<String>,
-    new: &Option<String>,
-    at: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO change_log (id, subject_id, actor_id, changed_at, field, old_value, new_value)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(Uuid::new_v4().to_string())
-    .bind(subject_id)
-    .bind(actor_id)
-    .bind(at)
-    .bind(field)
-    .bind(old)
-    .bind(new)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
 /// One change-log row, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct ChangeLogEntry {
@@ -722,66 +627,4 @@ pub async fn delete_session(db: &Db, session_id: &str) -> Result<(), sqlx::Error
         .execute(db)
         .await?;
     Ok(())
-}
-
-/// Creates the demo accounts that do not exist yet; returns the ones it created.
-pub async fn seed_demo(
-    db: &Db,
-    now: DateTime<Utc>,
-) -> Result<Vec<&'static (&'static str, &'static str, &'static str, bool)>, AgentError> {
-    let mut created = Vec::new();
-    for account in DEMO_ACCOUNTS {
-        let (email, display_name, password, is_admin) = *account;
-        match create(
-            db,
-            NewAgent {
-                email,
-                display_name,
-                password,
-                is_admin,
-            },
-            now,
-        )
-        .await
-        {
-            Ok(profile) => {
-                let details = DEMO_DETAILS
-                    .iter()
-                    .filter(|(demo_email, _)| *demo_email == email)
-                    .flat_map(|(_, details)| details.iter());
-                for (column, value) in details {
-                    // Column names come from the fixed list above, never from input.
-                    sqlx::query(&format!("UPDATE agents SET {column} = $1 WHERE id = $2"))
-                        .bind(value)
-                        .bind(&profile.id)
-                        .execute(db)
-                        .await?;
-                }
-                created.push(account);
-            }
-            Err(AgentError::EmailTaken(_)) => {}
-            Err(other) => return Err(other),
-        }
-    }
-    crate::teams::seed_demo(db, now).await?;
-    let demo_agent = sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE email = $1")
-        .bind(DEMO_ACCOUNTS[0].0)
-        .fetch_one(db)
-        .await?;
-    crate::customers::seed_demo(db, &demo_agent, now).await?;
-    crate::tickets::seed_demo(db, now).await?;
-    Ok(created)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn demo_passwords_meet_the_policy() {
-        for (email, name, password, _) in DEMO_ACCOUNTS {
-            let check = check_password(password, None, &[email, name]);
-            assert!(check.is_acceptable(), "{email}: {check:?}");
-        }
-    }
 }

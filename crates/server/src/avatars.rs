@@ -7,7 +7,9 @@ use agent_desk_core::{ProfileField, AVATAR_SIZES};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::agents::{self, timestamp, AgentError};
+use crate::agents::AgentError;
+use crate::change_log::record_change;
+use crate::clock::timestamp;
 use crate::Db;
 
 /// The URL path a stored photo is served at.
@@ -84,7 +86,7 @@ pub async fn set_avatar_url(
     .bind(agent_id)
     .execute(&mut *tx)
     .await?;
-    agents::record_change(
+    record_change(
         &mut tx,
         agent_id,
         agent_id,

@@ -1,8 +1,10 @@
 //! The database connection and its migrations.
 //!
-//! SQLite today; every query is written in the SQL that PostgreSQL also accepts
-//! (`$1` placeholders, no vendor functions) so a later `postgres://` pool only swaps
-//! the driver.
+//! SQLite is the only database the server runs on; PostgreSQL support is being added.
+//! Queries use `$1` placeholders, but some rely on SQLite: the FTS5 search index,
+//! `rowid`, `group_concat` and `BEGIN IMMEDIATE`. The first migration's header calls
+//! its SQL portable; it stays as written, since databases that applied a migration
+//! refuse one whose text changed.
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -15,7 +15,8 @@ use sqlx::{Row, SqliteConnection};
 
 use uuid::Uuid;
 
-use crate::agents::{parse_timestamp, record_change, timestamp};
+use crate::change_log::record_change;
+use crate::clock::{parse_timestamp, timestamp};
 use crate::db::Db;
 
 /// The change-log field of a request, beside `department` for the change itself.

@@ -6,7 +6,7 @@ use agent_desk_core::{EmailFrequency, Event, EventType, NewEvent, Priority};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::agents::{parse_timestamp, timestamp};
+use crate::clock::{parse_timestamp, timestamp};
 use crate::db::Db;
 use crate::events::{Published, Recipients};
 use crate::mail::{Mail, Mailer};

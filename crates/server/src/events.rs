@@ -20,7 +20,7 @@ use tokio::sync::{broadcast, oneshot};
 use tokio_util::task::task_tracker::TaskTrackerToken;
 use tokio_util::task::TaskTracker;
 
-use crate::agents::{parse_timestamp, timestamp};
+use crate::clock::{parse_timestamp, timestamp};
 use crate::db::Db;
 
 #[derive(Debug, thiserror::Error)]

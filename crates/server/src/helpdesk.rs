@@ -16,7 +16,7 @@ use agent_desk_rt::feed::{self, Change, Update};
 use agent_desk_rt::{Changes, Credentials, RtClient, RtError, Ticket, UserRef};
 use chrono::{DateTime, Utc};
 
-use crate::agents::timestamp;
+use crate::clock::timestamp;
 use crate::customers::CustomerError;
 use crate::db::Db;
 use crate::events::{Batch, EventError, EventHub};
@@ -1003,7 +1003,7 @@ pub async fn connections(
     )
     .fetch_all(db)
     .await?;
-    let at = |text: Option<String>| text.as_deref().map(crate::agents::parse_timestamp);
+    let at = |text: Option<String>| text.as_deref().map(crate::clock::parse_timestamp);
     Ok(rows
         .into_iter()
         .map(|row| {

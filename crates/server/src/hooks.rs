@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use sqlx::SqliteConnection;
 use uuid::Uuid;
 
-use crate::agents::{parse_timestamp, timestamp};
+use crate::clock::{parse_timestamp, timestamp};
 use crate::db::Db;
 
 type HmacSha256 = Hmac<Sha256>;

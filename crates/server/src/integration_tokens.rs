@@ -5,7 +5,7 @@ use agent_desk_core::integrations::IntegrationToken;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-use crate::agents::{parse_timestamp, timestamp};
+use crate::clock::{parse_timestamp, timestamp};
 use crate::credentials;
 use crate::db::Db;
 

@@ -6,9 +6,15 @@
 pub mod account;
 pub mod agents;
 pub mod avatars;
+/// Writing the change log, one row an edited field.
+pub(crate) mod change_log;
+/// Timestamps as the database stores them.
+pub mod clock;
 pub mod credentials;
 pub mod customers;
 pub mod db;
+/// Seeding the demo: its agents, teams, customers and tickets.
+pub mod demo;
 pub mod departments;
 pub mod event_mail;
 pub mod events;
@@ -35,8 +41,9 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-pub use agents::{NewAgent, DEMO_ACCOUNTS};
+pub use agents::NewAgent;
 pub use db::Db;
+pub use demo::DEMO_ACCOUNTS;
 
 use mail::Mailer;
 use throttle::Throttles;

@@ -533,7 +533,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::SeedDemo { storage } => {
             let state = AppState::open(storage.config()).await?;
-            let created = agents::seed_demo(&state.db, chrono::Utc::now()).await?;
+            let created = agent_desk_server::demo::seed_demo(&state.db, chrono::Utc::now()).await?;
             for (email, name, password, admin) in agent_desk_server::DEMO_ACCOUNTS {
                 let role = if *admin { "admin" } else { "agent" };
                 let state = if created.iter().any(|c| c.0 == *email) {

@@ -3,7 +3,7 @@
 use agent_desk_core::NotificationPrefs;
 use chrono::{DateTime, Utc};
 
-use crate::agents::timestamp;
+use crate::clock::timestamp;
 use crate::db::Db;
 
 #[derive(Debug, thiserror::Error)]

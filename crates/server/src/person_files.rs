@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, SqliteConnection};
 use uuid::Uuid;
 
-use crate::agents::{parse_timestamp, record_change, timestamp};
+use crate::change_log::record_change;
+use crate::clock::{parse_timestamp, timestamp};
 use crate::db::Db;
 use crate::uploads::Received;
 

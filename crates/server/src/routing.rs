@@ -5,7 +5,7 @@ use agent_desk_core::routing::{RoutingAgent, RoutingAgents, Takes};
 use agent_desk_core::Status;
 use chrono::{DateTime, Utc};
 
-use crate::agents::parse_timestamp;
+use crate::clock::parse_timestamp;
 use crate::db::Db;
 
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use crate::agents::timestamp;
+use crate::clock::timestamp;
 use crate::customers::{reindex, search_terms};
 use crate::db::Db;
 

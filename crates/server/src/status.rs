@@ -10,7 +10,8 @@ use agent_desk_core::Status;
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::SqliteConnection;
 
-use crate::agents::{parse_timestamp, timestamp, AgentError};
+use crate::agents::AgentError;
+use crate::clock::{parse_timestamp, timestamp};
 use crate::db::Db;
 use crate::events::{self, EventHub};
 

@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::agents::{normalise_email, parse_timestamp, timestamp};
+use crate::agents::normalise_email;
+use crate::clock::{parse_timestamp, timestamp};
 use crate::db::Db;
 use crate::people::ViewerRow;
 

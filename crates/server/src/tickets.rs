@@ -6,7 +6,8 @@ use agent_desk_core::tickets::{TicketActivity, TicketSort, TicketSummary};
 use agent_desk_core::EventType;
 use sqlx::{FromRow, SqliteConnection};
 
-use crate::agents::{normalise_email, parse_timestamp};
+use crate::agents::normalise_email;
+use crate::clock::parse_timestamp;
 use crate::db::Db;
 
 /// Whose history: a customer's record or an agent's profile.
@@ -260,7 +261,7 @@ pub async fn seed_demo(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Result<()
             EventType::TicketSlaWarning => format!("SLA: #{ticket} breaches soon"),
             _ => format!("#{ticket} updated"),
         };
-        let at = crate::agents::timestamp(now - chrono::Duration::hours(hours_ago));
+        let at = crate::clock::timestamp(now - chrono::Duration::hours(hours_ago));
         let event = TicketEvent {
             ticket_id: ticket,
             event_type,

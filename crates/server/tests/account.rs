@@ -1867,7 +1867,7 @@ async fn sign_in_attempts_older_than_the_retention_are_pruned() {
         ("old", "2000-01-01T00:00:00.000Z"),
         (
             "recent",
-            &agent_desk_server::agents::timestamp(chrono::Utc::now())[..],
+            &agent_desk_server::clock::timestamp(chrono::Utc::now())[..],
         ),
     ] {
         sqlx::query(

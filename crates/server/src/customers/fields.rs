@@ -1,0 +1,156 @@
+//! Custom fields admins define for every customer's record, and each record's values.
+
+use std::collections::HashMap;
+
+use agent_desk_core::customers::{
+    clean_line, CustomField, FieldKind, FieldValue, NewCustomField, RecordError, CHOICES_MAX,
+    FIELD_NAME_MAX,
+};
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, SqliteConnection};
+use uuid::Uuid;
+
+use super::CustomerError;
+use crate::clock::timestamp;
+use crate::db::Db;
+
+#[derive(FromRow)]
+struct FieldRow {
+    id: String,
+    name: String,
+    kind: String,
+    choices: Option<String>,
+}
+
+impl FieldRow {
+    fn into_field(self) -> CustomField {
+        CustomField {
+            id: self.id,
+            name: self.name,
+            kind: FieldKind::parse(&self.kind).unwrap_or(FieldKind::Text),
+            choices: self
+                .choices
+                .and_then(|choices| serde_json::from_str(&choices).ok())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+async fn fields_on(conn: &mut SqliteConnection) -> Result<Vec<CustomField>, sqlx::Error> {
+    Ok(sqlx::query_as::<_, FieldRow>(
+        "SELECT id, name, kind, choices FROM custom_fields ORDER BY created_at, name",
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(FieldRow::into_field)
+    .collect())
+}
+
+/// Every field admins defined, oldest first.
+pub async fn custom_fields(db: &Db) -> Result<Vec<CustomField>, sqlx::Error> {
+    let mut conn = db.acquire().await?;
+    fields_on(&mut conn).await
+}
+
+/// Defines a field for every customer's record.
+pub async fn create_field(
+    db: &Db,
+    new: &NewCustomField,
+    now: DateTime<Utc>,
+) -> Result<CustomField, CustomerError> {
+    let name = clean_line("name", &new.name, FIELD_NAME_MAX)?
+        .ok_or_else(|| RecordError::new("name", "is required"))?;
+    let choices: Vec<String> = match (new.kind, &new.choices) {
+        (FieldKind::Choice, Some(choices)) => {
+            let mut cleaned: Vec<String> = Vec::new();
+            for (index, choice) in choices.iter().enumerate() {
+                let field = format!("choices[{index}]");
+                let choice = clean_line(&field, choice, FIELD_NAME_MAX)?
+                    .ok_or_else(|| RecordError::new(field.clone(), "is empty"))?;
+                if cleaned.contains(&choice) {
+                    return Err(RecordError::new(field, "is listed twice").into());
+                }
+                cleaned.push(choice);
+            }
+            if cleaned.is_empty() || cleaned.len() > CHOICES_MAX {
+                return Err(RecordError::new(
+                    "choices",
+                    format!("a choice needs 1 to {CHOICES_MAX} options"),
+                )
+                .into());
+            }
+            cleaned
+        }
+        (FieldKind::Choice, None) => {
+            return Err(RecordError::new("choices", "a choice needs its options").into());
+        }
+        (_, Some(choices)) if !choices.is_empty() => {
+            return Err(RecordError::new("choices", "only a choice has options").into());
+        }
+        _ => Vec::new(),
+    };
+    let id = Uuid::new_v4().to_string();
+    let mut tx = crate::db::begin_write(db).await?;
+    let taken = sqlx::query_scalar::<_, String>("SELECT id FROM custom_fields WHERE name = $1")
+        .bind(&name)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if taken.is_some() {
+        return Err(CustomerError::FieldNameTaken(name));
+    }
+    sqlx::query(
+        "INSERT INTO custom_fields (id, name, kind, choices, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(&name)
+    .bind(new.kind.as_str())
+    .bind((!choices.is_empty()).then(|| serde_json::to_string(&choices).unwrap_or_default()))
+    .bind(timestamp(now))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(CustomField {
+        id,
+        name,
+        kind: new.kind,
+        choices,
+    })
+}
+
+/// Every field with each person's value (or none), for several people in one query.
+pub(super) async fn custom_values(
+    conn: &mut SqliteConnection,
+    ids: &[&str],
+) -> Result<HashMap<String, Vec<FieldValue>>, sqlx::Error> {
+    let fields = fields_on(conn).await?;
+    let mut values: HashMap<String, HashMap<String, String>> = HashMap::new();
+    if !fields.is_empty() && !ids.is_empty() {
+        let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT person_id, field_id, value FROM person_field_values WHERE person_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, String, String)>(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        for (person_id, field_id, value) in query.fetch_all(&mut *conn).await? {
+            values.entry(person_id).or_default().insert(field_id, value);
+        }
+    }
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let mine = values.remove(*id).unwrap_or_default();
+            let entries = fields
+                .iter()
+                .map(|field| FieldValue {
+                    field: field.clone(),
+                    value: mine.get(&field.id).cloned(),
+                })
+                .collect();
+            ((*id).to_owned(), entries)
+        })
+        .collect())
+}
