@@ -21,7 +21,8 @@ APT_PACKAGES := build-essential pkg-config curl file \
 	libssl-dev libdbus-1-dev libasound2-dev \
 	xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools \
 	fonts-dejavu-core pulseaudio pulseaudio-utils dunst libasound2-plugins \
-	request-tracker5 rt5-db-sqlite rt5-standalone rt5-clients
+	request-tracker5 rt5-db-sqlite rt5-standalone rt5-clients \
+	postgresql
 TAURI_DRIVER_VERSION := ^2
 
 .PHONY: help run test deps apt-deps node-deps tauri-driver ui build generate check-generated lint test-ui test-rust bench clean

@@ -23,7 +23,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .max_connections(8)
         .connect_with(options)
         .await?;
-    sqlx::migrate!("./migrations").run(&db).await?;
+    sqlx::migrate!("./migrations/sqlite").run(&db).await?;
     Ok(db)
 }
 
@@ -64,7 +64,7 @@ mod tests {
             .connect_with(older)
             .await
             .expect("open");
-        let mut before: Migrator = sqlx::migrate!("./migrations");
+        let mut before: Migrator = sqlx::migrate!("./migrations/sqlite");
         before.migrations = Cow::Owned(
             before
                 .migrations

@@ -30,6 +30,7 @@ pub mod routing;
 pub mod seed_people;
 pub mod simulate;
 pub mod status;
+pub mod storage;
 pub mod teams;
 pub mod throttle;
 pub mod tickets;

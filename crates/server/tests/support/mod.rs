@@ -4,6 +4,8 @@
 //! Each test binary uses part of it only, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::File;

@@ -1,0 +1,77 @@
+-- Mirrors sqlite/0006_people.sql; search_id is an identity column (SQLite's rowid alias), and FTS5's people_search becomes a table with a tsvector (GIN) and trigram index.
+
+-- The helpdesk's users (customers): records agents keep, with their organizations, emails
+-- and notes. Agents are in `agents`; the directory shows both.
+
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE EXTENSION IF NOT EXISTS unaccent;
+
+CREATE TABLE organizations (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE people (
+    -- The person's row in people_search.
+    search_id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id                    TEXT NOT NULL UNIQUE,
+    name                  TEXT NOT NULL,
+    -- lower(name), what the directory sorts and pages by.
+    sort_name             TEXT NOT NULL,
+    organization_id       TEXT REFERENCES organizations (id) ON DELETE SET NULL,
+    phone                 TEXT,
+    website               TEXT,
+    im                    TEXT,
+    twitter               TEXT,
+    linkedin              TEXT,
+    facebook              TEXT,
+    address               TEXT,
+    summary               TEXT,
+    timezone              TEXT,
+    language              TEXT,
+    suppress_auto_replies BOOLEAN NOT NULL DEFAULT FALSE,
+    version               BIGINT NOT NULL DEFAULT 1,
+    created_at            TEXT NOT NULL,
+    updated_at            TEXT NOT NULL
+);
+CREATE INDEX people_sort ON people (sort_name, id);
+CREATE INDEX people_organization ON people (organization_id, sort_name, id);
+
+-- An address belongs to one person; each person has exactly one primary address.
+CREATE TABLE person_emails (
+    address    TEXT PRIMARY KEY,
+    person_id  TEXT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    is_primary BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX person_emails_person ON person_emails (person_id);
+CREATE UNIQUE INDEX person_emails_one_primary ON person_emails (person_id) WHERE is_primary;
+
+CREATE TABLE person_notes (
+    id         TEXT PRIMARY KEY,
+    person_id  TEXT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    author_id  TEXT REFERENCES agents (id) ON DELETE SET NULL,
+    body       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX person_notes_person ON person_notes (person_id, created_at DESC, id);
+
+-- What a search matches (search::search_terms: name, emails whole and in parts,
+-- organization, phone digits and endings), one row a person, written by the code that
+-- writes a person. `rowid` is named as in SQLite, so the same INSERT and DELETE work.
+-- Words are lowercased and unaccented, as FTS5's unicode61 remove_diacritics does:
+-- prefix search with `words @@ to_tsquery('people_search', 'ada:* & lov:*')`; the
+-- trigram index serves matches inside words (`terms ILIKE '%lov%'`).
+CREATE TEXT SEARCH CONFIGURATION people_search (COPY = simple);
+ALTER TEXT SEARCH CONFIGURATION people_search
+    ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part
+    WITH unaccent, simple;
+
+CREATE TABLE people_search (
+    rowid BIGINT PRIMARY KEY REFERENCES people (search_id) ON DELETE CASCADE,
+    terms TEXT NOT NULL,
+    words TSVECTOR GENERATED ALWAYS AS (to_tsvector('people_search'::regconfig, terms)) STORED
+);
+CREATE INDEX people_search_words ON people_search USING GIN (words);
+CREATE INDEX people_search_terms_trgm ON people_search USING GIN (terms gin_trgm_ops);

@@ -1,0 +1,521 @@
+//! The storage seam: one set of queries, run on SQLite or PostgreSQL.
+//!
+//! Domain code writes its SQL once, with `$1` placeholders and the types both databases
+//! share (text, 64-bit integers, booleans, floats, bytes), and runs it through
+//! [`query`], [`query_as`] and [`query_scalar`] on a [`Db`] or a [`Conn`]. Each database
+//! decodes rows with its own driver, so a SQLite `BOOLEAN` column (an integer) and a
+//! PostgreSQL `boolean` both read as `bool`. What the two spell differently is asked of
+//! the [`Dialect`], one small function per concern.
+//!
+//! sqlx's own `Any` driver would be the obvious seam, but it cannot read SQLite columns
+//! declared `BOOLEAN`, which the schema has had from its first migration.
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
+use sqlx::{Postgres, Sqlite};
+
+/// Which database a [`Db`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// The database a URL names: `sqlite:` or `postgres:`/`postgresql:`.
+    pub fn of_url(url: &str) -> Result<Self, StorageError> {
+        let scheme = url.split_once(':').map(|(scheme, _)| scheme);
+        match scheme {
+            Some("sqlite") => Ok(Self::Sqlite),
+            Some("postgres" | "postgresql") => Ok(Self::Postgres),
+            _ => Err(StorageError::UnknownUrl(redacted(url))),
+        }
+    }
+
+    /// The statement that starts a transaction that will write. SQLite's default is
+    /// deferred, and a transaction that reads, then writes, fails at once when another
+    /// writer got there first; `IMMEDIATE` queues it on the busy timeout instead.
+    /// PostgreSQL locks rows as they are written, and waits for them.
+    pub const fn begin_write(self) -> &'static str {
+        match self {
+            Self::Sqlite => "BEGIN IMMEDIATE",
+            Self::Postgres => "BEGIN",
+        }
+    }
+
+    /// Joins `expression`'s values of a group with `separator`.
+    pub fn group_concat(self, expression: &str, separator: &str) -> String {
+        let separator = separator.replace('\'', "''");
+        match self {
+            Self::Sqlite => format!("group_concat({expression}, '{separator}')"),
+            Self::Postgres => format!("string_agg({expression}, '{separator}')"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("{0} is not a database address: use sqlite://PATH or postgres://USER@HOST/DATABASE")]
+    UnknownUrl(String),
+    #[error(
+        "the database was last used by a newer Agent Desk server (schema version {found}, \
+         this server knows up to {known}): use that server, or restore a backup"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A URL with its password replaced, for messages.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// How many connections the server keeps to the database at most.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
+
+/// A pool of connections to one of the two databases.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+impl Db {
+    /// Opens the database at `url` and brings its schema up to date, in one transaction
+    /// a migration; a schema newer than this server knows is refused before anything is
+    /// written.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StorageError> {
+        let db = match Dialect::of_url(url)? {
+            Dialect::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5));
+                Self::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(max_connections)
+                        .connect_with(options)
+                        .await?,
+                )
+            }
+            Dialect::Postgres => {
+                let options = PgConnectOptions::from_str(url)?;
+                Self::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(max_connections)
+                        .acquire_timeout(Duration::from_secs(10))
+                        .connect_with(options)
+                        .await?,
+                )
+            }
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self {
+            Self::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Self::Postgres(_) => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies the migrations this server has and the database lacks.
+    async fn migrate(&self) -> Result<(), StorageError> {
+        let known = self
+            .migrator()
+            .iter()
+            .map(|migration| migration.version)
+            .max()
+            .unwrap_or_default();
+        // Read before migrating: a table that is not there yet is a new database.
+        let found: Option<i64> = query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+            .fetch_one(self)
+            .await
+            .unwrap_or(None);
+        if let Some(found) = found.filter(|found| *found > known) {
+            return Err(StorageError::SchemaTooNew { found, known });
+        }
+        match self {
+            Self::Sqlite(pool) => self.migrator().run(pool).await?,
+            Self::Postgres(pool) => self.migrator().run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Self::Sqlite(_) => Dialect::Sqlite,
+            Self::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// A connection of the pool, outside any transaction.
+    pub async fn acquire(&self) -> Result<Conn, sqlx::Error> {
+        Ok(Conn(match self {
+            Self::Sqlite(pool) => Inner::SqlitePooled(pool.acquire().await?),
+            Self::Postgres(pool) => Inner::PostgresPooled(pool.acquire().await?),
+        }))
+    }
+
+    /// Starts a transaction that will write (see [`Dialect::begin_write`]).
+    pub async fn begin_write(&self) -> Result<Conn, sqlx::Error> {
+        let begin = self.dialect().begin_write();
+        Ok(Conn(match self {
+            Self::Sqlite(pool) => Inner::SqliteTx(pool.begin_with(begin).await?),
+            Self::Postgres(pool) => Inner::PostgresTx(pool.begin_with(begin).await?),
+        }))
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite(pool) => pool.close().await,
+            Self::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// One connection: pooled, or in a transaction that [`Conn::commit`] ends (dropped
+/// without it, the transaction rolls back).
+#[derive(Debug)]
+pub struct Conn(Inner);
+
+#[derive(Debug)]
+enum Inner {
+    SqlitePooled(PoolConnection<Sqlite>),
+    SqliteTx(sqlx::Transaction<'static, Sqlite>),
+    PostgresPooled(PoolConnection<Postgres>),
+    PostgresTx(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Conn {
+    pub fn dialect(&self) -> Dialect {
+        match self.0 {
+            Inner::SqlitePooled(_) | Inner::SqliteTx(_) => Dialect::Sqlite,
+            Inner::PostgresPooled(_) | Inner::PostgresTx(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Commits the transaction; a pooled connection has nothing to commit.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self.0 {
+            Inner::SqliteTx(tx) => tx.commit().await,
+            Inner::PostgresTx(tx) => tx.commit().await,
+            Inner::SqlitePooled(_) | Inner::PostgresPooled(_) => Ok(()),
+        }
+    }
+}
+
+/// Where a query runs: the pool, or one connection.
+pub enum Runner<'a> {
+    Pool(&'a Db),
+    Conn(&'a mut Conn),
+}
+
+impl<'a> From<&'a Db> for Runner<'a> {
+    fn from(db: &'a Db) -> Self {
+        Self::Pool(db)
+    }
+}
+
+impl<'a> From<&'a mut Conn> for Runner<'a> {
+    fn from(conn: &'a mut Conn) -> Self {
+        Self::Conn(conn)
+    }
+}
+
+/// A value bound to a placeholder. `None`s keep their type, which PostgreSQL needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Bool(Option<bool>),
+    Real(Option<f64>),
+    Bytes(Option<Vec<u8>>),
+}
+
+/// What can be bound to a placeholder.
+pub trait IntoArg {
+    fn into_arg(self) -> Arg;
+}
+
+macro_rules! into_arg {
+    ($variant:ident: $($owned:ty => $convert:expr),+ $(,)?) => {$(
+        impl IntoArg for $owned {
+            fn into_arg(self) -> Arg {
+                let convert = $convert;
+                Arg::$variant(Some(convert(self)))
+            }
+        }
+        impl IntoArg for Option<$owned> {
+            fn into_arg(self) -> Arg {
+                let convert = $convert;
+                Arg::$variant(self.map(convert))
+            }
+        }
+    )+};
+}
+
+into_arg!(Text: String => |v: String| v, &str => |v: &str| v.to_owned(), &String => |v: &String| v.clone());
+into_arg!(Int: i64 => |v: i64| v, i32 => i64::from, u32 => i64::from);
+into_arg!(Bool: bool => |v: bool| v);
+into_arg!(Real: f64 => |v: f64| v);
+into_arg!(Bytes: Vec<u8> => |v: Vec<u8>| v, &[u8] => |v: &[u8]| v.to_vec());
+
+impl IntoArg for Option<&str> {
+    fn into_arg(self) -> Arg {
+        Arg::Text(self.map(str::to_owned))
+    }
+}
+
+impl IntoArg for &Option<String> {
+    fn into_arg(self) -> Arg {
+        Arg::Text(self.clone())
+    }
+}
+
+/// A row both databases can decode into `Self`: tuples of the shared types, and
+/// `#[derive(sqlx::FromRow)]` structs.
+pub trait Row:
+    for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+impl<T> Row for T where
+    T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+/// A value both databases can decode into `Self`.
+pub trait Value:
+    for<'r> sqlx::Decode<'r, Sqlite>
+    + sqlx::Type<Sqlite>
+    + for<'r> sqlx::Decode<'r, Postgres>
+    + sqlx::Type<Postgres>
+    + Send
+    + Unpin
+{
+}
+
+impl<T> Value for T where
+    T: for<'r> sqlx::Decode<'r, Sqlite>
+        + sqlx::Type<Sqlite>
+        + for<'r> sqlx::Decode<'r, Postgres>
+        + sqlx::Type<Postgres>
+        + Send
+        + Unpin
+{
+}
+
+/// A statement and its arguments, not yet run.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    sql: Cow<'static, str>,
+    args: Vec<Arg>,
+}
+
+/// A statement whose rows are not read (`execute`).
+pub fn query(sql: impl Into<Cow<'static, str>>) -> Query {
+    Query(Statement {
+        sql: sql.into(),
+        args: Vec::new(),
+    })
+}
+
+/// A statement whose rows are read as `T`.
+pub fn query_as<T: Row>(sql: impl Into<Cow<'static, str>>) -> QueryAs<T> {
+    QueryAs {
+        statement: Statement {
+            sql: sql.into(),
+            args: Vec::new(),
+        },
+        row: std::marker::PhantomData,
+    }
+}
+
+/// A statement whose rows' first column is read as `T`.
+pub fn query_scalar<T: Value>(sql: impl Into<Cow<'static, str>>) -> QueryScalar<T> {
+    QueryScalar(query_as::<(T,)>(sql))
+}
+
+pub struct Query(Statement);
+
+pub struct QueryAs<T> {
+    statement: Statement,
+    row: std::marker::PhantomData<fn() -> T>,
+}
+
+pub struct QueryScalar<T>(QueryAs<(T,)>);
+
+/// What a statement changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Done {
+    rows_affected: u64,
+}
+
+impl Done {
+    pub fn rows_affected(&self) -> u64 {
+        self.rows_affected
+    }
+}
+
+/// Binds the statement's arguments to a sqlx query of either database, in order.
+macro_rules! bound {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Text(value) => query.bind(value),
+                Arg::Int(value) => query.bind(value),
+                Arg::Bool(value) => query.bind(value),
+                Arg::Real(value) => query.bind(value),
+                Arg::Bytes(value) => query.bind(value),
+            };
+        }
+        query
+    }};
+}
+
+/// Runs `$run` (a method of sqlx's query) on whichever database and connection.
+macro_rules! run {
+    ($runner:expr, $make:ident, $statement:expr, $run:ident) => {{
+        let Statement { sql, args } = $statement;
+        match $runner.into() {
+            Runner::Pool(Db::Sqlite(pool)) => {
+                bound!(sqlx::$make::<Sqlite, _>(&sql), args).$run(pool).await
+            }
+            Runner::Pool(Db::Postgres(pool)) => {
+                bound!(sqlx::$make::<Postgres, _>(&sql), args).$run(pool).await
+            }
+            Runner::Conn(Conn(Inner::SqlitePooled(conn))) => {
+                bound!(sqlx::$make::<Sqlite, _>(&sql), args).$run(&mut **conn).await
+            }
+            Runner::Conn(Conn(Inner::SqliteTx(tx))) => {
+                bound!(sqlx::$make::<Sqlite, _>(&sql), args).$run(&mut **tx).await
+            }
+            Runner::Conn(Conn(Inner::PostgresPooled(conn))) => {
+                bound!(sqlx::$make::<Postgres, _>(&sql), args).$run(&mut **conn).await
+            }
+            Runner::Conn(Conn(Inner::PostgresTx(tx))) => {
+                bound!(sqlx::$make::<Postgres, _>(&sql), args).$run(&mut **tx).await
+            }
+        }
+    }};
+}
+
+impl Query {
+    pub fn bind(mut self, value: impl IntoArg) -> Self {
+        self.0.args.push(value.into_arg());
+        self
+    }
+
+    pub async fn execute<'a>(self, runner: impl Into<Runner<'a>>) -> Result<Done, sqlx::Error> {
+        let Statement { sql, args } = self.0;
+        let rows_affected = match runner.into() {
+            Runner::Pool(Db::Sqlite(pool)) => bound!(sqlx::query::<Sqlite>(&sql), args)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+            Runner::Pool(Db::Postgres(pool)) => bound!(sqlx::query::<Postgres>(&sql), args)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+            Runner::Conn(Conn(Inner::SqlitePooled(conn))) => {
+                bound!(sqlx::query::<Sqlite>(&sql), args)
+                    .execute(&mut **conn)
+                    .await?
+                    .rows_affected()
+            }
+            Runner::Conn(Conn(Inner::SqliteTx(tx))) => bound!(sqlx::query::<Sqlite>(&sql), args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            Runner::Conn(Conn(Inner::PostgresPooled(conn))) => {
+                bound!(sqlx::query::<Postgres>(&sql), args)
+                    .execute(&mut **conn)
+                    .await?
+                    .rows_affected()
+            }
+            Runner::Conn(Conn(Inner::PostgresTx(tx))) => {
+                bound!(sqlx::query::<Postgres>(&sql), args)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            }
+        };
+        Ok(Done { rows_affected })
+    }
+}
+
+impl<T: Row> QueryAs<T> {
+    pub fn bind(mut self, value: impl IntoArg) -> Self {
+        self.statement.args.push(value.into_arg());
+        self
+    }
+
+    pub async fn fetch_all<'a>(self, runner: impl Into<Runner<'a>>) -> Result<Vec<T>, sqlx::Error> {
+        run!(runner, query_as, self.statement, fetch_all)
+    }
+
+    pub async fn fetch_optional<'a>(
+        self,
+        runner: impl Into<Runner<'a>>,
+    ) -> Result<Option<T>, sqlx::Error> {
+        run!(runner, query_as, self.statement, fetch_optional)
+    }
+
+    pub async fn fetch_one<'a>(self, runner: impl Into<Runner<'a>>) -> Result<T, sqlx::Error> {
+        run!(runner, query_as, self.statement, fetch_one)
+    }
+}
+
+impl<T: Value> QueryScalar<T> {
+    pub fn bind(self, value: impl IntoArg) -> Self {
+        Self(self.0.bind(value))
+    }
+
+    pub async fn fetch_all<'a>(self, runner: impl Into<Runner<'a>>) -> Result<Vec<T>, sqlx::Error> {
+        Ok(self
+            .0
+            .fetch_all(runner)
+            .await?
+            .into_iter()
+            .map(|(value,)| value)
+            .collect())
+    }
+
+    pub async fn fetch_optional<'a>(
+        self,
+        runner: impl Into<Runner<'a>>,
+    ) -> Result<Option<T>, sqlx::Error> {
+        Ok(self.0.fetch_optional(runner).await?.map(|(value,)| value))
+    }
+
+    pub async fn fetch_one<'a>(self, runner: impl Into<Runner<'a>>) -> Result<T, sqlx::Error> {
+        Ok(self.0.fetch_one(runner).await?.0)
+    }
+}
+
+/// Whether an error is a unique constraint refusing a duplicate, in either database.
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(error) if error.is_unique_violation())
+}

@@ -1,0 +1,180 @@
+//! A private PostgreSQL cluster for a test run: `initdb` and `pg_ctl` from Debian's
+//! `postgresql` package on a free port under a temp dir, never the system's cluster.
+//! One cluster serves every test of a test binary; each test gets a database of its own.
+//!
+//! `initdb` refuses to run as root, so as root the cluster runs as the `postgres` user
+//! (`runuser`), in a folder given to it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, Weak};
+
+/// Where Debian's PostgreSQL programs are: the newest version installed.
+fn bin_dir() -> PathBuf {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL is installed (make deps installs postgresql)")
+        .filter_map(|entry| entry.ok().map(|entry| entry.path().join("bin")))
+        .filter(|bin| bin.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .expect("an initdb under /usr/lib/postgresql/*/bin")
+}
+
+fn is_root() -> bool {
+    // The effective user of this process; `id -u` needs no crate.
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| output.stdout.trim_ascii() == b"0")
+}
+
+/// Runs one of PostgreSQL's programs, as `postgres` when this process is root.
+fn pg(program: &str, args: &[&str]) -> std::process::Output {
+    let path = bin_dir().join(program);
+    let mut command = if is_root() {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(path);
+        command
+    } else {
+        Command::new(path)
+    };
+    command
+        .args(args)
+        .output()
+        .unwrap_or_else(|error| panic!("running {program}: {error}"))
+}
+
+pub struct PrivatePostgres {
+    dir: tempfile::TempDir,
+    pub port: u16,
+    databases: Mutex<u32>,
+}
+
+impl PrivatePostgres {
+    /// The cluster of this test binary, started by the first test that asks.
+    pub fn shared() -> Arc<Self> {
+        static SHARED: Mutex<Weak<PrivatePostgres>> = Mutex::new(Weak::new());
+        let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(cluster) = shared.upgrade() {
+            return cluster;
+        }
+        let cluster = Arc::new(Self::start());
+        *shared = Arc::downgrade(&cluster);
+        cluster
+    }
+
+    /// Initialises and starts a cluster; it is stopped and removed when dropped.
+    pub fn start() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("agent-desk-pg-")
+            .tempdir()
+            .expect("a temp dir");
+        if is_root() {
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .expect("chown");
+            assert!(status.success(), "chown the cluster's folder to postgres");
+        }
+        let data = data_dir(dir.path());
+        let init = pg(
+            "initdb",
+            &[
+                "-D",
+                path_str(&data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+        );
+        assert!(
+            init.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&init.stderr)
+        );
+        let port = free_port();
+        // Durability is not what a test run needs from its cluster: no fsync.
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            dir.path().display()
+        );
+        let log = dir.path().join("log");
+        let started = pg(
+            "pg_ctl",
+            &[
+                "-D",
+                path_str(&data),
+                "-l",
+                path_str(&log),
+                "-w",
+                "-t",
+                "60",
+                "start",
+                "-o",
+                &options,
+            ],
+        );
+        assert!(
+            started.status.success(),
+            "pg_ctl start failed: {}\n{}",
+            String::from_utf8_lossy(&started.stderr),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        Self {
+            dir,
+            port,
+            databases: Mutex::new(0),
+        }
+    }
+
+    /// The URL of database `name` in this cluster.
+    pub fn url(&self, name: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// A new, empty database of its own.
+    pub async fn database(&self) -> String {
+        let name = {
+            let mut count = self.databases.lock().unwrap_or_else(|e| e.into_inner());
+            *count += 1;
+            format!("test_{}_{}", std::process::id(), *count)
+        };
+        let admin = sqlx::PgPool::connect(&self.url("postgres"))
+            .await
+            .expect("connect to the cluster");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create a database");
+        admin.close().await;
+        self.url(&name)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let data = data_dir(self.dir.path());
+        let _ = pg("pg_ctl", &["-D", path_str(&data), "-m", "immediate", "stop"]);
+    }
+}
+
+fn data_dir(root: &Path) -> PathBuf {
+    root.join("data")
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 temp path")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
