@@ -281,12 +281,6 @@ into_arg!(Bool: bool => |v: bool| v);
 into_arg!(Real: f64 => |v: f64| v);
 into_arg!(Bytes: Vec<u8> => |v: Vec<u8>| v, &[u8] => |v: &[u8]| v.to_vec());
 
-impl IntoArg for Option<&str> {
-    fn into_arg(self) -> Arg {
-        Arg::Text(self.map(str::to_owned))
-    }
-}
-
 impl IntoArg for &Option<String> {
     fn into_arg(self) -> Arg {
         Arg::Text(self.clone())
@@ -401,22 +395,34 @@ macro_rules! run {
         let Statement { sql, args } = $statement;
         match $runner.into() {
             Runner::Pool(Db::Sqlite(pool)) => {
-                bound!(sqlx::$make::<Sqlite, _>(&sql), args).$run(pool).await
+                bound!(sqlx::$make::<Sqlite, _>(&sql), args)
+                    .$run(pool)
+                    .await
             }
             Runner::Pool(Db::Postgres(pool)) => {
-                bound!(sqlx::$make::<Postgres, _>(&sql), args).$run(pool).await
+                bound!(sqlx::$make::<Postgres, _>(&sql), args)
+                    .$run(pool)
+                    .await
             }
             Runner::Conn(Conn(Inner::SqlitePooled(conn))) => {
-                bound!(sqlx::$make::<Sqlite, _>(&sql), args).$run(&mut **conn).await
+                bound!(sqlx::$make::<Sqlite, _>(&sql), args)
+                    .$run(&mut **conn)
+                    .await
             }
             Runner::Conn(Conn(Inner::SqliteTx(tx))) => {
-                bound!(sqlx::$make::<Sqlite, _>(&sql), args).$run(&mut **tx).await
+                bound!(sqlx::$make::<Sqlite, _>(&sql), args)
+                    .$run(&mut **tx)
+                    .await
             }
             Runner::Conn(Conn(Inner::PostgresPooled(conn))) => {
-                bound!(sqlx::$make::<Postgres, _>(&sql), args).$run(&mut **conn).await
+                bound!(sqlx::$make::<Postgres, _>(&sql), args)
+                    .$run(&mut **conn)
+                    .await
             }
             Runner::Conn(Conn(Inner::PostgresTx(tx))) => {
-                bound!(sqlx::$make::<Postgres, _>(&sql), args).$run(&mut **tx).await
+                bound!(sqlx::$make::<Postgres, _>(&sql), args)
+                    .$run(&mut **tx)
+                    .await
             }
         }
     }};

@@ -25,7 +25,7 @@ async fn schema(db: &Db) -> BTreeMap<String, Vec<(String, bool, &'static str)>> 
     let columns: Vec<(String, String, bool, String)> = match db.dialect() {
         Dialect::Sqlite => {
             storage::query_as(
-                "SELECT m.name, p.name, p.\"notnull\" = 0, lower(p.type)
+                "SELECT m.name, p.name, p.\"notnull\" = 0 AND p.pk = 0, lower(p.type)
                  FROM sqlite_master m JOIN pragma_table_info(m.name) p
                  WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
                    AND m.name NOT LIKE '\\_sqlx%' ESCAPE '\\'
@@ -37,10 +37,14 @@ async fn schema(db: &Db) -> BTreeMap<String, Vec<(String, bool, &'static str)>> 
         }
         Dialect::Postgres => {
             storage::query_as(
-                "SELECT table_name::text, column_name::text, is_nullable = 'YES', data_type::text
-                 FROM information_schema.columns
-                 WHERE table_schema = 'public' AND table_name NOT LIKE '\\_sqlx%'
-                 ORDER BY table_name, ordinal_position",
+                "SELECT c.table_name::text, c.column_name::text, c.is_nullable = 'YES',
+                        c.data_type::text
+                 FROM information_schema.columns c
+                 JOIN information_schema.tables t
+                   ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+                 WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
+                   AND c.table_name NOT LIKE '\\_sqlx%'
+                 ORDER BY c.table_name, c.ordinal_position",
             )
             .fetch_all(db)
             .await
@@ -66,7 +70,8 @@ fn kind_of(declared: &str) -> &'static str {
         "boolean"
     } else if declared.contains("char") || declared.contains("text") {
         "text"
-    } else if declared.contains("real") || declared.contains("double") || declared.contains("float") {
+    } else if declared.contains("real") || declared.contains("double") || declared.contains("float")
+    {
         "real"
     } else if declared.contains("blob") || declared.contains("bytea") {
         "bytes"
@@ -147,7 +152,14 @@ async fn the_same_statements_give_the_same_answers_on_both() {
         assert_eq!(rows.len(), 3, "{dialect:?}");
         assert_eq!(
             rows[0],
-            ("a".into(), Some(1), true, Some("first".into()), 0.5, vec![1, 2, 3])
+            (
+                "a".into(),
+                Some(1),
+                true,
+                Some("first".into()),
+                0.5,
+                vec![1, 2, 3]
+            )
         );
         assert_eq!(rows[1].1, None);
         assert!(!rows[1].2, "{dialect:?}: false reads as false");
@@ -246,7 +258,10 @@ async fn a_wrong_address_or_a_newer_schema_is_refused_with_what_to_do() {
         db.close().await;
         let refused = Db::connect(&url, 1).await;
         assert!(
-            matches!(refused, Err(StorageError::SchemaTooNew { found: 9_999, .. })),
+            matches!(
+                refused,
+                Err(StorageError::SchemaTooNew { found: 9_999, .. })
+            ),
             "{refused:?}"
         );
     }

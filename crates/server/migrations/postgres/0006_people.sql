@@ -1,4 +1,4 @@
--- Mirrors sqlite/0006_people.sql; search_id is an identity column (SQLite's rowid alias), and FTS5's people_search becomes a table with a tsvector (GIN) and trigram index.
+-- Mirrors sqlite/0006_people.sql; search_id is an identity column (SQLite's rowid alias), and FTS5's people_search becomes a table with a tsvector (GIN, unaccented) and a pg_trgm index.
 
 -- The helpdesk's users (customers): records agents keep, with their organizations, emails
 -- and notes. Agents are in `agents`; the directory shows both.
@@ -57,15 +57,15 @@ CREATE TABLE person_notes (
 );
 CREATE INDEX person_notes_person ON person_notes (person_id, created_at DESC, id);
 
--- What a search matches (search::search_terms: name, emails whole and in parts,
--- organization, phone digits and endings), one row a person, written by the code that
--- writes a person. `rowid` is named as in SQLite, so the same INSERT and DELETE work.
--- Words are lowercased and unaccented, as FTS5's unicode61 remove_diacritics does:
--- prefix search with `words @@ to_tsquery('people_search', 'ada:* & lov:*')`; the
--- trigram index serves matches inside words (`terms ILIKE '%lov%'`).
+-- What a search matches (search::search_terms), one row a person, kept by the code that
+-- writes a person. `rowid` is named as in SQLite so the same INSERT and DELETE work.
+-- `words` is lowercased and unaccented like FTS5's unicode61 remove_diacritics: prefix
+-- search `words @@ to_tsquery('people_search', 'ada:* & lov:*')`; the trigram index
+-- serves matches inside words (`terms ILIKE '%lov%'`).
 CREATE TEXT SEARCH CONFIGURATION people_search (COPY = simple);
 ALTER TEXT SEARCH CONFIGURATION people_search
-    ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part
+    ALTER MAPPING FOR asciiword, word, numword, asciihword, hword, numhword,
+                      hword_asciipart, hword_part, hword_numpart
     WITH unaccent, simple;
 
 CREATE TABLE people_search (

@@ -1,4 +1,4 @@
--- Mirrors sqlite/0010_one_seq_clock.sql; also renames the renamed table's key and foreign key, which SQLite leaves unnamed.
+-- Mirrors sqlite/0010_one_seq_clock.sql; event_clock.id is BIGINT; also renames the renamed table's key and foreign key (SQLite's are unnamed).
 
 -- One clock gives every event its seq, whoever receives it: a recipient's seqs still only
 -- rise, but need not be consecutive, and an event to everyone is stored once rather than

@@ -160,7 +160,10 @@ impl PrivatePostgres {
 impl Drop for PrivatePostgres {
     fn drop(&mut self) {
         let data = data_dir(self.dir.path());
-        let _ = pg("pg_ctl", &["-D", path_str(&data), "-m", "immediate", "stop"]);
+        let _ = pg(
+            "pg_ctl",
+            &["-D", path_str(&data), "-m", "immediate", "stop"],
+        );
     }
 }
 
