@@ -108,6 +108,9 @@ async fn both_databases_end_with_the_same_tables_and_columns() {
     }
 }
 
+/// A row of the test's table: id, n, ok, note, ratio, raw.
+type Thing = (String, Option<i64>, bool, Option<String>, f64, Vec<u8>);
+
 #[tokio::test]
 async fn the_same_statements_give_the_same_answers_on_both() {
     let (sqlite, postgres, _dir, _cluster) = both().await;
@@ -144,7 +147,7 @@ async fn the_same_statements_give_the_same_answers_on_both() {
             .unwrap_or_else(|error| panic!("{dialect:?}: {error}"));
             assert_eq!(done.rows_affected(), 1);
         }
-        let rows: Vec<(String, Option<i64>, bool, Option<String>, f64, Vec<u8>)> =
+        let rows: Vec<Thing> =
             storage::query_as("SELECT id, n, ok, note, ratio, raw FROM things ORDER BY id")
                 .fetch_all(&mut conn)
                 .await
