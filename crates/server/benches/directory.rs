@@ -73,7 +73,7 @@ async fn main() -> Result<()> {
     );
 
     // Real search words: names, emails, organizations and phone numbers that are there.
-    let sample: Vec<Sample> = sqlx::query_as(
+    let sample: Vec<Sample> = agent_desk_server::storage::query_as(
         "SELECT p.name, e.address, o.name, p.phone FROM people p
          JOIN person_emails e ON e.person_id = p.id
          JOIN organizations o ON o.id = p.organization_id

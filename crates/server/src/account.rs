@@ -46,7 +46,7 @@ struct Credentials {
 }
 
 async fn credentials_of(db: &Db, agent_id: &str) -> Result<Credentials, AccountError> {
-    sqlx::query_as::<_, Credentials>(
+    crate::storage::query_as::<Credentials>(
         "SELECT email, display_name, password_hash FROM agents WHERE id = $1",
     )
     .bind(agent_id)
@@ -99,23 +99,25 @@ pub async fn change_password(
     }
     let new_hash = hash(new_password).await?;
     let mut tx = crate::db::begin_write(db).await?;
-    sqlx::query("UPDATE agents SET password_hash = $1 WHERE id = $2")
+    crate::storage::query("UPDATE agents SET password_hash = $1 WHERE id = $2")
         .bind(&new_hash)
         .bind(agent_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM password_resets WHERE agent_id = $1")
+    crate::storage::query("DELETE FROM password_resets WHERE agent_id = $1")
         .bind(agent_id)
         .execute(&mut *tx)
         .await?;
     let ended = if keep_other_sessions {
         Vec::new()
     } else {
-        sqlx::query_scalar("DELETE FROM sessions WHERE agent_id = $1 AND id <> $2 RETURNING id")
-            .bind(agent_id)
-            .bind(current_session)
-            .fetch_all(&mut *tx)
-            .await?
+        crate::storage::query_scalar(
+            "DELETE FROM sessions WHERE agent_id = $1 AND id <> $2 RETURNING id",
+        )
+        .bind(agent_id)
+        .bind(current_session)
+        .fetch_all(&mut *tx)
+        .await?
     };
     tx.commit().await?;
     Ok(ended)
@@ -144,7 +146,7 @@ pub async fn send_reset_link(
     origin: ResetOrigin<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
-    let found = sqlx::query_as::<_, (String, String, String)>(
+    let found = crate::storage::query_as::<(String, String, String)>(
         "SELECT id, email, display_name FROM agents WHERE email = $1",
     )
     .bind(normalise_email(email))
@@ -157,11 +159,11 @@ pub async fn send_reset_link(
     let expires = now + Duration::minutes(i64::from(PASSWORD_RESET_VALID_MINUTES));
     let mut tx = crate::db::begin_write(db).await?;
     // Only the newest link works.
-    sqlx::query("DELETE FROM password_resets WHERE agent_id = $1")
+    crate::storage::query("DELETE FROM password_resets WHERE agent_id = $1")
         .bind(&agent_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
+    crate::storage::query(
         "INSERT INTO password_resets (token_hash, agent_id, created_at, expires_at)
          VALUES ($1, $2, $3, $4)",
     )
@@ -229,7 +231,7 @@ pub async fn reset_token(
     if !is_token_shaped(token) {
         return Ok(ResetToken::Unknown);
     }
-    let found = sqlx::query_as::<_, (String, String, Option<String>)>(
+    let found = crate::storage::query_as::<(String, String, Option<String>)>(
         "SELECT agent_id, expires_at, used_at FROM password_resets WHERE token_hash = $1",
     )
     .bind(credentials::token_hash(token))
@@ -267,7 +269,7 @@ pub async fn reset_password(
     let new_hash = hash(new_password).await?;
     let mut tx = crate::db::begin_write(db).await?;
     // Spends the token only if nobody spent it meanwhile.
-    let spent = sqlx::query(
+    let spent = crate::storage::query(
         "UPDATE password_resets SET used_at = $1
          WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
     )
@@ -279,15 +281,16 @@ pub async fn reset_password(
     if spent != 1 {
         return Err(AccountError::ResetTokenSpent);
     }
-    sqlx::query("UPDATE agents SET password_hash = $1 WHERE id = $2")
+    crate::storage::query("UPDATE agents SET password_hash = $1 WHERE id = $2")
         .bind(&new_hash)
         .bind(&agent_id)
         .execute(&mut *tx)
         .await?;
-    let sessions = sqlx::query_scalar("DELETE FROM sessions WHERE agent_id = $1 RETURNING id")
-        .bind(&agent_id)
-        .fetch_all(&mut *tx)
-        .await?;
+    let sessions =
+        crate::storage::query_scalar("DELETE FROM sessions WHERE agent_id = $1 RETURNING id")
+            .bind(&agent_id)
+            .fetch_all(&mut *tx)
+            .await?;
     tx.commit().await?;
     Ok(EndedByReset { agent_id, sessions })
 }
@@ -312,7 +315,7 @@ pub async fn record_sign_in(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let clip = |text: &str, max: usize| text.chars().take(max).collect::<String>();
-    sqlx::query(
+    crate::storage::query(
         "INSERT INTO sign_in_attempts (id, agent_id, email, succeeded, attempted_at, client_name, ip_address)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -325,7 +328,7 @@ pub async fn record_sign_in(
     .bind(attempt.ip_address)
     .execute(db)
     .await?;
-    sqlx::query("DELETE FROM sign_in_attempts WHERE attempted_at < $1")
+    crate::storage::query("DELETE FROM sign_in_attempts WHERE attempted_at < $1")
         .bind(timestamp(now - SIGN_IN_RETENTION))
         .execute(db)
         .await?;
@@ -355,7 +358,7 @@ pub async fn sessions(
     agent_id: &str,
     current_session: &str,
 ) -> Result<SessionList, sqlx::Error> {
-    let sessions = sqlx::query_as::<_, SessionRow>(
+    let sessions = crate::storage::query_as::<SessionRow>(
         "SELECT id, created_at, last_seen_at, client_name, client_version, ip_address
          FROM sessions WHERE agent_id = $1 ORDER BY last_seen_at DESC, created_at DESC",
     )
@@ -386,7 +389,7 @@ pub async fn sign_ins(
     agent_id: &str,
     limit: i64,
 ) -> Result<Vec<SignInAttempt>, sqlx::Error> {
-    let attempts = sqlx::query_as::<_, AttemptRow>(
+    let attempts = crate::storage::query_as::<AttemptRow>(
         "SELECT attempted_at, succeeded, client_name, ip_address FROM sign_in_attempts
          WHERE agent_id = $1 ORDER BY attempted_at DESC LIMIT $2",
     )
@@ -407,7 +410,7 @@ pub async fn sign_ins(
 
 /// Ends one of the agent's own sessions; false when the agent has no such session.
 pub async fn end_session(db: &Db, agent_id: &str, session_id: &str) -> Result<bool, sqlx::Error> {
-    let ended = sqlx::query("DELETE FROM sessions WHERE id = $1 AND agent_id = $2")
+    let ended = crate::storage::query("DELETE FROM sessions WHERE id = $1 AND agent_id = $2")
         .bind(session_id)
         .bind(agent_id)
         .execute(db)
@@ -422,11 +425,13 @@ pub async fn end_other_sessions(
     agent_id: &str,
     current_session: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("DELETE FROM sessions WHERE agent_id = $1 AND id <> $2 RETURNING id")
-        .bind(agent_id)
-        .bind(current_session)
-        .fetch_all(db)
-        .await
+    crate::storage::query_scalar(
+        "DELETE FROM sessions WHERE agent_id = $1 AND id <> $2 RETURNING id",
+    )
+    .bind(agent_id)
+    .bind(current_session)
+    .fetch_all(db)
+    .await
 }
 
 #[cfg(test)]

@@ -72,7 +72,7 @@ pub async fn create(db: &Db, new: NewAgent<'_>, now: DateTime<Utc>) -> Result<Pr
     let id = Uuid::new_v4().to_string();
     let at = timestamp(now);
     let mut tx = crate::db::begin_write(db).await?;
-    let inserted = sqlx::query(
+    let inserted = crate::storage::query(
         "INSERT INTO agents (id, email, password_hash, is_admin, display_name, language, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
     )
@@ -91,12 +91,14 @@ pub async fn create(db: &Db, new: NewAgent<'_>, now: DateTime<Utc>) -> Result<Pr
             other => other.into(),
         });
     }
-    sqlx::query("INSERT INTO agent_emails (agent_id, address, is_primary) VALUES ($1, $2, $3)")
-        .bind(&id)
-        .bind(&email)
-        .bind(true)
-        .execute(&mut *tx)
-        .await?;
+    crate::storage::query(
+        "INSERT INTO agent_emails (agent_id, address, is_primary) VALUES ($1, $2, $3)",
+    )
+    .bind(&id)
+    .bind(&email)
+    .bind(true)
+    .execute(&mut *tx)
+    .await?;
     crate::events::start_feed(&mut tx, &id).await?;
     tx.commit().await?;
     let (profile, _) = profile(db, &id).await?;
@@ -122,7 +124,7 @@ pub async fn seed_load(
     for n in 1..=count {
         let email = format!("load-{n:05}@example.test");
         let id = Uuid::new_v4().to_string();
-        sqlx::query(
+        crate::storage::query(
             "INSERT INTO agents (id, email, password_hash, is_admin, display_name, language, created_at, updated_at)
              VALUES ($1, $2, $3, FALSE, $4, $5, $6, $6) ON CONFLICT (email) DO NOTHING",
         )
@@ -134,11 +136,12 @@ pub async fn seed_load(
         .bind(&at)
         .execute(&mut *tx)
         .await?;
-        let agent_id = sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE email = $1")
-            .bind(&email)
-            .fetch_one(&mut *tx)
-            .await?;
-        sqlx::query(
+        let agent_id =
+            crate::storage::query_scalar::<String>("SELECT id FROM agents WHERE email = $1")
+                .bind(&email)
+                .fetch_one(&mut *tx)
+                .await?;
+        crate::storage::query(
             "INSERT INTO agent_emails (agent_id, address, is_primary) VALUES ($1, $2, TRUE)
              ON CONFLICT DO NOTHING",
         )
@@ -148,7 +151,7 @@ pub async fn seed_load(
         .await?;
         crate::events::start_feed(&mut tx, &agent_id).await?;
         let token = credentials::new_token();
-        sqlx::query(
+        crate::storage::query(
             "INSERT INTO sessions (id, agent_id, token_hash, created_at, last_seen_at, client_name)
              VALUES ($1, $2, $3, $4, $4, 'seed-load')",
         )
@@ -169,10 +172,12 @@ pub async fn credentials_by_email(
     db: &Db,
     email: &str,
 ) -> Result<Option<(String, String)>, sqlx::Error> {
-    sqlx::query_as::<_, (String, String)>("SELECT id, password_hash FROM agents WHERE email = $1")
-        .bind(normalise_email(email))
-        .fetch_optional(db)
-        .await
+    crate::storage::query_as::<(String, String)>(
+        "SELECT id, password_hash FROM agents WHERE email = $1",
+    )
+    .bind(normalise_email(email))
+    .fetch_optional(db)
+    .await
 }
 
 /// The columns [`AgentRow`] reads, for queries that list agents.
@@ -253,14 +258,14 @@ impl AgentRow {
 
 /// The agent's profile and its version (the ETag).
 pub async fn profile(db: &Db, agent_id: &str) -> Result<(Profile, i64), AgentError> {
-    let row = sqlx::query_as::<_, AgentRow>(&format!(
+    let row = crate::storage::query_as::<AgentRow>(&format!(
         "SELECT {PROFILE_COLUMNS} FROM agents WHERE id = $1"
     ))
     .bind(agent_id)
     .fetch_optional(db)
     .await?
     .ok_or(AgentError::NotFound)?;
-    let emails = sqlx::query_as::<_, (String, bool)>(
+    let emails = crate::storage::query_as::<(String, bool)>(
         "SELECT address, is_primary FROM agent_emails WHERE agent_id = $1 ORDER BY is_primary DESC, address",
     )
     .bind(agent_id)
@@ -320,19 +325,20 @@ pub async fn save_profile(
             return Ok((expected_version, request));
         }
         // Only the request changed: the profile as read is no longer current.
-        let bumped =
-            sqlx::query("UPDATE agents SET version = version + 1 WHERE id = $1 AND version = $2")
-                .bind(&profile.id)
-                .bind(expected_version)
-                .execute(&mut *tx)
-                .await?;
+        let bumped = crate::storage::query(
+            "UPDATE agents SET version = version + 1 WHERE id = $1 AND version = $2",
+        )
+        .bind(&profile.id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
         if bumped.rows_affected() == 0 {
             return Err(AgentError::VersionConflict);
         }
         tx.commit().await?;
         return Ok((expected_version + 1, request));
     }
-    let updated = sqlx::query(
+    let updated = crate::storage::query(
         "UPDATE agents SET display_name = $1, job_title = $2, department = $3, phone = $4,
                 mobile = $5, office_location = $6, timezone = $7, language = $8, signature = $9,
                 use_signature = $10, operator_id = $11, updated_at = $12, visibility = $13,
@@ -393,7 +399,7 @@ pub async fn set_status(
     now: DateTime<Utc>,
 ) -> Result<bool, AgentError> {
     let mut tx = crate::db::begin_write(db).await?;
-    let stored = sqlx::query_as::<_, (String, Option<String>)>(
+    let stored = crate::storage::query_as::<(String, Option<String>)>(
         "SELECT status, status_until FROM agents WHERE id = $1",
     )
     .bind(agent_id)
@@ -411,7 +417,7 @@ pub async fn set_status(
     crate::status::queue_webhook(&mut tx, agent_id, status, until, cause, now).await?;
     let until_text = until.map(timestamp);
     // A spell goes on while the status in force stays (a lapsed "Away until" is over).
-    sqlx::query(
+    crate::storage::query(
         "UPDATE agents SET status = $1, status_until = $2,
              status_since = CASE WHEN $5 = $1 AND status_since IS NOT NULL
                                  THEN status_since ELSE $4 END
@@ -446,7 +452,7 @@ pub async fn set_status(
 /// change of its own (recorded, and posted to the status webhook). Returns their ids.
 pub async fn expire_statuses(db: &Db, now: DateTime<Utc>) -> Result<Vec<String>, AgentError> {
     let mut tx = crate::db::begin_write(db).await?;
-    let lapsed = sqlx::query_as::<_, (String, String, String)>(
+    let lapsed = crate::storage::query_as::<(String, String, String)>(
         "SELECT id, status, status_until FROM agents
          WHERE status_until IS NOT NULL AND status_until <= $1 ORDER BY status_until",
     )
@@ -454,7 +460,7 @@ pub async fn expire_statuses(db: &Db, now: DateTime<Utc>) -> Result<Vec<String>,
     .fetch_all(&mut *tx)
     .await?;
     for (agent_id, status, until) in &lapsed {
-        sqlx::query(
+        crate::storage::query(
             "UPDATE agents SET status = $1, status_until = NULL, status_since = $2 WHERE id = $3",
         )
         .bind(Status::Available.as_str())
@@ -498,7 +504,7 @@ pub struct ChangeLogEntry {
 }
 
 pub async fn change_log(db: &Db, subject_id: &str) -> Result<Vec<ChangeLogEntry>, sqlx::Error> {
-    sqlx::query_as::<_, ChangeLogEntry>(
+    crate::storage::query_as::<ChangeLogEntry>(
         "SELECT actor_id, changed_at, field, old_value, new_value FROM change_log
          WHERE subject_id = $1 ORDER BY changed_at, field",
     )
@@ -538,7 +544,7 @@ pub async fn session_by_token(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<TokenSession, sqlx::Error> {
-    let found = sqlx::query_as::<_, (String, String, bool, String, String)>(
+    let found = crate::storage::query_as::<(String, String, bool, String, String)>(
         "SELECT sessions.id, agents.id, agents.is_admin, sessions.created_at, sessions.last_seen_at
          FROM sessions JOIN agents ON agents.id = sessions.agent_id WHERE sessions.token_hash = $1",
     )
@@ -558,7 +564,7 @@ pub async fn session_by_token(
         });
     }
     if now - last_seen >= LAST_SEEN_RESOLUTION {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+        crate::storage::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
             .bind(timestamp(now))
             .bind(&session_id)
             .execute(db)
@@ -577,7 +583,7 @@ pub async fn session_ends_at(
     db: &Db,
     session_id: &str,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    let found = sqlx::query_as::<_, (String, String)>(
+    let found = crate::storage::query_as::<(String, String)>(
         "SELECT created_at, last_seen_at FROM sessions WHERE id = $1",
     )
     .bind(session_id)
@@ -605,7 +611,7 @@ pub async fn create_session(
     let token = credentials::new_token();
     let at = timestamp(now);
     let clip = |text: Option<&str>| text.map(|t| t.chars().take(100).collect::<String>());
-    sqlx::query(
+    crate::storage::query(
         "INSERT INTO sessions (id, agent_id, token_hash, created_at, last_seen_at, client_name, client_version, ip_address)
          VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
     )
@@ -622,7 +628,7 @@ pub async fn create_session(
 }
 
 pub async fn delete_session(db: &Db, session_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE id = $1")
+    crate::storage::query("DELETE FROM sessions WHERE id = $1")
         .bind(session_id)
         .execute(db)
         .await?;

@@ -68,7 +68,7 @@ pub async fn set_avatar_url(
 ) -> Result<(Option<String>, i64), AgentError> {
     let at = timestamp(now);
     let mut tx = crate::db::begin_write(db).await?;
-    let (old_url, version) = sqlx::query_as::<_, (Option<String>, i64)>(
+    let (old_url, version) = crate::storage::query_as::<(Option<String>, i64)>(
         "SELECT avatar_url, version FROM agents WHERE id = $1",
     )
     .bind(agent_id)
@@ -78,7 +78,7 @@ pub async fn set_avatar_url(
     if old_url.as_deref() == new_url {
         return Ok((old_url, version));
     }
-    sqlx::query(
+    crate::storage::query(
         "UPDATE agents SET avatar_url = $1, updated_at = $2, version = version + 1 WHERE id = $3",
     )
     .bind(new_url)

@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 pub(crate) async fn record_change(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::storage::Conn,
     subject_id: &str,
     actor_id: &str,
     field: &str,
@@ -11,7 +11,7 @@ pub(crate) async fn record_change(
     new: &Option<String>,
     at: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    crate::storage::query(
         "INSERT INTO change_log (id, subject_id, actor_id, changed_at, field, old_value, new_value)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )

@@ -1,41 +1,17 @@
-//! The database connection and its migrations.
-//!
-//! SQLite is the only database the server runs on; PostgreSQL support is being added.
-//! Queries use `$1` placeholders, but some rely on SQLite: the FTS5 search index,
-//! `rowid`, `group_concat` and `BEGIN IMMEDIATE`. The first migration's header calls
-//! its SQL portable; it stays as written, since databases that applied a migration
-//! refuse one whose text changed.
+//! The database the server keeps its data in: SQLite by default, or PostgreSQL, through
+//! the storage seam ([`crate::storage`]).
 
-use std::str::FromStr;
-use std::time::Duration;
+pub use crate::storage::{Conn, Db};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-
-pub type Db = sqlx::SqlitePool;
-
+/// Opens the database at `url` (`sqlite://PATH` or `postgres://…`) and brings its schema
+/// up to date.
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
-    let db = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await?;
-    sqlx::migrate!("./migrations/sqlite").run(&db).await?;
-    Ok(db)
+    Ok(Db::connect(url, crate::storage::DEFAULT_MAX_CONNECTIONS).await?)
 }
 
-/// Starts a transaction that will write.
-///
-/// SQLite's default `BEGIN` is deferred: a transaction that reads and then writes
-/// takes the write lock only at its first write, and if another writer got there
-/// first in WAL mode it fails at once with "database is locked", busy timeout or
-/// not. `BEGIN IMMEDIATE` takes the write lock up front, so concurrent writers
-/// queue on the busy timeout instead.
-pub async fn begin_write(db: &Db) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-    db.begin_with("BEGIN IMMEDIATE").await
+/// Starts a transaction that will write (see [`crate::storage::Dialect::begin_write`]).
+pub async fn begin_write(db: &Db) -> sqlx::Result<Conn> {
+    db.begin_write().await
 }
 
 #[cfg(test)]
@@ -44,7 +20,10 @@ mod tests {
     use std::time::Duration;
 
     use agent_desk_core::{EventTarget, EventType, NewEvent, Priority};
+    use std::str::FromStr;
+
     use sqlx::migrate::Migrator;
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
     use sqlx::Executor;
 
     use super::*;
@@ -117,10 +96,11 @@ mod tests {
         assert_eq!(kb.email, agent_desk_core::EmailFrequency::Digest);
         assert!(prefs.quiet_hours.enabled);
         assert_eq!(prefs.quiet_hours.start, "21:00");
-        let stored: String = sqlx::query_scalar("SELECT prefs FROM notification_prefs")
-            .fetch_one(&db)
-            .await
-            .expect("row");
+        let stored: String =
+            crate::storage::query_scalar::<String>("SELECT prefs FROM notification_prefs")
+                .fetch_one(&db)
+                .await
+                .expect("row");
         assert!(!stored.contains("push"), "{stored}");
     }
 

@@ -94,11 +94,13 @@ pub async fn seed_demo(
                     .flat_map(|(_, details)| details.iter());
                 for (column, value) in details {
                     // Column names come from the fixed list above, never from input.
-                    sqlx::query(&format!("UPDATE agents SET {column} = $1 WHERE id = $2"))
-                        .bind(value)
-                        .bind(&profile.id)
-                        .execute(db)
-                        .await?;
+                    crate::storage::query(format!(
+                        "UPDATE agents SET {column} = $1 WHERE id = $2"
+                    ))
+                    .bind(value)
+                    .bind(&profile.id)
+                    .execute(db)
+                    .await?;
                 }
                 created.push(account);
             }
@@ -107,10 +109,11 @@ pub async fn seed_demo(
         }
     }
     crate::teams::seed_demo(db, now).await?;
-    let demo_agent = sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE email = $1")
-        .bind(DEMO_ACCOUNTS[0].0)
-        .fetch_one(db)
-        .await?;
+    let demo_agent =
+        crate::storage::query_scalar::<String>("SELECT id FROM agents WHERE email = $1")
+            .bind(DEMO_ACCOUNTS[0].0)
+            .fetch_one(db)
+            .await?;
     crate::customers::seed_demo(db, &demo_agent, now).await?;
     crate::tickets::seed_demo(db, now).await?;
     Ok(created)

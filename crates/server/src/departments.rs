@@ -11,7 +11,6 @@ use agent_desk_core::departments::{
 use agent_desk_core::teams::clean_note;
 use agent_desk_core::ProfileField;
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteConnection};
 
 use uuid::Uuid;
 
@@ -50,10 +49,10 @@ pub enum RequestChange {
 
 /// The agent's open request, if any.
 pub async fn pending<'e>(
-    conn: impl sqlx::SqliteExecutor<'e>,
+    conn: impl Into<crate::storage::Runner<'e>>,
     agent_id: &str,
 ) -> Result<Option<DepartmentRequest>, sqlx::Error> {
-    let row = sqlx::query_as::<_, (Option<String>, String)>(
+    let row = crate::storage::query_as::<(Option<String>, String)>(
         "SELECT value, requested_at FROM department_requests
          WHERE agent_id = $1 AND state = 'open'",
     )
@@ -70,7 +69,7 @@ pub async fn pending<'e>(
 /// `wanted` is the department asked for, normalised (`None` for none); `current` the
 /// one in force. Asking for the one in force withdraws an open request.
 pub async fn ask(
-    tx: &mut SqliteConnection,
+    tx: &mut crate::storage::Conn,
     agent_id: &str,
     current: Option<&str>,
     wanted: Option<&str>,
@@ -104,7 +103,7 @@ pub async fn ask(
     let replacing = open.is_some();
     // One open request an agent: a new wish replaces the one waiting.
     withdraw(tx, agent_id, &at).await?;
-    sqlx::query(
+    crate::storage::query(
         "INSERT INTO department_requests (id, agent_id, value, state, requested_at)
          VALUES ($1, $2, $3, 'open', $4)",
     )
@@ -131,8 +130,8 @@ pub async fn ask(
 }
 
 /// Ends the agent's open request, if any, as withdrawn.
-async fn withdraw(tx: &mut SqliteConnection, agent_id: &str, at: &str) -> sqlx::Result<()> {
-    sqlx::query(
+async fn withdraw(tx: &mut crate::storage::Conn, agent_id: &str, at: &str) -> sqlx::Result<()> {
+    crate::storage::query(
         "UPDATE department_requests SET state = 'withdrawn', decided_at = $1
          WHERE agent_id = $2 AND state = 'open'",
     )
@@ -150,27 +149,38 @@ fn same(a: Option<&str>, b: Option<&str>) -> bool {
 
 /// Every open request, oldest first, with the agent and the department in force.
 pub async fn open_requests(db: &Db) -> Result<Vec<PendingDepartmentRequest>, sqlx::Error> {
-    let rows = sqlx::query(
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+    );
+    let rows: Vec<Row> = crate::storage::query_as(
         "SELECT r.id, r.agent_id, a.display_name, a.email, a.department, r.value, r.requested_at
          FROM department_requests r JOIN agents a ON a.id = r.agent_id
          WHERE r.state = 'open' ORDER BY r.requested_at, r.id",
     )
     .fetch_all(db)
     .await?;
-    rows.iter()
-        .map(|row| {
-            let requested_at: String = row.try_get("requested_at")?;
-            Ok(PendingDepartmentRequest {
-                id: row.try_get("id")?,
-                agent_id: row.try_get("agent_id")?,
-                agent_name: row.try_get("display_name")?,
-                agent_email: row.try_get("email")?,
-                current: row.try_get("department")?,
-                requested: row.try_get("value")?,
-                requested_at: parse_timestamp(&requested_at),
-            })
-        })
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, agent_id, agent_name, agent_email, current, requested, requested_at)| {
+                PendingDepartmentRequest {
+                    id,
+                    agent_id,
+                    agent_name,
+                    agent_email,
+                    current,
+                    requested,
+                    requested_at: parse_timestamp(&requested_at),
+                }
+            },
+        )
+        .collect())
 }
 
 /// A decided request: what the answer says, what was asked for and the note.
@@ -193,7 +203,7 @@ pub async fn decide(
     let note = clean_note(note).map_err(DepartmentError::InvalidNote)?;
     let at = timestamp(now);
     let mut tx = crate::db::begin_write(db).await?;
-    let (agent_id, value, state) = sqlx::query_as::<_, (String, Option<String>, String)>(
+    let (agent_id, value, state) = crate::storage::query_as::<(String, Option<String>, String)>(
         "SELECT agent_id, value, state FROM department_requests WHERE id = $1",
     )
     .bind(request_id)
@@ -203,7 +213,7 @@ pub async fn decide(
     if state != "open" {
         return Err(DepartmentError::AlreadyDecided(state));
     }
-    sqlx::query(
+    crate::storage::query(
         "UPDATE department_requests
             SET state = $1, decided_by = $2, decided_at = $3, decision_note = $4
           WHERE id = $5",
@@ -215,14 +225,15 @@ pub async fn decide(
     .bind(request_id)
     .execute(&mut *tx)
     .await?;
-    let before: Option<String> = sqlx::query_scalar("SELECT department FROM agents WHERE id = $1")
-        .bind(&agent_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let before: Option<String> =
+        crate::storage::query_scalar("SELECT department FROM agents WHERE id = $1")
+            .bind(&agent_id)
+            .fetch_one(&mut *tx)
+            .await?;
     // The request leaves the profile either way: its version moves so every session
     // reads it again.
     if approve {
-        sqlx::query(
+        crate::storage::query(
             "UPDATE agents SET department = $1, version = version + 1, updated_at = $2
              WHERE id = $3",
         )
@@ -242,7 +253,7 @@ pub async fn decide(
         )
         .await?;
     } else {
-        sqlx::query("UPDATE agents SET version = version + 1 WHERE id = $1")
+        crate::storage::query("UPDATE agents SET version = version + 1 WHERE id = $1")
             .bind(&agent_id)
             .execute(&mut *tx)
             .await?;

@@ -93,7 +93,7 @@ pub async fn send_due_digests(
     mailer: &Mailer,
     now: DateTime<Utc>,
 ) -> Result<usize, sqlx::Error> {
-    let agents = sqlx::query_as::<_, (String, String, Option<String>)>(
+    let agents = crate::storage::query_as::<(String, String, Option<String>)>(
         "SELECT id, email, timezone FROM agents ORDER BY id",
     )
     .fetch_all(db)
@@ -121,7 +121,7 @@ pub async fn send_due_digests(
                 EmailFrequency::Weekly => "weekly",
                 _ => "digest",
             };
-            let last = sqlx::query_scalar::<_, String>(
+            let last = crate::storage::query_scalar::<String>(
                 "SELECT last_sent_at FROM email_digests WHERE agent_id = $1 AND frequency = $2",
             )
             .bind(&agent_id)
@@ -129,7 +129,7 @@ pub async fn send_due_digests(
             .fetch_optional(db)
             .await?;
             let Some(last) = last.map(|text| parse_timestamp(&text)) else {
-                sqlx::query(
+                crate::storage::query(
                     "INSERT INTO email_digests (agent_id, frequency, last_sent_at) VALUES ($1, $2, $3)
                      ON CONFLICT (agent_id, frequency) DO NOTHING",
                 )
@@ -153,7 +153,7 @@ pub async fn send_due_digests(
                 .iter()
                 .filter(|e| types.contains(&e.event_type))
                 .collect();
-            sqlx::query(
+            crate::storage::query(
                 "UPDATE email_digests SET last_sent_at = $1 WHERE agent_id = $2 AND frequency = $3",
             )
             .bind(timestamp(now))

@@ -15,7 +15,6 @@ use agent_desk_core::{
     Profile, Status,
 };
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
 use tokio::sync::{broadcast, oneshot};
 use tokio_util::task::task_tracker::TaskTrackerToken;
 use tokio_util::task::TaskTracker;
@@ -75,13 +74,13 @@ async fn audience(db: &Db, target: &EventTarget) -> Result<Audience, EventError>
 }
 
 async fn audience_in(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::storage::Conn,
     target: &EventTarget,
 ) -> Result<Audience, EventError> {
     match target {
         EventTarget::Agent(email) => {
             let email = crate::agents::normalise_email(email);
-            sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE email = $1")
+            crate::storage::query_scalar::<String>("SELECT id FROM agents WHERE email = $1")
                 .bind(&email)
                 .fetch_optional(&mut *conn)
                 .await?
@@ -90,12 +89,13 @@ async fn audience_in(
         }
         EventTarget::Team(name) => {
             let name = name.trim();
-            let team = sqlx::query_scalar::<_, String>("SELECT id FROM teams WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&mut *conn)
-                .await?
-                .ok_or_else(|| EventError::UnknownTeam(name.to_owned()))?;
-            let members = sqlx::query_scalar::<_, i64>(
+            let team =
+                crate::storage::query_scalar::<String>("SELECT id FROM teams WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or_else(|| EventError::UnknownTeam(name.to_owned()))?;
+            let members = crate::storage::query_scalar::<i64>(
                 "SELECT COUNT(*) FROM team_members WHERE team_id = $1",
             )
             .bind(&team)
@@ -161,11 +161,12 @@ impl Published {
                     .collect(),
             ),
             Recipients::Everyone => {
-                let count: i64 =
-                    sqlx::query_scalar(&format!("SELECT count(*) FROM {EVERYONE_BEFORE_SEQ}"))
-                        .bind(self.seq)
-                        .fetch_one(db)
-                        .await?;
+                let count: i64 = crate::storage::query_scalar(format!(
+                    "SELECT count(*) FROM {EVERYONE_BEFORE_SEQ}"
+                ))
+                .bind(self.seq)
+                .fetch_one(db)
+                .await?;
                 (usize::try_from(count).unwrap_or_default(), Vec::new())
             }
         };
@@ -184,7 +185,7 @@ impl Published {
                 // One text value rather than thousands of rows: sqlx hands SQLite rows
                 // over one by one, about 30 µs each. (PostgreSQL spells group_concat
                 // string_agg.)
-                let emails: Option<String> = sqlx::query_scalar(&format!(
+                let emails: Option<String> = crate::storage::query_scalar(format!(
                     "SELECT group_concat(agents.email, char(10)) FROM {EVERYONE_BEFORE_SEQ}"
                 ))
                 .bind(self.seq)
@@ -317,7 +318,7 @@ async fn store(
 
 /// Stores an event as part of a transaction the caller commits.
 async fn store_in(
-    tx: &mut SqliteConnection,
+    tx: &mut crate::storage::Conn,
     audience: &Audience,
     new: &NewEvent,
     now: DateTime<Utc>,
@@ -327,7 +328,7 @@ async fn store_in(
     let title = new.title.trim().to_owned();
     // " 42" and "42" are one ticket.
     let ticket_id = new.ticket_id.as_deref().map(str::trim);
-    let seq: i64 = sqlx::query_scalar(
+    let seq: i64 = crate::storage::query_scalar(
         "UPDATE event_clock SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq",
     )
     .fetch_one(&mut *tx)
@@ -345,7 +346,7 @@ async fn store_in(
     let recipients = match audience.filter() {
         Some((filter, key)) => {
             // As one text value, for the reason `Published::emails` gives.
-            let listed: Option<String> = sqlx::query_scalar(&format!(
+            let listed: Option<String> = crate::storage::query_scalar(format!(
                 "SELECT group_concat(agents.id || ' ' || agents.email, char(10)) FROM agents
                  WHERE {filter}"
             ))
@@ -356,7 +357,7 @@ async fn store_in(
                 "INSERT INTO events (recipient_id, seq, event_type, priority, title, body, ticket_id, url, created_at)
                  SELECT agents.id, $2, $3, $4, $5, $6, $7, $8, $9 FROM agents WHERE {filter}"
             );
-            bind_columns(sqlx::query(&insert).bind(key), &event, &at)
+            bind_columns(crate::storage::query(&insert).bind(key), &event, &at)
                 .execute(&mut *tx)
                 .await?;
             let listed = listed.as_deref().unwrap_or_default().lines();
@@ -368,7 +369,7 @@ async fn store_in(
             )
         }
         None => {
-            let insert = sqlx::query(
+            let insert = crate::storage::query(
                 "INSERT INTO events_to_everyone (seq, event_type, priority, title, body, ticket_id, url, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             );
@@ -393,10 +394,8 @@ async fn store_in(
     })
 }
 
-type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
-
 /// Binds an event's columns in the order both event tables have them, seq to created_at.
-fn bind_columns<'q>(query: SqliteQuery<'q>, event: &'q Event, at: &'q str) -> SqliteQuery<'q> {
+fn bind_columns(query: crate::storage::Query, event: &Event, at: &str) -> crate::storage::Query {
     query
         .bind(event.seq)
         .bind(event.event_type.as_str())
@@ -438,7 +437,7 @@ fn event_from_row(row: EventRow) -> Event {
 pub async fn newest_seq(db: &Db, agent_id: &str) -> Result<i64, EventError> {
     // The view's two parts are read as a merge of two index ranges in seq order, so
     // this reads a row from each rather than all of them.
-    Ok(sqlx::query_scalar::<_, i64>(
+    Ok(crate::storage::query_scalar::<i64>(
         "SELECT seq FROM agent_events WHERE recipient_id = $1 ORDER BY seq DESC LIMIT 1",
     )
     .bind(agent_id)
@@ -449,9 +448,9 @@ pub async fn newest_seq(db: &Db, agent_id: &str) -> Result<i64, EventError> {
 
 /// Starts an agent's share of the events to everyone: those posted from now on. Nothing
 /// changes for an agent who has one.
-pub async fn start_feed(conn: &mut SqliteConnection, agent_id: &str) -> sqlx::Result<()> {
+pub async fn start_feed(conn: &mut crate::storage::Conn, agent_id: &str) -> sqlx::Result<()> {
     // `WHERE TRUE` keeps SQLite from reading ON CONFLICT as a join's ON.
-    sqlx::query(
+    crate::storage::query(
         "INSERT INTO event_feeds (agent_id, everyone_after) SELECT $1, last_seq FROM event_clock
          WHERE TRUE ON CONFLICT DO NOTHING",
     )
@@ -480,7 +479,7 @@ pub async fn after(
     after: i64,
     limit: u32,
 ) -> Result<Vec<Event>, EventError> {
-    let rows = sqlx::query_as::<_, EventRow>(
+    let rows = crate::storage::query_as::<EventRow>(
         "SELECT seq, event_type, priority, title, body, ticket_id, url, created_at FROM agent_events
          WHERE recipient_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
     )
@@ -500,7 +499,7 @@ pub async fn created_between(
     until: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<Event>, EventError> {
-    let rows = sqlx::query_as::<_, EventRow>(
+    let rows = crate::storage::query_as::<EventRow>(
         "SELECT seq, event_type, priority, title, body, ticket_id, url, created_at FROM agent_events
          WHERE recipient_id = $1 AND created_at > $2 AND created_at <= $3 ORDER BY seq LIMIT $4",
     )
@@ -576,13 +575,13 @@ impl ProfileChange {
 pub struct Batch<'h> {
     hub: &'h EventHub,
     _turn: tokio::sync::MutexGuard<'h, ()>,
-    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: crate::storage::Conn,
     stored: Vec<Stored>,
 }
 
 impl Batch<'_> {
     /// The transaction, for the writes that go with the events.
-    pub fn conn(&mut self) -> &mut SqliteConnection {
+    pub fn conn(&mut self) -> &mut crate::storage::Conn {
         &mut self.tx
     }
 

@@ -115,7 +115,7 @@ pub struct Polled {
 /// Keeps the helpdesk's row, so its state (and a failure to connect) shows before it
 /// first answers.
 pub async fn register(db: &Db, url: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
-    sqlx::query(
+    crate::storage::query(
         "INSERT INTO helpdesk_connectors (name, url, cursor, started_at) VALUES ($1, $2, -1, $3)
          ON CONFLICT (name) DO UPDATE SET url = excluded.url, started_at = excluded.started_at",
     )
@@ -132,11 +132,12 @@ pub async fn register(db: &Db, url: &str, now: DateTime<Utc>) -> sqlx::Result<()
 /// the first time, and what was kept of the other is let go.
 async fn cursor_for(db: &Db, base: &str) -> sqlx::Result<i64> {
     let mut tx = db.begin().await?;
-    let (cursor, read_from): (i64, Option<String>) =
-        sqlx::query_as("SELECT cursor, cursor_url FROM helpdesk_connectors WHERE name = $1")
-            .bind(RT)
-            .fetch_one(&mut *tx)
-            .await?;
+    let (cursor, read_from): (i64, Option<String>) = crate::storage::query_as(
+        "SELECT cursor, cursor_url FROM helpdesk_connectors WHERE name = $1",
+    )
+    .bind(RT)
+    .fetch_one(&mut *tx)
+    .await?;
     if read_from.as_deref() == Some(base) {
         return Ok(cursor);
     }
@@ -146,7 +147,7 @@ async fn cursor_for(db: &Db, base: &str) -> sqlx::Result<i64> {
             "another Request Tracker: reading it from its newest change"
         );
     }
-    sqlx::query(
+    crate::storage::query(
         "UPDATE helpdesk_connectors SET cursor = -1, cursor_url = $1, last_change_at = NULL,
              last_error = NULL, last_error_at = NULL, release_error = NULL, release_error_at = NULL
          WHERE name = $2",
@@ -160,7 +161,7 @@ async fn cursor_for(db: &Db, base: &str) -> sqlx::Result<i64> {
         "helpdesk_due_warnings",
         "helpdesk_releases",
     ] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE connector = $1"))
+        crate::storage::query(format!("DELETE FROM {table} WHERE connector = $1"))
             .bind(RT)
             .execute(&mut *tx)
             .await?;
@@ -171,7 +172,7 @@ async fn cursor_for(db: &Db, base: &str) -> sqlx::Result<i64> {
 
 /// Records why following the helpdesk failed, for the integrations view.
 pub async fn record_error(db: &Db, error: &ConnectorError, now: DateTime<Utc>) -> sqlx::Result<()> {
-    sqlx::query(
+    crate::storage::query(
         "UPDATE helpdesk_connectors SET last_error = $1, last_error_at = $2 WHERE name = $3",
     )
     .bind(error.to_string())
@@ -265,10 +266,11 @@ impl RtConnector {
         };
         let mut teams = HashMap::new();
         for (queue, team) in &settings.queue_teams {
-            let found = sqlx::query_scalar::<_, String>("SELECT name FROM teams WHERE name = $1")
-                .bind(team.trim())
-                .fetch_optional(&db)
-                .await?;
+            let found =
+                crate::storage::query_scalar::<String>("SELECT name FROM teams WHERE name = $1")
+                    .bind(team.trim())
+                    .fetch_optional(&db)
+                    .await?;
             match found {
                 Some(name) => {
                     teams.insert(queue.clone(), name);
@@ -283,7 +285,7 @@ impl RtConnector {
         let cursor = cursor_for(&db, client.base().as_str()).await?;
         if cursor < 0 {
             let newest = client.newest_transaction().await?;
-            sqlx::query(
+            crate::storage::query(
                 "UPDATE helpdesk_connectors SET cursor = $1 WHERE name = $2 AND cursor < 0",
             )
             .bind(newest)
@@ -385,11 +387,11 @@ impl RtConnector {
     ) -> Result<Polled, ConnectorError> {
         let mut polled = Polled::default();
         let cursor: i64 =
-            sqlx::query_scalar("SELECT cursor FROM helpdesk_connectors WHERE name = $1")
+            crate::storage::query_scalar("SELECT cursor FROM helpdesk_connectors WHERE name = $1")
                 .bind(RT)
                 .fetch_one(&self.db)
                 .await?;
-        let gaps: Vec<i64> = sqlx::query_scalar(
+        let gaps: Vec<i64> = crate::storage::query_scalar(
             // The newest first: the likeliest to be a change still being written.
             "SELECT transaction_id FROM helpdesk_gaps WHERE connector = $1
              ORDER BY transaction_id DESC LIMIT 100",
@@ -523,7 +525,7 @@ impl RtConnector {
             }
         }
         for ticket in &due {
-            let inserted = sqlx::query(
+            let inserted = crate::storage::query(
                 "INSERT INTO helpdesk_due_warnings (connector, ticket_id, due, warned_at)
                  VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             )
@@ -553,15 +555,17 @@ impl RtConnector {
         // The ids read late are read; ids skipped over now are asked for again later;
         // old ones are given up.
         for id in &read {
-            sqlx::query("DELETE FROM helpdesk_gaps WHERE connector = $1 AND transaction_id = $2")
-                .bind(RT)
-                .bind(id)
-                .execute(batch.conn())
-                .await?;
+            crate::storage::query(
+                "DELETE FROM helpdesk_gaps WHERE connector = $1 AND transaction_id = $2",
+            )
+            .bind(RT)
+            .bind(id)
+            .execute(batch.conn())
+            .await?;
         }
         // The newest kept: an old id is the least likely still to come.
         for id in skipped_over.iter().rev().take(GAPS_MAX) {
-            sqlx::query(
+            crate::storage::query(
                 "INSERT INTO helpdesk_gaps (connector, transaction_id, seen_at) VALUES ($1, $2, $3)
                  ON CONFLICT DO NOTHING",
             )
@@ -571,13 +575,13 @@ impl RtConnector {
             .execute(batch.conn())
             .await?;
         }
-        sqlx::query("DELETE FROM helpdesk_gaps WHERE connector = $1 AND seen_at < $2")
+        crate::storage::query("DELETE FROM helpdesk_gaps WHERE connector = $1 AND seen_at < $2")
             .bind(RT)
             .bind(timestamp(now - GAP_WINDOW))
             .execute(batch.conn())
             .await?;
         let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        sqlx::query(
+        crate::storage::query(
             "UPDATE helpdesk_connectors SET cursor = $1, changes_read = changes_read + $2,
                  events_published = events_published + $3,
                  skipped_unknown_owner = skipped_unknown_owner + $4,
@@ -786,7 +790,7 @@ impl RtConnector {
                         let why = format!(
                             "Given back to the queue by Agent Desk: {name} has been {status} since {since}."
                         );
-                        sqlx::query(
+                        crate::storage::query(
                             "INSERT INTO helpdesk_releases (connector, ticket_id, reason, started_at)
                              VALUES ($1, $2, $3, $4)
                              ON CONFLICT (connector, ticket_id)
@@ -828,7 +832,7 @@ impl RtConnector {
     /// the owner changed, the server killed): once each, only where RT shows the ticket
     /// back in the queue.
     async fn finish_releases(&self, polled: &mut Polled) -> Result<(), ConnectorError> {
-        let owed: Vec<(i64, String)> = sqlx::query_as(
+        let owed: Vec<(i64, String)> = crate::storage::query_as(
             "SELECT ticket_id, reason FROM helpdesk_releases WHERE connector = $1 ORDER BY ticket_id",
         )
         .bind(RT)
@@ -872,7 +876,7 @@ impl RtConnector {
             }
         }
         let mut tx = self.db.begin().await?;
-        sqlx::query(
+        crate::storage::query(
             "UPDATE helpdesk_connectors SET tickets_released = tickets_released + 1,
                  release_error = NULL, release_error_at = NULL
              WHERE name = $1",
@@ -888,7 +892,7 @@ impl RtConnector {
 
     /// Why giving back failed, shown until a ticket is given back.
     async fn keep_release_error(&self, why: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
-        sqlx::query(
+        crate::storage::query(
             "UPDATE helpdesk_connectors SET release_error = $1, release_error_at = $2
              WHERE name = $3",
         )
@@ -903,10 +907,10 @@ impl RtConnector {
 
 /// A release done with, or never to be done.
 async fn forget_release<'e>(
-    executor: impl sqlx::SqliteExecutor<'e>,
+    executor: impl Into<crate::storage::Runner<'e>>,
     ticket: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM helpdesk_releases WHERE connector = $1 AND ticket_id = $2")
+    crate::storage::query("DELETE FROM helpdesk_releases WHERE connector = $1 AND ticket_id = $2")
         .bind(RT)
         .bind(ticket)
         .execute(executor)
@@ -933,7 +937,7 @@ async fn away_agents(
     before: &str,
     now: &str,
 ) -> sqlx::Result<Vec<(String, String, String)>> {
-    sqlx::query_as(
+    crate::storage::query_as(
         // A status never changed has held since the agent was made.
         "SELECT email, display_name, COALESCE(status_since, created_at) AS since FROM agents
          WHERE status = $1 AND COALESCE(status_since, created_at) <= $2
@@ -995,7 +999,7 @@ pub async fn connections(
     db: &Db,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Vec<agent_desk_core::integrations::HelpdeskConnection>> {
-    let rows: Vec<ConnectorRow> = sqlx::query_as(
+    let rows: Vec<ConnectorRow> = crate::storage::query_as(
         "SELECT url, cursor, changes_read, events_published, skipped_unknown_owner,
                 changes_dropped, tickets_released, last_success_at, last_change_at,
                 last_error, last_error_at, release_error, release_error_at
@@ -1072,11 +1076,11 @@ mod tests {
         let rt = "https://rt.example/";
         register(&db, rt, now).await.expect("registered");
         assert_eq!(cursor_for(&db, rt).await.expect("a cursor"), -1);
-        sqlx::query("UPDATE helpdesk_connectors SET cursor = 42")
+        crate::storage::query("UPDATE helpdesk_connectors SET cursor = 42")
             .execute(&db)
             .await
             .expect("read to 42");
-        sqlx::query(
+        crate::storage::query(
             "INSERT INTO helpdesk_gaps (connector, transaction_id, seen_at) VALUES ('rt', 40, '')",
         )
         .execute(&db)
@@ -1095,7 +1099,7 @@ mod tests {
                 .expect("a cursor"),
             -1
         );
-        let gaps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM helpdesk_gaps")
+        let gaps: i64 = crate::storage::query_scalar("SELECT COUNT(*) FROM helpdesk_gaps")
             .fetch_one(&db)
             .await
             .expect("counted");

@@ -21,7 +21,6 @@ use chrono::{DateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use crate::clock::{parse_timestamp, timestamp};
@@ -162,7 +161,7 @@ pub async fn add_secret(
     };
     let retires = timestamp(now + grace);
     let mut tx = crate::db::begin_write(db).await?;
-    let replaced = sqlx::query(
+    let replaced = crate::storage::query(
         "UPDATE hook_secrets SET retires_at = $1
          WHERE source = $2 AND (retires_at IS NULL OR retires_at > $1)",
     )
@@ -171,12 +170,12 @@ pub async fn add_secret(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    sqlx::query("DELETE FROM hook_secrets WHERE source = $1 AND retires_at <= $2")
+    crate::storage::query("DELETE FROM hook_secrets WHERE source = $1 AND retires_at <= $2")
         .bind(source.as_str())
         .bind(timestamp(now))
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
+    crate::storage::query(
         "INSERT INTO hook_secrets (id, source, secret, created_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(Uuid::new_v4().to_string())
@@ -194,7 +193,7 @@ pub async fn add_secret(
 
 /// The secrets a source's deliveries are accepted with now.
 pub async fn secrets(db: &Db, source: Source, now: DateTime<Utc>) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar(
+    crate::storage::query_scalar(
         "SELECT secret FROM hook_secrets
          WHERE source = $1 AND (retires_at IS NULL OR retires_at > $2)
          ORDER BY retires_at IS NULL DESC, created_at DESC",
@@ -383,7 +382,7 @@ pub async fn seen_before(
     verified: &Verified,
 ) -> Result<Result<(), Refusal>, sqlx::Error> {
     for (key, header) in &verified.keys {
-        let seen: Option<i64> = sqlx::query_scalar(
+        let seen: Option<i64> = crate::storage::query_scalar(
             "SELECT 1 FROM hook_deliveries WHERE source = $1 AND delivery_id = $2",
         )
         .bind(source.as_str())
@@ -408,17 +407,17 @@ fn replayed(key: &str, header: &'static str) -> Refusal {
 /// Remembers a delivery's keys in the transaction that stores its event: a copy is
 /// refused, and a delivery whose event could not be stored may be sent again.
 pub async fn remember(
-    tx: &mut SqliteConnection,
+    tx: &mut crate::storage::Conn,
     source: Source,
     verified: &Verified,
     now: DateTime<Utc>,
 ) -> Result<Result<(), Refusal>, sqlx::Error> {
-    sqlx::query("DELETE FROM hook_deliveries WHERE received_at < $1")
+    crate::storage::query("DELETE FROM hook_deliveries WHERE received_at < $1")
         .bind(timestamp(now - DELIVERIES_KEPT))
         .execute(&mut *tx)
         .await?;
     for (key, header) in &verified.keys {
-        let inserted = sqlx::query(
+        let inserted = crate::storage::query(
             "INSERT INTO hook_deliveries (source, delivery_id, received_at) VALUES ($1, $2, $3)
              ON CONFLICT (source, delivery_id) DO NOTHING",
         )
@@ -455,7 +454,7 @@ pub async fn count(
                                                 last_refusal = $3"
         }
     };
-    sqlx::query(query)
+    crate::storage::query(query)
         .bind(source.as_str())
         .bind(timestamp(now))
         .bind(refusal)
@@ -478,7 +477,7 @@ pub async fn sources(
         Option<String>,
         Option<String>,
     );
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = crate::storage::query_as(
         "SELECT s.source,
                 (SELECT COUNT(*) FROM hook_secrets h
                  WHERE h.source = s.source AND (h.retires_at IS NULL OR h.retires_at > $1)),

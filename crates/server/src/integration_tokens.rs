@@ -90,7 +90,7 @@ pub async fn create(
     }
     let token = format!("{TOKEN_PREFIX}{}", credentials::new_token());
     let scopes: Vec<&str> = scopes.iter().map(|scope| scope.as_str()).collect();
-    let inserted = sqlx::query(
+    let inserted = crate::storage::query(
         "INSERT INTO integration_tokens (id, name, token_hash, scopes, created_at)
          VALUES ($1, $2, $3, $4, $5)",
     )
@@ -113,7 +113,7 @@ pub async fn create(
 /// Ends an integration's token at once.
 pub async fn revoke(db: &Db, name: &str, now: DateTime<Utc>) -> Result<(), TokenError> {
     let name = name.trim();
-    let revoked = sqlx::query(
+    let revoked = crate::storage::query(
         "UPDATE integration_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
     )
     .bind(timestamp(now))
@@ -146,7 +146,7 @@ pub async fn by_token(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Integration>, sqlx::Error> {
-    let found = sqlx::query_as::<_, (String, String, String, Option<String>)>(
+    let found = crate::storage::query_as::<(String, String, String, Option<String>)>(
         "SELECT id, name, scopes, last_used_at FROM integration_tokens
          WHERE token_hash = $1 AND revoked_at IS NULL",
     )
@@ -160,7 +160,7 @@ pub async fn by_token(
         .as_deref()
         .is_none_or(|last| now - parse_timestamp(last) >= LAST_USED_RESOLUTION)
     {
-        sqlx::query("UPDATE integration_tokens SET last_used_at = $1 WHERE id = $2")
+        crate::storage::query("UPDATE integration_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(timestamp(now))
             .bind(&id)
             .execute(db)
@@ -174,7 +174,7 @@ pub async fn by_token(
 
 /// The tokens in force, for `GET /api/v1/admin/integrations`.
 pub async fn list(db: &Db) -> Result<Vec<IntegrationToken>, sqlx::Error> {
-    let rows = sqlx::query_as::<_, (String, String, String, Option<String>)>(
+    let rows = crate::storage::query_as::<(String, String, String, Option<String>)>(
         "SELECT name, scopes, created_at, last_used_at FROM integration_tokens
          WHERE revoked_at IS NULL ORDER BY name",
     )

@@ -17,7 +17,7 @@ pub enum PrefsError {
 /// The agent's preferences and their version; the defaults at version 0 until the
 /// agent first saves. `can_configure_admin_only` is left for the caller to set.
 pub async fn get(db: &Db, agent_id: &str) -> Result<(NotificationPrefs, i64), PrefsError> {
-    let stored = sqlx::query_as::<_, (String, i64)>(
+    let stored = crate::storage::query_as::<(String, i64)>(
         "SELECT prefs, version FROM notification_prefs WHERE agent_id = $1",
     )
     .bind(agent_id)
@@ -35,7 +35,7 @@ pub async fn get(db: &Db, agent_id: &str) -> Result<(NotificationPrefs, i64), Pr
 pub async fn saved_by_email(
     db: &Db,
 ) -> Result<std::collections::HashMap<String, NotificationPrefs>, sqlx::Error> {
-    let rows = sqlx::query_as::<_, (String, String)>(
+    let rows = crate::storage::query_as::<(String, String)>(
         "SELECT agents.email, notification_prefs.prefs FROM notification_prefs
          JOIN agents ON agents.id = notification_prefs.agent_id",
     )
@@ -68,7 +68,7 @@ pub async fn save(
     let json = serde_json::to_string(prefs).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let at = timestamp(now);
     let changed = if expected_version == 0 {
-        sqlx::query(
+        crate::storage::query(
             "INSERT INTO notification_prefs (agent_id, prefs, version, updated_at)
              VALUES ($1, $2, 1, $3) ON CONFLICT (agent_id) DO NOTHING",
         )
@@ -78,7 +78,7 @@ pub async fn save(
         .execute(db)
         .await?
     } else {
-        sqlx::query(
+        crate::storage::query(
             "UPDATE notification_prefs SET prefs = $1, version = version + 1, updated_at = $2
              WHERE agent_id = $3 AND version = $4",
         )

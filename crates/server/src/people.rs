@@ -64,7 +64,7 @@ pub struct ViewerRow {
 
 impl ViewerRow {
     pub async fn load(db: &Db, agent_id: &str) -> Result<Self, PeopleError> {
-        let (is_admin, department) = sqlx::query_as::<_, (bool, Option<String>)>(
+        let (is_admin, department) = crate::storage::query_as::<(bool, Option<String>)>(
             "SELECT is_admin, department FROM agents WHERE id = $1",
         )
         .bind(agent_id)
@@ -89,7 +89,7 @@ impl ViewerRow {
 
 /// One person by id.
 pub async fn find(db: &Db, viewer: &ViewerRow, id: &str) -> Result<Person, PeopleError> {
-    let rows = sqlx::query_as::<_, AgentRow>(&format!(
+    let rows = crate::storage::query_as::<AgentRow>(&format!(
         "SELECT {PROFILE_COLUMNS} FROM agents WHERE id = $1"
     ))
     .bind(id)
@@ -158,7 +158,7 @@ async fn agents_after(
 ) -> Result<Vec<(String, Colleague)>, PeopleError> {
     let rows = match &query.team {
         Some(team) => {
-            sqlx::query_as::<_, AgentRow>(&format!(
+            crate::storage::query_as::<AgentRow>(&format!(
                 "SELECT {PROFILE_COLUMNS} FROM agents
                  WHERE id IN (SELECT agent_id FROM team_members WHERE team_id = $1)"
             ))
@@ -167,7 +167,7 @@ async fn agents_after(
             .await?
         }
         None => {
-            sqlx::query_as::<_, AgentRow>(&format!("SELECT {PROFILE_COLUMNS} FROM agents"))
+            crate::storage::query_as::<AgentRow>(&format!("SELECT {PROFILE_COLUMNS} FROM agents"))
                 .fetch_all(db)
                 .await?
         }
@@ -205,7 +205,7 @@ async fn colleagues(
     // list): `$1` is NULL for everyone.
     let single = (rows.len() == 1).then(|| rows[0].id.clone());
     let mut emails: HashMap<String, Vec<EmailAddress>> = HashMap::new();
-    let email_rows = sqlx::query_as::<_, (String, String, bool)>(
+    let email_rows = crate::storage::query_as::<(String, String, bool)>(
         "SELECT agent_id, address, is_primary FROM agent_emails
          WHERE $1 IS NULL OR agent_id = $1 ORDER BY is_primary DESC, address",
     )
@@ -219,7 +219,7 @@ async fn colleagues(
             .push(EmailAddress { address, primary });
     }
     let mut teams: HashMap<String, Vec<String>> = HashMap::new();
-    let team_rows = sqlx::query_as::<_, (String, String)>(
+    let team_rows = crate::storage::query_as::<(String, String)>(
         "SELECT m.agent_id, t.name FROM team_members m JOIN teams t ON t.id = m.team_id
          WHERE $1 IS NULL OR m.agent_id = $1 ORDER BY t.name",
     )

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use agent_desk_core::attachments::{file_name, PersonFile, FILES_MAX};
 use agent_desk_core::customers::RecordError;
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
 use uuid::Uuid;
 
 use crate::change_log::record_change;
@@ -86,8 +86,8 @@ const FILE_SELECT: &str = "SELECT f.id, f.person_id, f.name, f.content_type, f.s
         a.display_name AS uploaded_by_name, f.uploaded_at
     FROM person_files f LEFT JOIN agents a ON a.id = f.uploaded_by";
 
-async fn person_exists(conn: &mut SqliteConnection, person_id: &str) -> Result<(), FileError> {
-    sqlx::query_scalar::<_, String>("SELECT id FROM people WHERE id = $1")
+async fn person_exists(conn: &mut crate::storage::Conn, person_id: &str) -> Result<(), FileError> {
+    crate::storage::query_scalar::<String>("SELECT id FROM people WHERE id = $1")
         .bind(person_id)
         .fetch_optional(conn)
         .await?
@@ -99,7 +99,7 @@ async fn person_exists(conn: &mut SqliteConnection, person_id: &str) -> Result<(
 pub async fn list(db: &Db, person_id: &str) -> Result<Vec<PersonFile>, FileError> {
     let mut conn = db.acquire().await?;
     person_exists(&mut conn, person_id).await?;
-    let rows = sqlx::query_as::<_, FileRow>(&format!(
+    let rows = crate::storage::query_as::<FileRow>(&format!(
         "{FILE_SELECT} WHERE f.person_id = $1 ORDER BY f.uploaded_at DESC, f.id DESC"
     ))
     .bind(person_id)
@@ -117,8 +117,8 @@ pub async fn find(db: &Db, file_id: &str) -> Result<PersonFile, FileError> {
     file(&mut conn, file_id).await
 }
 
-async fn file(conn: &mut SqliteConnection, file_id: &str) -> Result<PersonFile, FileError> {
-    sqlx::query_as::<_, FileRow>(&format!("{FILE_SELECT} WHERE f.id = $1"))
+async fn file(conn: &mut crate::storage::Conn, file_id: &str) -> Result<PersonFile, FileError> {
+    crate::storage::query_as::<FileRow>(&format!("{FILE_SELECT} WHERE f.id = $1"))
         .bind(file_id)
         .fetch_optional(conn)
         .await?
@@ -159,14 +159,14 @@ pub async fn add(
         let mut tx = crate::db::begin_write(db).await?;
         person_exists(&mut tx, person_id).await?;
         let count =
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM person_files WHERE person_id = $1")
+            crate::storage::query_scalar::<i64>("SELECT COUNT(*) FROM person_files WHERE person_id = $1")
                 .bind(person_id)
                 .fetch_one(&mut *tx)
                 .await?;
         if count >= FILES_MAX as i64 {
             return Err(FileError::TooMany);
         }
-        sqlx::query(
+        crate::storage::query(
             "INSERT INTO person_files (id, person_id, name, content_type, size, uploaded_by, uploaded_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -216,8 +216,12 @@ impl Drop for UnlistedBytes {
 }
 
 /// A file's change is the record's change too.
-async fn touch(conn: &mut SqliteConnection, person_id: &str, at: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE people SET updated_at = $1 WHERE id = $2")
+async fn touch(
+    conn: &mut crate::storage::Conn,
+    person_id: &str,
+    at: &str,
+) -> Result<(), sqlx::Error> {
+    crate::storage::query("UPDATE people SET updated_at = $1 WHERE id = $2")
         .bind(at)
         .bind(person_id)
         .execute(conn)
@@ -252,7 +256,7 @@ pub async fn remove(
     if !is_admin && existing.uploaded_by.as_deref() != Some(agent_id) {
         return Err(FileError::NotUploader);
     }
-    sqlx::query("DELETE FROM person_files WHERE id = $1")
+    crate::storage::query("DELETE FROM person_files WHERE id = $1")
         .bind(file_id)
         .execute(&mut *tx)
         .await?;

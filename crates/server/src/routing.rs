@@ -25,7 +25,7 @@ pub async fn agents(
     type Row = (String, String, String, String, Option<String>);
     let rows: Vec<Row> = match team.map(str::trim) {
         None => {
-            sqlx::query_as(
+            crate::storage::query_as(
                 "SELECT id, email, display_name, status, status_until FROM agents
                  ORDER BY display_name, email",
             )
@@ -34,12 +34,12 @@ pub async fn agents(
         }
         Some(name) => {
             let team_id: Option<String> =
-                sqlx::query_scalar("SELECT id FROM teams WHERE name = $1")
+                crate::storage::query_scalar("SELECT id FROM teams WHERE name = $1")
                     .bind(name)
                     .fetch_optional(db)
                     .await?;
             let team_id = team_id.ok_or_else(|| RoutingError::UnknownTeam(name.to_owned()))?;
-            sqlx::query_as(
+            crate::storage::query_as(
                 "SELECT agents.id, agents.email, agents.display_name, agents.status,
                         agents.status_until
                  FROM agents JOIN team_members ON team_members.agent_id = agents.id

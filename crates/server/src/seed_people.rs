@@ -144,7 +144,7 @@ pub async fn seed(db: &Db, people: u32, notes: u32, now: DateTime<Utc>) -> anyho
     let mut sequence = Sequence(0x9E37_79B9_7F4A_7C15);
     let created = timestamp(now);
     let author =
-        sqlx::query_scalar::<_, String>("SELECT id FROM agents ORDER BY created_at LIMIT 1")
+        crate::storage::query_scalar::<String>("SELECT id FROM agents ORDER BY created_at LIMIT 1")
             .fetch_optional(db)
             .await?;
 
@@ -157,12 +157,14 @@ pub async fn seed(db: &Db, people: u32, notes: u32, now: DateTime<Utc>) -> anyho
             sequence.pick(ORG_KINDS)
         );
         let id = Uuid::new_v4().to_string();
-        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
-            .bind(&id)
-            .bind(&name)
-            .bind(&created)
-            .execute(&mut *tx)
-            .await?;
+        crate::storage::query(
+            "INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(&id)
+        .bind(&name)
+        .bind(&created)
+        .execute(&mut *tx)
+        .await?;
         organizations.push((id, name));
     }
     tx.commit().await?;
@@ -185,7 +187,7 @@ pub async fn seed(db: &Db, people: u32, notes: u32, now: DateTime<Utc>) -> anyho
             );
             let phone = format!("+1212555{:04}", sequence.below(10_000));
             let id = Uuid::new_v4().to_string();
-            let search_id = sqlx::query_scalar::<_, i64>(
+            let search_id = crate::storage::query_scalar::<i64>(
                 "INSERT INTO people (id, name, sort_name, organization_id, phone, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING search_id",
             )
@@ -197,14 +199,14 @@ pub async fn seed(db: &Db, people: u32, notes: u32, now: DateTime<Utc>) -> anyho
             .bind(&created)
             .fetch_one(&mut *tx)
             .await?;
-            sqlx::query(
+            crate::storage::query(
                 "INSERT INTO person_emails (address, person_id, is_primary) VALUES ($1, $2, TRUE)",
             )
             .bind(&email)
             .bind(&id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("INSERT INTO people_search (rowid, terms) VALUES ($1, $2)")
+            crate::storage::query("INSERT INTO people_search (rowid, terms) VALUES ($1, $2)")
                 .bind(search_id)
                 .bind(search_terms(
                     &name,
@@ -231,7 +233,7 @@ pub async fn seed(db: &Db, people: u32, notes: u32, now: DateTime<Utc>) -> anyho
                 &ids[1 + sequence.below(people - 1) as usize]
             };
             let at = timestamp(now - Duration::minutes(i64::from(notes - index)));
-            sqlx::query(
+            crate::storage::query(
                 "INSERT INTO person_notes (id, person_id, author_id, body, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $5)",
             )
@@ -252,7 +254,7 @@ pub async fn seed(db: &Db, people: u32, notes: u32, now: DateTime<Utc>) -> anyho
     let mut tx = crate::db::begin_write(db).await?;
     reindex(&mut tx, &heavy).await?;
     tx.commit().await?;
-    sqlx::query("PRAGMA optimize").execute(db).await?;
+    crate::storage::query("PRAGMA optimize").execute(db).await?;
     Ok(Seeded {
         people,
         notes,

@@ -8,7 +8,6 @@ use agent_desk_core::integrations::StatusWebhook;
 use agent_desk_core::routing::{StatusAgent, StatusCause, StatusChanged, Takes};
 use agent_desk_core::Status;
 use chrono::{DateTime, TimeDelta, Utc};
-use sqlx::SqliteConnection;
 
 use crate::agents::AgentError;
 use crate::clock::{parse_timestamp, timestamp};
@@ -56,7 +55,7 @@ pub async fn change(
 /// Queues a status change for the webhook, in the transaction that makes it, when
 /// `serve` was given one: a change is posted if and only if it is saved.
 pub async fn queue_webhook(
-    tx: &mut SqliteConnection,
+    tx: &mut crate::storage::Conn,
     agent_id: &str,
     status: Status,
     until: Option<DateTime<Utc>>,
@@ -64,14 +63,14 @@ pub async fn queue_webhook(
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let configured: Option<String> =
-        sqlx::query_scalar("SELECT url FROM status_webhook WHERE id = 1")
+        crate::storage::query_scalar("SELECT url FROM status_webhook WHERE id = 1")
             .fetch_optional(&mut *tx)
             .await?
             .flatten();
     if configured.is_none() {
         return Ok(());
     }
-    let (email, display_name) = sqlx::query_as::<_, (String, String)>(
+    let (email, display_name) = crate::storage::query_as::<(String, String)>(
         "SELECT email, display_name FROM agents WHERE id = $1",
     )
     .bind(agent_id)
@@ -92,7 +91,7 @@ pub async fn queue_webhook(
     };
     let body = serde_json::to_string(&body).map_err(|error| sqlx::Error::Encode(error.into()))?;
     let at = timestamp(at);
-    sqlx::query(
+    crate::storage::query(
         "INSERT INTO status_deliveries (agent_id, body, created_at, next_attempt_at)
          VALUES ($1, $2, $3, $3)",
     )
@@ -107,7 +106,7 @@ pub async fn queue_webhook(
 /// Where `serve` posts status changes (None: nowhere), saved so that changes are
 /// queued only while there is somewhere to post them.
 pub async fn configure_webhook(db: &Db, url: Option<&str>) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE status_webhook SET url = $1 WHERE id = 1")
+    crate::storage::query("UPDATE status_webhook SET url = $1 WHERE id = 1")
         .bind(url)
         .execute(db)
         .await?;
@@ -134,7 +133,7 @@ pub fn spawn_clock(db: Db, hub: std::sync::Arc<EventHub>) {
                 }
                 Err(error) => tracing::warn!(%error, "could not end lapsed statuses"),
             }
-            let next: Option<String> = sqlx::query_scalar(
+            let next: Option<String> = crate::storage::query_scalar(
                 "SELECT MIN(status_until) FROM agents WHERE status_until IS NOT NULL",
             )
             .fetch_one(&db)
@@ -231,7 +230,7 @@ async fn deliver_due(
     webhook: &Webhook,
     now: DateTime<Utc>,
 ) -> Result<Option<Duration>, sqlx::Error> {
-    let due: Vec<Due> = sqlx::query_as(
+    let due: Vec<Due> = crate::storage::query_as(
         "SELECT d.id, d.body, d.created_at, d.attempts FROM status_deliveries d
          WHERE d.delivered_at IS NULL AND d.given_up_at IS NULL AND d.next_attempt_at <= $1
            AND d.id = (SELECT MIN(w.id) FROM status_deliveries w
@@ -245,7 +244,7 @@ async fn deliver_due(
     .await?;
     if due.is_empty() {
         // Only each agent's first waiting change counts: those behind it wait for it.
-        let next: Option<String> = sqlx::query_scalar(
+        let next: Option<String> = crate::storage::query_scalar(
             "SELECT MIN(d.next_attempt_at) FROM status_deliveries d
              WHERE d.delivered_at IS NULL AND d.given_up_at IS NULL
                AND d.id = (SELECT MIN(w.id) FROM status_deliveries w
@@ -272,12 +271,12 @@ async fn deliver_due(
         match answer {
             Ok(()) => {
                 delivered = true;
-                sqlx::query("UPDATE status_deliveries SET delivered_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2")
+                crate::storage::query("UPDATE status_deliveries SET delivered_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2")
                     .bind(timestamp(now))
                     .bind(delivery.id)
                     .execute(db)
                     .await?;
-                sqlx::query(
+                crate::storage::query(
                     "UPDATE status_webhook SET delivered = delivered + 1, last_delivered_at = $1,
                             last_error = NULL, last_error_at = NULL WHERE id = 1",
                 )
@@ -290,7 +289,7 @@ async fn deliver_due(
                 let give_up = now - parse_timestamp(&delivery.created_at) >= DELIVERY_GIVE_UP;
                 tracing::warn!(delivery = delivery.id, attempts, %error, give_up, "a status change could not be posted");
                 let next = now + retry_after(attempts);
-                sqlx::query(
+                crate::storage::query(
                     "UPDATE status_deliveries SET attempts = $1, next_attempt_at = $2,
                             last_error = $3, given_up_at = $4 WHERE id = $5",
                 )
@@ -301,7 +300,7 @@ async fn deliver_due(
                 .bind(delivery.id)
                 .execute(db)
                 .await?;
-                sqlx::query(
+                crate::storage::query(
                     "UPDATE status_webhook SET given_up = given_up + $1, last_error = $2,
                             last_error_at = $3 WHERE id = 1",
                 )
@@ -320,7 +319,7 @@ async fn deliver_due(
 /// while the server ran without the webhook; those settled a week ago are forgotten.
 async fn give_up_old(db: &Db, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     let mut tx = crate::db::begin_write(db).await?;
-    let given_up = sqlx::query(
+    let given_up = crate::storage::query(
         "UPDATE status_deliveries SET given_up_at = $1
          WHERE delivered_at IS NULL AND given_up_at IS NULL AND created_at <= $2",
     )
@@ -330,12 +329,12 @@ async fn give_up_old(db: &Db, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     .await?
     .rows_affected();
     if given_up > 0 {
-        sqlx::query("UPDATE status_webhook SET given_up = given_up + $1 WHERE id = 1")
+        crate::storage::query("UPDATE status_webhook SET given_up = given_up + $1 WHERE id = 1")
             .bind(i64::try_from(given_up).unwrap_or(i64::MAX))
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query(
+    crate::storage::query(
         "DELETE FROM status_deliveries
          WHERE COALESCE(delivered_at, given_up_at) < $1",
     )
@@ -407,7 +406,7 @@ pub async fn webhook_state(db: &Db) -> Result<Option<StatusWebhook>, sqlx::Error
         Option<String>,
     );
     let (url, delivered, given_up, last_delivered_at, last_error, last_error_at): Row =
-        sqlx::query_as(
+        crate::storage::query_as(
             "SELECT url, delivered, given_up, last_delivered_at, last_error, last_error_at
              FROM status_webhook WHERE id = 1",
         )
@@ -416,7 +415,7 @@ pub async fn webhook_state(db: &Db) -> Result<Option<StatusWebhook>, sqlx::Error
     let Some(url) = url else {
         return Ok(None);
     };
-    let pending: i64 = sqlx::query_scalar(
+    let pending: i64 = crate::storage::query_scalar(
         "SELECT COUNT(*) FROM status_deliveries WHERE delivered_at IS NULL AND given_up_at IS NULL",
     )
     .fetch_one(db)

@@ -169,19 +169,27 @@ impl Db {
 
     /// A connection of the pool, outside any transaction.
     pub async fn acquire(&self) -> Result<Conn, sqlx::Error> {
-        Ok(Conn(match self {
+        Ok(Conn(Link(match self {
             Self::Sqlite(pool) => Inner::SqlitePooled(pool.acquire().await?),
             Self::Postgres(pool) => Inner::PostgresPooled(pool.acquire().await?),
-        }))
+        })))
+    }
+
+    /// Starts a transaction that reads first, and may write.
+    pub async fn begin(&self) -> Result<Conn, sqlx::Error> {
+        Ok(Conn(Link(match self {
+            Self::Sqlite(pool) => Inner::SqliteTx(pool.begin().await?),
+            Self::Postgres(pool) => Inner::PostgresTx(pool.begin().await?),
+        })))
     }
 
     /// Starts a transaction that will write (see [`Dialect::begin_write`]).
     pub async fn begin_write(&self) -> Result<Conn, sqlx::Error> {
         let begin = self.dialect().begin_write();
-        Ok(Conn(match self {
+        Ok(Conn(Link(match self {
             Self::Sqlite(pool) => Inner::SqliteTx(pool.begin_with(begin).await?),
             Self::Postgres(pool) => Inner::PostgresTx(pool.begin_with(begin).await?),
-        }))
+        })))
     }
 
     pub async fn close(&self) {
@@ -195,9 +203,29 @@ impl Db {
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// One connection: pooled, or in a transaction that [`Conn::commit`] ends (dropped
-/// without it, the transaction rolls back).
+/// without it, the transaction rolls back). Queries run on `&mut conn`, or on
+/// `&mut *conn` (its [`Link`]), as they run on a sqlx connection.
 #[derive(Debug)]
-pub struct Conn(Inner);
+pub struct Conn(Link);
+
+/// What a [`Conn`] dereferences to, so that code written for sqlx's connections
+/// (`&mut *tx`) runs unchanged.
+#[derive(Debug)]
+pub struct Link(Inner);
+
+impl std::ops::Deref for Conn {
+    type Target = Link;
+
+    fn deref(&self) -> &Link {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Link {
+        &mut self.0
+    }
+}
 
 #[derive(Debug)]
 enum Inner {
@@ -207,17 +235,19 @@ enum Inner {
     PostgresTx(sqlx::Transaction<'static, Postgres>),
 }
 
-impl Conn {
+impl Link {
     pub fn dialect(&self) -> Dialect {
         match self.0 {
             Inner::SqlitePooled(_) | Inner::SqliteTx(_) => Dialect::Sqlite,
             Inner::PostgresPooled(_) | Inner::PostgresTx(_) => Dialect::Postgres,
         }
     }
+}
 
+impl Conn {
     /// Commits the transaction; a pooled connection has nothing to commit.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self.0 {
+        match (self.0).0 {
             Inner::SqliteTx(tx) => tx.commit().await,
             Inner::PostgresTx(tx) => tx.commit().await,
             Inner::SqlitePooled(_) | Inner::PostgresPooled(_) => Ok(()),
@@ -228,7 +258,13 @@ impl Conn {
 /// Where a query runs: the pool, or one connection.
 pub enum Runner<'a> {
     Pool(&'a Db),
-    Conn(&'a mut Conn),
+    Conn(&'a mut Link),
+}
+
+impl<'a> From<&'a mut Link> for Runner<'a> {
+    fn from(link: &'a mut Link) -> Self {
+        Self::Conn(link)
+    }
 }
 
 impl<'a> From<&'a Db> for Runner<'a> {
@@ -239,7 +275,7 @@ impl<'a> From<&'a Db> for Runner<'a> {
 
 impl<'a> From<&'a mut Conn> for Runner<'a> {
     fn from(conn: &'a mut Conn) -> Self {
-        Self::Conn(conn)
+        Self::Conn(&mut conn.0)
     }
 }
 
@@ -275,15 +311,16 @@ macro_rules! into_arg {
     )+};
 }
 
-into_arg!(Text: String => |v: String| v, &str => |v: &str| v.to_owned(), &String => |v: &String| v.clone());
+into_arg!(Text: String => |v: String| v, &str => |v: &str| v.to_owned());
 into_arg!(Int: i64 => |v: i64| v, i32 => i64::from, u32 => i64::from);
 into_arg!(Bool: bool => |v: bool| v);
 into_arg!(Real: f64 => |v: f64| v);
 into_arg!(Bytes: Vec<u8> => |v: Vec<u8>| v, &[u8] => |v: &[u8]| v.to_vec());
 
-impl IntoArg for &Option<String> {
+/// A borrowed value binds as a copy of it.
+impl<T: IntoArg + Clone> IntoArg for &T {
     fn into_arg(self) -> Arg {
-        Arg::Text(self.clone())
+        self.clone().into_arg()
     }
 }
 
@@ -327,19 +364,42 @@ pub struct Statement {
     args: Vec<Arg>,
 }
 
+/// SQL text: a constant is borrowed, text built at run time owned.
+pub trait Sql {
+    fn into_sql(self) -> Cow<'static, str>;
+}
+
+impl Sql for &'static str {
+    fn into_sql(self) -> Cow<'static, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl Sql for String {
+    fn into_sql(self) -> Cow<'static, str> {
+        Cow::Owned(self)
+    }
+}
+
+impl Sql for &String {
+    fn into_sql(self) -> Cow<'static, str> {
+        Cow::Owned(self.clone())
+    }
+}
+
 /// A statement whose rows are not read (`execute`).
-pub fn query(sql: impl Into<Cow<'static, str>>) -> Query {
+pub fn query(sql: impl Sql) -> Query {
     Query(Statement {
-        sql: sql.into(),
+        sql: sql.into_sql(),
         args: Vec::new(),
     })
 }
 
 /// A statement whose rows are read as `T`.
-pub fn query_as<T: Row>(sql: impl Into<Cow<'static, str>>) -> QueryAs<T> {
+pub fn query_as<T: Row>(sql: impl Sql) -> QueryAs<T> {
     QueryAs {
         statement: Statement {
-            sql: sql.into(),
+            sql: sql.into_sql(),
             args: Vec::new(),
         },
         row: std::marker::PhantomData,
@@ -347,7 +407,7 @@ pub fn query_as<T: Row>(sql: impl Into<Cow<'static, str>>) -> QueryAs<T> {
 }
 
 /// A statement whose rows' first column is read as `T`.
-pub fn query_scalar<T: Value>(sql: impl Into<Cow<'static, str>>) -> QueryScalar<T> {
+pub fn query_scalar<T: Value>(sql: impl Sql) -> QueryScalar<T> {
     QueryScalar(query_as::<(T,)>(sql))
 }
 
@@ -404,22 +464,22 @@ macro_rules! run {
                     .$run(pool)
                     .await
             }
-            Runner::Conn(Conn(Inner::SqlitePooled(conn))) => {
+            Runner::Conn(Link(Inner::SqlitePooled(conn))) => {
                 bound!(sqlx::$make::<Sqlite, _>(&sql), args)
                     .$run(&mut **conn)
                     .await
             }
-            Runner::Conn(Conn(Inner::SqliteTx(tx))) => {
+            Runner::Conn(Link(Inner::SqliteTx(tx))) => {
                 bound!(sqlx::$make::<Sqlite, _>(&sql), args)
                     .$run(&mut **tx)
                     .await
             }
-            Runner::Conn(Conn(Inner::PostgresPooled(conn))) => {
+            Runner::Conn(Link(Inner::PostgresPooled(conn))) => {
                 bound!(sqlx::$make::<Postgres, _>(&sql), args)
                     .$run(&mut **conn)
                     .await
             }
-            Runner::Conn(Conn(Inner::PostgresTx(tx))) => {
+            Runner::Conn(Link(Inner::PostgresTx(tx))) => {
                 bound!(sqlx::$make::<Postgres, _>(&sql), args)
                     .$run(&mut **tx)
                     .await
@@ -445,23 +505,23 @@ impl Query {
                 .execute(pool)
                 .await?
                 .rows_affected(),
-            Runner::Conn(Conn(Inner::SqlitePooled(conn))) => {
+            Runner::Conn(Link(Inner::SqlitePooled(conn))) => {
                 bound!(sqlx::query::<Sqlite>(&sql), args)
                     .execute(&mut **conn)
                     .await?
                     .rows_affected()
             }
-            Runner::Conn(Conn(Inner::SqliteTx(tx))) => bound!(sqlx::query::<Sqlite>(&sql), args)
+            Runner::Conn(Link(Inner::SqliteTx(tx))) => bound!(sqlx::query::<Sqlite>(&sql), args)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
-            Runner::Conn(Conn(Inner::PostgresPooled(conn))) => {
+            Runner::Conn(Link(Inner::PostgresPooled(conn))) => {
                 bound!(sqlx::query::<Postgres>(&sql), args)
                     .execute(&mut **conn)
                     .await?
                     .rows_affected()
             }
-            Runner::Conn(Conn(Inner::PostgresTx(tx))) => {
+            Runner::Conn(Link(Inner::PostgresTx(tx))) => {
                 bound!(sqlx::query::<Postgres>(&sql), args)
                     .execute(&mut **tx)
                     .await?

@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use agent_desk_core::people::{Sight, Viewer};
 use agent_desk_core::Visibility;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 use uuid::Uuid;
 
 use crate::agents::normalise_email;
@@ -74,7 +73,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<(), TeamError> {
         }
     }
     let (requester, team_name, note) = DEMO_REQUEST;
-    let ids = sqlx::query_as::<_, (String, String)>(
+    let ids = crate::storage::query_as::<(String, String)>(
         "SELECT a.id, t.id FROM agents a, teams t WHERE a.email = $1 AND t.name = $2",
     )
     .bind(requester)
@@ -82,7 +81,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<(), TeamError> {
     .fetch_optional(db)
     .await?;
     if let Some((agent_id, team_id)) = ids {
-        let asked_before = sqlx::query_scalar::<_, i64>(
+        let asked_before = crate::storage::query_scalar::<i64>(
             "SELECT COUNT(*) FROM team_join_requests WHERE team_id = $1 AND agent_id = $2",
         )
         .bind(&team_id)
@@ -113,7 +112,7 @@ pub async fn create(
         return Err(TeamError::InvalidName);
     }
     let mut tx = crate::db::begin_write(db).await?;
-    let taken = sqlx::query_scalar::<_, String>("SELECT id FROM teams WHERE name = $1")
+    let taken = crate::storage::query_scalar::<String>("SELECT id FROM teams WHERE name = $1")
         .bind(name)
         .fetch_optional(&mut *tx)
         .await?;
@@ -121,7 +120,7 @@ pub async fn create(
         return Err(TeamError::NameTaken(name.to_owned()));
     }
     let id = Uuid::new_v4().simple().to_string();
-    sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
+    crate::storage::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(&id)
         .bind(name)
         .bind(timestamp(now))
@@ -133,13 +132,14 @@ pub async fn create(
         .chain(members.iter().map(|email| (email, "member")));
     for (email, role) in roles {
         let email = normalise_email(email);
-        let agent = sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE email = $1")
-            .bind(&email)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(TeamError::UnknownAgent(email))?;
+        let agent =
+            crate::storage::query_scalar::<String>("SELECT id FROM agents WHERE email = $1")
+                .bind(&email)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(TeamError::UnknownAgent(email))?;
         // First role wins: leads are inserted before members.
-        sqlx::query(
+        crate::storage::query(
             "INSERT INTO team_members (team_id, agent_id, role) VALUES ($1, $2, $3)
              ON CONFLICT (team_id, agent_id) DO NOTHING",
         )
@@ -168,7 +168,7 @@ pub async fn find_team(db: &Db, team_id: &str, agent_id: &str) -> Result<Team, T
 
 /// Teams as `agent_id` sees them: every team, or only `team_id`.
 async fn read(db: &Db, agent_id: &str, team_id: Option<&str>) -> Result<Vec<Team>, TeamError> {
-    let rows = sqlx::query(
+    let rows: Vec<TeamRow> = crate::storage::query_as(
         "SELECT teams.id, teams.name,
                 (SELECT role FROM team_members
                   WHERE team_id = teams.id AND agent_id = $1) AS role,
@@ -183,7 +183,7 @@ async fn read(db: &Db, agent_id: &str, team_id: Option<&str>) -> Result<Vec<Team
     .bind(team_id)
     .fetch_all(db)
     .await?;
-    let lead_rows = sqlx::query(
+    let lead_rows: Vec<(String, String)> = crate::storage::query_as(
         "SELECT team_members.team_id, agents.display_name
            FROM team_members JOIN agents ON agents.id = team_members.agent_id
           WHERE team_members.role = 'lead' AND ($1 IS NULL OR team_members.team_id = $1)
@@ -193,33 +193,36 @@ async fn read(db: &Db, agent_id: &str, team_id: Option<&str>) -> Result<Vec<Team
     .fetch_all(db)
     .await?;
     let mut leads: HashMap<String, Vec<String>> = HashMap::new();
-    for row in lead_rows {
-        leads
-            .entry(row.try_get("team_id")?)
-            .or_default()
-            .push(row.try_get("display_name")?);
+    for (team_id, lead) in lead_rows {
+        leads.entry(team_id).or_default().push(lead);
     }
     let mut teams = Vec::with_capacity(rows.len());
     for row in rows {
-        let id: String = row.try_get("id")?;
-        let role: Option<String> = row.try_get("role")?;
-        let requested: bool = row.try_get("requested")?;
-        let membership = match role.as_deref() {
+        let membership = match row.role.as_deref() {
             Some("lead") => Membership::Lead,
             Some(_) => Membership::Member,
-            None if requested => Membership::Requested,
+            None if row.requested => Membership::Requested,
             None => Membership::None,
         };
-        let member_count: i64 = row.try_get("member_count")?;
         teams.push(Team {
-            name: row.try_get("name")?,
-            leads: leads.remove(&id).unwrap_or_default(),
-            id,
+            name: row.name,
+            leads: leads.remove(&row.id).unwrap_or_default(),
+            id: row.id,
             membership,
-            member_count: u32::try_from(member_count).unwrap_or(u32::MAX),
+            member_count: u32::try_from(row.member_count).unwrap_or(u32::MAX),
         });
     }
     Ok(teams)
+}
+
+/// A team as `read` selects it for one agent.
+#[derive(sqlx::FromRow)]
+struct TeamRow {
+    id: String,
+    name: String,
+    role: Option<String>,
+    requested: bool,
+    member_count: i64,
 }
 
 /// Asks to join a team: one open request per agent and team, none for a member.
@@ -232,14 +235,14 @@ pub async fn request_to_join(
 ) -> Result<JoinRequest, TeamError> {
     let note = clean_note(note).map_err(TeamError::InvalidNote)?;
     let mut tx = crate::db::begin_write(db).await?;
-    let team = sqlx::query_scalar::<_, String>("SELECT id FROM teams WHERE id = $1")
+    let team = crate::storage::query_scalar::<String>("SELECT id FROM teams WHERE id = $1")
         .bind(team_id)
         .fetch_optional(&mut *tx)
         .await?;
     if team.is_none() {
         return Err(TeamError::UnknownTeam);
     }
-    let role = sqlx::query_scalar::<_, String>(
+    let role = crate::storage::query_scalar::<String>(
         "SELECT role FROM team_members WHERE team_id = $1 AND agent_id = $2",
     )
     .bind(team_id)
@@ -251,7 +254,7 @@ pub async fn request_to_join(
     }
     let id = Uuid::new_v4().simple().to_string();
     // The unique index on open requests decides a race between two clicks.
-    let inserted = sqlx::query(
+    let inserted = crate::storage::query(
         "INSERT INTO team_join_requests (id, team_id, agent_id, note, state, created_at)
          VALUES ($1, $2, $3, $4, 'open', $5)
          ON CONFLICT DO NOTHING",
@@ -289,16 +292,15 @@ pub async fn decide(
 ) -> Result<JoinRequest, TeamError> {
     let note = clean_note(note).map_err(TeamError::InvalidNote)?;
     let mut tx = crate::db::begin_write(db).await?;
-    let row = sqlx::query("SELECT team_id, agent_id, state FROM team_join_requests WHERE id = $1")
-        .bind(request_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(TeamError::UnknownRequest)?;
-    let team_id: String = row.try_get("team_id")?;
-    let requester: String = row.try_get("agent_id")?;
-    let state: String = row.try_get("state")?;
+    let (team_id, requester, state): (String, String, String) = crate::storage::query_as(
+        "SELECT team_id, agent_id, state FROM team_join_requests WHERE id = $1",
+    )
+    .bind(request_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(TeamError::UnknownRequest)?;
     if !decider.is_admin {
-        let role = sqlx::query_scalar::<_, String>(
+        let role = crate::storage::query_scalar::<String>(
             "SELECT role FROM team_members WHERE team_id = $1 AND agent_id = $2",
         )
         .bind(&team_id)
@@ -319,7 +321,7 @@ pub async fn decide(
     } else {
         JoinRequestState::Denied
     };
-    sqlx::query(
+    crate::storage::query(
         "UPDATE team_join_requests
             SET state = $1, decided_by = $2, decided_at = $3, decision_note = $4
           WHERE id = $5",
@@ -332,7 +334,7 @@ pub async fn decide(
     .execute(&mut *tx)
     .await?;
     if approve {
-        sqlx::query(
+        crate::storage::query(
             "INSERT INTO team_members (team_id, agent_id, role) VALUES ($1, $2, 'member')
              ON CONFLICT (team_id, agent_id) DO NOTHING",
         )
@@ -363,11 +365,12 @@ pub async fn find(
     request_id: &str,
     viewer: &ViewerRow,
 ) -> Result<Option<JoinRequest>, TeamError> {
-    let row = sqlx::query(&format!("{REQUEST_COLUMNS} WHERE r.id = $1"))
-        .bind(request_id)
-        .fetch_optional(db)
-        .await?;
-    row.map(|row| request_from(&row, &viewer.viewer()))
+    let row: Option<RequestRow> =
+        crate::storage::query_as(format!("{REQUEST_COLUMNS} WHERE r.id = $1"))
+            .bind(request_id)
+            .fetch_optional(db)
+            .await?;
+    row.map(|row| request_from(row, &viewer.viewer()))
         .transpose()
 }
 
@@ -377,13 +380,13 @@ pub async fn requests_for(
     viewer: &ViewerRow,
 ) -> Result<(Vec<JoinRequest>, Vec<JoinRequest>), TeamError> {
     let (agent_id, is_admin) = (&viewer.id, viewer.is_admin);
-    let mine = sqlx::query(&format!(
+    let mine: Vec<RequestRow> = crate::storage::query_as(format!(
         "{REQUEST_COLUMNS} WHERE r.agent_id = $1 ORDER BY r.created_at DESC, r.id"
     ))
     .bind(agent_id)
     .fetch_all(db)
     .await?;
-    let to_decide = sqlx::query(&format!(
+    let to_decide: Vec<RequestRow> = crate::storage::query_as(format!(
         "{REQUEST_COLUMNS} WHERE r.state = 'open' AND ($2 OR r.team_id IN
             (SELECT team_id FROM team_members WHERE agent_id = $1 AND role = 'lead'))
          ORDER BY r.created_at, r.id"
@@ -393,48 +396,54 @@ pub async fn requests_for(
     .fetch_all(db)
     .await?;
     let seen_by = viewer.viewer();
-    let convert = |rows: Vec<sqlx::sqlite::SqliteRow>| {
-        rows.iter()
+    let convert = |rows: Vec<RequestRow>| {
+        rows.into_iter()
             .map(|row| request_from(row, &seen_by))
             .collect::<Result<Vec<_>, _>>()
     };
     Ok((convert(mine)?, convert(to_decide)?))
 }
 
+/// A request as `REQUEST_COLUMNS` selects it.
+#[derive(sqlx::FromRow)]
+struct RequestRow {
+    id: String,
+    team_id: String,
+    team_name: String,
+    agent_id: String,
+    requester_name: String,
+    requester_email: String,
+    requester_visibility: String,
+    requester_department: Option<String>,
+    note: Option<String>,
+    state: String,
+    created_at: String,
+    decided_by: Option<String>,
+    decided_at: Option<String>,
+    decision_note: Option<String>,
+}
+
 /// A request's row as `viewer` may see it: the requester's email only when their
 /// privacy shows the viewer their details, as everywhere else.
-fn request_from(
-    row: &sqlx::sqlite::SqliteRow,
-    viewer: &Viewer<'_>,
-) -> Result<JoinRequest, TeamError> {
-    let requester_id: String = row.try_get("agent_id")?;
-    let visibility: String = row.try_get("requester_visibility")?;
-    let department: Option<String> = row.try_get("requester_department")?;
+fn request_from(row: RequestRow, viewer: &Viewer<'_>) -> Result<JoinRequest, TeamError> {
     let email_shown = Sight::details(
         viewer,
-        &requester_id,
-        Visibility::parse(&visibility).unwrap_or(Visibility::Private),
-        department.as_deref(),
+        &row.agent_id,
+        Visibility::parse(&row.requester_visibility).unwrap_or(Visibility::Private),
+        row.requester_department.as_deref(),
     );
-    let state: String = row.try_get("state")?;
-    let created_at: String = row.try_get("created_at")?;
-    let decided_at: Option<String> = row.try_get("decided_at")?;
     Ok(JoinRequest {
-        id: row.try_get("id")?,
-        team_id: row.try_get("team_id")?,
-        team_name: row.try_get("team_name")?,
-        requester_name: row.try_get("requester_name")?,
-        requester_email: if email_shown {
-            Some(row.try_get("requester_email")?)
-        } else {
-            None
-        },
-        requester_id,
-        note: row.try_get("note")?,
-        state: JoinRequestState::parse(&state).ok_or(TeamError::UnknownRequest)?,
-        created_at: parse_timestamp(&created_at),
-        decided_by: row.try_get("decided_by")?,
-        decided_at: decided_at.as_deref().map(parse_timestamp),
-        decision_note: row.try_get("decision_note")?,
+        id: row.id,
+        team_id: row.team_id,
+        team_name: row.team_name,
+        requester_name: row.requester_name,
+        requester_email: email_shown.then_some(row.requester_email),
+        requester_id: row.agent_id,
+        note: row.note,
+        state: JoinRequestState::parse(&row.state).ok_or(TeamError::UnknownRequest)?,
+        created_at: parse_timestamp(&row.created_at),
+        decided_by: row.decided_by,
+        decided_at: row.decided_at.as_deref().map(parse_timestamp),
+        decision_note: row.decision_note,
     })
 }

@@ -4,7 +4,7 @@
 
 use agent_desk_core::tickets::{TicketActivity, TicketSort, TicketSummary};
 use agent_desk_core::EventType;
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
 
 use crate::agents::normalise_email;
 use crate::clock::parse_timestamp;
@@ -30,10 +30,10 @@ pub struct TicketEvent<'a> {
 
 /// Keeps a ticket event. Part of the event's transaction.
 pub async fn record(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::storage::Conn,
     event: &TicketEvent<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    crate::storage::query(
         "INSERT INTO ticket_events (ticket_id, event_type, title, url, requester_email, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -93,7 +93,7 @@ pub async fn events(
              WHERE recipient_id = $1 AND ticket_id IS NOT NULL ORDER BY seq DESC LIMIT $2"
         }
     };
-    let rows = sqlx::query_as::<_, TicketEventRow>(query)
+    let rows = crate::storage::query_as::<TicketEventRow>(query)
         .bind(person_id)
         .bind(i64::from(limit))
         .fetch_all(db)
@@ -149,7 +149,7 @@ pub async fn history(
         Subject::Customer => CUSTOMER_TICKETS,
         Subject::Agent => AGENT_TICKETS,
     };
-    let mut rows = sqlx::query_as::<_, TicketRow>(query)
+    let mut rows = crate::storage::query_as::<TicketRow>(query)
         .bind(person_id)
         .fetch_all(db)
         .await?;
@@ -235,7 +235,7 @@ const DEMO_TICKETS: &[DemoTicket] = &[
 ];
 
 pub async fn seed_demo(db: &Db, now: chrono::DateTime<chrono::Utc>) -> Result<(), sqlx::Error> {
-    let seeded = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM ticket_events")
+    let seeded = crate::storage::query_scalar::<i64>("SELECT COUNT(*) FROM ticket_events")
         .fetch_one(db)
         .await?;
     if seeded > 0 {

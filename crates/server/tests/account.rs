@@ -1060,13 +1060,15 @@ async fn an_expired_reset_link_is_gone() {
 
     // Half an hour later, as far as the database is concerned.
     let db = open_database(server.data_dir()).await;
-    let updated = sqlx::query("UPDATE password_resets SET expires_at = $1 WHERE token_hash = $2")
-        .bind("2000-01-01T00:00:00.000Z")
-        .bind(agent_desk_server::credentials::token_hash(&token))
-        .execute(&db)
-        .await
-        .expect("age the reset link")
-        .rows_affected();
+    let updated = agent_desk_server::storage::query(
+        "UPDATE password_resets SET expires_at = $1 WHERE token_hash = $2",
+    )
+    .bind("2000-01-01T00:00:00.000Z")
+    .bind(agent_desk_server::credentials::token_hash(&token))
+    .execute(&db)
+    .await
+    .expect("age the reset link")
+    .rows_affected();
     db.close().await;
     assert_eq!(updated, 1, "the link's row is found by its hash");
 
@@ -1870,7 +1872,7 @@ async fn sign_in_attempts_older_than_the_retention_are_pruned() {
             &agent_desk_server::clock::timestamp(chrono::Utc::now())[..],
         ),
     ] {
-        sqlx::query(
+        agent_desk_server::storage::query(
             "INSERT INTO sign_in_attempts (id, email, succeeded, attempted_at)
              VALUES ($1, 'someone@example.com', FALSE, $2)",
         )
@@ -1885,11 +1887,12 @@ async fn sign_in_attempts_older_than_the_retention_are_pruned() {
     server.login(EMAIL, PASSWORD).await;
 
     let db = open_database(server.data_dir()).await;
-    let left: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM sign_in_attempts WHERE email = 'someone@example.com'")
-            .fetch_all(&db)
-            .await
-            .expect("list attempts");
+    let left: Vec<String> = agent_desk_server::storage::query_scalar(
+        "SELECT id FROM sign_in_attempts WHERE email = 'someone@example.com'",
+    )
+    .fetch_all(&db)
+    .await
+    .expect("list attempts");
     db.close().await;
     assert_eq!(left, ["recent"], "only the attempt within 90 days is kept");
 }

@@ -356,17 +356,20 @@ async fn tokens_and_passwords_are_never_stored_in_clear() {
 
     // And read properly through SQLite: the stored hash is argon2id.
     let db = open_database(server.data_dir()).await;
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM agents WHERE email = $1")
-        .bind(EMAIL)
-        .fetch_one(&db)
-        .await
-        .expect("read the password hash");
+    let hash: String = agent_desk_server::storage::query_scalar(
+        "SELECT password_hash FROM agents WHERE email = $1",
+    )
+    .bind(EMAIL)
+    .fetch_one(&db)
+    .await
+    .expect("read the password hash");
     assert!(hash.starts_with("$argon2id$"), "stored hash: {hash}");
     assert!(!hash.contains(PASSWORD));
-    let stored_tokens: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM sessions")
-        .fetch_all(&db)
-        .await
-        .expect("sessions");
+    let stored_tokens: Vec<String> =
+        agent_desk_server::storage::query_scalar("SELECT token_hash FROM sessions")
+            .fetch_all(&db)
+            .await
+            .expect("sessions");
     assert_eq!(stored_tokens, [token_hash]);
     db.close().await;
 }
@@ -901,7 +904,7 @@ async fn seed_demo_is_idempotent_and_prints_the_credentials() {
     let count = |sql: &'static str| {
         let db = db.clone();
         async move {
-            sqlx::query_scalar::<_, i64>(sql)
+            agent_desk_server::storage::query_scalar::<i64>(sql)
                 .fetch_one(&db)
                 .await
                 .expect("count")

@@ -26,7 +26,7 @@ async fn state() -> (tempfile::TempDir, AppState, String) {
     )
     .await
     .expect("agent");
-    sqlx::query("UPDATE agents SET timezone = 'Europe/Berlin' WHERE id = $1")
+    agent_desk_server::storage::query("UPDATE agents SET timezone = 'Europe/Berlin' WHERE id = $1")
         .bind(&profile.id)
         .execute(&state.db)
         .await

@@ -1160,7 +1160,7 @@ async fn a_stream_ends_when_its_session_expires() {
     let db = open_database(desk.server.data_dir()).await;
     let old = (chrono::Utc::now() - chrono::Duration::days(31))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    sqlx::query(
+    agent_desk_server::storage::query(
         "UPDATE sessions SET created_at = $1 WHERE agent_id = (SELECT id FROM agents WHERE email = $2)",
     )
     .bind(&old)
@@ -1179,7 +1179,7 @@ async fn a_stream_ends_when_its_session_expires() {
     // uses it after; the stream ends at a ping soon after.
     let nearly = (chrono::Utc::now() - chrono::Duration::days(30) + chrono::Duration::seconds(2))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    sqlx::query(
+    agent_desk_server::storage::query(
         "UPDATE sessions SET created_at = $1 WHERE agent_id = (SELECT id FROM agents WHERE email = $2)",
     )
     .bind(&nearly)
@@ -1194,7 +1194,7 @@ async fn a_stream_ends_when_its_session_expires() {
         started.elapsed() >= Duration::from_secs(1),
         "closed at once"
     );
-    let remaining: i64 = sqlx::query_scalar(
+    let remaining: i64 = agent_desk_server::storage::query_scalar(
         "SELECT COUNT(*) FROM sessions WHERE agent_id = (SELECT id FROM agents WHERE email = $1)",
     )
     .bind(EMAIL)

@@ -661,7 +661,7 @@ async fn a_comment_lost_after_a_ticket_went_back_is_written_at_the_next_start_on
     server.stop();
     let db = support::open_database(server.data_dir()).await;
     for ticket in [back, kept] {
-        sqlx::query(
+        agent_desk_server::storage::query(
             "INSERT INTO helpdesk_releases (connector, ticket_id, reason, started_at)
              VALUES ('rt', $1, 'Given back to the queue by Agent Desk: Ada has been away.', $2)",
         )

@@ -1350,12 +1350,14 @@ async fn a_change_a_day_old_is_given_up_rather_than_posted() {
     let db = open_database(server.data_dir()).await;
     let day_ago = (chrono::Utc::now() - chrono::Duration::hours(25))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let aged = sqlx::query("UPDATE status_deliveries SET created_at = $1, next_attempt_at = $1")
-        .bind(&day_ago)
-        .execute(&db)
-        .await
-        .expect("age the waiting change")
-        .rows_affected();
+    let aged = agent_desk_server::storage::query(
+        "UPDATE status_deliveries SET created_at = $1, next_attempt_at = $1",
+    )
+    .bind(&day_ago)
+    .execute(&db)
+    .await
+    .expect("age the waiting change")
+    .rows_affected();
     assert_eq!(aged, 1);
     db.close().await;
 

@@ -19,7 +19,7 @@ struct ChangeRow {
 
 /// The newest `limit` edits of a record or profile, newest first.
 pub async fn changes(db: &Db, subject_id: &str, limit: u32) -> Result<Vec<Change>, sqlx::Error> {
-    let rows = sqlx::query_as::<_, ChangeRow>(
+    let rows = crate::storage::query_as::<ChangeRow>(
         "SELECT c.changed_at, c.actor_id, a.display_name AS actor_name, c.field, c.old_value,
                 c.new_value
          FROM change_log c LEFT JOIN agents a ON a.id = c.actor_id
@@ -49,7 +49,7 @@ pub async fn activity(
     person_id: &str,
     limit: u32,
 ) -> Result<Vec<Activity>, sqlx::Error> {
-    let notes = sqlx::query_as::<_, NoteRow>(&format!(
+    let notes = crate::storage::query_as::<NoteRow>(&format!(
         "{NOTE_SELECT} WHERE n.person_id = $1 ORDER BY n.created_at DESC, n.id DESC LIMIT $2"
     ))
     .bind(person_id)

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use agent_desk_core::customers::{clean_email, Customer, RecordError, EMAILS_MAX};
 use agent_desk_core::EmailAddress;
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
 
 use super::{find, reindex, row, CustomerError};
 use crate::change_log::record_change;
@@ -14,7 +13,7 @@ use crate::clock::timestamp;
 use crate::db::Db;
 
 async fn emails_of(
-    db: &mut SqliteConnection,
+    db: &mut crate::storage::Conn,
     person_id: &str,
 ) -> Result<Vec<EmailAddress>, sqlx::Error> {
     Ok(emails_of_many(db, &[person_id])
@@ -25,7 +24,7 @@ async fn emails_of(
 
 /// The emails of several people in one query, primary first.
 pub(super) async fn emails_of_many(
-    db: &mut SqliteConnection,
+    db: &mut crate::storage::Conn,
     ids: &[&str],
 ) -> Result<HashMap<String, Vec<EmailAddress>>, sqlx::Error> {
     let mut by_person: HashMap<String, Vec<EmailAddress>> = HashMap::new();
@@ -38,7 +37,7 @@ pub(super) async fn emails_of_many(
          WHERE person_id IN ({}) ORDER BY is_primary DESC, address",
         placeholders.join(", ")
     );
-    let mut query = sqlx::query_as::<_, (String, String, bool)>(&sql);
+    let mut query = crate::storage::query_as::<(String, String, bool)>(&sql);
     for id in ids {
         query = query.bind(*id);
     }
@@ -56,15 +55,16 @@ pub(super) async fn emails_of_many(
 /// and their privacy's to tell, and a refusal here would tell it to any agent who tried.
 /// (An agent who also writes in as a customer has a customer's record besides.)
 pub(super) async fn email_free(
-    tx: &mut SqliteConnection,
+    tx: &mut crate::storage::Conn,
     address: &str,
     field: &str,
 ) -> Result<(), CustomerError> {
-    let taken =
-        sqlx::query_scalar::<_, String>("SELECT person_id FROM person_emails WHERE address = $1")
-            .bind(address)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let taken = crate::storage::query_scalar::<String>(
+        "SELECT person_id FROM person_emails WHERE address = $1",
+    )
+    .bind(address)
+    .fetch_optional(&mut *tx)
+    .await?;
     if taken.is_some() {
         return Err(CustomerError::EmailTaken {
             address: address.to_owned(),
@@ -76,7 +76,7 @@ pub(super) async fn email_free(
 
 /// Bumps a record's version and logs one change, inside a write that changed it.
 async fn touched(
-    tx: &mut SqliteConnection,
+    tx: &mut crate::storage::Conn,
     id: &str,
     actor_id: &str,
     field: &str,
@@ -84,12 +84,13 @@ async fn touched(
     new: Option<String>,
     at: &str,
 ) -> Result<(), CustomerError> {
-    let updated =
-        sqlx::query("UPDATE people SET version = version + 1, updated_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+    let updated = crate::storage::query(
+        "UPDATE people SET version = version + 1, updated_at = $1 WHERE id = $2",
+    )
+    .bind(at)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     if updated.rows_affected() == 0 {
         return Err(CustomerError::NotFound);
     }
@@ -111,11 +112,12 @@ pub async fn add_email(
     let at = timestamp(now);
     let mut tx = crate::db::begin_write(db).await?;
     row(&mut tx, id).await?;
-    let count =
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM person_emails WHERE person_id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let count = crate::storage::query_scalar::<i64>(
+        "SELECT COUNT(*) FROM person_emails WHERE person_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
     if count >= i64::try_from(EMAILS_MAX).unwrap_or(i64::MAX) {
         return Err(RecordError::new(
             "address",
@@ -125,17 +127,19 @@ pub async fn add_email(
     }
     email_free(&mut tx, &address, "address").await?;
     if primary {
-        sqlx::query("UPDATE person_emails SET is_primary = FALSE WHERE person_id = $1")
+        crate::storage::query("UPDATE person_emails SET is_primary = FALSE WHERE person_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query("INSERT INTO person_emails (address, person_id, is_primary) VALUES ($1, $2, $3)")
-        .bind(&address)
-        .bind(id)
-        .bind(primary)
-        .execute(&mut *tx)
-        .await?;
+    crate::storage::query(
+        "INSERT INTO person_emails (address, person_id, is_primary) VALUES ($1, $2, $3)",
+    )
+    .bind(&address)
+    .bind(id)
+    .bind(primary)
+    .execute(&mut *tx)
+    .await?;
     touched(&mut tx, id, actor_id, "emails", None, Some(address), &at).await?;
     tx.commit().await?;
     find(db, id).await
@@ -163,7 +167,7 @@ pub async fn remove_email(
     if email.primary {
         return Err(CustomerError::PrimaryEmail);
     }
-    sqlx::query("DELETE FROM person_emails WHERE address = $1 AND person_id = $2")
+    crate::storage::query("DELETE FROM person_emails WHERE address = $1 AND person_id = $2")
         .bind(&address)
         .bind(id)
         .execute(&mut *tx)
@@ -195,11 +199,11 @@ pub async fn make_primary(
     if old.as_deref() != Some(address.as_str()) {
         // In two statements: the index allowing one primary a person is checked row by
         // row, so switching both in one statement may briefly hold two.
-        sqlx::query("UPDATE person_emails SET is_primary = FALSE WHERE person_id = $1")
+        crate::storage::query("UPDATE person_emails SET is_primary = FALSE WHERE person_id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
+        crate::storage::query(
             "UPDATE person_emails SET is_primary = TRUE WHERE person_id = $1 AND address = $2",
         )
         .bind(id)

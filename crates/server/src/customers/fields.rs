@@ -7,7 +7,7 @@ use agent_desk_core::customers::{
     FIELD_NAME_MAX,
 };
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
 use uuid::Uuid;
 
 use super::CustomerError;
@@ -36,8 +36,8 @@ impl FieldRow {
     }
 }
 
-async fn fields_on(conn: &mut SqliteConnection) -> Result<Vec<CustomField>, sqlx::Error> {
-    Ok(sqlx::query_as::<_, FieldRow>(
+async fn fields_on(conn: &mut crate::storage::Conn) -> Result<Vec<CustomField>, sqlx::Error> {
+    Ok(crate::storage::query_as::<FieldRow>(
         "SELECT id, name, kind, choices FROM custom_fields ORDER BY created_at, name",
     )
     .fetch_all(conn)
@@ -92,14 +92,15 @@ pub async fn create_field(
     };
     let id = Uuid::new_v4().to_string();
     let mut tx = crate::db::begin_write(db).await?;
-    let taken = sqlx::query_scalar::<_, String>("SELECT id FROM custom_fields WHERE name = $1")
-        .bind(&name)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let taken =
+        crate::storage::query_scalar::<String>("SELECT id FROM custom_fields WHERE name = $1")
+            .bind(&name)
+            .fetch_optional(&mut *tx)
+            .await?;
     if taken.is_some() {
         return Err(CustomerError::FieldNameTaken(name));
     }
-    sqlx::query(
+    crate::storage::query(
         "INSERT INTO custom_fields (id, name, kind, choices, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&id)
@@ -120,7 +121,7 @@ pub async fn create_field(
 
 /// Every field with each person's value (or none), for several people in one query.
 pub(super) async fn custom_values(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::storage::Conn,
     ids: &[&str],
 ) -> Result<HashMap<String, Vec<FieldValue>>, sqlx::Error> {
     let fields = fields_on(conn).await?;
@@ -131,7 +132,7 @@ pub(super) async fn custom_values(
             "SELECT person_id, field_id, value FROM person_field_values WHERE person_id IN ({})",
             placeholders.join(", ")
         );
-        let mut query = sqlx::query_as::<_, (String, String, String)>(&sql);
+        let mut query = crate::storage::query_as::<(String, String, String)>(&sql);
         for id in ids {
             query = query.bind(*id);
         }

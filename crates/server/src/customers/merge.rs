@@ -45,14 +45,14 @@ pub async fn merge(
     }
     for (field, value) in &fill {
         if *field == "organization" {
-            sqlx::query("UPDATE people SET organization_id = $1 WHERE id = $2")
+            crate::storage::query("UPDATE people SET organization_id = $1 WHERE id = $2")
                 .bind(&source.organization_id)
                 .bind(target_id)
                 .execute(&mut *tx)
                 .await?;
         } else {
             // Column names come from the fixed list of `fields`, never from input.
-            sqlx::query(&format!("UPDATE people SET {field} = $1 WHERE id = $2"))
+            crate::storage::query(format!("UPDATE people SET {field} = $1 WHERE id = $2"))
                 .bind(value)
                 .bind(target_id)
                 .execute(&mut *tx)
@@ -61,7 +61,7 @@ pub async fn merge(
         record_change(&mut tx, target_id, actor_id, field, &None, value, &at).await?;
     }
     if source.suppress_auto_replies && !target.suppress_auto_replies {
-        sqlx::query("UPDATE people SET suppress_auto_replies = TRUE WHERE id = $1")
+        crate::storage::query("UPDATE people SET suppress_auto_replies = TRUE WHERE id = $1")
             .bind(target_id)
             .execute(&mut *tx)
             .await?;
@@ -78,7 +78,7 @@ pub async fn merge(
             .and_then(|entry| entry.value.clone());
         match kept {
             None => {
-                sqlx::query(
+                crate::storage::query(
                     "INSERT INTO person_field_values (person_id, field_id, value) VALUES ($1, $2, $3)",
                 )
                 .bind(target_id)
@@ -127,22 +127,24 @@ pub async fn merge(
     set_usergroups(&mut tx, actor_id, target_id, &union, &at).await?;
 
     // Emails, notes, files and history move; the target's primary stays primary.
-    sqlx::query("UPDATE person_emails SET person_id = $1, is_primary = FALSE WHERE person_id = $2")
+    crate::storage::query(
+        "UPDATE person_emails SET person_id = $1, is_primary = FALSE WHERE person_id = $2",
+    )
+    .bind(target_id)
+    .bind(source_id)
+    .execute(&mut *tx)
+    .await?;
+    crate::storage::query("UPDATE person_notes SET person_id = $1 WHERE person_id = $2")
         .bind(target_id)
         .bind(source_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE person_notes SET person_id = $1 WHERE person_id = $2")
+    crate::storage::query("UPDATE person_files SET person_id = $1 WHERE person_id = $2")
         .bind(target_id)
         .bind(source_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE person_files SET person_id = $1 WHERE person_id = $2")
-        .bind(target_id)
-        .bind(source_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE change_log SET subject_id = $1 WHERE subject_id = $2")
+    crate::storage::query("UPDATE change_log SET subject_id = $1 WHERE subject_id = $2")
         .bind(target_id)
         .bind(source_id)
         .execute(&mut *tx)
@@ -170,23 +172,24 @@ pub async fn merge(
     )
     .await?;
 
-    let search_id = sqlx::query_scalar::<_, i64>("SELECT search_id FROM people WHERE id = $1")
-        .bind(source_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM people_search WHERE rowid = $1")
+    let search_id =
+        crate::storage::query_scalar::<i64>("SELECT search_id FROM people WHERE id = $1")
+            .bind(source_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    crate::storage::query("DELETE FROM people_search WHERE rowid = $1")
         .bind(search_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM person_field_values WHERE person_id = $1")
+    crate::storage::query("DELETE FROM person_field_values WHERE person_id = $1")
         .bind(source_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM people WHERE id = $1")
+    crate::storage::query("DELETE FROM people WHERE id = $1")
         .bind(source_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE people SET version = version + 1, updated_at = $1 WHERE id = $2")
+    crate::storage::query("UPDATE people SET version = version + 1, updated_at = $1 WHERE id = $2")
         .bind(&at)
         .bind(target_id)
         .execute(&mut *tx)

@@ -12,7 +12,7 @@ use agent_desk_core::customers::{
 use agent_desk_core::locale::{is_supported_language, parse_timezone};
 use agent_desk_core::EmailAddress;
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
 use uuid::Uuid;
 
 use crate::change_log::record_change;
@@ -162,7 +162,7 @@ struct Related {
 
 /// The emails, usergroups and custom values of several people, three queries in all.
 async fn related(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::storage::Conn,
     ids: &[&str],
 ) -> Result<HashMap<String, Related>, sqlx::Error> {
     let mut emails = emails_of_many(&mut *conn, ids).await?;
@@ -181,8 +181,8 @@ async fn related(
         .collect())
 }
 
-async fn row(db: &mut SqliteConnection, id: &str) -> Result<PersonRow, CustomerError> {
-    sqlx::query_as::<_, PersonRow>(&format!("{PERSON_SELECT} WHERE p.id = $1"))
+async fn row(db: &mut crate::storage::Conn, id: &str) -> Result<PersonRow, CustomerError> {
+    crate::storage::query_as::<PersonRow>(&format!("{PERSON_SELECT} WHERE p.id = $1"))
         .bind(id)
         .fetch_optional(db)
         .await?
@@ -260,7 +260,7 @@ pub async fn create(
 /// address, or a new one. Never an agent's address, and nothing for an address that is
 /// not one: `None` then. Part of the caller's transaction.
 pub async fn from_helpdesk(
-    tx: &mut SqliteConnection,
+    tx: &mut crate::storage::Conn,
     actor_id: &str,
     name: &str,
     email: &str,
@@ -270,18 +270,19 @@ pub async fn from_helpdesk(
     let Ok(email) = clean_email("email", email) else {
         return Ok(None);
     };
-    let agent = sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE email = $1")
+    let agent = crate::storage::query_scalar::<String>("SELECT id FROM agents WHERE email = $1")
         .bind(&email)
         .fetch_optional(&mut *tx)
         .await?;
     if agent.is_some() {
         return Ok(None);
     }
-    let known =
-        sqlx::query_scalar::<_, String>("SELECT person_id FROM person_emails WHERE address = $1")
-            .bind(&email)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let known = crate::storage::query_scalar::<String>(
+        "SELECT person_id FROM person_emails WHERE address = $1",
+    )
+    .bind(&email)
+    .fetch_optional(&mut *tx)
+    .await?;
     if known.is_some() {
         return Ok(known);
     }
@@ -302,7 +303,7 @@ pub async fn from_helpdesk(
 /// Inserts a customer's record with its emails (the first primary), its change-log row
 /// and its search entry.
 async fn insert(
-    tx: &mut SqliteConnection,
+    tx: &mut crate::storage::Conn,
     actor_id: &str,
     name: &str,
     organization_id: Option<String>,
@@ -311,7 +312,7 @@ async fn insert(
     at: &str,
 ) -> Result<String, CustomerError> {
     let id = Uuid::new_v4().to_string();
-    sqlx::query(
+    crate::storage::query(
         "INSERT INTO people (id, name, sort_name, organization_id, phone, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6)",
     )
@@ -324,7 +325,7 @@ async fn insert(
     .execute(&mut *tx)
     .await?;
     for (index, email) in emails.iter().enumerate() {
-        sqlx::query(
+        crate::storage::query(
             "INSERT INTO person_emails (address, person_id, is_primary) VALUES ($1, $2, $3)",
         )
         .bind(email)
@@ -444,7 +445,7 @@ pub async fn update(
     let keep =
         |new: Option<Option<String>>, old: &Option<String>| new.unwrap_or_else(|| old.clone());
     let name = name.unwrap_or_else(|| before.name.clone());
-    sqlx::query(
+    crate::storage::query(
         "UPDATE people SET name = $1, sort_name = $2, organization_id = $3, phone = $4,
                 website = $5, im = $6, twitter = $7, linkedin = $8, facebook = $9, address = $10,
                 summary = $11, timezone = $12, language = $13, suppress_auto_replies = $14,
@@ -496,7 +497,7 @@ pub async fn update(
         }
         match value {
             Some(value) => {
-                sqlx::query(
+                crate::storage::query(
                     "INSERT INTO person_field_values (person_id, field_id, value) VALUES ($1, $2, $3)
                      ON CONFLICT (person_id, field_id) DO UPDATE SET value = excluded.value",
                 )
@@ -507,7 +508,7 @@ pub async fn update(
                 .await?;
             }
             None => {
-                sqlx::query(
+                crate::storage::query(
                     "DELETE FROM person_field_values WHERE person_id = $1 AND field_id = $2",
                 )
                 .bind(id)

@@ -2,7 +2,7 @@
 
 use agent_desk_core::customers::{clean_text, Note, NotesPage, RecordError, NOTE_MAX};
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
 use uuid::Uuid;
 
 use super::{row, CustomerError};
@@ -55,11 +55,12 @@ pub async fn notes(
 ) -> Result<NotesPage, CustomerError> {
     let mut conn = db.acquire().await?;
     row(&mut conn, person_id).await?;
-    let total =
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM person_notes WHERE person_id = $1")
-            .bind(person_id)
-            .fetch_one(&mut *conn)
-            .await?;
+    let total = crate::storage::query_scalar::<i64>(
+        "SELECT COUNT(*) FROM person_notes WHERE person_id = $1",
+    )
+    .bind(person_id)
+    .fetch_one(&mut *conn)
+    .await?;
     let after = cursor
         .map(decode_cursor)
         .transpose()
@@ -70,7 +71,7 @@ pub async fn notes(
         ""
     };
     let (before_time, before_id) = after.unwrap_or_default();
-    let mut rows = sqlx::query_as::<_, NoteRow>(&format!(
+    let mut rows = crate::storage::query_as::<NoteRow>(&format!(
         "{NOTE_SELECT} WHERE n.person_id = $1{older}
          ORDER BY n.created_at DESC, n.id DESC LIMIT $4"
     ))
@@ -107,7 +108,7 @@ pub async fn add_note(
     let id = Uuid::new_v4().to_string();
     let mut tx = crate::db::begin_write(db).await?;
     row(&mut tx, person_id).await?;
-    sqlx::query(
+    crate::storage::query(
         "INSERT INTO person_notes (id, person_id, author_id, body, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $5)",
     )
@@ -123,8 +124,8 @@ pub async fn add_note(
     Ok(note)
 }
 
-async fn note(conn: &mut SqliteConnection, id: &str) -> Result<Note, CustomerError> {
-    sqlx::query_as::<_, NoteRow>(&format!("{NOTE_SELECT} WHERE n.id = $1"))
+async fn note(conn: &mut crate::storage::Conn, id: &str) -> Result<Note, CustomerError> {
+    crate::storage::query_as::<NoteRow>(&format!("{NOTE_SELECT} WHERE n.id = $1"))
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -147,7 +148,7 @@ pub async fn edit_note(
         return Err(CustomerError::NotAuthor);
     }
     let at = timestamp(now);
-    sqlx::query("UPDATE person_notes SET body = $1, updated_at = $2 WHERE id = $3")
+    crate::storage::query("UPDATE person_notes SET body = $1, updated_at = $2 WHERE id = $3")
         .bind(&body)
         .bind(&at)
         .bind(note_id)
@@ -180,7 +181,7 @@ pub async fn delete_note(
     if existing.author_id.as_deref() != Some(agent_id) {
         return Err(CustomerError::NotAuthor);
     }
-    sqlx::query("DELETE FROM person_notes WHERE id = $1")
+    crate::storage::query("DELETE FROM person_notes WHERE id = $1")
         .bind(note_id)
         .execute(&mut *tx)
         .await?;

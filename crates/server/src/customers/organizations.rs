@@ -1,7 +1,6 @@
 //! The organizations customers belong to.
 
 use agent_desk_core::customers::{clean_line, OrganizationEntry, SHORT_MAX};
-use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use super::CustomerError;
@@ -9,7 +8,7 @@ use crate::db::Db;
 
 /// Organizations that have people, by name, with how many.
 pub async fn organizations(db: &Db) -> Result<Vec<OrganizationEntry>, sqlx::Error> {
-    let rows = sqlx::query_as::<_, (String, String, i64)>(
+    let rows = crate::storage::query_as::<(String, String, i64)>(
         "SELECT o.id, o.name, COUNT(*) FROM organizations o JOIN people p ON p.organization_id = o.id
          GROUP BY o.id, o.name ORDER BY lower(o.name), o.id",
     )
@@ -27,22 +26,23 @@ pub async fn organizations(db: &Db) -> Result<Vec<OrganizationEntry>, sqlx::Erro
 
 /// The organization of this name, made if there is none; `None` for an empty name.
 pub(super) async fn organization(
-    tx: &mut SqliteConnection,
+    tx: &mut crate::storage::Conn,
     name: &str,
     now: &str,
 ) -> Result<Option<String>, CustomerError> {
     let Some(name) = clean_line("organization", name, SHORT_MAX)? else {
         return Ok(None);
     };
-    let found = sqlx::query_scalar::<_, String>("SELECT id FROM organizations WHERE name = $1")
-        .bind(&name)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let found =
+        crate::storage::query_scalar::<String>("SELECT id FROM organizations WHERE name = $1")
+            .bind(&name)
+            .fetch_optional(&mut *tx)
+            .await?;
     if let Some(id) = found {
         return Ok(Some(id));
     }
     let id = Uuid::new_v4().to_string();
-    sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+    crate::storage::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(&id)
         .bind(&name)
         .bind(now)

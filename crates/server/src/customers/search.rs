@@ -2,7 +2,6 @@
 //! search itself.
 
 use agent_desk_core::customers::Customer;
-use sqlx::SqliteConnection;
 
 use super::{related, CustomerError, PersonRow, PERSON_SELECT};
 use crate::db::Db;
@@ -16,8 +15,11 @@ pub(crate) fn digits(text: &str) -> String {
 }
 
 /// Rewrites a person's row of the search index from what is stored now.
-pub(crate) async fn reindex(tx: &mut SqliteConnection, person_id: &str) -> Result<(), sqlx::Error> {
-    let row = sqlx::query_as::<_, (i64, String, Option<String>, Option<String>)>(
+pub(crate) async fn reindex(
+    tx: &mut crate::storage::Conn,
+    person_id: &str,
+) -> Result<(), sqlx::Error> {
+    let row = crate::storage::query_as::<(i64, String, Option<String>, Option<String>)>(
         "SELECT p.search_id, p.name, o.name, p.phone FROM people p
          LEFT JOIN organizations o ON o.id = p.organization_id WHERE p.id = $1",
     )
@@ -27,17 +29,18 @@ pub(crate) async fn reindex(tx: &mut SqliteConnection, person_id: &str) -> Resul
     let Some((search_id, name, organization, phone)) = row else {
         return Ok(());
     };
-    let emails =
-        sqlx::query_scalar::<_, String>("SELECT address FROM person_emails WHERE person_id = $1")
-            .bind(person_id)
-            .fetch_all(&mut *tx)
-            .await?;
+    let emails = crate::storage::query_scalar::<String>(
+        "SELECT address FROM person_emails WHERE person_id = $1",
+    )
+    .bind(person_id)
+    .fetch_all(&mut *tx)
+    .await?;
     let terms = search_terms(&name, &emails, organization.as_deref(), phone.as_deref());
-    sqlx::query("DELETE FROM people_search WHERE rowid = $1")
+    crate::storage::query("DELETE FROM people_search WHERE rowid = $1")
         .bind(search_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO people_search (rowid, terms) VALUES ($1, $2)")
+    crate::storage::query("INSERT INTO people_search (rowid, terms) VALUES ($1, $2)")
         .bind(search_id)
         .bind(terms)
         .execute(&mut *tx)
@@ -99,7 +102,7 @@ pub async fn search(
     ));
     let (after_key, after_id) = after.cloned().unwrap_or_default();
     let mut conn = db.acquire().await?;
-    let rows = sqlx::query_as::<_, PersonRow>(&sql)
+    let rows = crate::storage::query_as::<PersonRow>(&sql)
         .bind(match_expression.unwrap_or_default())
         .bind(organization_id.unwrap_or_default())
         .bind(&after_key)

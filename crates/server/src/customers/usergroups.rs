@@ -2,14 +2,13 @@
 
 use std::collections::HashMap;
 
-use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use crate::change_log::record_change;
 
 /// The usergroup names of several people, each sorted.
 pub(super) async fn usergroups_of(
-    conn: &mut SqliteConnection,
+    conn: &mut crate::storage::Conn,
     ids: &[&str],
 ) -> Result<HashMap<String, Vec<String>>, sqlx::Error> {
     let mut by_person: HashMap<String, Vec<String>> = HashMap::new();
@@ -22,7 +21,7 @@ pub(super) async fn usergroups_of(
          WHERE m.person_id IN ({}) ORDER BY lower(g.name)",
         placeholders.join(", ")
     );
-    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+    let mut query = crate::storage::query_as::<(String, String)>(&sql);
     for id in ids {
         query = query.bind(*id);
     }
@@ -34,7 +33,7 @@ pub(super) async fn usergroups_of(
 
 /// Puts a person in exactly these usergroups (made when new), logging the change.
 pub(super) async fn set_usergroups(
-    tx: &mut SqliteConnection,
+    tx: &mut crate::storage::Conn,
     actor_id: &str,
     person_id: &str,
     names: &[String],
@@ -47,33 +46,38 @@ pub(super) async fn set_usergroups(
     if before == names {
         return Ok(());
     }
-    sqlx::query("DELETE FROM person_usergroups WHERE person_id = $1")
+    crate::storage::query("DELETE FROM person_usergroups WHERE person_id = $1")
         .bind(person_id)
         .execute(&mut *tx)
         .await?;
     for name in names {
-        let found = sqlx::query_scalar::<_, String>("SELECT id FROM usergroups WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let found =
+            crate::storage::query_scalar::<String>("SELECT id FROM usergroups WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
         let group_id = match found {
             Some(id) => id,
             None => {
                 let id = Uuid::new_v4().to_string();
-                sqlx::query("INSERT INTO usergroups (id, name, created_at) VALUES ($1, $2, $3)")
-                    .bind(&id)
-                    .bind(name)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
+                crate::storage::query(
+                    "INSERT INTO usergroups (id, name, created_at) VALUES ($1, $2, $3)",
+                )
+                .bind(&id)
+                .bind(name)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
                 id
             }
         };
-        sqlx::query("INSERT INTO person_usergroups (person_id, usergroup_id) VALUES ($1, $2)")
-            .bind(person_id)
-            .bind(&group_id)
-            .execute(&mut *tx)
-            .await?;
+        crate::storage::query(
+            "INSERT INTO person_usergroups (person_id, usergroup_id) VALUES ($1, $2)",
+        )
+        .bind(person_id)
+        .bind(&group_id)
+        .execute(&mut *tx)
+        .await?;
     }
     let joined = |names: &[String]| (!names.is_empty()).then(|| names.join(", "));
     record_change(

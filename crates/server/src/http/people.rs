@@ -126,7 +126,7 @@ pub(super) async fn history_allowed(
     session: &Session,
     id: &str,
 ) -> ApiResult<Subject> {
-    let agent = sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE id = $1")
+    let agent = crate::storage::query_scalar::<String>("SELECT id FROM agents WHERE id = $1")
         .bind(id)
         .fetch_optional(&state.db)
         .await?;
@@ -319,7 +319,7 @@ async fn update_user(
 
 /// Agents' records are their profiles: they edit them themselves.
 pub(super) async fn refuse_agents(state: &AppState, id: &str) -> ApiResult<()> {
-    let agent = sqlx::query_scalar::<_, String>("SELECT id FROM agents WHERE id = $1")
+    let agent = crate::storage::query_scalar::<String>("SELECT id FROM agents WHERE id = $1")
         .bind(id)
         .fetch_optional(&state.db)
         .await?;

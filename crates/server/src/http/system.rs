@@ -30,7 +30,7 @@ pub struct Health {
 #[utoipa::path(get, path = "/health", tag = "system",
     responses((status = 200, body = Health), (status = 500, body = agent_desk_core::ApiError)))]
 async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    sqlx::query("SELECT 1").execute(&state.db).await?;
+    crate::storage::query("SELECT 1").execute(&state.db).await?;
     Ok(Json(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
