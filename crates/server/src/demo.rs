@@ -94,13 +94,11 @@ pub async fn seed_demo(
                     .flat_map(|(_, details)| details.iter());
                 for (column, value) in details {
                     // Column names come from the fixed list above, never from input.
-                    crate::storage::query(format!(
-                        "UPDATE agents SET {column} = $1 WHERE id = $2"
-                    ))
-                    .bind(value)
-                    .bind(&profile.id)
-                    .execute(db)
-                    .await?;
+                    crate::storage::query(format!("UPDATE agents SET {column} = $1 WHERE id = $2"))
+                        .bind(value)
+                        .bind(&profile.id)
+                        .execute(db)
+                        .await?;
                 }
                 created.push(account);
             }

@@ -183,10 +183,10 @@ impl Published {
             Recipients::Listed(emails) => Ok(emails.clone()),
             Recipients::Everyone => {
                 // One text value rather than thousands of rows: sqlx hands SQLite rows
-                // over one by one, about 30 µs each. (PostgreSQL spells group_concat
-                // string_agg.)
+                // over one by one, about 30 µs each.
                 let emails: Option<String> = crate::storage::query_scalar(format!(
-                    "SELECT group_concat(agents.email, char(10)) FROM {EVERYONE_BEFORE_SEQ}"
+                    "SELECT {} FROM {EVERYONE_BEFORE_SEQ}",
+                    db.dialect().group_concat("agents.email", "\n")
                 ))
                 .bind(self.seq)
                 .fetch_one(db)
@@ -347,8 +347,9 @@ async fn store_in(
         Some((filter, key)) => {
             // As one text value, for the reason `Published::emails` gives.
             let listed: Option<String> = crate::storage::query_scalar(format!(
-                "SELECT group_concat(agents.id || ' ' || agents.email, char(10)) FROM agents
-                 WHERE {filter}"
+                "SELECT {} FROM agents WHERE {filter}",
+                tx.dialect()
+                    .group_concat("agents.id || ' ' || agents.email", "\n")
             ))
             .bind(key)
             .fetch_one(&mut *tx)

@@ -382,14 +382,14 @@ pub async fn seen_before(
     verified: &Verified,
 ) -> Result<Result<(), Refusal>, sqlx::Error> {
     for (key, header) in &verified.keys {
-        let seen: Option<i64> = crate::storage::query_scalar(
-            "SELECT 1 FROM hook_deliveries WHERE source = $1 AND delivery_id = $2",
+        let seen: bool = crate::storage::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM hook_deliveries WHERE source = $1 AND delivery_id = $2)",
         )
         .bind(source.as_str())
         .bind(key)
-        .fetch_optional(db)
+        .fetch_one(db)
         .await?;
-        if seen.is_some() {
+        if seen {
             return Ok(Err(replayed(key, header)));
         }
     }
@@ -445,12 +445,14 @@ pub async fn count(
     let query = match refusal {
         None => {
             "INSERT INTO hook_counters (source, accepted, last_accepted_at) VALUES ($1, 1, $2)
-             ON CONFLICT (source) DO UPDATE SET accepted = accepted + 1, last_accepted_at = $2"
+             ON CONFLICT (source) DO UPDATE SET accepted = hook_counters.accepted + 1,
+                                                last_accepted_at = $2"
         }
         Some(_) => {
             "INSERT INTO hook_counters (source, refused, last_refused_at, last_refusal)
              VALUES ($1, 1, $2, $3)
-             ON CONFLICT (source) DO UPDATE SET refused = refused + 1, last_refused_at = $2,
+             ON CONFLICT (source) DO UPDATE SET refused = hook_counters.refused + 1,
+                                                last_refused_at = $2,
                                                 last_refusal = $3"
         }
     };

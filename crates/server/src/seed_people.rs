@@ -254,7 +254,9 @@ pub async fn seed(db: &Db, people: u32, notes: u32, now: DateTime<Utc>) -> anyho
     let mut tx = crate::db::begin_write(db).await?;
     reindex(&mut tx, &heavy).await?;
     tx.commit().await?;
-    crate::storage::query("PRAGMA optimize").execute(db).await?;
+    crate::storage::query(db.dialect().optimize())
+        .execute(db)
+        .await?;
     Ok(Seeded {
         people,
         notes,

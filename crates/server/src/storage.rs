@@ -48,6 +48,54 @@ impl Dialect {
         }
     }
 
+    /// What orders a table's rows as they were written, where a timestamp ties:
+    /// SQLite's `rowid`, or the `seq` column PostgreSQL's tables have for it.
+    pub fn insertion_order(self, alias: &str) -> String {
+        match self {
+            Self::Sqlite => format!("{alias}.rowid"),
+            Self::Postgres => format!("{alias}.seq"),
+        }
+    }
+
+    /// The condition that `people_search` rows match the search bound at `placeholder`
+    /// (made with [`Dialect::text_search`]), selecting their `rowid`.
+    pub fn people_matching(self, placeholder: &str) -> String {
+        match self {
+            Self::Sqlite => {
+                format!("SELECT rowid FROM people_search WHERE people_search MATCH {placeholder}")
+            }
+            Self::Postgres => format!(
+                "SELECT rowid FROM people_search \
+                 WHERE words @@ to_tsquery('people_search', {placeholder})"
+            ),
+        }
+    }
+
+    /// A search for rows holding every one of `words` as a word's beginning, in the
+    /// database's own syntax; each word quoted, so nothing typed is taken as syntax.
+    pub fn text_search(self, words: &[String]) -> String {
+        match self {
+            Self::Sqlite => words
+                .iter()
+                .map(|word| format!("\"{}\"*", word.replace('"', "")))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Self::Postgres => words
+                .iter()
+                .map(|word| format!("'{}':*", word.replace('\\', "\\\\").replace('\'', "''")))
+                .collect::<Vec<_>>()
+                .join(" & "),
+        }
+    }
+
+    /// Brings the planner's statistics up to date after a large load.
+    pub const fn optimize(self) -> &'static str {
+        match self {
+            Self::Sqlite => "PRAGMA optimize",
+            Self::Postgres => "ANALYZE",
+        }
+    }
+
     /// Joins `expression`'s values of a group with `separator`.
     pub fn group_concat(self, expression: &str, separator: &str) -> String {
         let separator = separator.replace('\'', "''");
@@ -432,13 +480,25 @@ impl Done {
     }
 }
 
+/// PostgreSQL's text cannot hold NUL: bound there as U+FFFD, so that a lookup by such
+/// text finds nothing, as on SQLite, rather than failing. (What is stored is cleaned of
+/// control characters before it gets here.)
+fn without_nul(dialect: Dialect, value: Option<String>) -> Option<String> {
+    match (dialect, value) {
+        (Dialect::Postgres, Some(text)) if text.contains('\0') => {
+            Some(text.replace('\0', "\u{FFFD}"))
+        }
+        (_, value) => value,
+    }
+}
+
 /// Binds the statement's arguments to a sqlx query of either database, in order.
 macro_rules! bound {
-    ($query:expr, $args:expr) => {{
+    ($query:expr, $args:expr, $dialect:expr) => {{
         let mut query = $query;
         for arg in $args {
             query = match arg {
-                Arg::Text(value) => query.bind(value),
+                Arg::Text(value) => query.bind(without_nul($dialect, value)),
                 Arg::Int(value) => query.bind(value),
                 Arg::Bool(value) => query.bind(value),
                 Arg::Real(value) => query.bind(value),
@@ -455,32 +515,32 @@ macro_rules! run {
         let Statement { sql, args } = $statement;
         match $runner.into() {
             Runner::Pool(Db::Sqlite(pool)) => {
-                bound!(sqlx::$make::<Sqlite, _>(&sql), args)
+                bound!(sqlx::$make::<Sqlite, _>(&sql), args, Dialect::Sqlite)
                     .$run(pool)
                     .await
             }
             Runner::Pool(Db::Postgres(pool)) => {
-                bound!(sqlx::$make::<Postgres, _>(&sql), args)
+                bound!(sqlx::$make::<Postgres, _>(&sql), args, Dialect::Postgres)
                     .$run(pool)
                     .await
             }
             Runner::Conn(Link(Inner::SqlitePooled(conn))) => {
-                bound!(sqlx::$make::<Sqlite, _>(&sql), args)
+                bound!(sqlx::$make::<Sqlite, _>(&sql), args, Dialect::Sqlite)
                     .$run(&mut **conn)
                     .await
             }
             Runner::Conn(Link(Inner::SqliteTx(tx))) => {
-                bound!(sqlx::$make::<Sqlite, _>(&sql), args)
+                bound!(sqlx::$make::<Sqlite, _>(&sql), args, Dialect::Sqlite)
                     .$run(&mut **tx)
                     .await
             }
             Runner::Conn(Link(Inner::PostgresPooled(conn))) => {
-                bound!(sqlx::$make::<Postgres, _>(&sql), args)
+                bound!(sqlx::$make::<Postgres, _>(&sql), args, Dialect::Postgres)
                     .$run(&mut **conn)
                     .await
             }
             Runner::Conn(Link(Inner::PostgresTx(tx))) => {
-                bound!(sqlx::$make::<Postgres, _>(&sql), args)
+                bound!(sqlx::$make::<Postgres, _>(&sql), args, Dialect::Postgres)
                     .$run(&mut **tx)
                     .await
             }
@@ -497,32 +557,38 @@ impl Query {
     pub async fn execute<'a>(self, runner: impl Into<Runner<'a>>) -> Result<Done, sqlx::Error> {
         let Statement { sql, args } = self.0;
         let rows_affected = match runner.into() {
-            Runner::Pool(Db::Sqlite(pool)) => bound!(sqlx::query::<Sqlite>(&sql), args)
-                .execute(pool)
-                .await?
-                .rows_affected(),
-            Runner::Pool(Db::Postgres(pool)) => bound!(sqlx::query::<Postgres>(&sql), args)
-                .execute(pool)
-                .await?
-                .rows_affected(),
+            Runner::Pool(Db::Sqlite(pool)) => {
+                bound!(sqlx::query::<Sqlite>(&sql), args, Dialect::Sqlite)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            }
+            Runner::Pool(Db::Postgres(pool)) => {
+                bound!(sqlx::query::<Postgres>(&sql), args, Dialect::Postgres)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            }
             Runner::Conn(Link(Inner::SqlitePooled(conn))) => {
-                bound!(sqlx::query::<Sqlite>(&sql), args)
+                bound!(sqlx::query::<Sqlite>(&sql), args, Dialect::Sqlite)
                     .execute(&mut **conn)
                     .await?
                     .rows_affected()
             }
-            Runner::Conn(Link(Inner::SqliteTx(tx))) => bound!(sqlx::query::<Sqlite>(&sql), args)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
+            Runner::Conn(Link(Inner::SqliteTx(tx))) => {
+                bound!(sqlx::query::<Sqlite>(&sql), args, Dialect::Sqlite)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            }
             Runner::Conn(Link(Inner::PostgresPooled(conn))) => {
-                bound!(sqlx::query::<Postgres>(&sql), args)
+                bound!(sqlx::query::<Postgres>(&sql), args, Dialect::Postgres)
                     .execute(&mut **conn)
                     .await?
                     .rows_affected()
             }
             Runner::Conn(Link(Inner::PostgresTx(tx))) => {
-                bound!(sqlx::query::<Postgres>(&sql), args)
+                bound!(sqlx::query::<Postgres>(&sql), args, Dialect::Postgres)
                     .execute(&mut **tx)
                     .await?
                     .rows_affected()

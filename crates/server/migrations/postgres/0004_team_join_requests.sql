@@ -2,15 +2,15 @@
 -- Requests to join a team, decided by one of its leads or an administrator.
 -- state: 'open', 'approved' or 'denied'.
 CREATE TABLE team_join_requests (
-    id           TEXT PRIMARY KEY,
-    team_id      TEXT NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
-    agent_id     TEXT NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
-    note         TEXT,
-    state        TEXT NOT NULL,
-    created_at   TEXT NOT NULL,
-    decided_by   TEXT REFERENCES agents (id) ON DELETE SET NULL,
-    decided_at   TEXT,
-    decision_note TEXT
+    id           TEXT COLLATE "C" PRIMARY KEY,
+    team_id      TEXT COLLATE "C" NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
+    agent_id     TEXT COLLATE "C" NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+    note         TEXT COLLATE "C",
+    state        TEXT COLLATE "C" NOT NULL,
+    created_at   TEXT COLLATE "C" NOT NULL,
+    decided_by   TEXT COLLATE "C" REFERENCES agents (id) ON DELETE SET NULL,
+    decided_at   TEXT COLLATE "C",
+    decision_note TEXT COLLATE "C"
 );
 -- One open request per agent and team; decided ones are kept as history.
 CREATE UNIQUE INDEX team_join_requests_open ON team_join_requests (team_id, agent_id)

@@ -7,53 +7,53 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE EXTENSION IF NOT EXISTS unaccent;
 
 CREATE TABLE organizations (
-    id         TEXT PRIMARY KEY,
-    name       TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    name       TEXT COLLATE "C" NOT NULL UNIQUE,
+    created_at TEXT COLLATE "C" NOT NULL
 );
 
 CREATE TABLE people (
     -- The person's row in people_search.
     search_id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    id                    TEXT NOT NULL UNIQUE,
-    name                  TEXT NOT NULL,
+    id                    TEXT COLLATE "C" NOT NULL UNIQUE,
+    name                  TEXT COLLATE "C" NOT NULL,
     -- lower(name), what the directory sorts and pages by.
-    sort_name             TEXT NOT NULL,
-    organization_id       TEXT REFERENCES organizations (id) ON DELETE SET NULL,
-    phone                 TEXT,
-    website               TEXT,
-    im                    TEXT,
-    twitter               TEXT,
-    linkedin              TEXT,
-    facebook              TEXT,
-    address               TEXT,
-    summary               TEXT,
-    timezone              TEXT,
-    language              TEXT,
+    sort_name             TEXT COLLATE "C" NOT NULL,
+    organization_id       TEXT COLLATE "C" REFERENCES organizations (id) ON DELETE SET NULL,
+    phone                 TEXT COLLATE "C",
+    website               TEXT COLLATE "C",
+    im                    TEXT COLLATE "C",
+    twitter               TEXT COLLATE "C",
+    linkedin              TEXT COLLATE "C",
+    facebook              TEXT COLLATE "C",
+    address               TEXT COLLATE "C",
+    summary               TEXT COLLATE "C",
+    timezone              TEXT COLLATE "C",
+    language              TEXT COLLATE "C",
     suppress_auto_replies BOOLEAN NOT NULL DEFAULT FALSE,
     version               BIGINT NOT NULL DEFAULT 1,
-    created_at            TEXT NOT NULL,
-    updated_at            TEXT NOT NULL
+    created_at            TEXT COLLATE "C" NOT NULL,
+    updated_at            TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX people_sort ON people (sort_name, id);
 CREATE INDEX people_organization ON people (organization_id, sort_name, id);
 
 -- An address belongs to one person; each person has exactly one primary address.
 CREATE TABLE person_emails (
-    address    TEXT PRIMARY KEY,
-    person_id  TEXT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    address    TEXT COLLATE "C" PRIMARY KEY,
+    person_id  TEXT COLLATE "C" NOT NULL REFERENCES people (id) ON DELETE CASCADE,
     is_primary BOOLEAN NOT NULL DEFAULT FALSE
 );
 CREATE INDEX person_emails_person ON person_emails (person_id);
 CREATE UNIQUE INDEX person_emails_one_primary ON person_emails (person_id) WHERE is_primary;
 
 CREATE TABLE person_notes (
-    id         TEXT PRIMARY KEY,
-    person_id  TEXT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
-    author_id  TEXT REFERENCES agents (id) ON DELETE SET NULL,
-    body       TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    person_id  TEXT COLLATE "C" NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    author_id  TEXT COLLATE "C" REFERENCES agents (id) ON DELETE SET NULL,
+    body       TEXT COLLATE "C" NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL,
+    updated_at TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX person_notes_person ON person_notes (person_id, created_at DESC, id);
 
@@ -70,7 +70,7 @@ ALTER TEXT SEARCH CONFIGURATION people_search
 
 CREATE TABLE people_search (
     rowid BIGINT PRIMARY KEY REFERENCES people (search_id) ON DELETE CASCADE,
-    terms TEXT NOT NULL,
+    terms TEXT COLLATE "C" NOT NULL,
     words TSVECTOR GENERATED ALWAYS AS (to_tsvector('people_search'::regconfig, terms)) STORED
 );
 CREATE INDEX people_search_words ON people_search USING GIN (words);

@@ -20,13 +20,13 @@ ALTER TABLE event_feeds RENAME CONSTRAINT event_seqs_agent_id_fkey TO event_feed
 -- Events to everyone, once each. `events` keeps a row per recipient for the others.
 CREATE TABLE events_to_everyone (
     seq        BIGINT PRIMARY KEY,
-    event_type TEXT NOT NULL,
-    priority   TEXT NOT NULL,
-    title      TEXT NOT NULL,
-    body       TEXT,
-    ticket_id  TEXT,
-    url        TEXT,
-    created_at TEXT NOT NULL
+    event_type TEXT COLLATE "C" NOT NULL,
+    priority   TEXT COLLATE "C" NOT NULL,
+    title      TEXT COLLATE "C" NOT NULL,
+    body       TEXT COLLATE "C",
+    ticket_id  TEXT COLLATE "C",
+    url        TEXT COLLATE "C",
+    created_at TEXT COLLATE "C" NOT NULL
 );
 
 -- Every agent's events, whichever way they were addressed: what the API reads.

@@ -5,14 +5,14 @@
 -- agent cannot move themselves. `value` NULL asks for no department.
 -- state: 'open', 'approved', 'denied' or 'withdrawn'.
 CREATE TABLE department_requests (
-    id            TEXT PRIMARY KEY,
-    agent_id      TEXT NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
-    value         TEXT,
-    state         TEXT NOT NULL,
-    requested_at  TEXT NOT NULL,
-    decided_by    TEXT REFERENCES agents (id) ON DELETE SET NULL,
-    decided_at    TEXT,
-    decision_note TEXT
+    id            TEXT COLLATE "C" PRIMARY KEY,
+    agent_id      TEXT COLLATE "C" NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+    value         TEXT COLLATE "C",
+    state         TEXT COLLATE "C" NOT NULL,
+    requested_at  TEXT COLLATE "C" NOT NULL,
+    decided_by    TEXT COLLATE "C" REFERENCES agents (id) ON DELETE SET NULL,
+    decided_at    TEXT COLLATE "C",
+    decision_note TEXT COLLATE "C"
 );
 -- One open request an agent; decided ones are kept as history.
 CREATE UNIQUE INDEX department_requests_open ON department_requests (agent_id)

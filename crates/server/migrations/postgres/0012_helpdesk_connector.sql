@@ -1,20 +1,20 @@
 -- Mirrors sqlite/0012_helpdesk_connector.sql; INTEGER is BIGINT (decoded as i64) and strftime('now') is to_char(now()).
 -- Since when an agent's status is what it is: an agent Away for some minutes has their
 -- helpdesk tickets given back to the queue.
-ALTER TABLE agents ADD COLUMN status_since TEXT;
+ALTER TABLE agents ADD COLUMN status_since TEXT COLLATE "C";
 -- Whatever status an agent has now, as of now: nobody's tickets go back at once.
 UPDATE agents SET status_since = to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
 
 -- A helpdesk the server follows: how far its changes were read (moved in the same
 -- transaction as the events they produced), and how following it goes.
 CREATE TABLE helpdesk_connectors (
-    name                  TEXT PRIMARY KEY,
-    url                   TEXT NOT NULL,
+    name                  TEXT COLLATE "C" PRIMARY KEY,
+    url                   TEXT COLLATE "C" NOT NULL,
     -- The last change read: Request Tracker's transaction id; negative until the
     -- helpdesk first answered (then it starts at its newest change).
     cursor                BIGINT NOT NULL,
     -- The helpdesk the cursor is in (its address as checked): another's ids mean nothing.
-    cursor_url            TEXT,
+    cursor_url            TEXT COLLATE "C",
     changes_read          BIGINT NOT NULL DEFAULT 0,
     events_published      BIGINT NOT NULL DEFAULT 0,
     -- Changes for an owner who is not an agent here.
@@ -24,22 +24,22 @@ CREATE TABLE helpdesk_connectors (
     changes_dropped       BIGINT NOT NULL DEFAULT 0,
     tickets_released      BIGINT NOT NULL DEFAULT 0,
     -- Why the helpdesk last refused to give a ticket back, until it next gives one.
-    release_error         TEXT,
-    release_error_at      TEXT,
-    last_success_at       TEXT,
+    release_error         TEXT COLLATE "C",
+    release_error_at      TEXT COLLATE "C",
+    last_success_at       TEXT COLLATE "C",
     -- The helpdesk's own time of the newest change read: how far behind alerts are.
-    last_change_at        TEXT,
-    last_error            TEXT,
-    last_error_at         TEXT,
-    started_at            TEXT NOT NULL
+    last_change_at        TEXT COLLATE "C",
+    last_error            TEXT COLLATE "C",
+    last_error_at         TEXT COLLATE "C",
+    started_at            TEXT COLLATE "C" NOT NULL
 );
 
 -- Warnings of a ticket's due time already given: once a ticket and due time.
 CREATE TABLE helpdesk_due_warnings (
-    connector TEXT NOT NULL,
-    ticket_id TEXT NOT NULL,
-    due       TEXT NOT NULL,
-    warned_at TEXT NOT NULL,
+    connector TEXT COLLATE "C" NOT NULL,
+    ticket_id TEXT COLLATE "C" NOT NULL,
+    due       TEXT COLLATE "C" NOT NULL,
+    warned_at TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (connector, ticket_id, due)
 );
 
@@ -47,9 +47,9 @@ CREATE TABLE helpdesk_due_warnings (
 -- groups, mail records), but a database that commits out of order can show a ticket's
 -- later. Asked for again until they are read or are older than a few minutes.
 CREATE TABLE helpdesk_gaps (
-    connector      TEXT NOT NULL,
+    connector      TEXT COLLATE "C" NOT NULL,
     transaction_id BIGINT NOT NULL,
-    seen_at        TEXT NOT NULL,
+    seen_at        TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (connector, transaction_id)
 );
 
@@ -57,9 +57,9 @@ CREATE TABLE helpdesk_gaps (
 -- comment that says why is written: a comment lost to a failure is written at the next
 -- poll, once.
 CREATE TABLE helpdesk_releases (
-    connector  TEXT NOT NULL,
+    connector  TEXT COLLATE "C" NOT NULL,
     ticket_id  BIGINT NOT NULL,
-    reason     TEXT NOT NULL,
-    started_at TEXT NOT NULL,
+    reason     TEXT COLLATE "C" NOT NULL,
+    started_at TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (connector, ticket_id)
 );

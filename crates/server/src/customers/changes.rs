@@ -19,12 +19,13 @@ struct ChangeRow {
 
 /// The newest `limit` edits of a record or profile, newest first.
 pub async fn changes(db: &Db, subject_id: &str, limit: u32) -> Result<Vec<Change>, sqlx::Error> {
-    let rows = crate::storage::query_as::<ChangeRow>(
+    let rows = crate::storage::query_as::<ChangeRow>(format!(
         "SELECT c.changed_at, c.actor_id, a.display_name AS actor_name, c.field, c.old_value,
                 c.new_value
          FROM change_log c LEFT JOIN agents a ON a.id = c.actor_id
-         WHERE c.subject_id = $1 ORDER BY c.changed_at DESC, c.rowid DESC LIMIT $2",
-    )
+         WHERE c.subject_id = $1 ORDER BY c.changed_at DESC, {} DESC LIMIT $2",
+        db.dialect().insertion_order("c")
+    ))
     .bind(subject_id)
     .bind(i64::from(limit))
     .fetch_all(db)

@@ -37,7 +37,7 @@ pub use merge::merge;
 pub use notes::{add_note, delete_note, edit_note, notes};
 pub use organizations::organizations;
 pub(crate) use search::{digits, reindex};
-pub use search::{fts_query, search, search_terms};
+pub use search::{search, search_terms, search_words};
 
 use emails::{email_free, emails_of_many};
 use fields::custom_values;

@@ -84,12 +84,16 @@ pub async fn search(
 ) -> Result<Vec<(String, Customer)>, CustomerError> {
     let order = if descending { "DESC" } else { "ASC" };
     let beyond = if descending { "<" } else { ">" };
-    let match_expression = q.and_then(fts_query);
+    let dialect = db.dialect();
+    let match_expression = q
+        .and_then(search_words)
+        .map(|words| dialect.text_search(&words));
     let mut sql = format!("{PERSON_SELECT} WHERE 1 = 1");
     if match_expression.is_some() {
-        sql.push_str(
-            " AND p.search_id IN (SELECT rowid FROM people_search WHERE people_search MATCH $1)",
-        );
+        sql.push_str(&format!(
+            " AND p.search_id IN ({})",
+            dialect.people_matching("$1")
+        ));
     }
     if organization_id.is_some() {
         sql.push_str(" AND p.organization_id = $2");
@@ -122,27 +126,27 @@ pub async fn search(
         .collect())
 }
 
-/// Every word as a quoted prefix, all required: `ada lov` → `"ada"* "lov"*`. Quoting
-/// keeps FTS5's own syntax out of what an agent types.
-pub fn fts_query(q: &str) -> Option<String> {
+/// The words a search must find, each as a word's beginning, all required: `ada lov` →
+/// `ada`, `lov`; a phone number however written is its digits, as one word. None when
+/// nothing searchable is left. The database's syntax is the [`crate::storage::Dialect`]'s.
+pub fn search_words(q: &str) -> Option<Vec<String>> {
     // Control characters (NUL among them) are nothing anyone searches for, and FTS5
     // refuses some of them even quoted.
     let q: String = q.chars().filter(|c| !c.is_control()).collect();
     let q = q.as_str();
-    // A phone number however written: its digits as one word.
     let phone_like = q
         .chars()
         .all(|c| c.is_ascii_digit() || " +-()/.".contains(c));
     let number = digits(q);
     if phone_like && number.len() >= 3 {
-        return Some(format!("\"{number}\"*"));
+        return Some(vec![number]);
     }
     let words: Vec<String> = q
-        .split(|c: char| c.is_whitespace() || "@.+-_\"'()*:^".contains(c))
+        .split(|c: char| c.is_whitespace() || "@.+-_\"'()*:^&|!<>\\".contains(c))
         .filter(|word| !word.is_empty())
-        .map(|word| format!("\"{}\"*", word.replace('"', "")))
+        .map(str::to_owned)
         .collect();
-    (!words.is_empty()).then(|| words.join(" "))
+    (!words.is_empty()).then_some(words)
 }
 
 #[cfg(test)]
@@ -150,21 +154,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn searches_are_prefixes_of_every_word_with_fts_syntax_kept_out() {
-        assert_eq!(fts_query("Ada  Lov").as_deref(), Some("\"Ada\"* \"Lov\"*"));
+    fn searches_are_prefixes_of_every_word_with_syntax_kept_out() {
+        use crate::storage::Dialect;
+        let sqlite = |q: &str| search_words(q).map(|words| Dialect::Sqlite.text_search(&words));
+        let postgres = |q: &str| search_words(q).map(|words| Dialect::Postgres.text_search(&words));
+        assert_eq!(sqlite("Ada  Lov").as_deref(), Some("\"Ada\"* \"Lov\"*"));
+        assert_eq!(postgres("Ada  Lov").as_deref(), Some("'Ada':* & 'Lov':*"));
         assert_eq!(
-            fts_query("ada@example.com").as_deref(),
+            sqlite("ada@example.com").as_deref(),
             Some("\"ada\"* \"example\"* \"com\"*")
         );
         assert_eq!(
-            fts_query("NEAR(a b) OR \"x"),
-            Some("\"NEAR\"* \"a\"* \"b\"* \"OR\"* \"x\"*".to_owned())
+            sqlite("NEAR(a b) OR \"x").as_deref(),
+            Some("\"NEAR\"* \"a\"* \"b\"* \"OR\"* \"x\"*")
         );
-        assert_eq!(fts_query("  @ . "), None);
-        assert_eq!(fts_query("a\0da\u{7}"), Some("\"ada\"*".to_owned()));
-        assert_eq!(fts_query("\0"), None);
-        assert_eq!(fts_query("+44 20 7183").as_deref(), Some("\"44207183\"*"));
-        assert_eq!(fts_query("7183 8750").as_deref(), Some("\"71838750\"*"));
+        // tsquery's operators and quotes are split off or doubled, never read as syntax.
+        assert_eq!(
+            postgres("o'brien & !x | y").as_deref(),
+            Some("'o':* & 'brien':* & 'x':* & 'y':*")
+        );
+        assert_eq!(
+            Dialect::Postgres.text_search(&["it's".to_owned(), "a\\b".to_owned()]),
+            "'it''s':* & 'a\\\\b':*"
+        );
+        assert_eq!(search_words("  @ . "), None);
+        assert_eq!(sqlite("a\0da\u{7}").as_deref(), Some("\"ada\"*"));
+        assert_eq!(search_words("\0"), None);
+        assert_eq!(sqlite("+44 20 7183").as_deref(), Some("\"44207183\"*"));
+        assert_eq!(postgres("7183 8750").as_deref(), Some("'71838750':*"));
     }
 
     #[test]

@@ -52,7 +52,31 @@ pub fn command(data_dir: &Path, args: &[&str]) -> Command {
         .env_remove("AGENT_DESK_MAIL_FROM")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null());
+    if on_postgres() {
+        command.env("AGENT_DESK_DATABASE", database_url(data_dir));
+    }
     command
+}
+
+/// Whether this run's servers keep their data in PostgreSQL
+/// (`AGENT_DESK_TEST_DATABASE=postgres`) rather than in SQLite.
+pub fn on_postgres() -> bool {
+    std::env::var("AGENT_DESK_TEST_DATABASE").is_ok_and(|kind| kind == "postgres")
+}
+
+/// The database of the server on `data_dir`: SQLite in the folder, or on PostgreSQL a
+/// database of its own in the run's private cluster, made when the folder is first used.
+pub fn database_url(data_dir: &Path) -> String {
+    if !on_postgres() {
+        return format!("sqlite://{}", data_dir.join("agent-desk.db").display());
+    }
+    let marker = data_dir.join("postgres-url");
+    if let Ok(url) = std::fs::read_to_string(&marker) {
+        return url;
+    }
+    let url = postgres::PrivatePostgres::shared().database_now();
+    std::fs::write(&marker, &url).expect("note the folder's database");
+    url
 }
 
 pub fn run(data_dir: &Path, args: &[&str]) -> Output {
@@ -533,7 +557,7 @@ pub fn found_in(files: &[(PathBuf, Vec<u8>)], needle: &str) -> Vec<PathBuf> {
 }
 
 pub async fn open_database(data_dir: &Path) -> agent_desk_server::Db {
-    let url = format!("sqlite://{}", data_dir.join("agent-desk.db").display());
+    let url = database_url(data_dir);
     agent_desk_server::db::connect(&url)
         .await
         .expect("open the server's database")

@@ -1,13 +1,15 @@
 //! A private PostgreSQL cluster for a test run: `initdb` and `pg_ctl` from Debian's
 //! `postgresql` package on a free port under a temp dir, never the system's cluster.
 //! One cluster serves every test of a test binary; each test gets a database of its own.
+//! A watchdog stops the cluster and removes its folder once the test binary has exited,
+//! however it exits.
 //!
 //! `initdb` refuses to run as root, so as root the cluster runs as the `postgres` user
 //! (`runuser`), in a folder given to it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Mutex, OnceLock};
 
 /// Where Debian's PostgreSQL programs are: the newest version installed.
 fn bin_dir() -> PathBuf {
@@ -47,22 +49,16 @@ fn pg(program: &str, args: &[&str]) -> std::process::Output {
 }
 
 pub struct PrivatePostgres {
-    dir: tempfile::TempDir,
+    root: PathBuf,
     pub port: u16,
     databases: Mutex<u32>,
 }
 
 impl PrivatePostgres {
     /// The cluster of this test binary, started by the first test that asks.
-    pub fn shared() -> Arc<Self> {
-        static SHARED: Mutex<Weak<PrivatePostgres>> = Mutex::new(Weak::new());
-        let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(cluster) = shared.upgrade() {
-            return cluster;
-        }
-        let cluster = Arc::new(Self::start());
-        *shared = Arc::downgrade(&cluster);
-        cluster
+    pub fn shared() -> &'static Self {
+        static SHARED: OnceLock<PrivatePostgres> = OnceLock::new();
+        SHARED.get_or_init(Self::start)
     }
 
     /// Initialises and starts a cluster; it is stopped and removed when dropped.
@@ -126,11 +122,35 @@ impl PrivatePostgres {
             String::from_utf8_lossy(&started.stderr),
             std::fs::read_to_string(&log).unwrap_or_default()
         );
+        let root = dir.keep();
+        watch_over(&root, &data);
         Self {
-            dir,
+            root,
             port,
             databases: Mutex::new(0),
         }
+    }
+
+    /// A new, empty database of its own, made with `createdb` (no runtime needed).
+    pub fn database_now(&self) -> String {
+        let name = self.next_name();
+        let port = self.port.to_string();
+        let made = pg(
+            "createdb",
+            &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", &name],
+        );
+        assert!(
+            made.status.success(),
+            "createdb failed: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        self.url(&name)
+    }
+
+    fn next_name(&self) -> String {
+        let mut count = self.databases.lock().unwrap_or_else(|e| e.into_inner());
+        *count += 1;
+        format!("test_{}_{}", std::process::id(), *count)
     }
 
     /// The URL of database `name` in this cluster.
@@ -140,11 +160,7 @@ impl PrivatePostgres {
 
     /// A new, empty database of its own.
     pub async fn database(&self) -> String {
-        let name = {
-            let mut count = self.databases.lock().unwrap_or_else(|e| e.into_inner());
-            *count += 1;
-            format!("test_{}_{}", std::process::id(), *count)
-        };
+        let name = self.next_name();
         let admin = sqlx::PgPool::connect(&self.url("postgres"))
             .await
             .expect("connect to the cluster");
@@ -157,14 +173,31 @@ impl PrivatePostgres {
     }
 }
 
-impl Drop for PrivatePostgres {
-    fn drop(&mut self) {
-        let data = data_dir(self.dir.path());
-        let _ = pg(
-            "pg_ctl",
-            &["-D", path_str(&data), "-m", "immediate", "stop"],
-        );
-    }
+/// Stops the cluster and removes its folder once this process has gone: a test binary
+/// ends without dropping its statics.
+fn watch_over(root: &Path, data: &Path) {
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+         {runuser}'{pg_ctl}' -D '{data}' -m immediate stop >/dev/null 2>&1; rm -rf '{root}'",
+        pid = std::process::id(),
+        runuser = if is_root() {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        },
+        pg_ctl = bin_dir().join("pg_ctl").display(),
+        data = data.display(),
+        root = root.display(),
+    );
+    // Left running on purpose: it outlives this process, which is what it waits for.
+    #[allow(clippy::zombie_processes)]
+    let _watchdog = Command::new("setsid")
+        .args(["sh", "-c", &script])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the cluster's watchdog");
 }
 
 fn data_dir(root: &Path) -> PathBuf {
