@@ -520,7 +520,13 @@ pub async fn patch_raw(
 }
 
 /// Every file SQLite keeps for the database: the main file, its WAL and shared memory.
+/// On PostgreSQL, what the database holds, as `pg_dump` writes it out.
 pub fn database_files(data_dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    if on_postgres() {
+        let url = database_url(data_dir);
+        let dump = postgres::PrivatePostgres::shared().dump(&url);
+        return vec![(PathBuf::from(url), dump)];
+    }
     let files: Vec<_> = std::fs::read_dir(data_dir)
         .expect("list the data folder")
         .map(|entry| entry.expect("data folder entry").path())

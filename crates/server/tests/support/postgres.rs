@@ -147,6 +147,31 @@ impl PrivatePostgres {
         self.url(&name)
     }
 
+    /// Everything database `url` of this cluster holds, as `pg_dump` writes it.
+    pub fn dump(&self, url: &str) -> Vec<u8> {
+        let name = url.rsplit('/').next().unwrap_or_default();
+        let port = self.port.to_string();
+        let dumped = pg(
+            "pg_dump",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "--data-only",
+                name,
+            ],
+        );
+        assert!(
+            dumped.status.success(),
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&dumped.stderr)
+        );
+        dumped.stdout
+    }
+
     fn next_name(&self) -> String {
         let mut count = self.databases.lock().unwrap_or_else(|e| e.into_inner());
         *count += 1;
