@@ -106,6 +106,8 @@ test-ui: node-deps
 
 test-rust: build
 	$(CARGO) test --workspace
+	@# The server's suites again, each server on a PostgreSQL database of its own.
+	AGENT_DESK_TEST_DATABASE=postgres $(CARGO) test -p agent-desk-server --test '*'
 
 ## Figures for docs/PERFORMANCE.md: release app next to a bare Tauri window, same run.
 

@@ -52,8 +52,10 @@ use throttle::Throttles;
 /// Where the server keeps its data.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// `sqlite://PATH`; defaults to `<data_dir>/agent-desk.db`.
+    /// `sqlite://PATH` or `postgres://…`; defaults to `<data_dir>/agent-desk.db`.
     pub database_url: Option<String>,
+    /// Connections kept to the database at most.
+    pub database_max_connections: u32,
     pub data_dir: PathBuf,
     /// The address agents reach the server at, for links in mail; defaults to the
     /// listening address. Links are never built from a request's Host header, which a
@@ -86,6 +88,7 @@ impl ServerConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             database_url: None,
+            database_max_connections: storage::DEFAULT_MAX_CONNECTIONS,
             data_dir: data_dir.into(),
             public_url: None,
             smtp_url: None,
@@ -196,7 +199,8 @@ impl AppState {
     /// Creates the data dir, opens the database and brings its schema up to date.
     pub async fn open(config: ServerConfig) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir)?;
-        let db = db::connect(&config.database_url()).await?;
+        let db =
+            storage::Db::connect(&config.database_url(), config.database_max_connections).await?;
         let decoy = credentials::hash_password("decoy password never matches")?;
         let mailer = Mailer::new(
             &config.mail_from,

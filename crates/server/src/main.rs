@@ -259,9 +259,16 @@ fn parse_queue_team(text: &str) -> Result<(String, String), String> {
 
 #[derive(Args)]
 struct Storage {
-    /// Database URL, e.g. sqlite:///var/lib/agent-desk/agent-desk.db [default: <data-dir>/agent-desk.db]
-    #[arg(long, env = "AGENT_DESK_DATABASE")]
+    /// Database URL: sqlite:///var/lib/agent-desk/agent-desk.db, or
+    /// postgres://USER:PASSWORD@HOST/DATABASE for PostgreSQL [default: <data-dir>/agent-desk.db]
+    #[arg(long, env = "AGENT_DESK_DATABASE", hide_env_values = true)]
     database: Option<String>,
+    /// Connections this process keeps to the database at most (PostgreSQL counts them
+    /// against its max_connections, for every server instance).
+    #[arg(long, env = "AGENT_DESK_DATABASE_MAX_CONNECTIONS",
+          default_value_t = agent_desk_server::storage::DEFAULT_MAX_CONNECTIONS,
+          value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    database_max_connections: u32,
     /// Folder for the database and stored files [default: the user's data folder]
     #[arg(long, env = "AGENT_DESK_DATA_DIR")]
     data_dir: Option<PathBuf>,
@@ -285,6 +292,7 @@ impl Storage {
     fn config(self) -> ServerConfig {
         ServerConfig {
             database_url: self.database,
+            database_max_connections: self.database_max_connections,
             ..ServerConfig::new(self.data_dir.unwrap_or_else(ServerConfig::default_data_dir))
         }
     }

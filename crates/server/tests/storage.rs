@@ -273,3 +273,38 @@ async fn a_wrong_address_or_a_newer_schema_is_refused_with_what_to_do() {
         );
     }
 }
+
+/// The binary says what is wrong with a database address, and starts on PostgreSQL.
+#[tokio::test]
+async fn the_server_names_a_wrong_database_and_serves_from_postgres() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let refused = support::command(dir.path(), &["seed-demo"])
+        .env("AGENT_DESK_DATABASE", "mysql://root:hunter2@localhost/desk")
+        .output()
+        .expect("run the server");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(stderr.contains("is not a database address"), "{stderr}");
+    assert!(
+        !stderr.contains("hunter2"),
+        "the password is not shown: {stderr}"
+    );
+
+    let url = PrivatePostgres::shared().database().await;
+    let seeded = support::command(dir.path(), &["seed-demo"])
+        .env("AGENT_DESK_DATABASE", &url)
+        .output()
+        .expect("run the server");
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let db = Db::connect(&url, 1).await.expect("PostgreSQL");
+    let agents: i64 = storage::query_scalar("SELECT COUNT(*) FROM agents")
+        .fetch_one(&db)
+        .await
+        .expect("count");
+    let demo = i64::try_from(agent_desk_server::DEMO_ACCOUNTS.len()).expect("a count");
+    assert_eq!(agents, demo, "the demo accounts, in PostgreSQL");
+}
