@@ -399,6 +399,9 @@ pub async fn set_status(
     now: DateTime<Utc>,
 ) -> Result<bool, AgentError> {
     let mut tx = crate::db::begin_write(db).await?;
+    // The agent, idle detection, the clock and a closing stream may change it at once:
+    // each reads the status the one before it wrote.
+    tx.lock("agents", agent_id).await?;
     let stored = crate::storage::query_as::<(String, Option<String>)>(
         "SELECT status, status_until FROM agents WHERE id = $1",
     )
@@ -459,38 +462,48 @@ pub async fn expire_statuses(db: &Db, now: DateTime<Utc>) -> Result<Vec<String>,
     .bind(timestamp(now))
     .fetch_all(&mut *tx)
     .await?;
-    for (agent_id, status, until) in &lapsed {
-        crate::storage::query(
-            "UPDATE agents SET status = $1, status_until = NULL, status_since = $2 WHERE id = $3",
+    let mut expired = Vec::with_capacity(lapsed.len());
+    for (agent_id, status, until) in lapsed {
+        // Only if it is still that status: another writer (the agent, another server)
+        // may have changed it since it was read.
+        let updated = crate::storage::query(
+            "UPDATE agents SET status = $1, status_until = NULL, status_since = $2
+             WHERE id = $3 AND status = $4 AND status_until = $2",
         )
         .bind(Status::Available.as_str())
-        .bind(until)
-        .bind(agent_id)
+        .bind(&until)
+        .bind(&agent_id)
+        .bind(&status)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            continue;
+        }
         record_change(
             &mut tx,
-            agent_id,
-            agent_id,
+            &agent_id,
+            &agent_id,
             ProfileField::Status.as_str(),
             &Some(format!("{status} until {until}")),
             &Some(Status::Available.as_str().to_owned()),
             &timestamp(now),
         )
         .await?;
-        let at = parse_timestamp(until);
+        let at = parse_timestamp(&until);
         crate::status::queue_webhook(
             &mut tx,
-            agent_id,
+            &agent_id,
             Status::Available,
             None,
             StatusCause::Expiry,
             at,
         )
         .await?;
+        expired.push(agent_id);
     }
     tx.commit().await?;
-    Ok(lapsed.into_iter().map(|(id, _, _)| id).collect())
+    Ok(expired)
 }
 
 /// One change-log row, oldest first.

@@ -203,6 +203,8 @@ pub async fn decide(
     let note = clean_note(note).map_err(DepartmentError::InvalidNote)?;
     let at = timestamp(now);
     let mut tx = crate::db::begin_write(db).await?;
+    // One decision: a second decider waits here and then reads the first's.
+    tx.lock("department_requests", request_id).await?;
     let (agent_id, value, state) = crate::storage::query_as::<(String, Option<String>, String)>(
         "SELECT agent_id, value, state FROM department_requests WHERE id = $1",
     )

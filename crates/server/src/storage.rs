@@ -284,6 +284,23 @@ enum Inner {
 }
 
 impl Link {
+    /// Locks row `id` of `table` until the transaction ends, so that what is read next
+    /// is not changed by another writer before this one commits: on PostgreSQL a row
+    /// lock; on SQLite nothing more, since a write transaction holds the whole database.
+    /// False when there is no such row.
+    pub async fn lock(&mut self, table: &'static str, id: &str) -> Result<bool, sqlx::Error> {
+        let lock = match self.dialect() {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        };
+        let found: Option<i64> =
+            query_scalar(format!("SELECT CAST(1 AS BIGINT) FROM {table} WHERE id = $1{lock}"))
+                .bind(id)
+                .fetch_optional(&mut *self)
+                .await?;
+        Ok(found.is_some())
+    }
+
     pub fn dialect(&self) -> Dialect {
         match self.0 {
             Inner::SqlitePooled(_) | Inner::SqliteTx(_) => Dialect::Sqlite,

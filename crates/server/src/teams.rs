@@ -292,6 +292,8 @@ pub async fn decide(
 ) -> Result<JoinRequest, TeamError> {
     let note = clean_note(note).map_err(TeamError::InvalidNote)?;
     let mut tx = crate::db::begin_write(db).await?;
+    // One decision: a second decider waits here and then reads the first's.
+    tx.lock("team_join_requests", request_id).await?;
     let (team_id, requester, state): (String, String, String) = crate::storage::query_as(
         "SELECT team_id, agent_id, state FROM team_join_requests WHERE id = $1",
     )

@@ -74,6 +74,19 @@ pub(super) async fn email_free(
     Ok(())
 }
 
+/// An address another writer put on a record between `email_free` and the insert: the
+/// unique address refuses it, as taken (on SQLite the single writer never lets it).
+pub(super) fn taken_by_another(error: sqlx::Error, address: &str, field: &str) -> CustomerError {
+    if crate::storage::is_unique_violation(&error) {
+        CustomerError::EmailTaken {
+            address: address.to_owned(),
+            field: field.to_owned(),
+        }
+    } else {
+        error.into()
+    }
+}
+
 /// Bumps a record's version and logs one change, inside a write that changed it.
 async fn touched(
     tx: &mut crate::storage::Conn,
@@ -111,6 +124,8 @@ pub async fn add_email(
     let address = clean_email("address", address)?;
     let at = timestamp(now);
     let mut tx = crate::db::begin_write(db).await?;
+    // Concurrent adds for one person wait here: the count and the primary stay right.
+    tx.lock("people", id).await?;
     row(&mut tx, id).await?;
     let count = crate::storage::query_scalar::<i64>(
         "SELECT COUNT(*) FROM person_emails WHERE person_id = $1",
@@ -139,7 +154,8 @@ pub async fn add_email(
     .bind(id)
     .bind(primary)
     .execute(&mut *tx)
-    .await?;
+    .await
+    .map_err(|error| taken_by_another(error, &address, "address"))?;
     touched(&mut tx, id, actor_id, "emails", None, Some(address), &at).await?;
     tx.commit().await?;
     find(db, id).await
@@ -156,6 +172,7 @@ pub async fn remove_email(
     let address = address.trim().to_lowercase();
     let at = timestamp(now);
     let mut tx = crate::db::begin_write(db).await?;
+    tx.lock("people", id).await?;
     let emails = emails_of(&mut tx, id).await?;
     let email = emails
         .iter()
@@ -188,6 +205,7 @@ pub async fn make_primary(
     let address = address.trim().to_lowercase();
     let at = timestamp(now);
     let mut tx = crate::db::begin_write(db).await?;
+    tx.lock("people", id).await?;
     let emails = emails_of(&mut tx, id).await?;
     if !emails.iter().any(|email| email.address == address) {
         return Err(CustomerError::NotFound);

@@ -39,7 +39,7 @@ pub use organizations::organizations;
 pub(crate) use search::{digits, reindex};
 pub use search::{search, search_terms, search_words};
 
-use emails::{email_free, emails_of_many};
+use emails::{email_free, emails_of_many, taken_by_another};
 use fields::custom_values;
 use organizations::organization;
 use usergroups::{set_usergroups, usergroups_of};
@@ -332,7 +332,8 @@ async fn insert(
         .bind(&id)
         .bind(index == 0)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(|error| taken_by_another(error, email, &format!("emails[{index}]")))?;
     }
     record_change(
         &mut *tx,
@@ -434,6 +435,8 @@ pub async fn update(
 
     let at = timestamp(now);
     let mut tx = crate::db::begin_write(db).await?;
+    // Held to the commit: of two edits made on one version, the second reads the first's.
+    tx.lock("people", id).await?;
     let before = row(&mut tx, id).await?;
     if before.version != expected_version {
         return Err(CustomerError::VersionConflict);
