@@ -293,11 +293,12 @@ impl Link {
             Dialect::Sqlite => "",
             Dialect::Postgres => " FOR UPDATE",
         };
-        let found: Option<i64> =
-            query_scalar(format!("SELECT CAST(1 AS BIGINT) FROM {table} WHERE id = $1{lock}"))
-                .bind(id)
-                .fetch_optional(&mut *self)
-                .await?;
+        let found: Option<i64> = query_scalar(format!(
+            "SELECT CAST(1 AS BIGINT) FROM {table} WHERE id = $1{lock}"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *self)
+        .await?;
         Ok(found.is_some())
     }
 
