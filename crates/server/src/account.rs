@@ -158,7 +158,8 @@ pub async fn send_reset_link(
     let token = credentials::new_token();
     let expires = now + Duration::minutes(i64::from(PASSWORD_RESET_VALID_MINUTES));
     let mut tx = crate::db::begin_write(db).await?;
-    // Only the newest link works.
+    // Only the newest link works: requests made at once take their turn here.
+    tx.lock("agents", &agent_id).await?;
     crate::storage::query("DELETE FROM password_resets WHERE agent_id = $1")
         .bind(&agent_id)
         .execute(&mut *tx)

@@ -68,6 +68,7 @@ pub async fn set_avatar_url(
 ) -> Result<(Option<String>, i64), AgentError> {
     let at = timestamp(now);
     let mut tx = crate::db::begin_write(db).await?;
+    tx.lock("agents", agent_id).await?;
     let (old_url, version) = crate::storage::query_as::<(Option<String>, i64)>(
         "SELECT avatar_url, version FROM agents WHERE id = $1",
     )

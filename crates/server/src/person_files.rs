@@ -157,6 +157,8 @@ pub async fn add(
     let unlisted = UnlistedBytes(Some(target));
     let stored = async {
         let mut tx = crate::db::begin_write(db).await?;
+        // Held to the commit, so concurrent uploads cannot pass the limit together.
+        tx.lock("people", person_id).await?;
         person_exists(&mut tx, person_id).await?;
         let count =
             crate::storage::query_scalar::<i64>("SELECT COUNT(*) FROM person_files WHERE person_id = $1")

@@ -26,6 +26,13 @@ pub async fn merge(
     }
     let at = timestamp(now);
     let mut tx = crate::db::begin_write(db).await?;
+    // Both records held to the commit, always in the same order, so that two merges of
+    // the same pair wait for each other rather than deadlock.
+    let mut ids = [target_id, source_id];
+    ids.sort_unstable();
+    for id in ids {
+        tx.lock("people", id).await?;
+    }
     let target = row(&mut tx, target_id).await?;
     let source = row(&mut tx, source_id)
         .await

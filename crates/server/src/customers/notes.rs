@@ -143,6 +143,7 @@ pub async fn edit_note(
 ) -> Result<Note, CustomerError> {
     let body = note_body(body)?;
     let mut tx = crate::db::begin_write(db).await?;
+    tx.lock("person_notes", note_id).await?;
     let existing = note(&mut tx, note_id).await?;
     if existing.author_id.as_deref() != Some(agent_id) {
         return Err(CustomerError::NotAuthor);
@@ -177,6 +178,7 @@ pub async fn delete_note(
     now: DateTime<Utc>,
 ) -> Result<(), CustomerError> {
     let mut tx = crate::db::begin_write(db).await?;
+    tx.lock("person_notes", note_id).await?;
     let existing = note(&mut tx, note_id).await?;
     if existing.author_id.as_deref() != Some(agent_id) {
         return Err(CustomerError::NotAuthor);

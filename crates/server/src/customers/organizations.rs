@@ -33,20 +33,20 @@ pub(super) async fn organization(
     let Some(name) = clean_line("organization", name, SHORT_MAX)? else {
         return Ok(None);
     };
-    let found =
-        crate::storage::query_scalar::<String>("SELECT id FROM organizations WHERE name = $1")
-            .bind(&name)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some(id) = found {
-        return Ok(Some(id));
-    }
-    let id = Uuid::new_v4().to_string();
-    crate::storage::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(&id)
+    // Made unless it is there, then read: a writer making the same one at once is waited
+    // for, rather than refused by the unique name.
+    crate::storage::query(
+        "INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(Uuid::new_v4().to_string())
+    .bind(&name)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let id = crate::storage::query_scalar::<String>("SELECT id FROM organizations WHERE name = $1")
         .bind(&name)
-        .bind(now)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
     Ok(Some(id))
 }

@@ -51,26 +51,21 @@ pub(super) async fn set_usergroups(
         .execute(&mut *tx)
         .await?;
     for name in names {
-        let found =
+        // Made unless it is there, then read: one made at once elsewhere is waited for.
+        crate::storage::query(
+            "INSERT INTO usergroups (id, name, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .bind(name)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        let group_id =
             crate::storage::query_scalar::<String>("SELECT id FROM usergroups WHERE name = $1")
                 .bind(name)
-                .fetch_optional(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
-        let group_id = match found {
-            Some(id) => id,
-            None => {
-                let id = Uuid::new_v4().to_string();
-                crate::storage::query(
-                    "INSERT INTO usergroups (id, name, created_at) VALUES ($1, $2, $3)",
-                )
-                .bind(&id)
-                .bind(name)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-                id
-            }
-        };
         crate::storage::query(
             "INSERT INTO person_usergroups (person_id, usergroup_id) VALUES ($1, $2)",
         )
