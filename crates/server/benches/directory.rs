@@ -1,12 +1,17 @@
-//! The directory at size: 100 000 users and 1 000 000 notes in SQLite, an in-process
-//! server over real HTTP. Times searches of each kind an agent types (a name as it is
+//! The directory at size: 100 000 users and 1 000 000 notes, in SQLite and then in
+//! PostgreSQL (a private cluster), each with an in-process server over real HTTP. Times searches of each kind an agent types (a name as it is
 //! typed, a full name, an email, an organization, a phone number) and the opening of a
 //! record with 1 000 notes (the record and its first page of notes, as the app asks),
 //! and prints p50 / p95 / max next to the goals (search ≤ 20 ms p95, record ≤ 50 ms p95).
 //!
-//! `cargo bench -p agent-desk-server --bench directory` (PEOPLE and NOTES change the size)
+//! `cargo bench -p agent-desk-server --bench directory` (PEOPLE and NOTES change the size;
+//! DATABASES=sqlite or postgres measures one)
 
 use std::time::{Duration, Instant};
+
+#[path = "../tests/support/postgres.rs"]
+#[allow(dead_code)]
+mod postgres;
 
 use agent_desk_server::{AppState, NewAgent, ServerConfig};
 use anyhow::{Context, Result};
@@ -51,10 +56,27 @@ fn report(what: &str, mut times: Vec<Duration>, goal: Option<Duration>) -> Durat
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    let databases = std::env::var("DATABASES").unwrap_or_else(|_| "sqlite,postgres".into());
+    for database in databases.split(',') {
+        let dir = tempfile::tempdir()?;
+        let config = match database.trim() {
+            "sqlite" => ServerConfig::new(dir.path()),
+            "postgres" => ServerConfig {
+                database_url: Some(postgres::PrivatePostgres::shared().database_now()),
+                ..ServerConfig::new(dir.path())
+            },
+            other => anyhow::bail!("{other} is not sqlite or postgres"),
+        };
+        println!("== {database}");
+        measure(config).await?;
+    }
+    Ok(())
+}
+
+async fn measure(config: ServerConfig) -> Result<()> {
     let people = size("PEOPLE", 100_000);
     let notes = size("NOTES", 1_000_000);
-    let dir = tempfile::tempdir()?;
-    let state = AppState::open(ServerConfig::new(dir.path())).await?;
+    let state = AppState::open(config).await?;
     let agent = NewAgent {
         email: "ada@example.com",
         display_name: "Ada Lovelace",
