@@ -161,6 +161,9 @@ pub async fn add_secret(
     };
     let retires = timestamp(now + grace);
     let mut tx = crate::db::begin_write(db).await?;
+    // Two rotations at once would each keep their own secret current.
+    tx.lock_name(&format!("hook_secrets:{}", source.as_str()))
+        .await?;
     let replaced = crate::storage::query(
         "UPDATE hook_secrets SET retires_at = $1
          WHERE source = $2 AND (retires_at IS NULL OR retires_at > $1)",

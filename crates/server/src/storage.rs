@@ -302,6 +302,20 @@ impl Link {
         Ok(found.is_some())
     }
 
+    /// Serializes the transactions that take the same `name` until each ends: on
+    /// PostgreSQL a transaction-scoped advisory lock; on SQLite nothing more, since a
+    /// write transaction already holds the whole database. For writes that have no row
+    /// to lock yet, such as replacing "the current one" of something.
+    pub async fn lock_name(&mut self, name: &str) -> Result<(), sqlx::Error> {
+        if self.dialect() == Dialect::Postgres {
+            query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind(name)
+                .execute(&mut *self)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub fn dialect(&self) -> Dialect {
         match self.0 {
             Inner::SqlitePooled(_) | Inner::SqliteTx(_) => Dialect::Sqlite,

@@ -607,3 +607,63 @@ async fn one_reset_link_used_eight_times_at_once_resets_once() {
     }
     assert_log_clean(&server);
 }
+
+/// Eight administrators rotate the generic webhooks' secret at once: each rotation
+/// succeeds, one secret is current afterwards (the last to commit), and the others are
+/// retiring, so no delivery signed with any of them is refused during the grace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eight_secret_rotations_at_once_leave_one_current_secret() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    let rotations: Vec<std::process::Child> = (0..AT_ONCE)
+        .map(|_| {
+            command(dir.path(), &["add-hook", "--source", "generic"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start add-hook")
+        })
+        .collect();
+    let mut printed = BTreeSet::new();
+    for rotation in rotations {
+        let output = rotation.wait_with_output().expect("add-hook ends");
+        assert!(
+            output.status.success(),
+            "add-hook failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let secret = stdout
+            .lines()
+            .map(str::trim)
+            .rfind(|line| !line.is_empty())
+            .unwrap_or_else(|| panic!("no secret printed: {stdout}"))
+            .to_owned();
+        printed.insert(secret);
+    }
+    assert_eq!(printed.len(), AT_ONCE, "each rotation made its own secret");
+
+    let db = open_database(dir.path()).await;
+    let current: Vec<String> = agent_desk_server::storage::query_scalar(
+        "SELECT secret FROM hook_secrets WHERE source = 'generic' AND retires_at IS NULL",
+    )
+    .fetch_all(&db)
+    .await
+    .expect("read the current secrets");
+    assert_eq!(current.len(), 1, "one current secret: {current:?}");
+    assert!(
+        printed.contains(&current[0]),
+        "the current secret was printed"
+    );
+    let kept: Vec<String> = agent_desk_server::storage::query_scalar(
+        "SELECT secret FROM hook_secrets WHERE source = 'generic'",
+    )
+    .fetch_all(&db)
+    .await
+    .expect("read the secrets");
+    assert_eq!(
+        kept.into_iter().collect::<BTreeSet<_>>(),
+        printed,
+        "every printed secret still works during the grace"
+    );
+}

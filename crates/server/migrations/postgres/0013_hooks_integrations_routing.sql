@@ -20,6 +20,8 @@ CREATE TABLE hook_deliveries (
     received_at TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (source, delivery_id)
 );
+-- Each accepted delivery forgets those older than a day: by this index, not a scan.
+CREATE INDEX hook_deliveries_by_age ON hook_deliveries (received_at);
 
 -- How each source's webhooks go, for administrators.
 CREATE TABLE hook_counters (
