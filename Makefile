@@ -32,7 +32,8 @@ help:
 	@echo "make test   install what is missing and run every test (Rust, UI, end-to-end)"
 	@echo "make bench  start-up, memory and size of the release app next to a bare Tauri window;"
 	@echo "            the photo pipeline next to vipsthumbnail and ImageMagick;"
-	@echo "            event-to-notification latency and fan-out to 1 000 and 10 000 streams"
+	@echo "            event-to-notification latency and fan-out to 1 000 and 10 000 streams;"
+	@echo "            profile saves at 200 a second and the directory, on SQLite and PostgreSQL"
 
 ## The two commands
 
@@ -121,6 +122,8 @@ bench: deps ui
 	$(CARGO) bench -p agent-desk-e2e --bench fanout
 	$(CARGO) bench -p agent-desk-e2e --bench rt_latency
 	$(CARGO) bench -p agent-desk-e2e --bench hook_latency
+	$(CARGO) bench -p agent-desk-e2e --bench profile_patch
+	$(CARGO) bench -p agent-desk-server --bench directory
 
 clean:
 	$(CARGO) clean

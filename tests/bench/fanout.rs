@@ -1,10 +1,15 @@
 //! Fan-out of live events on loopback: 1 000 and then 10 000 open event streams (one
-//! agent each) on the release server; an event to everyone is posted 20 times and each
-//! stream's delivery latency is taken from the moment the post was sent. Prints p50,
-//! p99 and the server's memory next to the goals (docs/PERFORMANCE.md).
+//! agent each) on the release server on SQLite, then 10 000 on PostgreSQL (a private
+//! cluster); an event to everyone is posted 20 times and each stream's delivery latency
+//! is taken from the moment the post was sent. Prints p50, p99 and the server's memory
+//! next to the goals (docs/PERFORMANCE.md).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[path = "../../crates/server/tests/support/postgres.rs"]
+#[allow(dead_code)]
+mod postgres;
 
 use agent_desk_e2e::{TeamServer, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD};
 use anyhow::{Context, Result};
@@ -22,13 +27,15 @@ const SPACING: Duration = Duration::from_millis(750);
 async fn main() -> Result<()> {
     println!("fan-out: {EVENTS} events to everyone, each stream's delivery latency");
     println!(
-        "{:>8}  {:>11}  {:>11}  {:>9}  {:>9}  {:>9}  {:>12}  {:>12}",
-        "streams", "post p50", "first p50", "p50", "p99", "max", "RSS idle", "RSS peak"
+        "{:>10}  {:>8}  {:>11}  {:>11}  {:>9}  {:>9}  {:>9}  {:>12}  {:>12}",
+        "database", "streams", "post p50", "first p50", "p50", "p99", "max", "RSS idle", "RSS peak"
     );
-    for streams in [1_000, 10_000] {
-        let row = run(streams).await?;
+    for (database, streams) in [("sqlite", 1_000), ("sqlite", 10_000), ("postgres", 10_000)] {
+        let url =
+            (database == "postgres").then(|| postgres::PrivatePostgres::shared().database_now());
+        let row = run(streams, url).await?;
         println!(
-            "{streams:>8}  {:>9.1}ms  {:>9.1}ms  {:>7.1}ms  {:>7.1}ms  {:>7.1}ms  {:>8.1} MiB  {:>8.1} MiB",
+            "{database:>10}  {streams:>8}  {:>9.1}ms  {:>9.1}ms  {:>7.1}ms  {:>7.1}ms  {:>7.1}ms  {:>8.1} MiB  {:>8.1} MiB",
             row.post_p50, row.first_p50, row.p50, row.p99, row.max, row.rss_idle, row.rss_peak
         );
     }
@@ -65,8 +72,8 @@ fn rss_mib(pid: u32) -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
-async fn run(streams: usize) -> Result<Row> {
-    let server = TeamServer::start()?;
+async fn run(streams: usize, database: Option<String>) -> Result<Row> {
+    let server = TeamServer::start_on(database, &[], &[])?;
     let pid = server.pid().context("server pid")?;
     let tokens = server.seed_load(streams as u32)?;
     let admin = server.token(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD).await?;

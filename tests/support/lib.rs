@@ -77,6 +77,8 @@ pub struct TeamServer {
     pub url: String,
     args: Vec<String>,
     env: Vec<(String, String)>,
+    /// The database every command of it uses; SQLite in `data_dir` when None.
+    database: Option<String>,
     _root: tempfile::TempDir,
 }
 
@@ -87,21 +89,30 @@ impl TeamServer {
 
     /// With more arguments and environment for `serve` (a helpdesk to follow).
     pub fn start_with(args: &[String], env: &[(String, String)]) -> Result<Self> {
+        Self::start_on(None, args, env)
+    }
+
+    /// On the database at `database` (`postgres://…`), or SQLite when None.
+    pub fn start_on(
+        database: Option<String>,
+        args: &[String],
+        env: &[(String, String)],
+    ) -> Result<Self> {
         let root = tempfile::Builder::new()
             .prefix("agent-desk-server-")
             .tempdir()?;
-        let data_dir = root.path().join("server");
-        seed_demo(&data_dir)?;
-        let port = free_port()?;
         let mut server = TeamServer {
             child: None,
-            data_dir,
-            port,
-            url: format!("http://127.0.0.1:{port}"),
+            data_dir: root.path().join("server"),
+            port: free_port()?,
+            url: String::new(),
             args: args.to_vec(),
             env: env.to_vec(),
+            database,
             _root: root,
         };
+        server.url = format!("http://127.0.0.1:{}", server.port);
+        server.command(&["seed-demo"])?;
         server.restart()?;
         Ok(server)
     }
@@ -114,7 +125,8 @@ impl TeamServer {
     /// Starts it (again) on the same port and data.
     pub fn restart(&mut self) -> Result<()> {
         self.child = None;
-        let child = Command::new(binary("agent-desk-server")?)
+        let child = self
+            .server_command()?
             .args([
                 "serve",
                 "--listen",
@@ -132,6 +144,16 @@ impl TeamServer {
         wait_for_port(self.port, "agent-desk-server")
     }
 
+    /// The server's program, on this server's database.
+    fn server_command(&self) -> Result<Command> {
+        let mut command = Command::new(binary("agent-desk-server")?);
+        match &self.database {
+            Some(url) => command.env("AGENT_DESK_DATABASE", url),
+            None => command.env_remove("AGENT_DESK_DATABASE"),
+        };
+        Ok(command)
+    }
+
     /// The running server's process id.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(|child| child.0.id())
@@ -140,7 +162,8 @@ impl TeamServer {
     /// Creates `count` load-test agents with a session each; returns their tokens.
     pub fn seed_load(&self, count: u32) -> Result<Vec<String>> {
         let tokens_file = self.data_dir.join("load-tokens.txt");
-        let output = Command::new(binary("agent-desk-server")?)
+        let output = self
+            .server_command()?
             .args(["seed-load", "--agents", &count.to_string(), "--tokens-file"])
             .arg(&tokens_file)
             .arg("--data-dir")
@@ -161,7 +184,8 @@ impl TeamServer {
     /// Runs one of the server's commands on its data (`add-hook`, `add-integration`);
     /// returns what it printed.
     pub fn command(&self, args: &[&str]) -> Result<String> {
-        let output = Command::new(binary("agent-desk-server")?)
+        let output = self
+            .server_command()?
             .args(args)
             .arg("--data-dir")
             .arg(&self.data_dir)

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::clock::timestamp;
-use crate::customers::{reindex, search_terms};
+use crate::customers::{index_person, reindex, search_terms};
 use crate::db::Db;
 
 /// The notes of the one user a record-opening benchmark looks at.
@@ -206,16 +206,12 @@ pub async fn seed(db: &Db, people: u32, notes: u32, now: DateTime<Utc>) -> anyho
             .bind(&id)
             .execute(&mut *tx)
             .await?;
-            crate::storage::query("INSERT INTO people_search (rowid, terms) VALUES ($1, $2)")
-                .bind(search_id)
-                .bind(search_terms(
-                    &name,
-                    &[email],
-                    Some(organization),
-                    Some(&phone),
-                ))
-                .execute(&mut *tx)
-                .await?;
+            index_person(
+                &mut tx,
+                search_id,
+                search_terms(&name, &[email], Some(organization), Some(&phone)),
+            )
+            .await?;
             ids.push(id);
         }
         tx.commit().await?;

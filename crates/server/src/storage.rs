@@ -57,20 +57,6 @@ impl Dialect {
         }
     }
 
-    /// The condition that `people_search` rows match the search bound at `placeholder`
-    /// (made with [`Dialect::text_search`]), selecting their `rowid`.
-    pub fn people_matching(self, placeholder: &str) -> String {
-        match self {
-            Self::Sqlite => {
-                format!("SELECT rowid FROM people_search WHERE people_search MATCH {placeholder}")
-            }
-            Self::Postgres => format!(
-                "SELECT rowid FROM people_search \
-                 WHERE words @@ to_tsquery('people_search', {placeholder})"
-            ),
-        }
-    }
-
     /// A search for rows holding every one of `words` as a word's beginning, in the
     /// database's own syntax; each word quoted, so nothing typed is taken as syntax.
     pub fn text_search(self, words: &[String]) -> String {

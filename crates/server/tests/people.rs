@@ -592,6 +592,135 @@ async fn the_directory_finds_users_and_agents_together() {
     );
 }
 
+/// Every page of `query`, `limit` at a time, following `next_cursor`: the names in order.
+async fn all_pages(desk: &Desk, query: &str, limit: usize) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut path = format!("/api/v1/people?{query}&limit={limit}");
+    loop {
+        let page = ok(desk, Method::GET, &path, None).await;
+        let people = page["people"].as_array().expect("people");
+        assert!(people.len() <= limit, "{path}: a page of {limit} at most");
+        names.extend(people.iter().map(|person| {
+            person["name"]
+                .as_str()
+                .or(person["display_name"].as_str())
+                .expect("a name")
+                .to_owned()
+        }));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/people?{query}&limit={limit}&cursor={cursor}"),
+            None => return names,
+        }
+    }
+}
+
+/// A search paged in either order, and within an organization, sees each match once,
+/// in name order; a record's new name and organization move it in both.
+#[tokio::test]
+async fn searches_page_in_name_order_within_an_organization_and_follow_edits() {
+    let desk = desk().await;
+    for (name, email, organization) in [
+        (
+            "Mary Somerville",
+            "mary@engines.example",
+            "Analytical Engines",
+        ),
+        ("Marie Curie", "marie@radium.example", "Radium Institute"),
+        (
+            "Martha Ballard",
+            "martha@engines.example",
+            "Analytical Engines",
+        ),
+        ("Mark Kac", "mark@radium.example", "Radium Institute"),
+        (
+            "Maryam Mirzakhani",
+            "maryam@engines.example",
+            "Analytical Engines",
+        ),
+        ("Tom Marsh", "tom@marsh.example", "Analytical Engines"),
+    ] {
+        create(
+            &desk,
+            json!({"name": name, "emails": [email], "organization": organization}),
+        )
+        .await;
+    }
+    let everyone = [
+        "Marie Curie",
+        "Mark Kac",
+        "Martha Ballard",
+        "Mary Somerville",
+        "Maryam Mirzakhani",
+        "Tom Marsh",
+    ];
+    assert_eq!(all_pages(&desk, "kind=user&q=mar", 2).await, everyone);
+    let mut backwards = everyone.to_vec();
+    backwards.reverse();
+    assert_eq!(
+        all_pages(&desk, "kind=user&q=mar&sort=-name", 4).await,
+        backwards
+    );
+
+    let engines = ok(
+        &desk,
+        Method::GET,
+        "/api/v1/people?kind=user&q=somerville",
+        None,
+    )
+    .await["people"][0]["organization"]["id"]
+        .as_str()
+        .expect("organization id")
+        .to_owned();
+    assert_eq!(
+        all_pages(&desk, &format!("kind=user&q=mar&org={engines}"), 1).await,
+        [
+            "Martha Ballard",
+            "Mary Somerville",
+            "Maryam Mirzakhani",
+            "Tom Marsh"
+        ]
+    );
+
+    // Marie Curie becomes Marie Sklodowska at the engines: she moves in the order and
+    // into the organization; the old name finds her no more.
+    let marie =
+        ok(&desk, Method::GET, "/api/v1/people?kind=user&q=curie", None).await["people"][0].clone();
+    let id = marie["id"].as_str().expect("id");
+    let changed = patch(
+        &desk,
+        id,
+        &marie["version"],
+        json!({"name": "Zofia Sklodowska", "organization": "Analytical Engines"}),
+    )
+    .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_eq!(
+        all_pages(&desk, &format!("kind=user&q=mar&org={engines}"), 2).await,
+        [
+            "Martha Ballard",
+            "Mary Somerville",
+            "Maryam Mirzakhani",
+            "Tom Marsh",
+            "Zofia Sklodowska"
+        ],
+        "found by her email's marie, in her new place in the order"
+    );
+    assert_eq!(
+        search(&desk, "kind=user&q=curie").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        all_pages(&desk, "kind=user&q=engines&sort=-name", 3).await,
+        [
+            "Zofia Sklodowska",
+            "Tom Marsh",
+            "Maryam Mirzakhani",
+            "Mary Somerville",
+            "Martha Ballard"
+        ]
+    );
+}
+
 #[tokio::test]
 async fn the_change_log_and_activity_tell_who_did_what_when() {
     let desk = desk().await;
@@ -1125,7 +1254,33 @@ async fn usergroups_are_set_as_a_whole_and_kept_by_a_merge() {
     .await;
     let set = expect_json(response, StatusCode::OK).await;
     assert_eq!(set["usergroups"], json!(["beta testers", "VIP"]));
-    let response = patch(&desk, &id, &set["version"], json!({"usergroups": ["VIP"]})).await;
+    // Ordered by their lowercase whatever the letters, on either database (SQLite's
+    // lower() leaves Á as it is, so it would sort Ázz before ába).
+    let response = patch(
+        &desk,
+        &id,
+        &set["version"],
+        json!({"usergroups": ["Ázz", "ába", "VIP"]}),
+    )
+    .await;
+    let accented = expect_json(response, StatusCode::OK).await;
+    assert_eq!(accented["usergroups"], json!(["VIP", "ába", "Ázz"]));
+    let response = patch(
+        &desk,
+        &id,
+        &accented["version"],
+        json!({"usergroups": ["ába", "VIP", "Ázz"]}),
+    )
+    .await;
+    let accented = expect_json(response, StatusCode::OK).await;
+    assert_eq!(accented["usergroups"], json!(["VIP", "ába", "Ázz"]));
+    let response = patch(
+        &desk,
+        &id,
+        &accented["version"],
+        json!({"usergroups": ["VIP"]}),
+    )
+    .await;
     let fewer = expect_json(response, StatusCode::OK).await;
     assert_eq!(fewer["usergroups"], json!(["VIP"]));
 
@@ -1167,8 +1322,20 @@ async fn usergroups_are_set_as_a_whole_and_kept_by_a_merge() {
         .map(|change| (&change["old_value"], &change["new_value"]))
         .collect();
     assert!(
-        groups.contains(&(&json!("beta testers, VIP"), &json!("VIP"))),
+        groups.contains(&(&json!("beta testers, VIP"), &json!("VIP, ába, Ázz"))),
         "{groups:?}"
+    );
+    assert!(
+        groups.contains(&(&json!("VIP, ába, Ázz"), &json!("VIP"))),
+        "{groups:?}"
+    );
+    assert_eq!(
+        groups
+            .iter()
+            .filter(|(_, new)| **new == json!("VIP, ába, Ázz"))
+            .count(),
+        1,
+        "the same groups given again in another order change nothing: {groups:?}"
     );
     assert!(
         groups.contains(&(&json!("VIP"), &json!("Newsletter, VIP"))),

@@ -14,7 +14,7 @@ async fn both() -> (Db, Db, tempfile::TempDir, &'static PrivatePostgres) {
     let sqlite_url = format!("sqlite://{}", dir.path().join("agent-desk.db").display());
     let sqlite = Db::connect(&sqlite_url, 4).await.expect("SQLite");
     let cluster = PrivatePostgres::shared();
-    let postgres = Db::connect(&cluster.database().await, 4)
+    let postgres = Db::connect(&cluster.database_now(), 4)
         .await
         .expect("PostgreSQL");
     (sqlite, postgres, dir, cluster)
@@ -290,7 +290,7 @@ async fn the_server_names_a_wrong_database_and_serves_from_postgres() {
         "the password is not shown: {stderr}"
     );
 
-    let url = PrivatePostgres::shared().database().await;
+    let url = PrivatePostgres::shared().database_now();
     let seeded = support::command(dir.path(), &["seed-demo"])
         .env("AGENT_DESK_DATABASE", &url)
         .output()

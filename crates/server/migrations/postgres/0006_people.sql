@@ -1,9 +1,8 @@
--- Mirrors sqlite/0006_people.sql; search_id is an identity column (SQLite's rowid alias), and FTS5's people_search becomes a table with a tsvector (GIN, unaccented) and a pg_trgm index.
+-- Mirrors sqlite/0006_people.sql; search_id is an identity column (SQLite's rowid alias), and FTS5's people_search becomes a table with a tsvector (GIN, unaccented) and each person's sort key.
 
 -- The helpdesk's users (customers): records agents keep, with their organizations, emails
 -- and notes. Agents are in `agents`; the directory shows both.
 
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE EXTENSION IF NOT EXISTS unaccent;
 
 CREATE TABLE organizations (
@@ -58,10 +57,15 @@ CREATE TABLE person_notes (
 CREATE INDEX person_notes_person ON person_notes (person_id, created_at DESC, id);
 
 -- What a search matches (search::search_terms), one row a person, kept by the code that
--- writes a person. `rowid` is named as in SQLite so the same INSERT and DELETE work.
--- `words` is lowercased and unaccented like FTS5's unicode61 remove_diacritics: prefix
--- search `words @@ to_tsquery('people_search', 'ada:* & lov:*')`; the trigram index
--- serves matches inside words (`terms ILIKE '%lov%'`).
+-- writes a person. `rowid` is named as in SQLite so the same DELETE works. `words` is
+-- lowercased and unaccented like FTS5's unicode61 remove_diacritics, for prefix search
+-- (`words @@ to_tsquery('people_search', 'ada:* & lov:*')`).
+--
+-- The row also carries what a page of results is chosen and ordered by (the person's
+-- sort key, id and organization), so a search takes its page from the matching rows
+-- alone: a common first name matches thousands of people, and joining each to `people`
+-- before sorting, or walking `people` in name order until enough match, costs tens to
+-- hundreds of milliseconds where this costs a few.
 CREATE TEXT SEARCH CONFIGURATION people_search (COPY = simple);
 ALTER TEXT SEARCH CONFIGURATION people_search
     ALTER MAPPING FOR asciiword, word, numword, asciihword, hword, numhword,
@@ -69,9 +73,11 @@ ALTER TEXT SEARCH CONFIGURATION people_search
     WITH unaccent, simple;
 
 CREATE TABLE people_search (
-    rowid BIGINT PRIMARY KEY REFERENCES people (search_id) ON DELETE CASCADE,
-    terms TEXT COLLATE "C" NOT NULL,
-    words TSVECTOR GENERATED ALWAYS AS (to_tsvector('people_search'::regconfig, terms)) STORED
+    rowid           BIGINT PRIMARY KEY REFERENCES people (search_id) ON DELETE CASCADE,
+    terms           TEXT COLLATE "C" NOT NULL,
+    words           TSVECTOR GENERATED ALWAYS AS (to_tsvector('people_search'::regconfig, terms)) STORED,
+    person_id       TEXT COLLATE "C" NOT NULL,
+    sort_name       TEXT COLLATE "C" NOT NULL,
+    organization_id TEXT COLLATE "C" REFERENCES organizations (id) ON DELETE SET NULL
 );
 CREATE INDEX people_search_words ON people_search USING GIN (words);
-CREATE INDEX people_search_terms_trgm ON people_search USING GIN (terms gin_trgm_ops);

@@ -36,7 +36,7 @@ pub use fields::{create_field, custom_fields};
 pub use merge::merge;
 pub use notes::{add_note, delete_note, edit_note, notes};
 pub use organizations::organizations;
-pub(crate) use search::{digits, reindex};
+pub(crate) use search::{digits, index_person, reindex};
 pub use search::{search, search_terms, search_words};
 
 use emails::{email_free, emails_of_many, taken_by_another};

@@ -10,18 +10,21 @@ use crate::db::Db;
 pub async fn organizations(db: &Db) -> Result<Vec<OrganizationEntry>, sqlx::Error> {
     let rows = crate::storage::query_as::<(String, String, i64)>(
         "SELECT o.id, o.name, COUNT(*) FROM organizations o JOIN people p ON p.organization_id = o.id
-         GROUP BY o.id, o.name ORDER BY lower(o.name), o.id",
+         GROUP BY o.id, o.name",
     )
     .fetch_all(db)
     .await?;
-    Ok(rows
+    let mut entries: Vec<OrganizationEntry> = rows
         .into_iter()
         .map(|(id, name, people)| OrganizationEntry {
             id,
             name,
             people: u32::try_from(people).unwrap_or(u32::MAX),
         })
-        .collect())
+        .collect();
+    // By name whatever the letters: the databases' lower() differ beyond ASCII.
+    entries.sort_by(|a, b| (a.name.to_lowercase(), &a.id).cmp(&(b.name.to_lowercase(), &b.id)));
+    Ok(entries)
 }
 
 /// The organization of this name, made if there is none; `None` for an empty name.

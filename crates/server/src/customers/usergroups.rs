@@ -18,7 +18,7 @@ pub(super) async fn usergroups_of(
     let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
     let sql = format!(
         "SELECT m.person_id, g.name FROM person_usergroups m JOIN usergroups g ON g.id = m.usergroup_id
-         WHERE m.person_id IN ({}) ORDER BY lower(g.name)",
+         WHERE m.person_id IN ({})",
         placeholders.join(", ")
     );
     let mut query = crate::storage::query_as::<(String, String)>(&sql);
@@ -27,6 +27,11 @@ pub(super) async fn usergroups_of(
     }
     for (person_id, name) in query.fetch_all(conn).await? {
         by_person.entry(person_id).or_default().push(name);
+    }
+    // Sorted here as the names given are (core's `usergroups`), not by the database's
+    // lower(), which lowers only ASCII on SQLite and every letter on PostgreSQL.
+    for names in by_person.values_mut() {
+        names.sort_by_key(|name| name.to_lowercase());
     }
     Ok(by_person)
 }

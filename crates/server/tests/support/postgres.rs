@@ -182,20 +182,6 @@ impl PrivatePostgres {
     pub fn url(&self, name: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
-
-    /// A new, empty database of its own.
-    pub async fn database(&self) -> String {
-        let name = self.next_name();
-        let admin = sqlx::PgPool::connect(&self.url("postgres"))
-            .await
-            .expect("connect to the cluster");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .expect("create a database");
-        admin.close().await;
-        self.url(&name)
-    }
 }
 
 /// Stops the cluster and removes its folder once this process has gone: a test binary
