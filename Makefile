@@ -22,7 +22,7 @@ APT_PACKAGES := build-essential pkg-config curl file \
 	xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools \
 	fonts-dejavu-core pulseaudio pulseaudio-utils dunst libasound2-plugins \
 	request-tracker5 rt5-db-sqlite rt5-standalone rt5-clients \
-	postgresql
+	postgresql jq
 TAURI_DRIVER_VERSION := ^2
 
 .PHONY: help run test deps apt-deps node-deps tauri-driver ui build generate check-generated lint test-ui test-rust bench clean
@@ -107,8 +107,7 @@ test-ui: node-deps
 
 test-rust: build
 	$(CARGO) test --workspace
-	@# The server's suites again, each server on a PostgreSQL database of its own.
-	AGENT_DESK_TEST_DATABASE=postgres $(CARGO) test -p agent-desk-server --test '*'
+	CARGO=$(CARGO) scripts/server-tests-on-postgres.sh
 
 ## Figures for docs/PERFORMANCE.md: release app next to a bare Tauri window, same run.
 

@@ -170,6 +170,12 @@ enum Command {
         #[command(flatten)]
         storage: Storage,
     },
+    /// Bring the database's tables up to date, then stop: to upgrade once before
+    /// starting several servers on one database, or to prepare one in advance.
+    Migrate {
+        #[command(flatten)]
+        storage: Storage,
+    },
     /// Create the demo agent and demo admin if they do not exist yet.
     SeedDemo {
         #[command(flatten)]
@@ -538,6 +544,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 seeded.heavy_person_id,
                 agent_desk_server::seed_people::HEAVY_NOTES
             );
+        }
+        Command::Migrate { storage } => {
+            let config = storage.config();
+            let db = agent_desk_server::storage::Db::connect(&config.database_url(), 1).await?;
+            db.close().await;
+            println!("the database's tables are up to date");
         }
         Command::SeedDemo { storage } => {
             let state = AppState::open(storage.config()).await?;

@@ -308,3 +308,66 @@ async fn the_server_names_a_wrong_database_and_serves_from_postgres() {
     let demo = i64::try_from(agent_desk_server::DEMO_ACCOUNTS.len()).expect("a count");
     assert_eq!(agents, demo, "the demo accounts, in PostgreSQL");
 }
+
+/// `migrate` brings an empty database up to date on either database and stops, adding
+/// no data; it is harmless run again, and refuses a database a newer server has used.
+#[tokio::test]
+async fn migrate_prepares_either_database_and_refuses_a_newer_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite_url = format!("sqlite://{}", dir.path().join("agent-desk.db").display());
+    let postgres_url = PrivatePostgres::shared().database_now();
+    let known = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .expect("the migrations")
+        .count();
+    for url in [sqlite_url, postgres_url] {
+        let migrate = || {
+            support::command(dir.path(), &["migrate"])
+                .env("AGENT_DESK_DATABASE", &url)
+                .output()
+                .expect("run the server")
+        };
+        for run in ["first", "second"] {
+            let migrated = migrate();
+            assert!(
+                migrated.status.success(),
+                "{url}, {run} run: {}",
+                String::from_utf8_lossy(&migrated.stderr)
+            );
+        }
+        let db = Db::connect(&url, 1).await.expect("the database");
+        let applied: i64 = storage::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(&db)
+            .await
+            .expect("count the migrations");
+        assert_eq!(applied, i64::try_from(known).expect("a count"), "{url}");
+        let agents: i64 = storage::query_scalar("SELECT COUNT(*) FROM agents")
+            .fetch_one(&db)
+            .await
+            .expect("count the agents");
+        assert_eq!(agents, 0, "{url}: tables, no data");
+
+        storage::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(9_999_i64)
+        .bind("from a newer server")
+        .bind(true)
+        .bind(vec![0_u8; 48])
+        .bind(1_i64)
+        .execute(&db)
+        .await
+        .expect("a newer migration");
+        db.close().await;
+        let refused = migrate();
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            !refused.status.success(),
+            "{url}: a newer schema is refused"
+        );
+        assert!(
+            stderr.contains("9999"),
+            "{url}: names what it found: {stderr}"
+        );
+    }
+}

@@ -74,7 +74,7 @@ pub fn database_url(data_dir: &Path) -> String {
     if let Ok(url) = std::fs::read_to_string(&marker) {
         return url;
     }
-    let url = postgres::PrivatePostgres::shared().database_now();
+    let url = postgres::PrivatePostgres::shared().server_database_now();
     std::fs::write(&marker, &url).expect("note the folder's database");
     url
 }

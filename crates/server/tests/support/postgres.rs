@@ -1,8 +1,12 @@
 //! A private PostgreSQL cluster for a test run: `initdb` and `pg_ctl` from Debian's
 //! `postgresql` package on a free port under a temp dir, never the system's cluster.
-//! One cluster serves every test of a test binary; each test gets a database of its own.
-//! A watchdog stops the cluster and removes its folder once the test binary has exited,
-//! however it exits.
+//! Each test gets a database of its own.
+//!
+//! `make test` (scripts/server-tests-on-postgres.sh) starts one cluster for the whole
+//! run, with a migrated database that each test's is copied from (`CREATE DATABASE …
+//! TEMPLATE`), and says so in the environment. A test binary run alone starts its own
+//! cluster, which a watchdog stops and removes once the binary has exited, however it
+//! exits; its databases start empty, and the server migrates them.
 //!
 //! `initdb` refuses to run as root, so as root the cluster runs as the `postgres` user
 //! (`runuser`), in a folder given to it.
@@ -48,17 +52,38 @@ fn pg(program: &str, args: &[&str]) -> std::process::Output {
         .unwrap_or_else(|error| panic!("running {program}: {error}"))
 }
 
+/// The port of the cluster started for the whole run, when there is one.
+const RUN_PORT: &str = "AGENT_DESK_TEST_POSTGRES_PORT";
+/// The migrated database of that cluster that servers' databases are copied from.
+const RUN_TEMPLATE: &str = "AGENT_DESK_TEST_POSTGRES_TEMPLATE";
+
 pub struct PrivatePostgres {
-    root: PathBuf,
     pub port: u16,
+    /// The database a server's is copied from, when the run made one.
+    template: Option<String>,
     databases: Mutex<u32>,
 }
 
 impl PrivatePostgres {
-    /// The cluster of this test binary, started by the first test that asks.
+    /// The run's cluster, or else this test binary's, started by the first test that
+    /// asks.
     pub fn shared() -> &'static Self {
         static SHARED: OnceLock<PrivatePostgres> = OnceLock::new();
-        SHARED.get_or_init(Self::start)
+        SHARED.get_or_init(|| {
+            match std::env::var(RUN_PORT)
+                .ok()
+                .and_then(|port| port.parse().ok())
+            {
+                Some(port) => Self {
+                    port,
+                    template: std::env::var(RUN_TEMPLATE)
+                        .ok()
+                        .filter(|name| !name.is_empty()),
+                    databases: Mutex::new(0),
+                },
+                None => Self::start(),
+            }
+        })
     }
 
     /// Initialises and starts a cluster; it is stopped and removed when dropped.
@@ -125,8 +150,8 @@ impl PrivatePostgres {
         let root = dir.keep();
         watch_over(&root, &data);
         Self {
-            root,
             port,
+            template: None,
             databases: Mutex::new(0),
         }
     }
@@ -142,6 +167,36 @@ impl PrivatePostgres {
         assert!(
             made.status.success(),
             "createdb failed: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        self.url(&name)
+    }
+
+    /// A new database for a server to start on: a copy of the run's migrated one when
+    /// there is one (the server then finds nothing to migrate), else empty.
+    pub fn server_database_now(&self) -> String {
+        let Some(template) = &self.template else {
+            return self.database_now();
+        };
+        let name = self.next_name();
+        let port = self.port.to_string();
+        let made = pg(
+            "createdb",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-T",
+                template,
+                &name,
+            ],
+        );
+        assert!(
+            made.status.success(),
+            "createdb -T {template} failed: {}",
             String::from_utf8_lossy(&made.stderr)
         );
         self.url(&name)
