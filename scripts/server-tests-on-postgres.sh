@@ -22,7 +22,13 @@ server=$(printf '%s\n' "$built" | jq -r 'select(.reason == "compiler-artifact"
 as_postgres() {
 	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
-bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+# The newest installed version that has the server's programs (a client-only package
+# makes a folder too).
+bin=""
+for candidate in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V); do
+	[ -x "$candidate/initdb" ] && bin=$candidate
+done
+[ -n "$bin" ] || { echo "PostgreSQL's initdb is missing: make deps installs postgresql" >&2; exit 1; }
 root=$(mktemp -d "${TMPDIR:-/tmp}/agent-desk-pg-run.XXXXXX")
 [ "$(id -u)" = 0 ] && chown postgres:postgres "$root"
 stop() {
@@ -30,7 +36,9 @@ stop() {
 	rm -rf "$root"
 }
 trap stop EXIT
-trap 'exit 130' INT TERM
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 as_postgres "$bin/initdb" -D "$root/data" -A trust -U postgres --no-sync >/dev/null
 # A free port: tried at random, since another may take it between a check and the start.
 started=""
@@ -43,7 +51,7 @@ for _ in 1 2 3 4 5 6 7 8; do
 		break
 	fi
 done
-[ -n "$started" ] || { cat "$root/log" >&2; echo "PostgreSQL did not start" >&2; exit 1; }
+[ -n "$started" ] || { cat "$root/log" >&2 || true; echo "PostgreSQL did not start" >&2; exit 1; }
 as_postgres "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres migrated
 AGENT_DESK_DATABASE="postgres://postgres@127.0.0.1:$port/migrated" \
 	"$server" migrate --data-dir "$root/migrate" >/dev/null
@@ -55,6 +63,11 @@ for suite in $suites; do
 	echo "     Running $name on PostgreSQL"
 	AGENT_DESK_TEST_DATABASE=postgres AGENT_DESK_TEST_POSTGRES_PORT=$port \
 		AGENT_DESK_TEST_POSTGRES_TEMPLATE=migrated "$suite" || failed="$failed $name"
+	# The suite's databases (test_*) go with it, so the run's folder does not grow.
+	for database in $(as_postgres "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -Atc \
+		"SELECT datname FROM pg_database WHERE datname LIKE 'test\\_%'"); do
+		as_postgres "$bin/dropdb" -h 127.0.0.1 -p "$port" -U postgres --force "$database"
+	done
 done
 if [ -n "$failed" ]; then
 	echo "failed on PostgreSQL:$failed" >&2

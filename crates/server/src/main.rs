@@ -547,6 +547,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Migrate { storage } => {
             let config = storage.config();
+            // SQLite's file is made in the data folder, which may not exist yet.
+            std::fs::create_dir_all(&config.data_dir)?;
             let db = agent_desk_server::storage::Db::connect(&config.database_url(), 1).await?;
             db.close().await;
             println!("the database's tables are up to date");

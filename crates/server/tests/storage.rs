@@ -228,6 +228,22 @@ async fn a_transaction_dropped_without_commit_changes_nothing() {
     }
 }
 
+/// Records migration 9999 as applied, as a newer server would have.
+async fn mark_used_by_a_newer_server(db: &Db) {
+    storage::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(9_999_i64)
+    .bind("from a newer server")
+    .bind(true)
+    .bind(vec![0_u8; 48])
+    .bind(1_i64)
+    .execute(db)
+    .await
+    .expect("a newer migration");
+}
+
 #[tokio::test]
 async fn a_wrong_address_or_a_newer_schema_is_refused_with_what_to_do() {
     assert!(matches!(
@@ -250,18 +266,7 @@ async fn a_wrong_address_or_a_newer_schema_is_refused_with_what_to_do() {
         Db::Sqlite(_) => unreachable!("the PostgreSQL database"),
     };
     for (db, url) in [(sqlite, sqlite_url), (postgres, postgres_url)] {
-        storage::query(
-            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(9_999_i64)
-        .bind("from a newer server")
-        .bind(true)
-        .bind(vec![0_u8; 48])
-        .bind(1_i64)
-        .execute(&db)
-        .await
-        .expect("a newer migration");
+        mark_used_by_a_newer_server(&db).await;
         db.close().await;
         let refused = Db::connect(&url, 1).await;
         assert!(
@@ -346,18 +351,7 @@ async fn migrate_prepares_either_database_and_refuses_a_newer_one() {
             .expect("count the agents");
         assert_eq!(agents, 0, "{url}: tables, no data");
 
-        storage::query(
-            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(9_999_i64)
-        .bind("from a newer server")
-        .bind(true)
-        .bind(vec![0_u8; 48])
-        .bind(1_i64)
-        .execute(&db)
-        .await
-        .expect("a newer migration");
+        mark_used_by_a_newer_server(&db).await;
         db.close().await;
         let refused = migrate();
         let stderr = String::from_utf8_lossy(&refused.stderr);

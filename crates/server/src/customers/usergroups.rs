@@ -31,7 +31,7 @@ pub(super) async fn usergroups_of(
     // Sorted here as the names given are (core's `usergroups`), not by the database's
     // lower(), which lowers only ASCII on SQLite and every letter on PostgreSQL.
     for names in by_person.values_mut() {
-        names.sort_by_key(|name| name.to_lowercase());
+        names.sort_by(|a, b| (a.to_lowercase(), a).cmp(&(b.to_lowercase(), b)));
     }
     Ok(by_person)
 }

@@ -158,45 +158,28 @@ impl PrivatePostgres {
 
     /// A new, empty database of its own, made with `createdb` (no runtime needed).
     pub fn database_now(&self) -> String {
-        let name = self.next_name();
-        let port = self.port.to_string();
-        let made = pg(
-            "createdb",
-            &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", &name],
-        );
-        assert!(
-            made.status.success(),
-            "createdb failed: {}",
-            String::from_utf8_lossy(&made.stderr)
-        );
-        self.url(&name)
+        self.create_database(None)
     }
 
     /// A new database for a server to start on: a copy of the run's migrated one when
     /// there is one (the server then finds nothing to migrate), else empty.
     pub fn server_database_now(&self) -> String {
-        let Some(template) = &self.template else {
-            return self.database_now();
-        };
+        self.create_database(self.template.as_deref())
+    }
+
+    /// A new database, copied from `template` or empty; its URL.
+    fn create_database(&self, template: Option<&str>) -> String {
         let name = self.next_name();
         let port = self.port.to_string();
-        let made = pg(
-            "createdb",
-            &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "-U",
-                "postgres",
-                "-T",
-                template,
-                &name,
-            ],
-        );
+        let mut args = vec!["-h", "127.0.0.1", "-p", &port, "-U", "postgres"];
+        if let Some(template) = template {
+            args.extend(["-T", template]);
+        }
+        args.push(&name);
+        let made = pg("createdb", &args);
         assert!(
             made.status.success(),
-            "createdb -T {template} failed: {}",
+            "createdb {args:?} failed: {}",
             String::from_utf8_lossy(&made.stderr)
         );
         self.url(&name)
