@@ -18,9 +18,10 @@ server=$(printf '%s\n' "$built" | jq -r 'select(.reason == "compiler-artifact"
 	and .profile.test == false) | .executable')
 [ -n "$suites" ] && [ -x "$server" ] || { echo "the server and its suites were not built" >&2; exit 1; }
 
-# initdb refuses to run as root: as root, the cluster is the postgres user's.
+# initdb refuses to run as root: as root, the cluster is the postgres user's, and its
+# programs run from / (the checkout may be a folder only root may enter).
 as_postgres() {
-	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+	if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 # The newest installed version that has the server's programs (a client-only package
 # makes a folder too).
