@@ -1,6 +1,9 @@
 //! Event mail on a real database and the real outbox: one mail per event for the types
 //! an agent wants at once, and daily and weekly digests at 09:00 in their time zone,
-//! with time passed in rather than waited for.
+//! with time passed in rather than waited for. On SQLite, or on PostgreSQL with
+//! `AGENT_DESK_TEST_DATABASE=postgres`.
+
+mod support;
 
 use agent_desk_core::{
     EmailFrequency, EventTarget, EventType, NewEvent, NotificationPrefs, Priority,
@@ -11,9 +14,11 @@ use chrono::{DateTime, TimeZone, Utc};
 
 async fn state() -> (tempfile::TempDir, AppState, String) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let state = AppState::open(ServerConfig::new(dir.path()))
-        .await
-        .expect("open the server state");
+    let config = ServerConfig {
+        database_url: Some(support::database_url(dir.path())),
+        ..ServerConfig::new(dir.path())
+    };
+    let state = AppState::open(config).await.expect("open the server state");
     let profile = agents::create(
         &state.db,
         NewAgent {
