@@ -378,6 +378,14 @@ async fn store_in(
             None
         }
     };
+    if tx.dialect() == crate::storage::Dialect::Postgres {
+        // Delivered at commit, in commit order, to every instance (crate::relay).
+        crate::storage::query("SELECT pg_notify($1, $2)")
+            .bind(crate::relay::EVENTS_CHANNEL)
+            .bind(seq.to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
     if let Some(ticket_id) = ticket_id {
         let ticket_event = crate::tickets::TicketEvent {
             ticket_id,
@@ -513,6 +521,52 @@ pub async fn created_between(
     Ok(rows.into_iter().map(event_from_row).collect())
 }
 
+/// The events stored with a seq above `after` and up to `upto`, in seq order, each with
+/// its recipients' ids (None: everyone). For handing over what other instances stored.
+pub(crate) async fn stored_between(
+    db: &Db,
+    after: i64,
+    upto: i64,
+) -> Result<Vec<(LiveEvent, Option<Vec<String>>)>, EventError> {
+    let rows = crate::storage::query_as::<(
+        Option<String>,
+        i64,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+    )>(
+        "SELECT recipient_id, seq, event_type, priority, title, body, ticket_id, url, created_at
+         FROM events WHERE seq > $1 AND seq <= $2
+         UNION ALL
+         SELECT NULL, seq, event_type, priority, title, body, ticket_id, url, created_at
+         FROM events_to_everyone WHERE seq > $1 AND seq <= $2
+         ORDER BY 2",
+    )
+    .bind(after)
+    .bind(upto)
+    .fetch_all(db)
+    .await?;
+    let mut stored: Vec<(LiveEvent, Option<Vec<String>>)> = Vec::new();
+    for (recipient, seq, event_type, priority, title, body, ticket_id, url, created_at) in rows {
+        match (stored.last_mut(), recipient) {
+            (Some((live, Some(recipients))), Some(recipient)) if live.seq == seq => {
+                recipients.push(recipient);
+            }
+            (_, recipient) => {
+                let event = event_from_row((
+                    seq, event_type, priority, title, body, ticket_id, url, created_at,
+                ));
+                stored.push((LiveEvent::new(&event), recipient.map(|id| vec![id])));
+            }
+        }
+    }
+    Ok(stored)
+}
+
 /// A stored event on its way to its recipients' open streams, as JSON: every recipient
 /// gets the same seq, so an event to thousands is serialised once.
 #[derive(Debug, Clone)]
@@ -605,7 +659,7 @@ impl Batch<'_> {
     pub async fn commit(self) -> Result<usize, EventError> {
         self.tx.commit().await?;
         for stored in &self.stored {
-            self.hub.hand_over(stored);
+            self.hub.hand_over_here(stored);
         }
         Ok(self.stored.len())
     }
@@ -715,7 +769,7 @@ impl EventHub {
     ) -> Result<Stored, EventError> {
         let _turn = self.publishing.lock().await;
         let stored = store(db, audience, new, now).await?;
-        self.hand_over(&stored);
+        self.hand_over_here(&stored);
         Ok(stored)
     }
 
@@ -731,21 +785,40 @@ impl EventHub {
         })
     }
 
-    /// Hands a stored event to the open streams of those it went to.
-    fn hand_over(&self, stored: &Stored) {
+    /// Hands an event this instance stored to the open streams of those it went to,
+    /// unless events reach streams through the database, as they do on PostgreSQL,
+    /// where other instances store events too (crate::relay): handing it over here as
+    /// well would let a stream see it before an earlier seq stored elsewhere.
+    fn hand_over_here(&self, stored: &Stored) {
+        if self.db.dialect() == crate::storage::Dialect::Postgres {
+            return;
+        }
+        let recipients = stored
+            .recipients
+            .as_ref()
+            .map(|recipients| recipients.iter().map(|(agent_id, _)| agent_id.as_str()));
+        self.hand_over(&stored.live, recipients);
+    }
+
+    /// Hands an event to the open streams of `recipients`, or of everyone.
+    pub(crate) fn hand_over<'a>(
+        &self,
+        live: &LiveEvent,
+        recipients: Option<impl Iterator<Item = &'a str>>,
+    ) {
         let agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
         // No receiver is fine: the event is stored and read on the next connect.
-        match &stored.recipients {
+        match recipients {
             Some(recipients) => {
-                for (agent_id, _) in recipients {
+                for agent_id in recipients {
                     if let Some(streams) = agents.get(agent_id) {
-                        let _ = streams.sender.send(stored.live.clone());
+                        let _ = streams.sender.send(live.clone());
                     }
                 }
             }
             None => {
                 for streams in agents.values() {
-                    let _ = streams.sender.send(stored.live.clone());
+                    let _ = streams.sender.send(live.clone());
                 }
             }
         }

@@ -26,6 +26,7 @@ pub mod mail;
 pub mod notification_prefs;
 pub mod people;
 pub mod person_files;
+pub mod relay;
 pub mod routing;
 pub mod seed_people;
 pub mod simulate;
@@ -266,6 +267,9 @@ pub async fn serve(
     )
     .await
     .map_err(std::io::Error::other)?;
+    relay::start_event_relay(state.db.clone(), Arc::clone(&hub))
+        .await
+        .map_err(std::io::Error::other)?;
     status::spawn_clock(state.db.clone(), Arc::clone(&hub));
     if let Some(webhook) = webhook {
         status::spawn_webhook(state.db.clone(), Arc::clone(&hub), webhook);

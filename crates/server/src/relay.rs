@@ -1,0 +1,125 @@
+//! Events between server instances on one PostgreSQL database. Any instance may store an
+//! event; each hands events to the streams open on it. The transaction that stores an
+//! event notifies channel [`EVENTS_CHANNEL`] with its seq, which PostgreSQL delivers at
+//! commit to every instance listening. Each instance then reads, from the tables, every
+//! event after the last it handed over, and hands them over in seq order.
+//!
+//! The notification only wakes an instance; what it hands over always comes from the
+//! tables. So a notification lost (sqlx's listener drops those sent while it
+//! reconnects) costs a moment, never an event: a reconnect is followed by a catch-up,
+//! and so is every later notification. Seqs become readable in the order they were
+//! given out (the clock's row stays locked until the event's transaction commits), so
+//! reading "after the last handed over" never skips one still being written.
+//!
+//! On SQLite there is one instance, and it hands over what it stores directly.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+
+use crate::events::{self, EventHub};
+use crate::storage::Db;
+
+/// The channel events' seqs are announced on.
+pub const EVENTS_CHANNEL: &str = "agent_desk_events";
+
+/// How many seqs a catch-up reads at a time.
+const PAGE: i64 = 500;
+/// How long to wait before listening again after a failure, doubling up to the last.
+const FIRST_RETRY: Duration = Duration::from_millis(250);
+const LAST_RETRY: Duration = Duration::from_secs(10);
+/// How long a listener waits for a notification before catching up anyway: a bound on
+/// how late an event could be should a notification ever go missing unnoticed.
+const QUIET_CATCH_UP: Duration = Duration::from_secs(30);
+
+/// Starts handing over the events every instance stores, on PostgreSQL; nothing on
+/// SQLite. Called before the first stream can open: events stored before this reach
+/// streams by their own catch-up from the tables, those after it through the relay.
+pub async fn start_event_relay(db: Db, hub: Arc<EventHub>) -> Result<(), events::EventError> {
+    let Db::Postgres(pool) = &db else {
+        return Ok(());
+    };
+    let pool = pool.clone();
+    let mut relay = Relay {
+        handed_over: clock(&db).await?,
+        db,
+        hub,
+    };
+    tokio::spawn(async move {
+        let mut wait = FIRST_RETRY;
+        loop {
+            let error = relay.listen(&pool, &mut wait).await;
+            tracing::warn!(%error, retry_in = ?wait, "listening for events failed");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(LAST_RETRY);
+        }
+    });
+    Ok(())
+}
+
+/// The last seq given out and committed.
+async fn clock(db: &Db) -> Result<i64, events::EventError> {
+    Ok(
+        crate::storage::query_scalar("SELECT last_seq FROM event_clock WHERE id = 1")
+            .fetch_one(db)
+            .await?,
+    )
+}
+
+struct Relay {
+    db: Db,
+    hub: Arc<EventHub>,
+    /// The seq up to which every event has been handed over.
+    handed_over: i64,
+}
+
+impl Relay {
+    /// Listens on one connection until it fails or is lost, catching up once
+    /// listening, after each notification and at least every [`QUIET_CATCH_UP`];
+    /// answers why it stopped.
+    async fn listen(&mut self, pool: &sqlx::PgPool, wait: &mut Duration) -> events::EventError {
+        let mut listener = match PgListener::connect_with(pool).await {
+            Ok(listener) => listener,
+            Err(error) => return error.into(),
+        };
+        if let Err(error) = listener.listen(EVENTS_CHANNEL).await {
+            return error.into();
+        }
+        *wait = FIRST_RETRY;
+        loop {
+            // Stored before listening began, or announced just now.
+            if let Err(error) = self.catch_up().await {
+                return error;
+            }
+            match tokio::time::timeout(QUIET_CATCH_UP, listener.try_recv()).await {
+                Ok(Ok(Some(_))) | Err(_) => {}
+                // sqlx would listen again at the next call, but what is committed before
+                // it does would wake nobody: listen anew, then catch up.
+                Ok(Ok(None)) => {
+                    return sqlx::Error::Protocol("the event listener's connection was lost".into())
+                        .into()
+                }
+                Ok(Err(error)) => return error.into(),
+            }
+        }
+    }
+
+    /// Hands over every event after the last handed over, up to the clock.
+    async fn catch_up(&mut self) -> Result<(), events::EventError> {
+        let clock = clock(&self.db).await?;
+        while self.handed_over < clock {
+            let upto = clock.min(self.handed_over + PAGE);
+            for (live, recipients) in
+                events::stored_between(&self.db, self.handed_over, upto).await?
+            {
+                let recipients = recipients
+                    .as_ref()
+                    .map(|recipients| recipients.iter().map(String::as_str));
+                self.hub.hand_over(&live, recipients);
+            }
+            self.handed_over = upto;
+        }
+        Ok(())
+    }
+}
