@@ -869,8 +869,36 @@ impl EventHub {
 
     /// Closes the streams of the agent's sessions that were just ended (signed out,
     /// signed out from another session, ended by a password change or reset): each
-    /// tells its client it was signed out.
+    /// tells its client it was signed out. On PostgreSQL, other instances are told too
+    /// (crate::relay), and close the streams open on them.
     pub fn end_sessions(&self, agent_id: &str, ended: &[String]) {
+        self.end_sessions_here(agent_id, ended);
+        if self.db.dialect() == crate::storage::Dialect::Postgres {
+            let (db, agent_id, ended) = (self.db.clone(), agent_id.to_owned(), ended.to_vec());
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    crate::relay::tell_sessions_ended(&db, &agent_id, &ended).await;
+                });
+            }
+        }
+    }
+
+    /// The ids of the sessions whose streams are open on this instance.
+    pub(crate) fn sessions_here(&self) -> Vec<(String, String)> {
+        let agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
+        agents
+            .iter()
+            .flat_map(|(agent_id, streams)| {
+                streams
+                    .sessions
+                    .iter()
+                    .map(move |session| (agent_id.clone(), session.session_id.clone()))
+            })
+            .collect()
+    }
+
+    /// Closes the streams open on this instance of the agent's ended sessions.
+    pub(crate) fn end_sessions_here(&self, agent_id: &str, ended: &[String]) {
         let mut agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(streams) = agents.get_mut(agent_id) else {
             return;
@@ -889,8 +917,19 @@ impl EventHub {
         self.presence.subscribe()
     }
 
-    /// Tells the streams following presence that an agent's profile or status changed.
+    /// Tells the streams following presence that an agent's profile or status changed:
+    /// on PostgreSQL, those on every instance (crate::relay).
     async fn announce(&self, db: &Db, agent_id: &str) {
+        if db.dialect() == crate::storage::Dialect::Postgres {
+            crate::relay::tell_presence_changed(db, agent_id).await;
+        } else {
+            self.announce_here(db, agent_id).await;
+        }
+    }
+
+    /// Tells the streams following presence on this instance that an agent's profile or
+    /// status changed.
+    pub(crate) async fn announce_here(&self, db: &Db, agent_id: &str) {
         let after = match crate::agents::profile(db, agent_id).await {
             Ok((profile, _)) => Arc::new(profile),
             Err(error) => {

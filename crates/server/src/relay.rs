@@ -1,4 +1,7 @@
-//! Events between server instances on one PostgreSQL database. Any instance may store an
+//! What is live between server instances on one PostgreSQL database: events, presence
+//! changes and ended sessions.
+//!
+//! **Events.** Any instance may store an
 //! event; each hands events to the streams open on it. The transaction that stores an
 //! event notifies channel [`EVENTS_CHANNEL`] with its seq, which PostgreSQL delivers at
 //! commit to every instance listening. Each instance then reads, from the tables, every
@@ -11,7 +14,14 @@
 //! given out (the clock's row stays locked until the event's transaction commits), so
 //! reading "after the last handed over" never skips one still being written.
 //!
-//! On SQLite there is one instance, and it hands over what it stores directly.
+//! **Presence changes and ended sessions** have no seq: channels [`PRESENCE_CHANNEL`]
+//! (an agent's id) and [`SESSIONS_CHANNEL`] (an agent's id and the sessions that ended)
+//! tell every instance, which then reads the profile, or closes those sessions' streams
+//! open on it. A presence change missed is made good by the client's own refresh of
+//! the directory; a session's end missed while listening anew is found by checking,
+//! once listening again, that every session with a stream here still exists.
+//!
+//! On SQLite there is one instance, and it does all this directly.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +33,14 @@ use crate::storage::Db;
 
 /// The channel events' seqs are announced on.
 pub const EVENTS_CHANNEL: &str = "agent_desk_events";
+/// The channel agents whose profile or status changed are announced on.
+pub const PRESENCE_CHANNEL: &str = "agent_desk_presence";
+/// The channel ended sessions are announced on: the agent's id, a tab, then the
+/// sessions' ids separated by commas.
+pub const SESSIONS_CHANNEL: &str = "agent_desk_sessions";
+/// Session ids a notification carries at most, well inside PostgreSQL's 8 000-byte
+/// payload.
+const SESSIONS_A_NOTIFICATION: usize = 100;
 
 /// How many seqs a catch-up reads at a time.
 const PAGE: i64 = 500;
@@ -83,17 +101,38 @@ impl Relay {
             Ok(listener) => listener,
             Err(error) => return error.into(),
         };
-        if let Err(error) = listener.listen(EVENTS_CHANNEL).await {
+        let channels = [EVENTS_CHANNEL, PRESENCE_CHANNEL, SESSIONS_CHANNEL];
+        if let Err(error) = listener.listen_all(channels).await {
             return error.into();
         }
         *wait = FIRST_RETRY;
+        // Sessions ended while nobody listened.
+        if let Err(error) = self.end_missing_sessions().await {
+            return error.into();
+        }
         loop {
             // Stored before listening began, or announced just now.
             if let Err(error) = self.catch_up().await {
                 return error;
             }
             match tokio::time::timeout(QUIET_CATCH_UP, listener.try_recv()).await {
-                Ok(Ok(Some(_))) | Err(_) => {}
+                Ok(Ok(Some(notification))) => match notification.channel() {
+                    PRESENCE_CHANNEL => {
+                        self.hub
+                            .announce_here(&self.db, notification.payload())
+                            .await;
+                    }
+                    SESSIONS_CHANNEL => {
+                        if let Some((agent_id, sessions)) = notification.payload().split_once('\t')
+                        {
+                            let ended: Vec<String> =
+                                sessions.split(',').map(str::to_owned).collect();
+                            self.hub.end_sessions_here(agent_id, &ended);
+                        }
+                    }
+                    _ => {}
+                },
+                Err(_) => {}
                 // sqlx would listen again at the next call, but what is committed before
                 // it does would wake nobody: listen anew, then catch up.
                 Ok(Ok(None)) => {
@@ -103,6 +142,19 @@ impl Relay {
                 Ok(Err(error)) => return error.into(),
             }
         }
+    }
+
+    /// Closes the streams here whose sessions no longer exist.
+    async fn end_missing_sessions(&self) -> Result<(), sqlx::Error> {
+        for (agent_id, session_id) in self.hub.sessions_here() {
+            if crate::agents::session_ends_at(&self.db, &session_id)
+                .await?
+                .is_none()
+            {
+                self.hub.end_sessions_here(&agent_id, &[session_id]);
+            }
+        }
+        Ok(())
     }
 
     /// Hands over every event after the last handed over, up to the clock.
@@ -121,5 +173,36 @@ impl Relay {
             self.handed_over = upto;
         }
         Ok(())
+    }
+}
+
+/// Tells every instance that an agent's profile or status changed. A failure is only
+/// logged: the change is saved, and viewers' directories refresh on their own.
+pub async fn tell_presence_changed(db: &Db, agent_id: &str) {
+    notify(db, PRESENCE_CHANNEL, agent_id).await;
+}
+
+/// Tells every instance that these sessions of an agent have ended. A failure is only
+/// logged: the sessions are gone, and a stream finds that out by itself at its next
+/// check, as every instance does when it listens anew.
+pub async fn tell_sessions_ended(db: &Db, agent_id: &str, ended: &[String]) {
+    for sessions in ended.chunks(SESSIONS_A_NOTIFICATION) {
+        notify(
+            db,
+            SESSIONS_CHANNEL,
+            &format!("{agent_id}\t{}", sessions.join(",")),
+        )
+        .await;
+    }
+}
+
+async fn notify(db: &Db, channel: &str, payload: &str) {
+    let sent = crate::storage::query("SELECT pg_notify($1, $2)")
+        .bind(channel)
+        .bind(payload)
+        .execute(db)
+        .await;
+    if let Err(error) = sent {
+        tracing::warn!(%error, channel, "could not tell the other instances");
     }
 }

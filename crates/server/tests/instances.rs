@@ -1,6 +1,8 @@
 //! Several server instances on one PostgreSQL database, each a real `agent-desk-server
 //! serve`: an event stored by any of them reaches the streams open on every one, once
-//! each and in seq order, even when an instance's listener loses its connection.
+//! each and in seq order, even when an instance's listener loses its connection; a
+//! presence change on one reaches viewers on the other; a session ended on one closes
+//! its streams on the other.
 //!
 //! Always on PostgreSQL (a private cluster), whichever database the run is on: several
 //! instances need one.
@@ -11,10 +13,12 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use futures_util::future::join_all;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use support::postgres::PrivatePostgres;
 use support::*;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
 
 /// The server's command on `data_dir`, with its data in the database at `url`.
 fn run_on(data_dir: &Path, url: &str, args: &[&str]) {
@@ -171,4 +175,59 @@ async fn open_database_at(url: &str) -> agent_desk_server::Db {
     agent_desk_server::db::connect(url)
         .await
         .expect("open the database")
+}
+
+/// Ada's first event on `socket`, once the stream is registered: posted until it comes.
+async fn registered(server: &Server, socket: &mut Socket) {
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let body = json!({"type": "ticket.assigned", "to": {"agent": EMAIL}, "priority": "normal", "title": "hello"});
+    assert_eq!(
+        post_event(server, &admin, &body).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(next_event(socket).await["title"], "hello");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_status_set_on_one_instance_reaches_viewers_on_the_other() {
+    let (a, b, _url) = two_instances().await;
+    let viewer = b.login(EMAIL, PASSWORD).await;
+    let mut following = open_stream_with(&b, &viewer, "after=0&presence=true").await;
+    registered(&a, &mut following).await;
+
+    let admin = a.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let set = a
+        .request(Method::PUT, "/api/v1/me/status", Some(&admin))
+        .json(&json!({"status": "busy"}))
+        .send()
+        .await
+        .expect("set a status");
+    assert_eq!(set.status(), StatusCode::OK);
+    let admin_id = a.me(&admin).await.0["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        next_event(&mut following).await,
+        json!({"presence": {"agent_id": admin_id, "status": "busy", "status_until": null}})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sign_out_on_one_instance_closes_the_stream_on_the_other() {
+    let (a, b, _url) = two_instances().await;
+    let token = a.login(EMAIL, PASSWORD).await;
+    let mut on_b = open_stream_with(&b, &token, "after=0").await;
+    registered(&a, &mut on_b).await;
+
+    let out = a
+        .request(Method::POST, "/api/v1/auth/logout", Some(&token))
+        .send()
+        .await
+        .expect("sign out");
+    assert!(out.status().is_success(), "{}", out.status());
+    match next_message(&mut on_b).await {
+        Message::Close(Some(frame)) => {
+            assert_eq!(frame.code, CloseCode::Library(4001));
+            assert_eq!(frame.reason.as_str(), "signed out");
+        }
+        other => panic!("expected the stream to close as signed out, got {other:?}"),
+    }
 }
