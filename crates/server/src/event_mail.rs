@@ -128,7 +128,7 @@ pub async fn send_due_digests(
             .bind(name)
             .fetch_optional(db)
             .await?;
-            let Some(last) = last.map(|text| parse_timestamp(&text)) else {
+            let Some(last_text) = last else {
                 crate::storage::query(
                     "INSERT INTO email_digests (agent_id, frequency, last_sent_at) VALUES ($1, $2, $3)
                      ON CONFLICT (agent_id, frequency) DO NOTHING",
@@ -140,6 +140,7 @@ pub async fn send_due_digests(
                 .await?;
                 continue;
             };
+            let last = parse_timestamp(&last_text);
             if next_email_at(frequency, zone, last).is_none_or(|due| now < due) {
                 continue;
             }
@@ -153,15 +154,21 @@ pub async fn send_due_digests(
                 .iter()
                 .filter(|e| types.contains(&e.event_type))
                 .collect();
-            crate::storage::query(
-                "UPDATE email_digests SET last_sent_at = $1 WHERE agent_id = $2 AND frequency = $3",
+            // Claimed by moving on from the time read: of several servers (or runs)
+            // finding it due, only the one whose update finds it unmoved sends it.
+            let claimed = crate::storage::query(
+                "UPDATE email_digests SET last_sent_at = $1
+                 WHERE agent_id = $2 AND frequency = $3 AND last_sent_at = $4",
             )
             .bind(timestamp(now))
             .bind(&agent_id)
             .bind(name)
+            .bind(&last_text)
             .execute(db)
-            .await?;
-            if events.is_empty() {
+            .await?
+            .rows_affected()
+                == 1;
+            if !claimed || events.is_empty() {
                 continue;
             }
             let subject = match frequency {

@@ -245,3 +245,33 @@ async fn digests_go_at_nine_in_the_agents_time_zone_and_weekly_ones_on_monday() 
     assert!(weekly.contains("New article: Refunds"));
     assert!(weekly.contains("Subject: Your week in Agent Desk: 1 alert"));
 }
+
+/// Two servers finding the same digest due at the same moment (several instances, or
+/// a slow run overlapping the next): it is mailed once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_digest_found_due_by_several_at_once_is_mailed_once() {
+    let (dir, state, _) = state().await;
+    let start = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap();
+    event_mail::send_due_digests(&state.db, &state.mailer, start)
+        .await
+        .expect("start the clocks");
+    let later = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+    publish(
+        &state,
+        &event(EventType::TicketUpdated, "Ticket #42 updated"),
+        later,
+    )
+    .await;
+
+    let nine = Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).unwrap();
+    let runs = (0..8).map(|_| {
+        let (db, mailer) = (state.db.clone(), std::sync::Arc::clone(&state.mailer));
+        tokio::spawn(async move { event_mail::send_due_digests(&db, &mailer, nine).await })
+    });
+    let mut sent = 0;
+    for run in futures_util::future::join_all(runs).await {
+        sent += run.expect("the run ends").expect("digests");
+    }
+    assert_eq!(sent, 1, "one of eight runs sends it");
+    assert_eq!(outbox(dir.path()).len(), 1, "one mail");
+}
