@@ -31,7 +31,11 @@ async fn main() -> Result<()> {
         free_failures: u32::MAX,
         ..ThrottleRule::ACCOUNT
     };
-    state.throttles = Arc::new(Throttles::with_rules(unlimited, unlimited));
+    state.throttles = Arc::new(Throttles::with_rules(
+        state.db.clone(),
+        unlimited,
+        unlimited,
+    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(agent_desk_server::serve(

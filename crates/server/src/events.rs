@@ -687,6 +687,8 @@ pub struct EventHub {
     /// Counts status changes, for the clocks that act on them (an "until" to wait for,
     /// a webhook to post).
     status_changes: tokio::sync::watch::Sender<u64>,
+    /// This instance, which counts its streams for the others.
+    instance: Arc<crate::instances::Instance>,
 }
 
 struct AgentStreams {
@@ -723,7 +725,28 @@ impl EventHub {
             running: TaskTracker::new(),
             streams_opened: std::sync::atomic::AtomicU64::new(0),
             status_changes: tokio::sync::watch::channel(0).0,
+            instance: crate::instances::Instance::new(),
         })
+    }
+
+    /// This instance among those serving the database.
+    pub fn instance(&self) -> &Arc<crate::instances::Instance> {
+        &self.instance
+    }
+
+    /// How long after an agent's last stream closes they go Offline.
+    pub fn offline_grace(&self) -> Duration {
+        self.offline_grace
+    }
+
+    /// The agents with a stream open on this instance.
+    pub fn agents_with_streams(&self) -> Vec<String> {
+        let agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
+        agents
+            .iter()
+            .filter(|(_, streams)| streams.open > 0)
+            .map(|(agent_id, _)| agent_id.clone())
+            .collect()
     }
 
     /// A status was changed (and saved): the clocks following status changes look again.
@@ -857,6 +880,7 @@ impl EventHub {
             session_id: session_id.to_owned(),
             signed_out: Some(signal),
         });
+        self.instance.streams_changed(agent_id);
         OpenStream {
             events: streams.sender.subscribe(),
             signed_out,
@@ -961,6 +985,7 @@ impl EventHub {
         };
         streams.sessions.retain(|session| session.stream != stream);
         streams.open = streams.open.saturating_sub(1);
+        self.instance.streams_changed(agent_id);
         if streams.open > 0 {
             return;
         }
@@ -977,7 +1002,8 @@ impl EventHub {
         }
     }
 
-    /// After the grace period: if the agent has not reconnected since, they are Offline.
+    /// After the grace period: if the agent has not reconnected since, here or to another
+    /// instance, they are Offline.
     async fn go_offline_if_still_away(&self, agent_id: &str, disconnection: u64) {
         {
             let mut agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
@@ -986,6 +1012,24 @@ impl EventHub {
                     agents.remove(agent_id);
                 }
                 _ => return,
+            }
+        }
+        self.go_offline_unless_connected(agent_id).await;
+    }
+
+    /// Sets the agent Offline unless they have a stream open on any instance.
+    pub(crate) async fn go_offline_unless_connected(&self, agent_id: &str) {
+        if self.open_streams(agent_id) > 0 {
+            return;
+        }
+        match crate::instances::streams_elsewhere(&self.db, &self.instance.id, agent_id).await {
+            Ok(false) => {}
+            Ok(true) => return,
+            Err(error) => {
+                // Unknown: better an agent left Available a while than one set Offline
+                // while connected.
+                tracing::warn!(%error, "could not count an agent's streams on other instances");
+                return;
             }
         }
         let now = Utc::now();

@@ -78,10 +78,6 @@ pub struct RtConnector {
     user: String,
     /// Queue → team name, for the teams that exist.
     teams: HashMap<String, String>,
-    /// Agents whose tickets were given back, by email, with the status spell (its
-    /// start) that did it: looked up in RT again only when the spell changes or a
-    /// ticket is given to them meanwhile.
-    released_for: std::sync::Mutex<HashMap<String, String>>,
     /// Owners whose changes were skipped, said once each.
     owners_skipped: std::sync::Mutex<std::collections::HashSet<String>>,
     db: Db,
@@ -197,9 +193,14 @@ impl ConnectorError {
     }
 }
 
-/// Starts following Request Tracker in the background. A mistake in the setup (an
-/// address that is not RT's, credentials RT refuses) is answered at once, so `serve`
-/// can say so and stop; RT merely away is tried again until it answers.
+/// The lease the connector is run under: one instance follows RT at a time.
+pub const LEASE: &str = "helpdesk:rt";
+
+/// Starts following Request Tracker in the background, on whichever instance holds the
+/// connector's lease (crate::leases): another takes over, from the kept cursor, when that
+/// one dies. A mistake in the setup (an address that is not RT's, credentials RT
+/// refuses) is answered at once, so `serve` can say so and stop; RT merely away is tried
+/// again until it answers.
 pub async fn follow(
     settings: RtSettings,
     db: Db,
@@ -207,29 +208,37 @@ pub async fn follow(
 ) -> Result<tokio::task::JoinHandle<()>, ConnectorError> {
     register(&db, &settings.url, Utc::now()).await?;
     match RtConnector::connect(settings.clone(), db.clone(), Arc::clone(&hub)).await {
-        Ok(connector) => Ok(tokio::spawn(connector.run(std::future::pending()))),
+        Ok(_) => {}
         Err(error) if error.is_setup() => {
             record_error(&db, &error, Utc::now()).await?;
-            Err(error)
+            return Err(error);
         }
         Err(error) => {
             tracing::warn!(%error, "Request Tracker does not answer yet; trying again");
             record_error(&db, &error, Utc::now()).await?;
-            Ok(tokio::spawn(async move {
-                let mut wait = settings.poll;
-                loop {
-                    tokio::time::sleep(wait).await;
-                    match RtConnector::connect(settings.clone(), db.clone(), Arc::clone(&hub)).await
-                    {
-                        Ok(connector) => return connector.run(std::future::pending()).await,
-                        Err(error) => {
-                            tracing::warn!(%error, "Request Tracker does not answer yet; trying again");
-                            let _ = record_error(&db, &error, Utc::now()).await;
-                            wait = wait.saturating_mul(2).min(BACKOFF_MAX);
-                        }
-                    }
-                }
-            }))
+        }
+    }
+    let holder = hub.instance().id.clone();
+    Ok(tokio::spawn(crate::leases::hold(
+        db.clone(),
+        LEASE,
+        holder,
+        move || connect_and_run(settings.clone(), db.clone(), Arc::clone(&hub)),
+    )))
+}
+
+/// Connects, trying again while RT does not answer, then polls for good.
+async fn connect_and_run(settings: RtSettings, db: Db, hub: Arc<EventHub>) {
+    let mut wait = settings.poll;
+    loop {
+        match RtConnector::connect(settings.clone(), db.clone(), Arc::clone(&hub)).await {
+            Ok(connector) => return connector.run(std::future::pending()).await,
+            Err(error) => {
+                tracing::warn!(%error, "Request Tracker does not answer yet; trying again");
+                let _ = record_error(&db, &error, Utc::now()).await;
+                tokio::time::sleep(wait).await;
+                wait = wait.saturating_mul(2).min(BACKOFF_MAX);
+            }
         }
     }
 }
@@ -299,7 +308,6 @@ impl RtConnector {
             settings,
             user,
             teams,
-            released_for: std::sync::Mutex::default(),
             owners_skipped: std::sync::Mutex::default(),
             db,
             hub,
@@ -581,14 +589,15 @@ impl RtConnector {
             .execute(batch.conn())
             .await?;
         let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        crate::storage::query(
+        // Kept only if the cursor is still where this read began.
+        let moved = crate::storage::query(
             "UPDATE helpdesk_connectors SET cursor = $1, changes_read = changes_read + $2,
                  events_published = events_published + $3,
                  skipped_unknown_owner = skipped_unknown_owner + $4,
                  changes_dropped = changes_dropped + $5,
                  last_success_at = $6, last_change_at = COALESCE($7, last_change_at),
                  last_error = NULL
-             WHERE name = $8",
+             WHERE name = $8 AND cursor = $9",
         )
         .bind(fresh.newest().unwrap_or(cursor).max(cursor))
         .bind(count(polled.changes))
@@ -603,8 +612,19 @@ impl RtConnector {
                 .map(|change| timestamp(change.created)),
         )
         .bind(RT)
+        .bind(cursor)
         .execute(batch.conn())
-        .await?;
+        .await?
+        .rows_affected();
+        if moved == 0 {
+            // Another instance read the same changes and kept them first (it took the
+            // connector over while this one still polled): nothing here is kept.
+            tracing::warn!(
+                cursor,
+                "another instance read these changes first; dropping this read"
+            );
+            return Ok(Polled::default());
+        }
         batch.commit().await?;
         Ok(polled)
     }
@@ -624,10 +644,13 @@ impl RtConnector {
         match change {
             Change::Assigned { owner } => {
                 // Given a ticket while away: looked at again at the next poll.
-                self.released_for
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .remove(&owner.email);
+                crate::storage::query(
+                    "DELETE FROM helpdesk_away_released WHERE connector = $1 AND email = $2",
+                )
+                .bind(RT)
+                .bind(&owner.email)
+                .execute(batch.conn())
+                .await?;
                 let new = self.event(
                     EventType::TicketAssigned,
                     EventTarget::Agent(owner.email.clone()),
@@ -776,13 +799,18 @@ impl RtConnector {
         for status in statuses {
             let agents = away_agents(&self.db, status, &before, &timestamp(now)).await?;
             for (email, name, since) in agents {
-                let handled = self
-                    .released_for
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .get(&email)
-                    .is_some_and(|spell| *spell == since);
-                if handled {
+                // Agents whose tickets were given back for this spell are looked up in
+                // RT again only when the spell changes or a ticket is given to them.
+                let handled: Option<i64> = crate::storage::query_scalar(
+                    "SELECT CAST(1 AS BIGINT) FROM helpdesk_away_released
+                     WHERE connector = $1 AND email = $2 AND since = $3",
+                )
+                .bind(RT)
+                .bind(&email)
+                .bind(&since)
+                .fetch_optional(&self.db)
+                .await?;
+                if handled.is_some() {
                     continue;
                 }
                 if let Some(user) = self.client.user_by_email(&email).await? {
@@ -820,10 +848,15 @@ impl RtConnector {
                         }
                     }
                 }
-                self.released_for
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(email, since);
+                crate::storage::query(
+                    "INSERT INTO helpdesk_away_released (connector, email, since) VALUES ($1, $2, $3)
+                     ON CONFLICT (connector, email) DO UPDATE SET since = excluded.since",
+                )
+                .bind(RT)
+                .bind(&email)
+                .bind(&since)
+                .execute(&self.db)
+                .await?;
             }
         }
         Ok(())

@@ -21,7 +21,9 @@ pub mod events;
 pub mod helpdesk;
 pub mod hooks;
 pub mod http;
+pub mod instances;
 pub mod integration_tokens;
+pub mod leases;
 pub mod mail;
 pub mod notification_prefs;
 pub mod people;
@@ -209,12 +211,13 @@ impl AppState {
             config.outbox_dir(),
         )?;
         let hub = events::EventHub::new(db.clone(), config.offline_grace);
+        let throttles = Arc::new(Throttles::new(db.clone()));
         Ok(Self {
             hub,
             db,
             config: Arc::new(config),
             decoy_password_hash: decoy.into(),
-            throttles: Arc::default(),
+            throttles,
             photo_decoding: Arc::new(workers::WorkerPool::new(
                 "photo-decoding",
                 1,
@@ -267,6 +270,9 @@ pub async fn serve(
     )
     .await
     .map_err(std::io::Error::other)?;
+    instances::start(&state.db, &hub, &listener.local_addr()?.to_string())
+        .await
+        .map_err(std::io::Error::other)?;
     relay::start_event_relay(state.db.clone(), Arc::clone(&hub))
         .await
         .map_err(std::io::Error::other)?;
@@ -274,6 +280,7 @@ pub async fn serve(
     if let Some(webhook) = webhook {
         status::spawn_webhook(state.db.clone(), Arc::clone(&hub), webhook);
     }
+    let db = state.db.clone();
     let app = http::router(state);
     let connections = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -320,6 +327,7 @@ pub async fn serve(
         });
     }
     drop(listener);
+    instances::stop(&db, hub.instance()).await;
     // Open event streams never end by themselves.
     hub.close_all();
     if tokio::time::timeout(REQUESTS_CLOSING_LIMIT, connections.shutdown())

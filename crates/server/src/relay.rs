@@ -121,6 +121,9 @@ impl Relay {
                         self.hub
                             .announce_here(&self.db, notification.payload())
                             .await;
+                        // Perhaps a status: the status webhook and the "until" clock,
+                        // whichever instance runs them, look again.
+                        self.hub.status_changed();
                     }
                     SESSIONS_CHANNEL => {
                         if let Some((agent_id, sessions)) = notification.payload().split_once('\t')

@@ -172,45 +172,58 @@ impl std::fmt::Debug for Webhook {
 
 /// Posts queued status changes, oldest first for each agent, until each is answered
 /// with a 2xx or a day has passed.
+/// Runs on whichever instance holds the webhook's lease (crate::leases).
 pub fn spawn_webhook(db: Db, hub: std::sync::Arc<EventHub>, webhook: Webhook) {
+    let holder = hub.instance().id.clone();
+    tokio::spawn(crate::leases::hold(
+        db.clone(),
+        WEBHOOK_LEASE,
+        holder,
+        move || deliver(db.clone(), std::sync::Arc::clone(&hub), webhook.clone()),
+    ));
+}
+
+/// The lease the webhook's deliveries are made under: one instance posts them.
+pub const WEBHOOK_LEASE: &str = "status-webhook";
+
+/// Posts what is due, then waits for the next due or a status change; until dropped.
+async fn deliver(db: Db, hub: std::sync::Arc<EventHub>, webhook: Webhook) {
     let mut told = hub.follow_status_changes();
-    tokio::spawn(async move {
-        let http = match reqwest::Client::builder()
-            .timeout(DELIVERY_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("agent-desk-server/", env!("CARGO_PKG_VERSION")))
-            .build()
-        {
-            Ok(http) => http,
-            Err(error) => {
-                tracing::error!(%error, "the status webhook cannot post");
-                return;
-            }
-        };
-        let mut swept: Option<std::time::Instant> = None;
-        loop {
-            if swept.is_none_or(|at| at.elapsed() >= CLOCK_LOOK_AGAIN) {
-                match give_up_old(&db, Utc::now()).await {
-                    Ok(()) => swept = Some(std::time::Instant::now()),
-                    Err(error) => {
-                        tracing::warn!(%error, "old status changes could not be given up")
-                    }
-                }
-            }
-            let wait = match deliver_due(&db, &http, &webhook, Utc::now()).await {
-                Ok(Some(wait)) => wait,
-                Ok(None) => continue,
+    let http = match reqwest::Client::builder()
+        .timeout(DELIVERY_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("agent-desk-server/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
+        Ok(http) => http,
+        Err(error) => {
+            tracing::error!(%error, "the status webhook cannot post");
+            return;
+        }
+    };
+    let mut swept: Option<std::time::Instant> = None;
+    loop {
+        if swept.is_none_or(|at| at.elapsed() >= CLOCK_LOOK_AGAIN) {
+            match give_up_old(&db, Utc::now()).await {
+                Ok(()) => swept = Some(std::time::Instant::now()),
                 Err(error) => {
-                    tracing::warn!(%error, "the status webhook's queue could not be read");
-                    RETRY_FIRST
+                    tracing::warn!(%error, "old status changes could not be given up")
                 }
-            };
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                changed = told.changed() => if changed.is_err() { return },
             }
         }
-    });
+        let wait = match deliver_due(&db, &http, &webhook, Utc::now()).await {
+            Ok(Some(wait)) => wait,
+            Ok(None) => continue,
+            Err(error) => {
+                tracing::warn!(%error, "the status webhook's queue could not be read");
+                RETRY_FIRST
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            changed = told.changed() => if changed.is_err() { return },
+        }
+    }
 }
 
 /// The first waiting change of each agent whose time has come.

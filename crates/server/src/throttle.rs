@@ -3,15 +3,18 @@
 //! Nothing is ever locked for good, so an attacker cannot lock an agent out; they can
 //! only make the agent wait as long as they make themselves wait.
 //!
-//! Counts are kept in memory: they reset when the server restarts, and several server
-//! processes behind one address would each keep their own.
+//! Counts are kept in the database (`throttles`), so every instance serving it counts
+//! the same attempts, and a restart forgets nothing. Each attempt's check and count are
+//! one transaction, with the keys locked, so simultaneous attempts on several instances
+//! cannot all pass before any is counted.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-/// When keys are pruned of forgotten entries, so memory stays bounded under a spray.
-const PRUNE_ABOVE: usize = 10_000;
+use chrono::{DateTime, Utc};
+
+use crate::clock::{parse_timestamp, timestamp};
+use crate::storage::Db;
 
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottleRule {
@@ -39,99 +42,82 @@ impl ThrottleRule {
     };
 }
 
-#[derive(Debug, Clone, Copy)]
+/// Failures counted for one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
     failures: u32,
-    last_failure: Instant,
-    blocked_until: Option<Instant>,
+    last_failure: DateTime<Utc>,
+    blocked_until: Option<DateTime<Utc>>,
 }
 
-pub struct Throttle {
-    rule: ThrottleRule,
-    entries: Mutex<HashMap<String, Entry>>,
-}
-
-impl Throttle {
-    pub fn new(rule: ThrottleRule) -> Self {
-        Self {
-            rule,
-            entries: Mutex::new(HashMap::new()),
-        }
+impl Entry {
+    /// How long it still has to wait at `now`, if at all.
+    fn wait(&self, now: DateTime<Utc>) -> Option<Duration> {
+        self.blocked_until
+            .filter(|until| *until > now)
+            .and_then(|until| (until - now).to_std().ok())
     }
 
-    /// `Err(wait)` while `key` has to wait before its next attempt.
-    pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        match entries.get(key).and_then(|entry| entry.blocked_until) {
-            Some(until) if until > now => Err(until - now),
-            _ => Ok(()),
-        }
+    fn is_forgotten(&self, rule: ThrottleRule, now: DateTime<Utc>) -> bool {
+        self.wait(now).is_none()
+            && (now - self.last_failure).to_std().unwrap_or_default() > rule.forget_after
     }
 
-    /// Checks `key` and, when it may go ahead, counts the attempt as a failure in the same
-    /// step, so simultaneous requests cannot all pass the check before any is counted. A
-    /// success then calls [`Throttle::record_success`] or [`Throttle::refund`].
-    pub fn attempt(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(until) = entries.get(key).and_then(|entry| entry.blocked_until) {
-            if until > now {
-                return Err(until - now);
-            }
+    /// The entry with one more failure at `now`.
+    fn with_failure(entry: Option<Self>, rule: ThrottleRule, now: DateTime<Utc>) -> Self {
+        let failures = match entry {
+            Some(entry) if !entry.is_forgotten(rule, now) => entry.failures,
+            _ => 0,
         }
-        Self::count_failure(&mut entries, self.rule, key, now);
-        Ok(())
-    }
-
-    /// Takes back one attempt counted by [`Throttle::attempt`] that turned out well.
-    pub fn refund(&self, key: &str) {
-        let rule = self.rule;
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(entry) = entries.get_mut(key) {
-            entry.failures = entry.failures.saturating_sub(1);
-            if entry.failures < rule.free_failures {
-                entry.blocked_until = None;
-            }
-        }
-    }
-
-    fn count_failure(
-        entries: &mut HashMap<String, Entry>,
-        rule: ThrottleRule,
-        key: &str,
-        now: Instant,
-    ) {
-        if entries.len() > PRUNE_ABOVE {
-            entries.retain(|_, entry| !is_forgotten(entry, rule, now));
-        }
-        let entry = entries.entry(key.to_owned()).or_insert(Entry {
-            failures: 0,
-            last_failure: now,
-            blocked_until: None,
-        });
-        if is_forgotten(entry, rule, now) {
-            entry.failures = 0;
-        }
-        entry.failures = entry.failures.saturating_add(1);
-        entry.last_failure = now;
-        if entry.failures >= rule.free_failures {
-            let doublings = (entry.failures - rule.free_failures).min(20);
+        .saturating_add(1);
+        let blocked_until = (failures >= rule.free_failures).then(|| {
+            let doublings = (failures - rule.free_failures).min(20);
             let delay = rule
                 .first_delay
                 .saturating_mul(1 << doublings)
                 .min(rule.max_delay);
-            entry.blocked_until = Some(now + delay);
+            now + chrono::Duration::from_std(delay).unwrap_or_default()
+        });
+        Self {
+            failures,
+            last_failure: now,
+            blocked_until,
         }
     }
 
-    /// Forgets the failures of `key`, after it proved itself.
-    pub fn record_success(&self, key: &str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(key);
+    /// The entry with one failure taken back.
+    fn refunded(self, rule: ThrottleRule) -> Self {
+        let failures = self.failures.saturating_sub(1);
+        Self {
+            failures,
+            blocked_until: self
+                .blocked_until
+                .filter(|_| failures >= rule.free_failures),
+            ..self
+        }
     }
+}
+
+/// One kind of attempt, counted by key.
+#[derive(Debug, Clone, Copy)]
+pub struct Throttle {
+    /// Its name in the database.
+    name: &'static str,
+    rule: ThrottleRule,
+}
+
+/// Why an attempt may not go ahead.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("too many attempts; wait {0:?}")]
+    Wait(Duration),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
 }
 
 /// Every throttle the server keeps, one per kind of attempt and key.
 pub struct Throttles {
+    db: Db,
     /// Wrong passwords, by account (sign-in by email, password change by agent).
     pub sign_in_accounts: Throttle,
     pub sign_in_addresses: Throttle,
@@ -143,87 +129,230 @@ pub struct Throttles {
     /// Webhook deliveries without a right signature or secret, by client address: a
     /// stream of forgeries is answered 429 before it costs a database write each.
     pub hook_addresses: Throttle,
-    /// Client addresses an account signed in from before. From those the account's own
-    /// limit is kept per address, so failures elsewhere cannot keep the agent out.
-    known_addresses: Mutex<HashMap<String, Instant>>,
-}
-
-impl Default for Throttles {
-    fn default() -> Self {
-        Self::with_rules(ThrottleRule::ACCOUNT, ThrottleRule::ADDRESS)
-    }
+    /// Attempts counted, so forgotten entries are removed every so often.
+    counted: AtomicU64,
 }
 
 /// How long an address stays known to an account after a sign-in from it.
 const KNOWN_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+/// Forgotten entries are removed once every this many attempts.
+const PRUNE_EVERY: u64 = 500;
 
 impl Throttles {
+    /// The usual rules, counted in `db`.
+    pub fn new(db: Db) -> Self {
+        Self::with_rules(db, ThrottleRule::ACCOUNT, ThrottleRule::ADDRESS)
+    }
+
     /// Every throttle keyed by account (or token) with `account`, by address with `address`.
-    pub fn with_rules(account: ThrottleRule, address: ThrottleRule) -> Self {
+    pub fn with_rules(db: Db, account: ThrottleRule, address: ThrottleRule) -> Self {
+        let throttle = |name, rule| Throttle { name, rule };
         Self {
-            sign_in_accounts: Throttle::new(account),
-            sign_in_addresses: Throttle::new(address),
-            reset_accounts: Throttle::new(account),
-            reset_addresses: Throttle::new(address),
-            reset_confirm_addresses: Throttle::new(address),
-            hook_addresses: Throttle::new(address),
-            known_addresses: Mutex::new(HashMap::new()),
+            db,
+            sign_in_accounts: throttle("sign_in_accounts", account),
+            sign_in_addresses: throttle("sign_in_addresses", address),
+            reset_accounts: throttle("reset_accounts", account),
+            reset_addresses: throttle("reset_addresses", address),
+            reset_confirm_addresses: throttle("reset_confirm_addresses", address),
+            hook_addresses: throttle("hook_addresses", address),
+            counted: AtomicU64::new(0),
+        }
+    }
+
+    /// `Err` with the wait while `key` has to wait before its next attempt.
+    pub async fn check(&self, throttle: &Throttle, key: &str) -> Result<(), Refused> {
+        let now = Utc::now();
+        match read(&mut self.db.acquire().await?, throttle, key).await? {
+            Some(entry) => entry
+                .wait(now)
+                .map_or(Ok(()), |wait| Err(Refused::Wait(wait))),
+            None => Ok(()),
         }
     }
 
     /// Counts an attempt on every key, or none when any of them has to wait (`Err` with
-    /// the longest wait).
-    pub fn attempt(&self, keys: &[(&Throttle, &str)]) -> Result<(), Duration> {
-        let now = Instant::now();
-        let wait = keys
+    /// the longest wait): checked and counted in one step, so simultaneous requests cannot
+    /// all pass the check before any is counted. A success then calls
+    /// [`Throttles::record_success`] or [`Throttles::refund`].
+    pub async fn attempt(&self, keys: &[(&Throttle, &str)]) -> Result<(), Refused> {
+        let now = Utc::now();
+        if self.counted.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            self.prune(now).await;
+        }
+        let mut tx = crate::db::begin_write(&self.db).await?;
+        // Locked in one order, so two attempts on the same keys cannot deadlock.
+        let mut names: Vec<String> = keys
             .iter()
-            .filter_map(|(throttle, key)| throttle.check(key, now).err())
+            .map(|(throttle, key)| format!("throttle:{}:{key}", throttle.name))
+            .collect();
+        names.sort();
+        for name in &names {
+            tx.lock_name(name).await?;
+        }
+        let mut entries = Vec::with_capacity(keys.len());
+        for (throttle, key) in keys {
+            entries.push(read(&mut tx, throttle, key).await?);
+        }
+        let wait = entries
+            .iter()
+            .flatten()
+            .filter_map(|entry| entry.wait(now))
             .max();
         if let Some(wait) = wait {
-            return Err(wait);
+            return Err(Refused::Wait(wait));
         }
-        for (index, (throttle, key)) in keys.iter().enumerate() {
-            if let Err(wait) = throttle.attempt(key, now) {
-                // Blocked in between by a simultaneous request: take back what was counted.
-                for (counted, key) in &keys[..index] {
-                    counted.refund(key);
-                }
-                return Err(wait);
-            }
+        for ((throttle, key), entry) in keys.iter().zip(entries) {
+            write(
+                &mut tx,
+                throttle,
+                key,
+                Entry::with_failure(entry, throttle.rule, now),
+            )
+            .await?;
         }
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// Takes back one attempt counted by [`Throttles::attempt`] that turned out well.
+    pub async fn refund(&self, throttle: &Throttle, key: &str) {
+        let refunded = async {
+            let mut tx = crate::db::begin_write(&self.db).await?;
+            tx.lock_name(&format!("throttle:{}:{key}", throttle.name))
+                .await?;
+            if let Some(entry) = read(&mut tx, throttle, key).await? {
+                write(&mut tx, throttle, key, entry.refunded(throttle.rule)).await?;
+            }
+            tx.commit().await
+        };
+        if let Err(error) = refunded.await {
+            tracing::warn!(%error, throttle = throttle.name, "an attempt could not be taken back");
+        }
+    }
+
+    /// Forgets the failures of `key`, after it proved itself.
+    pub async fn record_success(&self, throttle: &Throttle, key: &str) {
+        let forgotten =
+            crate::storage::query("DELETE FROM throttles WHERE throttle = $1 AND key = $2")
+                .bind(throttle.name)
+                .bind(key)
+                .execute(&self.db)
+                .await;
+        if let Err(error) = forgotten {
+            tracing::warn!(%error, throttle = throttle.name, "failures could not be forgotten");
+        }
     }
 
     /// The key an account's sign-in is limited under: the account, or the account from
     /// this address when the agent signed in from it before.
-    pub fn sign_in_key(&self, account: &str, address: &str) -> String {
-        let pair = format!("{account}|{address}");
-        let known = self
-            .known_addresses
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        match known.get(&pair) {
-            Some(at) if at.elapsed() < KNOWN_FOR => pair,
-            _ => account.to_owned(),
-        }
+    pub async fn sign_in_key(&self, account: &str, address: &str) -> Result<String, sqlx::Error> {
+        let known_since = Utc::now() - chrono::Duration::from_std(KNOWN_FOR).unwrap_or_default();
+        let known: Option<i64> = crate::storage::query_scalar(
+            "SELECT CAST(1 AS BIGINT) FROM known_sign_in_addresses
+             WHERE account = $1 AND address = $2 AND signed_in_at > $3",
+        )
+        .bind(account)
+        .bind(address)
+        .bind(timestamp(known_since))
+        .fetch_optional(&self.db)
+        .await?;
+        Ok(match known {
+            Some(_) => format!("{account}|{address}"),
+            None => account.to_owned(),
+        })
     }
 
     /// Remembers that `account` signed in from `address`.
-    pub fn signed_in(&self, account: &str, address: &str) {
-        let mut known = self
-            .known_addresses
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if known.len() > PRUNE_ABOVE {
-            known.retain(|_, at| at.elapsed() < KNOWN_FOR);
+    pub async fn signed_in(&self, account: &str, address: &str) {
+        let remembered = crate::storage::query(
+            "INSERT INTO known_sign_in_addresses (account, address, signed_in_at) VALUES ($1, $2, $3)
+             ON CONFLICT (account, address) DO UPDATE SET signed_in_at = excluded.signed_in_at",
+        )
+        .bind(account)
+        .bind(address)
+        .bind(timestamp(Utc::now()))
+        .execute(&self.db)
+        .await;
+        if let Err(error) = remembered {
+            tracing::warn!(%error, "a sign-in's address could not be remembered");
         }
-        known.insert(format!("{account}|{address}"), Instant::now());
+    }
+
+    /// Removes entries every rule has forgotten, and addresses no longer known.
+    async fn prune(&self, now: DateTime<Utc>) {
+        let longest = [
+            self.sign_in_accounts,
+            self.sign_in_addresses,
+            self.reset_accounts,
+            self.reset_addresses,
+            self.reset_confirm_addresses,
+            self.hook_addresses,
+        ]
+        .iter()
+        .map(|throttle| throttle.rule.forget_after)
+        .max()
+        .unwrap_or_default();
+        let forgotten = now - chrono::Duration::from_std(longest).unwrap_or_default();
+        let unknown = now - chrono::Duration::from_std(KNOWN_FOR).unwrap_or_default();
+        let pruned = async {
+            crate::storage::query(
+                "DELETE FROM throttles WHERE last_failure < $1
+                 AND (blocked_until IS NULL OR blocked_until < $2)",
+            )
+            .bind(timestamp(forgotten))
+            .bind(timestamp(now))
+            .execute(&self.db)
+            .await?;
+            crate::storage::query("DELETE FROM known_sign_in_addresses WHERE signed_in_at < $1")
+                .bind(timestamp(unknown))
+                .execute(&self.db)
+                .await
+        };
+        if let Err(error) = pruned.await {
+            tracing::warn!(%error, "forgotten attempts could not be removed");
+        }
     }
 }
 
-fn is_forgotten(entry: &Entry, rule: ThrottleRule, now: Instant) -> bool {
-    let block_over = entry.blocked_until.is_none_or(|until| until <= now);
-    block_over && now.saturating_duration_since(entry.last_failure) > rule.forget_after
+async fn read(
+    conn: &mut crate::storage::Conn,
+    throttle: &Throttle,
+    key: &str,
+) -> Result<Option<Entry>, sqlx::Error> {
+    let row: Option<(i64, String, Option<String>)> = crate::storage::query_as(
+        "SELECT failures, last_failure, blocked_until FROM throttles WHERE throttle = $1 AND key = $2",
+    )
+    .bind(throttle.name)
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|(failures, last_failure, blocked_until)| Entry {
+        failures: u32::try_from(failures).unwrap_or(u32::MAX),
+        last_failure: parse_timestamp(&last_failure),
+        blocked_until: blocked_until.as_deref().map(parse_timestamp),
+    }))
+}
+
+async fn write(
+    conn: &mut crate::storage::Conn,
+    throttle: &Throttle,
+    key: &str,
+    entry: Entry,
+) -> Result<(), sqlx::Error> {
+    crate::storage::query(
+        "INSERT INTO throttles (throttle, key, failures, last_failure, blocked_until)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (throttle, key) DO UPDATE SET failures = excluded.failures,
+             last_failure = excluded.last_failure, blocked_until = excluded.blocked_until",
+    )
+    .bind(throttle.name)
+    .bind(key)
+    .bind(i64::from(entry.failures))
+    .bind(timestamp(entry.last_failure))
+    .bind(entry.blocked_until.map(timestamp))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -237,91 +366,134 @@ mod tests {
         forget_after: Duration::from_secs(60),
     };
 
-    fn secs(n: u64) -> Duration {
-        Duration::from_secs(n)
+    fn secs(n: i64) -> chrono::Duration {
+        chrono::Duration::seconds(n)
+    }
+
+    /// `failures` failures, at the times given.
+    fn after(times: &[DateTime<Utc>]) -> Option<Entry> {
+        times.iter().fold(None, |entry, at| {
+            Some(Entry::with_failure(entry, RULE, *at))
+        })
     }
 
     #[test]
     fn delays_start_after_the_free_failures_and_double() {
-        let throttle = Throttle::new(RULE);
-        let start = Instant::now();
-        let _ = throttle.attempt("a", start);
-        let _ = throttle.attempt("a", start);
-        assert_eq!(throttle.check("a", start), Ok(()));
-        let _ = throttle.attempt("a", start);
-        assert_eq!(throttle.check("a", start), Err(secs(1)));
-        assert_eq!(throttle.check("a", start + secs(1)), Ok(()));
-        let _ = throttle.attempt("a", start + secs(1));
-        assert_eq!(throttle.check("a", start + secs(1)), Err(secs(2)));
-        let _ = throttle.attempt("a", start + secs(3));
-        assert_eq!(throttle.check("a", start + secs(3)), Err(secs(4)));
+        let start = Utc::now();
+        let two = after(&[start, start]).expect("counted");
+        assert_eq!(two.wait(start), None);
+        let three = Entry::with_failure(Some(two), RULE, start);
+        assert_eq!(three.wait(start), Some(Duration::from_secs(1)));
+        assert_eq!(three.wait(start + secs(1)), None);
+        let four = Entry::with_failure(Some(three), RULE, start + secs(1));
+        assert_eq!(four.wait(start + secs(1)), Some(Duration::from_secs(2)));
+        let five = Entry::with_failure(Some(four), RULE, start + secs(3));
+        assert_eq!(five.wait(start + secs(3)), Some(Duration::from_secs(4)));
     }
 
     #[test]
     fn the_delay_is_capped_and_never_permanent() {
-        let throttle = Throttle::new(RULE);
-        let mut now = Instant::now();
-        for _ in 0..40 {
-            let _ = throttle.attempt("a", now);
-            now += secs(1);
-        }
-        let wait = throttle.check("a", now).expect_err("blocked");
+        let start = Utc::now();
+        let times: Vec<_> = (0..40).map(|n| start + secs(n)).collect();
+        let entry = after(&times).expect("counted");
+        let now = start + secs(40);
+        let wait = entry.wait(now).expect("blocked");
         assert!(wait <= RULE.max_delay);
-        assert_eq!(throttle.check("a", now + RULE.max_delay), Ok(()));
+        assert_eq!(entry.wait(now + secs(10)), None);
     }
 
     #[test]
-    fn keys_are_independent_and_success_clears() {
-        let throttle = Throttle::new(RULE);
-        let now = Instant::now();
-        for _ in 0..3 {
-            let _ = throttle.attempt("a", now);
-        }
-        assert!(throttle.check("a", now).is_err());
-        assert_eq!(throttle.check("b", now), Ok(()));
-        throttle.record_success("a");
-        assert_eq!(throttle.check("a", now), Ok(()));
-    }
-
-    #[test]
-    fn attempts_count_before_their_outcome_and_successes_take_them_back() {
-        let throttle = Throttle::new(RULE);
-        let now = Instant::now();
-        // Three simultaneous attempts are all counted as they start: a fourth must wait.
-        for _ in 0..3 {
-            assert_eq!(throttle.attempt("a", now), Ok(()));
-        }
-        assert_eq!(throttle.attempt("a", now), Err(secs(1)));
-        throttle.refund("a");
-        assert_eq!(throttle.check("a", now), Ok(()));
-    }
-
-    #[test]
-    fn an_address_the_account_used_before_has_its_own_limit() {
-        let throttles = Throttles::default();
-        assert_eq!(
-            throttles.sign_in_key("ada@example.com", "192.0.2.1"),
-            "ada@example.com"
-        );
-        throttles.signed_in("ada@example.com", "192.0.2.1");
-        assert_eq!(
-            throttles.sign_in_key("ada@example.com", "192.0.2.1"),
-            "ada@example.com|192.0.2.1"
-        );
-        assert_eq!(
-            throttles.sign_in_key("ada@example.com", "198.51.100.7"),
-            "ada@example.com"
-        );
+    fn a_refund_takes_back_one_failure_and_its_block() {
+        let now = Utc::now();
+        let three = after(&[now, now, now]).expect("counted");
+        assert!(three.wait(now).is_some());
+        let refunded = three.refunded(RULE);
+        assert_eq!(refunded.failures, 2);
+        assert_eq!(refunded.wait(now), None);
     }
 
     #[test]
     fn old_failures_are_forgotten() {
-        let throttle = Throttle::new(RULE);
-        let start = Instant::now();
-        let _ = throttle.attempt("a", start);
-        let _ = throttle.attempt("a", start);
-        let later = start + RULE.forget_after + secs(1);
-        let _ = throttle.attempt("a", later);
-        assert_eq!(throttle.check("a", later), Ok(()));
+        let start = Utc::now();
+        let two = after(&[start, start]);
+        let later = start + secs(61);
+        let entry = Entry::with_failure(two, RULE, later);
+        assert_eq!(entry.failures, 1);
+        assert_eq!(entry.wait(later), None);
+    }
+
+    async fn throttles() -> (tempfile::TempDir, Throttles) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("throttles.db").display());
+        let db = Db::connect(&url, 4).await.expect("database");
+        (dir, Throttles::with_rules(db, RULE, RULE))
+    }
+
+    #[tokio::test]
+    async fn attempts_count_before_their_outcome_and_successes_take_them_back() {
+        let (_dir, throttles) = throttles().await;
+        let throttle = throttles.sign_in_accounts;
+        // Simultaneous attempts are all counted as they start: a fourth must wait.
+        let keys = [(&throttle, "a")];
+        let attempts =
+            futures_util::future::join_all((0..4).map(|_| throttles.attempt(&keys))).await;
+        let passed = attempts.iter().filter(|attempt| attempt.is_ok()).count();
+        assert_eq!(passed, 3, "{attempts:?}");
+        assert!(matches!(
+            throttles.check(&throttle, "a").await,
+            Err(Refused::Wait(_))
+        ));
+        // Other keys, and other throttles on the same key, are apart.
+        assert!(throttles.check(&throttle, "b").await.is_ok());
+        assert!(throttles
+            .check(&throttles.sign_in_addresses, "a")
+            .await
+            .is_ok());
+        throttles.refund(&throttle, "a").await;
+        assert!(throttles.check(&throttle, "a").await.is_ok());
+        throttles.record_success(&throttle, "a").await;
+        for _ in 0..2 {
+            throttles
+                .attempt(&[(&throttle, "a")])
+                .await
+                .expect("free again");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_attempt_on_several_keys_counts_on_none_when_one_must_wait() {
+        let (_dir, throttles) = throttles().await;
+        let (accounts, addresses) = (throttles.sign_in_accounts, throttles.sign_in_addresses);
+        for _ in 0..3 {
+            throttles
+                .attempt(&[(&addresses, "192.0.2.1")])
+                .await
+                .expect("counted");
+        }
+        let refused = throttles
+            .attempt(&[(&accounts, "ada"), (&addresses, "192.0.2.1")])
+            .await;
+        assert!(matches!(refused, Err(Refused::Wait(_))));
+        // The account's count was not touched: three more pass for it elsewhere.
+        for _ in 0..2 {
+            throttles
+                .attempt(&[(&accounts, "ada"), (&addresses, "198.51.100.7")])
+                .await
+                .expect("counted");
+        }
+        assert!(throttles.check(&accounts, "ada").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_address_the_account_used_before_has_its_own_limit() {
+        let (_dir, throttles) = throttles().await;
+        let key = |address| throttles.sign_in_key("ada@example.com", address);
+        assert_eq!(key("192.0.2.1").await.expect("key"), "ada@example.com");
+        throttles.signed_in("ada@example.com", "192.0.2.1").await;
+        assert_eq!(
+            key("192.0.2.1").await.expect("key"),
+            "ada@example.com|192.0.2.1"
+        );
+        assert_eq!(key("198.51.100.7").await.expect("key"), "ada@example.com");
     }
 }

@@ -1,7 +1,5 @@
 //! Password change and reset, the agent's sessions, and the policy clients show.
 
-use std::time::Instant;
-
 use agent_desk_core::account::{
     ChangePasswordRequest, PasswordResetAccepted, PasswordResetConfirm, PasswordResetRequest,
     Policy, SessionList, SessionsEnded,
@@ -48,10 +46,9 @@ async fn change_password(
     ApiJson(request): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<Json<SessionsEnded>> {
     let key = format!("agent:{}", session.agent_id);
-    let throttle = &state.throttles.sign_in_accounts;
-    throttle
-        .attempt(&key, Instant::now())
-        .map_err(AppError::rate_limited)?;
+    let throttles = &state.throttles;
+    let throttle = &throttles.sign_in_accounts;
+    throttles.attempt(&[(throttle, &key)]).await?;
     let result = account::change_password(
         &state.db,
         &session.agent_id,
@@ -62,10 +59,10 @@ async fn change_password(
     )
     .await;
     match &result {
-        Ok(_) => throttle.record_success(&key),
+        Ok(_) => throttles.record_success(throttle, &key).await,
         // Only a wrong current password is a guess; a refused new one is not.
         Err(account::AccountError::WrongPassword) => {}
-        Err(_) => throttle.refund(&key),
+        Err(_) => throttles.refund(throttle, &key).await,
     }
     let ended = result?;
     state.hub.end_sessions(&session.agent_id, &ended);
@@ -97,7 +94,7 @@ async fn request_password_reset(
             (&throttles.reset_accounts, &email),
             (&throttles.reset_addresses, &address),
         ])
-        .map_err(AppError::rate_limited)?;
+        .await?;
 
     let (db, mailer, public_url) = (
         state.db.clone(),
@@ -162,10 +159,10 @@ pub async fn reset_with_token(
     state
         .throttles
         .attempt(&[(throttle, &address), (throttle, &token_key)])
-        .map_err(AppError::rate_limited)?;
+        .await?;
     let ended = account::reset_password(&state.db, token.trim(), new_password, Utc::now()).await?;
-    throttle.refund(&address);
-    throttle.record_success(&token_key);
+    state.throttles.refund(throttle, &address).await;
+    state.throttles.record_success(throttle, &token_key).await;
     state.hub.end_sessions(&ended.agent_id, &ended.sessions);
     Ok(account::sessions_ended(&ended.sessions))
 }

@@ -284,7 +284,7 @@ async fn login(
     let ip = client_address(&extensions);
     let address = address_key(&extensions);
     let throttles = &state.throttles;
-    let account = throttles.sign_in_key(&email, &address);
+    let account = throttles.sign_in_key(&email, &address).await?;
     // Counted before the password is checked, so a blocked guess learns nothing and
     // simultaneous guesses cannot slip past; keyed by the address asked for, so accounts
     // that exist and those that do not behave alike.
@@ -293,7 +293,7 @@ async fn login(
             (&throttles.sign_in_accounts, &account),
             (&throttles.sign_in_addresses, &address),
         ])
-        .map_err(AppError::rate_limited)?;
+        .await?;
 
     let found = agents::credentials_by_email(&state.db, &email).await?;
     let (agent_id, hash) = match found {
@@ -316,9 +316,13 @@ async fn login(
         Some(id) if matches => id,
         _ => return Err(AppError::InvalidCredentials),
     };
-    throttles.sign_in_accounts.record_success(&account);
-    throttles.sign_in_addresses.refund(&address);
-    throttles.signed_in(&email, &address);
+    throttles
+        .record_success(&throttles.sign_in_accounts, &account)
+        .await;
+    throttles
+        .refund(&throttles.sign_in_addresses, &address)
+        .await;
+    throttles.signed_in(&email, &address).await;
     let token = agents::create_session(
         &state.db,
         NewSession {

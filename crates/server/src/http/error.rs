@@ -155,6 +155,15 @@ impl AppError {
     }
 }
 
+impl From<crate::throttle::Refused> for AppError {
+    fn from(refused: crate::throttle::Refused) -> Self {
+        match refused {
+            crate::throttle::Refused::Wait(wait) => Self::rate_limited(wait),
+            crate::throttle::Refused::Database(error) => Self::Database(error),
+        }
+    }
+}
+
 impl From<AgentError> for AppError {
     fn from(error: AgentError) -> Self {
         match error {

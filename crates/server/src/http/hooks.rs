@@ -47,10 +47,10 @@ async fn receive(
         source.as_str(),
         super::auth::address_key(request.extensions())
     );
-    let throttle = &state.throttles.hook_addresses;
-    throttle
-        .check(&throttle_key, std::time::Instant::now())
-        .map_err(AppError::rate_limited)?;
+    state
+        .throttles
+        .check(&state.throttles.hook_addresses, &throttle_key)
+        .await?;
     let headers: HeaderMap = request.headers().clone();
     let body = super::json::read_body(request, &state).await?;
     let now = Utc::now();
@@ -82,20 +82,26 @@ async fn accept(
     body: &[u8],
     now: chrono::DateTime<Utc>,
 ) -> ApiResult<(StatusCode, Json<PostedEvent>)> {
-    let throttle = &state.throttles.hook_addresses;
-    let unproven = |refusal: Refusal| {
-        if refusal.is_unproven() {
-            // Counted only: a caller already held back was refused before reading.
-            let _ = throttle.attempt(throttle_key, std::time::Instant::now());
-        }
-        refused(refusal)
-    };
+    let throttles = &state.throttles;
+    let throttle = &throttles.hook_addresses;
     let secrets = hooks::secrets(&state.db, source, now).await?;
-    let verified = hooks::verify(source, &secrets, headers, body, now).map_err(unproven)?;
-    hooks::seen_before(&state.db, source, &verified)
-        .await?
-        .map_err(unproven)?;
-    throttle.record_success(throttle_key);
+    let proven = match hooks::verify(source, &secrets, headers, body, now) {
+        Ok(verified) => hooks::seen_before(&state.db, source, &verified)
+            .await?
+            .map(|()| verified),
+        Err(refusal) => Err(refusal),
+    };
+    let verified = match proven {
+        Ok(verified) => verified,
+        Err(refusal) => {
+            if refusal.is_unproven() {
+                // Counted only: a caller already held back was refused before reading.
+                let _ = throttles.attempt(&[(throttle, throttle_key)]).await;
+            }
+            return Err(refused(refusal));
+        }
+    };
+    throttles.record_success(throttle, throttle_key).await;
     let new = match source {
         Source::Generic => super::json::parse::<NewEvent>(body)?,
         Source::Zendesk | Source::Freshdesk => super::json::parse::<TicketHook>(body)?

@@ -70,12 +70,20 @@ async fn reset_page(
     // guessed here either. A link that was really sent gives its attempt back.
     let address = address_key(&extensions);
     let throttle = &state.throttles.reset_confirm_addresses;
-    if let Err(retry_after) = state.throttles.attempt(&[(throttle, &address)]) {
-        return too_many_attempts(retry_after);
+    match state.throttles.attempt(&[(throttle, &address)]).await {
+        Ok(()) => {}
+        Err(crate::throttle::Refused::Wait(retry_after)) => return too_many_attempts(retry_after),
+        Err(crate::throttle::Refused::Database(error)) => {
+            tracing::error!(%error, "reset page");
+            return html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &message_page("Something went wrong", "Please try again in a moment."),
+            );
+        }
     }
     let found = account::reset_token(&state.db, &token, Utc::now()).await;
     if matches!(found, Ok(ResetToken::Usable { .. } | ResetToken::Spent)) {
-        throttle.refund(&address);
+        state.throttles.refund(throttle, &address).await;
     }
     match found {
         Ok(ResetToken::Usable { .. }) => html(StatusCode::OK, &form_page(&token, None)),
