@@ -275,12 +275,19 @@ async fn write_counts(
 pub async fn stop(db: &Db, instance: &Instance) {
     instance.stopping.store(true, Ordering::SeqCst);
     instance.wake.notify_one();
-    let seen = crate::storage::query("UPDATE instances SET seen_at = $1 WHERE id = $2")
-        .bind(timestamp(Utc::now()))
-        .bind(&instance.id)
-        .execute(db)
-        .await;
-    if let Err(error) = seen {
+    let stopped = async {
+        crate::storage::query("UPDATE instances SET seen_at = $1 WHERE id = $2")
+            .bind(timestamp(Utc::now()))
+            .bind(&instance.id)
+            .execute(db)
+            .await?;
+        // Its work is free for another instance at once.
+        crate::storage::query("DELETE FROM leases WHERE holder = $1")
+            .bind(&instance.id)
+            .execute(db)
+            .await
+    };
+    if let Err(error) = stopped.await {
         tracing::warn!(%error, "could not say this instance stopped");
     }
 }

@@ -101,13 +101,27 @@ impl Drop for UploadSlot {
     }
 }
 
-/// Removes what a crash or a kill left half received: nothing there is anyone's.
+/// Files in the incoming folder untouched this long are what a crash or a kill left half
+/// received. Younger ones may be uploads under way on another instance sharing the data
+/// folder.
+const LEFT_OVER_AFTER: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// Removes what a crash or a kill left half received.
 pub fn clear_incoming(data_dir: &Path) {
     let dir = incoming_dir(data_dir);
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return;
     };
     for entry in entries.flatten() {
+        let left_over = entry
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age >= LEFT_OVER_AFTER);
+        if !left_over {
+            continue;
+        }
         if let Err(error) = std::fs::remove_file(entry.path()) {
             tracing::warn!(%error, path = %entry.path().display(), "could not remove a left-over upload");
         }

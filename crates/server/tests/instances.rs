@@ -11,6 +11,7 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
@@ -35,42 +36,40 @@ fn run_on(data_dir: &Path, url: &str, args: &[&str]) {
 
 /// Two instances on one new database holding Ada and the administrator.
 async fn two_instances() -> (Server, Server, String) {
+    two_instances_with(ServerOptions::default()).await
+}
+
+/// Two instances started with `options` on one new database holding Ada and the
+/// administrator. They share their photos and files, as docs/DEPLOY.md says to: the
+/// second's folders for them are links to the first's.
+async fn two_instances_with(options: ServerOptions) -> (Server, Server, String) {
     let url = PrivatePostgres::shared().server_database_now();
     let first = tempfile::tempdir().expect("temp dir");
-    run_on(
-        first.path(),
-        &url,
-        &[
+    for (email, name, password, admin) in [
+        (EMAIL, NAME, PASSWORD, false),
+        (ADMIN_EMAIL, "Barbara Boss", ADMIN_PASSWORD, true),
+    ] {
+        let mut args = vec![
             "add-agent",
             "--email",
-            EMAIL,
+            email,
             "--name",
-            NAME,
+            name,
             "--password",
-            PASSWORD,
-        ],
-    );
-    run_on(
-        first.path(),
-        &url,
-        &[
-            "add-agent",
-            "--email",
-            ADMIN_EMAIL,
-            "--name",
-            "Barbara Boss",
-            "--password",
-            ADMIN_PASSWORD,
-            "--admin",
-        ],
-    );
+            password,
+        ];
+        if admin {
+            args.push("--admin");
+        }
+        run_on(first.path(), &url, &args);
+    }
     let second = tempfile::tempdir().expect("temp dir");
-    let on = |dir| {
-        Server::start_with(
-            dir,
-            ServerOptions::default().env("AGENT_DESK_DATABASE", &url),
-        )
-    };
+    for shared in ["avatars", "files"] {
+        let target = first.path().join(shared);
+        std::fs::create_dir_all(&target).expect("a shared folder");
+        std::os::unix::fs::symlink(&target, second.path().join(shared)).expect("link it");
+    }
+    let on = |dir| Server::start_with(dir, options.clone().env("AGENT_DESK_DATABASE", &url));
     let a = on(first).await;
     let b = on(second).await;
     (a, b, url)
@@ -185,7 +184,7 @@ async fn registered(server: &Server, socket: &mut Socket) {
         post_event(server, &admin, &body).await.status(),
         StatusCode::CREATED
     );
-    assert_eq!(next_event(socket).await["title"], "hello");
+    until_hello(socket).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -230,4 +229,281 @@ async fn a_sign_out_on_one_instance_closes_the_stream_on_the_other() {
         }
         other => panic!("expected the stream to close as signed out, got {other:?}"),
     }
+}
+
+/// Reads events up to the first titled "hello" (a status set before is one too).
+async fn until_hello(socket: &mut Socket) {
+    for _ in 0..10 {
+        if next_event(socket).await["title"] == "hello" {
+            return;
+        }
+    }
+    panic!("no hello among the first 10 events");
+}
+
+/// Options with an Offline grace period of `seconds`.
+fn grace(seconds: u32) -> ServerOptions {
+    ServerOptions::default()
+        .arg("--offline-grace-seconds")
+        .arg(seconds.to_string())
+}
+
+async fn set_status(server: &Server, token: &str, status: &str) {
+    let set = server
+        .request(Method::PUT, "/api/v1/me/status", Some(token))
+        .json(&json!({ "status": status }))
+        .send()
+        .await
+        .expect("set a status");
+    assert_eq!(set.status(), StatusCode::OK);
+}
+
+async fn status_of(server: &Server, token: &str) -> String {
+    let (profile, _) = server.me(token).await;
+    profile["status"].as_str().expect("a status").to_owned()
+}
+
+/// Waits (at most `within`) for the status of `token`'s agent to be `status`.
+async fn wait_for_status(server: &Server, token: &str, status: &str, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let now = status_of(server, token).await;
+        if now == status {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still {now}, not {status}, after {within:?}: {}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The first event on `socket`, which `email` receives, once its stream is registered.
+async fn registered_for(server: &Server, socket: &mut Socket, email: &str) {
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let body = json!({"type": "ticket.assigned", "to": {"agent": email}, "priority": "normal", "title": "hello"});
+    assert_eq!(
+        post_event(server, &admin, &body).await.status(),
+        StatusCode::CREATED
+    );
+    until_hello(socket).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agent_goes_offline_only_once_their_streams_on_every_instance_have_closed() {
+    let (a, b, _url) = two_instances_with(grace(1)).await;
+    let token = a.login(EMAIL, PASSWORD).await;
+    set_status(&a, &token, "available").await;
+    let mut on_a = open_stream_with(&a, &token, "after=0").await;
+    let mut on_b = open_stream_with(&b, &token, "after=0").await;
+    registered(&a, &mut on_a).await;
+    until_hello(&mut on_b).await;
+
+    drop(on_a);
+    // Well past the grace period: the stream on the other instance still counts.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(status_of(&a, &token).await, "available", "{}", a.log());
+    drop(on_b);
+    wait_for_status(&a, &token, "offline", Duration::from_secs(15)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_agents_of_a_killed_instance_go_offline_unless_they_reconnect_to_another() {
+    let (mut a, b, _url) = two_instances_with(grace(1)).await;
+    let ada = a.login(EMAIL, PASSWORD).await;
+    let boss = a.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    for token in [&ada, &boss] {
+        set_status(&a, token, "available").await;
+    }
+    let mut ada_on_a = open_stream_with(&a, &ada, "after=0").await;
+    registered_for(&a, &mut ada_on_a, EMAIL).await;
+    let mut boss_on_a = open_stream_with(&a, &boss, "after=0").await;
+    registered_for(&a, &mut boss_on_a, ADMIN_EMAIL).await;
+
+    a.stop();
+    // The administrator's app reconnects, through the load balancer, to the other.
+    let mut boss_on_b = open_stream_with(&b, &boss, "after=0").await;
+    registered_for(&b, &mut boss_on_b, ADMIN_EMAIL).await;
+    // Found gone within three heartbeats and a few seconds.
+    wait_for_status(&b, &ada, "offline", Duration::from_secs(45)).await;
+    assert_eq!(status_of(&b, &boss).await, "available", "{}", b.log());
+    assert!(b.log().contains("an instance is gone"), "{}", b.log());
+    drop((ada_on_a, boss_on_a));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn wrong_passwords_count_on_every_instance() {
+    let (a, b, _url) = two_instances().await;
+    // Eight at once, half to each: the account allows five failures before it must
+    // wait, counted together. Counted apart, each instance would let its four through.
+    let attempts = (0..8).map(|n| {
+        let server = if n % 2 == 0 { &a } else { &b };
+        async move {
+            server
+                .login_response(EMAIL, "not the password")
+                .await
+                .status()
+        }
+    });
+    let mut answers: Vec<u16> = join_all(attempts)
+        .await
+        .into_iter()
+        .map(|status| status.as_u16())
+        .collect();
+    answers.sort_unstable();
+    assert_eq!(answers, [401, 401, 401, 401, 401, 429, 429, 429]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_photo_uploaded_to_one_instance_is_served_by_the_other() {
+    let (a, b, _url) = two_instances().await;
+    let token = a.login(EMAIL, PASSWORD).await;
+    let image = image::RgbImage::from_pixel(64, 64, image::Rgb([200, 80, 40]));
+    let mut png = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut png, image::ImageFormat::Png)
+        .expect("encode");
+    let put = put_avatar(&a, &token, "image/png", png.into_inner()).await;
+    assert_eq!(put.status(), StatusCode::OK);
+    let (profile, _) = b.me(&token).await;
+    let url = profile["avatar_url"].as_str().expect("an avatar_url");
+    let mut served = Vec::new();
+    for server in [&a, &b] {
+        let response = server
+            .request(Method::GET, url, Some(&token))
+            .send()
+            .await
+            .expect("GET the photo");
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{url} from {}",
+            server.base
+        );
+        served.push(response.bytes().await.expect("the photo"));
+    }
+    assert!(!served[0].is_empty());
+    assert_eq!(served[0], served[1]);
+}
+
+/// The ticket.assigned alerts `token`'s agent has, by ticket id.
+async fn assigned_tickets(server: &Server, token: &str) -> Vec<String> {
+    let mut tickets = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = server
+            .call(
+                token,
+                Method::GET,
+                &format!("/api/v1/events?after={after}&limit=1000"),
+                None,
+            )
+            .await;
+        let page: Value = expect_json(page, StatusCode::OK).await;
+        let events = page["events"].as_array().cloned().unwrap_or_default();
+        if events.is_empty() {
+            return tickets;
+        }
+        tickets.extend(
+            events
+                .iter()
+                .filter(|event| event["type"] == "ticket.assigned")
+                .filter_map(|event| event["ticket_id"].as_str().map(str::to_owned)),
+        );
+        after = page["next"].as_i64().unwrap_or_default();
+    }
+}
+
+/// Waits (at most 90 s) for `count` alerts, then a few polls more; each ticket's once.
+async fn exactly_once(server: &Server, token: &str, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while assigned_tickets(server, token).await.len() < count && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut tickets = assigned_tickets(server, token).await;
+    let read = tickets.len();
+    tickets.sort();
+    tickets.dedup();
+    assert_eq!(
+        (read, tickets.len()),
+        (count, count),
+        "alerts read, distinct tickets: {}",
+        server.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_the_instance_that_follows_request_tracker_moves_it_to_the_other() {
+    use agent_desk_rt::testing::PrivateRt;
+    let rt = PrivateRt::shared().expect("a private RT");
+    rt.add_agent("ada", EMAIL, NAME).await;
+    let agent_desk_rt::Credentials::Password { user, password } = rt.add_connector_user().await
+    else {
+        unreachable!("a password")
+    };
+    let options = ServerOptions::default()
+        .arg("--rt-url")
+        .arg(rt.url())
+        .arg("--rt-poll-seconds")
+        .arg("1")
+        .env("AGENT_DESK_RT_USER", user)
+        .env("AGENT_DESK_RT_PASSWORD", password);
+    let (a, b, url) = two_instances_with(options).await;
+
+    // Whichever instance took the connector's lease follows RT.
+    let db = open_database_at(&url).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let holder = loop {
+        let holder: Option<String> = agent_desk_server::storage::query_scalar(
+            "SELECT i.name FROM leases l JOIN instances i ON i.id = l.holder WHERE l.job = $1",
+        )
+        .bind(agent_desk_server::helpdesk::LEASE)
+        .fetch_optional(&db)
+        .await
+        .expect("the lease");
+        if let Some(holder) = holder {
+            break holder;
+        }
+        assert!(Instant::now() < deadline, "no instance follows RT");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let address_of = |server: &Server| server.base.trim_start_matches("http://").to_owned();
+    let (mut following, other) = if holder.ends_with(&address_of(&a)) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    assert!(holder.ends_with(&address_of(&following)), "{holder}");
+    let token = other.login(EMAIL, PASSWORD).await;
+
+    let create = |from: usize, count: usize| {
+        let rt = &rt;
+        async move {
+            for n in from..from + count {
+                rt.create_ticket(
+                    json!({"Subject": format!("Take-over ticket {n}"), "Owner": "ada"}),
+                )
+                .await;
+            }
+        }
+    };
+    create(0, 10).await;
+    exactly_once(&other, &token, 10).await;
+    // Killed while tickets keep coming: those it read stay read, the rest are the other's.
+    let burst = create(10, 20);
+    let kill = async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        following.stop();
+    };
+    tokio::join!(burst, kill);
+    create(30, 10).await;
+    exactly_once(&other, &token, 40).await;
+    assert!(
+        other.log().contains("took over work"),
+        "no take-over logged: {}",
+        other.log()
+    );
 }
