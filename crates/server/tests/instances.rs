@@ -507,3 +507,77 @@ async fn killing_the_instance_that_follows_request_tracker_moves_it_to_the_other
         other.log()
     );
 }
+
+/// Records the deliveries of the status webhook: their ids and bodies, in arrival order.
+async fn status_receiver() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
+) {
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::http::HeaderMap;
+    type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>;
+
+    async fn record(
+        State(received): State<Received>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> axum::http::StatusCode {
+        let delivery = headers
+            .get("x-agent-desk-delivery")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        received.lock().expect("received").push((delivery, body));
+        axum::http::StatusCode::NO_CONTENT
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the receiver");
+    let url = format!("http://{}/status", listener.local_addr().expect("address"));
+    let received = Received::default();
+    let app = axum::Router::new()
+        .route("/status", axum::routing::post(record))
+        .with_state(std::sync::Arc::clone(&received));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn status_changes_made_on_either_instance_are_posted_once_each_in_order() {
+    let (url, received) = status_receiver().await;
+    let options = ServerOptions::default()
+        .arg("--status-webhook")
+        .arg(&url)
+        .env("AGENT_DESK_STATUS_WEBHOOK_SECRET", "two-instances-secret");
+    let (a, b, _url) = two_instances_with(options).await;
+    let token = a.login(EMAIL, PASSWORD).await;
+    let statuses = ["busy", "away", "available", "dnd", "busy", "available"];
+    for (n, status) in statuses.iter().enumerate() {
+        let server = if n % 2 == 0 { &a } else { &b };
+        set_status(server, &token, status).await;
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while received.lock().expect("received").len() < statuses.len() {
+        assert!(
+            Instant::now() < deadline,
+            "{:?}: {}",
+            received.lock().expect("received"),
+            b.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A moment for any second delivery to show.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let received = received.lock().expect("received").clone();
+    let ids: BTreeSet<&str> = received.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids.len(), received.len(), "a delivery twice: {received:?}");
+    let posted: Vec<&str> = received
+        .iter()
+        .map(|(_, body)| body["status"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(posted, statuses, "{received:?}");
+}
