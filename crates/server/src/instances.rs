@@ -8,7 +8,8 @@
 //! An instance not seen for [`GONE_AFTER`] is gone (killed, its machine down). The first
 //! instance to notice removes it, and with it its streams; the agents who had streams
 //! only there and open none anywhere within the grace period are set Offline, as if
-//! their streams had closed when the instance was last seen.
+//! their streams had closed when the instance was last seen (or, after an outage of
+//! every instance, when the noticing one started).
 //!
 //! On SQLite one instance serves, and keeps the same tables.
 
@@ -36,6 +37,8 @@ pub struct Instance {
     pub id: String,
     /// The host and the process.
     pub name: String,
+    /// When it started: apps reconnecting after an outage get the grace period from then.
+    started: DateTime<Utc>,
     changed: Mutex<BTreeSet<String>>,
     wake: Notify,
     /// Set once the instance stops: the streams it closes then still count, until the
@@ -52,6 +55,7 @@ impl Instance {
         Arc::new(Self {
             id: uuid::Uuid::new_v4().to_string(),
             name: format!("{host} pid {}", std::process::id()),
+            started: Utc::now(),
             changed: Mutex::default(),
             wake: Notify::new(),
             stopping: AtomicBool::new(false),
@@ -181,8 +185,10 @@ async fn remove_gone(db: &Db, hub: &Arc<EventHub>, now: DateTime<Utc>) -> Result
             agents = agents.len(),
             "an instance is gone: its agents' streams are closed, and they go Offline unless they reconnect"
         );
-        let offline_at = parse_timestamp(&seen_at)
-            + chrono::Duration::from_std(hub.offline_grace()).unwrap_or_default();
+        // As if their streams had closed when it was last seen; but an outage of every
+        // instance gives the apps the grace period from when this one started, to come back.
+        let grace = chrono::Duration::from_std(hub.offline_grace()).unwrap_or_default();
+        let offline_at = (parse_timestamp(&seen_at) + grace).max(hub.instance().started + grace);
         let wait = (offline_at - Utc::now()).to_std().unwrap_or_default();
         let hub = Arc::clone(hub);
         tokio::spawn(async move {
