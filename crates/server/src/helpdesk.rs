@@ -205,7 +205,7 @@ pub async fn follow(
     settings: RtSettings,
     db: Db,
     hub: Arc<EventHub>,
-) -> Result<tokio::task::JoinHandle<()>, ConnectorError> {
+) -> Result<(), ConnectorError> {
     register(&db, &settings.url, Utc::now()).await?;
     match RtConnector::connect(settings.clone(), db.clone(), Arc::clone(&hub)).await {
         Ok(_) => {}
@@ -218,13 +218,11 @@ pub async fn follow(
             record_error(&db, &error, Utc::now()).await?;
         }
     }
-    let holder = hub.instance().id.clone();
-    Ok(tokio::spawn(crate::leases::hold(
-        db.clone(),
-        LEASE,
-        holder,
-        move || connect_and_run(settings.clone(), db.clone(), Arc::clone(&hub)),
-    )))
+    let instance = Arc::clone(hub.instance());
+    crate::leases::spawn(db.clone(), LEASE, instance, move || {
+        connect_and_run(settings.clone(), db.clone(), Arc::clone(&hub))
+    });
+    Ok(())
 }
 
 /// Connects, trying again while RT does not answer, then polls for good.
@@ -394,11 +392,12 @@ impl RtConnector {
         checks: Checks,
     ) -> Result<Polled, ConnectorError> {
         let mut polled = Polled::default();
-        let cursor: i64 =
-            crate::storage::query_scalar("SELECT cursor FROM helpdesk_connectors WHERE name = $1")
-                .bind(RT)
-                .fetch_one(&self.db)
-                .await?;
+        let (cursor, polls): (i64, i64) = crate::storage::query_as(
+            "SELECT cursor, polls FROM helpdesk_connectors WHERE name = $1",
+        )
+        .bind(RT)
+        .fetch_one(&self.db)
+        .await?;
         let gaps: Vec<i64> = crate::storage::query_scalar(
             // The newest first: the likeliest to be a change still being written.
             "SELECT transaction_id FROM helpdesk_gaps WHERE connector = $1
@@ -589,15 +588,15 @@ impl RtConnector {
             .execute(batch.conn())
             .await?;
         let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        // Kept only if the cursor is still where this read began.
-        let moved = crate::storage::query(
-            "UPDATE helpdesk_connectors SET cursor = $1, changes_read = changes_read + $2,
+        // Kept only if no other read was kept since this one began.
+        let kept = crate::storage::query(
+            "UPDATE helpdesk_connectors SET cursor = $1, polls = polls + 1, changes_read = changes_read + $2,
                  events_published = events_published + $3,
                  skipped_unknown_owner = skipped_unknown_owner + $4,
                  changes_dropped = changes_dropped + $5,
                  last_success_at = $6, last_change_at = COALESCE($7, last_change_at),
                  last_error = NULL
-             WHERE name = $8 AND cursor = $9",
+             WHERE name = $8 AND polls = $9",
         )
         .bind(fresh.newest().unwrap_or(cursor).max(cursor))
         .bind(count(polled.changes))
@@ -612,11 +611,11 @@ impl RtConnector {
                 .map(|change| timestamp(change.created)),
         )
         .bind(RT)
-        .bind(cursor)
+        .bind(polls)
         .execute(batch.conn())
         .await?
         .rows_affected();
-        if moved == 0 {
+        if kept == 0 {
             // Another instance read the same changes and kept them first (it took the
             // connector over while this one still polled): nothing here is kept.
             tracing::warn!(

@@ -5,21 +5,21 @@
 //! rule "Offline once the last stream has closed for the grace period" counts every
 //! instance's streams, not only this one's.
 //!
-//! An instance not seen for [`GONE_AFTER`] is gone (killed, its machine down). The first
-//! instance to notice removes it, and with it its streams; the agents who had streams
-//! only there and open none anywhere within the grace period are set Offline, as if
-//! their streams had closed when the instance was last seen (or, after an outage of
-//! every instance, when the noticing one started).
+//! An instance not seen for [`GONE_AFTER`] is gone (killed, its machine down): its streams
+//! no longer count. Once the grace period since it was last seen has passed (or, after an
+//! outage of every instance, since the one looking started), the agents who had streams
+//! there and have none open anywhere are set Offline, and its rows are removed.
 //!
 //! On SQLite one instance serves, and keeps the same tables.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::clock::{parse_timestamp, timestamp};
 use crate::events::EventHub;
@@ -41,9 +41,12 @@ pub struct Instance {
     started: DateTime<Utc>,
     changed: Mutex<BTreeSet<String>>,
     wake: Notify,
-    /// Set once the instance stops: the streams it closes then still count, until the
-    /// grace period tells whether their agents came back elsewhere.
-    stopping: AtomicBool,
+    /// Cancelled once the instance stops: its work under leases ends, and the streams it
+    /// closes then still count, until the grace period tells whether their agents came
+    /// back elsewhere.
+    stopping: CancellationToken,
+    /// The work it does under leases (crate::leases), waited for as it stops.
+    jobs: TaskTracker,
 }
 
 impl Instance {
@@ -58,8 +61,23 @@ impl Instance {
             started: Utc::now(),
             changed: Mutex::default(),
             wake: Notify::new(),
-            stopping: AtomicBool::new(false),
+            stopping: CancellationToken::new(),
+            jobs: TaskTracker::new(),
         })
+    }
+
+    /// Resolves once the instance is stopping.
+    pub async fn stopped(&self) {
+        self.stopping.cancelled().await;
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.is_cancelled()
+    }
+
+    /// Runs work under a lease, until it ends or the instance stops.
+    pub fn spawn_job(&self, job: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.jobs.spawn(job);
     }
 
     /// The number of streams open here for `agent_id` changed: it is written soon.
@@ -100,7 +118,7 @@ pub async fn start(db: &Db, hub: &Arc<EventHub>, address: &str) -> Result<(), sq
         beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             beat.tick().await;
-            if hub.instance().stopping.load(Ordering::SeqCst) {
+            if hub.instance().is_stopping() {
                 return;
             }
             if let Err(error) = heartbeat(&db, &hub, &name, Utc::now()).await {
@@ -145,9 +163,11 @@ async fn heartbeat(
     remove_gone(db, hub, now).await
 }
 
-/// Removes instances unseen for [`GONE_AFTER`]; the agents whose streams were only there
-/// go Offline when the grace period since the instance was last seen ends, unless they
-/// have a stream open again by then.
+/// Removes instances unseen for [`GONE_AFTER`] once the grace period since they were last
+/// seen has passed, after setting Offline the agents whose streams were there and who have
+/// none open anywhere now. Until then their rows stay, so whichever instance is running
+/// when the time comes does it, even if the one that first noticed has stopped since; two
+/// doing it at once set nobody Offline twice.
 async fn remove_gone(db: &Db, hub: &Arc<EventHub>, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     let gone_before = now - chrono::Duration::from_std(GONE_AFTER).unwrap_or_default();
     let gone: Vec<(String, String, String)> = crate::storage::query_as(
@@ -156,47 +176,46 @@ async fn remove_gone(db: &Db, hub: &Arc<EventHub>, now: DateTime<Utc>) -> Result
     .bind(timestamp(gone_before))
     .fetch_all(db)
     .await?;
+    let grace = chrono::Duration::from_std(hub.offline_grace()).unwrap_or_default();
     for (id, name, seen_at) in gone {
-        let mut tx = crate::db::begin_write(db).await?;
-        // Only the instance whose delete finds the row takes care of the agents.
-        let removed = crate::storage::query("DELETE FROM instances WHERE id = $1 AND seen_at = $2")
-            .bind(&id)
-            .bind(&seen_at)
-            .execute(&mut tx)
-            .await?
-            .rows_affected();
-        if removed == 0 {
+        // As if their streams had closed when it was last seen; but after an outage of
+        // every instance the apps get the grace period from when this one started.
+        let offline_at = (parse_timestamp(&seen_at) + grace).max(hub.instance().started + grace);
+        if now < offline_at {
             continue;
         }
         let agents: Vec<String> = crate::storage::query_scalar(
             "SELECT agent_id FROM open_streams WHERE instance_id = $1 ORDER BY agent_id",
         )
         .bind(&id)
-        .fetch_all(&mut tx)
+        .fetch_all(db)
         .await?;
-        crate::storage::query("DELETE FROM open_streams WHERE instance_id = $1")
+        for agent_id in &agents {
+            hub.go_offline_unless_connected(agent_id).await;
+        }
+        // Unless it came back meanwhile (seen again: its counts are current).
+        let mut tx = crate::db::begin_write(db).await?;
+        let removed = crate::storage::query("DELETE FROM instances WHERE id = $1 AND seen_at = $2")
             .bind(&id)
+            .bind(&seen_at)
             .execute(&mut tx)
-            .await?;
+            .await?
+            .rows_affected();
+        if removed > 0 {
+            crate::storage::query("DELETE FROM open_streams WHERE instance_id = $1")
+                .bind(&id)
+                .execute(&mut tx)
+                .await?;
+        }
         tx.commit().await?;
-        tracing::warn!(
-            gone = %name,
-            last_seen = %seen_at,
-            agents = agents.len(),
-            "an instance is gone: its agents' streams are closed, and they go Offline unless they reconnect"
-        );
-        // As if their streams had closed when it was last seen; but an outage of every
-        // instance gives the apps the grace period from when this one started, to come back.
-        let grace = chrono::Duration::from_std(hub.offline_grace()).unwrap_or_default();
-        let offline_at = (parse_timestamp(&seen_at) + grace).max(hub.instance().started + grace);
-        let wait = (offline_at - Utc::now()).to_std().unwrap_or_default();
-        let hub = Arc::clone(hub);
-        tokio::spawn(async move {
-            tokio::time::sleep(wait).await;
-            for agent_id in agents {
-                hub.go_offline_unless_connected(&agent_id).await;
-            }
-        });
+        if removed > 0 {
+            tracing::warn!(
+                gone = %name,
+                last_seen = %seen_at,
+                agents = agents.len(),
+                "an instance is gone: those of its agents who did not reconnect are Offline"
+            );
+        }
     }
     Ok(())
 }
@@ -224,7 +243,7 @@ async fn write_stream_counts(db: Db, hub: Arc<EventHub>) {
     let instance = Arc::clone(hub.instance());
     loop {
         instance.wake.notified().await;
-        if instance.stopping.load(Ordering::SeqCst) {
+        if instance.is_stopping() {
             return;
         }
         let changed = instance.take_changed();
@@ -274,26 +293,32 @@ async fn write_counts(
     tx.commit().await
 }
 
-/// Says this instance stopped, before it closes its streams: the counts it wrote stay,
-/// and the others find it gone [`GONE_AFTER`] from now. Its agents then go Offline when
-/// the grace period from now ends, unless they have reconnected to another instance (or
-/// to this one, restarted) by then, as when their own streams close.
+/// How long a stopping instance waits for its work under leases to end and give them up.
+const JOBS_STOPPING_LIMIT: Duration = Duration::from_secs(5);
+
+/// Says this instance stopped, before it closes its streams: its work under leases ends
+/// and gives them up (another instance takes it at once), the counts it wrote stay, and
+/// the others find it gone [`GONE_AFTER`] from now. Its agents then go Offline when the
+/// grace period from now ends, unless they have reconnected to another instance (or to
+/// this one, restarted) by then, as when their own streams close.
 pub async fn stop(db: &Db, instance: &Instance) {
-    instance.stopping.store(true, Ordering::SeqCst);
+    instance.stopping.cancel();
     instance.wake.notify_one();
-    let stopped = async {
-        crate::storage::query("UPDATE instances SET seen_at = $1 WHERE id = $2")
-            .bind(timestamp(Utc::now()))
-            .bind(&instance.id)
-            .execute(db)
-            .await?;
-        // Its work is free for another instance at once.
-        crate::storage::query("DELETE FROM leases WHERE holder = $1")
-            .bind(&instance.id)
-            .execute(db)
-            .await
-    };
-    if let Err(error) = stopped.await {
+    instance.jobs.close();
+    if tokio::time::timeout(JOBS_STOPPING_LIMIT, instance.jobs.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "work under leases still running at shutdown; its leases expire by themselves"
+        );
+    }
+    let seen = crate::storage::query("UPDATE instances SET seen_at = $1 WHERE id = $2")
+        .bind(timestamp(Utc::now()))
+        .bind(&instance.id)
+        .execute(db)
+        .await;
+    if let Err(error) = seen {
         tracing::warn!(%error, "could not say this instance stopped");
     }
 }

@@ -11,11 +11,13 @@
 //! a second or two (NTP), well inside the margin between [`RENEW`] and [`TERM`].
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use crate::clock::{parse_timestamp, timestamp};
+use crate::instances::Instance;
 use crate::storage::Db;
 
 /// How long a lease lasts after it is taken or renewed.
@@ -83,16 +85,34 @@ pub async fn release(db: &Db, job: &str, holder: &str) -> Result<(), sqlx::Error
     Ok(())
 }
 
-/// Runs the job `start` makes whenever this instance holds the lease on `job`, for as
-/// long as it does; never returns. A job that ends by itself is started again at the next
-/// renewal.
-pub async fn hold<Job, Run>(db: Db, job: &'static str, holder: String, mut start: Run)
+/// Runs the job `start` makes whenever `instance` holds the lease on `job`, for as long as
+/// it does, until the instance stops (then the lease is given up). A job that ends by
+/// itself is started again at the next renewal.
+pub fn spawn<Job, Run>(db: Db, job: &'static str, instance: Arc<Instance>, start: Run)
+where
+    Run: FnMut() -> Job + Send + 'static,
+    Job: Future<Output = ()> + Send + 'static,
+{
+    let running = Arc::clone(&instance);
+    running.spawn_job(hold(db, job, instance, start));
+}
+
+/// What ended a spell of holding a lease.
+enum Spell {
+    /// The job ended by itself.
+    Ended,
+    Lost(Lost),
+    Stopping,
+}
+
+async fn hold<Job, Run>(db: Db, job: &'static str, instance: Arc<Instance>, mut start: Run)
 where
     Run: FnMut() -> Job,
     Job: Future<Output = ()>,
 {
+    let holder = instance.id.clone();
     let mut announced_elsewhere: Option<String> = None;
-    loop {
+    while !instance.is_stopping() {
         match claim(&db, job, &holder, Utc::now()).await {
             Ok(Claim::Held { until, from }) => {
                 match from {
@@ -104,11 +124,24 @@ where
                     None => tracing::info!(job, "this instance does this work"),
                 }
                 announced_elsewhere = None;
-                let running = start();
-                let lost = keep(&db, job, &holder, until);
-                tokio::select! {
-                    () = running => {}
-                    error = lost => tracing::warn!(job, %error, "stopped: the lease could not be kept"),
+                // The job is dropped, whatever it was doing, before anything else happens.
+                let spell = {
+                    let running = start();
+                    tokio::select! {
+                        () = running => Spell::Ended,
+                        lost = keep(&db, job, &holder, until) => Spell::Lost(lost),
+                        () = instance.stopped() => Spell::Stopping,
+                    }
+                };
+                match spell {
+                    Spell::Ended => {}
+                    Spell::Lost(lost) => tracing::warn!(job, %lost, "stopped this work"),
+                    Spell::Stopping => {
+                        if let Err(error) = release(&db, job, &holder).await {
+                            tracing::warn!(job, %error, "could not give up a lease; it expires by itself");
+                        }
+                        return;
+                    }
                 }
             }
             Ok(Claim::Elsewhere { holder: other }) => {
@@ -119,37 +152,41 @@ where
             }
             Err(error) => tracing::warn!(job, %error, "could not claim work"),
         }
-        tokio::time::sleep(RENEW).await;
+        tokio::select! {
+            () = tokio::time::sleep(RENEW) => {}
+            () = instance.stopped() => return,
+        }
     }
 }
 
 /// Why a held lease was given up.
 #[derive(Debug, thiserror::Error)]
 enum Lost {
-    #[error("{0} holds it now")]
+    #[error("{0} holds its lease now")]
     Taken(String),
-    #[error("not renewed in time: {0}")]
-    Unrenewed(sqlx::Error),
+    #[error("its lease could not be renewed in time")]
+    Unrenewed,
 }
 
 /// Renews the lease held until `until` every [`RENEW`], and returns once it could not be:
-/// before it expires, so the job stops before anyone else could start it.
+/// a renewal's length before the lease expires at the latest, however slow the database,
+/// so the job stops before anyone else could start it.
 async fn keep(db: &Db, job: &str, holder: &str, mut until: DateTime<Utc>) -> Lost {
     let margin = chrono::Duration::from_std(RENEW).unwrap_or_default();
     loop {
         tokio::time::sleep(RENEW).await;
         loop {
-            match claim(db, job, holder, Utc::now()).await {
-                Ok(Claim::Held { until: next, .. }) => {
+            let Ok(left) = (until - margin - Utc::now()).to_std() else {
+                return Lost::Unrenewed;
+            };
+            match tokio::time::timeout(left, claim(db, job, holder, Utc::now())).await {
+                Err(_) => return Lost::Unrenewed,
+                Ok(Ok(Claim::Held { until: next, .. })) => {
                     until = next;
                     break;
                 }
-                Ok(Claim::Elsewhere { holder }) => return Lost::Taken(holder),
-                Err(error) => {
-                    // Tried again until a renewal's margin before the lease ends.
-                    if Utc::now() + margin >= until {
-                        return Lost::Unrenewed(error);
-                    }
+                Ok(Ok(Claim::Elsewhere { holder })) => return Lost::Taken(holder),
+                Ok(Err(error)) => {
                     tracing::warn!(job, %error, "could not renew a lease; trying again");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }

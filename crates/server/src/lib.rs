@@ -258,7 +258,10 @@ pub async fn serve(
     }
     // Only the server that receives uploads clears what a crash left half received; a
     // command run beside it (add-agent) must not touch its uploads under way.
-    uploads::clear_incoming(&state.config.data_dir);
+    uploads::clear_incoming(
+        &state.config.data_dir,
+        state.db.dialect() == storage::Dialect::Sqlite,
+    );
     let hub = Arc::clone(&state.hub);
     let header_timeout = state.config.pace.header_timeout;
     let trusted_proxies: Arc<[ipnet::IpNet]> = state.config.trusted_proxies.clone().into();

@@ -135,7 +135,13 @@ impl Relay {
                     }
                     _ => {}
                 },
-                Err(_) => {}
+                // Quiet: besides the catch-up, the sessions of the streams here are
+                // checked, should a notification of their end have been lost.
+                Err(_) => {
+                    if let Err(error) = self.end_missing_sessions().await {
+                        return error.into();
+                    }
+                }
                 // sqlx would listen again at the next call, but what is committed before
                 // it does would wake nobody: listen anew, then catch up.
                 Ok(Ok(None)) => {
@@ -149,12 +155,24 @@ impl Relay {
 
     /// Closes the streams here whose sessions no longer exist.
     async fn end_missing_sessions(&self) -> Result<(), sqlx::Error> {
-        for (agent_id, session_id) in self.hub.sessions_here() {
-            if crate::agents::session_ends_at(&self.db, &session_id)
-                .await?
-                .is_none()
-            {
-                self.hub.end_sessions_here(&agent_id, &[session_id]);
+        let Db::Postgres(pool) = &self.db else {
+            return Ok(());
+        };
+        let here = self.hub.sessions_here();
+        for chunk in here.chunks(1000) {
+            let ids: Vec<&str> = chunk.iter().map(|(_, session)| session.as_str()).collect();
+            let existing: std::collections::HashSet<String> =
+                sqlx::query_scalar("SELECT id FROM sessions WHERE id = ANY($1)")
+                    .bind(&ids)
+                    .fetch_all(pool)
+                    .await?
+                    .into_iter()
+                    .collect();
+            for (agent_id, session_id) in chunk {
+                if !existing.contains(session_id) {
+                    self.hub
+                        .end_sessions_here(agent_id, std::slice::from_ref(session_id));
+                }
             }
         }
         Ok(())

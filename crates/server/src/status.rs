@@ -174,13 +174,10 @@ impl std::fmt::Debug for Webhook {
 /// with a 2xx or a day has passed.
 /// Runs on whichever instance holds the webhook's lease (crate::leases).
 pub fn spawn_webhook(db: Db, hub: std::sync::Arc<EventHub>, webhook: Webhook) {
-    let holder = hub.instance().id.clone();
-    tokio::spawn(crate::leases::hold(
-        db.clone(),
-        WEBHOOK_LEASE,
-        holder,
-        move || deliver(db.clone(), std::sync::Arc::clone(&hub), webhook.clone()),
-    ));
+    let instance = std::sync::Arc::clone(hub.instance());
+    crate::leases::spawn(db.clone(), WEBHOOK_LEASE, instance, move || {
+        deliver(db.clone(), std::sync::Arc::clone(&hub), webhook.clone())
+    });
 }
 
 /// The lease the webhook's deliveries are made under: one instance posts them.

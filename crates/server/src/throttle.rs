@@ -176,6 +176,18 @@ impl Throttles {
     /// [`Throttles::record_success`] or [`Throttles::refund`].
     pub async fn attempt(&self, keys: &[(&Throttle, &str)]) -> Result<(), Refused> {
         let now = Utc::now();
+        // A key held back is answered without a write: a flood of attempts while it waits
+        // does not queue for the database's write lock.
+        let mut conn = self.db.acquire().await?;
+        for (throttle, key) in keys {
+            if let Some(wait) = read(&mut conn, throttle, key)
+                .await?
+                .and_then(|entry| entry.wait(now))
+            {
+                return Err(Refused::Wait(wait));
+            }
+        }
+        drop(conn);
         if self.counted.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             self.prune(now).await;
         }

@@ -106,19 +106,21 @@ impl Drop for UploadSlot {
 /// folder.
 const LEFT_OVER_AFTER: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
-/// Removes what a crash or a kill left half received.
-pub fn clear_incoming(data_dir: &Path) {
+/// Removes what a crash or a kill left half received: on a database only this instance
+/// serves (`alone`), everything there; otherwise what is old enough.
+pub fn clear_incoming(data_dir: &Path, alone: bool) {
     let dir = incoming_dir(data_dir);
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let left_over = entry
-            .metadata()
-            .and_then(|metadata| metadata.modified())
-            .ok()
-            .and_then(|modified| modified.elapsed().ok())
-            .is_some_and(|age| age >= LEFT_OVER_AFTER);
+        let left_over = alone
+            || entry
+                .metadata()
+                .and_then(|metadata| metadata.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age >= LEFT_OVER_AFTER);
         if !left_over {
             continue;
         }

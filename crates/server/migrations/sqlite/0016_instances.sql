@@ -60,3 +60,7 @@ CREATE TABLE helpdesk_away_released (
     since     TEXT NOT NULL,
     PRIMARY KEY (connector, email)
 );
+
+-- Counts the connector's reads kept: a read is kept only if none was kept since it began,
+-- so two instances reading at once (one taking over from the other) tell nothing twice.
+ALTER TABLE helpdesk_connectors ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;

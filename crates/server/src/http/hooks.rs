@@ -96,7 +96,12 @@ async fn accept(
         Err(refusal) => {
             if refusal.is_unproven() {
                 // Counted only: a caller already held back was refused before reading.
-                let _ = throttles.attempt(&[(throttle, throttle_key)]).await;
+                match throttles.attempt(&[(throttle, throttle_key)]).await {
+                    Ok(()) | Err(crate::throttle::Refused::Wait(_)) => {}
+                    Err(crate::throttle::Refused::Database(error)) => {
+                        tracing::warn!(%error, "an unproven delivery could not be counted");
+                    }
+                }
             }
             return Err(refused(refusal));
         }
