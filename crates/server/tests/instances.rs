@@ -454,22 +454,9 @@ async fn killing_the_instance_that_follows_request_tracker_moves_it_to_the_other
     let (a, b, url) = two_instances_with(options).await;
 
     // Whichever instance took the connector's lease follows RT.
-    let db = open_database_at(&url).await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let holder = loop {
-        let holder: Option<String> = agent_desk_server::storage::query_scalar(
-            "SELECT i.name FROM leases l JOIN instances i ON i.id = l.holder WHERE l.job = $1",
-        )
-        .bind(agent_desk_server::helpdesk::LEASE)
-        .fetch_optional(&db)
+    let holder = lease_holder(&url, agent_desk_server::helpdesk::LEASE)
         .await
-        .expect("the lease");
-        if let Some(holder) = holder {
-            break holder;
-        }
-        assert!(Instant::now() < deadline, "no instance follows RT");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+        .expect("an instance follows RT");
     let address_of = |server: &Server| server.base.trim_start_matches("http://").to_owned();
     let (mut following, other) = if holder.ends_with(&address_of(&a)) {
         (a, b)
@@ -580,4 +567,67 @@ async fn status_changes_made_on_either_instance_are_posted_once_each_in_order() 
         .map(|(_, body)| body["status"].as_str().unwrap_or_default())
         .collect();
     assert_eq!(posted, statuses, "{received:?}");
+}
+
+/// The instance holding `job`'s lease, by its address, once one does (at most 20 s).
+async fn lease_holder(url: &str, job: &str) -> Option<String> {
+    let db = open_database_at(url).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let holder: Option<String> = agent_desk_server::storage::query_scalar(
+            "SELECT i.name FROM leases l JOIN instances i ON i.id = l.holder WHERE l.job = $1",
+        )
+        .bind(job)
+        .fetch_optional(&db)
+        .await
+        .expect("the lease");
+        if holder.is_some() || Instant::now() > deadline {
+            return holder;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_instance_stopped_by_its_service_manager_gives_its_work_up_at_once() {
+    let (url, received) = status_receiver().await;
+    let options = ServerOptions::default()
+        .arg("--status-webhook")
+        .arg(&url)
+        .env("AGENT_DESK_STATUS_WEBHOOK_SECRET", "two-instances-secret");
+    let (a, b, database) = two_instances_with(options).await;
+    let job = agent_desk_server::status::WEBHOOK_LEASE;
+    let holder = lease_holder(&database, job).await.expect("a holder");
+    let address = |server: &Server| server.base.trim_start_matches("http://").to_owned();
+    let (mut holding, other) = if holder.ends_with(&address(&a)) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    assert!(holder.ends_with(&address(&holding)), "{holder}");
+
+    assert!(holding.terminate().is_some_and(|status| status.success()));
+    // Given up as it stopped, not left to expire.
+    let db = open_database_at(&database).await;
+    let left: Option<String> = agent_desk_server::storage::query_scalar(
+        "SELECT i.name FROM leases l JOIN instances i ON i.id = l.holder WHERE l.job = $1",
+    )
+    .bind(job)
+    .fetch_optional(&db)
+    .await
+    .expect("the lease");
+    assert!(
+        left.as_deref()
+            .is_none_or(|name| name.ends_with(&address(&other))),
+        "still held by the stopped instance: {left:?}"
+    );
+    // The other takes it and posts.
+    let token = other.login(EMAIL, PASSWORD).await;
+    set_status(&other, &token, "busy").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while received.lock().expect("received").is_empty() {
+        assert!(Instant::now() < deadline, "nothing posted: {}", other.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(received.lock().expect("received")[0].1["status"], "busy");
 }
