@@ -117,6 +117,31 @@ impl TeamServer {
         Ok(server)
     }
 
+    /// Another instance of this server on the same PostgreSQL database, with a port and
+    /// data folder of its own. Nothing is seeded: the accounts are the database's.
+    pub fn another_instance(&self) -> Result<Self> {
+        let database = self
+            .database
+            .clone()
+            .context("only a server on PostgreSQL can have other instances")?;
+        let root = tempfile::Builder::new()
+            .prefix("agent-desk-server-")
+            .tempdir()?;
+        let mut server = TeamServer {
+            child: None,
+            data_dir: root.path().join("server"),
+            port: free_port()?,
+            url: String::new(),
+            args: self.args.clone(),
+            env: self.env.clone(),
+            database: Some(database),
+            _root: root,
+        };
+        server.url = format!("http://127.0.0.1:{}", server.port);
+        server.restart()?;
+        Ok(server)
+    }
+
     /// Kills the server at once, as a crash would: no graceful shutdown.
     pub fn kill(&mut self) {
         self.child = None;
