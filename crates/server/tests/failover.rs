@@ -28,7 +28,6 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,7 +39,7 @@ use agent_desk_core::PostedEvent;
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::postgres::PrivatePostgres;
+use support::instances::two_instances;
 use support::*;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -54,62 +53,6 @@ const EVENTS: usize = 1000;
 const IN_FLIGHT: usize = 8;
 /// How long the streams have to hand over the last event once all are posted.
 const DELIVERY_LIMIT: Duration = Duration::from_secs(120);
-
-/// The server's command on `data_dir`, with its data in the database at `url`.
-fn run_on(data_dir: &Path, url: &str, args: &[&str]) {
-    let output = command(data_dir, args)
-        .env("AGENT_DESK_DATABASE", url)
-        .output()
-        .expect("run the server's command");
-    assert!(
-        output.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// Two instances on one new database holding Ada and the administrator.
-async fn two_instances() -> (Server, Server) {
-    let url = PrivatePostgres::shared().server_database_now();
-    let first = tempfile::tempdir().expect("temp dir");
-    run_on(
-        first.path(),
-        &url,
-        &[
-            "add-agent",
-            "--email",
-            EMAIL,
-            "--name",
-            NAME,
-            "--password",
-            PASSWORD,
-        ],
-    );
-    run_on(
-        first.path(),
-        &url,
-        &[
-            "add-agent",
-            "--email",
-            ADMIN_EMAIL,
-            "--name",
-            "Barbara Boss",
-            "--password",
-            ADMIN_PASSWORD,
-            "--admin",
-        ],
-    );
-    let second = tempfile::tempdir().expect("temp dir");
-    let on = |dir| {
-        Server::start_with(
-            dir,
-            ServerOptions::default().env("AGENT_DESK_DATABASE", &url),
-        )
-    };
-    let a = on(first).await;
-    let b = on(second).await;
-    (a, b)
-}
 
 /// HAProxy in the foreground on a config of its own, in front of the instances; killed
 /// when dropped (its process is `Killed`), before its folder goes.
@@ -380,7 +323,7 @@ async fn stored_events(server: &Server, token: &str, after: i64) -> Vec<(i64, St
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn streams_on_a_killed_instance_resume_on_the_other_through_haproxy_losing_nothing() {
     let began = Instant::now();
-    let (mut a, b) = two_instances().await;
+    let (mut a, b, _url) = two_instances().await;
     let proxy = Haproxy::start(&[("a", &a), ("b", &b)]).await;
 
     // Ada's sessions, signed in through the balancer one after another (sign-ins to one

@@ -10,70 +10,15 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::postgres::PrivatePostgres;
+use support::instances::{two_instances, two_instances_with};
 use support::*;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
-
-/// The server's command on `data_dir`, with its data in the database at `url`.
-fn run_on(data_dir: &Path, url: &str, args: &[&str]) {
-    let output = command(data_dir, args)
-        .env("AGENT_DESK_DATABASE", url)
-        .output()
-        .expect("run the server's command");
-    assert!(
-        output.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// Two instances on one new database holding Ada and the administrator.
-async fn two_instances() -> (Server, Server, String) {
-    two_instances_with(ServerOptions::default()).await
-}
-
-/// Two instances started with `options` on one new database holding Ada and the
-/// administrator. They share their photos and files, as docs/DEPLOY.md says to: the
-/// second's folders for them are links to the first's.
-async fn two_instances_with(options: ServerOptions) -> (Server, Server, String) {
-    let url = PrivatePostgres::shared().server_database_now();
-    let first = tempfile::tempdir().expect("temp dir");
-    for (email, name, password, admin) in [
-        (EMAIL, NAME, PASSWORD, false),
-        (ADMIN_EMAIL, "Barbara Boss", ADMIN_PASSWORD, true),
-    ] {
-        let mut args = vec![
-            "add-agent",
-            "--email",
-            email,
-            "--name",
-            name,
-            "--password",
-            password,
-        ];
-        if admin {
-            args.push("--admin");
-        }
-        run_on(first.path(), &url, &args);
-    }
-    let second = tempfile::tempdir().expect("temp dir");
-    for shared in ["avatars", "files"] {
-        let target = first.path().join(shared);
-        std::fs::create_dir_all(&target).expect("a shared folder");
-        std::os::unix::fs::symlink(&target, second.path().join(shared)).expect("link it");
-    }
-    let on = |dir| Server::start_with(dir, options.clone().env("AGENT_DESK_DATABASE", &url));
-    let a = on(first).await;
-    let b = on(second).await;
-    (a, b, url)
-}
 
 /// Posts events titled `Relay {n}` for each n, at once, alternately to `a` and `b`: even
 /// ones to Ada alone, odd ones to everyone.

@@ -4,6 +4,7 @@
 //! Each test binary uses part of it only, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod instances;
 pub mod postgres;
 
 use std::collections::HashSet;
