@@ -98,23 +98,32 @@ impl TeamServer {
         args: &[String],
         env: &[(String, String)],
     ) -> Result<Self> {
+        let mut server = Self::not_started(database, args, env)?;
+        server.command(&["seed-demo"])?;
+        server.restart()?;
+        Ok(server)
+    }
+
+    /// A server on `database` with a port and data folder of its own, not running yet.
+    fn not_started(
+        database: Option<String>,
+        args: &[String],
+        env: &[(String, String)],
+    ) -> Result<Self> {
         let root = tempfile::Builder::new()
             .prefix("agent-desk-server-")
             .tempdir()?;
-        let mut server = TeamServer {
+        let port = free_port()?;
+        Ok(TeamServer {
             child: None,
             data_dir: root.path().join("server"),
-            port: free_port()?,
-            url: String::new(),
+            port,
+            url: format!("http://127.0.0.1:{port}"),
             args: args.to_vec(),
             env: env.to_vec(),
             database,
             _root: root,
-        };
-        server.url = format!("http://127.0.0.1:{}", server.port);
-        server.command(&["seed-demo"])?;
-        server.restart()?;
-        Ok(server)
+        })
     }
 
     /// Another instance of this server on the same PostgreSQL database, with a port and
@@ -124,20 +133,7 @@ impl TeamServer {
             .database
             .clone()
             .context("only a server on PostgreSQL can have other instances")?;
-        let root = tempfile::Builder::new()
-            .prefix("agent-desk-server-")
-            .tempdir()?;
-        let mut server = TeamServer {
-            child: None,
-            data_dir: root.path().join("server"),
-            port: free_port()?,
-            url: String::new(),
-            args: self.args.clone(),
-            env: self.env.clone(),
-            database: Some(database),
-            _root: root,
-        };
-        server.url = format!("http://127.0.0.1:{}", server.port);
+        let mut server = Self::not_started(Some(database), &self.args, &self.env)?;
         server.restart()?;
         Ok(server)
     }

@@ -99,16 +99,8 @@ impl Instance {
 /// stream opens.
 pub async fn start(db: &Db, hub: &Arc<EventHub>, address: &str) -> Result<(), sqlx::Error> {
     let instance = Arc::clone(hub.instance());
-    let now = timestamp(Utc::now());
     let name = format!("{} at {address}", instance.name);
-    crate::storage::query(
-        "INSERT INTO instances (id, name, started_at, seen_at) VALUES ($1, $2, $3, $3)",
-    )
-    .bind(&instance.id)
-    .bind(&name)
-    .bind(&now)
-    .execute(db)
-    .await?;
+    register(db, &instance.id, &name, Utc::now()).await?;
     tracing::info!(instance = %name, id = %instance.id, "instance serving");
     let (db_counts, hub_counts) = (db.clone(), Arc::clone(hub));
     tokio::spawn(async move { write_stream_counts(db_counts, hub_counts).await });
@@ -126,6 +118,19 @@ pub async fn start(db: &Db, hub: &Arc<EventHub>, address: &str) -> Result<(), sq
             }
         }
     });
+    Ok(())
+}
+
+/// Adds this instance's row, seen at `now`.
+async fn register(db: &Db, id: &str, name: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    crate::storage::query(
+        "INSERT INTO instances (id, name, started_at, seen_at) VALUES ($1, $2, $3, $3)",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(timestamp(now))
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -148,14 +153,7 @@ async fn heartbeat(
         // Taken for gone while it could not reach the database: it serves again, and
         // writes every count it has anew.
         tracing::warn!(instance = %instance.name, "this instance was taken for gone; serving again");
-        crate::storage::query(
-            "INSERT INTO instances (id, name, started_at, seen_at) VALUES ($1, $2, $3, $3)",
-        )
-        .bind(&instance.id)
-        .bind(name)
-        .bind(timestamp(now))
-        .execute(db)
-        .await?;
+        register(db, &instance.id, name, now).await?;
         for agent_id in hub.agents_with_streams() {
             instance.streams_changed(&agent_id);
         }

@@ -12,7 +12,8 @@ use agent_desk_rt::testing::PrivateRt;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use support::{
-    add_admin_ok, add_agent_ok, Server, ServerOptions, ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD,
+    add_admin_ok, add_agent_ok, assert_exactly_once, assigned_ticket_ids, Server, ServerOptions,
+    ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD,
 };
 
 /// How long RT is given to show what the server did.
@@ -283,43 +284,12 @@ async fn create_owned(rt: &PrivateRt, owner: &str, from: usize, count: usize) {
 async fn assigned_tickets(server: &Server, token: &str, count: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let mut tickets: Vec<String> = Vec::new();
-        let mut after = 0;
-        loop {
-            let page = get(
-                server,
-                token,
-                &format!("/api/v1/events?after={after}&limit=1000"),
-            )
-            .await;
-            let events = page["events"].as_array().cloned().unwrap_or_default();
-            tickets.extend(
-                events
-                    .iter()
-                    .filter(|event| event["type"] == "ticket.assigned")
-                    .filter_map(|event| event["ticket_id"].as_str().map(str::to_owned)),
-            );
-            if events.is_empty() {
-                break;
-            }
-            after = page["next"].as_i64().unwrap_or_default();
-        }
+        let tickets = assigned_ticket_ids(server, token).await;
         if tickets.len() >= count || Instant::now() > deadline {
             return tickets;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-}
-
-fn exactly_once(mut tickets: Vec<String>, count: usize, log: &str) {
-    let read = tickets.len();
-    tickets.sort();
-    tickets.dedup();
-    assert_eq!(
-        (read, tickets.len()),
-        (count, count),
-        "alerts read, distinct tickets: {log}"
-    );
 }
 
 #[tokio::test]
@@ -346,7 +316,7 @@ async fn rt_stopped_for_30_s_in_the_middle_of_200_changes_loses_and_repeats_noth
     tokio::time::sleep(Duration::from_secs(3)).await;
     let again = assigned_tickets(&server, &token, 200).await;
     assert_eq!(tickets.len(), again.len());
-    exactly_once(again, 200, &server.log());
+    assert_exactly_once(again, 200, &server.log());
     let state = connection(&server).await;
     assert_eq!(state["last_error"], Value::Null, "{state}");
 }
@@ -383,7 +353,7 @@ async fn the_server_killed_mid_burst_and_restarted_loses_and_repeats_nothing() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let again = assigned_tickets(&server, &token, 200).await;
     assert_eq!(tickets.len(), again.len());
-    exactly_once(again, 200, &server.log());
+    assert_exactly_once(again, 200, &server.log());
 }
 
 #[tokio::test]

@@ -121,32 +121,15 @@ async fn open_database_at(url: &str) -> agent_desk_server::Db {
         .expect("open the database")
 }
 
-/// Ada's first event on `socket`, once the stream is registered: posted until it comes.
-async fn registered(server: &Server, socket: &mut Socket) {
-    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let body = json!({"type": "ticket.assigned", "to": {"agent": EMAIL}, "priority": "normal", "title": "hello"});
-    assert_eq!(
-        post_event(server, &admin, &body).await.status(),
-        StatusCode::CREATED
-    );
-    until_hello(socket).await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_status_set_on_one_instance_reaches_viewers_on_the_other() {
     let (a, b, _url) = two_instances().await;
     let viewer = b.login(EMAIL, PASSWORD).await;
     let mut following = open_stream_with(&b, &viewer, "after=0&presence=true").await;
-    registered(&a, &mut following).await;
+    registered_for(&a, &mut following, EMAIL).await;
 
     let admin = a.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let set = a
-        .request(Method::PUT, "/api/v1/me/status", Some(&admin))
-        .json(&json!({"status": "busy"}))
-        .send()
-        .await
-        .expect("set a status");
-    assert_eq!(set.status(), StatusCode::OK);
+    set_status(&a, &admin, "busy").await;
     let admin_id = a.me(&admin).await.0["id"].as_str().expect("id").to_owned();
     assert_eq!(
         next_event(&mut following).await,
@@ -159,7 +142,7 @@ async fn a_sign_out_on_one_instance_closes_the_stream_on_the_other() {
     let (a, b, _url) = two_instances().await;
     let token = a.login(EMAIL, PASSWORD).await;
     let mut on_b = open_stream_with(&b, &token, "after=0").await;
-    registered(&a, &mut on_b).await;
+    registered_for(&a, &mut on_b, EMAIL).await;
 
     let out = a
         .request(Method::POST, "/api/v1/auth/logout", Some(&token))
@@ -243,7 +226,7 @@ async fn an_agent_goes_offline_only_once_their_streams_on_every_instance_have_cl
     set_status(&a, &token, "available").await;
     let mut on_a = open_stream_with(&a, &token, "after=0").await;
     let mut on_b = open_stream_with(&b, &token, "after=0").await;
-    registered(&a, &mut on_a).await;
+    registered_for(&a, &mut on_a, EMAIL).await;
     until_hello(&mut on_b).await;
 
     drop(on_a);
@@ -333,51 +316,15 @@ async fn a_photo_uploaded_to_one_instance_is_served_by_the_other() {
     assert_eq!(served[0], served[1]);
 }
 
-/// The ticket.assigned alerts `token`'s agent has, by ticket id.
-async fn assigned_tickets(server: &Server, token: &str) -> Vec<String> {
-    let mut tickets = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = server
-            .call(
-                token,
-                Method::GET,
-                &format!("/api/v1/events?after={after}&limit=1000"),
-                None,
-            )
-            .await;
-        let page: Value = expect_json(page, StatusCode::OK).await;
-        let events = page["events"].as_array().cloned().unwrap_or_default();
-        if events.is_empty() {
-            return tickets;
-        }
-        tickets.extend(
-            events
-                .iter()
-                .filter(|event| event["type"] == "ticket.assigned")
-                .filter_map(|event| event["ticket_id"].as_str().map(str::to_owned)),
-        );
-        after = page["next"].as_i64().unwrap_or_default();
-    }
-}
-
 /// Waits (at most 90 s) for `count` alerts, then a few polls more; each ticket's once.
 async fn exactly_once(server: &Server, token: &str, count: usize) {
     let deadline = Instant::now() + Duration::from_secs(90);
-    while assigned_tickets(server, token).await.len() < count && Instant::now() < deadline {
+    while assigned_ticket_ids(server, token).await.len() < count && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let mut tickets = assigned_tickets(server, token).await;
-    let read = tickets.len();
-    tickets.sort();
-    tickets.dedup();
-    assert_eq!(
-        (read, tickets.len()),
-        (count, count),
-        "alerts read, distinct tickets: {}",
-        server.log()
-    );
+    let tickets = assigned_ticket_ids(server, token).await;
+    assert_exactly_once(tickets, count, &server.log());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -402,13 +349,7 @@ async fn killing_the_instance_that_follows_request_tracker_moves_it_to_the_other
     let holder = lease_holder(&url, agent_desk_server::helpdesk::LEASE)
         .await
         .expect("an instance follows RT");
-    let address_of = |server: &Server| server.base.trim_start_matches("http://").to_owned();
-    let (mut following, other) = if holder.ends_with(&address_of(&a)) {
-        (a, b)
-    } else {
-        (b, a)
-    };
-    assert!(holder.ends_with(&address_of(&following)), "{holder}");
+    let (mut following, other) = holder_first(&holder, a, b);
     let token = other.login(EMAIL, PASSWORD).await;
 
     let create = |from: usize, count: usize| {
@@ -514,18 +455,39 @@ async fn status_changes_made_on_either_instance_are_posted_once_each_in_order() 
     assert_eq!(posted, statuses, "{received:?}");
 }
 
-/// The instance holding `job`'s lease, by its address, once one does (at most 20 s).
+/// The address an instance listens at, as its name in the instances table ends.
+fn address(server: &Server) -> String {
+    server.base.trim_start_matches("http://").to_owned()
+}
+
+/// The two instances, the one named `holder` first.
+fn holder_first(holder: &str, a: Server, b: Server) -> (Server, Server) {
+    let (holding, other) = if holder.ends_with(&address(&a)) {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    assert!(holder.ends_with(&address(&holding)), "{holder}");
+    (holding, other)
+}
+
+/// The name of the instance holding `job`'s lease now, if any.
+async fn holder_now(db: &agent_desk_server::Db, job: &str) -> Option<String> {
+    agent_desk_server::storage::query_scalar(
+        "SELECT i.name FROM leases l JOIN instances i ON i.id = l.holder WHERE l.job = $1",
+    )
+    .bind(job)
+    .fetch_optional(db)
+    .await
+    .expect("the lease")
+}
+
+/// The name of the instance holding `job`'s lease, once one does (at most 20 s).
 async fn lease_holder(url: &str, job: &str) -> Option<String> {
     let db = open_database_at(url).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let holder: Option<String> = agent_desk_server::storage::query_scalar(
-            "SELECT i.name FROM leases l JOIN instances i ON i.id = l.holder WHERE l.job = $1",
-        )
-        .bind(job)
-        .fetch_optional(&db)
-        .await
-        .expect("the lease");
+        let holder = holder_now(&db, job).await;
         if holder.is_some() || Instant::now() > deadline {
             return holder;
         }
@@ -543,24 +505,11 @@ async fn an_instance_stopped_by_its_service_manager_gives_its_work_up_at_once() 
     let (a, b, database) = two_instances_with(options).await;
     let job = agent_desk_server::status::WEBHOOK_LEASE;
     let holder = lease_holder(&database, job).await.expect("a holder");
-    let address = |server: &Server| server.base.trim_start_matches("http://").to_owned();
-    let (mut holding, other) = if holder.ends_with(&address(&a)) {
-        (a, b)
-    } else {
-        (b, a)
-    };
-    assert!(holder.ends_with(&address(&holding)), "{holder}");
+    let (mut holding, other) = holder_first(&holder, a, b);
 
     assert!(holding.terminate().is_some_and(|status| status.success()));
     // Given up as it stopped, not left to expire.
-    let db = open_database_at(&database).await;
-    let left: Option<String> = agent_desk_server::storage::query_scalar(
-        "SELECT i.name FROM leases l JOIN instances i ON i.id = l.holder WHERE l.job = $1",
-    )
-    .bind(job)
-    .fetch_optional(&db)
-    .await
-    .expect("the lease");
+    let left = holder_now(&open_database_at(&database).await, job).await;
     assert!(
         left.as_deref()
             .is_none_or(|name| name.ends_with(&address(&other))),

@@ -32,21 +32,13 @@ pub async fn two_instances_with(options: ServerOptions) -> (Server, Server, Stri
     let first = tempfile::tempdir().expect("temp dir");
     for (email, name, password, admin) in [
         (EMAIL, NAME, PASSWORD, false),
-        (ADMIN_EMAIL, "Barbara Boss", ADMIN_PASSWORD, true),
+        (ADMIN_EMAIL, ADMIN_NAME, ADMIN_PASSWORD, true),
     ] {
-        let mut args = vec![
-            "add-agent",
-            "--email",
-            email,
-            "--name",
-            name,
-            "--password",
-            password,
-        ];
-        if admin {
-            args.push("--admin");
-        }
-        run_on(first.path(), &url, &args);
+        run_on(
+            first.path(),
+            &url,
+            &add_agent_args(email, name, password, admin),
+        );
     }
     let second = tempfile::tempdir().expect("temp dir");
     for shared in ["avatars", "files"] {

@@ -86,19 +86,30 @@ pub fn run(data_dir: &Path, args: &[&str]) -> Output {
         .expect("run agent-desk-server")
 }
 
+/// `add-agent`'s arguments for an agent, or an administrator.
+pub fn add_agent_args<'a>(
+    email: &'a str,
+    name: &'a str,
+    password: &'a str,
+    admin: bool,
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "add-agent",
+        "--email",
+        email,
+        "--name",
+        name,
+        "--password",
+        password,
+    ];
+    if admin {
+        args.push("--admin");
+    }
+    args
+}
+
 pub fn add_agent(data_dir: &Path, email: &str, name: &str, password: &str) -> Output {
-    run(
-        data_dir,
-        &[
-            "add-agent",
-            "--email",
-            email,
-            "--name",
-            name,
-            "--password",
-            password,
-        ],
-    )
+    run(data_dir, &add_agent_args(email, name, password, false))
 }
 
 pub fn add_agent_ok(data_dir: &Path, email: &str, name: &str, password: &str) {
@@ -114,22 +125,14 @@ pub fn add_agent_ok(data_dir: &Path, email: &str, name: &str, password: &str) {
 /// The administrator the event and team tests post as.
 pub const ADMIN_EMAIL: &str = "boss@example.com";
 pub const ADMIN_PASSWORD: &str = "Supervisor-Console-77";
+pub const ADMIN_NAME: &str = "Barbara Boss";
 
 /// Adds the tests' administrator.
 #[allow(dead_code)] // Not every test binary has an administrator.
 pub fn add_admin_ok(data_dir: &Path) {
     let output = run(
         data_dir,
-        &[
-            "add-agent",
-            "--email",
-            ADMIN_EMAIL,
-            "--name",
-            "Barbara Boss",
-            "--password",
-            ADMIN_PASSWORD,
-            "--admin",
-        ],
+        &add_agent_args(ADMIN_EMAIL, ADMIN_NAME, ADMIN_PASSWORD, true),
     );
     assert!(
         output.status.success(),
@@ -668,4 +671,41 @@ pub async fn post_event(server: &Server, token: &str, body: &Value) -> Response 
         .send()
         .await
         .expect("post an event")
+}
+
+/// The ticket.assigned alerts `token`'s agent has so far, by ticket id, every page read.
+pub async fn assigned_ticket_ids(server: &Server, token: &str) -> Vec<String> {
+    let mut tickets = Vec::new();
+    let mut after = 0;
+    loop {
+        let path = format!("/api/v1/events?after={after}&limit=1000");
+        let page = expect_json(
+            server.call(token, Method::GET, &path, None).await,
+            StatusCode::OK,
+        )
+        .await;
+        let events = page["events"].as_array().cloned().unwrap_or_default();
+        if events.is_empty() {
+            return tickets;
+        }
+        tickets.extend(
+            events
+                .iter()
+                .filter(|event| event["type"] == "ticket.assigned")
+                .filter_map(|event| event["ticket_id"].as_str().map(str::to_owned)),
+        );
+        after = page["next"].as_i64().unwrap_or_default();
+    }
+}
+
+/// Asserts that `tickets` are `count` tickets, each once.
+pub fn assert_exactly_once(mut tickets: Vec<String>, count: usize, log: &str) {
+    let read = tickets.len();
+    tickets.sort();
+    tickets.dedup();
+    assert_eq!(
+        (read, tickets.len()),
+        (count, count),
+        "alerts read, distinct tickets: {log}"
+    );
 }
