@@ -414,10 +414,15 @@ pub async fn webhook_state(db: &Db) -> Result<Option<StatusWebhook>, sqlx::Error
         Option<String>,
         Option<String>,
         Option<String>,
+        i64,
     );
-    let (url, delivered, given_up, last_delivered_at, last_error, last_error_at): Row =
+    // One statement, so the counters and the waiting count are of the same moment: read
+    // apart, a change given up in between would be in neither.
+    let (url, delivered, given_up, last_delivered_at, last_error, last_error_at, pending): Row =
         crate::storage::query_as(
-            "SELECT url, delivered, given_up, last_delivered_at, last_error, last_error_at
+            "SELECT url, delivered, given_up, last_delivered_at, last_error, last_error_at,
+                    (SELECT COUNT(*) FROM status_deliveries
+                      WHERE delivered_at IS NULL AND given_up_at IS NULL)
              FROM status_webhook WHERE id = 1",
         )
         .fetch_one(db)
@@ -425,11 +430,6 @@ pub async fn webhook_state(db: &Db) -> Result<Option<StatusWebhook>, sqlx::Error
     let Some(url) = url else {
         return Ok(None);
     };
-    let pending: i64 = crate::storage::query_scalar(
-        "SELECT COUNT(*) FROM status_deliveries WHERE delivered_at IS NULL AND given_up_at IS NULL",
-    )
-    .fetch_one(db)
-    .await?;
     let at = |text: Option<String>| text.as_deref().map(parse_timestamp);
     Ok(Some(StatusWebhook {
         url,

@@ -1106,7 +1106,9 @@ fn assert_signed(attempt: &Attempt) {
 
 /// Waits until the status webhook has nothing pending; its row in the integrations view.
 async fn settled_webhook(server: &Server, admin: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(15);
+    // A server restarted after a kill takes its deliveries up again only once the dead
+    // one's lease has expired (leases::TERM, then a renewal's wait).
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let integrations = get_json(server, admin, "/api/v1/admin/integrations").await;
         let row = integrations["status_webhook"].clone();
