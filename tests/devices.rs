@@ -62,6 +62,8 @@ async fn agent_chooses_and_tests_devices() -> Result<()> {
         .await?
         .select_by_value("pulseaudio:test_feed")
         .await?;
+    // The test plays on the saved choice: wait for the save, or it may play on the old one.
+    wait_for_text(&app, ".picker[data-role=speaker] .saved", "✓").await?;
     let chosen = desktop.pulse.record("test_feed")?;
     let default = desktop.pulse.record("test_spk")?;
     for recorder in [&chosen, &default] {
