@@ -16,17 +16,18 @@ UI := ui
 # Test: a virtual display, WebKit's WebDriver, a private D-Bus with a keyring, screenshots,
 # a private PulseAudio with test devices, and ALSA's plugins (JACK's among them) as desktops have them;
 # Request Tracker 5 with its SQLite database, web server and mail gateway, a private copy a test;
-# PostgreSQL, and HAProxy in front of several server instances.
+# PostgreSQL, and HAProxy in front of several server instances; dpkg's and rpm's tools to check
+# the packages.
 APT_PACKAGES := build-essential pkg-config curl file \
 	libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
 	libssl-dev libdbus-1-dev libasound2-dev \
 	xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools \
 	fonts-dejavu-core pulseaudio pulseaudio-utils dunst libasound2-plugins \
 	request-tracker5 rt5-db-sqlite rt5-standalone rt5-clients \
-	postgresql jq haproxy
+	postgresql jq haproxy desktop-file-utils rpm
 TAURI_DRIVER_VERSION := ^2
 
-.PHONY: help run test deps apt-deps node-deps tauri-driver ui build generate check-generated lint test-ui test-rust bench clean
+.PHONY: help run test deps apt-deps node-deps tauri-driver ui build generate check-generated lint test-ui test-rust test-packages package bench clean
 
 help:
 	@echo "make run    build everything, start a local server with the demo accounts, open the app"
@@ -35,6 +36,7 @@ help:
 	@echo "            the photo pipeline next to vipsthumbnail and ImageMagick;"
 	@echo "            event-to-notification latency and fan-out to 1 000 and 10 000 streams;"
 	@echo "            profile saves at 200 a second and the directory, on SQLite and PostgreSQL"
+	@echo "make package  the app's .deb and .rpm and the server's .deb, release builds, in target/release/bundle/"
 
 ## The two commands
 
@@ -43,7 +45,7 @@ run: deps build
 
 test: deps
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory check-generated lint test-ui build test-rust; \
+	$(MAKE) --no-print-directory check-generated lint test-ui build test-rust test-packages; \
 	echo "make test: all checks passed in $$(( $$(date +%s) - start )) s"
 
 ## Dependencies
@@ -109,6 +111,25 @@ test-ui: node-deps
 test-rust: build
 	$(CARGO) test --workspace
 	CARGO=$(CARGO) scripts/server-tests-on-postgres.sh
+
+## Packages: the app's .deb and .rpm (Tauri's bundler) and the server's .deb
+
+TAURI := $(UI)/node_modules/.bin/tauri
+# Where cargo builds, and the bundler puts the packages (under <profile>/bundle/).
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+
+package: deps ui
+	$(TAURI) build --ci --bundles deb,rpm
+	$(CARGO) build --release -p agent-desk-server
+	scripts/server-deb.sh release $(TARGET_DIR)/release/bundle/deb
+	@ls -l $(TARGET_DIR)/release/bundle/deb/*.deb $(TARGET_DIR)/release/bundle/rpm/*.rpm
+
+# The same from the debug profile (the release profile's fat LTO takes 10+ minutes on two
+# cores), installed with dpkg and driven: needs root, as `make test` runs in CI.
+test-packages: build
+	$(TAURI) build --ci --debug --bundles deb,rpm
+	scripts/server-deb.sh debug $(TARGET_DIR)/debug/bundle/deb
+	AGENT_DESK_PACKAGES=$(TARGET_DIR)/debug/bundle $(CARGO) test -p agent-desk-e2e --test packages
 
 ## Figures for docs/PERFORMANCE.md: release app next to a bare Tauri window, same run.
 

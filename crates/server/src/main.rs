@@ -30,7 +30,7 @@ enum Command {
     /// Serve the HTTP API.
     Serve {
         /// Address and port to listen on.
-        #[arg(long, default_value = "127.0.0.1:8787")]
+        #[arg(long, env = "AGENT_DESK_LISTEN", default_value = "127.0.0.1:8787")]
         listen: SocketAddr,
         #[command(flatten)]
         storage: Storage,
