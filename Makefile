@@ -17,14 +17,14 @@ UI := ui
 # a private PulseAudio with test devices, and ALSA's plugins (JACK's among them) as desktops have them;
 # Request Tracker 5 with its SQLite database, web server and mail gateway, a private copy a test;
 # PostgreSQL, and HAProxy in front of several server instances; dpkg's and rpm's tools to check
-# the packages.
+# the packages; a YAML parser for the release workflow's check.
 APT_PACKAGES := build-essential pkg-config curl file \
 	libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
 	libssl-dev libdbus-1-dev libasound2-dev \
 	xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools \
 	fonts-dejavu-core pulseaudio pulseaudio-utils dunst libasound2-plugins \
 	request-tracker5 rt5-db-sqlite rt5-standalone rt5-clients \
-	postgresql jq haproxy desktop-file-utils rpm
+	postgresql jq haproxy desktop-file-utils rpm python3-yaml
 TAURI_DRIVER_VERSION := ^2
 
 .PHONY: help run test deps apt-deps node-deps tauri-driver ui build generate check-generated lint test-ui test-rust test-packages package bench clean
@@ -102,6 +102,7 @@ check-generated: generate
 
 lint: ui
 	$(CARGO) fmt --all --check
+	scripts/check-workflows.py
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	cd $(UI) && npm run check && npm run lint
 
