@@ -14,6 +14,7 @@ pub mod departments;
 pub mod events;
 pub mod files;
 pub mod integrations;
+pub mod links;
 pub mod locale;
 pub mod notifications;
 pub mod password;
