@@ -189,6 +189,24 @@ async fn the_installed_app_signs_in_and_uninstalls_cleanly() -> Result<()> {
     let app = desktop.launch(binary).await?;
     sign_in(&app, &desktop.server_url, DEMO_EMAIL, DEMO_PASSWORD).await?;
     ensure!(value_of(&app, "#display-name").await? == "Dana Demo");
+    // An installed app starts with the session after its first sign-in, from the
+    // login entry it writes, hidden in the tray.
+    let entry = desktop.home().join(".config/autostart/agent-desk.desktop");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !entry.exists() {
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "no login entry after the first sign-in"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let written = std::fs::read_to_string(&entry)?;
+    ensure!(
+        written
+            .lines()
+            .any(|line| line.trim() == "Exec=/usr/bin/agent-desk --autostart"),
+        "{written}"
+    );
     app.close().await?;
     drop(desktop);
 

@@ -6,31 +6,13 @@
 use std::time::{Duration, Instant};
 
 use agent_desk_e2e::{
-    api_login, api_profile, save_screenshot, sign_in, value_of, wait_for, wait_for_text, Desktop,
-    DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, DEMO_EMAIL, DEMO_PASSWORD,
+    api_login, api_profile, save_screenshot, server_status, sign_in, value_of, wait_for,
+    wait_for_server_status, wait_for_text, Desktop, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD,
+    DEMO_EMAIL, DEMO_PASSWORD,
 };
 use anyhow::{bail, ensure, Context, Result};
 use fantoccini::Client;
 use serde_json::json;
-
-async fn server_status(server_url: &str) -> Result<String> {
-    let (profile, _) = api_profile(server_url).await?;
-    Ok(profile["status"].as_str().unwrap_or_default().to_owned())
-}
-
-async fn wait_for_server_status(server_url: &str, wanted: &str) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let status = server_status(server_url).await?;
-        if status == wanted {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("the server has the agent as {status}, not {wanted}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 async fn wait_for_value(app: &Client, css: &str, wanted: &str, limit: Duration) -> Result<()> {
     let deadline = Instant::now() + limit;
@@ -136,5 +118,14 @@ async fn presence_and_alerts_in_the_real_app() -> Result<()> {
     ensure!(terminated.success());
     wait_for_server_status(&desktop.server_url, "offline").await?;
     eprintln!("profile change shown after {shown_after:?}");
+
+    // Started again, the app takes the status the agent left it with, Busy, not Available.
+    let _ = app.close().await;
+    let app = desktop.launch_app().await?;
+    wait_for_text(&app, "#profile-title", "Your profile")
+        .await
+        .context("still signed in")?;
+    wait_for_server_status(&desktop.server_url, "busy").await?;
+    wait_for_text(&app, "[data-testid=status-button]", "Busy").await?;
     Ok(())
 }

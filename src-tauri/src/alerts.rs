@@ -1,18 +1,20 @@
-//! The signed-in agent's presence and alerts while the app runs: the event stream into
-//! the alert desk, notifications opening tickets, alert sounds on the alert device,
-//! Away when the computer is idle, and Offline when the app quits.
+//! The signed-in agent's presence and alerts while the app runs, wired to the window and
+//! the tray: the event stream into the alert desk, notifications opening tickets, alert
+//! sounds on the alert device, and presence (`agent_desk_alerts::presence`, where its
+//! rules live) fed by the system's idle time and told to go Offline when the app quits.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use agent_desk_alerts::{
-    AlertDesk, AlertsState, DesktopNotifier, IdleAction, IdleWatch, SoundFailure, StreamSignal,
+    AlertDesk, AlertsState, DesktopNotifier, PresenceShell, SoundFailure, StreamSignal,
 };
 use agent_desk_audio::AudioError;
 use agent_desk_client::{AgentSession, VersionedProfile};
-use agent_desk_core::{Status, StatusState, StatusUpdate};
+use agent_desk_core::{StatusState, StatusUpdate};
 use agent_desk_ipc::Event;
+use chrono::{DateTime, Utc};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_opener::OpenerExt;
 
@@ -25,19 +27,53 @@ use crate::tray;
 const IDLE_POLL: Duration = Duration::from_secs(5);
 /// How long quitting waits for the server to hear "Offline".
 const OFFLINE_ON_QUIT_LIMIT: Duration = Duration::from_secs(2);
+/// Where the status the agent chose is kept, in the app's settings folder.
+const CHOSEN_STATUS_FILE: &str = "status.json";
+
+pub type Presence = agent_desk_alerts::Presence<Arc<AgentSession>>;
 
 /// What runs for one signed-in session; stopped on sign-out.
-pub struct Presence {
+pub struct Running {
     pub desk: Arc<AlertDesk>,
+    pub presence: Arc<Presence>,
     stream: tauri::async_runtime::JoinHandle<()>,
     idle_stop: Arc<AtomicBool>,
-    pub idle: Arc<Mutex<IdleWatch>>,
 }
 
-impl Presence {
+impl Running {
     fn stop(self) {
         self.stream.abort();
         self.idle_stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// What presence shows through: the alert desk (and so the tray and the window), the
+/// profile in the window, and a timer on the async runtime.
+struct Shell<R: Runtime> {
+    app: AppHandle<R>,
+    desk: Arc<AlertDesk>,
+}
+
+impl<R: Runtime> PresenceShell<VersionedProfile> for Shell<R> {
+    fn show_status(&self, status: &StatusState, automatic: bool) {
+        // The desk tells the tray and the window (its change callback).
+        self.desk.set_status(*status, automatic);
+    }
+
+    fn show_profile(&self, profile: &VersionedProfile) {
+        self.desk.set_timezone(timezone_of(profile));
+        tray::set_language(&self.app, &profile.profile.language);
+        let _ = ProfileChanged(profile.clone()).emit(&self.app);
+    }
+
+    fn recheck_after(&self, wait: Duration, until: DateTime<Utc>) {
+        let app = self.app.clone();
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(wait).await;
+            if let Some(presence) = app.state::<DeskState>().presence() {
+                presence.recheck(until).await;
+            }
+        });
     }
 }
 
@@ -63,25 +99,21 @@ pub async fn start<R: Runtime>(app: &AppHandle<R>, profile: &VersionedProfile) {
         },
     ));
     desk.set_timezone(timezone_of(profile));
-    desk.set_status(status_of(profile), false);
-    expire_with(app, &status_of(profile));
     tray::set_language(app, &profile.profile.language);
     if let Ok(prefs) = state.session.notification_prefs().await {
         desk.set_prefs(prefs.prefs);
     }
-    // Opening the app means being at the desk: an agent the server has as Offline (the
-    // app quit, or the last session timed out) comes back Available.
-    if profile.profile.status == Status::Offline {
-        let update = StatusUpdate {
-            status: Status::Available,
-            until: None,
-            idle: false,
-        };
-        if let Ok(status) = state.session.set_status(&update).await {
-            desk.set_status(status, false);
-        }
-    }
-    let idle = Arc::new(Mutex::new(IdleWatch::default()));
+    let presence = Arc::new(Presence::new(
+        Arc::clone(&state.session),
+        Box::new(Shell {
+            app: app.clone(),
+            desk: Arc::clone(&desk),
+        }),
+        Arc::new(Utc::now),
+        &profile.profile.id,
+        state.config_dir().join(CHOSEN_STATUS_FILE),
+    ));
+    presence.start(profile).await;
     let idle_stop = Arc::new(AtomicBool::new(false));
     let stream =
         tauri::async_runtime::spawn(agent_desk_alerts::pump::run(api, Arc::clone(&desk), {
@@ -89,16 +121,15 @@ pub async fn start<R: Runtime>(app: &AppHandle<R>, profile: &VersionedProfile) {
             move |signal| on_stream_signal(&app, signal)
         }));
     watch_idle(
-        app.clone(),
         Arc::clone(&desk),
-        Arc::clone(&idle),
+        Arc::clone(&presence),
         Arc::clone(&idle_stop),
     );
-    let previous = state.replace_presence(Some(Presence {
+    let previous = state.replace_running(Some(Running {
         desk,
+        presence,
         stream,
         idle_stop,
-        idle,
     }));
     if let Some(previous) = previous {
         previous.stop();
@@ -107,17 +138,10 @@ pub async fn start<R: Runtime>(app: &AppHandle<R>, profile: &VersionedProfile) {
 
 /// Stops presence and alerts: the agent signed out.
 pub fn stop<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(presence) = app.state::<DeskState>().replace_presence(None) {
-        presence.stop();
+    if let Some(running) = app.state::<DeskState>().replace_running(None) {
+        running.stop();
     }
     tray::show_signed_out(app);
-}
-
-fn status_of(profile: &VersionedProfile) -> StatusState {
-    StatusState {
-        status: profile.profile.status,
-        until: profile.profile.status_until,
-    }
 }
 
 fn timezone_of(profile: &VersionedProfile) -> Option<chrono_tz::Tz> {
@@ -128,49 +152,15 @@ fn timezone_of(profile: &VersionedProfile) -> Option<chrono_tz::Tz> {
         .and_then(|zone| zone.parse().ok())
 }
 
-/// Fetches the profile and shows its status, time zone and language everywhere.
-async fn refresh_profile<R: Runtime>(app: &AppHandle<R>) {
-    let state = app.state::<DeskState>();
-    if let Ok(profile) = state.session.profile().await {
-        if let Some(desk) = state.alert_desk() {
-            let automatic = state.presence_automatic_away();
-            desk.set_status(status_of(&profile), automatic);
-            desk.set_timezone(timezone_of(&profile));
-        }
-        expire_with(app, &status_of(&profile));
-        tray::set_language(app, &profile.profile.language);
-        let _ = ProfileChanged(profile).emit(app);
-    }
-}
-
-/// A status set "until" a time ends then on the server without an event: look again
-/// just after, so the window and the tray show Available.
-fn expire_with<R: Runtime>(app: &AppHandle<R>, status: &StatusState) {
-    let Some(until) = status.until else {
-        return;
-    };
-    let wait = (until - chrono::Utc::now())
-        .to_std()
-        .unwrap_or_default()
-        .saturating_add(Duration::from_secs(1));
-    let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        tokio::time::sleep(wait).await;
-        let state = app.state::<DeskState>();
-        let still_that = state
-            .alert_desk()
-            .is_some_and(|desk| desk.state().status.until == Some(until));
-        if still_that {
-            refresh_profile(&app).await;
-        }
-    });
-}
-
 fn on_stream_signal<R: Runtime>(app: &AppHandle<R>, signal: StreamSignal) {
     let app = app.clone();
     match signal {
         StreamSignal::ProfileChanged => {
-            tauri::async_runtime::spawn(async move { refresh_profile(&app).await });
+            tauri::async_runtime::spawn(async move {
+                if let Some(presence) = app.state::<DeskState>().presence() {
+                    presence.refresh().await;
+                }
+            });
         }
         StreamSignal::TeamsChanged => {
             let _ = TeamsChanged.emit(&app);
@@ -184,40 +174,25 @@ fn on_stream_signal<R: Runtime>(app: &AppHandle<R>, signal: StreamSignal) {
     }
 }
 
-/// Sets the status on the server and in the desk; `automatic` for idle detection.
+/// The agent chose a status (in the window or the tray).
 pub async fn set_status<R: Runtime>(
     app: &AppHandle<R>,
     update: StatusUpdate,
-    automatic: bool,
 ) -> Result<AlertsState, CommandError> {
     let state = app.state::<DeskState>();
-    let status = state.session.set_status(&update).await?;
-    if !automatic {
-        if let Some(idle) = state.idle_watch() {
-            idle.lock().unwrap_or_else(PoisonError::into_inner).cancel();
-        }
-    }
-    expire_with(app, &status);
-    match state.alert_desk() {
-        Some(desk) => Ok(desk.set_status(status, automatic)),
-        None => Err(CommandError::NotSignedIn),
-    }
+    let (Some(presence), Some(desk)) = (state.presence(), state.alert_desk()) else {
+        return Err(CommandError::NotSignedIn);
+    };
+    presence.choose(&update).await?;
+    Ok(desk.state())
 }
 
 /// Tells the server the agent is Offline, waiting a moment at most: they are signing
 /// out or quitting.
 pub async fn go_offline<R: Runtime>(app: &AppHandle<R>) {
-    let state = app.state::<DeskState>();
-    if state.alert_desk().is_none() {
-        return;
+    if let Some(presence) = app.state::<DeskState>().presence() {
+        presence.go_offline(OFFLINE_ON_QUIT_LIMIT).await;
     }
-    let session: Arc<AgentSession> = Arc::clone(&state.session);
-    let update = StatusUpdate {
-        status: Status::Offline,
-        until: None,
-        idle: false,
-    };
-    let _ = tokio::time::timeout(OFFLINE_ON_QUIT_LIMIT, session.set_status(&update)).await;
 }
 
 /// [`go_offline`] from the event loop's thread, which is outside the async runtime: the
@@ -265,13 +240,8 @@ fn sound_player<R: Runtime>(app: &AppHandle<R>) -> agent_desk_alerts::PlaySound 
     })
 }
 
-/// Reads the system's idle time every few seconds and sets Away and back.
-fn watch_idle<R: Runtime>(
-    app: AppHandle<R>,
-    desk: Arc<AlertDesk>,
-    watch: Arc<Mutex<IdleWatch>>,
-    stop: Arc<AtomicBool>,
-) {
+/// Reads the system's idle time every few seconds and lets presence weigh it.
+fn watch_idle(desk: Arc<AlertDesk>, presence: Arc<Presence>, stop: Arc<AtomicBool>) {
     let _ = std::thread::Builder::new()
         .name("idle-watch".into())
         .spawn(move || {
@@ -281,23 +251,7 @@ fn watch_idle<R: Runtime>(
                 let Ok(idle) = agent_desk_alerts::idle::system_idle() else {
                     continue;
                 };
-                let status = desk.state().status.status;
-                let action = watch.lock().unwrap_or_else(PoisonError::into_inner).update(
-                    idle,
-                    desk.idle_away(),
-                    status,
-                );
-                let Some(update) = action.status_update() else {
-                    continue;
-                };
-                let automatic = matches!(action, IdleAction::GoAway);
-                let result = tauri::async_runtime::block_on(set_status(&app, update, automatic));
-                if result.is_err() {
-                    watch
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .cancel();
-                }
+                tauri::async_runtime::block_on(presence.idle_for(idle, desk.idle_away()));
             }
         });
 }

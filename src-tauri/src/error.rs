@@ -40,6 +40,9 @@ pub enum CommandError {
     NotAWebAddress { url: String },
     #[error("The browser did not open: {0}")]
     Browser(#[source] tauri_plugin_opener::Error),
+    /// The desktop's login entry could not be written or removed.
+    #[error("Starting with the computer could not be changed: {0}")]
+    StartAtLogin(#[source] tauri_plugin_autostart::Error),
     /// Work handed to a thread of its own ended without an answer.
     #[error("The work stopped before it finished: {0}")]
     Interrupted(#[source] tauri::Error),
@@ -100,7 +103,7 @@ impl CommandError {
                 AudioError::InvalidArgument(_) => IpcErrorCode::AudioInvalid,
                 AudioError::Backend(_) => IpcErrorCode::AudioBackend,
             },
-            Self::Alerts(_) => client(ClientErrorCode::Settings),
+            Self::Alerts(_) | Self::StartAtLogin(_) => client(ClientErrorCode::Settings),
             Self::NotSignedIn => client(ClientErrorCode::NotSignedIn),
             Self::RawArgument(_)
             | Self::NoDownloadsFolder(_)

@@ -9,9 +9,9 @@ use agent_desk_core::events::PresenceChange;
 use crate::error::IpcError;
 
 agent_desk_ipc::events! {
-    /// The agent closed the window while a form has unsaved changes: the UI asks, then
-    /// calls `quitDiscardingChanges` or stays.
-    pub struct CloseRequested;
+    /// The agent asked to quit (the tray's Quit) while a form has unsaved changes: the UI
+    /// asks, then calls `quitDiscardingChanges` or stays.
+    pub struct QuitRequested;
 
     /// A reading of the running microphone test, about 30 a second, until `stopMicTest`.
     pub struct MicLevel(pub MeterReading);

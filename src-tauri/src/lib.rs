@@ -4,6 +4,7 @@
 
 mod alerts;
 mod commands;
+mod computer;
 mod error;
 mod events;
 mod ipc;
@@ -52,33 +53,86 @@ fn show_window<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
     }
 }
 
+/// Closing the window keeps the app running, as agents expect of the app that brings
+/// their alerts: hidden to the tray, saying so the first time; minimised where the
+/// desktop shows no tray icons, so the window can always be found again.
+fn close_to_tray<R: tauri::Runtime>(window: &tauri::Window<R>) {
+    let window = window.clone();
+    // Asking the session bus whether a tray host runs is not for the event loop's thread.
+    let _ = std::thread::Builder::new()
+        .name("close-to-tray".into())
+        .spawn(move || {
+            if !agent_desk_alerts::tray_host::running() {
+                let _ = window.minimize();
+                return;
+            }
+            let _ = window.hide();
+            let state = window.state::<DeskState>();
+            if state.kept.first_hide_to_tray() {
+                tray::say_still_running(window.app_handle());
+            }
+        });
+}
+
+/// Quits, going Offline first, unless a form has unsaved changes: then the window comes
+/// forward and the UI asks, then calls `quit_discarding_changes` or stays.
+fn quit<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    if app.state::<DeskState>().has_unsaved_changes() {
+        show_window(app);
+        let _ = events::QuitRequested.emit(app);
+        return;
+    }
+    alerts::go_offline_before_quitting(app);
+    app.exit(0);
+}
+
 pub fn run() {
     let app = tauri::Builder::default()
         // First, so a second launch hands over to the running app before anything else starts.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             show_window(app)
         }))
-        // The window is created hidden (tauri.conf.json) and this plugin shows it once its
-        // saved size and position are restored: no jump from the default size, and the page
-        // is not laid out twice.
-        .plugin(tauri_plugin_window_state::Builder::default().build())
+        // The window is created hidden (tauri.conf.json); this plugin restores its saved
+        // size and position first, so it shows without a jump and the page is laid out
+        // once. Whether it shows is the app's to decide: not when started with the session.
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::all()
+                        - tauri_plugin_window_state::StateFlags::VISIBLE,
+                )
+                .build(),
+        )
         .plugin(tauri_plugin_opener::init())
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .app_name(computer::LOGIN_ENTRY_NAME)
+                .arg(computer::STARTED_AT_LOGIN)
+                .build(),
+        )
         .setup(|app| {
             let state = DeskState::open(app.handle())?;
             app.manage(state);
             commands::devices::start_audio_after_startup(app.handle().clone());
             tray::create(app.handle());
             quit_on_termination(app.handle().clone());
+            // Started with the desktop session: signed in behind the scenes, in the tray
+            // until asked for (a tray click, a notification, a second launch).
+            // Where no tray icon shows, minimised instead, so it can be found.
+            if !computer::started_at_login() {
+                show_window(app.handle());
+            } else if !agent_desk_alerts::tray_host::running() {
+                if let Some(window) = app.get_webview_window("main") {
+                    let _ = window.minimize();
+                    let _ = window.show();
+                }
+            }
             Ok(())
         })
         .on_window_event(|window, event| {
             if let WindowEvent::CloseRequested { api, .. } = event {
-                let state = window.state::<DeskState>();
-                if state.has_unsaved_changes() {
-                    // The UI asks the agent, then calls `quit_discarding_changes` or stays.
-                    api.prevent_close();
-                    let _ = events::CloseRequested.emit(window);
-                }
+                api.prevent_close();
+                close_to_tray(window);
             }
         })
         .invoke_handler(ipc::invoke_handler())

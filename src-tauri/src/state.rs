@@ -26,8 +26,10 @@ pub struct DeskState {
     unsaved_changes: AtomicBool,
     /// Offered on the sign-in screen when no server was used before (`make run` sets it).
     pub default_server_url: Option<String>,
+    /// What the app decided on this computer, and told the agent, once.
+    pub kept: crate::computer::KeptFile,
     /// Presence and alerts of the signed-in agent.
-    presence: Mutex<Option<crate::alerts::Presence>>,
+    running: Mutex<Option<crate::alerts::Running>>,
 }
 
 impl DeskState {
@@ -43,6 +45,7 @@ impl DeskState {
         ));
         let restoring = Arc::clone(&session);
         let early_restore = tauri::async_runtime::spawn(async move { restoring.restore().await });
+        let kept = crate::computer::KeptFile::in_folder(&config_dir);
         Self {
             session,
             photos: PhotoEditor::default(),
@@ -53,7 +56,8 @@ impl DeskState {
             default_server_url: std::env::var("AGENT_DESK_SERVER_URL")
                 .ok()
                 .filter(|url| !url.is_empty()),
-            presence: Mutex::new(None),
+            kept,
+            running: Mutex::new(None),
         }
     }
 
@@ -62,31 +66,22 @@ impl DeskState {
     }
 
     /// Puts in what runs for a new session and hands back what ran before.
-    pub fn replace_presence(
+    pub fn replace_running(
         &self,
-        presence: Option<crate::alerts::Presence>,
-    ) -> Option<crate::alerts::Presence> {
-        let mut slot = self.presence.lock().unwrap_or_else(PoisonError::into_inner);
-        std::mem::replace(&mut *slot, presence)
+        running: Option<crate::alerts::Running>,
+    ) -> Option<crate::alerts::Running> {
+        let mut slot = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        std::mem::replace(&mut *slot, running)
     }
 
     pub fn alert_desk(&self) -> Option<Arc<agent_desk_alerts::AlertDesk>> {
-        let slot = self.presence.lock().unwrap_or_else(PoisonError::into_inner);
-        slot.as_ref().map(|presence| Arc::clone(&presence.desk))
+        let slot = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.as_ref().map(|running| Arc::clone(&running.desk))
     }
 
-    pub fn idle_watch(&self) -> Option<Arc<Mutex<agent_desk_alerts::IdleWatch>>> {
-        let slot = self.presence.lock().unwrap_or_else(PoisonError::into_inner);
-        slot.as_ref().map(|presence| Arc::clone(&presence.idle))
-    }
-
-    /// Whether the current Away was set by idle detection.
-    pub fn presence_automatic_away(&self) -> bool {
-        self.idle_watch().is_some_and(|idle| {
-            idle.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .automatic()
-        })
+    pub fn presence(&self) -> Option<Arc<crate::alerts::Presence>> {
+        let slot = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.as_ref().map(|running| Arc::clone(&running.presence))
     }
 
     /// The app icon as a file, for notification services that take a path.

@@ -3,7 +3,8 @@
 
 use std::sync::Mutex;
 
-use agent_desk_alerts::AlertsState;
+use agent_desk_alerts::{AlertsState, DesktopNotifier, Notice};
+use agent_desk_core::Priority;
 use agent_desk_core::{Status, StatusUpdate};
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
@@ -17,6 +18,8 @@ struct Words {
     signed_out: &'static str,
     open: &'static str,
     quit: &'static str,
+    /// Said once, the first time closing the window hides it.
+    still_running: (&'static str, &'static str),
 }
 
 const ENGLISH: Words = Words {
@@ -29,6 +32,10 @@ const ENGLISH: Words = Words {
     signed_out: "Not signed in",
     open: "Open Agent Desk",
     quit: "Quit Agent Desk",
+    still_running: (
+        "Agent Desk is still running",
+        "Your alerts keep coming. Open Agent Desk from its tray icon; quit it from the icon's menu.",
+    ),
 };
 
 const GERMAN: Words = Words {
@@ -47,6 +54,10 @@ const GERMAN: Words = Words {
     signed_out: "Nicht angemeldet",
     open: "Agent Desk öffnen",
     quit: "Agent Desk beenden",
+    still_running: (
+        "Agent Desk läuft weiter",
+        "Ihre Hinweise kommen weiter an. Öffnen Sie Agent Desk über das Symbol im Infobereich; beenden Sie es über dessen Menü.",
+    ),
 };
 
 fn words(language: &str) -> &'static Words {
@@ -144,10 +155,7 @@ fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
     match id {
         "open" => crate::show_window(app),
-        "quit" => {
-            crate::alerts::go_offline_before_quitting(app);
-            app.exit(0);
-        }
+        "quit" => crate::quit(app),
         _ => {
             let Some(status) = id.strip_prefix("status:").and_then(Status::parse) else {
                 return;
@@ -160,10 +168,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
                     idle: false,
                 };
                 // A failure leaves the check marks as the server has them.
-                if crate::alerts::set_status(&app, update, false)
-                    .await
-                    .is_err()
-                {
+                if crate::alerts::set_status(&app, update).await.is_err() {
                     refresh(&app);
                 }
             });
@@ -179,13 +184,30 @@ pub fn set_language<R: Runtime>(app: &AppHandle<R>, language: &str) {
     if let Ok(mut current) = tray.language.lock() {
         *current = language.to_owned();
     }
-    let words = words(language);
-    let _ = tray.open.set_text(words.open);
-    let _ = tray.quit.set_text(words.quit);
-    for (item, label) in tray.statuses.iter().zip(words.statuses) {
-        let _ = item.set_text(label);
-    }
     refresh(app);
+}
+
+/// Tells the agent, as a notification, that closing the window kept the app running.
+pub fn say_still_running<R: Runtime>(app: &AppHandle<R>) {
+    let language = app
+        .try_state::<TrayMenu<R>>()
+        .and_then(|tray| tray.language.lock().ok().map(|language| language.clone()))
+        .unwrap_or_default();
+    let (title, body) = words(&language).still_running;
+    let icon = app
+        .state::<crate::state::DeskState>()
+        .notification_icon()
+        .unwrap_or_else(|| "agent-desk".to_owned());
+    let notifier = DesktopNotifier::new("Agent Desk", &icon, |_: &str| {});
+    let notice = Notice {
+        title: title.to_owned(),
+        body: body.to_owned(),
+        priority: Priority::Normal,
+        url: None,
+        replaces: None,
+    };
+    // Without a notification service the agent finds the icon where it always is.
+    let _ = notifier.show(&notice);
 }
 
 /// Shows the status and unread count.
@@ -209,7 +231,16 @@ pub fn show_signed_out<R: Runtime>(app: &AppHandle<R>) {
     refresh(app);
 }
 
+/// Redraws the tray from what it was last told. Menu items are the main thread's: from
+/// any other thread the redraw is posted there, never waited for, since the main thread
+/// may itself be waiting on async work (going Offline while quitting) that ends here.
 fn refresh<R: Runtime>(app: &AppHandle<R>) {
+    let handle = app.clone();
+    // An error means the event loop has ended: there is nothing to draw on any more.
+    let _ = app.run_on_main_thread(move || redraw(&handle));
+}
+
+fn redraw<R: Runtime>(app: &AppHandle<R>) {
     let Some(tray) = app.try_state::<TrayMenu<R>>() else {
         return;
     };
@@ -219,6 +250,11 @@ fn refresh<R: Runtime>(app: &AppHandle<R>) {
         .map(|language| language.clone())
         .unwrap_or_default();
     let words = words(&language);
+    let _ = tray.open.set_text(words.open);
+    let _ = tray.quit.set_text(words.quit);
+    for (item, label) in tray.statuses.iter().zip(words.statuses) {
+        let _ = item.set_text(label);
+    }
     let last = tray.last.lock().ok().and_then(|last| last.clone());
     match last {
         Some(alerts) => {

@@ -225,6 +225,18 @@ fn calls() -> BTreeMap<&'static str, Call> {
             "test_output",
             (json!({"role": "microphone"}), Fails("audio_invalid")),
         ),
+        (
+            "this_computer",
+            (json!({}), Answer(|v| v["start_at_login"] == false)),
+        ),
+        // Off: the only change this check makes outside its own folders is none.
+        (
+            "set_start_at_login",
+            (
+                json!({"on": false}),
+                Answer(|v| *v == json!({"start_at_login": false})),
+            ),
+        ),
         ("alerts_state", signed_out(json!({}))),
         (
             "set_status",
@@ -335,6 +347,8 @@ fn calls() -> BTreeMap<&'static str, Call> {
         ),
     );
     calls.insert("quit_discarding_changes", Call::Exits);
+    // Nobody signed in and nothing unsaved: it quits at once.
+    calls.insert("quit_app", Call::Exits);
     calls
 }
 
@@ -365,6 +379,12 @@ fn every_command_is_registered_allowed_and_takes_the_generated_arguments() {
     let config = tempfile::tempdir().expect("a config folder of its own");
     let app = mock_builder()
         .plugin(tauri_plugin_opener::init())
+        // A login entry of a name no app uses, never written here (see the calls).
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .app_name("agent-desk-wiring-check")
+                .build(),
+        )
         .invoke_handler(crate::ipc::invoke_handler())
         .build(tauri::generate_context!())
         .expect("the app builds on the mock runtime");

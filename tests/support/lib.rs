@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 pub mod notifications;
+pub mod x11;
 
 pub const DEMO_EMAIL: &str = "demo@agentdesk.example";
 pub const DEMO_ADMIN_EMAIL: &str = "admin@agentdesk.example";
@@ -427,6 +428,37 @@ impl Desktop {
         wait_for_port(port, "tauri-driver")
     }
 
+    /// The environment the app runs in: its display, home, session bus and sound server.
+    pub fn app_env(&self) -> &[(String, String)] {
+        &self.env
+    }
+
+    /// The app's home folder.
+    pub fn home(&self) -> PathBuf {
+        self.root.path().join("home")
+    }
+
+    /// The app's X display, such as `:99`.
+    pub fn display(&self) -> &str {
+        self.env
+            .iter()
+            .find(|(key, _)| key == "DISPLAY")
+            .map_or("", |(_, value)| value.as_str())
+    }
+
+    /// Starts the app once more, outside WebDriver, as a second click on its icon does,
+    /// and waits for it: it hands over to the running one and exits.
+    pub fn launch_again(&self, args: &[&str]) -> Result<()> {
+        let status = Command::new(binary("agent-desk")?)
+            .args(args)
+            .envs(self.env.iter().cloned())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+        ensure!(status.success(), "the second launch ended with {status}");
+        Ok(())
+    }
+
     /// The app's session bus, where a notification server for it is to own its name.
     pub fn bus_address(&self) -> Option<&str> {
         self.env
@@ -452,12 +484,17 @@ impl Desktop {
 
     /// Launches any Tauri binary (the bench's bare window too) under WebDriver.
     pub async fn launch(&self, application: &Path) -> Result<Client> {
+        self.launch_with_args(application, &[]).await
+    }
+
+    /// Launches a Tauri binary with command-line arguments under WebDriver.
+    pub async fn launch_with_args(&self, application: &Path, args: &[&str]) -> Result<Client> {
         // reqwest and fantoccini both bring rustls; pick one crypto provider for the process.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "tauri:options".into(),
-            json!({ "application": application.display().to_string() }),
+            json!({ "application": application.display().to_string(), "args": args }),
         );
         let client = ClientBuilder::rustls()?
             .capabilities(capabilities)
@@ -591,6 +628,27 @@ pub async fn wait_for_text(client: &Client, css: &str, needle: &str) -> Result<S
             }
         } else if start.elapsed() > WAIT {
             bail!("{css} never appeared");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The demo agent's status as the server has it.
+pub async fn server_status(server_url: &str) -> Result<String> {
+    let (profile, _) = api_profile(server_url).await?;
+    Ok(profile["status"].as_str().unwrap_or_default().to_owned())
+}
+
+/// Waits until the server has the demo agent as `wanted`.
+pub async fn wait_for_server_status(server_url: &str, wanted: &str) -> Result<()> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let status = server_status(server_url).await?;
+        if status == wanted {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the server has the agent as {status}, not {wanted}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -322,19 +322,19 @@ describe('navigation', () => {
   });
 });
 
-describe('closing the window', () => {
+describe('quitting', () => {
   it('asks first when there are unsaved changes, then quits discarding them', async () => {
     const { backend } = fakeBackend();
-    let requestClose: () => void = () => {};
-    backend.onCloseRequested.mockImplementation(async (handler) => {
-      requestClose = handler;
+    let requestQuit: () => void = () => {};
+    backend.onQuitRequested.mockImplementation(async (handler) => {
+      requestQuit = handler;
       return () => {};
     });
     const user = userEvent.setup();
     render(App, { backend });
     await user.type(await screen.findByLabelText(/Job title/), ' II');
-    requestClose();
-    await user.click(await screen.findByRole('button', { name: 'Discard and close' }));
+    requestQuit();
+    await user.click(await screen.findByRole('button', { name: 'Discard and quit' }));
     expect(backend.quitDiscardingChanges).toHaveBeenCalledTimes(1);
   });
 });

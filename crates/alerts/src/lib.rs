@@ -8,7 +8,9 @@ pub mod idle;
 pub mod inbox;
 pub mod notifier;
 pub mod policy;
+pub mod presence;
 pub mod pump;
+pub mod tray_host;
 
 pub use desk::{AlertDesk, DeskError, PlaySound, Received, SoundFailure};
 pub use idle::{IdleAction, IdleWatch};
@@ -18,4 +20,5 @@ pub use inbox::{
 };
 pub use notifier::{DesktopNotifier, Notice, NotifyError};
 pub use policy::{AlertPolicy, Interruption};
+pub use presence::{Presence, PresenceShell, StatusServer};
 pub use pump::StreamSignal;

@@ -37,7 +37,6 @@ pub async fn set_status<R: Runtime>(
             until,
             idle: false,
         },
-        false,
     )
     .await
 }

@@ -23,7 +23,14 @@ pub fn set_unsaved_changes(state: State<'_, DeskState>, unsaved: bool) {
     state.set_unsaved_changes(unsaved);
 }
 
-/// The agent chose to discard unsaved changes and close.
+/// Quits, as the tray's Quit does: Offline first, or the question first when a form
+/// has unsaved changes.
+#[command]
+pub fn quit_app<R: Runtime>(app: AppHandle<R>) {
+    crate::quit(&app);
+}
+
+/// The agent chose to discard unsaved changes and quit.
 #[command]
 pub fn quit_discarding_changes<R: Runtime>(app: AppHandle<R>, state: State<'_, DeskState>) {
     state.set_unsaved_changes(false);

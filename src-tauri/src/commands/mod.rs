@@ -3,6 +3,7 @@
 pub mod account;
 pub mod alerts;
 pub mod app;
+pub mod computer;
 pub mod devices;
 pub mod people;
 pub mod photo;

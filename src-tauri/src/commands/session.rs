@@ -32,6 +32,7 @@ pub async fn sign_in<R: Runtime>(
         .sign_in(&server_url, &email, &password)
         .await?;
     start_presence(&app, &signed_in.profile);
+    crate::computer::start_at_login_after_first_sign_in(&app, &state.kept);
     Ok(signed_in)
 }
 

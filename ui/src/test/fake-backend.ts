@@ -191,7 +191,7 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     listLanguages: vi.fn<Backend['listLanguages']>(async () => copy([...APP_LANGUAGES])),
     setUnsavedChanges: vi.fn<Backend['setUnsavedChanges']>(async () => {}),
     quitDiscardingChanges: vi.fn<Backend['quitDiscardingChanges']>(async () => {}),
-    onCloseRequested: vi.fn<Backend['onCloseRequested']>(async () => () => {}),
+    onQuitRequested: vi.fn<Backend['onQuitRequested']>(async () => () => {}),
     onProfileChanged: vi.fn<Backend['onProfileChanged']>(listen(on.profile)),
     onSessionEnded: vi.fn<Backend['onSessionEnded']>(listen(on.sessionEnded)),
 
@@ -242,6 +242,9 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     recordSample: vi.fn<Backend['recordSample']>(async () => {}),
     playSample: vi.fn<Backend['playSample']>(async () => {}),
     testOutput: vi.fn<Backend['testOutput']>(async () => {}),
+    thisComputer: vi.fn<Backend['thisComputer']>(async () => ({ start_at_login: false })),
+    setStartAtLogin: vi.fn<Backend['setStartAtLogin']>(async (on) => ({ start_at_login: on })),
+    quitApp: vi.fn<Backend['quitApp']>(async () => {}),
     onAudioDevicesChanged: vi.fn<Backend['onAudioDevicesChanged']>(listen(on.audio)),
 
     // Status and alerts.

@@ -46,6 +46,7 @@ import type { SessionsEnded } from './SessionsEnded';
 import type { SignedIn } from './SignedIn';
 import type { Status } from './Status';
 import type { Team } from './Team';
+import type { ThisComputer } from './ThisComputer';
 import type { TicketHistory } from './TicketHistory';
 import type { TicketSort } from './TicketSort';
 import type { TimeZoneInfo } from './TimeZoneInfo';
@@ -58,8 +59,13 @@ export interface Backend {
   appInfo(): Promise<AppInfo>;
   /** Whether a form has unsaved changes, so closing the window warns first. */
   setUnsavedChanges(unsaved: boolean): Promise<void>;
-  /** The agent chose to discard unsaved changes and close. */
+  /** The agent chose to discard unsaved changes and quit. */
   quitDiscardingChanges(): Promise<void>;
+  /**
+   * Quits, as the tray's Quit does: Offline first, or the question first when a form
+   * has unsaved changes.
+   */
+  quitApp(): Promise<void>;
   /** The session kept from an earlier run, if the server still accepts it. */
   restoreSession(): Promise<VersionedProfile | null>;
   signIn(serverUrl: string, email: string, password: string): Promise<SignedIn>;
@@ -134,6 +140,9 @@ export interface Backend {
    * once it has been played.
    */
   testOutput(role: AudioRole): Promise<void>;
+  thisComputer(): Promise<ThisComputer>;
+  /** Starts the app with the desktop session, or stops doing so. */
+  setStartAtLogin(on: boolean): Promise<ThisComputer>;
   /** The agent's status, unread count, stream connection, idle setting and recent alerts. */
   alertsState(): Promise<AlertsState>;
   /** Sets the status on the server; `until` is RFC 3339 or null. */
@@ -210,10 +219,10 @@ export interface Backend {
   /** Opens a ticket's page in the default browser: only `http` and `https` addresses. */
   openTicket(url: string): Promise<void>;
   /**
-   * The agent closed the window while a form has unsaved changes: the UI asks, then
-   * calls `quitDiscardingChanges` or stays.
+   * The agent asked to quit (the tray's Quit) while a form has unsaved changes: the UI
+   * asks, then calls `quitDiscardingChanges` or stays.
    */
-  onCloseRequested(handler: () => void): Promise<() => void>;
+  onQuitRequested(handler: () => void): Promise<() => void>;
   /** A reading of the running microphone test, about 30 a second, until `stopMicTest`. */
   onMicLevel(handler: (payload: MeterReading) => void): Promise<() => void>;
   /**
@@ -245,6 +254,7 @@ export const tauriBackend: Backend = {
   appInfo: () => call('app_info'),
   setUnsavedChanges: (unsaved) => call('set_unsaved_changes', { unsaved }),
   quitDiscardingChanges: () => call('quit_discarding_changes'),
+  quitApp: () => call('quit_app'),
   restoreSession: () => call('restore_session'),
   signIn: (serverUrl, email, password) => call('sign_in', { serverUrl, email, password }),
   signOut: () => call('sign_out'),
@@ -275,6 +285,8 @@ export const tauriBackend: Backend = {
   recordSample: (seconds) => call('record_sample', { seconds }),
   playSample: () => call('play_sample'),
   testOutput: (role) => call('test_output', { role }),
+  thisComputer: () => call('this_computer'),
+  setStartAtLogin: (on) => call('set_start_at_login', { on }),
   alertsState: () => call('alerts_state'),
   setStatus: (status, until) => call('set_status', { status, until }),
   setIdleAway: (minutes) => call('set_idle_away', { minutes }),
@@ -311,7 +323,7 @@ export const tauriBackend: Backend = {
   listTickets: (id, sort) => call('list_tickets', { id, sort }),
   listLogins: (id) => call('list_logins', { id }),
   openTicket: (url) => call('open_ticket', { url }),
-  onCloseRequested: (handler) => listen('close-requested', () => handler()),
+  onQuitRequested: (handler) => listen('quit-requested', () => handler()),
   onMicLevel: (handler) => listen<MeterReading>('mic-level', (event) => handler(event.payload)),
   onMicTestEnded: (handler) => listen<IpcError | null>('mic-test-ended', (event) => handler(event.payload)),
   onAudioDevicesChanged: (handler) => listen<AudioState>('audio-devices-changed', (event) => handler(event.payload)),
