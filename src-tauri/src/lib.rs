@@ -111,6 +111,9 @@ pub fn run() {
                 .build(),
         )
         .setup(|app| {
+            agent_desk_alerts::notifier::use_app_identity(
+                computer::installed().then_some(app.config().identifier.as_str()),
+            );
             let state = DeskState::open(app.handle())?;
             app.manage(state);
             commands::devices::start_audio_after_startup(app.handle().clone());

@@ -99,12 +99,6 @@ struct ServerMarkup {
 impl DesktopNotifier {
     /// `icon` is a file path or an icon-theme name.
     pub fn new(app_name: &str, icon: &str, on_open: impl Fn(&str) + Send + Sync + 'static) -> Self {
-        #[cfg(target_os = "macos")]
-        {
-            // Without a bundle identifier the first notification can hang on macOS.
-            let bundle = notify_rust::get_bundle_identifier_or_default(app_name);
-            let _ = notify_rust::set_application(&bundle);
-        }
         Self {
             app_name: app_name.to_owned(),
             icon: icon.to_owned(),
@@ -162,7 +156,7 @@ impl DesktopNotifier {
             }
         }
         #[cfg(target_os = "windows")]
-        notification.app_id(WINDOWS_APP_ID);
+        notification.app_id(windows_app_id());
         if notice.url.is_some() {
             // "default" is what a click on the notification's body invokes.
             notification
@@ -267,9 +261,40 @@ async fn name_owner(bus: &zbus::Connection) -> Result<String, zbus::Error> {
     .deserialize()
 }
 
-/// The AppUserModelID the Windows installer registers, so toasts carry the app's name.
+/// The installed app's identity, which notifications carry so the system shows them as
+/// the app's: its bundle identifier on macOS, and on Windows the AppUserModelID its
+/// installers give its shortcuts. `None` for a build run from its build folder, which no
+/// installer registered: notifications then go as the terminal's (macOS) or
+/// PowerShell's (Windows), since the system drops those of an unknown app. Call once,
+/// before the first notification; nothing to do on Linux, where the desktop entry hint
+/// names the app.
+pub fn use_app_identity(bundle_id: Option<&str>) {
+    #[cfg(target_os = "macos")]
+    {
+        // Without one the first notification can hang; only the first call counts.
+        let _ = notify_rust::set_application(bundle_id.unwrap_or("com.apple.Terminal"));
+    }
+    #[cfg(target_os = "windows")]
+    {
+        let id = bundle_id.map_or(POWERSHELL_APP_ID.to_owned(), str::to_owned);
+        let _ = WINDOWS_APP_ID.set(id);
+    }
+    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
+    let _ = bundle_id;
+}
+
 #[cfg(target_os = "windows")]
-pub const WINDOWS_APP_ID: &str = "com.agentdesk.desktop";
+static WINDOWS_APP_ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The AppUserModelID Windows shows PowerShell's notifications under.
+#[cfg(target_os = "windows")]
+const POWERSHELL_APP_ID: &str =
+    "{1AC14E77-02E7-4E5D-B744-2EB1AE5198B7}\\WindowsPowerShell\\v1.0\\powershell.exe";
+
+#[cfg(target_os = "windows")]
+fn windows_app_id() -> &'static str {
+    WINDOWS_APP_ID.get().map_or(POWERSHELL_APP_ID, String::as_str)
+}
 
 #[cfg(all(unix, not(target_os = "macos")))]
 fn urgency(priority: Priority) -> notify_rust::Urgency {
