@@ -146,7 +146,9 @@ fn the_apps_packages_carry_what_a_desktop_needs() -> Result<()> {
     let text = std::fs::read_to_string(&entry)?;
     for line in [
         "Name=Agent Desk",
-        "Exec=agent-desk",
+        // The link the desktop hands over (%u) and the scheme it hands over.
+        "Exec=agent-desk %u",
+        "MimeType=x-scheme-handler/agentdesk;",
         "Icon=agent-desk",
         "Categories=Office;",
     ] {

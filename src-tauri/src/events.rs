@@ -37,6 +37,10 @@ agent_desk_ipc::events! {
     /// A request to a team the agent leads arrived, or the agent's own was decided.
     pub struct TeamsChanged;
 
+    /// An `agentdesk://` link was handed over: the UI takes it with `takeLink` once an
+    /// agent is signed in.
+    pub struct LinkArrived;
+
     /// A colleague's status changed (`status` null: their privacy hides it from the agent).
     pub struct PresenceChanged(pub PresenceChange);
 }

@@ -17,6 +17,7 @@ agent_desk_ipc::commands![
     commands::app::set_unsaved_changes,
     commands::app::quit_discarding_changes,
     commands::app::quit_app,
+    commands::app::take_link,
     commands::session::restore_session,
     commands::session::sign_in,
     commands::session::sign_out,

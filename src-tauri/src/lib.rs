@@ -8,6 +8,7 @@ mod computer;
 mod error;
 mod events;
 mod ipc;
+mod links;
 mod state;
 mod tray;
 #[cfg(test)]
@@ -89,9 +90,12 @@ fn quit<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
 pub fn run() {
     let app = tauri::Builder::default()
         // First, so a second launch hands over to the running app before anything else starts.
+        // With its deep-link feature, a second launch's agentdesk:// link reaches this
+        // one's deep-link handler below.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             show_window(app)
         }))
+        .plugin(tauri_plugin_deep_link::init())
         // The window is created hidden (tauri.conf.json); this plugin restores its saved
         // size and position first, so it shows without a jump and the page is laid out
         // once. Whether it shows is the app's to decide: not when started with the session.
@@ -119,6 +123,17 @@ pub fn run() {
             commands::devices::start_audio_after_startup(app.handle().clone());
             tray::create(app.handle());
             quit_on_termination(app.handle().clone());
+            // The package registers the scheme with the desktop; a link that started the
+            // app is its argument, one that came later is a second launch's.
+            {
+                use tauri_plugin_deep_link::DeepLinkExt;
+                if let Ok(Some(urls)) = app.deep_link().get_current() {
+                    links::arrived(app.handle(), &urls);
+                }
+                let handle = app.handle().clone();
+                app.deep_link()
+                    .on_open_url(move |event| links::arrived(&handle, &event.urls()));
+            }
             // Started with the desktop session: signed in behind the scenes, in the tray
             // until asked for (a tray click, a notification, a second launch).
             // Where no tray icon shows, minimised instead, so it can be found.

@@ -28,6 +28,8 @@ pub struct DeskState {
     pub default_server_url: Option<String>,
     /// What the app decided on this computer, and told the agent, once.
     pub kept: crate::computer::KeptFile,
+    /// The last `agentdesk://` link handed over, until the window takes it.
+    pending_link: Mutex<Option<crate::links::LinkOpened>>,
     /// Presence and alerts of the signed-in agent.
     running: Mutex<Option<crate::alerts::Running>>,
 }
@@ -57,6 +59,7 @@ impl DeskState {
                 .ok()
                 .filter(|url| !url.is_empty()),
             kept,
+            pending_link: Mutex::new(None),
             running: Mutex::new(None),
         }
     }
@@ -72,6 +75,20 @@ impl DeskState {
     ) -> Option<crate::alerts::Running> {
         let mut slot = self.running.lock().unwrap_or_else(PoisonError::into_inner);
         std::mem::replace(&mut *slot, running)
+    }
+
+    pub fn set_pending_link(&self, link: crate::links::LinkOpened) {
+        *self
+            .pending_link
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(link);
+    }
+
+    pub fn take_pending_link(&self) -> Option<crate::links::LinkOpened> {
+        self.pending_link
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     pub fn alert_desk(&self) -> Option<Arc<agent_desk_alerts::AlertDesk>> {

@@ -347,6 +347,10 @@ fn calls() -> BTreeMap<&'static str, Call> {
         ),
     );
     calls.insert("quit_discarding_changes", Call::Exits);
+    calls.insert(
+        "take_link",
+        Call::Json(json!({}), Expect::Answer(Value::is_null)),
+    );
     // Nobody signed in and nothing unsaved: it quits at once.
     calls.insert("quit_app", Call::Exits);
     calls

@@ -537,3 +537,49 @@ describe('profile changed elsewhere', () => {
     expect(screen.getByTestId('header-name').textContent).toBe('Dana Demo');
   });
 });
+
+describe('agentdesk:// links', () => {
+  it("opens a person's record from a link, after signing in", async () => {
+    const { backend } = fakeBackend();
+    backend.takeLink.mockResolvedValueOnce({ outcome: 'open', link: { kind: 'person', id: 'agent-4' } });
+    render(App, { backend });
+    const record = await screen.findByTestId('person-record');
+    expect(record.getAttribute('data-person')).toBe('agent-4');
+    expect(backend.getPerson).toHaveBeenCalledWith('agent-4');
+    expect(within(record).getByRole('heading', { name: 'Kim Keen' })).toBeTruthy();
+  });
+
+  it('sets a status from a link only once the agent confirms', async () => {
+    const { backend } = fakeBackend();
+    backend.takeLink.mockResolvedValueOnce({ outcome: 'open', link: { kind: 'status', status: 'dnd' } });
+    const user = userEvent.setup();
+    render(App, { backend });
+    const keep = await screen.findByRole('button', { name: 'Keep my status' });
+    await user.click(keep);
+    expect(backend.setStatus).not.toHaveBeenCalled();
+
+    // Another link while the app is open.
+    backend.takeLink.mockResolvedValueOnce({ outcome: 'open', link: { kind: 'status', status: 'dnd' } });
+    const arrived = backend.onLinkArrived.mock.calls[0]?.[0];
+    expect(arrived).toBeTypeOf('function');
+    arrived?.();
+    await user.click(await screen.findByRole('button', { name: 'Set Do not disturb' }));
+    expect(backend.setStatus).toHaveBeenCalledWith('dnd', null);
+  });
+
+  it('says why a link was refused, and does nothing else', async () => {
+    const { backend } = fakeBackend();
+    backend.takeLink.mockResolvedValueOnce({
+      outcome: 'refused',
+      link: 'agentdesk://settings',
+      why: { code: 'unknown_place', part: 'settings' },
+    });
+    render(App, { backend });
+    const notice = await screen.findByTestId('notice');
+    expect(notice.textContent).toBe(
+      'The link agentdesk://settings wasn\'t opened: Agent Desk has no place called "settings".',
+    );
+    expect(screen.getByRole('heading', { name: 'Your profile' })).toBeTruthy();
+    expect(backend.setStatus).not.toHaveBeenCalled();
+  });
+});

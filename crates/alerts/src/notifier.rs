@@ -293,7 +293,9 @@ const POWERSHELL_APP_ID: &str =
 
 #[cfg(target_os = "windows")]
 fn windows_app_id() -> &'static str {
-    WINDOWS_APP_ID.get().map_or(POWERSHELL_APP_ID, String::as_str)
+    WINDOWS_APP_ID
+        .get()
+        .map_or(POWERSHELL_APP_ID, String::as_str)
 }
 
 #[cfg(all(unix, not(target_os = "macos")))]

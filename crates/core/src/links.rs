@@ -29,8 +29,10 @@ pub enum AppLink {
     Devices,
 }
 
-/// Why a link was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a link was refused: a code, and the part of the link it is about.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, TS)]
+#[serde(tag = "code", content = "part", rename_all = "snake_case")]
+#[ts(export)]
 pub enum LinkRefused {
     #[error("it is not an agentdesk:// link")]
     NotAnAppLink,

@@ -17,6 +17,13 @@ pub fn app_info(state: State<'_, DeskState>) -> AppInfo {
     }
 }
 
+/// The last `agentdesk://` link handed over, once: the UI asks when an agent is signed
+/// in, and whenever it hears `LinkArrived`.
+#[command]
+pub fn take_link(state: State<'_, DeskState>) -> Option<crate::links::LinkOpened> {
+    state.take_pending_link()
+}
+
 /// Whether a form has unsaved changes, so closing the window warns first.
 #[command]
 pub fn set_unsaved_changes(state: State<'_, DeskState>, unsaved: bool) {

@@ -245,6 +245,8 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     thisComputer: vi.fn<Backend['thisComputer']>(async () => ({ start_at_login: false })),
     setStartAtLogin: vi.fn<Backend['setStartAtLogin']>(async (on) => ({ start_at_login: on })),
     quitApp: vi.fn<Backend['quitApp']>(async () => {}),
+    takeLink: vi.fn<Backend['takeLink']>(async () => null),
+    onLinkArrived: vi.fn<Backend['onLinkArrived']>(async () => () => {}),
     onAudioDevicesChanged: vi.fn<Backend['onAudioDevicesChanged']>(listen(on.audio)),
 
     // Status and alerts.

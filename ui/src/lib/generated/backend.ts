@@ -21,6 +21,7 @@ import type { IpcError } from './IpcError';
 import type { JoinRequest } from './JoinRequest';
 import type { JoinRequests } from './JoinRequests';
 import type { Language } from './Language';
+import type { LinkOpened } from './LinkOpened';
 import type { LoginActivity } from './LoginActivity';
 import type { MeterReading } from './MeterReading';
 import type { NewCustomer } from './NewCustomer';
@@ -66,6 +67,11 @@ export interface Backend {
    * has unsaved changes.
    */
   quitApp(): Promise<void>;
+  /**
+   * The last `agentdesk://` link handed over, once: the UI asks when an agent is signed
+   * in, and whenever it hears `LinkArrived`.
+   */
+  takeLink(): Promise<LinkOpened | null>;
   /** The session kept from an earlier run, if the server still accepts it. */
   restoreSession(): Promise<VersionedProfile | null>;
   signIn(serverUrl: string, email: string, password: string): Promise<SignedIn>;
@@ -246,6 +252,11 @@ export interface Backend {
   onSessionEnded(handler: () => void): Promise<() => void>;
   /** A request to a team the agent leads arrived, or the agent's own was decided. */
   onTeamsChanged(handler: () => void): Promise<() => void>;
+  /**
+   * An `agentdesk://` link was handed over: the UI takes it with `takeLink` once an
+   * agent is signed in.
+   */
+  onLinkArrived(handler: () => void): Promise<() => void>;
   /** A colleague's status changed (`status` null: their privacy hides it from the agent). */
   onPresenceChanged(handler: (payload: PresenceChange) => void): Promise<() => void>;
 }
@@ -255,6 +266,7 @@ export const tauriBackend: Backend = {
   setUnsavedChanges: (unsaved) => call('set_unsaved_changes', { unsaved }),
   quitDiscardingChanges: () => call('quit_discarding_changes'),
   quitApp: () => call('quit_app'),
+  takeLink: () => call('take_link'),
   restoreSession: () => call('restore_session'),
   signIn: (serverUrl, email, password) => call('sign_in', { serverUrl, email, password }),
   signOut: () => call('sign_out'),
@@ -331,5 +343,6 @@ export const tauriBackend: Backend = {
   onProfileChanged: (handler) => listen<VersionedProfile>('profile-changed', (event) => handler(event.payload)),
   onSessionEnded: (handler) => listen('session-ended', () => handler()),
   onTeamsChanged: (handler) => listen('teams-changed', () => handler()),
+  onLinkArrived: (handler) => listen('link-arrived', () => handler()),
   onPresenceChanged: (handler) => listen<PresenceChange>('presence-changed', (event) => handler(event.payload)),
 };
