@@ -6,8 +6,9 @@
 Every workflow: valid YAML without duplicate keys, `on` and `jobs`, each job with
 `runs-on` and `steps` (or `uses`, for a reusable workflow), each step with exactly one
 of `uses` and `run`; secrets referred to by name only and no key material anywhere
-in the file. release.yml also: the platforms and bundles the release ships, and the
-signed updater bundles the team's server hands out.
+in the file. release.yml also: the platforms and bundles the release ships, each bundle
+with its updater signature (.sig), one draft release made by one job before the matrix
+that uploads to it by id, and `contents: write` only on the jobs that write to it.
 """
 
 import json
@@ -28,6 +29,8 @@ KEY_MATERIAL = [
     (re.compile(r"untrusted comment:"), "a minisign key (untrusted comment:)"),
     (re.compile(r"[A-Za-z0-9+/]{200,}={0,2}"), "a base64 blob of 200+ characters"),
 ]
+
+NEEDS_OUTPUT = re.compile(r"^\$\{\{\s*needs\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)\s*\}\}$")
 
 # release.yml: runner family, --target (None: the runner's own), bundles it must build.
 RELEASE_PLATFORMS = [
@@ -153,7 +156,70 @@ def target_of(args):
     return match.group(1) if match else None
 
 
-def check_release(jobs):
+def needs_of(job):
+    needs = job.get("needs") or []
+    return [needs] if isinstance(needs, str) else [str(n) for n in needs]
+
+
+def runs(job):
+    return [str(step.get("run", "")) for step in job.get("steps") or [] if isinstance(step, dict)]
+
+
+def writes_contents(permissions):
+    if isinstance(permissions, str):
+        return permissions == "write-all"
+    return isinstance(permissions, dict) and permissions.get("contents") == "write"
+
+
+def check_release_draft(data, jobs, tauri_steps):
+    """One job makes the draft release; the tauri-action jobs and the uploaders use it."""
+    drafts = set()
+    for job_id, step in tauri_steps:
+        job = jobs[job_id]
+        release_id = str((step.get("with") or {}).get("releaseId", "")).strip()
+        match = NEEDS_OUTPUT.match(release_id)
+        if not match:
+            raise Failure(f"job {job_id}: tauri-action has no `releaseId: ${{{{ needs.<job>.outputs.<id> }}}}`:"
+                          " parallel matrix jobs would each make their own draft release")
+        draft_id, output = match.groups()
+        if draft_id not in needs_of(job):
+            raise Failure(f"job {job_id}: releaseId comes from job {draft_id}, which is not in its `needs`")
+        draft = jobs.get(draft_id)
+        if not isinstance(draft, dict):
+            raise Failure(f"job {job_id}: releaseId comes from job {draft_id}, which does not exist")
+        if (draft.get("strategy") or {}).get("matrix"):
+            raise Failure(f"job {draft_id}: makes the draft release but is a matrix job: it must run once")
+        if output not in (draft.get("outputs") or {}):
+            raise Failure(f"job {draft_id}: has no output {output!r} (the release id job {job_id} reads)")
+        if not any(re.search(r"\bgh\s+release\s+create\b[^\n]*(?:\\\n[^\n]*)*--draft\b", run)
+                   for run in runs(draft)):
+            raise Failure(f"job {draft_id}: no `gh release create ... --draft` step")
+        drafts.add(draft_id)
+    if len(drafts) != 1:
+        raise Failure(f"release: the tauri-action jobs upload to releases of {len(drafts)} jobs"
+                      f" ({', '.join(sorted(drafts))}), not one")
+    (draft_id,) = drafts
+
+    uploaders = []
+    for job_id, job in jobs.items():
+        if any(re.search(r"\bgh\s+release\s+upload\b", run) for run in runs(job)):
+            if draft_id not in needs_of(job):
+                raise Failure(f"job {job_id}: uploads to the release without `needs: {draft_id}`")
+            uploaders.append(job_id)
+
+    writers = {draft_id, *(job_id for job_id, _ in tauri_steps), *uploaders}
+    if writes_contents(data.get("permissions")):
+        raise Failure("release: `contents: write` for the whole workflow; give it to the jobs that"
+                      f" write ({', '.join(sorted(writers))})")
+    for job_id, job in jobs.items():
+        if job_id in writers and not writes_contents(job.get("permissions")):
+            raise Failure(f"job {job_id}: writes to the release without `permissions: contents: write`")
+        if job_id not in writers and writes_contents(job.get("permissions")):
+            raise Failure(f"job {job_id}: `contents: write` but does not write to the release")
+    return draft_id, sorted(set(job_id for job_id, _ in tauri_steps)) + uploaders
+
+
+def check_release(data, jobs):
     entries = []
     tauri_steps = []
     for job_id, job in jobs.items():
@@ -202,6 +268,9 @@ def check_release(jobs):
         if not (((requested.get("plugins") or {}).get("updater") or {}).get("pubkey")):
             raise Failure(f"job {job_id}: createUpdaterArtifacts without plugins.updater.pubkey"
                           " in the same --config: tauri build would fail")
+    draft_id, uploaders = check_release_draft(data, jobs, tauri_steps)
+    covered.append("updater signatures built")
+    covered.append(f"one draft release by job {draft_id}, uploaded to by {', '.join(uploaders)}")
     return covered
 
 
@@ -211,8 +280,7 @@ def check_file(path):
     names = check_secrets(text, data)
     summary = f"{len(jobs)} jobs, {steps} steps, {len(names)} secrets by name"
     if path.name == "release.yml":
-        covered = check_release(jobs)
-        summary += "; release: " + "; ".join(covered) + "; updater artifacts requested"
+        summary += "; release: " + "; ".join(check_release(data, jobs))
     return summary
 
 
@@ -233,15 +301,23 @@ def workflow_files(arguments):
     return files
 
 
+def shown(path):
+    """The path from the repository's root if it is inside it, else as given."""
+    try:
+        return path.resolve().relative_to(ROOT)
+    except (OSError, ValueError):
+        return path
+
+
 def main(arguments):
     failures = 0
     for path in workflow_files(arguments):
-        shown = path.relative_to(ROOT) if path.resolve().is_relative_to(ROOT) else path
+        shown_path = shown(path)
         try:
-            print(f"ok    {shown}: {check_file(path)}")
+            print(f"ok    {shown_path}: {check_file(path)}")
         except Failure as failure:
             failures += 1
-            print(f"FAIL  {shown}: {failure}", file=sys.stderr)
+            print(f"FAIL  {shown_path}: {failure}", file=sys.stderr)
     if failures:
         print(f"check-workflows: {failures} workflow(s) failed", file=sys.stderr)
         return 1

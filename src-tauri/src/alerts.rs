@@ -44,6 +44,7 @@ impl Running {
     fn stop(self) {
         self.stream.abort();
         self.idle_stop.store(true, Ordering::SeqCst);
+        self.presence.stop();
     }
 }
 
@@ -81,6 +82,7 @@ impl<R: Runtime> PresenceShell<VersionedProfile> for Shell<R> {
 /// ran for an earlier session.
 pub async fn start<R: Runtime>(app: &AppHandle<R>, profile: &VersionedProfile) {
     let state = app.state::<DeskState>();
+    let generation = state.session_generation();
     let Ok(api) = state.session.api() else {
         return;
     };
@@ -114,6 +116,11 @@ pub async fn start<R: Runtime>(app: &AppHandle<R>, profile: &VersionedProfile) {
         state.config_dir().join(CHOSEN_STATUS_FILE),
     ));
     presence.start(profile).await;
+    // Signed out (or quit) while this was starting: what started is not this session's.
+    if state.session_generation() != generation {
+        presence.stop();
+        return;
+    }
     let idle_stop = Arc::new(AtomicBool::new(false));
     let stream =
         tauri::async_runtime::spawn(agent_desk_alerts::pump::run(api, Arc::clone(&desk), {
@@ -138,7 +145,9 @@ pub async fn start<R: Runtime>(app: &AppHandle<R>, profile: &VersionedProfile) {
 
 /// Stops presence and alerts: the agent signed out.
 pub fn stop<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(running) = app.state::<DeskState>().replace_running(None) {
+    let state = app.state::<DeskState>();
+    state.next_session_generation();
+    if let Some(running) = state.replace_running(None) {
         running.stop();
     }
     tray::show_signed_out(app);
@@ -247,6 +256,9 @@ fn watch_idle(desk: Arc<AlertDesk>, presence: Arc<Presence>, stop: Arc<AtomicBoo
         .spawn(move || {
             while !stop.load(Ordering::SeqCst) {
                 std::thread::sleep(IDLE_POLL);
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
                 // No idle time on this desktop (some Wayland compositors): no automatic Away.
                 let Ok(idle) = agent_desk_alerts::idle::system_idle() else {
                     continue;

@@ -133,6 +133,11 @@ pub fn run() {
                 let handle = app.handle().clone();
                 app.deep_link()
                     .on_open_url(move |event| links::arrived(&handle, &event.urls()));
+                // An AppImage is installed by no package: it registers the scheme itself.
+                #[cfg(target_os = "linux")]
+                if std::env::var_os("APPIMAGE").is_some() {
+                    let _ = app.deep_link().register_all();
+                }
             }
             // Started with the desktop session: signed in behind the scenes, in the tray
             // until asked for (a tray click, a notification, a second launch).
@@ -157,10 +162,12 @@ pub fn run() {
         .build(tauri::generate_context!());
 
     match app {
-        Ok(app) => app.run(|app, event| {
-            if let tauri::RunEvent::Exit = event {
-                alerts::go_offline_before_quitting(app);
-            }
+        Ok(app) => app.run(|app, event| match event {
+            tauri::RunEvent::Exit => alerts::go_offline_before_quitting(app),
+            // A click on the Dock icon brings back a window closed to the menu bar.
+            #[cfg(target_os = "macos")]
+            tauri::RunEvent::Reopen { .. } => show_window(app),
+            _ => {}
         }),
         Err(error) => {
             eprintln!("agent-desk: could not start: {error}");

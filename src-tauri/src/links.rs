@@ -35,15 +35,19 @@ impl LinkOpened {
     }
 }
 
-/// Links arrived: the last one counts (the others were overtaken). The window comes
-/// forward and is told.
+/// Links arrived: the last one counts (the others were overtaken). The window is told,
+/// and comes forward for a link it acts on; a refused one, from whoever made it, does not
+/// get to pull the window in front of the agent's work.
 pub fn arrived<R: Runtime>(app: &AppHandle<R>, links: &[url::Url]) {
     let Some(last) = links.last() else {
         return;
     };
-    app.state::<DeskState>()
-        .set_pending_link(LinkOpened::read(last.as_str()));
-    crate::show_window(app);
+    let opened = LinkOpened::read(last.as_str());
+    let acted_on = matches!(opened, LinkOpened::Open { .. });
+    app.state::<DeskState>().set_pending_link(opened);
+    if acted_on {
+        crate::show_window(app);
+    }
     let _ = LinkArrived.emit(app);
 }
 

@@ -30,6 +30,8 @@ pub struct DeskState {
     pub kept: crate::computer::KeptFile,
     /// The last `agentdesk://` link handed over, until the window takes it.
     pending_link: Mutex<Option<crate::links::LinkOpened>>,
+    /// Moves on at each sign-out, so presence that finishes starting after one stands down.
+    session_generation: std::sync::atomic::AtomicU64,
     /// Presence and alerts of the signed-in agent.
     running: Mutex<Option<crate::alerts::Running>>,
 }
@@ -60,6 +62,7 @@ impl DeskState {
                 .filter(|url| !url.is_empty()),
             kept,
             pending_link: Mutex::new(None),
+            session_generation: std::sync::atomic::AtomicU64::new(0),
             running: Mutex::new(None),
         }
     }
@@ -75,6 +78,14 @@ impl DeskState {
     ) -> Option<crate::alerts::Running> {
         let mut slot = self.running.lock().unwrap_or_else(PoisonError::into_inner);
         std::mem::replace(&mut *slot, running)
+    }
+
+    pub fn session_generation(&self) -> u64 {
+        self.session_generation.load(Ordering::SeqCst)
+    }
+
+    pub fn next_session_generation(&self) {
+        self.session_generation.fetch_add(1, Ordering::SeqCst);
     }
 
     pub fn set_pending_link(&self, link: crate::links::LinkOpened) {

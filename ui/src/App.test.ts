@@ -577,7 +577,7 @@ describe('agentdesk:// links', () => {
     render(App, { backend });
     const notice = await screen.findByTestId('notice');
     expect(notice.textContent).toBe(
-      'The link agentdesk://settings wasn\'t opened: Agent Desk has no place called "settings".',
+      'A link wasn\'t opened: Agent Desk has no place called "settings".',
     );
     expect(screen.getByRole('heading', { name: 'Your profile' })).toBeTruthy();
     expect(backend.setStatus).not.toHaveBeenCalled();

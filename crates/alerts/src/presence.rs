@@ -3,8 +3,10 @@
 //! back, a status that ends at a set time, and Offline on quit. The shell passes in the
 //! server, the clock and what it shows; the rules live, and are tested, here.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -125,6 +127,10 @@ pub struct Presence<S: StatusServer> {
     chosen_file: PathBuf,
     idle: Mutex<IdleWatch>,
     current: Mutex<StatusState>,
+    /// Signed out: a refresh or recheck still under way shows nothing any more.
+    stopped: AtomicBool,
+    /// Offline was sent (quitting sends it once, however many ways it is asked for).
+    offline_sent: AtomicBool,
 }
 
 impl<S: StatusServer> Presence<S> {
@@ -146,7 +152,14 @@ impl<S: StatusServer> Presence<S> {
                 status: Status::Offline,
                 until: None,
             }),
+            stopped: AtomicBool::new(false),
+            offline_sent: AtomicBool::new(false),
         }
+    }
+
+    /// The agent signed out: from now on nothing is shown or kept.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
     }
 
     /// The status as last shown.
@@ -227,7 +240,9 @@ impl<S: StatusServer> Presence<S> {
             self.keep_chosen(&status);
         }
         self.show(&status, automatic);
-        self.shell.show_profile(&profile);
+        if !self.stopped.load(Ordering::SeqCst) {
+            self.shell.show_profile(&profile);
+        }
     }
 
     /// The time a status was to end has come: look again, unless the status has
@@ -241,6 +256,9 @@ impl<S: StatusServer> Presence<S> {
     /// Tells the server the agent is Offline, waiting `limit` at most: they are signing
     /// out or quitting. What they chose stays kept for the next start.
     pub async fn go_offline(&self, limit: Duration) {
+        if self.offline_sent.swap(true, Ordering::SeqCst) {
+            return;
+        }
         let _ = tokio::time::timeout(limit, self.server.set_status(&offline())).await;
     }
 
@@ -249,6 +267,9 @@ impl<S: StatusServer> Presence<S> {
     }
 
     fn show(&self, status: &StatusState, automatic: bool) {
+        if self.stopped.load(Ordering::SeqCst) {
+            return;
+        }
         *self.current.lock().unwrap_or_else(PoisonError::into_inner) = *status;
         self.shell.show_status(status, automatic);
         if let Some(until) = status.until {
@@ -257,15 +278,23 @@ impl<S: StatusServer> Presence<S> {
         }
     }
 
+    /// Every agent's choice on this computer, by agent id: agents sharing a desk keep
+    /// theirs apart.
+    fn read_all_chosen(&self) -> BTreeMap<String, ChosenStatus> {
+        std::fs::read(&self.chosen_file)
+            .ok()
+            .and_then(|text| serde_json::from_slice(&text).ok())
+            .unwrap_or_default()
+    }
+
     fn read_chosen(&self) -> Option<ChosenStatus> {
-        let text = std::fs::read(&self.chosen_file).ok()?;
-        serde_json::from_slice(&text).ok()
+        self.read_all_chosen().remove(&self.agent_id)
     }
 
     /// Keeps `status` as the agent's choice; Offline is never one (it is how the app
     /// leaves). A file that cannot be written costs only the next start's status.
     fn keep_chosen(&self, status: &StatusState) {
-        if status.status == Status::Offline {
+        if status.status == Status::Offline || self.stopped.load(Ordering::SeqCst) {
             return;
         }
         let chosen = ChosenStatus {
@@ -273,10 +302,12 @@ impl<S: StatusServer> Presence<S> {
             status: status.status,
             until: status.until,
         };
-        if self.read_chosen().as_ref() == Some(&chosen) {
+        let mut all = self.read_all_chosen();
+        if all.get(&self.agent_id) == Some(&chosen) {
             return;
         }
-        if let Ok(json) = serde_json::to_vec(&chosen) {
+        all.insert(self.agent_id.clone(), chosen);
+        if let Ok(json) = serde_json::to_vec(&all) {
             let _ = agent_desk_core::files::write_atomically(&self.chosen_file, &json);
         }
     }
@@ -546,6 +577,56 @@ mod tests {
         let (presence, _) = computer.start("grace", &grace).await;
         assert_eq!(presence.status().status, Status::Available);
         assert_eq!(grace.changes(), [(Status::Available, None, false)]);
+    }
+
+    #[tokio::test]
+    async fn agents_sharing_a_computer_each_keep_their_own_status() {
+        let computer = Computer::new();
+        let ada = Server::with(Status::Offline);
+        let (presence, _) = computer.start("ada", &ada).await;
+        presence.choose(&chosen(Status::Away)).await.expect("away");
+        presence.go_offline(LIMIT).await;
+        let grace = Server::with(Status::Offline);
+        let (presence, _) = computer.start("grace", &grace).await;
+        presence.choose(&chosen(Status::Busy)).await.expect("busy");
+        presence.go_offline(LIMIT).await;
+        let (presence, _) = computer.start("ada", &ada).await;
+        assert_eq!(
+            presence.status().status,
+            Status::Away,
+            "Grace's choice erased Ada's"
+        );
+        let (presence, _) = computer.start("grace", &grace).await;
+        assert_eq!(presence.status().status, Status::Busy);
+    }
+
+    #[tokio::test]
+    async fn after_sign_out_a_late_answer_shows_and_keeps_nothing() {
+        let computer = Computer::new();
+        let server = Server::with(Status::Offline);
+        let (presence, shell) = computer.start("ada", &server).await;
+        presence.choose(&chosen(Status::Away)).await.expect("away");
+        presence.go_offline(LIMIT).await;
+        presence.stop();
+        shell.take();
+        // The server's news of the Offline arrives after the sign-out.
+        presence.refresh().await;
+        assert!(shell.take().is_empty(), "shown after sign-out");
+        let (again, _) = computer.start("ada", &server).await;
+        assert_eq!(
+            again.status().status,
+            Status::Away,
+            "the choice was overwritten"
+        );
+        // Quitting asks twice (the Quit, then the app's exit): Offline is sent once.
+        again.go_offline(LIMIT).await;
+        again.go_offline(LIMIT).await;
+        let offline = server
+            .changes()
+            .iter()
+            .filter(|change| change.0 == Status::Offline)
+            .count();
+        assert_eq!(offline, 2, "one for each of the two runs");
     }
 
     #[tokio::test]

@@ -12,11 +12,16 @@ pub async fn restore_session<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, DeskState>,
 ) -> Result<Option<VersionedProfile>, CommandError> {
-    let restored = state.restore().await?;
-    if let Some(profile) = &restored {
-        start_presence(&app, profile);
+    let restored = state.restore().await;
+    match &restored {
+        Ok(Some(profile)) => start_presence(&app, profile),
+        // Started with the session but not signed in (no session kept, the server or the
+        // network not there yet): a hidden window would leave the agent without alerts
+        // and without knowing it.
+        _ if crate::computer::started_at_login() => crate::show_window(&app),
+        _ => {}
     }
-    Ok(restored)
+    Ok(restored?)
 }
 
 #[command]
@@ -32,7 +37,10 @@ pub async fn sign_in<R: Runtime>(
         .sign_in(&server_url, &email, &password)
         .await?;
     start_presence(&app, &signed_in.profile);
-    crate::computer::start_at_login_after_first_sign_in(&app, &state.kept);
+    // Only a session kept in the credential store can sign in at the next login.
+    if signed_in.remembered {
+        crate::computer::start_at_login_after_first_sign_in(&app, &state.kept);
+    }
     Ok(signed_in)
 }
 

@@ -500,7 +500,7 @@ export const de: Catalog = {
   'people.primary': 'Primär',
   'people.copyLink': 'Link kopieren',
   'people.linkFailed': 'Die Person, auf die der Link zeigt, konnte nicht geöffnet werden: {message}',
-  'link.refused': 'Der Link {link} wurde nicht geöffnet: {why}.',
+  'link.refused': 'Ein Link wurde nicht geöffnet: {why}.',
   'link.why.not_an_app_link': 'Er ist kein agentdesk://-Link',
   'link.why.too_long': 'Er ist zu lang',
   'link.why.extra_parts': 'Er enthält mehr als einen Ort zum Öffnen',

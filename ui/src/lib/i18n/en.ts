@@ -491,7 +491,7 @@ export const en = {
   'people.primary': 'Primary',
   'people.copyLink': 'Copy link',
   'people.linkFailed': "Couldn't open the person the link points to: {message}",
-  'link.refused': "The link {link} wasn't opened: {why}.",
+  'link.refused': "A link wasn't opened: {why}.",
   'link.why.not_an_app_link': "it isn't an agentdesk:// link",
   'link.why.too_long': 'it is too long',
   'link.why.extra_parts': 'it carries more than a place to open',

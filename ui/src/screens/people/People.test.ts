@@ -265,6 +265,22 @@ describe('People', () => {
     expect(screen.queryByRole('button', { name: 'Show more' })).toBeNull();
   });
 
+  it('shows the person a link opened first, once, even when a later page brings them', async () => {
+    const fake = fakeBackend();
+    const far = agent(colleague({ id: 'agent-far', display_name: 'Far Away' }));
+    fake.backend.getPerson.mockResolvedValueOnce(far);
+    fake.backend.listPeople.mockResolvedValueOnce({ people: directory(), next_cursor: 'page-2' });
+    render(People, { backend: fake.backend, me: 'agent-1', open: { id: 'agent-far' }, onsessionended: vi.fn() });
+    const user = userEvent.setup();
+    await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Far Away' })).toBeTruthy());
+    expect(fake.backend.getPerson).toHaveBeenCalledWith('agent-far');
+    await waitFor(() => expect(names()[0]).toBe('Far Away'));
+    fake.backend.listPeople.mockResolvedValueOnce({ people: [far], next_cursor: null });
+    await user.click(await screen.findByRole('button', { name: 'Show more' }));
+    await waitFor(() => expect(screen.queryByRole('button', { name: 'Show more' })).toBeNull());
+    expect(names().filter((name) => name === 'Far Away')).toHaveLength(1);
+  });
+
   it('offers a retry when the directory cannot be loaded', async () => {
     const fake = fakeBackend();
     fake.backend.listPeople.mockRejectedValueOnce({ code: 'server_unreachable', message: 'down', field: null });
