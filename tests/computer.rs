@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use agent_desk_e2e::notifications::FakeNotificationServer;
-use agent_desk_e2e::x11::{app_window_shown, ask_to_close};
+use agent_desk_e2e::x11::{app_window_shown, ask_to_close, WindowManagerEar};
 use agent_desk_e2e::{
     binary, server_status, sign_in, wait_for, wait_for_server_status, wait_for_text, Desktop,
     DEMO_EMAIL, DEMO_PASSWORD,
@@ -107,10 +107,19 @@ async fn the_app_starts_with_the_session_and_lives_in_the_tray() -> Result<()> {
     wait_for(&app, setting).await?.click().await?;
     wait_for_file(&entry, true).await?;
 
-    // No tray host on this desktop: closing leaves the window where the agent can find
-    // it (minimised, where a window manager runs), and the app running.
+    // No tray host on this desktop: closing minimises the window, where the agent finds
+    // it, and the app keeps running. (Xvfb has no window manager to carry the request
+    // out, so the request itself is what is checked.)
+    let window_manager = WindowManagerEar::listen(desktop.display())?;
     ask_to_close(desktop.display())?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !window_manager.heard_minimise()? {
+        ensure!(
+            Instant::now() < deadline,
+            "closing did not minimise the window"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     ensure!(
         app_window_shown(desktop.display())?,
         "the window went with no tray to find it in"

@@ -68,3 +68,48 @@ pub fn ask_to_close(display: &str) -> Result<()> {
     anyhow::ensure!(asked, "no window of the app is shown");
     Ok(())
 }
+
+/// Hears the requests windows make of a window manager, as one would (Xvfb runs none):
+/// here, a window asking to be minimised (`WM_CHANGE_STATE` to Iconic), which is what
+/// minimising amounts to before a window manager acts on it.
+pub struct WindowManagerEar {
+    connection: RustConnection,
+    change_state: u32,
+}
+
+impl WindowManagerEar {
+    pub fn listen(display: &str) -> Result<Self> {
+        let (connection, root) = connect(display)?;
+        // Substructure notification only: redirection would make this the window
+        // manager, and windows would wait for it to map them.
+        connection.change_window_attributes(
+            root,
+            &x11rb::protocol::xproto::ChangeWindowAttributesAux::new()
+                .event_mask(EventMask::SUBSTRUCTURE_NOTIFY),
+        )?;
+        let change_state = connection
+            .intern_atom(false, b"WM_CHANGE_STATE")?
+            .reply()?
+            .atom;
+        connection.flush()?;
+        Ok(Self {
+            connection,
+            change_state,
+        })
+    }
+
+    /// Whether a window asked to be minimised since the last look.
+    pub fn heard_minimise(&self) -> Result<bool> {
+        const ICONIC_STATE: u32 = 3;
+        let mut heard = false;
+        while let Some(event) = self.connection.poll_for_event()? {
+            if let x11rb::protocol::Event::ClientMessage(message) = event {
+                if message.type_ == self.change_state && message.data.as_data32()[0] == ICONIC_STATE
+                {
+                    heard = true;
+                }
+            }
+        }
+        Ok(heard)
+    }
+}
