@@ -210,16 +210,24 @@ pub fn go_offline_before_quitting<R: Runtime>(app: &AppHandle<R>) {
     tauri::async_runtime::block_on(go_offline(app));
 }
 
-fn notifier<R: Runtime>(app: &AppHandle<R>) -> DesktopNotifier {
+/// Notifications as the app: its name and icon; `on_open` gets an opened one's address.
+pub fn app_notifier<R: Runtime>(
+    app: &AppHandle<R>,
+    on_open: impl Fn(&str) + Send + Sync + 'static,
+) -> DesktopNotifier {
     let icon = app
         .state::<DeskState>()
         .notification_icon()
         .unwrap_or_else(|| "agent-desk".to_owned());
-    let app = app.clone();
-    DesktopNotifier::new("Agent Desk", &icon, move |url: &str| {
+    DesktopNotifier::new("Agent Desk", &icon, on_open)
+}
+
+fn notifier<R: Runtime>(app: &AppHandle<R>) -> DesktopNotifier {
+    let opener = app.clone();
+    app_notifier(app, move |url: &str| {
         // The window comes forward either way; there is nowhere to say it failed.
-        let _ = open_ticket(&app, url);
-        crate::show_window(&app);
+        let _ = open_ticket(&opener, url);
+        crate::show_window(&opener);
     })
 }
 

@@ -56,36 +56,38 @@ impl KeptFile {
             .unwrap_or_default()
     }
 
-    fn change(&self, edit: impl FnOnce(&mut Kept)) {
-        let mut kept = self.read();
-        edit(&mut kept);
-        if let Ok(json) = serde_json::to_vec(&kept) {
+    fn write(&self, kept: &Kept) {
+        if let Ok(json) = serde_json::to_vec(kept) {
             // Unsaved, the app only says or does the same once more.
             let _ = agent_desk_core::files::write_atomically(&self.0, &json);
         }
     }
 
-    /// True the first time only: tell the agent that closing keeps the app running.
-    pub fn first_hide_to_tray(&self) -> bool {
-        if self.read().told_about_tray {
+    /// True the first time only for the flag `flag` picks, which is set from then on.
+    fn first_time(&self, flag: fn(&mut Kept) -> &mut bool) -> bool {
+        let mut kept = self.read();
+        if *flag(&mut kept) {
             return false;
         }
-        self.change(|kept| kept.told_about_tray = true);
+        *flag(&mut kept) = true;
+        self.write(&kept);
         true
+    }
+
+    /// True the first time only: tell the agent that closing keeps the app running.
+    pub fn first_hide_to_tray(&self) -> bool {
+        self.first_time(|kept| &mut kept.told_about_tray)
     }
 
     /// Whether the app may still set starting with the session on by itself, and from
     /// now on not.
     fn take_first_start_at_login(&self) -> bool {
-        if self.read().start_at_login_decided {
-            return false;
-        }
-        self.change(|kept| kept.start_at_login_decided = true);
-        true
+        self.first_time(|kept| &mut kept.start_at_login_decided)
     }
 
+    /// The agent chose: the flag is set from now on, whether or not it was before.
     fn decided(&self) {
-        self.change(|kept| kept.start_at_login_decided = true);
+        self.first_time(|kept| &mut kept.start_at_login_decided);
     }
 }
 

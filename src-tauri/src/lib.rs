@@ -75,15 +75,15 @@ fn close_to_tray<R: tauri::Runtime>(window: &tauri::Window<R>) {
         });
 }
 
-/// Quits, going Offline first, unless a form has unsaved changes: then the window comes
-/// forward and the UI asks, then calls `quit_discarding_changes` or stays.
+/// Quits (going Offline on the way out, `RunEvent::Exit`), unless a form has unsaved
+/// changes: then the window comes forward and the UI asks, then calls
+/// `quit_discarding_changes` or stays.
 fn quit<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
     if app.state::<DeskState>().has_unsaved_changes() {
         show_window(app);
         let _ = events::QuitRequested.emit(app);
         return;
     }
-    alerts::go_offline_before_quitting(app);
     app.exit(0);
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use agent_desk_alerts::{AlertsState, DesktopNotifier, Notice};
+use agent_desk_alerts::{AlertsState, Notice};
 use agent_desk_core::Priority;
 use agent_desk_core::{Status, StatusUpdate};
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
@@ -84,6 +84,16 @@ struct TrayMenu<R: Runtime> {
     quit: MenuItem<R>,
     language: Mutex<String>,
     last: Mutex<Option<AlertsState>>,
+}
+
+impl<R: Runtime> TrayMenu<R> {
+    /// The language the tray speaks, as last told.
+    fn language(&self) -> String {
+        self.language
+            .lock()
+            .map(|language| language.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// Builds the tray. Desktops without a tray (some Linux sessions) simply have none.
@@ -191,14 +201,10 @@ pub fn set_language<R: Runtime>(app: &AppHandle<R>, language: &str) {
 pub fn say_still_running<R: Runtime>(app: &AppHandle<R>) {
     let language = app
         .try_state::<TrayMenu<R>>()
-        .and_then(|tray| tray.language.lock().ok().map(|language| language.clone()))
+        .map(|tray| tray.language())
         .unwrap_or_default();
     let (title, body) = words(&language).still_running;
-    let icon = app
-        .state::<crate::state::DeskState>()
-        .notification_icon()
-        .unwrap_or_else(|| "agent-desk".to_owned());
-    let notifier = DesktopNotifier::new("Agent Desk", &icon, |_: &str| {});
+    let notifier = crate::alerts::app_notifier(app, |_: &str| {});
     let notice = Notice {
         title: title.to_owned(),
         body: body.to_owned(),
@@ -244,11 +250,7 @@ fn redraw<R: Runtime>(app: &AppHandle<R>) {
     let Some(tray) = app.try_state::<TrayMenu<R>>() else {
         return;
     };
-    let language = tray
-        .language
-        .lock()
-        .map(|language| language.clone())
-        .unwrap_or_default();
+    let language = tray.language();
     let words = words(&language);
     let _ = tray.open.set_text(words.open);
     let _ = tray.quit.set_text(words.quit);

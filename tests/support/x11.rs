@@ -31,16 +31,22 @@ fn app_windows(connection: &RustConnection, root: Window) -> Result<Vec<Window>>
     Ok(found)
 }
 
+/// The app's windows that are on screen.
+fn shown_app_windows(connection: &RustConnection, root: Window) -> Result<Vec<Window>> {
+    let mut shown = Vec::new();
+    for window in app_windows(connection, root)? {
+        let attributes = connection.get_window_attributes(window)?.reply()?;
+        if attributes.map_state == MapState::VIEWABLE {
+            shown.push(window);
+        }
+    }
+    Ok(shown)
+}
+
 /// Whether the app's window is on screen.
 pub fn app_window_shown(display: &str) -> Result<bool> {
     let (connection, root) = connect(display)?;
-    for window in app_windows(&connection, root)? {
-        let attributes = connection.get_window_attributes(window)?.reply()?;
-        if attributes.map_state == MapState::VIEWABLE {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    Ok(!shown_app_windows(&connection, root)?.is_empty())
 }
 
 /// Asks the app's shown window to close, as a click on its close button does.
@@ -54,18 +60,13 @@ pub fn ask_to_close(display: &str) -> Result<()> {
         .intern_atom(false, b"WM_DELETE_WINDOW")?
         .reply()?
         .atom;
-    let mut asked = false;
-    for window in app_windows(&connection, root)? {
-        let attributes = connection.get_window_attributes(window)?.reply()?;
-        if attributes.map_state != MapState::VIEWABLE {
-            continue;
-        }
+    let shown = shown_app_windows(&connection, root)?;
+    anyhow::ensure!(!shown.is_empty(), "no window of the app is shown");
+    for window in shown {
         let event = ClientMessageEvent::new(32, window, protocols, [delete, 0, 0, 0, 0]);
         connection.send_event(false, window, EventMask::NO_EVENT, event)?;
-        asked = true;
     }
     connection.flush()?;
-    anyhow::ensure!(asked, "no window of the app is shown");
     Ok(())
 }
 
