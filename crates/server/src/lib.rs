@@ -29,6 +29,7 @@ pub mod notification_prefs;
 pub mod people;
 pub mod person_files;
 pub mod relay;
+pub mod releases;
 pub mod routing;
 pub mod seed_people;
 pub mod simulate;
@@ -128,6 +129,11 @@ impl ServerConfig {
     /// Where files kept on records are, each named by its id.
     pub fn file_dir(&self) -> PathBuf {
         self.data_dir.join("files")
+    }
+
+    /// Published releases of the desktop app (`publish-release`).
+    pub fn release_dir(&self) -> PathBuf {
+        self.data_dir.join("releases")
     }
 
     pub fn avatar_limits(&self) -> agent_desk_avatar::Limits {

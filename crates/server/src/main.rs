@@ -170,6 +170,31 @@ enum Command {
         #[command(flatten)]
         storage: Storage,
     },
+    /// Publish a release of the desktop app to the app's updater: the bundle the
+    /// bundler built, with its signature. The app installs it only if the signature
+    /// matches the key it was built with.
+    PublishRelease {
+        /// Its version, such as 1.4.2.
+        #[arg(long)]
+        version: String,
+        /// The system it is for: linux, darwin or windows.
+        #[arg(long)]
+        target: String,
+        /// The processor it is for: x86_64, aarch64, i686 or armv7.
+        #[arg(long)]
+        arch: String,
+        /// The bundle: .deb, .rpm, .AppImage, .msi, .exe (NSIS) or .app.tar.gz.
+        #[arg(long)]
+        file: PathBuf,
+        /// The bundler's signature file for it (<bundle>.sig).
+        #[arg(long)]
+        signature: PathBuf,
+        /// What is new, shown to agents with the offer to update.
+        #[arg(long)]
+        notes: Option<String>,
+        #[command(flatten)]
+        storage: Storage,
+    },
     /// Bring the database's tables up to date, then stop: to upgrade once before
     /// starting several servers on one database, or to prepare one in advance.
     Migrate {
@@ -543,6 +568,41 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64(),
                 seeded.heavy_person_id,
                 agent_desk_server::seed_people::HEAVY_NOTES
+            );
+        }
+        Command::PublishRelease {
+            version,
+            target,
+            arch,
+            file,
+            signature,
+            notes,
+            storage,
+        } => {
+            let state = AppState::open(storage.config()).await?;
+            let release = agent_desk_server::releases::publish(
+                &state.db,
+                &state.config.release_dir(),
+                &agent_desk_server::releases::Publish {
+                    version: &version,
+                    target: &target,
+                    arch: &arch,
+                    file: &file,
+                    signature_file: &signature,
+                    notes: notes.as_deref(),
+                },
+                chrono::Utc::now(),
+            )
+            .await?;
+            println!(
+                "published {} {} for {} {} ({}, {} bytes, sha256 {})",
+                release.file_name,
+                release.version,
+                release.target,
+                release.arch,
+                release.bundle_type,
+                release.size,
+                release.sha256
             );
         }
         Command::Migrate { storage } => {

@@ -100,6 +100,11 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/admin/integrations", &["get"]),
         ("/api/v1/hooks/{source}", &["post"]),
         ("/api/v1/routing/agents", &["get"]),
+        (
+            "/api/v1/app/update/{target}/{arch}/{current_version}",
+            &["get"],
+        ),
+        ("/api/v1/app/releases/{id}/{file_name}", &["get"]),
         ("/reset", &["get", "post"]),
         ("/reset.css", &["get"]),
     ];

@@ -360,10 +360,17 @@ enum Kind {
     Reset,
     /// A webhook's source: zendesk, freshdesk, generic.
     Hook,
+    /// The app's update check: a system, a processor and the running version.
+    Target,
+    Arch,
+    Version,
+    /// A published release of the app, and its bundle's name.
+    Release,
+    BundleName,
 }
 
 impl Kind {
-    const ALL: [Kind; 14] = [
+    const ALL: [Kind; 19] = [
         Kind::Person,
         Kind::Customer,
         Kind::Note,
@@ -378,6 +385,11 @@ impl Kind {
         Kind::Email,
         Kind::Reset,
         Kind::Hook,
+        Kind::Target,
+        Kind::Arch,
+        Kind::Version,
+        Kind::Release,
+        Kind::BundleName,
     ];
 
     fn name(self) -> &'static str {
@@ -396,6 +408,11 @@ impl Kind {
             Kind::Email => "email",
             Kind::Reset => "reset",
             Kind::Hook => "hook",
+            Kind::Target => "target",
+            Kind::Arch => "arch",
+            Kind::Version => "version",
+            Kind::Release => "release",
+            Kind::BundleName => "bundle-name",
         }
     }
 
@@ -411,6 +428,14 @@ impl Kind {
             .iter()
             .position(|segment| *segment == format!("{{{name}}}"))
             .unwrap_or_else(|| panic!("{template} has no {{{name}}}"));
+        // The update check's and a bundle's parameters follow one another.
+        match name {
+            "target" => return Kind::Target,
+            "arch" => return Kind::Arch,
+            "current_version" => return Kind::Version,
+            "file_name" => return Kind::BundleName,
+            _ => {}
+        }
         match segments[..at].last().copied().unwrap_or_default() {
             "people" => Kind::Person,
             "notes" => Kind::Note,
@@ -422,6 +447,7 @@ impl Kind {
             "department-requests" => Kind::DepartmentRequest,
             "emails" => Kind::Email,
             "hooks" => Kind::Hook,
+            "releases" => Kind::Release,
             other => panic!(
                 "bad_inputs.rs does not know what the path parameter {{{name}}} of {template} \
                  (after /{other}/) names: add its kind so real ids are tried too"
@@ -2523,6 +2549,29 @@ impl Desk {
             let output = run(dir.path(), &args);
             assert!(output.status.success(), "{args:?}: {output:?}");
         }
+        // A published release of the app, for the update check and the download.
+        let bundles = tempfile::tempdir().expect("bundles");
+        let bundle = bundles.path().join("agent-desk_0.2.0_amd64.deb");
+        std::fs::write(&bundle, b"a bundle").expect("bundle");
+        let signature = bundles.path().join("agent-desk_0.2.0_amd64.deb.sig");
+        std::fs::write(&signature, "c2lnbmF0dXJl\n").expect("signature");
+        let published = run(
+            dir.path(),
+            &[
+                "publish-release",
+                "--version",
+                "0.2.0",
+                "--target",
+                "linux",
+                "--arch",
+                "x86_64",
+                "--file",
+                bundle.to_str().expect("UTF-8"),
+                "--signature",
+                signature.to_str().expect("UTF-8"),
+            ],
+        );
+        assert!(published.status.success(), "publish-release: {published:?}");
         let server = Server::start(dir).await;
         let fuzz: Vec<reqwest::Client> = (0..FUZZ_CLIENTS)
             .map(|k| {
@@ -2763,6 +2812,40 @@ impl Desk {
             .get_mut(&Kind::Hook)
             .expect("pool")
             .extend(["zendesk", "freshdesk", "generic"].map(String::from));
+        for (kind, values) in [
+            (Kind::Target, ["linux", "windows"]),
+            (Kind::Arch, ["x86_64", "aarch64"]),
+            (Kind::Version, ["0.1.0", "0.2.0"]),
+        ] {
+            desk.pools
+                .get_mut(&kind)
+                .expect("pool")
+                .extend(values.map(String::from));
+        }
+        let offer: Value = desk
+            .server
+            .http
+            .get(
+                desk.server
+                    .url("/api/v1/app/update/linux/x86_64/0.1.0?bundle_type=deb"),
+            )
+            .send()
+            .await
+            .expect("update check")
+            .json()
+            .await
+            .expect("an offer");
+        let url = offer["url"].as_str().expect("the bundle's address");
+        let mut parts = url.rsplit('/');
+        let (name, release) = (parts.next(), parts.next());
+        desk.pools
+            .get_mut(&Kind::BundleName)
+            .expect("pool")
+            .push(name.expect("a name").to_owned());
+        desk.pools
+            .get_mut(&Kind::Release)
+            .expect("pool")
+            .push(release.expect("an id").to_owned());
         desk.log_offset = desk.server.log().len();
         desk
     }

@@ -14,6 +14,7 @@ pub mod path;
 pub mod people;
 pub mod profile;
 pub mod records;
+pub mod releases;
 pub mod reset_page;
 pub mod routing;
 pub mod slow_clients;
@@ -100,6 +101,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(teams::routes())
         .merge(people::routes())
         .merge(records::routes())
+        .merge(releases::routes())
         .merge(reset_page::routes())
 }
 

@@ -213,7 +213,7 @@ const RFC_5987_ENCODED: &AsciiSet = &NON_ALPHANUMERIC
 
 /// `attachment` with the name twice: plain ASCII for old clients, and RFC 5987's
 /// percent-encoded UTF-8 for the rest.
-fn attachment(name: &str) -> String {
+pub(super) fn attachment(name: &str) -> String {
     let ascii: String = name
         .chars()
         .map(|c| match c {
