@@ -17,14 +17,15 @@ UI := ui
 # a private PulseAudio with test devices, and ALSA's plugins (JACK's among them) as desktops have them;
 # Request Tracker 5 with its SQLite database, web server and mail gateway, a private copy a test;
 # PostgreSQL, and HAProxy in front of several server instances; dpkg's and rpm's tools to check
-# the packages; a YAML parser for the release workflow's check.
+# the packages, and sudo, through which the app's updater installs a .deb where no graphical
+# prompt (pkexec) runs; a YAML parser for the release workflow's check.
 APT_PACKAGES := build-essential pkg-config curl file \
 	libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
 	libssl-dev libdbus-1-dev libasound2-dev \
 	xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools \
 	fonts-dejavu-core pulseaudio pulseaudio-utils dunst libasound2-plugins \
 	request-tracker5 rt5-db-sqlite rt5-standalone rt5-clients \
-	postgresql jq haproxy desktop-file-utils rpm python3-yaml
+	postgresql jq haproxy desktop-file-utils rpm python3-yaml sudo
 TAURI_DRIVER_VERSION := ^2
 
 .PHONY: help run test deps apt-deps node-deps tauri-driver ui build generate check-generated lint test-ui test-rust test-packages package bench clean
@@ -126,11 +127,15 @@ package: deps ui
 	@ls -l $(TARGET_DIR)/release/bundle/deb/*.deb $(TARGET_DIR)/release/bundle/rpm/*.rpm
 
 # The same from the debug profile (the release profile's fat LTO takes 10+ minutes on two
-# cores), installed with dpkg and driven: needs root, as `make test` runs in CI.
+# cores), installed with dpkg and driven: needs root, as `make test` runs in CI. First the
+# two versions the updater test installs and updates between (their own key, plain HTTP),
+# then the packages as shipped, last, so the bundle folder holds those.
 test-packages: build
+	scripts/updater-test-bundles.sh $(TAURI) $(TARGET_DIR) $(TARGET_DIR)/debug/updater-test
 	$(TAURI) build --ci --debug --bundles deb,rpm
 	scripts/server-deb.sh debug $(TARGET_DIR)/debug/bundle/deb
-	AGENT_DESK_PACKAGES=$(TARGET_DIR)/debug/bundle $(CARGO) test -p agent-desk-e2e --test packages
+	AGENT_DESK_PACKAGES=$(TARGET_DIR)/debug/bundle AGENT_DESK_UPDATES=$(TARGET_DIR)/debug/updater-test \
+		$(CARGO) test -p agent-desk-e2e --test packages
 
 ## Figures for docs/PERFORMANCE.md: release app next to a bare Tauri window, same run.
 

@@ -12,8 +12,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use agent_desk_e2e::{free_port, sign_in, value_of, Desktop, DEMO_EMAIL, DEMO_PASSWORD};
+use agent_desk_e2e::{
+    binary_dir, free_port, save_screenshot, sign_in, value_of, wait_for, wait_for_text, Desktop,
+    DEMO_EMAIL, DEMO_PASSWORD,
+};
 use anyhow::{bail, ensure, Context, Result};
+use fantoccini::Locator;
 
 /// The bundler's folder holding the packages, in `deb/` and `rpm/`.
 fn packages() -> Result<PathBuf> {
@@ -224,6 +228,186 @@ async fn the_installed_app_signs_in_and_uninstalls_cleanly() -> Result<()> {
     }
     ensure!(!binary.exists());
     ensure!(!installed("agent-desk"));
+    Ok(())
+}
+
+/// The two versions `make test-packages` built for the updater test, signed with a key
+/// made for that run, in the folder named by `AGENT_DESK_UPDATES`.
+fn update_bundle(version: &str) -> Result<(PathBuf, PathBuf)> {
+    let dir = std::env::var_os("AGENT_DESK_UPDATES").context(
+        "AGENT_DESK_UPDATES names the folder `make test-packages` built the updater's bundles in",
+    )?;
+    let deb = PathBuf::from(dir)
+        .join(version)
+        .join(format!("agent-desk_{version}_amd64.deb"));
+    let mut sig = deb.clone().into_os_string();
+    sig.push(".sig");
+    ensure!(deb.is_file(), "{} is missing", deb.display());
+    Ok((deb, PathBuf::from(sig)))
+}
+
+/// The version dpkg has installed of `name`.
+fn installed_version(name: &str) -> Result<String> {
+    Ok(run("dpkg-query", &["-W", "-f=${Version}", name])?
+        .trim()
+        .to_owned())
+}
+
+/// The running processes of `binary`, with whether each still runs the file now there
+/// (a process whose file was replaced shows it as deleted).
+fn processes_of(binary: &Path) -> Vec<(u32, bool)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let exe = std::fs::read_link(entry.path().join("exe")).ok()?;
+            let exe = exe.to_str()?;
+            let current = exe == binary.to_str()?;
+            (current || exe.strip_suffix(" (deleted)") == binary.to_str()).then_some((pid, current))
+        })
+        .collect()
+}
+
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !done() {
+        ensure!(Instant::now() < deadline, "{what}: not within 90 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_installed_app_updates_from_the_teams_server_and_refuses_a_wrong_signature(
+) -> Result<()> {
+    let (old_deb, old_sig) = update_bundle("0.1.0")?;
+    let (new_deb, new_sig) = update_bundle("0.2.0")?;
+    let _dpkg = DPKG.lock().await;
+    let _purged = Purged::new("agent-desk")?;
+    run("dpkg", &["-i", old_deb.to_str().context("UTF-8")?])?;
+    ensure!(installed_version("agent-desk")? == "0.1.0");
+    let binary = Path::new("/usr/bin/agent-desk");
+
+    let desktop = Desktop::start()?;
+    let server = binary_dir()?.join("agent-desk-server");
+    let data_dir = desktop.root.path().join("server");
+    let releases = |args: &[&str]| -> Result<String> {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--data-dir", data_dir.to_str().context("UTF-8")?]);
+        run(server.to_str().context("UTF-8")?, &all)
+    };
+    let publish = |sig: &Path| -> Result<String> {
+        releases(&[
+            "publish-release",
+            "--version",
+            "0.2.0",
+            "--target",
+            "linux",
+            "--arch",
+            "x86_64",
+            "--file",
+            new_deb.to_str().context("UTF-8")?,
+            "--signature",
+            sig.to_str().context("UTF-8")?,
+            "--notes",
+            "Quiet hours per team.",
+        ])
+    };
+    // A real signature by the right key, but of other bytes (0.1.0's): it must not install.
+    publish(&old_sig)?;
+
+    let app = desktop.launch(binary).await.context("launch 0.1.0")?;
+    sign_in(&app, &desktop.server_url, DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .context("sign in")?;
+    // A sign-in asks the server it signed in to at once.
+    let refused = wait_for_text(
+        &app,
+        "[data-testid=update-failed]",
+        "0.2.0 was not installed",
+    )
+    .await?;
+    ensure!(
+        refused.contains("signature does not match") && refused.contains("You keep using 0.1.0"),
+        "{refused}"
+    );
+    save_screenshot(&app, "update-refused")
+        .await
+        .context("screenshot")?;
+    ensure!(
+        installed_version("agent-desk")? == "0.1.0",
+        "a wrongly signed release was installed"
+    );
+
+    // The administrator takes it back and publishes it with its own signature.
+    releases(&[
+        "withdraw-release",
+        "--version",
+        "0.2.0",
+        "--target",
+        "linux",
+        "--arch",
+        "x86_64",
+    ])?;
+    publish(&new_sig)?;
+    app.find(Locator::Css("#nav-devices"))
+        .await?
+        .click()
+        .await?;
+    wait_for_text(&app, "[data-testid=app-version]", "Agent Desk 0.1.0").await?;
+    wait_for(&app, "#check-for-updates").await?.click().await?;
+    let offer = wait_for_text(
+        &app,
+        "[data-testid=update-ready]",
+        "Update available — restart to update",
+    )
+    .await?;
+    ensure!(offer.contains("Agent Desk 0.2.0 is downloaded"), "{offer}");
+    // Nothing is installed before the agent asks.
+    ensure!(installed_version("agent-desk")? == "0.1.0");
+    save_screenshot(&app, "update-ready").await?;
+    let before: Vec<u32> = processes_of(binary)
+        .into_iter()
+        .map(|(pid, _)| pid)
+        .collect();
+    ensure!(!before.is_empty(), "the app's process is not found");
+    // The banner heads the page, above the section scrolled to.
+    app.execute("window.scrollTo(0, 0)", vec![]).await?;
+    // The click's answer may be lost: the process it went to is being replaced.
+    let clicked = wait_for(&app, "#restart-to-update").await?.click().await;
+
+    // Installed (through sudo, as root runs no pkexec here), then the new version starts.
+    wait_until("0.2.0 installed", || {
+        installed_version("agent-desk").is_ok_and(|version| version == "0.2.0")
+    })
+    .await
+    .with_context(|| format!("after the click ({clicked:?})"))?;
+    wait_until("the old process ended and the new version started", || {
+        let now = processes_of(binary);
+        now.iter().all(|(pid, _)| !before.contains(pid)) && now.iter().any(|(_, current)| *current)
+    })
+    .await?;
+    // The restarted app is not the WebDriver session's: it is ended, and the installed
+    // version is driven again, signed in from the credential store.
+    let _ = app.close().await;
+    for (pid, _) in processes_of(binary) {
+        let _ = run("kill", &[&pid.to_string()]);
+    }
+    wait_until("the restarted app quit", || processes_of(binary).is_empty()).await?;
+    let app = desktop.launch(binary).await?;
+    wait_for(&app, "#nav-devices").await?.click().await?;
+    wait_for_text(&app, "[data-testid=app-version]", "Agent Desk 0.2.0").await?;
+    wait_for(&app, "#check-for-updates").await?.click().await?;
+    wait_for_text(
+        &app,
+        "[data-testid=update-status]",
+        "You have the latest version.",
+    )
+    .await?;
+    app.close().await?;
     Ok(())
 }
 

@@ -43,6 +43,9 @@ pub enum CommandError {
     /// The desktop's login entry could not be written or removed.
     #[error("Starting with the computer could not be changed: {0}")]
     StartAtLogin(#[source] tauri_plugin_autostart::Error),
+    /// "Restart to update" while it cannot.
+    #[error(transparent)]
+    Restart(#[from] crate::updates::RestartRefused),
     /// Work handed to a thread of its own ended without an answer.
     #[error("The work stopped before it finished: {0}")]
     Interrupted(#[source] tauri::Error),
@@ -68,6 +71,10 @@ pub enum IpcErrorCode {
     /// A bad duration, volume or similar.
     AudioInvalid,
     AudioBackend,
+    /// A form has unsaved changes, which the asked-for restart would lose.
+    UnsavedChanges,
+    /// No downloaded update waits to be installed.
+    NoUpdateReady,
     #[serde(untagged)]
     Client(ClientErrorCode),
 }
@@ -105,6 +112,12 @@ impl CommandError {
             },
             Self::Alerts(_) | Self::StartAtLogin(_) => client(ClientErrorCode::Settings),
             Self::NotSignedIn => client(ClientErrorCode::NotSignedIn),
+            Self::Restart(crate::updates::RestartRefused::UnsavedChanges) => {
+                IpcErrorCode::UnsavedChanges
+            }
+            Self::Restart(crate::updates::RestartRefused::NothingReady) => {
+                IpcErrorCode::NoUpdateReady
+            }
             Self::RawArgument(_)
             | Self::NoDownloadsFolder(_)
             | Self::NotADownload

@@ -41,6 +41,9 @@ agent_desk_ipc::events! {
     /// agent is signed in.
     pub struct LinkArrived;
 
+    /// An update was found, is downloading, is ready to install on restart, or failed.
+    pub struct UpdateChanged(pub crate::updates::UpdateState);
+
     /// A colleague's status changed (`status` null: their privacy hides it from the agent).
     pub struct PresenceChanged(pub PresenceChange);
 }

@@ -11,6 +11,7 @@ mod ipc;
 mod links;
 mod state;
 mod tray;
+mod updates;
 #[cfg(test)]
 mod wiring;
 
@@ -88,7 +89,10 @@ fn quit<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
 }
 
 pub fn run() {
-    let app = tauri::Builder::default()
+    let context = tauri::generate_context!();
+    // Only a build with the team's updater key (the release workflow's) takes updates.
+    let takes_updates = updates::configured(context.config());
+    let builder = tauri::Builder::default()
         // First, so a second launch hands over to the running app before anything else starts.
         // With its deep-link feature, a second launch's agentdesk:// link reaches this
         // one's deep-link handler below.
@@ -113,13 +117,25 @@ pub fn run() {
                 .app_name(computer::LOGIN_ENTRY_NAME)
                 .arg(computer::STARTED_AT_LOGIN)
                 .build(),
-        )
-        .setup(|app| {
+        );
+    // Without a key the plugin would refuse to start: a build without one never asks.
+    let builder = if takes_updates {
+        builder.plugin(tauri_plugin_updater::Builder::new().build())
+    } else {
+        builder
+    };
+    let app = builder
+        .setup(move |app| {
             agent_desk_alerts::notifier::use_app_identity(
                 computer::installed().then_some(app.config().identifier.as_str()),
             );
             let state = DeskState::open(app.handle())?;
             app.manage(state);
+            app.manage(updates::Updates::new(
+                app.package_info().version.to_string(),
+                takes_updates,
+            ));
+            updates::follow(app.handle());
             commands::devices::start_audio_after_startup(app.handle().clone());
             tray::create(app.handle());
             quit_on_termination(app.handle().clone());
@@ -159,7 +175,7 @@ pub fn run() {
             }
         })
         .invoke_handler(ipc::invoke_handler())
-        .build(tauri::generate_context!());
+        .build(context);
 
     match app {
         Ok(app) => app.run(|app, event| match event {

@@ -237,6 +237,25 @@ fn calls() -> BTreeMap<&'static str, Call> {
                 Answer(|v| *v == json!({"start_at_login": false})),
             ),
         ),
+        // A build without an updater key, as this one: it never asks.
+        (
+            "update_state",
+            (
+                json!({}),
+                Answer(|v| v["enabled"] == false && v["phase"] == json!({"phase": "idle"})),
+            ),
+        ),
+        (
+            "check_for_updates",
+            (
+                json!({}),
+                Answer(|v| v["enabled"] == false && v["phase"] == json!({"phase": "idle"})),
+            ),
+        ),
+        (
+            "restart_to_update",
+            (json!({}), Fails("no_update_ready")),
+        ),
         ("alerts_state", signed_out(json!({}))),
         (
             "set_status",
@@ -393,6 +412,7 @@ fn every_command_is_registered_allowed_and_takes_the_generated_arguments() {
         .build(tauri::generate_context!())
         .expect("the app builds on the mock runtime");
     app.manage(DeskState::open_in(config.path().to_owned()));
+    app.manage(crate::updates::Updates::new("0.1.0".into(), false));
     // The capability names the window by its label.
     let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()

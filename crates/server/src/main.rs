@@ -195,6 +195,23 @@ enum Command {
         #[command(flatten)]
         storage: Storage,
     },
+    /// Take a published release back, such as one published by mistake: the app no
+    /// longer offers it (an app that downloaded it already keeps its copy).
+    WithdrawRelease {
+        #[arg(long)]
+        version: String,
+        /// linux, darwin or windows.
+        #[arg(long)]
+        target: String,
+        /// x86_64, aarch64, i686 or armv7.
+        #[arg(long)]
+        arch: String,
+        /// Only this kind of bundle (deb, rpm, appimage, msi, nsis, app); every kind if left out.
+        #[arg(long)]
+        bundle_type: Option<String>,
+        #[command(flatten)]
+        storage: Storage,
+    },
     /// Bring the database's tables up to date, then stop: to upgrade once before
     /// starting several servers on one database, or to prepare one in advance.
     Migrate {
@@ -569,6 +586,37 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 seeded.heavy_person_id,
                 agent_desk_server::seed_people::HEAVY_NOTES
             );
+        }
+        Command::WithdrawRelease {
+            version,
+            target,
+            arch,
+            bundle_type,
+            storage,
+        } => {
+            let state = AppState::open(storage.config()).await?;
+            let withdrawn = agent_desk_server::releases::withdraw(
+                &state.db,
+                &state.config.release_dir(),
+                &version,
+                &target,
+                &arch,
+                bundle_type.as_deref(),
+            )
+            .await?;
+            if withdrawn.is_empty() {
+                anyhow::bail!("no release {version} for {target} {arch} is published");
+            }
+            for release in withdrawn {
+                println!(
+                    "withdrew {} {} for {} {} ({})",
+                    release.file_name,
+                    release.version,
+                    release.target,
+                    release.arch,
+                    release.bundle_type
+                );
+            }
         }
         Command::PublishRelease {
             version,

@@ -236,6 +236,57 @@ pub async fn publish(
         .ok_or_else(|| ReleaseError::Storage(std::io::Error::other("the release vanished")))
 }
 
+/// Takes published releases back: `version` for `target` and `arch`, of `bundle_type`
+/// or of every kind. The update check no longer offers them and their bytes are
+/// removed; an app that downloaded one already keeps its copy. Answers what was taken.
+pub async fn withdraw(
+    db: &Db,
+    dir: &Path,
+    version: &str,
+    target: &str,
+    arch: &str,
+    bundle_type: Option<&str>,
+) -> Result<Vec<Release>, ReleaseError> {
+    let version = parse_version(version)
+        .ok_or_else(|| {
+            invalid(
+                "version",
+                format!("{version:?} is not a version such as 1.4.2"),
+            )
+        })?
+        .to_string();
+    if let Some(kind) = bundle_type {
+        const KINDS: [&str; 6] = ["deb", "rpm", "appimage", "msi", "nsis", "app"];
+        if !KINDS.contains(&kind) {
+            return Err(invalid(
+                "bundle-type",
+                format!("{kind:?} is not one of {}", KINDS.join(", ")),
+            ));
+        }
+    }
+    let withdrawn: Vec<Release> = crate::storage::query_as(
+        "DELETE FROM app_releases
+         WHERE version = $1 AND target = $2 AND arch = $3
+           AND (CAST($4 AS TEXT) IS NULL OR bundle_type = CAST($4 AS TEXT))
+         RETURNING id, version, target, arch, bundle_type, file_name, size, sha256, signature,
+                   notes, published_at",
+    )
+    .bind(&version)
+    .bind(target)
+    .bind(arch)
+    .bind(bundle_type)
+    .fetch_all(db)
+    .await?;
+    for release in &withdrawn {
+        // Gone from the table first: a check in between never offers missing bytes.
+        match std::fs::remove_file(bundle_path(dir, &release.id)) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error.into()),
+            _ => {}
+        }
+    }
+    Ok(withdrawn)
+}
+
 /// Copies a bundle beside its final place, then renames it there: a crash leaves no
 /// half bundle under an id. Answers its size and SHA-256, read as it is copied.
 fn copy_in(from: &Path, to: &Path) -> std::io::Result<(u64, String)> {

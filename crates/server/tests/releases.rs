@@ -293,3 +293,99 @@ async fn publish_release_refuses_bad_input_by_name_and_stores_nothing() {
         .expect("check");
     assert_eq!(answer.status(), StatusCode::NO_CONTENT);
 }
+
+#[tokio::test]
+async fn a_withdrawn_release_is_no_longer_offered_and_its_bytes_are_gone() {
+    let dir = tempfile::tempdir().expect("data");
+    let bundles = tempfile::tempdir().expect("bundles");
+    let deb = bundle(bundles.path(), "agent-desk_0.2.0_amd64.deb", b"deb", "ZGVi");
+    let rpm = bundle(
+        bundles.path(),
+        "agent-desk-0.2.0-1.x86_64.rpm",
+        b"rpm",
+        "cnBt",
+    );
+    published(&publish(dir.path(), "0.2.0", "linux", "x86_64", &deb));
+    published(&publish(dir.path(), "0.2.0", "linux", "x86_64", &rpm));
+    let stored = || {
+        std::fs::read_dir(dir.path().join("releases"))
+            .expect("releases folder")
+            .count()
+    };
+    assert_eq!(stored(), 2);
+
+    let withdraw = |args: &[&str]| {
+        let mut all = vec![
+            "withdraw-release",
+            "--version",
+            "0.2.0",
+            "--target",
+            "linux",
+            "--arch",
+            "x86_64",
+        ];
+        all.extend_from_slice(args);
+        run(dir.path(), &all)
+    };
+    refused(&withdraw(&["--bundle-type", "zip"]), "--bundle-type");
+    let deb_only = withdraw(&["--bundle-type", "deb"]);
+    assert!(
+        deb_only.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deb_only.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&deb_only.stdout).contains("withdrew agent-desk_0.2.0_amd64.deb")
+    );
+    assert_eq!(stored(), 1, "the deb's bytes are removed, the rpm's kept");
+    // Nothing left of that kind: refused, and said so.
+    refused(&withdraw(&["--bundle-type", "deb"]), "no release 0.2.0");
+    // The same version may be published again once withdrawn, such as with the right signature.
+    published(&publish(dir.path(), "0.2.0", "linux", "x86_64", &deb));
+
+    let server = Server::start(dir).await;
+    let offer = expect_json(
+        server
+            .http
+            .get(server.url("/api/v1/app/update/linux/x86_64/0.1.0?bundle_type=rpm"))
+            .send()
+            .await
+            .expect("check"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(offer["version"], "0.2.0");
+}
+
+#[tokio::test]
+async fn withdrawing_every_kind_leaves_nothing_to_offer() {
+    let dir = tempfile::tempdir().expect("data");
+    let bundles = tempfile::tempdir().expect("bundles");
+    let deb = bundle(bundles.path(), "agent-desk_0.2.0_amd64.deb", b"deb", "ZGVi");
+    published(&publish(dir.path(), "0.2.0", "linux", "x86_64", &deb));
+    let output = run(
+        dir.path(),
+        &[
+            "withdraw-release",
+            "--version",
+            "v0.2.0",
+            "--target",
+            "linux",
+            "--arch",
+            "x86_64",
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let server = Server::start(dir).await;
+    let answer = server
+        .http
+        .get(server.url("/api/v1/app/update/linux/x86_64/0.1.0?bundle_type=deb"))
+        .send()
+        .await
+        .expect("check");
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+}

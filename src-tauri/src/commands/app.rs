@@ -6,10 +6,11 @@ use crate::state::DeskState;
 
 /// The app's version, and the server and email to offer on the sign-in screen.
 #[command]
-pub fn app_info(state: State<'_, DeskState>) -> AppInfo {
+pub fn app_info<R: Runtime>(app: AppHandle<R>, state: State<'_, DeskState>) -> AppInfo {
     let settings = state.session.settings();
     AppInfo {
-        version: env!("CARGO_PKG_VERSION").to_owned(),
+        // The bundle's version, which the updater compares.
+        version: app.package_info().version.to_string(),
         server_url: settings
             .server_url
             .or_else(|| state.default_server_url.clone()),

@@ -29,6 +29,7 @@ import type { Profile } from '../lib/generated/Profile';
 import type { Team } from '../lib/generated/Team';
 import type { VersionedNotificationPrefs } from '../lib/generated/VersionedNotificationPrefs';
 import type { VersionedProfile } from '../lib/generated/VersionedProfile';
+import type { UpdateState } from '../lib/generated/UpdateState';
 import type { AudioErrorCode, AudioState, MeterReading } from '../screens/devices/types';
 import {
   activity,
@@ -125,9 +126,11 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
   let files = [personFile()];
   const tickets = ticketsOf();
   let made = 0;
+  let update: UpdateState = { current_version: '0.1.0', enabled: true, checked_at: null, phase: { phase: 'idle' } };
 
   const on = {
     profile: new Set() as Listeners<VersionedProfile>,
+    update: new Set() as Listeners<UpdateState>,
     sessionEnded: new Set() as Listeners<void>,
     micLevel: new Set() as Listeners<MeterReading>,
     micEnded: new Set() as Listeners<IpcError | null>,
@@ -245,6 +248,17 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     thisComputer: vi.fn<Backend['thisComputer']>(async () => ({ start_at_login: false })),
     setStartAtLogin: vi.fn<Backend['setStartAtLogin']>(async (on) => ({ start_at_login: on })),
     quitApp: vi.fn<Backend['quitApp']>(async () => {}),
+    updateState: vi.fn<Backend['updateState']>(async () => copy(update)),
+    checkForUpdates: vi.fn<Backend['checkForUpdates']>(async () => {
+      update = { ...update, phase: { phase: 'checking' } };
+      return copy(update);
+    }),
+    restartToUpdate: vi.fn<Backend['restartToUpdate']>(async () => {
+      if (update.phase.phase !== 'ready') throw failure('no_update_ready', 'No update is ready to install.');
+      update = { ...update, phase: { phase: 'installing', version: update.phase.version } };
+      emit(on.update, update);
+    }),
+    onUpdateChanged: vi.fn<Backend['onUpdateChanged']>(listen(on.update)),
     takeLink: vi.fn<Backend['takeLink']>(async () => null),
     onLinkArrived: vi.fn<Backend['onLinkArrived']>(async () => () => {}),
     onAudioDevicesChanged: vi.fn<Backend['onAudioDevicesChanged']>(listen(on.audio)),
@@ -473,6 +487,11 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     presenceListeners: () => on.presence.size,
     customers: () => copy(people.filter((person): person is Person & { kind: 'user' } => person.kind === 'user')),
     files: () => copy(files),
+    /** The shell's update state changes (found, downloaded, failed), and it says so. */
+    updateChanged(changes: Partial<UpdateState>) {
+      update = { ...update, ...copy(changes) };
+      emit(on.update, update);
+    },
     /** Someone else saves the customer's record first. */
     changeCustomerElsewhere: (id: string, changes: Partial<Customer>) => void changeCustomer(id, () => changes),
   };

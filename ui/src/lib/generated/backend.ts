@@ -51,6 +51,7 @@ import type { ThisComputer } from './ThisComputer';
 import type { TicketHistory } from './TicketHistory';
 import type { TicketSort } from './TicketSort';
 import type { TimeZoneInfo } from './TimeZoneInfo';
+import type { UpdateState } from './UpdateState';
 import type { VersionedNotificationPrefs } from './VersionedNotificationPrefs';
 import type { VersionedProfile } from './VersionedProfile';
 import type { Visibility } from './Visibility';
@@ -149,6 +150,18 @@ export interface Backend {
   thisComputer(): Promise<ThisComputer>;
   /** Starts the app with the desktop session, or stops doing so. */
   setStartAtLogin(on: boolean): Promise<ThisComputer>;
+  /** The running version and what is known of updates. */
+  updateState(): Promise<UpdateState>;
+  /**
+   * Asks the team's server for a newer release now; what it finds arrives as
+   * `UpdateChanged`.
+   */
+  checkForUpdates(): Promise<UpdateState>;
+  /**
+   * Installs the downloaded release and restarts into it; refused while a form has
+   * unsaved changes. A failed install is told as `UpdateChanged`, the running version stays.
+   */
+  restartToUpdate(): Promise<void>;
   /** The agent's status, unread count, stream connection, idle setting and recent alerts. */
   alertsState(): Promise<AlertsState>;
   /** Sets the status on the server; `until` is RFC 3339 or null. */
@@ -257,6 +270,8 @@ export interface Backend {
    * agent is signed in.
    */
   onLinkArrived(handler: () => void): Promise<() => void>;
+  /** An update was found, is downloading, is ready to install on restart, or failed. */
+  onUpdateChanged(handler: (payload: UpdateState) => void): Promise<() => void>;
   /** A colleague's status changed (`status` null: their privacy hides it from the agent). */
   onPresenceChanged(handler: (payload: PresenceChange) => void): Promise<() => void>;
 }
@@ -299,6 +314,9 @@ export const tauriBackend: Backend = {
   testOutput: (role) => call('test_output', { role }),
   thisComputer: () => call('this_computer'),
   setStartAtLogin: (on) => call('set_start_at_login', { on }),
+  updateState: () => call('update_state'),
+  checkForUpdates: () => call('check_for_updates'),
+  restartToUpdate: () => call('restart_to_update'),
   alertsState: () => call('alerts_state'),
   setStatus: (status, until) => call('set_status', { status, until }),
   setIdleAway: (minutes) => call('set_idle_away', { minutes }),
@@ -344,5 +362,6 @@ export const tauriBackend: Backend = {
   onSessionEnded: (handler) => listen('session-ended', () => handler()),
   onTeamsChanged: (handler) => listen('teams-changed', () => handler()),
   onLinkArrived: (handler) => listen('link-arrived', () => handler()),
+  onUpdateChanged: (handler) => listen<UpdateState>('update-changed', (event) => handler(event.payload)),
   onPresenceChanged: (handler) => listen<PresenceChange>('presence-changed', (event) => handler(event.payload)),
 };
