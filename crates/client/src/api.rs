@@ -118,6 +118,9 @@ fn is_this_computer(host: &Host<&str>) -> bool {
 impl ApiClient {
     pub fn new(server_url: &str) -> Result<Self, ClientError> {
         let base = parse_server_url(server_url)?;
+        // reqwest brings no crypto of its own here: ring, as the updater and the event
+        // stream use. Installed once per process; a later call finds it there.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
