@@ -137,14 +137,17 @@ test-packages: build
 	AGENT_DESK_PACKAGES=$(TARGET_DIR)/debug/bundle AGENT_DESK_UPDATES=$(TARGET_DIR)/debug/updater-test \
 		$(CARGO) test -p agent-desk-e2e --test packages
 
-## Figures for docs/PERFORMANCE.md: release app next to a bare Tauri window, same run.
+## Figures for docs/PERFORMANCE.md: the packaged release app (installed from its .deb) next to a
+## bare Tauri window built the same way, in the same run.
 
 bench: deps ui
 	@command -v vipsthumbnail >/dev/null || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends libvips-tools
 	$(CARGO) bench -p agent-desk-avatar --bench versus_vips
-	$(CARGO) build --release -p agent-desk -p agent-desk-server
-	CARGO_TARGET_DIR=$(CURDIR)/target $(CARGO) build --release --manifest-path bench/bare-window/Cargo.toml
-	$(CARGO) bench -p agent-desk-e2e --bench startup
+	$(TAURI) build --ci --bundles deb
+	$(CARGO) build --release -p agent-desk-server
+	CARGO_TARGET_DIR=$(TARGET_DIR) $(CARGO) build --release --features tauri/custom-protocol \
+		--manifest-path bench/bare-window/Cargo.toml
+	CARGO=$(CARGO) scripts/bench-startup.sh $(TARGET_DIR)/release/bundle/deb
 	$(CARGO) bench -p agent-desk-e2e --bench alert_latency
 	$(CARGO) bench -p agent-desk-e2e --bench fanout
 	$(CARGO) bench -p agent-desk-e2e --bench rt_latency
