@@ -49,6 +49,21 @@ fn publish(
     )
 }
 
+/// `withdraw-release` of `version` for Linux on x86_64, with `more` arguments.
+fn withdraw(data_dir: &Path, version: &str, more: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "withdraw-release",
+        "--version",
+        version,
+        "--target",
+        "linux",
+        "--arch",
+        "x86_64",
+    ];
+    args.extend_from_slice(more);
+    run(data_dir, &args)
+}
+
 fn published(output: &std::process::Output) {
     assert!(
         output.status.success(),
@@ -314,21 +329,11 @@ async fn a_withdrawn_release_is_no_longer_offered_and_its_bytes_are_gone() {
     };
     assert_eq!(stored(), 2);
 
-    let withdraw = |args: &[&str]| {
-        let mut all = vec![
-            "withdraw-release",
-            "--version",
-            "0.2.0",
-            "--target",
-            "linux",
-            "--arch",
-            "x86_64",
-        ];
-        all.extend_from_slice(args);
-        run(dir.path(), &all)
-    };
-    refused(&withdraw(&["--bundle-type", "zip"]), "--bundle-type");
-    let deb_only = withdraw(&["--bundle-type", "deb"]);
+    refused(
+        &withdraw(dir.path(), "0.2.0", &["--bundle-type", "zip"]),
+        "--bundle-type",
+    );
+    let deb_only = withdraw(dir.path(), "0.2.0", &["--bundle-type", "deb"]);
     assert!(
         deb_only.status.success(),
         "{}",
@@ -339,7 +344,10 @@ async fn a_withdrawn_release_is_no_longer_offered_and_its_bytes_are_gone() {
     );
     assert_eq!(stored(), 1, "the deb's bytes are removed, the rpm's kept");
     // Nothing left of that kind: refused, and said so.
-    refused(&withdraw(&["--bundle-type", "deb"]), "no release 0.2.0");
+    refused(
+        &withdraw(dir.path(), "0.2.0", &["--bundle-type", "deb"]),
+        "no release 0.2.0",
+    );
     // The same version may be published again once withdrawn, such as with the right signature.
     published(&publish(dir.path(), "0.2.0", "linux", "x86_64", &deb));
 
@@ -363,18 +371,7 @@ async fn withdrawing_every_kind_leaves_nothing_to_offer() {
     let bundles = tempfile::tempdir().expect("bundles");
     let deb = bundle(bundles.path(), "agent-desk_0.2.0_amd64.deb", b"deb", "ZGVi");
     published(&publish(dir.path(), "0.2.0", "linux", "x86_64", &deb));
-    let output = run(
-        dir.path(),
-        &[
-            "withdraw-release",
-            "--version",
-            "v0.2.0",
-            "--target",
-            "linux",
-            "--arch",
-            "x86_64",
-        ],
-    );
+    let output = withdraw(dir.path(), "v0.2.0", &[]);
     assert!(
         output.status.success(),
         "{}",
