@@ -174,15 +174,8 @@ enum Command {
     /// bundler built, with its signature. The app installs it only if the signature
     /// matches the key it was built with.
     PublishRelease {
-        /// Its version, such as 1.4.2.
-        #[arg(long)]
-        version: String,
-        /// The system it is for: linux, darwin or windows.
-        #[arg(long)]
-        target: String,
-        /// The processor it is for: x86_64, aarch64, i686 or armv7.
-        #[arg(long)]
-        arch: String,
+        #[command(flatten)]
+        release: ReleaseOf,
         /// The bundle: .deb, .rpm, .AppImage, .msi, .exe (NSIS) or .app.tar.gz.
         #[arg(long)]
         file: PathBuf,
@@ -198,14 +191,8 @@ enum Command {
     /// Take a published release back, such as one published by mistake: the app no
     /// longer offers it (an app that downloaded it already keeps its copy).
     WithdrawRelease {
-        #[arg(long)]
-        version: String,
-        /// linux, darwin or windows.
-        #[arg(long)]
-        target: String,
-        /// x86_64, aarch64, i686 or armv7.
-        #[arg(long)]
-        arch: String,
+        #[command(flatten)]
+        release: ReleaseOf,
         /// Only this kind of bundle (deb, rpm, appimage, msi, nsis, app); every kind if left out.
         #[arg(long)]
         bundle_type: Option<String>,
@@ -303,6 +290,20 @@ fn parse_queue_team(text: &str) -> Result<(String, String), String> {
         }
         _ => Err(format!("{text} is not QUEUE=TEAM")),
     }
+}
+
+/// Which release of the desktop app.
+#[derive(Args)]
+struct ReleaseOf {
+    /// Its version, such as 1.4.2.
+    #[arg(long)]
+    version: String,
+    /// The system it is for: linux, darwin or windows.
+    #[arg(long)]
+    target: String,
+    /// The processor it is for: x86_64, aarch64, i686 or armv7.
+    #[arg(long)]
+    arch: String,
 }
 
 #[derive(Args)]
@@ -588,9 +589,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
             );
         }
         Command::WithdrawRelease {
-            version,
-            target,
-            arch,
+            release:
+                ReleaseOf {
+                    version,
+                    target,
+                    arch,
+                },
             bundle_type,
             storage,
         } => {
@@ -619,9 +623,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::PublishRelease {
-            version,
-            target,
-            arch,
+            release:
+                ReleaseOf {
+                    version,
+                    target,
+                    arch,
+                },
             file,
             signature,
             notes,

@@ -18,6 +18,8 @@ use crate::db::Db;
 pub const TARGETS: [&str; 3] = ["linux", "darwin", "windows"];
 /// Processors, as the updater names them (`{{arch}}`).
 pub const ARCHES: [&str; 4] = ["x86_64", "aarch64", "i686", "armv7"];
+/// The kinds of install, as the updater names them (`{{bundle_type}}`).
+pub const BUNDLE_TYPES: [&str; 6] = ["deb", "rpm", "appimage", "msi", "nsis", "app"];
 /// Larger than any bundle of the app; a larger file is refused, not copied.
 pub const BUNDLE_MAX_BYTES: u64 = 1 << 30;
 /// A minisign signature as the bundler writes it is a few hundred characters.
@@ -67,6 +69,32 @@ pub fn bundle_type(file_name: &str) -> Option<&'static str> {
 /// Reads a version the updater compares: semantic versioning, an optional leading `v`.
 pub fn parse_version(text: &str) -> Option<semver::Version> {
     semver::Version::parse(text.strip_prefix('v').unwrap_or(text)).ok()
+}
+
+fn checked_version(text: &str) -> Result<semver::Version, ReleaseError> {
+    parse_version(text).ok_or_else(|| {
+        invalid(
+            "version",
+            format!("{text:?} is not a version such as 1.4.2 (semantic versioning)"),
+        )
+    })
+}
+
+/// Refuses a system or processor the updater does not name.
+fn check_system(target: &str, arch: &str) -> Result<(), ReleaseError> {
+    if !TARGETS.contains(&target) {
+        return Err(invalid(
+            "target",
+            format!("{target:?} is not one of {}", TARGETS.join(", ")),
+        ));
+    }
+    if !ARCHES.contains(&arch) {
+        return Err(invalid(
+            "arch",
+            format!("{arch:?} is not one of {}", ARCHES.join(", ")),
+        ));
+    }
+    Ok(())
 }
 
 /// What `publish-release` is given.
@@ -119,27 +147,8 @@ pub async fn publish(
     release: &Publish<'_>,
     now: DateTime<Utc>,
 ) -> Result<Release, ReleaseError> {
-    let version = parse_version(release.version).ok_or_else(|| {
-        invalid(
-            "version",
-            format!(
-                "{:?} is not a version such as 1.4.2 (semantic versioning)",
-                release.version
-            ),
-        )
-    })?;
-    if !TARGETS.contains(&release.target) {
-        return Err(invalid(
-            "target",
-            format!("{:?} is not one of {}", release.target, TARGETS.join(", ")),
-        ));
-    }
-    if !ARCHES.contains(&release.arch) {
-        return Err(invalid(
-            "arch",
-            format!("{:?} is not one of {}", release.arch, ARCHES.join(", ")),
-        ));
-    }
+    let version = checked_version(release.version)?;
+    check_system(release.target, release.arch)?;
     let file_name = release
         .file
         .file_name()
@@ -247,23 +256,16 @@ pub async fn withdraw(
     arch: &str,
     bundle_type: Option<&str>,
 ) -> Result<Vec<Release>, ReleaseError> {
-    let version = parse_version(version)
-        .ok_or_else(|| {
-            invalid(
-                "version",
-                format!("{version:?} is not a version such as 1.4.2"),
-            )
-        })?
-        .to_string();
+    let version = checked_version(version)?.to_string();
     if let Some(kind) = bundle_type {
-        const KINDS: [&str; 6] = ["deb", "rpm", "appimage", "msi", "nsis", "app"];
-        if !KINDS.contains(&kind) {
+        if !BUNDLE_TYPES.contains(&kind) {
             return Err(invalid(
                 "bundle-type",
-                format!("{kind:?} is not one of {}", KINDS.join(", ")),
+                format!("{kind:?} is not one of {}", BUNDLE_TYPES.join(", ")),
             ));
         }
     }
+    check_system(target, arch)?;
     let withdrawn: Vec<Release> = crate::storage::query_as(
         "DELETE FROM app_releases
          WHERE version = $1 AND target = $2 AND arch = $3

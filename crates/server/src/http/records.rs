@@ -176,21 +176,11 @@ async fn download_file(
 ) -> ApiResult<Response> {
     let file = person_files::find(&state.db, &id).await?;
     let path = person_files::bytes_path(&state.config.file_dir(), &file);
-    // Streamed from the disk, so a large file is never held in memory whole.
-    let opened = match tokio::fs::File::open(&path).await {
-        Ok(opened) => opened,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            // Removed while it was being read, most likely.
-            tracing::warn!(file = %file.id, "a listed file has no bytes");
-            return Err(AppError::NotFound);
-        }
-        Err(error) => return Err(AppError::Internal(error.to_string())),
+    let Some((opened, size)) = open_stored(&path).await? else {
+        // Removed while it was being read, most likely.
+        tracing::warn!(file = %file.id, "a listed file has no bytes");
+        return Err(AppError::NotFound);
     };
-    let size = opened
-        .metadata()
-        .await
-        .map_err(|error| AppError::Internal(error.to_string()))?
-        .len();
     let headers = [
         (CONTENT_TYPE, file.content_type.clone()),
         (CONTENT_LENGTH, size.to_string()),
@@ -203,9 +193,28 @@ async fn download_file(
     Ok((headers, body).into_response())
 }
 
+/// Opens stored bytes to stream them (a large file is never held in memory whole), with
+/// their size; None when they are not there.
+pub(super) async fn open_stored(
+    path: &std::path::Path,
+) -> Result<Option<(tokio::fs::File, u64)>, AppError> {
+    let opened = match tokio::fs::File::open(path).await {
+        Ok(opened) => opened,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(AppError::Internal(error.to_string())),
+    };
+    let size = opened
+        .metadata()
+        .await
+        .map_err(|error| AppError::Internal(error.to_string()))?
+        .len();
+    Ok(Some((opened, size)))
+}
+
 /// The bytes encoded in an RFC 5987 file name: all but letters, digits and `.-_~` (a
-/// subset of its attr-char, which every browser reads the same).
-const RFC_5987_ENCODED: &AsciiSet = &NON_ALPHANUMERIC
+/// subset of its attr-char, which every browser reads the same). The same set keeps a
+/// name whole in a URL's path.
+pub(super) const RFC_5987_ENCODED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'-')
     .remove(b'_')

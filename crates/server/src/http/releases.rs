@@ -12,7 +12,7 @@ use axum::http::header::{
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::utf8_percent_encode;
 use serde::{Deserialize, Serialize};
 use tokio_util::io::ReaderStream;
 use utoipa::ToSchema;
@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 
 use super::error::{ApiResult, AppError};
 use super::path::ApiPath;
-use crate::releases::{self, ARCHES, TARGETS};
+use crate::releases::{self, ARCHES, BUNDLE_TYPES, TARGETS};
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -51,13 +51,6 @@ struct CheckParams {
     /// the updater tells it; the release of that kind is offered.
     bundle_type: Option<String>,
 }
-
-/// A bundle's name in its address: letters, digits and `.-_~` as they are.
-const IN_PATH: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'.')
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'~');
 
 fn invalid(field: &str, message: impl Into<String>) -> AppError {
     AppError::bad_request(ErrorCode::ValidationFailed, message, Some(field.to_owned()))
@@ -103,7 +96,6 @@ async fn check_update(
             "current_version must be a semantic version such as 1.4.2",
         )
     })?;
-    const BUNDLE_TYPES: [&str; 6] = ["deb", "rpm", "appimage", "msi", "nsis", "app"];
     if let Some(kind) = params.bundle_type.as_deref() {
         if !BUNDLE_TYPES.contains(&kind) {
             return Err(invalid(
@@ -132,7 +124,7 @@ async fn check_update(
     let url = format!(
         "{base}/api/v1/app/releases/{}/{}",
         release.id,
-        utf8_percent_encode(&release.file_name, IN_PATH)
+        utf8_percent_encode(&release.file_name, super::records::RFC_5987_ENCODED)
     );
     Ok(Json(AvailableUpdate {
         pub_date: release
@@ -170,19 +162,10 @@ async fn download_bundle(
         return Err(AppError::NotFound);
     }
     let path = releases::bundle_path(&state.config.release_dir(), &release.id);
-    let opened = match tokio::fs::File::open(&path).await {
-        Ok(opened) => opened,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            tracing::warn!(release = %release.id, "a published release has no bytes");
-            return Err(AppError::NotFound);
-        }
-        Err(error) => return Err(AppError::Internal(error.to_string())),
+    let Some((opened, size)) = super::records::open_stored(&path).await? else {
+        tracing::warn!(release = %release.id, "a published release has no bytes");
+        return Err(AppError::NotFound);
     };
-    let size = opened
-        .metadata()
-        .await
-        .map_err(|error| AppError::Internal(error.to_string()))?
-        .len();
     let headers = [
         (CONTENT_TYPE, "application/octet-stream".to_owned()),
         (CONTENT_LENGTH, size.to_string()),
