@@ -62,8 +62,6 @@ pub enum UpdatePhase {
     Ready {
         version: String,
         notes: Option<String>,
-        /// When it was published (RFC 3339).
-        date: Option<String>,
     },
     Installing {
         version: String,
@@ -192,10 +190,12 @@ pub fn follow<R: Runtime>(app: &AppHandle<R>) {
     });
 }
 
-/// After a sign-in: asks now if this server was not asked yet.
-pub fn check_after_sign_in<R: Runtime>(app: &AppHandle<R>, server_url: &str) {
+/// After a sign-in: asks now if this server was not asked yet. The server is read as
+/// the session kept it, as each check reads it, not as it was typed.
+pub fn check_after_sign_in<R: Runtime>(app: &AppHandle<R>) {
     let updates = app.state::<Updates>();
-    if !updates.state().enabled || lock(&updates.asked).as_deref() == Some(server_url) {
+    let server_url = app.state::<DeskState>().session.settings().server_url;
+    if !updates.state().enabled || *lock(&updates.asked) == server_url {
         return;
     }
     let app = app.clone();
@@ -206,9 +206,10 @@ pub fn check_after_sign_in<R: Runtime>(app: &AppHandle<R>, server_url: &str) {
 /// offered only what will install. Does nothing while a check runs or a release waits.
 pub async fn check<R: Runtime>(app: &AppHandle<R>) {
     let updates = app.state::<Updates>();
-    if !updates.state().enabled
+    let state = updates.state();
+    if !state.enabled
         || matches!(
-            updates.state().phase,
+            state.phase,
             UpdatePhase::Ready { .. } | UpdatePhase::Installing { .. }
         )
         || updates.busy.swap(true, Ordering::AcqRel)
@@ -226,11 +227,6 @@ pub async fn check<R: Runtime>(app: &AppHandle<R>) {
             let phase = UpdatePhase::Ready {
                 version: update.version.clone(),
                 notes: update.body.clone().filter(|notes| !notes.trim().is_empty()),
-                date: update
-                    .raw_json
-                    .get("pub_date")
-                    .and_then(|date| date.as_str())
-                    .map(str::to_owned),
             };
             *lock(&updates.downloaded) = Some(downloaded);
             updates.set(app, |state| {

@@ -37,7 +37,7 @@ pub async fn sign_in<R: Runtime>(
         .sign_in(&server_url, &email, &password)
         .await?;
     start_presence(&app, &signed_in.profile);
-    crate::updates::check_after_sign_in(&app, &server_url);
+    crate::updates::check_after_sign_in(&app);
     // Only a session kept in the credential store can sign in at the next login.
     if signed_in.remembered {
         crate::computer::start_at_login_after_first_sign_in(&app, &state.kept);

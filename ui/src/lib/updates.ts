@@ -1,5 +1,6 @@
 // What the update banner and This computer say about an update, from the shell's state.
 
+import type { Backend } from './backend';
 import type { UpdateFailure } from './generated/UpdateFailure';
 import type { UpdateState } from './generated/UpdateState';
 import { t } from './i18n/index.svelte';
@@ -34,4 +35,32 @@ export function failedRelease(state: UpdateState): { version: string; failure: U
   const phase = state.phase;
   if (phase.phase !== 'failed' || phase.version === null) return null;
   return { version: phase.version, failure: phase.failure };
+}
+
+/** Hands `onState` what the shell knows of updates now, then each change, until the
+ * returned function is called. A change heard first is not overwritten by the older
+ * answer. */
+export function followUpdates(backend: Backend, onState: (state: UpdateState) => void): () => void {
+  let alive = true;
+  let heard = false;
+  let stop: (() => void) | null = null;
+  backend
+    .onUpdateChanged((next) => {
+      heard = true;
+      onState(next);
+    })
+    .then(
+      (unlisten) => (alive ? (stop = unlisten) : unlisten()),
+      () => {},
+    );
+  backend.updateState().then(
+    (state) => {
+      if (alive && !heard) onState(state);
+    },
+    () => {},
+  );
+  return () => {
+    alive = false;
+    stop?.();
+  };
 }

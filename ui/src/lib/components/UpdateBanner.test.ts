@@ -9,7 +9,6 @@ const READY = {
   phase: 'ready' as const,
   version: '0.2.0',
   notes: 'Faster start.\nQuiet hours per team.',
-  date: '2026-12-06T09:00:00Z',
 };
 
 describe('Update banner', () => {
