@@ -37,7 +37,7 @@ help:
 	@echo "            the photo pipeline next to vipsthumbnail and ImageMagick;"
 	@echo "            event-to-notification latency and fan-out to 1 000 and 10 000 streams;"
 	@echo "            profile saves at 200 a second and the directory, on SQLite and PostgreSQL"
-	@echo "make package  the app's .deb and .rpm and the server's .deb, release builds, in target/release/bundle/"
+	@echo "make package  the app's .deb and .rpm and the server's .deb, release builds, in target/release-app/bundle/"
 
 ## The two commands
 
@@ -121,10 +121,10 @@ TAURI := $(UI)/node_modules/.bin/tauri
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
 package: deps ui
-	$(TAURI) build --ci --bundles deb,rpm
+	$(TAURI) build --ci --bundles deb,rpm -- --profile release-app
 	$(CARGO) build --release -p agent-desk-server
-	scripts/server-deb.sh release $(TARGET_DIR)/release/bundle/deb
-	@ls -l $(TARGET_DIR)/release/bundle/deb/*.deb $(TARGET_DIR)/release/bundle/rpm/*.rpm
+	scripts/server-deb.sh release $(TARGET_DIR)/release-app/bundle/deb
+	@ls -l $(TARGET_DIR)/release-app/bundle/deb/*.deb $(TARGET_DIR)/release-app/bundle/rpm/*.rpm
 
 # The same from the debug profile (the release profile's fat LTO takes 10+ minutes on two
 # cores), installed with dpkg and driven: needs root, as `make test` runs in CI. First the
@@ -143,11 +143,11 @@ test-packages: build
 bench: deps ui
 	@command -v vipsthumbnail >/dev/null || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends libvips-tools
 	$(CARGO) bench -p agent-desk-avatar --bench versus_vips
-	$(TAURI) build --ci --bundles deb
+	$(TAURI) build --ci --bundles deb -- --profile release-app
 	$(CARGO) build --release -p agent-desk-server
 	CARGO_TARGET_DIR=$(TARGET_DIR) $(CARGO) build --release --features tauri/custom-protocol \
 		--manifest-path bench/bare-window/Cargo.toml
-	CARGO=$(CARGO) scripts/bench-startup.sh $(TARGET_DIR)/release/bundle/deb
+	CARGO=$(CARGO) scripts/bench-startup.sh $(TARGET_DIR)/release-app/bundle/deb
 	$(CARGO) bench -p agent-desk-e2e --bench alert_latency
 	$(CARGO) bench -p agent-desk-e2e --bench fanout
 	$(CARGO) bench -p agent-desk-e2e --bench rt_latency

@@ -2,7 +2,7 @@
 # The start-up bench on the packaged app, as agents run it: installs the release .deb from
 # DEB_DIR, runs tests/bench/startup.rs against /usr/bin/agent-desk, and removes the package
 # again unless it was installed before.
-#   scripts/bench-startup.sh target/release/bundle/deb
+#   scripts/bench-startup.sh target/release-app/bundle/deb
 set -eu
 cd "$(dirname "$0")/.."
 deb_dir=${1:?the folder of the release .deb}

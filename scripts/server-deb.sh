@@ -2,7 +2,7 @@
 # Packs the server built in PROFILE (release or debug) as a .deb in OUT_DIR: the binary,
 # its systemd unit, its settings (a conffile) and docs; its own system user is made when
 # it is installed (packaging/server/).
-#   scripts/server-deb.sh release target/release/bundle/deb
+#   scripts/server-deb.sh release target/release-app/bundle/deb
 set -eu
 cd "$(dirname "$0")/.."
 profile=${1:?profile: release or debug}

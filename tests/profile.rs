@@ -66,6 +66,20 @@ async fn agent_edits_profile_and_stays_signed_in_across_restart() -> Result<()> 
         .await?;
     wait_for_text(&app, "[data-testid=save-state]", "").await?;
     ensure!(value_of(&app, "#phone").await? == "+4930901820");
+
+    // A number of the right shape that its country's plan does not have: the app lets it
+    // through (the plan is the server's), the server refuses it at save, at its field, and
+    // the stored number stays.
+    replace_text(&app, "#phone", "+49 0000 000").await?;
+    wait_for(&app, "#save").await?.click().await?;
+    wait_for_text(&app, "#phone-error", "not a valid phone number").await?;
+    let (after, _) = api_profile(&desktop.server_url).await?;
+    ensure!(after["phone"] == "+4930901820", "stored: {after}");
+    wait_for(&app, "footer button[type=button]")
+        .await?
+        .click()
+        .await?;
+    wait_for_text(&app, "[data-testid=save-state]", "").await?;
     app.close().await?;
 
     // Second run: still signed in, showing the saved values.

@@ -11,6 +11,7 @@ use agent_desk_core::customers::{
     ActivityStream, ChangeLog, CustomerPatch, MergeRequest, NewCustomer, NewEmail, Note, NoteBody,
     NotesPage, Organizations,
 };
+use agent_desk_core::password::{PasswordStrength, PasswordStrengthRequest};
 use agent_desk_core::people::{PeopleFilter, PeoplePage, Person};
 use agent_desk_core::teams::{JoinDecision, JoinRequest, JoinRequests, NewJoinRequest, Team};
 use agent_desk_core::tickets::{TicketHistory, TicketSort};
@@ -252,6 +253,18 @@ impl ApiClient {
             .authorised(self.http.post(self.url("api/v1/auth/password")?))?
             .json(change);
         Self::json(self.send(request).await?).await
+    }
+
+    /// How guessable `password` would be for the signed-in agent, as the server estimates it.
+    pub async fn password_strength(&self, password: &str) -> Result<u8, ClientError> {
+        let body = PasswordStrengthRequest {
+            password: password.to_owned(),
+        };
+        let request = self
+            .authorised(self.http.post(self.url("api/v1/auth/password/strength")?))?
+            .json(&body);
+        let strength: PasswordStrength = Self::json(self.send(request).await?).await?;
+        Ok(strength.score)
     }
 
     /// Asks for a reset link; needs no sign-in.

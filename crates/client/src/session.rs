@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use agent_desk_core::account::{
     ChangePasswordRequest, PasswordResetAccepted, Policy, SessionList, SessionsEnded,
 };
+use agent_desk_core::password::{check_rules, too_long, PasswordCheck};
 use agent_desk_core::people::{PeopleFilter, PeoplePage, Person};
 use agent_desk_core::teams::{JoinDecision, JoinRequest, JoinRequests, Team};
 use agent_desk_core::{validate_patch, ProfilePatch};
@@ -261,6 +262,22 @@ impl AgentSession {
             keep_other_sessions,
         };
         self.client()?.change_password(&change).await
+    }
+
+    /// Checks a new password against every rule of the policy as the agent types it: the
+    /// strength estimate is the server's (it holds the dictionaries), the rest runs here.
+    pub async fn check_password(
+        &self,
+        candidate: &str,
+        current: Option<&str>,
+    ) -> Result<PasswordCheck, ClientError> {
+        // Nothing to estimate, and nothing to send.
+        let score = if candidate.is_empty() || too_long(candidate) {
+            0
+        } else {
+            self.client()?.password_strength(candidate).await?
+        };
+        Ok(check_rules(candidate, current, score))
     }
 
     /// Asks `server_url` to mail a reset link to `email`; works signed out.

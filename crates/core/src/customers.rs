@@ -540,13 +540,6 @@ pub fn clean_twitter(value: &str) -> Result<Option<String>, RecordError> {
     }
 }
 
-/// A phone number with its country code, as E.164.
-pub fn clean_phone(value: &str) -> Result<Option<String>, RecordError> {
-    crate::validation::phone(crate::ProfileField::Phone, value)
-        .map(|number| (!number.is_empty()).then_some(number))
-        .map_err(|error| RecordError::new("phone", error.message))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -686,13 +679,5 @@ mod tests {
         assert!(clean_text("summary", &"x".repeat(SUMMARY_MAX + 1), SUMMARY_MAX).is_err());
         assert!(clean_line("im", "two\nlines", SHORT_MAX).is_err());
         assert!(clean_name("   ").is_err());
-        assert_eq!(
-            clean_phone("+44 20 7183 8750").expect("valid").as_deref(),
-            Some("+442071838750")
-        );
-        assert_eq!(
-            clean_phone("020 7183 8750").expect_err("no country").field,
-            "phone"
-        );
     }
 }

@@ -38,7 +38,10 @@ pub use events::{
 };
 pub use locale::{Language, TimeZoneInfo, APP_LANGUAGES, LANGUAGES};
 pub use notifications::{EmailFrequency, EventPrefs, NotificationPrefs, QuietHours};
-pub use password::{check_password, PasswordCheck, PasswordPolicy, PasswordRule};
+pub use password::{
+    check_rules, PasswordCheck, PasswordPolicy, PasswordRule, PasswordStrength,
+    PasswordStrengthRequest,
+};
 pub use profile::{
     ContactPrefs, EmailAddress, Profile, ProfileField, ProfilePatch, Status, StatusState,
     StatusUpdate, Visibility,

@@ -1,8 +1,9 @@
 //! Account security: changing and resetting the password, the agent's sessions and the
 //! record of sign-in attempts.
 
+use agent_desk_checks::check_password;
 use agent_desk_core::account::{SessionInfo, SessionList, SessionsEnded, SignInAttempt};
-use agent_desk_core::password::{check_password, PasswordRule};
+use agent_desk_core::password::PasswordRule;
 use agent_desk_core::PASSWORD_RESET_VALID_MINUTES;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::FromRow;
@@ -35,6 +36,8 @@ pub enum AccountError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Hashing(#[from] crate::credentials::HashingError),
+    #[error("the password's strength could not be estimated")]
+    Estimate,
 }
 
 /// What the rules need to know of the agent.
@@ -53,6 +56,18 @@ async fn credentials_of(db: &Db, agent_id: &str) -> Result<Credentials, AccountE
     .fetch_optional(db)
     .await?
     .ok_or(AccountError::NotFound)
+}
+
+/// How guessable `password` is for this agent: zxcvbn's score, with their email and name
+/// counted as words a guesser tries first.
+pub async fn strength(db: &Db, agent_id: &str, password: String) -> Result<u8, AccountError> {
+    let agent = credentials_of(db, agent_id).await?;
+    // A long input takes the estimator milliseconds: off the threads that serve requests.
+    tokio::task::spawn_blocking(move || {
+        agent_desk_checks::strength(&password, &[&agent.email, &agent.display_name])
+    })
+    .await
+    .map_err(|_| AccountError::Estimate)
 }
 
 /// Applies the policy; `current` is compared when the caller knows it.

@@ -1,12 +1,12 @@
 //! Agents, their profiles, sessions and the change log, in the database.
 
+use agent_desk_checks::check_password;
 use agent_desk_core::locale::DEFAULT_LANGUAGE;
 use agent_desk_core::profile::FieldChange;
 use agent_desk_core::routing::StatusCause;
 use agent_desk_core::validation;
 use agent_desk_core::{
-    check_password, ContactPrefs, EmailAddress, PasswordRule, Profile, ProfileField, Status,
-    Visibility,
+    ContactPrefs, EmailAddress, PasswordRule, Profile, ProfileField, Status, Visibility,
 };
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;

@@ -119,7 +119,7 @@ pub async fn seed_demo(
 
 #[cfg(test)]
 mod tests {
-    use agent_desk_core::check_password;
+    use agent_desk_checks::check_password;
 
     use super::*;
 

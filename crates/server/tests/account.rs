@@ -515,6 +515,7 @@ async fn openapi_document_lists_the_account_routes() {
     let paths = document["paths"].as_object().expect("a paths object");
     let expected: &[(&str, &[&str])] = &[
         ("/api/v1/auth/password", &["post"]),
+        ("/api/v1/auth/password/strength", &["post"]),
         ("/api/v1/auth/password-reset", &["post"]),
         ("/api/v1/auth/password-reset/confirm", &["post"]),
         ("/api/v1/auth/sessions", &["get"]),
@@ -539,6 +540,7 @@ async fn openapi_document_lists_the_account_routes() {
     // The signed-in routes say so; the public ones do not.
     for path in [
         "/api/v1/auth/password",
+        "/api/v1/auth/password/strength",
         "/api/v1/auth/sessions",
         "/api/v1/auth/sessions/sign-out-others",
     ] {
@@ -557,6 +559,74 @@ async fn openapi_document_lists_the_account_routes() {
 // ---------------------------------------------------------------------------------------
 // Changing the password
 // ---------------------------------------------------------------------------------------
+
+/// `POST /api/v1/auth/password/strength`: the score, or the response when it is not 200.
+async fn strength(server: &Server, token: Option<&str>, password: &str) -> u64 {
+    let path = "/api/v1/auth/password/strength";
+    let body = json!({ "password": password });
+    let answer = expect_json(
+        send_json(server, Method::POST, path, token, &body).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(answer.as_object().map(|o| o.len()), Some(1), "{answer}");
+    answer["score"].as_u64().expect("a score")
+}
+
+#[tokio::test]
+async fn password_strength_is_the_signed_in_agents_own_and_needs_a_session() {
+    let server = two_agents().await;
+    let path = "/api/v1/auth/password/strength";
+    let ada = login_as(&server, EMAIL, PASSWORD, ("test", "1")).await;
+    let grace = login_as(&server, OTHER_EMAIL, OTHER_PASSWORD, ("test", "1")).await;
+
+    assert!(strength(&server, Some(&ada), "Password1!").await < 2);
+    assert!(strength(&server, Some(&ada), "Tangerine-Bicycle-42").await >= 2);
+    // Ada's own name is a guesser's first try for her, not for Grace.
+    let own = strength(&server, Some(&ada), "Lovelace1815!").await;
+    let stranger = strength(&server, Some(&grace), "Lovelace1815!").await;
+    assert!(own < stranger, "Ada {own}, Grace {stranger}");
+    // Longer than the policy allows: refused for its length, not estimated.
+    assert_eq!(strength(&server, Some(&ada), &"Qx7!".repeat(40)).await, 0);
+    assert_eq!(strength(&server, Some(&ada), "").await, 0);
+
+    // No session, a made-up one, and one that has ended.
+    let body = json!({ "password": "Tangerine-Bicycle-42" });
+    for token in [None, Some("not-a-token")] {
+        let response = send_json(&server, Method::POST, path, token, &body).await;
+        expect_status(response, StatusCode::UNAUTHORIZED).await;
+    }
+    let response = send_json(
+        &server,
+        Method::POST,
+        "/api/v1/auth/logout",
+        Some(&grace),
+        &json!({}),
+    )
+    .await;
+    assert!(response.status().is_success(), "{}", response.status());
+    let response = send_json(&server, Method::POST, path, Some(&grace), &body).await;
+    expect_status(response, StatusCode::UNAUTHORIZED).await;
+
+    // Bodies that are not a password: 400, naming what is wrong.
+    for (content_type, hostile) in [
+        (
+            "application/json",
+            r#"{"password": "Tangerine-Bicycle-42", "current": "x"}"#,
+        ),
+        ("application/json", r#"{"password": 42}"#),
+        ("application/json", r#"{}"#),
+        ("application/json", r#"{"password": "#),
+        ("text/plain", r#"{"password": "Tangerine-Bicycle-42"}"#),
+    ] {
+        let response = post_raw(&server, path, Some(&ada), content_type, hostile).await;
+        let status = response.status();
+        assert!(
+            status == StatusCode::BAD_REQUEST || status == StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{hostile}: {status}"
+        );
+    }
+}
 
 #[tokio::test]
 async fn change_password_refuses_a_wrong_current_password_and_every_broken_rule() {

@@ -60,6 +60,7 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/auth/logout", &["post"]),
         ("/api/v1/me", &["get", "patch"]),
         ("/api/v1/auth/password", &["post"]),
+        ("/api/v1/auth/password/strength", &["post"]),
         ("/api/v1/auth/password-reset", &["post"]),
         ("/api/v1/auth/password-reset/confirm", &["post"]),
         ("/api/v1/auth/sessions", &["get"]),

@@ -739,6 +739,10 @@ impl Ctx {
             json!({"current_password": "§pw:self§", "new_password": STRONG_PASSWORDS[0]}),
         );
         add(
+            "POST /api/v1/auth/password/strength",
+            json!({"password": STRONG_PASSWORDS[0]}),
+        );
+        add(
             "POST /api/v1/auth/password-reset",
             json!({"email": GRACE_EMAIL}),
         );

@@ -1,5 +1,5 @@
 use agent_desk_core::account::{PasswordResetAccepted, Policy, SessionList, SessionsEnded};
-use agent_desk_core::password::{check_password as check, PasswordCheck};
+use agent_desk_core::password::PasswordCheck;
 use agent_desk_ipc::command;
 use tauri::State;
 
@@ -12,17 +12,18 @@ pub async fn server_policy(state: State<'_, DeskState>) -> Result<Policy, Comman
     Ok(state.session.policy().await?)
 }
 
-/// The server's own password rules, run as the agent types; `personal` are the agent's
-/// email and name.
-// Runs off the main thread: strength estimation of a long input takes milliseconds.
+/// The server's own password rules, run as the agent types, with the server's estimate
+/// of how guessable the new password is (for this agent: their name and email count).
 #[command]
 pub async fn check_password(
+    state: State<'_, DeskState>,
     candidate: String,
     current: Option<String>,
-    personal: Vec<String>,
-) -> PasswordCheck {
-    let personal: Vec<&str> = personal.iter().map(String::as_str).collect();
-    check(&candidate, current.as_deref(), &personal)
+) -> Result<PasswordCheck, CommandError> {
+    Ok(state
+        .session
+        .check_password(&candidate, current.as_deref())
+        .await?)
 }
 
 #[command]

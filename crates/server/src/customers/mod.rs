@@ -4,10 +4,11 @@
 
 use std::collections::HashMap;
 
+use agent_desk_checks::customer_phone;
 use agent_desk_core::customers::{
-    clean_email, clean_line, clean_name, clean_phone, clean_profile_url, clean_text, clean_twitter,
-    clean_url, clean_usergroups, Customer, CustomerPatch, FieldValue, NewCustomer, Organization,
-    RecordError, ADDRESS_MAX, EMAILS_MAX, SHORT_MAX, SUMMARY_MAX,
+    clean_email, clean_line, clean_name, clean_profile_url, clean_text, clean_twitter, clean_url,
+    clean_usergroups, Customer, CustomerPatch, FieldValue, NewCustomer, Organization, RecordError,
+    ADDRESS_MAX, EMAILS_MAX, SHORT_MAX, SUMMARY_MAX,
 };
 use agent_desk_core::locale::{is_supported_language, parse_timezone};
 use agent_desk_core::EmailAddress;
@@ -222,7 +223,7 @@ pub async fn create(
         emails.push(email);
     }
     let phone = match &new.phone {
-        Some(phone) => clean_phone(phone)?,
+        Some(phone) => customer_phone(phone)?,
         None => None,
     };
     let at = timestamp(now);
@@ -366,7 +367,7 @@ pub async fn update(
             .transpose()
     };
     let name = patch.name.as_deref().map(clean_name).transpose()?;
-    let phone = patch.phone.as_deref().map(clean_phone).transpose()?;
+    let phone = patch.phone.as_deref().map(customer_phone).transpose()?;
     let website = patch
         .website
         .as_deref()

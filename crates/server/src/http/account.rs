@@ -4,6 +4,7 @@ use agent_desk_core::account::{
     ChangePasswordRequest, PasswordResetAccepted, PasswordResetConfirm, PasswordResetRequest,
     Policy, SessionList, SessionsEnded,
 };
+use agent_desk_core::password::{PasswordStrength, PasswordStrengthRequest};
 use agent_desk_core::{ApiError, PASSWORD_RESET_VALID_MINUTES};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -22,6 +23,7 @@ use crate::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(change_password))
+        .routes(routes!(password_strength))
         .routes(routes!(request_password_reset))
         .routes(routes!(confirm_password_reset))
         .routes(routes!(list_sessions))
@@ -67,6 +69,25 @@ async fn change_password(
     let ended = result?;
     state.hub.end_sessions(&session.agent_id, &ended);
     Ok(Json(account::sessions_ended(&ended)))
+}
+
+/// How guessable a password would be for the signed-in agent (their name and email count
+/// as guessable), for the checklist the app shows while a new one is typed. Nothing is
+/// stored or logged; one longer than the policy allows is not estimated (score 0).
+#[utoipa::path(post, path = "/api/v1/auth/password/strength", tag = "auth", security(("bearer" = [])),
+    request_body = PasswordStrengthRequest,
+    responses(
+        (status = 200, body = PasswordStrength),
+        (status = 400, body = ApiError, description = "The body is not a password"),
+        (status = 401, body = ApiError),
+    ))]
+async fn password_strength(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(request): ApiJson<PasswordStrengthRequest>,
+) -> ApiResult<Json<PasswordStrength>> {
+    let score = account::strength(&state.db, &session.agent_id, request.password).await?;
+    Ok(Json(PasswordStrength { score }))
 }
 
 /// Mails a single-use reset link when the address has an account. The answer is the same

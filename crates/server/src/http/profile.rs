@@ -1,6 +1,7 @@
 //! The signed-in agent's own profile: `GET|PATCH /api/v1/me` with ETag / If-Match.
 
-use agent_desk_core::{validate_patch, ApiError, EventType, Profile, ProfilePatch};
+use agent_desk_checks::validate_patch;
+use agent_desk_core::{ApiError, EventType, Profile, ProfilePatch};
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::{ETAG, IF_MATCH};
 use axum::http::request::Parts;

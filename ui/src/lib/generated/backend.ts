@@ -98,10 +98,10 @@ export interface Backend {
   /** The rules of the server signed in to: passwords and photos. */
   serverPolicy(): Promise<Policy>;
   /**
-   * The server's own password rules, run as the agent types; `personal` are the agent's
-   * email and name.
+   * The server's own password rules, run as the agent types, with the server's estimate
+   * of how guessable the new password is (for this agent: their name and email count).
    */
-  checkPassword(candidate: string, current: string | null, personal: Array<string>): Promise<PasswordCheck>;
+  checkPassword(candidate: string, current: string | null): Promise<PasswordCheck>;
   changePassword(currentPassword: string, newPassword: string, keepOtherSessions: boolean): Promise<SessionsEnded>;
   /** Works signed out: the server is the one in the sign-in form. */
   requestPasswordReset(serverUrl: string, email: string): Promise<PasswordResetAccepted>;
@@ -292,7 +292,7 @@ export const tauriBackend: Backend = {
   listLanguages: () => call('list_languages'),
   privacyPreview: (visibility, contactPrefs, department) => call('privacy_preview', { visibility, contactPrefs, department }),
   serverPolicy: () => call('server_policy'),
-  checkPassword: (candidate, current, personal) => call('check_password', { candidate, current, personal }),
+  checkPassword: (candidate, current) => call('check_password', { candidate, current }),
   changePassword: (currentPassword, newPassword, keepOtherSessions) => call('change_password', { currentPassword, newPassword, keepOtherSessions }),
   requestPasswordReset: (serverUrl, email) => call('request_password_reset', { serverUrl, email }),
   listSessions: () => call('list_sessions'),

@@ -217,6 +217,7 @@ export const de: Catalog = {
   'account.password.busy': 'Wird geändert …',
   'account.password.required': 'Gib dein aktuelles Passwort ein.',
   'account.password.unmet': 'Wähle ein Passwort, das alle Anforderungen erfüllt.',
+  'account.password.checkFailed': 'Der Server konnte dieses Passwort nicht prüfen: {reason}',
   'account.password.changedAlone': 'Dein Passwort wurde geändert. Kein anderes Gerät war angemeldet.',
   'account.password.changedKept': 'Dein Passwort wurde geändert. Deine anderen Geräte bleiben angemeldet.',
   'account.password.changed.one': 'Dein Passwort wurde geändert und {count} andere Sitzung wurde abgemeldet.',

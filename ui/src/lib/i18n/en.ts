@@ -211,6 +211,7 @@ export const en = {
   'account.password.busy': 'Changing…',
   'account.password.required': 'Enter your current password.',
   'account.password.unmet': 'Choose a password that meets every requirement.',
+  'account.password.checkFailed': 'The server could not check this password: {reason}',
   'account.password.changedAlone': 'Your password has been changed. No other device was signed in.',
   'account.password.changedKept': 'Your password has been changed. Your other devices stay signed in.',
   'account.password.changed.one': 'Your password has been changed and {count} other session was signed out.',

@@ -10,7 +10,6 @@ import Account from './Account.svelte';
 
 const STRONG = 'Tangerine-Bicycle-42';
 const PASSWORD = 'Old-password-1';
-const PERSONAL = ['dana@agentdesk.example', 'Dana Demo'];
 
 function setup() {
   const fake = fakeBackend();
@@ -18,7 +17,6 @@ function setup() {
   const onsessionended = vi.fn();
   const view = render(Account, {
     backend: fake.backend,
-    profile: fake.current().profile,
     onsignout,
     onsessionended,
   });
@@ -67,7 +65,7 @@ describe('change password', () => {
 
     backend.checkPassword.mockResolvedValue(passwordCheck(['uppercase', 'digit', 'symbol', 'not_guessable'], 1));
     await user.type(newField(), 'tangerine');
-    expect(backend.checkPassword).toHaveBeenLastCalledWith('tangerine', null, PERSONAL);
+    await waitFor(() => expect(backend.checkPassword).toHaveBeenLastCalledWith('tangerine', null));
     await waitFor(async () => expect(await rule('A lower-case letter')).toBe('met'));
     expect(await rule('At least 8 characters')).toBe('met');
     expect(await rule('An upper-case letter')).toBe('unmet');
@@ -77,7 +75,7 @@ describe('change password', () => {
     backend.checkPassword.mockResolvedValue(passwordCheck());
     await user.clear(newField());
     await user.type(newField(), STRONG);
-    expect(backend.checkPassword).toHaveBeenLastCalledWith(STRONG, null, PERSONAL);
+    await waitFor(() => expect(backend.checkPassword).toHaveBeenLastCalledWith(STRONG, null));
     for (const text of ['An upper-case letter', 'A digit', 'A symbol', 'Hard to guess']) {
       await waitFor(async () => expect(await rule(text)).toBe('met'));
     }
@@ -92,17 +90,17 @@ describe('change password', () => {
     expect(screen.getByTestId('strength').textContent).toBe('Very weak');
   });
 
-  it('asks core with the current password and the agent’s own name, and shows its answer', async () => {
+  it('asks with the current password and shows the answer', async () => {
     const { backend, user } = setup();
     backend.checkPassword.mockResolvedValue(passwordCheck(['not_current']));
     await user.type(currentField(), STRONG);
     await user.type(newField(), STRONG);
+    await waitFor(() => expect(backend.checkPassword).toHaveBeenLastCalledWith(STRONG, STRONG));
     await waitFor(async () => expect(await rule('Different from your current password')).toBe('unmet'));
-    expect(backend.checkPassword).toHaveBeenLastCalledWith(STRONG, STRONG, PERSONAL);
     backend.checkPassword.mockResolvedValue(passwordCheck(['not_guessable'], 1));
     await user.clear(newField());
     await user.type(newField(), 'Dana-Demo-2026!');
-    expect(backend.checkPassword).toHaveBeenLastCalledWith('Dana-Demo-2026!', STRONG, PERSONAL);
+    await waitFor(() => expect(backend.checkPassword).toHaveBeenLastCalledWith('Dana-Demo-2026!', STRONG));
     await waitFor(async () => expect(await rule('Different from your current password')).toBe('met'));
     expect(await rule('Hard to guess')).toBe('unmet');
   });
@@ -112,11 +110,39 @@ describe('change password', () => {
     let answerFirst: (check: PasswordCheck) => void = () => {};
     backend.checkPassword.mockImplementationOnce(() => new Promise((resolve) => (answerFirst = resolve)));
     await user.type(newField(), 'a');
+    await waitFor(() => expect(backend.checkPassword).toHaveBeenLastCalledWith('a', null));
     await user.type(newField(), 'B');
     await waitFor(async () => expect(await rule('An upper-case letter')).toBe('met'));
     answerFirst(passwordCheck(['uppercase'], 0));
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await rule('An upper-case letter')).toBe('met');
+  });
+
+  it('asks once typing pauses, not for every key', async () => {
+    const { backend, user } = setup();
+    await user.type(newField(), STRONG);
+    await waitFor(() => expect(backend.checkPassword).toHaveBeenLastCalledWith(STRONG, null));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(backend.checkPassword).toHaveBeenCalledTimes(1);
+  });
+
+  it('says when the server cannot check the password, and keeps the change blocked', async () => {
+    const { backend, user, onsessionended } = setup();
+    backend.checkPassword.mockRejectedValue(failure('server_unreachable', 'connection refused'));
+    await user.type(currentField(), PASSWORD);
+    await user.type(newField(), STRONG);
+    expect((await screen.findByTestId('check-failure')).textContent).toMatch(/^The server could not check this password: /);
+    expect(submitButton().disabled).toBe(true);
+    expect(onsessionended).not.toHaveBeenCalled();
+
+    backend.checkPassword.mockResolvedValue(passwordCheck());
+    await user.type(newField(), '!');
+    await waitFor(() => expect(screen.queryByTestId('check-failure')).toBeNull());
+    await waitFor(() => expect(submitButton().disabled).toBe(false));
+
+    backend.checkPassword.mockRejectedValue(failure('unauthorized', 'signed out'));
+    await user.type(newField(), '!');
+    await waitFor(() => expect(onsessionended).toHaveBeenCalled());
   });
 
   it('shows the strength core scores in words on a meter', async () => {
@@ -319,7 +345,7 @@ describe('sessions and sign-ins', () => {
     const ended: IpcError = { code: 'unauthorized', message: 'token revoked', field: null };
     fake.backend.listSessions.mockRejectedValueOnce(ended);
     const onsessionended = vi.fn();
-    render(Account, { backend: fake.backend, profile: fake.current().profile, onsignout: vi.fn(), onsessionended });
+    render(Account, { backend: fake.backend, onsignout: vi.fn(), onsessionended });
     expect((await screen.findByTestId('sessions-load-error')).textContent).toContain('Your session has ended');
     expect(onsessionended).toHaveBeenCalled();
   });
