@@ -1,9 +1,10 @@
 //! Account security: changing and resetting the password, the agent's sessions and the
 //! record of sign-in attempts.
 
-use agent_desk_checks::check_password;
+use std::sync::LazyLock;
+
 use agent_desk_core::account::{SessionInfo, SessionList, SessionsEnded, SignInAttempt};
-use agent_desk_core::password::PasswordRule;
+use agent_desk_core::password::{check_rules, PasswordRule};
 use agent_desk_core::PASSWORD_RESET_VALID_MINUTES;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::FromRow;
@@ -14,6 +15,7 @@ use crate::clock::{parse_timestamp, timestamp};
 use crate::credentials;
 use crate::db::Db;
 use crate::mail::{Mail, Mailer};
+use crate::workers::WorkerPool;
 
 /// How many sign-in attempts the session list shows.
 const RECENT_SIGN_INS: i64 = 10;
@@ -36,8 +38,6 @@ pub enum AccountError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Hashing(#[from] crate::credentials::HashingError),
-    #[error("the password's strength could not be estimated")]
-    Estimate,
 }
 
 /// What the rules need to know of the agent.
@@ -58,25 +58,37 @@ async fn credentials_of(db: &Db, agent_id: &str) -> Result<Credentials, AccountE
     .ok_or(AccountError::NotFound)
 }
 
+/// Strength estimates run on one thread of their own, a few waiting at most: a long, varied
+/// password takes the estimator up to half a second, and no flood of them (passwords typed,
+/// changed or reset) may take more than that one core from the rest of the server. More
+/// waiting than the queue holds are answered 429.
+static ESTIMATOR: LazyLock<WorkerPool> =
+    LazyLock::new(|| WorkerPool::new("password-strength", 1, ESTIMATES_WAITING));
+const ESTIMATES_WAITING: usize = 16;
+
 /// How guessable `password` is for this agent: zxcvbn's score, with their email and name
 /// counted as words a guesser tries first.
-pub async fn strength(db: &Db, agent_id: &str, password: String) -> Result<u8, AccountError> {
+pub async fn strength(db: &Db, agent_id: &str, password: &str) -> Result<u8, AccountError> {
     let agent = credentials_of(db, agent_id).await?;
-    // A long input takes the estimator milliseconds: off the threads that serve requests.
-    tokio::task::spawn_blocking(move || {
-        agent_desk_checks::strength(&password, &[&agent.email, &agent.display_name])
-    })
-    .await
-    .map_err(|_| AccountError::Estimate)
+    estimate(password, &agent).await
+}
+
+async fn estimate(password: &str, agent: &Credentials) -> Result<u8, AccountError> {
+    let personal = [agent.email.clone(), agent.display_name.clone()];
+    let password = password.to_owned();
+    ESTIMATOR
+        .run(move || agent_desk_checks::strength(&password, &[&personal[0], &personal[1]]))
+        .await
+        .map_err(|error| AccountError::Hashing(error.into()))
 }
 
 /// Applies the policy; `current` is compared when the caller knows it.
-fn enforce_policy(
+async fn enforce_policy(
     candidate: &str,
     current: Option<&str>,
     agent: &Credentials,
 ) -> Result<(), AccountError> {
-    let check = check_password(candidate, current, &[&agent.email, &agent.display_name]);
+    let check = check_rules(candidate, current, estimate(candidate, agent).await?);
     match check.first_failure() {
         Some(rule) => Err(AccountError::Policy(rule)),
         None => Ok(()),
@@ -108,7 +120,7 @@ pub async fn change_password(
 ) -> Result<Vec<String>, AccountError> {
     let agent = credentials_of(db, agent_id).await?;
     // The policy first: it costs no hashing and tells a caller nothing about the password.
-    enforce_policy(new_password, Some(current_password), &agent)?;
+    enforce_policy(new_password, Some(current_password), &agent).await?;
     if !verify(current_password, &agent.password_hash).await? {
         return Err(AccountError::WrongPassword);
     }
@@ -278,7 +290,7 @@ pub async fn reset_password(
         ResetToken::Unknown => return Err(AccountError::ResetTokenInvalid),
     };
     let agent = credentials_of(db, &agent_id).await?;
-    enforce_policy(new_password, None, &agent)?;
+    enforce_policy(new_password, None, &agent).await?;
     if verify(new_password, &agent.password_hash).await? {
         return Err(AccountError::Policy(PasswordRule::NotCurrent));
     }

@@ -560,6 +560,41 @@ async fn openapi_document_lists_the_account_routes() {
 // Changing the password
 // ---------------------------------------------------------------------------------------
 
+#[tokio::test]
+async fn a_flood_of_estimates_is_answered_429_rather_than_queued_without_end() {
+    let server = two_agents().await;
+    let ada = login_as(&server, EMAIL, PASSWORD, ("test", "1")).await;
+    // Long and varied: the slowest kind of input for the estimator (hundreds of ms each),
+    // which runs one at a time with a short queue.
+    let hostile: String = (0..128)
+        .map(|i: u32| char::from(b'!' + u8::try_from(i * 7 % 90).expect("ascii")))
+        .collect();
+    let body = json!({ "password": hostile });
+    let flood: Vec<_> = (0..40)
+        .map(|_| {
+            server
+                .request(Method::POST, "/api/v1/auth/password/strength", Some(&ada))
+                .json(&body)
+                .send()
+        })
+        .collect();
+    let mut pending = flood.into_iter().map(Box::pin).collect::<Vec<_>>();
+    let mut refused = None;
+    while refused.is_none() && !pending.is_empty() {
+        let (answer, _, rest) = futures_util::future::select_all(pending).await;
+        pending = rest;
+        let response = answer.expect("an answer");
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(response);
+        } else {
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+    }
+    let refused = refused.expect("some of 40 estimates at once are refused");
+    let (seconds, _) = expect_rate_limited(refused).await;
+    assert!(seconds <= 5, "Retry-After {seconds}");
+}
+
 /// `POST /api/v1/auth/password/strength`: the score, or the response when it is not 200.
 async fn strength(server: &Server, token: Option<&str>, password: &str) -> u64 {
     let path = "/api/v1/auth/password/strength";

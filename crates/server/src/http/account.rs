@@ -80,13 +80,14 @@ async fn change_password(
         (status = 200, body = PasswordStrength),
         (status = 400, body = ApiError, description = "The body is not a password"),
         (status = 401, body = ApiError),
+        (status = 429, body = ApiError, description = "Too many estimates wait already; see Retry-After"),
     ))]
 async fn password_strength(
     State(state): State<AppState>,
     session: Session,
     ApiJson(request): ApiJson<PasswordStrengthRequest>,
 ) -> ApiResult<Json<PasswordStrength>> {
-    let score = account::strength(&state.db, &session.agent_id, request.password).await?;
+    let score = account::strength(&state.db, &session.agent_id, &request.password).await?;
     Ok(Json(PasswordStrength { score }))
 }
 

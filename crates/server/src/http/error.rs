@@ -130,7 +130,7 @@ impl AppError {
                 AccountError::Hashing(crate::credentials::HashingError::Busy) => {
                     (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited)
                 }
-                AccountError::Database(_) | AccountError::Hashing(_) | AccountError::Estimate => {
+                AccountError::Database(_) | AccountError::Hashing(_) => {
                     (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal)
                 }
             },
@@ -231,7 +231,7 @@ impl IntoResponse for AppError {
                 AccountError::Hashing(crate::credentials::HashingError::Busy) => {
                     (error.to_string(), None, Vec::new())
                 }
-                AccountError::Database(_) | AccountError::Hashing(_) | AccountError::Estimate => {
+                AccountError::Database(_) | AccountError::Hashing(_) => {
                     tracing::error!(%error, "account error");
                     ("internal error".to_owned(), None, Vec::new())
                 }
