@@ -145,6 +145,18 @@ describe('change password', () => {
     await waitFor(() => expect(onsessionended).toHaveBeenCalled());
   });
 
+  it('asks again by itself when the server was too busy to estimate', async () => {
+    const { backend, user } = setup();
+    backend.checkPassword.mockRejectedValueOnce(rateLimited(1));
+    backend.checkPassword.mockResolvedValue(passwordCheck());
+    await user.type(currentField(), PASSWORD);
+    await user.type(newField(), STRONG);
+    await screen.findByTestId('check-failure');
+    await waitFor(() => expect(submitButton().disabled).toBe(false), { timeout: 3000 });
+    expect(screen.queryByTestId('check-failure')).toBeNull();
+    expect(backend.checkPassword).toHaveBeenCalledTimes(2);
+  });
+
   it('shows the strength core scores in words on a meter', async () => {
     const { backend, user } = setup();
     const strength = () => screen.getByTestId('strength').textContent;
