@@ -1,4 +1,4 @@
-use agent_desk_core::password::{check_rules, too_long, PasswordCheck};
+use agent_desk_core::password::{check_rules, worth_estimating, PasswordCheck};
 
 /// Checks `candidate` against every rule of the policy. `current` is the password being
 /// replaced, when known; `personal` are words of the agent's own (name, email) a guesser
@@ -10,7 +10,7 @@ pub fn check_password(candidate: &str, current: Option<&str>, personal: &[&str])
 /// zxcvbn's score for `candidate`, 0 (weakest) to 4, with the agent's own words counted
 /// as guessable; 0 for an empty one or one too long to be accepted, which is not estimated.
 pub fn strength(candidate: &str, personal: &[&str]) -> u8 {
-    if candidate.is_empty() || too_long(candidate) {
+    if !worth_estimating(candidate) {
         return 0;
     }
     // Split emails into their parts so "jane.doe@example.com" also rules out "JaneDoe".

@@ -1,10 +1,14 @@
 use agent_desk_core::customers::RecordError;
-use agent_desk_core::{FieldError, ProfileField, ProfilePatch, ValidationCode};
+use agent_desk_core::{FieldError, ProfileField, ProfilePatch};
 
 /// A phone number checked for its shape (`agent-desk-core`) and against its country's
 /// numbering plan, in E.164; empty clears it.
 pub fn phone(field: ProfileField, value: &str) -> Result<String, FieldError> {
-    let typed = agent_desk_core::validation::phone(field, value)?;
+    in_plan(field, agent_desk_core::validation::phone(field, value)?)
+}
+
+/// A number whose shape passed (`typed`, trimmed) against its country's plan, in E.164.
+fn in_plan(field: ProfileField, typed: String) -> Result<String, FieldError> {
     if typed.is_empty() {
         return Ok(typed);
     }
@@ -15,36 +19,27 @@ pub fn phone(field: ProfileField, value: &str) -> Result<String, FieldError> {
     let number = phonenumber::parse(None, &international)
         .ok()
         .filter(phonenumber::is_valid)
-        .ok_or_else(|| FieldError {
-            field,
-            code: ValidationCode::InvalidPhone,
-            message: "is not a valid phone number".into(),
-            max: None,
-        })?;
+        .ok_or_else(|| FieldError::invalid_phone(field))?;
     Ok(number.format().mode(phonenumber::Mode::E164).to_string())
 }
 
 /// The profile's rules of `agent-desk-core`, then its phone numbers against their plans:
 /// every refused field at once, or the patch normalised (numbers in E.164).
 pub fn validate_patch(patch: &ProfilePatch) -> Result<ProfilePatch, Vec<FieldError>> {
-    let numbers = |normalised: &mut ProfilePatch| {
-        let mut errors = Vec::new();
-        for (field, value) in [
-            (ProfileField::Phone, &mut normalised.phone),
-            (ProfileField::Mobile, &mut normalised.mobile),
-        ] {
-            if let Some(number) = value.as_mut() {
-                match phone(field, number) {
-                    Ok(e164) => *number = e164,
-                    Err(error) => errors.push(error),
-                }
-            }
-        }
-        errors
-    };
     match agent_desk_core::validate_patch(patch) {
         Ok(mut normalised) => {
-            let errors = numbers(&mut normalised);
+            let mut errors = Vec::new();
+            for (field, number) in [
+                (ProfileField::Phone, &mut normalised.phone),
+                (ProfileField::Mobile, &mut normalised.mobile),
+            ] {
+                if let Some(typed) = number.take() {
+                    match in_plan(field, typed) {
+                        Ok(e164) => *number = Some(e164),
+                        Err(error) => errors.push(error),
+                    }
+                }
+            }
             if errors.is_empty() {
                 Ok(normalised)
             } else {
@@ -53,13 +48,15 @@ pub fn validate_patch(patch: &ProfilePatch) -> Result<ProfilePatch, Vec<FieldErr
         }
         Err(mut errors) => {
             // Numbers whose shape passed are checked too, so every error shows at once.
-            let mut shaped = ProfilePatch {
-                phone: patch.phone.clone(),
-                mobile: patch.mobile.clone(),
-                ..ProfilePatch::default()
-            };
-            for error in numbers(&mut shaped) {
-                if !errors.iter().any(|known| known.field == error.field) {
+            for (field, number) in [
+                (ProfileField::Phone, &patch.phone),
+                (ProfileField::Mobile, &patch.mobile),
+            ] {
+                let Some(number) = number else { continue };
+                if errors.iter().any(|known| known.field == field) {
+                    continue;
+                }
+                if let Err(error) = phone(field, number) {
                     errors.push(error);
                 }
             }
@@ -77,6 +74,8 @@ pub fn customer_phone(value: &str) -> Result<Option<String>, RecordError> {
 
 #[cfg(test)]
 mod tests {
+    use agent_desk_core::ValidationCode;
+
     use super::*;
 
     fn code(value: &str) -> ValidationCode {

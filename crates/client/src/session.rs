@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use agent_desk_core::account::{
     ChangePasswordRequest, PasswordResetAccepted, Policy, SessionList, SessionsEnded,
 };
-use agent_desk_core::password::{check_rules, too_long, PasswordCheck};
+use agent_desk_core::password::{check_rules, worth_estimating, PasswordCheck};
 use agent_desk_core::people::{PeopleFilter, PeoplePage, Person};
 use agent_desk_core::teams::{JoinDecision, JoinRequest, JoinRequests, Team};
 use agent_desk_core::{validate_patch, ProfilePatch};
@@ -272,10 +272,10 @@ impl AgentSession {
         current: Option<&str>,
     ) -> Result<PasswordCheck, ClientError> {
         // Nothing to estimate, and nothing to send.
-        let score = if candidate.is_empty() || too_long(candidate) {
-            0
-        } else {
+        let score = if worth_estimating(candidate) {
             self.client()?.password_strength(candidate).await?
+        } else {
+            0
         };
         Ok(check_rules(candidate, current, score))
     }

@@ -138,10 +138,14 @@ pub struct PasswordStrengthRequest {
     pub password: String,
 }
 
-/// Whether `candidate` is too long to be worth estimating: it is refused for its length
-/// anyway, and estimating a huge input is slow.
-pub fn too_long(candidate: &str) -> bool {
-    candidate.chars().count() > PASSWORD_MAX_CHARS as usize
+/// Whether `candidate`'s strength is worth estimating: not when it is empty, nor when it
+/// is refused for its length anyway (estimating a huge input is slow).
+pub fn worth_estimating(candidate: &str) -> bool {
+    estimable(candidate.chars().count())
+}
+
+fn estimable(chars: usize) -> bool {
+    chars > 0 && chars <= PASSWORD_MAX_CHARS as usize
 }
 
 /// Checks `candidate` against every rule, given its strength `score` (see
@@ -149,12 +153,8 @@ pub fn too_long(candidate: &str) -> bool {
 /// replaced, when known.
 pub fn check_rules(candidate: &str, current: Option<&str>, score: u8) -> PasswordCheck {
     let chars = candidate.chars().count();
-    let over_max = too_long(candidate);
-    let score = if candidate.is_empty() || over_max {
-        0
-    } else {
-        score
-    };
+    let over_max = chars > PASSWORD_MAX_CHARS as usize;
+    let score = if estimable(chars) { score } else { 0 };
     let passed = |rule: PasswordRule| match rule {
         PasswordRule::MinLength => chars >= PASSWORD_MIN_CHARS as usize,
         PasswordRule::MaxLength => !over_max,
@@ -231,7 +231,7 @@ mod tests {
         assert_eq!(empty.score, 0);
         assert_eq!(empty.first_failure(), Some(PasswordRule::MinLength));
         let huge = "Aa1!".repeat(250_000);
-        assert!(too_long(&huge));
+        assert!(!worth_estimating(&huge) && !worth_estimating(""));
         let check = check_rules(&huge, None, STRONG);
         assert_eq!(check.score, 0);
         assert_eq!(check.first_failure(), Some(PasswordRule::MaxLength));

@@ -58,6 +58,16 @@ impl FieldError {
         }
     }
 
+    /// A phone number that is not one: out of shape here, or outside its country's plan
+    /// (`agent-desk-checks`).
+    pub fn invalid_phone(field: ProfileField) -> Self {
+        Self::new(
+            field,
+            ValidationCode::InvalidPhone,
+            "is not a valid phone number",
+        )
+    }
+
     fn too_long(field: ProfileField, max: usize) -> Self {
         Self {
             max: Some(u32::try_from(max).unwrap_or(u32::MAX)),
@@ -185,13 +195,7 @@ pub fn phone(field: ProfileField, value: &str) -> Result<String, FieldError> {
             "must start with the country code, e.g. +49 30 1234567",
         ));
     };
-    let invalid = || {
-        FieldError::new(
-            field,
-            ValidationCode::InvalidPhone,
-            "is not a valid phone number",
-        )
-    };
+    let invalid = || FieldError::invalid_phone(field);
     // Letters (vanity digits) never appear in an agent's direct line.
     if trimmed.len() > 40
         || !rest
