@@ -91,6 +91,20 @@ pub enum ErrorCode {
     /// The request's body arrived too slowly (under 1 KiB a second over some window)
     /// and was cut off; nothing was changed.
     RequestTimeout,
+    /// An `Idempotency-Key` header that is not 1 to 255 visible ASCII characters.
+    InvalidIdempotencyKey,
+    /// An upload sent with an `Idempotency-Key` needs `Content-Digest: sha-256=:…:`
+    /// (RFC 9530), or its bytes do not match the digest.
+    ContentDigestRequired,
+    /// An `Idempotency-Key` used before for a different request (another route, body or
+    /// `If-Match`): nothing was done.
+    IdempotencyKeyReused,
+    /// The request with this `Idempotency-Key` is still being answered; try again after
+    /// `Retry-After`.
+    IdempotencyInFlight,
+    /// The request with this `Idempotency-Key` was applied, but its answer was lost (the
+    /// server stopped while answering): read the resource again instead of retrying.
+    AlreadyApplied,
     Internal,
 }
 

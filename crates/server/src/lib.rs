@@ -21,6 +21,7 @@ pub mod events;
 pub mod helpdesk;
 pub mod hooks;
 pub mod http;
+pub mod idempotency;
 pub mod instances;
 pub mod integration_tokens;
 pub mod leases;
@@ -272,6 +273,7 @@ pub async fn serve(
     let header_timeout = state.config.pace.header_timeout;
     let trusted_proxies: Arc<[ipnet::IpNet]> = state.config.trusted_proxies.clone().into();
     event_mail::spawn_digest_clock(state.db.clone(), Arc::clone(&state.mailer));
+    idempotency::spawn_pruner(state.db.clone());
     let webhook = state.config.status_webhook.clone();
     status::configure_webhook(
         &state.db,

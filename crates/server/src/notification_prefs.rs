@@ -67,6 +67,8 @@ pub async fn save(
 ) -> Result<i64, PrefsError> {
     let json = serde_json::to_string(prefs).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let at = timestamp(now);
+    // In a transaction, for its commit is what marks a request's Idempotency-Key applied.
+    let mut tx = crate::db::begin_write(db).await?;
     let changed = if expected_version == 0 {
         crate::storage::query(
             "INSERT INTO notification_prefs (agent_id, prefs, version, updated_at)
@@ -75,7 +77,7 @@ pub async fn save(
         .bind(agent_id)
         .bind(&json)
         .bind(&at)
-        .execute(db)
+        .execute(&mut tx)
         .await?
     } else {
         crate::storage::query(
@@ -86,11 +88,12 @@ pub async fn save(
         .bind(&at)
         .bind(agent_id)
         .bind(expected_version)
-        .execute(db)
+        .execute(&mut tx)
         .await?
     };
     if changed.rows_affected() == 0 {
         return Err(PrefsError::VersionConflict);
     }
+    tx.commit().await?;
     Ok(expected_version + 1)
 }

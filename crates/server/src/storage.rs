@@ -203,27 +203,36 @@ impl Db {
 
     /// A connection of the pool, outside any transaction.
     pub async fn acquire(&self) -> Result<Conn, sqlx::Error> {
-        Ok(Conn(Link(match self {
-            Self::Sqlite(pool) => Inner::SqlitePooled(pool.acquire().await?),
-            Self::Postgres(pool) => Inner::PostgresPooled(pool.acquire().await?),
-        })))
+        Ok(Conn::new(
+            match self {
+                Self::Sqlite(pool) => Inner::SqlitePooled(pool.acquire().await?),
+                Self::Postgres(pool) => Inner::PostgresPooled(pool.acquire().await?),
+            },
+            false,
+        ))
     }
 
     /// Starts a transaction that reads first, and may write.
     pub async fn begin(&self) -> Result<Conn, sqlx::Error> {
-        Ok(Conn(Link(match self {
-            Self::Sqlite(pool) => Inner::SqliteTx(pool.begin().await?),
-            Self::Postgres(pool) => Inner::PostgresTx(pool.begin().await?),
-        })))
+        Ok(Conn::new(
+            match self {
+                Self::Sqlite(pool) => Inner::SqliteTx(pool.begin().await?),
+                Self::Postgres(pool) => Inner::PostgresTx(pool.begin().await?),
+            },
+            true,
+        ))
     }
 
     /// Starts a transaction that will write (see [`Dialect::begin_write`]).
     pub async fn begin_write(&self) -> Result<Conn, sqlx::Error> {
         let begin = self.dialect().begin_write();
-        Ok(Conn(Link(match self {
-            Self::Sqlite(pool) => Inner::SqliteTx(pool.begin_with(begin).await?),
-            Self::Postgres(pool) => Inner::PostgresTx(pool.begin_with(begin).await?),
-        })))
+        Ok(Conn::new(
+            match self {
+                Self::Sqlite(pool) => Inner::SqliteTx(pool.begin_with(begin).await?),
+                Self::Postgres(pool) => Inner::PostgresTx(pool.begin_with(begin).await?),
+            },
+            true,
+        ))
     }
 
     pub async fn close(&self) {
@@ -240,7 +249,20 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 /// without it, the transaction rolls back). Queries run on `&mut conn`, or on
 /// `&mut *conn` (its [`Link`]), as they run on a sqlx connection.
 #[derive(Debug)]
-pub struct Conn(Link);
+pub struct Conn {
+    link: Link,
+    /// A transaction (not a bare pooled connection): its commit is where a request's
+    /// effect lands, and what [`APPLIED_MARK`] records.
+    transaction: bool,
+}
+
+tokio::task_local! {
+    /// The `Idempotency-Key` a request is answering (crate::idempotency): the first
+    /// transaction the request commits marks the key applied, in that same transaction,
+    /// so that after a crash the server can tell a request that changed something from
+    /// one that did not.
+    pub static APPLIED_MARK: std::sync::Arc<crate::idempotency::AppliedMark>;
+}
 
 /// What a [`Conn`] dereferences to, so that code written for sqlx's connections
 /// (`&mut *tx`) runs unchanged.
@@ -251,13 +273,13 @@ impl std::ops::Deref for Conn {
     type Target = Link;
 
     fn deref(&self) -> &Link {
-        &self.0
+        &self.link
     }
 }
 
 impl std::ops::DerefMut for Conn {
     fn deref_mut(&mut self) -> &mut Link {
-        &mut self.0
+        &mut self.link
     }
 }
 
@@ -311,13 +333,37 @@ impl Link {
 }
 
 impl Conn {
-    /// Commits the transaction; a pooled connection has nothing to commit.
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match (self.0).0 {
+    fn new(inner: Inner, transaction: bool) -> Self {
+        Self {
+            link: Link(inner),
+            transaction,
+        }
+    }
+
+    /// Commits the transaction; a pooled connection has nothing to commit. Within a
+    /// request that carries an `Idempotency-Key`, the first commit also marks the key
+    /// applied (see [`APPLIED_MARK`]).
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let mark = if self.transaction {
+            APPLIED_MARK.try_with(std::sync::Arc::clone).ok()
+        } else {
+            None
+        };
+        let mark = mark.filter(|mark| !mark.is_applied());
+        if let Some(mark) = &mark {
+            mark.write_into(&mut self).await?;
+        }
+        let committed = match self.link.0 {
             Inner::SqliteTx(tx) => tx.commit().await,
             Inner::PostgresTx(tx) => tx.commit().await,
             Inner::SqlitePooled(_) | Inner::PostgresPooled(_) => Ok(()),
+        };
+        if committed.is_ok() {
+            if let Some(mark) = mark {
+                mark.set_applied();
+            }
         }
+        committed
     }
 }
 
@@ -341,7 +387,7 @@ impl<'a> From<&'a Db> for Runner<'a> {
 
 impl<'a> From<&'a mut Conn> for Runner<'a> {
     fn from(conn: &'a mut Conn) -> Self {
-        Self::Conn(&mut conn.0)
+        Self::Conn(&mut conn.link)
     }
 }
 

@@ -37,31 +37,44 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        // Looked up already by the Idempotency-Key layer.
+        if let Some(session) = parts.extensions.get::<Session>() {
+            return Ok(session.clone());
+        }
         let token = bearer_token(parts)?;
-        let session = match agents::session_by_token(&state.db, token, Utc::now()).await? {
-            TokenSession::Live {
-                session_id,
-                agent_id,
-                is_admin,
-            } => Session {
-                session_id,
-                agent_id,
-                is_admin,
-            },
-            TokenSession::Expired {
-                session_id,
-                agent_id,
-            } => {
-                // Ended by its age just now: its streams end with it.
-                state.hub.end_sessions(&agent_id, &[session_id]);
-                return Err(AppError::Unauthorized);
-            }
-            TokenSession::Unknown => return Err(AppError::Unauthorized),
-        };
+        let session = session_of(state, token)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
         // For a body's extractor, which runs after this one (an upload's slot).
         parts.extensions.insert(session.clone());
         Ok(session)
     }
+}
+
+/// The live session a bearer token belongs to; None when it is unknown or has just
+/// ended by its age (its streams end with it).
+pub(super) async fn session_of(state: &AppState, token: &str) -> Result<Option<Session>, AppError> {
+    Ok(
+        match agents::session_by_token(&state.db, token, Utc::now()).await? {
+            TokenSession::Live {
+                session_id,
+                agent_id,
+                is_admin,
+            } => Some(Session {
+                session_id,
+                agent_id,
+                is_admin,
+            }),
+            TokenSession::Expired {
+                session_id,
+                agent_id,
+            } => {
+                state.hub.end_sessions(&agent_id, &[session_id]);
+                None
+            }
+            TokenSession::Unknown => None,
+        },
+    )
 }
 
 /// The request's bearer token.

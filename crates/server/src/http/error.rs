@@ -54,6 +54,13 @@ pub enum AppError {
         message: String,
         field: Option<String>,
     },
+    /// The request is well formed but cannot be done as asked (422).
+    #[error("{message}")]
+    Unprocessable {
+        code: ErrorCode,
+        message: String,
+        field: Option<String>,
+    },
     #[error("this request needs an If-Match header with the ETag of the version being changed")]
     PreconditionRequired,
     #[error("the body is larger than {limit} bytes")]
@@ -106,6 +113,7 @@ impl AppError {
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
             Self::VersionConflict => (StatusCode::CONFLICT, ErrorCode::VersionConflict),
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, *code),
+            Self::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, *code),
             Self::PreconditionRequired => (
                 StatusCode::PRECONDITION_REQUIRED,
                 ErrorCode::PreconditionRequired,
@@ -206,7 +214,9 @@ impl IntoResponse for AppError {
             Self::Forbidden { message, field } | Self::Refused { message, field } => {
                 (message, field, Vec::new())
             }
-            Self::Conflict { message, field, .. } => (message, field, Vec::new()),
+            Self::Conflict { message, field, .. } | Self::Unprocessable { message, field, .. } => {
+                (message, field, Vec::new())
+            }
             Self::Invalid(invalid) => (invalid.message, Some(invalid.field), Vec::new()),
             Self::FileTooLarge { .. } => (self.to_string(), Some("file".to_owned()), Vec::new()),
             Self::Validation(details) => {

@@ -7,6 +7,7 @@ pub mod departments;
 pub mod error;
 pub mod events;
 pub mod hooks;
+pub mod idempotency;
 pub mod integrations;
 pub mod json;
 pub mod notification_prefs;
@@ -37,11 +38,16 @@ use error::AppError;
 
 pub fn router(state: AppState) -> Router {
     let pace = state.config.pace;
-    let (router, api) = api_router().with_state(state).split_for_parts();
+    let (router, api) = api_router().with_state(state.clone()).split_for_parts();
     router
         .layer(Extension(system::ApiDocument::new(&api)))
         .fallback(|| async { AppError::NotFound })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        // Inside the body limit, whose setting it reads the body with, and the pace.
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            idempotency::layer,
+        ))
         .layer(DefaultBodyLimit::max(json::JSON_BODY_LIMIT))
         .layer(axum::middleware::from_fn(move |request, next| {
             slow_clients::enforce_pace(pace, request, next)
