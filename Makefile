@@ -93,7 +93,7 @@ GENERATED = $(UI)/src/lib/generated src-tauri/commands.json src-tauri/capabiliti
 
 # The shell's tests embed the built UI, so it is built first.
 generate: ui
-	$(CARGO) test -q -p agent-desk-core -p agent-desk-client -p agent-desk-audio -p agent-desk-alerts -p agent-desk export_bindings >/dev/null
+	$(CARGO) test -q -p agent-desk-core -p agent-desk-client -p agent-desk-audio -p agent-desk-alerts -p agent-desk-outbox -p agent-desk export_bindings >/dev/null
 
 check-generated: generate
 	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \

@@ -159,12 +159,24 @@ impl ApiClient {
             })
     }
 
-    fn authorised(&self, request: RequestBuilder) -> Result<RequestBuilder, ClientError> {
+    pub(crate) fn http_client(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// `api/v1/` followed by `segments`, each percent-encoded as one segment.
+    pub(crate) fn api_url(&self, segments: &[&str]) -> Result<Url, ClientError> {
+        self.url_with_segments("api/v1", segments)
+    }
+
+    pub(crate) fn authorised(
+        &self,
+        request: RequestBuilder,
+    ) -> Result<RequestBuilder, ClientError> {
         let token = self.token.as_deref().ok_or(ClientError::NotSignedIn)?;
         Ok(request.bearer_auth(token))
     }
 
-    async fn send(&self, request: RequestBuilder) -> Result<Response, ClientError> {
+    pub(crate) async fn send(&self, request: RequestBuilder) -> Result<Response, ClientError> {
         let response = request.send().await.map_err(|e| ClientError::Unreachable {
             url: self.base.to_string(),
             reason: describe_transport_error(&e),
