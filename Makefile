@@ -12,7 +12,8 @@ CARGO ?= cargo
 export CARGO_INCREMENTAL ?= 0
 UI := ui
 
-# Build: WebKitGTK, GTK tray, TLS-free (rustls) HTTP, D-Bus for the credential store, ALSA.
+# Build: WebKitGTK, GTK tray, TLS-free (rustls) HTTP, D-Bus for the credential store, ALSA,
+# SQLite (the outbox links the system's, which WebKitGTK loads anyway).
 # Test: a virtual display, WebKit's WebDriver, a private D-Bus with a keyring, screenshots,
 # a private PulseAudio with test devices, and ALSA's plugins (JACK's among them) as desktops have them;
 # Request Tracker 5 with its SQLite database, web server and mail gateway, a private copy a test;
@@ -21,7 +22,7 @@ UI := ui
 # prompt (pkexec) runs; a YAML parser for the release workflow's check.
 APT_PACKAGES := build-essential pkg-config curl file \
 	libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev \
-	libssl-dev libdbus-1-dev libasound2-dev \
+	libssl-dev libdbus-1-dev libasound2-dev libsqlite3-dev \
 	xvfb xauth webkit2gtk-driver imagemagick dbus dbus-x11 gnome-keyring libsecret-tools \
 	fonts-dejavu-core pulseaudio pulseaudio-utils dunst libasound2-plugins \
 	request-tracker5 rt5-db-sqlite rt5-standalone rt5-clients \
@@ -36,7 +37,8 @@ help:
 	@echo "make bench  start-up, memory and size of the release app next to a bare Tauri window;"
 	@echo "            the photo pipeline next to vipsthumbnail and ImageMagick;"
 	@echo "            event-to-notification latency and fan-out to 1 000 and 10 000 streams;"
-	@echo "            profile saves at 200 a second and the directory, on SQLite and PostgreSQL"
+	@echo "            profile saves at 200 a second and the directory, on SQLite and PostgreSQL;"
+	@echo "            a save through the outbox next to a straight one, and catching up on 1 000 changes"
 	@echo "make package  the app's .deb and .rpm and the server's .deb, release builds, in target/release-app/bundle/"
 
 ## The two commands
@@ -110,9 +112,17 @@ lint: ui
 test-ui: node-deps
 	cd $(UI) && npm test
 
+# The server's suites on PostgreSQL run beside the workspace's tests, once every test program
+# is built: much of both is waiting (for Request Tracker, for the app's window), and the two
+# cores are shared. The PostgreSQL pass's output follows the workspace's.
 test-rust: build
-	$(CARGO) test --workspace
-	CARGO=$(CARGO) scripts/server-tests-on-postgres.sh
+	$(CARGO) test --workspace --no-run --message-format=json-render-diagnostics >$(TARGET_DIR)/test-programs.json
+	@log=$$(mktemp); \
+	BUILT=$(TARGET_DIR)/test-programs.json scripts/server-tests-on-postgres.sh >"$$log" 2>&1 & postgres=$$!; \
+	sqlite_status=0; $(CARGO) test --workspace || sqlite_status=$$?; \
+	postgres_status=0; wait $$postgres || postgres_status=$$?; \
+	echo "---- the server's suites on PostgreSQL ----"; cat "$$log"; rm -f "$$log"; \
+	[ $$sqlite_status -eq 0 ] && [ $$postgres_status -eq 0 ]
 
 ## Packages: the app's .deb and .rpm (Tauri's bundler) and the server's .deb
 
@@ -154,6 +164,7 @@ bench: deps ui
 	$(CARGO) bench -p agent-desk-e2e --bench hook_latency
 	$(CARGO) bench -p agent-desk-e2e --bench profile_patch
 	$(CARGO) bench -p agent-desk-server --bench directory
+	$(CARGO) bench -p agent-desk-outbox --bench outbox
 
 clean:
 	$(CARGO) clean

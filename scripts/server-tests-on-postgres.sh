@@ -5,11 +5,17 @@
 #
 # Runs the test programs `cargo test --workspace` has just built rather than asking cargo
 # for the server's tests alone: cargo resolves a lone package's features apart from the
-# workspace's, and would build much of the dependency tree a second time.
+# workspace's, and would build much of the dependency tree a second time. BUILT names the
+# file where that build's JSON messages were kept (`make test` runs this beside
+# `cargo test`, which holds cargo's lock while it runs); without it, cargo is asked.
 set -eu
 cd "$(dirname "$0")/.."
 cargo=${CARGO:-cargo}
-built=$("$cargo" test --workspace --no-run --message-format=json)
+if [ -n "${BUILT:-}" ]; then
+	built=$(cat "$BUILT")
+else
+	built=$("$cargo" test --workspace --no-run --message-format=json)
+fi
 suites=$(printf '%s\n' "$built" | jq -r 'select(.reason == "compiler-artifact"
 	and .target.kind == ["test"] and (.manifest_path | endswith("/crates/server/Cargo.toml")))
 	| .executable')

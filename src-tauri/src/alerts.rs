@@ -14,6 +14,7 @@ use agent_desk_audio::AudioError;
 use agent_desk_client::{AgentSession, VersionedProfile};
 use agent_desk_core::{StatusState, StatusUpdate};
 use agent_desk_ipc::Event;
+use agent_desk_outbox::{LocalChange, Sent};
 use chrono::{DateTime, Utc};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_opener::OpenerExt;
@@ -102,8 +103,30 @@ pub async fn start<R: Runtime>(app: &AppHandle<R>, profile: &VersionedProfile) {
     ));
     desk.set_timezone(timezone_of(profile));
     tray::set_language(app, &profile.profile.language);
-    if let Ok(prefs) = state.session.notification_prefs().await {
-        desk.set_prefs(prefs.prefs);
+    let prefs = state.session.notification_prefs().await;
+    let kept = async {
+        let copy = state
+            .outbox()?
+            .remembered("prefs", String::new())
+            .await
+            .ok()??;
+        serde_json::from_value::<agent_desk_client::VersionedNotificationPrefs>(copy.body).ok()
+    };
+    match prefs {
+        Ok(prefs) => {
+            // Kept for the Notifications screen, should the server go away.
+            if let (Some(outbox), Ok(body)) = (state.outbox(), serde_json::to_value(&prefs)) {
+                let version = crate::account::etag_version(&prefs.etag);
+                let _ = outbox.remember("prefs", String::new(), body, version).await;
+            }
+            desk.set_prefs(prefs.prefs);
+        }
+        // Started while the server is away: the preferences last read here.
+        Err(_) => {
+            if let Some(kept) = kept.await {
+                desk.set_prefs(kept.prefs);
+            }
+        }
     }
     let presence = Arc::new(Presence::new(
         Arc::clone(&state.session),
@@ -180,6 +203,12 @@ fn on_stream_signal<R: Runtime>(app: &AppHandle<R>, signal: StreamSignal) {
         StreamSignal::SessionEnded => {
             let _ = SessionEnded.emit(&app);
         }
+        // Back in touch: what waits goes now, not at the end of its pause.
+        StreamSignal::Connected => {
+            if let Some(outbox) = app.state::<DeskState>().outbox() {
+                outbox.wake_now();
+            }
+        }
     }
 }
 
@@ -192,7 +221,22 @@ pub async fn set_status<R: Runtime>(
     let (Some(presence), Some(desk)) = (state.presence(), state.alert_desk()) else {
         return Err(CommandError::NotSignedIn);
     };
-    presence.choose(&update).await?;
+    let outbox = crate::account::outbox_of(&state)?;
+    let api = state.session.api()?;
+    let wanted = StatusState {
+        status: update.status,
+        until: update.until,
+    };
+    // Kept on this computer first: a status chosen while the server is away is sent once
+    // it is back (unless its time has passed by then).
+    let shown = match outbox
+        .save(&api, LocalChange::Status { update }, None)
+        .await??
+    {
+        Sent::Applied(accepted) => accepted.json::<StatusState>().unwrap_or(wanted),
+        Sent::AppliedBefore | Sent::Waiting | Sent::Dropped => wanted,
+    };
+    presence.chosen(&shown);
     Ok(desk.state())
 }
 

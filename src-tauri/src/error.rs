@@ -46,6 +46,17 @@ pub enum CommandError {
     /// "Restart to update" while it cannot.
     #[error(transparent)]
     Restart(#[from] crate::updates::RestartRefused),
+    /// The outbox on this computer, where changes wait for the server.
+    #[error(transparent)]
+    Outbox(#[from] agent_desk_outbox::OutboxError),
+    /// Signing out would delete changes that have not reached the server: the UI asks
+    /// first, then signs out with `waiting: "discard"`.
+    #[error(
+        "{count} {} not reached the server yet; signing out deletes {} from this computer",
+        if *count == 1 { "change has" } else { "changes have" },
+        if *count == 1 { "it" } else { "them" }
+    )]
+    ChangesWaiting { count: usize },
     /// Work handed to a thread of its own ended without an answer.
     #[error("The work stopped before it finished: {0}")]
     Interrupted(#[source] tauri::Error),
@@ -75,6 +86,8 @@ pub enum IpcErrorCode {
     UnsavedChanges,
     /// No downloaded update waits to be installed.
     NoUpdateReady,
+    /// Changes wait to be sent, which signing out would delete.
+    ChangesWaiting,
     #[serde(untagged)]
     Client(ClientErrorCode),
 }
@@ -111,6 +124,8 @@ impl CommandError {
                 AudioError::Backend(_) => IpcErrorCode::AudioBackend,
             },
             Self::Alerts(_) | Self::StartAtLogin(_) => client(ClientErrorCode::Settings),
+            Self::Outbox(_) => client(ClientErrorCode::LocalFile),
+            Self::ChangesWaiting { .. } => IpcErrorCode::ChangesWaiting,
             Self::NotSignedIn => client(ClientErrorCode::NotSignedIn),
             Self::Restart(crate::updates::RestartRefused::UnsavedChanges) => {
                 IpcErrorCode::UnsavedChanges

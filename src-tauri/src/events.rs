@@ -44,6 +44,9 @@ agent_desk_ipc::events! {
     /// An update was found, is downloading, is ready to install on restart, or failed.
     pub struct UpdateChanged(pub crate::updates::UpdateState);
 
+    /// Changes wait to be sent, were sent, or were refused; a field's value was replaced.
+    pub struct OutboxChanged(pub agent_desk_outbox::OutboxState);
+
     /// A colleague's status changed (`status` null: their privacy hides it from the agent).
     pub struct PresenceChanged(pub PresenceChange);
 }

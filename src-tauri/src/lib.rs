@@ -2,6 +2,7 @@
 //! Logic lives in the `agent-desk-client` and `agent-desk-core` crates; commands only
 //! translate between IPC and those.
 
+mod account;
 mod alerts;
 mod commands;
 mod computer;

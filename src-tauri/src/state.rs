@@ -34,15 +34,23 @@ pub struct DeskState {
     session_generation: std::sync::atomic::AtomicU64,
     /// Presence and alerts of the signed-in agent.
     running: Mutex<Option<crate::alerts::Running>>,
+    /// Where each account's outbox and offline copies are kept.
+    data_dir: std::path::PathBuf,
+    /// The signed-in account's outbox.
+    account: Mutex<Option<crate::account::Account>>,
 }
 
 impl DeskState {
     pub fn open<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Self> {
-        Ok(Self::open_in(app.path().app_config_dir()?))
+        Ok(Self::open_in(
+            app.path().app_config_dir()?,
+            app.path().app_data_dir()?,
+        ))
     }
 
-    /// The state kept in `config_dir`: settings, alerts, device choices.
-    pub fn open_in(config_dir: std::path::PathBuf) -> Self {
+    /// The state kept in `config_dir` (settings, alerts, device choices) and `data_dir`
+    /// (each account's outbox and offline copies).
+    pub fn open_in(config_dir: std::path::PathBuf, data_dir: std::path::PathBuf) -> Self {
         let session = Arc::new(AgentSession::new(
             config_dir.clone(),
             Arc::new(KeyringTokenStore::new(KEYRING_SERVICE)),
@@ -64,7 +72,28 @@ impl DeskState {
             pending_link: Mutex::new(None),
             session_generation: std::sync::atomic::AtomicU64::new(0),
             running: Mutex::new(None),
+            data_dir,
+            account: Mutex::new(None),
         }
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
+    /// The signed-in account's outbox, once open.
+    pub fn outbox(&self) -> Option<Arc<agent_desk_outbox::Outbox>> {
+        let slot = self.account.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.as_ref().map(|account| Arc::clone(&account.outbox))
+    }
+
+    /// Puts in the account signed in to and hands back the one before.
+    pub fn replace_account(
+        &self,
+        account: Option<crate::account::Account>,
+    ) -> Option<crate::account::Account> {
+        let mut slot = self.account.lock().unwrap_or_else(PoisonError::into_inner);
+        std::mem::replace(&mut *slot, account)
     }
 
     pub fn config_dir(&self) -> &std::path::Path {

@@ -115,8 +115,16 @@ fn calls() -> BTreeMap<&'static str, Call> {
                 Fails("server_unreachable"),
             ),
         ),
-        ("sign_out", (json!({}), Answer(Value::is_null))),
+        ("sign_out", (json!({"waiting": "ask"}), Answer(Value::is_null))),
         ("get_profile", signed_out(json!({}))),
+        (
+            "outbox_state",
+            (json!({}), Answer(|v| v["changes"] == json!([]))),
+        ),
+        ("send_waiting_now", signed_out(json!({}))),
+        ("discard_change", signed_out(json!({"seq": 1}))),
+        ("restore_replaced", signed_out(json!({"conflictId": 1}))),
+        ("dismiss_conflict", signed_out(json!({"conflictId": 1}))),
         (
             "update_profile",
             (
@@ -409,7 +417,10 @@ fn every_command_is_registered_allowed_and_takes_the_generated_arguments() {
         .invoke_handler(crate::ipc::invoke_handler())
         .build(tauri::generate_context!())
         .expect("the app builds on the mock runtime");
-    app.manage(DeskState::open_in(config.path().to_owned()));
+    app.manage(DeskState::open_in(
+        config.path().to_owned(),
+        config.path().join("data"),
+    ));
     app.manage(crate::updates::Updates::new("0.1.0".into(), false));
     // The capability names the window by its label.
     let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())

@@ -14,6 +14,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 pub mod notifications;
+pub mod switch;
 pub mod x11;
 
 pub const DEMO_EMAIL: &str = "demo@agentdesk.example";
@@ -282,7 +283,12 @@ pub struct Desktop {
     driver: Option<Owned>,
     /// A private sound server with a test speaker and microphone (see `agent_desk_audio::testing`).
     pub pulse: agent_desk_audio::testing::PrivatePulse,
-    _server: Owned,
+    /// The team server; stopped and started again by [`Desktop::stop_server`] and
+    /// [`Desktop::start_server`].
+    server: Option<Owned>,
+    server_command: Vec<std::ffi::OsString>,
+    server_env: Vec<(String, String)>,
+    server_port: u16,
     _keyring: Owned,
     _bus: Owned,
     _display: Owned,
@@ -375,27 +381,25 @@ impl Desktop {
         let data_dir = root.path().join("server");
         seed_demo(&data_dir)?;
         let port = free_port()?;
-        let server = Owned(
-            Command::new(binary("agent-desk-server")?)
-                .args([
-                    "serve",
-                    "--listen",
-                    &format!("127.0.0.1:{port}"),
-                    "--data-dir",
-                ])
-                .arg(&data_dir)
-                .args(server_args)
-                .envs(server_env.iter().cloned())
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(root.path().join("server.log"))?)
-                .spawn()?,
-        );
+        let mut server_command: Vec<std::ffi::OsString> = vec![
+            binary("agent-desk-server")?.into(),
+            "serve".into(),
+            "--listen".into(),
+            format!("127.0.0.1:{port}").into(),
+            "--data-dir".into(),
+            data_dir.clone().into(),
+        ];
+        server_command.extend(server_args.iter().map(Into::into));
+        let server = spawn_server(&server_command, server_env, root.path())?;
         wait_for_port(port, "agent-desk-server")?;
 
         let mut desktop = Desktop {
             driver: None,
             pulse,
-            _server: server,
+            server: Some(server),
+            server_command,
+            server_env: server_env.to_vec(),
+            server_port: port,
             _keyring: keyring,
             _bus: bus,
             _display: display,
@@ -406,6 +410,46 @@ impl Desktop {
         };
         desktop.start_driver()?;
         Ok(desktop)
+    }
+
+    /// Kills this desktop's app at once (SIGKILL), as a crash or a power cut would end it:
+    /// the `agent-desk` process whose home is this desktop's (tests run side by side).
+    pub fn kill_app(&self) -> Result<()> {
+        let home = format!("HOME={}", self.home().display());
+        let mut killed = 0;
+        for entry in std::fs::read_dir("/proc")?.flatten() {
+            let path = entry.path();
+            let is_app = std::fs::read_link(path.join("exe"))
+                .is_ok_and(|exe| exe.file_name().is_some_and(|name| name == "agent-desk"));
+            let environ = std::fs::read(path.join("environ")).unwrap_or_default();
+            let ours = environ
+                .split(|byte| *byte == 0)
+                .any(|variable| variable == home.as_bytes());
+            if is_app && ours {
+                let pid = entry.file_name().to_string_lossy().into_owned();
+                let status = Command::new("kill").args(["-KILL", &pid]).status()?;
+                ensure!(status.success(), "kill -KILL {pid}");
+                killed += 1;
+            }
+        }
+        ensure!(killed > 0, "this desktop's app is not running");
+        Ok(())
+    }
+
+    /// Kills the team server at once, as a crash or a network gone would seem to the app.
+    pub fn stop_server(&mut self) {
+        self.server = None;
+    }
+
+    /// Starts the team server again on the same port and data.
+    pub fn start_server(&mut self) -> Result<()> {
+        self.server = None;
+        self.server = Some(spawn_server(
+            &self.server_command,
+            &self.server_env,
+            self.root.path(),
+        )?);
+        wait_for_port(self.server_port, "agent-desk-server")
     }
 
     fn start_driver(&mut self) -> Result<()> {
@@ -536,6 +580,27 @@ fn tauri_driver() -> Result<PathBuf> {
 }
 
 /// A private X display (Xvfb), stopped when dropped.
+/// The team server as `command` says, its log appended to `root`/server.log.
+fn spawn_server(
+    command: &[std::ffi::OsString],
+    env: &[(String, String)],
+    root: &Path,
+) -> Result<Owned> {
+    let (program, args) = command.split_first().context("the server's command")?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(root.join("server.log"))?;
+    Ok(Owned(
+        Command::new(program)
+            .args(args)
+            .envs(env.iter().cloned())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()?,
+    ))
+}
+
 pub struct VirtualDisplay {
     pub number: u32,
     _xvfb: Owned,

@@ -5,7 +5,16 @@ import App from './App.svelte';
 import type { IpcError } from './lib/generated/IpcError';
 import { errorMessage } from './lib/i18n/index.svelte';
 import { expectAccessible } from './test/axe';
-import { alert, fakeBackend, imageFile, photoData, profile } from './test/fake-backend';
+import {
+  alert,
+  fakeBackend,
+  imageFile,
+  photoData,
+  profile,
+  refusedChange,
+  waitingChange,
+  type FakeOptions,
+} from './test/fake-backend';
 
 describe('app shell', () => {
   it('restores the session straight into the profile', async () => {
@@ -60,6 +69,8 @@ describe('app shell', () => {
     expect(screen.queryByRole('button', { name: 'Try again' })).toBeNull();
     expect(document.body.textContent).toContain(errorMessage(insecure));
     expect(backend.signOut).toHaveBeenCalledTimes(1);
+    // The agent did not ask to leave: nothing waiting to be sent is deleted.
+    expect(backend.signOut).toHaveBeenCalledWith('keep');
   });
 
   it('asks before signing out with unsaved changes', async () => {
@@ -581,5 +592,167 @@ describe('agentdesk:// links', () => {
     );
     expect(screen.getByRole('heading', { name: 'Your profile' })).toBeTruthy();
     expect(backend.setStatus).not.toHaveBeenCalled();
+  });
+});
+
+describe('changes kept on this computer', () => {
+  async function signedIn(outbox: FakeOptions['outbox'] = {}) {
+    const fake = fakeBackend(profile(), { outbox });
+    const view = render(App, { backend: fake.backend });
+    await screen.findByText('Your profile');
+    await waitFor(() => expect(fake.outboxListeners()).toBe(1));
+    return { ...fake, view, user: userEvent.setup() };
+  }
+
+  const line = () => screen.queryByTestId('outbox');
+
+  it('says nothing while nothing waits, and follows the outbox as it changes', async () => {
+    const fake = await signedIn();
+    await waitFor(() => expect(fake.backend.outboxState).toHaveBeenCalled());
+    expect(line()).toBeNull();
+    fake.changeOutbox({ changes: [waitingChange(1)], reachable: false });
+    await waitFor(() =>
+      expect(line()?.textContent?.replace(/\s+/g, ' ').trim()).toBe(
+        'Saved on this computer — will sync when the server is back · 1 change waiting Try now',
+      ),
+    );
+    fake.changeOutbox({ changes: [], reachable: true });
+    await waitFor(() => expect(line()).toBeNull());
+  });
+
+  it('says how many changes wait while the server is away, and tries again when asked', async () => {
+    const { backend, user, view } = await signedIn({ changes: [waitingChange(1), waitingChange(2)], reachable: false });
+    const status = await screen.findByTestId('outbox-waiting');
+    expect(status.textContent).toContain('Saved on this computer — will sync when the server is back · 2 changes waiting');
+    expect(line()?.closest('[role="status"]')).toBeTruthy();
+    await expectAccessible(view.container);
+    await user.click(within(status).getByRole('button', { name: 'Try now' }));
+    expect(backend.sendWaitingNow).toHaveBeenCalledTimes(1);
+  });
+
+  it('says the changes are being sent once the server is there', async () => {
+    await signedIn({ changes: [waitingChange(1), waitingChange(2), waitingChange(3)], reachable: true });
+    const status = await screen.findByTestId('outbox-waiting');
+    expect(status.textContent?.trim()).toBe('Sending 3 changes…');
+    expect(within(status).queryByRole('button')).toBeNull();
+  });
+
+  it('asks to sign in again when the server ended the session', async () => {
+    await signedIn({ changes: [waitingChange(1)], reachable: true, needs_sign_in: true });
+    expect((await screen.findByTestId('outbox-waiting')).textContent?.trim()).toBe('Sign in again to send 1 change');
+  });
+
+  it('says a copy is shown, and since when', async () => {
+    const at = new Date();
+    at.setHours(9, 5, 0, 0);
+    await signedIn({ as_of: at.toISOString(), reachable: false });
+    expect((await screen.findByTestId('offline-as-of')).textContent?.trim()).toMatch(/^Offline — as of 9:05\sAM$/);
+    expect(screen.queryByTestId('outbox-waiting')).toBeNull();
+  });
+
+  it('lists the refused changes with the reason, and discards one', async () => {
+    const note = { kind: 'note_added', person_id: 'user-1', body: 'Promised a call back on Monday.' } as const;
+    const { backend, user, view } = await signedIn({
+      changes: [
+        refusedChange(4, { kind: 'profile', patch: { job_title: 'x'.repeat(200) }, version: 1 }, 'job_title: too long'),
+        waitingChange(5),
+        { ...refusedChange(6, note), refused: { status: 403, code: 'forbidden', message: 'not yours', field: null } },
+      ],
+      reachable: false,
+    });
+    const refused = await screen.findByTestId('outbox-refused');
+    expect(refused.textContent).toContain("2 changes weren't accepted");
+    // The waiting one is counted on its own.
+    expect(screen.getByTestId('outbox-waiting').textContent).toContain('1 change waiting');
+    const review = within(refused).getByRole('button', { name: 'Review' });
+    await user.click(review);
+
+    const panel = await screen.findByTestId('review-changes');
+    expect(panel.getAttribute('aria-labelledby')).toBe('review-title');
+    expect(document.activeElement).toBe(within(panel).getByRole('heading', { name: "Changes the server didn't accept" }));
+    const items = within(panel).getAllByRole('listitem');
+    expect(items.map((item) => item.querySelector('.what')?.textContent)).toEqual(['Profile: Job title', 'Note on a customer']);
+    expect(items[0]!.textContent).toContain("The server didn't accept a value: job_title: too long");
+    expect(items[1]!.textContent).toContain('“Promised a call back on Monday.”');
+    expect(items[1]!.textContent).toContain("You aren't allowed to make this change.");
+    await expectAccessible(view.container);
+
+    await user.click(within(items[0]!).getByRole('button', { name: 'Discard' }));
+    expect(backend.discardChange).toHaveBeenCalledWith(4);
+    await waitFor(() => expect(within(panel).getAllByRole('listitem')).toHaveLength(1));
+    expect(screen.getByTestId('outbox-refused').textContent).toContain("1 change wasn't accepted");
+
+    // Closing leaves the rest as it is, and goes back to the button.
+    await user.click(within(panel).getByRole('button', { name: 'Close' }));
+    await waitFor(() => expect(screen.queryByTestId('review-changes')).toBeNull());
+    expect(document.activeElement).toBe(within(screen.getByTestId('outbox-refused')).getByRole('button', { name: 'Review' }));
+    expect(backend.discardChange).toHaveBeenCalledTimes(1);
+  });
+
+  it('closes the list once the last refused change is discarded', async () => {
+    const { backend, user } = await signedIn({ changes: [refusedChange(9)] });
+    await user.click(await screen.findByRole('button', { name: 'Review' }));
+    const panel = await screen.findByTestId('review-changes');
+    await user.click(within(panel).getByRole('button', { name: 'Discard' }));
+    expect(backend.discardChange).toHaveBeenCalledWith(9);
+    await waitFor(() => expect(screen.queryByTestId('review-changes')).toBeNull());
+    expect(line()).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole('heading', { level: 1, name: 'Your profile' }));
+  });
+
+  it('asks before signing out deletes changes not sent, and stays signed in when asked to', async () => {
+    const { backend, user, view } = await signedIn({ changes: [waitingChange(1), waitingChange(2)], reachable: false });
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Delete changes not sent yet?' });
+    expect(backend.signOut).toHaveBeenCalledWith('ask');
+    expect(dialog.textContent).toContain(
+      "2 changes haven't reached the server. Signing out deletes them from this computer.",
+    );
+    await expectAccessible(view.container);
+    await user.click(within(dialog).getByRole('button', { name: 'Stay signed in' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(backend.signOut).toHaveBeenCalledTimes(1);
+    expect(screen.getByRole('heading', { name: 'Your profile' })).toBeTruthy();
+    expect(screen.getByTestId('header-name').textContent).toBe('Dana Demo');
+    expect(screen.getByTestId('outbox-waiting').textContent).toContain('2 changes waiting');
+
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    await user.click(await screen.findByRole('button', { name: 'Sign out and delete them' }));
+    expect(backend.signOut).toHaveBeenLastCalledWith('discard');
+    expect(await screen.findByText('Sign in to Agent Desk')).toBeTruthy();
+    expect(screen.queryByTestId('outbox')).toBeNull();
+  });
+
+  it('signs out without asking when nothing waits', async () => {
+    const { backend, user } = await signedIn();
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    expect(await screen.findByText('Sign in to Agent Desk')).toBeTruthy();
+    expect(backend.signOut).toHaveBeenCalledTimes(1);
+    expect(backend.signOut).toHaveBeenCalledWith('ask');
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('keeps the changes when the server ends the session, and says they go at the next sign-in', async () => {
+    const fake = await signedIn({ changes: [waitingChange(1), waitingChange(2), refusedChange(3)], reachable: true });
+    await waitFor(() => expect(fake.sessionEndedListeners()).toBe(1));
+    fake.endSessionOnServer();
+    expect(await screen.findByText('Sign in to Agent Desk')).toBeTruthy();
+    expect(fake.backend.signOut).toHaveBeenCalledTimes(1);
+    expect(fake.backend.signOut).toHaveBeenCalledWith('keep');
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(screen.getByTestId('signin-notice').textContent).toBe(
+      'You were signed out: your session was ended on the server — signed out from another device, or your password was changed or reset. Sign in again to continue. ' +
+        "2 saved changes haven't reached the server yet: they are kept on this computer and will be sent when you sign in again.",
+    );
+    expect(fake.outbox().changes).toHaveLength(3);
+  });
+
+  it('says it in German too', async () => {
+    const fake = fakeBackend(profile({ language: 'de' }), { outbox: { changes: [waitingChange(1)], reachable: false } });
+    render(App, { backend: fake.backend });
+    expect((await screen.findByTestId('outbox-waiting')).textContent).toContain(
+      'Auf diesem Computer gespeichert – wird synchronisiert, sobald der Server wieder erreichbar ist · 1 Änderung wartet',
+    );
+    expect(screen.getByRole('button', { name: 'Jetzt versuchen' })).toBeTruthy();
   });
 });

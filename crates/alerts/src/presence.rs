@@ -196,13 +196,19 @@ impl<S: StatusServer> Presence<S> {
     /// The agent chose a status: set it, and keep it as their choice.
     pub async fn choose(&self, update: &StatusUpdate) -> Result<StatusState, ClientError> {
         let status = self.server.set_status(update).await?;
+        self.chosen(&status);
+        Ok(status)
+    }
+
+    /// The agent chose `status`, and it was sent another way (or kept to send once the
+    /// server can be reached): shown and kept as the agent's choice.
+    pub fn chosen(&self, status: &StatusState) {
         self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .cancel();
-        self.keep_chosen(&status);
-        self.show(&status, false);
-        Ok(status)
+        self.keep_chosen(status);
+        self.show(status, false);
     }
 
     /// Weighs the computer's idle time against the agent's threshold (`None`: never):

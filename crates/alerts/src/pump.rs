@@ -22,6 +22,8 @@ pub enum StreamSignal {
     Presence(PresenceChange),
     /// The server ended the session; the stream has stopped.
     SessionEnded,
+    /// The stream (re)connected: the server can be reached again.
+    Connected,
 }
 
 /// Follows the agent's events from the desk's cursor into the desk until the session
@@ -40,6 +42,7 @@ pub async fn run(api: ApiClient, desk: Arc<AlertDesk>, on_signal: impl Fn(Stream
             }
             StreamNews::Connected => {
                 desk.set_connection(StreamConnection::Connected);
+                on_signal(StreamSignal::Connected);
             }
             StreamNews::Disconnected { .. } => {
                 desk.set_connection(StreamConnection::Offline);

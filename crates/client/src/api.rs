@@ -22,7 +22,7 @@ use agent_desk_core::{
 use reqwest::header::{CONTENT_TYPE, ETAG, IF_MATCH};
 use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use url::{Host, Url};
 
@@ -37,7 +37,7 @@ const IDLE_CONNECTION_LIMIT: Duration = Duration::from_secs(5);
 const TRANSFER_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The profile and the ETag to send back with a change.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct VersionedProfile {
     pub profile: Profile,
@@ -45,7 +45,7 @@ pub struct VersionedProfile {
 }
 
 /// The notification preferences and the ETag to send back with a change.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct VersionedNotificationPrefs {
     pub prefs: NotificationPrefs,

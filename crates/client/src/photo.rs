@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use agent_desk_avatar::{AvatarError, Limits};
+use agent_desk_core::account::Policy;
 use agent_desk_core::{AvatarCrop, AvatarPolicy, AvatarSource, ErrorCode, AVATAR_SIZES};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use crate::{AgentSession, ClientError, VersionedProfile};
+use crate::{AgentSession, ClientError};
 
 /// Longest side of the copy the agent crops on: sharp on a 2× display at the editor's size.
 const PREVIEW_SIDE: u32 = 1024;
@@ -61,7 +62,8 @@ async fn off_thread<T: Send + 'static>(
         })
 }
 
-fn data_url(jpeg: &[u8]) -> String {
+/// A JPEG as a `data:` URL, the only image origin the window's CSP allows.
+pub fn data_url(jpeg: &[u8]) -> String {
     format!("data:image/jpeg;base64,{}", STANDARD.encode(jpeg))
 }
 
@@ -70,10 +72,10 @@ impl PhotoEditor {
     /// makes) and answers its preview. The file is kept until saved or replaced.
     pub async fn prepare(
         &self,
-        session: &AgentSession,
+        policy: &Policy,
         bytes: Vec<u8>,
     ) -> Result<AvatarSource, ClientError> {
-        let limits = limits(&session.policy().await?.avatar);
+        let limits = limits(&policy.avatar);
         let bytes = Arc::new(bytes);
         let decoding = Arc::clone(&bytes);
         let preview =
@@ -97,13 +99,9 @@ impl PhotoEditor {
         Ok(source)
     }
 
-    /// Crops the picked file, makes the largest stored size from it and uploads that.
-    pub async fn save(
-        &self,
-        session: &AgentSession,
-        source_id: &str,
-        crop: AvatarCrop,
-    ) -> Result<VersionedProfile, ClientError> {
+    /// Crops the picked file and makes the largest stored size from it, the JPEG to
+    /// upload.
+    pub async fn render(&self, source_id: &str, crop: AvatarCrop) -> Result<Vec<u8>, ClientError> {
         let (bytes, limits) = self
             .picked
             .lock()
@@ -122,11 +120,14 @@ impl PhotoEditor {
             agent_desk_avatar::render(&bytes, &limits, Some(crop), &AVATAR_SIZES[..1])
         })
         .await??;
-        let saved = session.upload_avatar(encoded.remove(0)).await?;
+        Ok(encoded.remove(0))
+    }
+
+    /// Forgets the picked file once its photo is saved.
+    pub fn saved(&self, source_id: &str) {
         if let Ok(mut picked) = self.picked.lock() {
             picked.take_if(|p| p.source_id == source_id);
         }
-        Ok(saved)
     }
 
     /// Forgets a picked file the agent did not save.

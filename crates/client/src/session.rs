@@ -111,6 +111,7 @@ impl AgentSession {
             server_url: Some(server_url),
             email: Some(profile.profile.email.clone()),
             signed_in: remembered,
+            agent_id: Some(profile.profile.id.clone()),
         }
         .save(&self.config_dir)?;
         self.set_client(Some(client));
@@ -140,7 +141,16 @@ impl AgentSession {
         let client = ApiClient::new(server_url)?.with_token(token);
         self.set_client(Some(client.clone()));
         match client.me().await {
-            Ok(profile) => Ok(Some(profile)),
+            Ok(profile) => {
+                if settings.agent_id.as_deref() != Some(profile.profile.id.as_str()) {
+                    Settings {
+                        agent_id: Some(profile.profile.id.clone()),
+                        ..settings
+                    }
+                    .save(&self.config_dir)?;
+                }
+                Ok(Some(profile))
+            }
             Err(error) if error.is_unauthorized() => {
                 self.forget(settings).await?;
                 Ok(None)

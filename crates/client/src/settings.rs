@@ -17,6 +17,9 @@ pub struct Settings {
     pub email: Option<String>,
     /// Whether a session is expected to be in the credential store.
     pub signed_in: bool,
+    /// The signed-in agent's id: whose changes and copies on this computer are theirs,
+    /// found again when the app starts while the server is away.
+    pub agent_id: Option<String>,
 }
 
 impl Settings {
@@ -54,6 +57,7 @@ mod tests {
             server_url: Some("http://127.0.0.1:8787/".into()),
             email: Some("demo@agentdesk.example".into()),
             signed_in: true,
+            agent_id: Some("a1".into()),
         };
         settings.save(dir.path()).expect("save");
         assert_eq!(Settings::load(dir.path()), settings);

@@ -131,6 +131,7 @@ async fn a_saved_plain_http_address_of_another_computer_is_not_used() {
         server_url: Some(server_url.into()),
         email: Some(EMAIL.into()),
         signed_in: true,
+        agent_id: None,
     }
     .save(config_dir.path())
     .expect("settings");
@@ -270,12 +271,13 @@ async fn a_picked_photo_is_checked_previewed_cropped_and_uploaded() {
         .await
         .expect("sign in");
     let photos = PhotoEditor::default();
+    let policy = session.policy().await.expect("policy");
 
     // Refused here, with the server's code and the limit, before anything is sent.
     let mut oversized = jpeg(&image::RgbImage::new(64, 64));
     oversized.resize(5_000_001, 0);
     let error = photos
-        .prepare(&session, oversized)
+        .prepare(&policy, oversized)
         .await
         .expect_err("too big");
     assert_eq!(
@@ -285,7 +287,7 @@ async fn a_picked_photo_is_checked_previewed_cropped_and_uploaded() {
     assert_eq!(error.field(), Some("photo"));
     assert!(error.message().contains("5 MB"), "{}", error.message());
     let error = photos
-        .prepare(&session, b"GIF89a broken".to_vec())
+        .prepare(&policy, b"GIF89a broken".to_vec())
         .await
         .expect_err("broken");
     assert_eq!(
@@ -297,7 +299,7 @@ async fn a_picked_photo_is_checked_previewed_cropped_and_uploaded() {
     let photo = jpeg(&image::RgbImage::from_fn(3000, 2000, |x, _| {
         image::Rgb([(x / 12) as u8, 90, 160])
     }));
-    let source = photos.prepare(&session, photo).await.expect("prepare");
+    let source = photos.prepare(&policy, photo).await.expect("prepare");
     assert_eq!(
         (source.width, source.height, source.format.as_str()),
         (3000, 2000, "image/jpeg")
@@ -322,7 +324,7 @@ async fn a_picked_photo_is_checked_previewed_cropped_and_uploaded() {
         quarter_turns: 0,
     };
     let error = photos
-        .save(&session, &source.source_id, outside)
+        .render(&source.source_id, outside)
         .await
         .expect_err("outside");
     assert_eq!(
@@ -335,10 +337,12 @@ async fn a_picked_photo_is_checked_previewed_cropped_and_uploaded() {
         size: 1000,
         quarter_turns: 1,
     };
-    let saved = photos
-        .save(&session, &source.source_id, crop)
+    let jpeg = photos
+        .render(&source.source_id, crop)
         .await
-        .expect("save");
+        .expect("rendered");
+    let saved = session.upload_avatar(jpeg).await.expect("save");
+    photos.saved(&source.source_id);
     let url = saved.profile.avatar_url.clone().expect("an avatar_url");
     assert_ne!(saved.etag, "");
     let shown = photos
@@ -348,7 +352,7 @@ async fn a_picked_photo_is_checked_previewed_cropped_and_uploaded() {
     assert!(shown.starts_with("data:image/jpeg;base64,"));
     // Saved once: the same source cannot be saved again.
     let error = photos
-        .save(&session, &source.source_id, crop)
+        .render(&source.source_id, crop)
         .await
         .expect_err("gone");
     assert_eq!(

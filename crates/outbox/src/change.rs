@@ -62,12 +62,10 @@ pub enum LocalChange {
         body: String,
     },
     NoteEdited {
-        person_id: String,
         note_id: String,
         body: String,
     },
     NoteDeleted {
-        person_id: String,
         note_id: String,
     },
     JoinRequested {
@@ -88,7 +86,7 @@ impl LocalChange {
     }
 
     /// The record a change is to, as the conflicts and the cache name it:
-    /// `profile`, `prefs`, `person:<id>`, `team:<id>`.
+    /// `profile`, `prefs`, `person:<id>`, `note:<id>`, `team:<id>`.
     pub fn target(&self) -> String {
         match self {
             Self::Profile { .. } | Self::Status { .. } | Self::Photo | Self::PhotoRemoved => {
@@ -99,9 +97,10 @@ impl LocalChange {
             | Self::EmailAdded { person_id, .. }
             | Self::EmailRemoved { person_id, .. }
             | Self::EmailMadePrimary { person_id, .. }
-            | Self::NoteAdded { person_id, .. }
-            | Self::NoteEdited { person_id, .. }
-            | Self::NoteDeleted { person_id, .. } => format!("person:{person_id}"),
+            | Self::NoteAdded { person_id, .. } => format!("person:{person_id}"),
+            Self::NoteEdited { note_id, .. } | Self::NoteDeleted { note_id } => {
+                format!("note:{note_id}")
+            }
             Self::JoinRequested { team_id, .. } => format!("team:{team_id}"),
         }
     }
@@ -179,7 +178,7 @@ impl LocalChange {
                 None,
                 Some(PreparedBody::json(&NoteBody { body: body.clone() })?),
             ),
-            Self::NoteDeleted { note_id, .. } => {
+            Self::NoteDeleted { note_id } => {
                 (ChangeMethod::Delete, path(&["notes", note_id]), None, None)
             }
             Self::JoinRequested { team_id, note } => (

@@ -9,6 +9,7 @@
 
 pub mod change;
 pub mod merge;
+pub mod overlay;
 mod replay;
 pub mod store;
 
@@ -53,6 +54,10 @@ pub struct OutboxState {
     pub needs_sign_in: bool,
     /// Fields where a change replaced a value someone else had set meanwhile.
     pub conflicts: Vec<MergeConflict>,
+    /// When what is shown was read from the server, while it is shown from the copies
+    /// kept on this computer; none while reads reach the server.
+    #[ts(type = "string | null")]
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 impl OutboxState {
@@ -125,6 +130,8 @@ pub struct Outbox {
     dir: PathBuf,
     state: watch::Sender<OutboxState>,
     wake: Notify,
+    /// The next pass also sends what waits out a pause after a failed attempt.
+    now: std::sync::atomic::AtomicBool,
     /// One pass over the changes at a time, in order.
     pass: tokio::sync::Mutex<()>,
 }
@@ -149,6 +156,7 @@ impl Outbox {
                 ..OutboxState::default()
             }),
             wake: Notify::new(),
+            now: std::sync::atomic::AtomicBool::new(false),
             pass: tokio::sync::Mutex::new(()),
         });
         outbox.publish_blocking()?;
@@ -230,14 +238,23 @@ impl Outbox {
     }
 
     /// Sends what waits whenever woken, a failed attempt's pause is over, or the session
-    /// changes, until the returned task is aborted (at sign-out).
-    pub fn spawn_sender(self: &Arc<Self>, api: ApiClient) -> tokio::task::JoinHandle<()> {
-        let outbox = Arc::clone(self);
-        tokio::spawn(async move { replay::run(outbox, api).await })
+    /// changes; runs until dropped (at sign-out). The caller spawns it on its runtime.
+    pub fn sender(
+        self: &Arc<Self>,
+        api: ApiClient,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        replay::run(Arc::clone(self), api)
     }
 
-    /// Try now: the connection is back, or the agent asked.
+    /// Sends what is due.
     pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Sends everything that waits, pauses after failed attempts or not: the connection
+    /// is back, or the agent asked.
+    pub fn wake_now(&self) {
+        self.now.store(true, std::sync::atomic::Ordering::SeqCst);
         self.wake.notify_one();
     }
 
@@ -247,6 +264,30 @@ impl Outbox {
 
     pub fn state(&self) -> OutboxState {
         self.state.borrow().clone()
+    }
+
+    /// Changes a change that has not been sent yet; false once it has (it can then be
+    /// changed only on the server, once it is there).
+    pub async fn replace_unsent(&self, seq: i64, change: LocalChange) -> Result<bool, OutboxError> {
+        let replaced = self
+            .with_store(move |store| store.replace_unsent(seq, &change))
+            .await?;
+        self.publish().await?;
+        Ok(replaced)
+    }
+
+    /// Takes back a change that has not been sent yet; false once it has.
+    pub async fn take_back(&self, seq: i64) -> Result<bool, OutboxError> {
+        let removed = self
+            .with_store(move |store| store.remove_unsent(seq))
+            .await?;
+        self.publish().await?;
+        Ok(removed)
+    }
+
+    /// The JPEG of the newest photo waiting to be sent, to show until the server has it.
+    pub async fn waiting_photo(&self) -> Result<Option<Vec<u8>>, OutboxError> {
+        self.with_store(|store| store.waiting_photo()).await
     }
 
     /// Drops a change the agent gave up on.
@@ -283,10 +324,99 @@ impl Outbox {
             .await
     }
 
+    /// Every copy of `kind` kept (the pages of notes of each record opened).
+    pub async fn remembered_all(&self, kind: &'static str) -> Result<Vec<Cached>, OutboxError> {
+        self.with_store(move |store| store.cache_all(kind)).await
+    }
+
     /// Notes that the agent opened a person's record (kept with the last 20 opened).
     pub async fn opened(&self, person_id: String) -> Result<(), OutboxError> {
         self.with_store(move |store| store.opened(&person_id, Utc::now()))
             .await
+    }
+
+    /// A read reached the server: what is shown is current.
+    pub fn read_reached_server(&self) {
+        self.set_state(|state| {
+            state.reachable = true;
+            state.as_of = None;
+        });
+    }
+
+    /// A read did not reach the server, and a copy read at `fetched_at` is shown: the
+    /// oldest copy shown tells how old the picture may be.
+    pub fn showing_copy(&self, fetched_at: DateTime<Utc>) {
+        self.set_state(|state| {
+            state.reachable = false;
+            state.as_of = Some(
+                state
+                    .as_of
+                    .map_or(fetched_at, |shown| shown.min(fetched_at)),
+            );
+        });
+    }
+
+    /// The changes waiting for `target` (`profile`, `prefs`, `person:<id>`), oldest
+    /// first, refused ones aside: to show a record as it will be.
+    pub fn waiting_for(&self, target: &str) -> Vec<LocalChange> {
+        self.state
+            .borrow()
+            .changes
+            .iter()
+            .filter(|waiting| waiting.refused.is_none() && waiting.change.target() == target)
+            .map(|waiting| waiting.change.clone())
+            .collect()
+    }
+
+    /// Sets a field back to the value a change replaced (see [`MergeConflict`]), on the
+    /// version of the record last read, and forgets the conflict.
+    pub async fn restore_replaced(
+        &self,
+        api: &ApiClient,
+        conflict_id: i64,
+    ) -> Result<Result<Sent, ClientError>, OutboxError> {
+        let Some(found) = self
+            .state()
+            .conflicts
+            .into_iter()
+            .find(|conflict| conflict.id == conflict_id)
+        else {
+            return Ok(Ok(Sent::Dropped));
+        };
+        let fields: Fields = [(
+            found.conflict.field.clone(),
+            found.conflict.replaced.clone(),
+        )]
+        .into_iter()
+        .collect();
+        let (kind, id) = match found.target.split_once(':') {
+            Some(("person", id)) => ("person", id.to_owned()),
+            _ if found.target == "prefs" => ("prefs", String::new()),
+            _ => ("profile", String::new()),
+        };
+        let cached = self.remembered(kind, id.clone()).await?;
+        let Some((record, version)) = cached
+            .and_then(|cached| Some((record_of(kind, &cached.body).clone(), cached.version?)))
+        else {
+            return Ok(Ok(Sent::Dropped));
+        };
+        let change = match kind {
+            "person" => LocalChange::Customer {
+                person_id: id,
+                patch: merge::patch_body(merge::Shape::Customer, &fields),
+                version,
+            },
+            "prefs" => LocalChange::NotificationPrefs {
+                prefs: merge::with_fields(&record, &fields),
+                version,
+            },
+            _ => LocalChange::Profile {
+                patch: merge::patch_body(merge::Shape::Profile, &fields),
+                version,
+            },
+        };
+        self.dismiss_conflict(conflict_id).await?;
+        self.save(api, change, None).await
     }
 
     fn set_state(&self, update: impl FnOnce(&mut OutboxState)) {

@@ -59,12 +59,7 @@ pub(crate) async fn pass(
     let mut done_through = 0;
     loop {
         let next = outbox
-            .with_store(move |store| {
-                Ok(store
-                    .changes()?
-                    .into_iter()
-                    .find(|row| row.refused.is_none() && row.seq > done_through))
-            })
+            .with_store(move |store| store.next_after(done_through))
             .await?;
         let Some(row) = next else {
             break;
@@ -117,6 +112,8 @@ async fn send_one(
         state.reachable = reachable;
         if reachable && !matches!(&answer, Err(error) if error.is_unauthorized()) {
             state.needs_sign_in = false;
+            // In touch again: screens read their records afresh as changes arrive.
+            state.as_of = None;
         }
     });
     match answer {
@@ -378,7 +375,8 @@ pub(crate) async fn run(outbox: Arc<Outbox>, api: ApiClient) {
     loop {
         // A pass that failed on the file leaves the changes where they were: the next
         // wake tries again.
-        let _ = outbox.send_waiting(&api, false).await;
+        let now = outbox.now.swap(false, std::sync::atomic::Ordering::SeqCst);
+        let _ = outbox.send_waiting(&api, now).await;
         let rows = outbox
             .with_store(|store| store.changes())
             .await

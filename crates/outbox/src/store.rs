@@ -130,9 +130,11 @@ pub fn new_key() -> String {
 impl Store {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let db = Connection::open(path)?;
-        // FULL: a change said to be saved survives a power cut, not only a crash.
+        // In WAL mode, NORMAL survives the app's crash but may lose the last commits to a
+        // power cut: enough for the bookkeeping of sending; a new change is committed
+        // with FULL (see `enqueue`).
         db.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
         )?;
         let version: usize = db.query_row("PRAGMA user_version", [], |row| row.get(0))?;
         for (index, migration) in MIGRATIONS.iter().enumerate().skip(version) {
@@ -156,6 +158,20 @@ impl Store {
     /// later one makes the earlier moot: the latest status, the latest photo, and one
     /// patch of the same record (the later value of each field).
     pub fn enqueue(
+        &mut self,
+        change: &LocalChange,
+        photo: Option<&[u8]>,
+        base: Option<&Fields>,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        // A change said to be saved survives a power cut too.
+        self.db.pragma_update(None, "synchronous", "FULL")?;
+        let kept = self.enqueue_now(change, photo, base, now);
+        self.db.pragma_update(None, "synchronous", "NORMAL")?;
+        kept
+    }
+
+    fn enqueue_now(
         &mut self,
         change: &LocalChange,
         photo: Option<&[u8]>,
@@ -247,6 +263,25 @@ impl Store {
         })
     }
 
+    fn parsed(row: RawRow) -> Result<Row, StoreError> {
+        Ok(Row {
+            seq: row.seq,
+            key: row.key,
+            change: serde_json::from_str(&row.change)?,
+            photo: row.photo,
+            base: row.base.as_deref().map(serde_json::from_str).transpose()?,
+            created_at: time(&row.created_at),
+            sent: row.sent,
+            attempts: row.attempts,
+            next_attempt_at: row.next_attempt_at.as_deref().map(time),
+            refused: row
+                .refused
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()?,
+        })
+    }
+
     /// Every change kept, oldest first.
     pub fn changes(&self) -> Result<Vec<Row>, StoreError> {
         let mut statement = self.db.prepare(
@@ -257,29 +292,51 @@ impl Store {
         let rows = statement.query_map([], Self::raw)?;
         let mut changes = Vec::new();
         for row in rows {
-            let row = row?;
-            changes.push(Row {
-                seq: row.seq,
-                key: row.key,
-                change: serde_json::from_str(&row.change)?,
-                photo: row.photo,
-                base: row.base.as_deref().map(serde_json::from_str).transpose()?,
-                created_at: time(&row.created_at),
-                sent: row.sent,
-                attempts: row.attempts,
-                next_attempt_at: row.next_attempt_at.as_deref().map(time),
-                refused: row
-                    .refused
-                    .as_deref()
-                    .map(serde_json::from_str)
-                    .transpose()?,
-            });
+            changes.push(Self::parsed(row?)?);
         }
         Ok(changes)
     }
 
-    pub fn change(&self, seq: i64) -> Result<Option<Row>, StoreError> {
-        Ok(self.changes()?.into_iter().find(|row| row.seq == seq))
+    /// The first change after `seq` that the server has not refused, in order.
+    pub fn next_after(&self, seq: i64) -> Result<Option<Row>, StoreError> {
+        let mut statement = self.db.prepare(
+            "SELECT seq, idem_key, change, photo, base, created_at, sent, attempts,
+                    next_attempt_at, refused
+             FROM changes WHERE seq > ?1 AND refused IS NULL ORDER BY seq LIMIT 1",
+        )?;
+        let mut rows = statement.query_map([seq], Self::raw)?;
+        rows.next().transpose()?.map(Self::parsed).transpose()
+    }
+
+    /// Replaces a change not sent yet (a note edited before it reached the server);
+    /// false when it is gone or has been sent, and so can no longer change.
+    pub fn replace_unsent(&mut self, seq: i64, change: &LocalChange) -> Result<bool, StoreError> {
+        let changed = self.db.execute(
+            "UPDATE changes SET change = ?1 WHERE seq = ?2 AND sent = 0",
+            params![serde_json::to_string(change)?, seq],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// Removes a change not sent yet; false when it is gone or has been sent.
+    pub fn remove_unsent(&mut self, seq: i64) -> Result<bool, StoreError> {
+        let removed = self
+            .db
+            .execute("DELETE FROM changes WHERE seq = ?1 AND sent = 0", [seq])?;
+        Ok(removed == 1)
+    }
+
+    /// The JPEG of the newest photo waiting to be sent, if any.
+    pub fn waiting_photo(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .db
+            .query_row(
+                "SELECT photo FROM changes WHERE photo IS NOT NULL AND refused IS NULL
+                 ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?)
     }
 
     /// Notes that a change is being sent: its key and body are fixed from now on.
@@ -472,6 +529,30 @@ impl Store {
                 })
             })
             .transpose()
+    }
+
+    /// Every copy of `kind` kept.
+    pub fn cache_all(&self, kind: &str) -> Result<Vec<Cached>, StoreError> {
+        let mut statement = self
+            .db
+            .prepare("SELECT body, version, fetched_at FROM cache WHERE kind = ?1")?;
+        let rows = statement.query_map([kind], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<i64>>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut copies = Vec::new();
+        for row in rows {
+            let (body, version, fetched_at) = row?;
+            copies.push(Cached {
+                body: serde_json::from_str(&body)?,
+                version,
+                fetched_at: time(&fetched_at),
+            });
+        }
+        Ok(copies)
     }
 
     /// Notes that the agent opened a record; only the last [`RECENT_RECORDS`] opened

@@ -3,13 +3,15 @@
 use std::sync::Arc;
 
 use agent_desk_alerts::{AlertDesk, AlertsState, SelfTestReport};
-use agent_desk_client::VersionedNotificationPrefs;
+use agent_desk_client::{ClientError, VersionedNotificationPrefs};
 use agent_desk_core::notifications::QuietHoursProblem;
 use agent_desk_core::{NotificationPrefs, QuietHours, Status, StatusUpdate};
 use agent_desk_ipc::command;
+use agent_desk_outbox::{LocalChange, Sent};
 use chrono::{DateTime, Utc};
 use tauri::{AppHandle, Runtime, State};
 
+use crate::account;
 use crate::error::CommandError;
 use crate::state::DeskState;
 
@@ -74,17 +76,57 @@ pub fn open_alert<R: Runtime>(
 pub async fn notification_prefs(
     state: State<'_, DeskState>,
 ) -> Result<VersionedNotificationPrefs, CommandError> {
-    Ok(state.session.notification_prefs().await?)
+    let read = state.session.notification_prefs();
+    let prefs = account::read_or_copy(&state, "prefs", "", read, |prefs| {
+        account::etag_version(&prefs.etag)
+    })
+    .await?;
+    // Preferences saved while the server was away, as they will be.
+    let waiting = state.outbox().and_then(|outbox| {
+        outbox
+            .waiting_for("prefs")
+            .into_iter()
+            .rev()
+            .filter_map(|change| match change {
+                LocalChange::NotificationPrefs { prefs, .. } => {
+                    serde_json::from_value::<NotificationPrefs>(prefs).ok()
+                }
+                _ => None,
+            })
+            .next()
+    });
+    Ok(match waiting {
+        Some(waiting) => VersionedNotificationPrefs {
+            prefs: waiting,
+            ..prefs
+        },
+        None => prefs,
+    })
 }
 
-/// Saves the preferences read at `etag`; alerts follow them at once.
+/// Saves the preferences read at `etag` (on this computer first, then on the server);
+/// alerts follow them at once.
 #[command]
 pub async fn save_notification_prefs(
     state: State<'_, DeskState>,
     prefs: NotificationPrefs,
     etag: String,
 ) -> Result<VersionedNotificationPrefs, CommandError> {
-    let saved = state.session.save_notification_prefs(&prefs, &etag).await?;
+    let outbox = account::outbox_of(&state)?;
+    let api = state.session.api()?;
+    let change = LocalChange::NotificationPrefs {
+        prefs: serde_json::to_value(&prefs)
+            .map_err(|error| ClientError::LocalFile(error.to_string()))?,
+        version: account::etag_version(&etag).unwrap_or(0),
+    };
+    let saved = match outbox.save(&api, change, None).await?? {
+        Sent::Applied(accepted) => VersionedNotificationPrefs {
+            prefs: accepted.json()?,
+            etag: accepted.etag.unwrap_or_default(),
+        },
+        Sent::AppliedBefore | Sent::Dropped => state.session.notification_prefs().await?,
+        Sent::Waiting => VersionedNotificationPrefs { prefs, etag },
+    };
     if let Some(desk) = state.alert_desk() {
         desk.set_prefs(saved.prefs.clone());
     }

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod app;
 pub mod computer;
 pub mod devices;
+pub mod outbox;
 pub mod people;
 pub mod photo;
 pub mod profile;

@@ -23,6 +23,7 @@ import type { Customer } from '../lib/generated/Customer';
 import type { IpcError } from '../lib/generated/IpcError';
 import type { JoinRequest } from '../lib/generated/JoinRequest';
 import type { NotificationPrefs } from '../lib/generated/NotificationPrefs';
+import type { OutboxState } from '../lib/generated/OutboxState';
 import type { Person } from '../lib/generated/Person';
 import type { PresenceChange } from '../lib/generated/PresenceChange';
 import type { Profile } from '../lib/generated/Profile';
@@ -30,6 +31,7 @@ import type { Team } from '../lib/generated/Team';
 import type { VersionedNotificationPrefs } from '../lib/generated/VersionedNotificationPrefs';
 import type { VersionedProfile } from '../lib/generated/VersionedProfile';
 import type { UpdateState } from '../lib/generated/UpdateState';
+import { Outbox } from '../lib/outbox.svelte';
 import type { AudioErrorCode, AudioState, MeterReading } from '../screens/devices/types';
 import {
   activity,
@@ -82,6 +84,8 @@ export interface FakeOptions {
   alerts?: Partial<AlertsState>;
   /** The preferences say the agent may configure the admin-only rows. */
   admin?: boolean;
+  /** What the outbox starts as: changes waiting, refused, conflicts, a copy shown. */
+  outbox?: Partial<OutboxState>;
 }
 
 type Listeners<T> = Set<(value: T) => void>;
@@ -127,6 +131,14 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
   const tickets = ticketsOf();
   let made = 0;
   let update: UpdateState = { current_version: '0.1.0', enabled: true, checked_at: null, phase: { phase: 'idle' } };
+  let outbox: OutboxState = {
+    changes: [],
+    reachable: true,
+    needs_sign_in: false,
+    conflicts: [],
+    as_of: null,
+    ...copy(options.outbox ?? {}),
+  };
 
   const on = {
     profile: new Set() as Listeners<VersionedProfile>,
@@ -138,7 +150,13 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     alerts: new Set() as Listeners<AlertsState>,
     teams: new Set() as Listeners<void>,
     presence: new Set() as Listeners<PresenceChange>,
+    outbox: new Set() as Listeners<OutboxState>,
   };
+
+  function changeOutbox(change: (state: OutboxState) => Partial<OutboxState>) {
+    outbox = { ...outbox, ...change(copy(outbox)) };
+    emit(on.outbox, outbox);
+  }
 
   function saveProfile(changes: Partial<Profile>): VersionedProfile {
     version += 1;
@@ -182,7 +200,50 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     appInfo: vi.fn<Backend['appInfo']>(async () => ({ version: '0.1.0', server_url: 'http://127.0.0.1:8787/', email: null })),
     restoreSession: vi.fn<Backend['restoreSession']>(async () => copy(me)),
     signIn: vi.fn<Backend['signIn']>(async () => ({ profile: copy(me), remembered: true })),
-    signOut: vi.fn<Backend['signOut']>(async () => {}),
+    /** Refuses while changes wait, unless told what to do with them; discarding them empties
+     * the outbox, keeping them leaves it for the next sign-in. */
+    signOut: vi.fn<Backend['signOut']>(async (waiting) => {
+      const count = outbox.changes.length;
+      if (count > 0 && waiting === 'ask') {
+        throw failure(
+          'changes_waiting',
+          `${count} changes have not reached the server yet; signing out deletes them from this computer`,
+        );
+      }
+      if (waiting !== 'keep') outbox = { ...outbox, changes: [], conflicts: [] };
+    }),
+
+    // The outbox: what the sender makes of the changes (sent, refused, merged) a test states
+    // with `changeOutbox`; a discarded change or a dismissed conflict is gone.
+    outboxState: vi.fn<Backend['outboxState']>(async () => copy(outbox)),
+    sendWaitingNow: vi.fn<Backend['sendWaitingNow']>(async () => {}),
+    discardChange: vi.fn<Backend['discardChange']>(async (seq) =>
+      changeOutbox((state) => ({ changes: state.changes.filter((change) => change.seq !== seq) })),
+    ),
+    /** The replaced value is set again: on the profile, or on a customer's field. */
+    restoreReplaced: vi.fn<Backend['restoreReplaced']>(async (id) => {
+      const found = outbox.conflicts.find((conflict) => conflict.id === id);
+      if (!found) return;
+      changeOutbox((state) => ({ conflicts: state.conflicts.filter((conflict) => conflict.id !== id) }));
+      if (found.target === 'profile') saveProfile({ [found.field]: found.replaced } as Partial<Profile>);
+      const person = /^person:(.+)$/.exec(found.target)?.[1];
+      const custom = /^custom_fields\/(.+)$/.exec(found.field)?.[1];
+      if (person) {
+        changeCustomer(person, (record) =>
+          custom
+            ? {
+                custom_fields: record.custom_fields.map((entry) =>
+                  entry.field.id === custom ? { ...entry, value: (found.replaced as string | null) ?? null } : entry,
+                ),
+              }
+            : ({ [found.field]: found.replaced } as Partial<Customer>),
+        );
+      }
+    }),
+    dismissConflict: vi.fn<Backend['dismissConflict']>(async (id) =>
+      changeOutbox((state) => ({ conflicts: state.conflicts.filter((conflict) => conflict.id !== id) })),
+    ),
+    onOutboxChanged: vi.fn<Backend['onOutboxChanged']>(listen(on.outbox)),
     getProfile: vi.fn<Backend['getProfile']>(async () => copy(me)),
     updateProfile: vi.fn<Backend['updateProfile']>(async (patch) => saveProfile(cleared(patch) as Partial<Profile>)),
     validateProfile: vi.fn<Backend['validateProfile']>(async () => []),
@@ -494,6 +555,19 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     },
     /** Someone else saves the customer's record first. */
     changeCustomerElsewhere: (id: string, changes: Partial<Customer>) => void changeCustomer(id, () => changes),
+
+    /** The outbox changes (a change kept, sent, refused; the server away or back), and the
+     * shell says so. */
+    changeOutbox: (changes: Partial<OutboxState>) => changeOutbox(() => copy(changes)),
+    /** What the outbox holds now. */
+    outbox: () => copy(outbox),
+    outboxListeners: () => on.outbox.size,
+    /** The outbox as the shell keeps it for the screens, following this backend. */
+    connectOutbox(): Outbox {
+      const store = new Outbox(backend);
+      store.connect();
+      return store;
+    },
   };
 }
 

@@ -10,6 +10,8 @@ import type { Change } from '../lib/generated/Change';
 import type { Colleague } from '../lib/generated/Colleague';
 import type { Customer } from '../lib/generated/Customer';
 import type { JoinRequest } from '../lib/generated/JoinRequest';
+import type { LocalChange } from '../lib/generated/LocalChange';
+import type { MergeConflict } from '../lib/generated/MergeConflict';
 import type { Note } from '../lib/generated/Note';
 import type { NotificationPrefs } from '../lib/generated/NotificationPrefs';
 import type { PasswordCheck } from '../lib/generated/PasswordCheck';
@@ -25,6 +27,7 @@ import type { SessionsEnded } from '../lib/generated/SessionsEnded';
 import type { SignInAttempt } from '../lib/generated/SignInAttempt';
 import type { Team } from '../lib/generated/Team';
 import type { TicketSummary } from '../lib/generated/TicketSummary';
+import type { WaitingChange } from '../lib/generated/WaitingChange';
 import type { AudioDevice, AudioState, Direction, MeterReading } from '../screens/devices/types';
 
 // The signed-in agent, the server's policy, sessions.
@@ -390,4 +393,38 @@ export function activity(): Activity[] {
     { kind: 'ticket', ticket_id: newest.ticket_id, event_type: newest.last_event, title: newest.title, url: newest.url, at: newest.updated_at },
     { kind: 'note', ...note() },
   ];
+}
+
+// The outbox: changes kept on this computer until the server has them.
+
+/** A change waiting to be sent (by default a profile's job title, made on version 1). */
+export function waitingChange(
+  seq: number,
+  change: LocalChange = { kind: 'profile', patch: { job_title: 'Team Lead' }, version: 1 },
+  overrides: Partial<WaitingChange> = {},
+): WaitingChange {
+  return {
+    seq,
+    change,
+    created_at: '2026-11-24T09:00:00Z',
+    refused: null,
+    ...overrides,
+  };
+}
+
+/** A change the server refused for good, with the server's reason. */
+export function refusedChange(
+  seq: number,
+  change?: LocalChange,
+  message = 'job_title: too long',
+): WaitingChange {
+  return waitingChange(seq, change, {
+    refused: { status: 400, code: 'validation_failed', message, field: null },
+  });
+}
+
+/** A field of the agent's profile whose value someone else had changed, which a change of
+ * the agent's replaced. */
+export function mergeConflict(overrides: Partial<MergeConflict> = {}): MergeConflict {
+  return { id: 1, target: 'profile', field: 'job_title', replaced: 'Team Lead', applied: 'Support Specialist', ...overrides };
 }

@@ -5,4 +5,4 @@ import type { ClientErrorCode } from "./ClientErrorCode";
  * Codes of the failures a command answers: the client's (and through them the
  * server's), and the sound system's.
  */
-export type IpcErrorCode = "audio_no_device" | "audio_unknown_device" | "audio_cannot_open" | "audio_no_data" | "audio_disconnected" | "audio_timeout" | "audio_invalid" | "audio_backend" | "unsaved_changes" | "no_update_ready" | ClientErrorCode;
+export type IpcErrorCode = "audio_no_device" | "audio_unknown_device" | "audio_cannot_open" | "audio_no_data" | "audio_disconnected" | "audio_timeout" | "audio_invalid" | "audio_backend" | "unsaved_changes" | "no_update_ready" | "changes_waiting" | ClientErrorCode;

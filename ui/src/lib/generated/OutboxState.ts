@@ -21,4 +21,9 @@ needs_sign_in: boolean,
 /**
  * Fields where a change replaced a value someone else had set meanwhile.
  */
-conflicts: Array<MergeConflict>, };
+conflicts: Array<MergeConflict>, 
+/**
+ * When what is shown was read from the server, while it is shown from the copies
+ * kept on this computer; none while reads reach the server.
+ */
+as_of: string | null, };

@@ -29,6 +29,7 @@ import type { Note } from './Note';
 import type { NotesPage } from './NotesPage';
 import type { NotificationPrefs } from './NotificationPrefs';
 import type { Organizations } from './Organizations';
+import type { OutboxState } from './OutboxState';
 import type { PasswordCheck } from './PasswordCheck';
 import type { PasswordResetAccepted } from './PasswordResetAccepted';
 import type { PeopleFilter } from './PeopleFilter';
@@ -55,6 +56,7 @@ import type { UpdateState } from './UpdateState';
 import type { VersionedNotificationPrefs } from './VersionedNotificationPrefs';
 import type { VersionedProfile } from './VersionedProfile';
 import type { Visibility } from './Visibility';
+import type { WaitingOnSignOut } from './WaitingOnSignOut';
 
 export interface Backend {
   /** The app's version, and the server and email to offer on the sign-in screen. */
@@ -73,13 +75,35 @@ export interface Backend {
    * in, and whenever it hears `LinkArrived`.
    */
   takeLink(): Promise<LinkOpened | null>;
-  /** The session kept from an earlier run, if the server still accepts it. */
+  /**
+   * The session kept from an earlier run, if the server still accepts it. While the server
+   * cannot be reached, the agent works on with the copies kept on this computer.
+   */
   restoreSession(): Promise<VersionedProfile | null>;
   signIn(serverUrl: string, email: string, password: string): Promise<SignedIn>;
-  /** Goes Offline, ends the session on the server and forgets its token. */
-  signOut(): Promise<void>;
+  /**
+   * Goes Offline, ends the session on the server and forgets its token, and deletes what
+   * this computer kept for the account (see [`WaitingOnSignOut`] for changes not sent).
+   */
+  signOut(waiting: WaitingOnSignOut): Promise<void>;
+  /**
+   * What waits to be sent, what was refused, and what a merge replaced; empty while no
+   * one is signed in.
+   */
+  outboxState(): Promise<OutboxState>;
+  /** Sends what waits now, without waiting out the pause after a failed attempt. */
+  sendWaitingNow(): Promise<void>;
+  /** Deletes a waiting or refused change the agent gave up on. */
+  discardChange(seq: number): Promise<void>;
+  /** Sets a field back to the value a merge replaced. */
+  restoreReplaced(conflictId: number): Promise<void>;
+  /** Keeps the value the agent's change set, and forgets the one it replaced. */
+  dismissConflict(conflictId: number): Promise<void>;
   getProfile(): Promise<VersionedProfile>;
-  /** Saves the fields of `patch` on the profile read at `etag`. */
+  /**
+   * Saves the fields of `patch` on the profile read at `etag`: on this computer first,
+   * then on the server, now or once it can be reached.
+   */
   updateProfile(patch: ProfilePatch, etag: string): Promise<VersionedProfile>;
   /** The server's own field rules, run as the agent types. */
   validateProfile(patch: ProfilePatch): Promise<Array<FieldError>>;
@@ -111,10 +135,14 @@ export interface Backend {
   signOutOtherSessions(): Promise<SessionsEnded>;
   /**
    * Checks and keeps a picked photo (the file's bytes, sent as bytes rather than JSON)
-   * and answers a preview to crop on.
+   * and answers a preview to crop on. The server's limits are the ones last read when it
+   * cannot be reached.
    */
   prepareAvatar(photo: Uint8Array): Promise<AvatarSource>;
-  /** Crops a prepared photo and makes it the agent's; the profile gets a new version. */
+  /**
+   * Crops a prepared photo and makes it the agent's (on this computer first, then on the
+   * server); the profile gets a new version.
+   */
   saveAvatar(sourceId: string, crop: AvatarCrop): Promise<VersionedProfile>;
   /** Lets go of a prepared photo the agent did not save. */
   discardAvatar(): Promise<void>;
@@ -172,7 +200,10 @@ export interface Backend {
   /** Opens the alert's ticket in the default browser and marks the alert read. */
   openAlert(seq: number): Promise<AlertsState>;
   notificationPrefs(): Promise<VersionedNotificationPrefs>;
-  /** Saves the preferences read at `etag`; alerts follow them at once. */
+  /**
+   * Saves the preferences read at `etag` (on this computer first, then on the server);
+   * alerts follow them at once.
+   */
   saveNotificationPrefs(prefs: NotificationPrefs, etag: string): Promise<VersionedNotificationPrefs>;
   /**
    * What is wrong with quiet hours being edited: a time the server would refuse, or a
@@ -186,25 +217,41 @@ export interface Backend {
   sendTestNotification(): Promise<SelfTestReport>;
   /** Every team, each with the agent's membership in it. */
   listTeams(): Promise<Array<Team>>;
-  /** Asks to join a team; its leads decide. `note` is up to 500 characters or null. */
-  requestToJoinTeam(teamId: string, note: string | null): Promise<JoinRequest>;
+  /**
+   * Asks to join a team; its leads decide. `note` is up to 500 characters or null. The
+   * request as the server has it, or null while it waits on this computer for the server.
+   */
+  requestToJoinTeam(teamId: string, note: string | null): Promise<JoinRequest | null>;
   /** The agent's own requests, and those waiting for the agent's decision as a lead. */
   listJoinRequests(): Promise<JoinRequests>;
   decideJoinRequest(requestId: string, approve: boolean, note: string | null): Promise<JoinRequest>;
   /** A page of the directory; fields a person's privacy hides from the agent are absent. */
   listPeople(filter: PeopleFilter): Promise<PeoplePage>;
+  /**
+   * A person's record: read from the server and kept (with the last 20 opened) to read
+   * offline, or the copy kept while the server is away; with the changes waiting for it.
+   */
   getPerson(id: string): Promise<Person>;
   /** A new customer's record; the first email is the primary one. */
   createUser(customer: NewCustomer): Promise<Person>;
-  /** Changes some fields of a customer's record read at `version`. */
+  /**
+   * Changes some fields of a customer's record read at `version`: on this computer first,
+   * then on the server (merged field by field if the record moved on meanwhile).
+   */
   updateUser(id: string, patch: CustomerPatch, version: number): Promise<Person>;
   addEmail(id: string, address: string, primary: boolean): Promise<Person>;
   removeEmail(id: string, address: string): Promise<Person>;
   makePrimaryEmail(id: string, address: string): Promise<Person>;
-  /** A person's notes, newest first, a page at a time. */
+  /**
+   * A person's notes, newest first, a page at a time; the first page kept to read offline,
+   * with the notes waiting to be sent on top.
+   */
   listNotes(id: string, cursor: string | null): Promise<NotesPage>;
   addNote(id: string, body: string): Promise<Note>;
-  /** Only the note's author may change or delete it. */
+  /**
+   * Only the note's author may change or delete it. A note still waiting to be sent is
+   * changed where it waits.
+   */
   editNote(noteId: string, body: string): Promise<Note>;
   deleteNote(noteId: string): Promise<void>;
   /** Every edit of a record (or one's own profile), newest first. */
@@ -272,6 +319,8 @@ export interface Backend {
   onLinkArrived(handler: () => void): Promise<() => void>;
   /** An update was found, is downloading, is ready to install on restart, or failed. */
   onUpdateChanged(handler: (payload: UpdateState) => void): Promise<() => void>;
+  /** Changes wait to be sent, were sent, or were refused; a field's value was replaced. */
+  onOutboxChanged(handler: (payload: OutboxState) => void): Promise<() => void>;
   /** A colleague's status changed (`status` null: their privacy hides it from the agent). */
   onPresenceChanged(handler: (payload: PresenceChange) => void): Promise<() => void>;
 }
@@ -284,7 +333,12 @@ export const tauriBackend: Backend = {
   takeLink: () => call('take_link'),
   restoreSession: () => call('restore_session'),
   signIn: (serverUrl, email, password) => call('sign_in', { serverUrl, email, password }),
-  signOut: () => call('sign_out'),
+  signOut: (waiting) => call('sign_out', { waiting }),
+  outboxState: () => call('outbox_state'),
+  sendWaitingNow: () => call('send_waiting_now'),
+  discardChange: (seq) => call('discard_change', { seq }),
+  restoreReplaced: (conflictId) => call('restore_replaced', { conflictId }),
+  dismissConflict: (conflictId) => call('dismiss_conflict', { conflictId }),
   getProfile: () => call('get_profile'),
   updateProfile: (patch, etag) => call('update_profile', { patch, etag }),
   validateProfile: (patch) => call('validate_profile', { patch }),
@@ -363,5 +417,6 @@ export const tauriBackend: Backend = {
   onTeamsChanged: (handler) => listen('teams-changed', () => handler()),
   onLinkArrived: (handler) => listen('link-arrived', () => handler()),
   onUpdateChanged: (handler) => listen<UpdateState>('update-changed', (event) => handler(event.payload)),
+  onOutboxChanged: (handler) => listen<OutboxState>('outbox-changed', (event) => handler(event.payload)),
   onPresenceChanged: (handler) => listen<PresenceChange>('presence-changed', (event) => handler(event.payload)),
 };

@@ -8,7 +8,17 @@ import type { SelfTestProblem } from '../../lib/generated/SelfTestProblem';
 import type { SelfTestReport } from '../../lib/generated/SelfTestReport';
 import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
-import { alert, defaultPrefs, failure, fakeBackend, profile, selfTestOk, type FakeOptions } from '../../test/fake-backend';
+import {
+  alert,
+  defaultPrefs,
+  failure,
+  fakeBackend,
+  mergeConflict,
+  profile,
+  selfTestOk,
+  waitingChange,
+  type FakeOptions,
+} from '../../test/fake-backend';
 import Notifications from './Notifications.svelte';
 
 let stops: (() => void)[] = [];
@@ -19,7 +29,7 @@ async function setup(options: FakeOptions = {}, before: (fake: ReturnType<typeof
   const alerts = new Alerts(fake.backend);
   stops.push(alerts.connect());
   const onsessionended = vi.fn();
-  const view = render(Notifications, { backend: fake.backend, alerts, timezone: 'Europe/Berlin', onsessionended });
+  const view = render(Notifications, { backend: fake.backend, outbox: fake.connectOutbox(), alerts, timezone: 'Europe/Berlin', onsessionended });
   await screen.findByTestId('prefs-table');
   await waitFor(() => expect(alerts.state).not.toBeNull());
   return { ...fake, alerts, onsessionended, view, user: userEvent.setup() };
@@ -291,16 +301,45 @@ describe('notification preferences', () => {
     expect(prefs().prefs.events.slice(0, 2).map((r) => r.sound)).toEqual([false, false]);
   });
 
-  it('keeps the form as it was when the server is unreachable', async () => {
-    const { backend, user } = await setup();
-    const offline: IpcError = { code: 'server_unreachable', message: 'refused', field: 'server_url' };
-    backend.saveNotificationPrefs.mockRejectedValueOnce(offline);
+  it('says the preferences are saved on this computer while the server is away', async () => {
+    const { backend, user, changeOutbox } = await setup();
+    changeOutbox({
+      changes: [waitingChange(2, { kind: 'notification_prefs', prefs: {}, version: 1 })],
+      reachable: false,
+    });
     await user.click(box('Desktop — Ticket assigned to me'));
     await user.click(saveButton());
-    expect((await screen.findByTestId('prefs-banner')).textContent).toContain("Couldn't reach the server");
+    await waitFor(() => expect(saveState().trim()).toBe('✓ Saved on this computer — will sync when the server is back'));
+    expect(screen.queryByTestId('prefs-banner')).toBeNull();
     expect(box('Desktop — Ticket assigned to me').checked).toBe(false);
-    expect(saveState()).toContain('unsaved');
-    expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(true);
+    expect(backend.setUnsavedChanges).toHaveBeenLastCalledWith(false);
+  });
+
+  it('lists the settings a change replaced, and restores one', async () => {
+    const { backend, user, changeOutbox } = await setup();
+    changeOutbox({
+      conflicts: [
+        mergeConflict({ id: 5, target: 'prefs', field: 'events/ticket.assigned/email', replaced: 'digest', applied: 'off' }),
+        mergeConflict({ id: 6, target: 'prefs', field: 'quiet_hours/enabled', replaced: true, applied: false }),
+        mergeConflict({ id: 7, target: 'profile', field: 'job_title' }),
+      ],
+    });
+    const list = await screen.findByTestId('prefs-conflicts');
+    const items = within(list).getAllByRole('listitem');
+    expect(items.map((item) => item.querySelector('.setting')?.textContent)).toEqual([
+      'Email — Ticket assigned to me',
+      'Quiet hours — Keep quiet during these hours',
+    ]);
+    expect(items[0]!.textContent).toContain('Replaced “Daily digest (09:00)” — your change was applied.');
+    expect(items[1]!.textContent).toContain('Replaced “On” — your change was applied.');
+    const calls = backend.notificationPrefs.mock.calls.length;
+    await user.click(within(items[0]!).getByRole('button', { name: 'Restore the value your change replaced in Email — Ticket assigned to me' }));
+    expect(backend.restoreReplaced).toHaveBeenCalledWith(5);
+    await waitFor(() => expect(backend.notificationPrefs.mock.calls.length).toBe(calls + 1));
+    await waitFor(() => expect(within(list).getAllByRole('listitem')).toHaveLength(1));
+    await user.click(within(list).getByRole('button', { name: 'Keep your change to Quiet hours — Keep quiet during these hours' }));
+    expect(backend.dismissConflict).toHaveBeenCalledWith(6);
+    await waitFor(() => expect(screen.queryByTestId('prefs-conflicts')).toBeNull());
   });
 
   it('offers a retry when the preferences cannot be loaded', async () => {
@@ -309,7 +348,7 @@ describe('notification preferences', () => {
     fake.backend.notificationPrefs.mockRejectedValueOnce(offline);
     const alerts = new Alerts(fake.backend);
     stops.push(alerts.connect());
-    render(Notifications, { backend: fake.backend, alerts, timezone: null, onsessionended: vi.fn() });
+    render(Notifications, { backend: fake.backend, outbox: fake.connectOutbox(), alerts, timezone: null, onsessionended: vi.fn() });
     const problem = await screen.findByTestId('prefs-load-error');
     expect(problem.textContent).toContain("Couldn't load your notification preferences");
     await userEvent.setup().click(within(problem).getByRole('button', { name: 'Try again' }));

@@ -1,6 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { setLanguage } from '../../lib/i18n/index.svelte';
 import { defaultPrefs } from '../../test/fake-backend';
-import { changedRows, draftFrom, isDirty, prefsFrom, rebase, rowNamed, type Draft } from './prefs';
+import {
+  changedRows,
+  draftFrom,
+  isDirty,
+  prefsFrom,
+  rebase,
+  rowNamed,
+  settingName,
+  settingValue,
+  type Draft,
+} from './prefs';
 
 function edit(draft: Draft, type: string, change: object): Draft {
   return { ...draft, events: draft.events.map((row) => (row.type === type ? { ...row, ...change } : row)) };
@@ -54,5 +65,21 @@ describe('notification preferences form', () => {
     expect(rowNamed('events[99].email', sent)).toBeNull();
     expect(rowNamed('quiet_hours.start', sent)).toBeNull();
     expect(rowNamed(null, sent)).toBeNull();
+  });
+});
+
+describe('settings by their path', () => {
+  afterEach(() => setLanguage('en'));
+
+  it('names an event channel and the quiet hours as the form does, and words their values', () => {
+    expect(settingName('events/ticket.assigned/desktop')).toBe('Desktop — Ticket assigned to me');
+    expect(settingName('events/ticket.assigned/email')).toBe('Email — Ticket assigned to me');
+    expect(settingName('quiet_hours/start')).toBe('Quiet hours — From');
+    expect(settingName('events/no.such/desktop')).toBe('events/no.such/desktop');
+    expect(settingValue('events/ticket.assigned/email', 'weekly')).toBe('Weekly (Monday)');
+    expect(settingValue('events/ticket.assigned/sound', false)).toBe('Off');
+    expect(settingValue('quiet_hours/start', '22:00')).toBe('22:00');
+    setLanguage('de');
+    expect(settingName('quiet_hours/enabled')).toBe('Ruhezeiten – In diesen Stunden Ruhe halten');
   });
 });

@@ -7,7 +7,9 @@ import type { EventPrefs } from '../../lib/generated/EventPrefs';
 import type { EventType } from '../../lib/generated/EventType';
 import type { NotificationPrefs } from '../../lib/generated/NotificationPrefs';
 import type { QuietHours } from '../../lib/generated/QuietHours';
-import { EVENT_TYPES } from '../../lib/generated/constants';
+import { EMAIL_FREQUENCIES, EVENT_TYPES } from '../../lib/generated/constants';
+import { valueText } from '../../lib/changes';
+import { t } from '../../lib/i18n/index.svelte';
 
 /** The channels with a checkbox; email has a frequency of its own. */
 export const CHANNELS = ['desktop', 'sound'] as const;
@@ -94,4 +96,32 @@ export function rowNamed(field: string | null, sent: readonly EventPrefs[]): Eve
   if (known) return field as EventType;
   const index = /^events\[(\d+)\]/.exec(field)?.[1];
   return index === undefined ? null : (sent[Number(index)]?.type ?? null);
+}
+
+/** A setting by its path, as the outbox names one a change replaced
+ * (`events/ticket.assigned/desktop`, `quiet_hours/start`), in the form's words. */
+export function settingName(path: string): string {
+  const [group, name, part] = path.split('/');
+  if (group === 'events' && name) {
+    const type = EVENT_TYPES.find((known) => known === name);
+    const channel = [...CHANNELS, 'email' as const].find((known) => known === part);
+    if (type && channel) {
+      return t('notifications.control', {
+        channel: t(`notifications.channel.${channel}`),
+        event: t(`event.${type}.label`),
+      });
+    }
+  }
+  if (group === 'quiet_hours') {
+    const which = (['enabled', 'start', 'end'] as const).find((known) => known === name);
+    if (which) return t('notifications.conflicts.quiet', { part: t(`notifications.quiet.${which}`) });
+  }
+  return path;
+}
+
+/** A setting's value in the form's words: an email frequency by its name, a switch on or off. */
+export function settingValue(path: string, value: unknown): string | null {
+  const frequency = EMAIL_FREQUENCIES.find((known) => known === value);
+  if (path.endsWith('/email') && frequency) return t(`notifications.email.${frequency}`);
+  return valueText(value);
 }

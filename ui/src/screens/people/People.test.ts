@@ -4,7 +4,19 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
 import type { Person } from '../../lib/generated/Person';
-import { agent, change, colleague, customer, directory, failure, fakeBackend, note, user as userRecord } from '../../test/fake-backend';
+import {
+  agent,
+  change,
+  colleague,
+  customer,
+  directory,
+  failure,
+  fakeBackend,
+  mergeConflict,
+  note,
+  user as userRecord,
+  waitingChange,
+} from '../../test/fake-backend';
 import People from './People.svelte';
 import { hoursFromHere, localTime } from './people';
 
@@ -20,7 +32,7 @@ const EVERYONE = [...CUSTOMERS, ...COLLEAGUES];
 function setup() {
   const fake = fakeBackend();
   const onsessionended = vi.fn();
-  const view = render(People, { backend: fake.backend, me: 'agent-1', onsessionended });
+  const view = render(People, { backend: fake.backend, outbox: fake.connectOutbox(), me: 'agent-1', onsessionended });
   return { ...fake, onsessionended, view, user: userEvent.setup() };
 }
 
@@ -270,7 +282,7 @@ describe('People', () => {
     const far = agent(colleague({ id: 'agent-far', display_name: 'Far Away' }));
     fake.backend.getPerson.mockResolvedValueOnce(far);
     fake.backend.listPeople.mockResolvedValueOnce({ people: directory(), next_cursor: 'page-2' });
-    render(People, { backend: fake.backend, me: 'agent-1', open: { id: 'agent-far' }, onsessionended: vi.fn() });
+    render(People, { backend: fake.backend, outbox: fake.connectOutbox(), me: 'agent-1', open: { id: 'agent-far' }, onsessionended: vi.fn() });
     const user = userEvent.setup();
     await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Far Away' })).toBeTruthy());
     expect(fake.backend.getPerson).toHaveBeenCalledWith('agent-far');
@@ -284,7 +296,7 @@ describe('People', () => {
   it('offers a retry when the directory cannot be loaded', async () => {
     const fake = fakeBackend();
     fake.backend.listPeople.mockRejectedValueOnce({ code: 'server_unreachable', message: 'down', field: null });
-    render(People, { backend: fake.backend, me: 'agent-1', onsessionended: vi.fn() });
+    render(People, { backend: fake.backend, outbox: fake.connectOutbox(), me: 'agent-1', onsessionended: vi.fn() });
     const user = userEvent.setup();
     const problem = await screen.findByTestId('people-load-error');
     await user.click(within(problem).getByRole('button', { name: 'Try again' }));
@@ -406,6 +418,112 @@ describe("a customer's record", () => {
     await user.click(within(notes()).getByRole('button', { name: 'Remove' }));
     await waitFor(() => expect(notes().textContent).not.toContain('callback'));
     expect(within(record()).getByText('(1 note)')).toBeTruthy();
+  });
+
+  it('marks a note kept on this computer as waiting, and lists the notes again once it is sent', async () => {
+    const { user, backend, changeOutbox } = await openAda();
+    const notes = () => within(record()).getByTestId('record-notes');
+    const body = 'Promised a callback on Monday.';
+    // As the shell answers while the server is away: the note as it will be, under a local id.
+    backend.addNote.mockImplementationOnce(async (id, text) => {
+      changeOutbox({ changes: [waitingChange(12, { kind: 'note_added', person_id: id, body: text })], reachable: false });
+      return note({ id: 'local:12', person_id: id, author_id: 'agent-1', author_name: 'Dana Demo', body: text });
+    });
+    await user.type(within(record()).getByLabelText('Add a note'), body);
+    await user.click(within(record()).getByRole('button', { name: 'Add note' }));
+    await waitFor(() => expect(notes().querySelectorAll('li')).toHaveLength(2));
+    const [mine, sams] = notes().querySelectorAll('li');
+    expect(within(mine as HTMLElement).getByTestId('note-waiting').textContent).toBe('Waiting to sync');
+    expect(within(sams as HTMLElement).queryByTestId('note-waiting')).toBeNull();
+    const asked = backend.listNotes.mock.calls.length;
+
+    // Sent: the server has it under its own id.
+    backend.listNotes.mockResolvedValueOnce({
+      notes: [note({ id: 'note-9', author_id: 'agent-1', author_name: 'Dana Demo', body }), note()],
+      total: 2,
+      next_cursor: null,
+    });
+    changeOutbox({ changes: [], reachable: true });
+    await waitFor(() => expect(within(notes()).queryByTestId('note-waiting')).toBeNull());
+    expect(backend.listNotes.mock.calls.length).toBe(asked + 1);
+    expect(notes().querySelector('li')?.textContent).toContain(body);
+  });
+
+  it('keeps an edit of a note that waits to be sent, though the note could not be read back', async () => {
+    const { user, backend, changeOutbox } = setup();
+    // The agent's own note, on a page not kept on this computer.
+    backend.listNotes.mockResolvedValue({
+      notes: [note({ id: 'note-5', author_id: 'agent-1', author_name: 'Dana Demo', body: 'Old words.' })],
+      total: 1,
+      next_cursor: null,
+    });
+    const notes = () => within(record()).getByTestId('record-notes');
+    await waitFor(() => expect(notes().textContent).toContain('Old words.'));
+    const unreachable = failure('server_unreachable', 'the edit is kept on this computer and will be sent when the server is back');
+
+    // Not kept: the failure is told.
+    backend.editNote.mockRejectedValueOnce(unreachable);
+    await user.click(within(notes()).getByRole('button', { name: 'Edit' }));
+    await user.clear(within(record()).getByLabelText('Edit the note'));
+    await user.type(within(record()).getByLabelText('Edit the note'), 'New words.');
+    await user.click(within(notes()).getByRole('button', { name: 'Save' }));
+    expect((await within(record()).findByTestId('notes-error')).textContent).toContain("Can't reach the server");
+
+    // Kept in the outbox: shown as it will be.
+    backend.editNote.mockRejectedValueOnce(unreachable);
+    changeOutbox({
+      changes: [waitingChange(8, { kind: 'note_edited', note_id: 'note-5', body: 'New words.' })],
+      reachable: false,
+    });
+    await user.click(within(notes()).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(within(record()).queryByLabelText('Edit the note')).toBeNull());
+    expect(notes().textContent).toContain('New words.');
+    expect(within(record()).queryByTestId('notes-error')).toBeNull();
+  });
+
+  it('shows the values changes replaced on this record only, and restores one', async () => {
+    const { user, backend, changeOutbox } = await openAda();
+    changeOutbox({
+      conflicts: [
+        mergeConflict({ id: 11, target: 'person:user-1', field: 'summary', replaced: 'Moved to Lyon', applied: 'Prefers email.' }),
+        mergeConflict({ id: 12, target: 'person:user-1', field: 'custom_fields/field-seats', replaced: '12', applied: null }),
+        mergeConflict({ id: 13, target: 'person:user-2', field: 'phone', replaced: '+1 555 0100', applied: null }),
+      ],
+    });
+    const summary = await within(record()).findByTestId('conflict-summary');
+    expect(summary.textContent).toContain('Replaced “Moved to Lyon” — your change was applied.');
+    // A custom field cleared by the change is listed with what it replaced.
+    const seats = within(record()).getByTestId('conflict-custom_fields/field-seats');
+    expect(seats.textContent).toContain('Replaced “12”');
+    expect(within(record()).getByRole('button', { name: 'Keep your change to Seats' })).toBeTruthy();
+    expect(within(record()).queryByTestId('conflict-phone')).toBeNull();
+    await expectAccessible(record());
+
+    await user.click(within(record()).getByTestId('restore-summary'));
+    expect(backend.restoreReplaced).toHaveBeenCalledWith(11);
+    await waitFor(() => expect(within(record()).getByTestId('record-summary').textContent).toBe('Moved to Lyon'));
+    expect(backend.getPerson).toHaveBeenLastCalledWith('user-1');
+    expect(within(record()).queryByTestId('conflict-summary')).toBeNull();
+    expect(within(record()).getByTestId('conflict-custom_fields/field-seats')).toBeTruthy();
+  });
+
+  it('says an edit is kept on this computer while the server is away', async () => {
+    const { user, changeOutbox } = await openAda();
+    changeOutbox({
+      changes: [waitingChange(3, { kind: 'customer', person_id: 'user-1', patch: { summary: 'Mine' }, version: 1 })],
+      reachable: false,
+    });
+    await user.click(within(record()).getByRole('button', { name: 'Edit Summary' }));
+    const summary = within(record()).getByLabelText('Summary', { selector: 'textarea' });
+    await user.clear(summary);
+    await user.type(summary, 'Mine');
+    await user.click(within(record()).getByRole('button', { name: 'Save' }));
+    await waitFor(() =>
+      expect(within(record()).getByTestId('record-banner').textContent).toBe(
+        'Saved on this computer — will sync when the server is back',
+      ),
+    );
+    expect(within(record()).getByTestId('record-summary').textContent).toBe('Mine');
   });
 });
 

@@ -11,7 +11,7 @@ import { fileSize, fileType } from './people';
 function setup(me = profile(), options: FakeOptions = {}) {
   const fake = fakeBackend(me, options);
   const onsessionended = vi.fn();
-  const view = render(People, { backend: fake.backend, me: me.id, admin: options.admin ?? false, onsessionended });
+  const view = render(People, { backend: fake.backend, outbox: fake.connectOutbox(), me: me.id, admin: options.admin ?? false, onsessionended });
   return { ...fake, onsessionended, view, user: userEvent.setup() };
 }
 

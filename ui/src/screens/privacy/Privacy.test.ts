@@ -5,14 +5,14 @@ import type { Profile } from '../../lib/generated/Profile';
 import type { VersionedProfile } from '../../lib/generated/VersionedProfile';
 import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
-import { failure, fakeBackend, privacyPreview, profile } from '../../test/fake-backend';
+import { failure, fakeBackend, mergeConflict, privacyPreview, profile, waitingChange } from '../../test/fake-backend';
 import Privacy from './Privacy.svelte';
 
 function setup(start: Partial<Profile> = {}) {
   const fake = fakeBackend(profile(start));
   const onsaved = vi.fn();
   const onsessionended = vi.fn();
-  const view = render(Privacy, { backend: fake.backend, initial: fake.current(), onsaved, onsessionended });
+  const view = render(Privacy, { backend: fake.backend, outbox: fake.connectOutbox(), initial: fake.current(), onsaved, onsessionended });
   return { ...fake, onsaved, onsessionended, view, user: userEvent.setup() };
 }
 
@@ -260,13 +260,34 @@ describe('Privacy', () => {
     expect(save().disabled).toBe(true);
   });
 
-  it('says when the server cannot be reached and keeps the choice', async () => {
-    const { user, backend } = setup();
-    backend.updateProfile.mockRejectedValueOnce({ code: 'server_unreachable', message: 'down', field: null });
+  it('says the choice is saved on this computer while the server is away', async () => {
+    const { user, changeOutbox } = setup();
+    changeOutbox({
+      changes: [waitingChange(4, { kind: 'profile', patch: { visibility: 'private' }, version: 1 })],
+      reachable: false,
+    });
     await user.click(radio(/^Only me/));
     await user.click(save());
-    expect((await screen.findByTestId('privacy-banner')).textContent).toContain("Couldn't reach the server");
+    await waitFor(() =>
+      expect(screen.getByTestId('privacy-save-state').textContent?.trim()).toBe(
+        '✓ Saved on this computer — will sync when the server is back',
+      ),
+    );
+    expect(screen.queryByTestId('privacy-banner')).toBeNull();
     expect(radio(/^Only me/).checked).toBe(true);
-    expect(save().disabled).toBe(false);
+    expect(save().disabled).toBe(true);
+  });
+
+  it('shows a privacy setting a change replaced, and restores it', async () => {
+    const { user, backend, changeOutbox } = setup({ visibility: 'private' });
+    changeOutbox({
+      conflicts: [mergeConflict({ id: 8, field: 'visibility', replaced: 'department', applied: 'private' })],
+    });
+    const note = await screen.findByTestId('conflict-visibility');
+    expect(note.textContent).toContain('Replaced “My department” — your change was applied.');
+    await user.click(screen.getByRole('button', { name: 'Restore the value your change replaced in Who can see your profile' }));
+    expect(backend.restoreReplaced).toHaveBeenCalledWith(8);
+    await waitFor(() => expect(radio(/^My department/).checked).toBe(true));
+    expect(screen.queryByTestId('conflict-visibility')).toBeNull();
   });
 });

@@ -5,14 +5,14 @@ import type { AvatarSource } from '../../lib/generated/AvatarSource';
 import type { IpcError } from '../../lib/generated/IpcError';
 import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
-import { fakeBackend, imageFile, photoData, profile } from '../../test/fake-backend';
+import { fakeBackend, imageFile, photoData, profile, waitingChange } from '../../test/fake-backend';
 import Profile from './Profile.svelte';
 
 function setup(start = profile(), options: Parameters<typeof userEvent.setup>[0] = {}) {
   const fake = fakeBackend(start);
   const onsaved = vi.fn();
   const onsessionended = vi.fn();
-  const view = render(Profile, { backend: fake.backend, initial: fake.current(), onsaved, onsessionended });
+  const view = render(Profile, { backend: fake.backend, outbox: fake.connectOutbox(), initial: fake.current(), onsaved, onsessionended });
   return { ...fake, onsaved, onsessionended, view, user: userEvent.setup(options) };
 }
 
@@ -60,7 +60,7 @@ describe('photo section', () => {
   it('shows a generic figure when core makes no initials of the name', async () => {
     const fake = fakeBackend(profile({ display_name: '42' }));
     fake.backend.initialsAvatar.mockResolvedValue({ text: '', background: '#2f5d8a', foreground: '#ffffff' });
-    render(Profile, { backend: fake.backend, initial: fake.current(), onsaved: vi.fn(), onsessionended: vi.fn() });
+    render(Profile, { backend: fake.backend, outbox: fake.connectOutbox(), initial: fake.current(), onsaved: vi.fn(), onsessionended: vi.fn() });
     await waitFor(() => expect(fake.backend.initialsAvatar).toHaveBeenCalledWith('agent-1', '42'));
     await Promise.all(fake.backend.initialsAvatar.mock.results.map((result) => result.value));
     const figure = await screen.findByRole('img', { name: 'No photo yet' });
@@ -127,6 +127,22 @@ describe('photo section', () => {
     expect(onsaved).toHaveBeenLastCalledWith(expect.objectContaining({ etag: '"2"' }));
     expect(document.activeElement).toBe(byId('upload-photo'));
     expect(byId('remove-photo')).toBeTruthy();
+  });
+
+  it('says a new photo is kept on this computer while the server is away', async () => {
+    const { user, changeOutbox } = setup();
+    changeOutbox({ changes: [waitingChange(2, { kind: 'photo' })], reachable: false });
+    await limits();
+    await user.upload(fileInput(), imageFile('me.png'));
+    await screen.findByTestId('crop-dialog');
+    await user.click(byId('crop-save'));
+    await waitFor(() => expect(screen.queryByTestId('crop-dialog')).toBeNull());
+    expect(
+      await screen.findByText(
+        '✓ Your new photo is saved on this computer — it will sync when the server is back.',
+      ),
+    ).toBeTruthy();
+    expect(screen.queryByText('✓ Your new photo is saved.')).toBeNull();
   });
 
   it('takes a photo dropped onto the photo', async () => {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { IpcError } from '../../lib/generated/IpcError';
 import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
-import { failure, fakeBackend, profile } from '../../test/fake-backend';
+import { failure, fakeBackend, mergeConflict, profile, waitingChange } from '../../test/fake-backend';
 import Profile from './Profile.svelte';
 
 function setup(start = profile()) {
@@ -13,6 +13,7 @@ function setup(start = profile()) {
   const onsessionended = vi.fn();
   const view = render(Profile, {
     backend: fake.backend,
+    outbox: fake.connectOutbox(),
     initial: fake.current(),
     onsaved,
     onsessionended,
@@ -63,7 +64,8 @@ describe('profile screen', () => {
     ]);
     await user.type(input(/^Phone/), '030 1234');
     expect(await screen.findByText('Start with the country code, e.g. +49 30 1234567.')).toBeTruthy();
-    expect(backend.validateProfile).toHaveBeenLastCalledWith({ phone: '030 1234' });
+    // Asked again a moment after the last key.
+    await waitFor(() => expect(backend.validateProfile).toHaveBeenLastCalledWith({ phone: '030 1234' }));
     expect(input(/^Phone/).getAttribute('aria-invalid')).toBe('true');
     await user.click(screen.getByRole('button', { name: 'Save' }));
     expect(await screen.findByTestId('profile-banner')).toBeTruthy();
@@ -84,16 +86,83 @@ describe('profile screen', () => {
     expect(await screen.findByText("Use only letters, digits, '.', '_' and '-'.")).toBeTruthy();
   });
 
-  it('keeps the form when the server is unreachable', async () => {
+  it('says a save is kept on this computer while the server is away, and plain Saved once it is back', async () => {
     const { backend, user } = setup();
-    const offline: IpcError = { code: 'server_unreachable', message: 'refused', field: 'server_url' };
-    backend.updateProfile.mockRejectedValueOnce(offline);
+    // As the shell answers right after the save; the event saying so may come later.
+    const away = {
+      changes: [waitingChange(3, { kind: 'profile', patch: { job_title: 'Team Lead' }, version: 1 })],
+      reachable: false,
+      needs_sign_in: false,
+      conflicts: [],
+      as_of: null,
+    };
+    backend.outboxState.mockResolvedValue(away);
     await user.clear(input(/Job title/));
     await user.type(input(/Job title/), 'Team Lead');
     await user.click(screen.getByRole('button', { name: 'Save' }));
-    expect((await screen.findByTestId('profile-banner')).textContent).toContain("Couldn't reach the server");
+    await waitFor(() =>
+      expect(screen.getByTestId('save-state').textContent?.trim()).toBe(
+        '✓ Saved on this computer — will sync when the server is back',
+      ),
+    );
+    expect(screen.queryByTestId('profile-banner')).toBeNull();
     expect(input(/Job title/).value).toBe('Team Lead');
-    expect(screen.getByTestId('save-state').textContent).toContain('unsaved');
+
+    backend.outboxState.mockResolvedValue({ ...away, changes: [], reachable: true });
+    await user.type(input(/Job title/), ' II');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(screen.getByTestId('save-state').textContent?.trim()).toBe('✓ Saved'));
+  });
+
+  it('says a save waits for the next sign-in when the server ended the session', async () => {
+    const { user, changeOutbox } = setup();
+    changeOutbox({ changes: [waitingChange(3)], reachable: true, needs_sign_in: true });
+    await user.type(input(/Job title/), ' II');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() =>
+      expect(screen.getByTestId('save-state').textContent?.trim()).toBe(
+        '✓ Saved on this computer — will be sent when you sign in again',
+      ),
+    );
+  });
+
+  it('shows the value a change replaced under its field, and restores it', async () => {
+    const { backend, user, changeOutbox } = setup();
+    changeOutbox({ conflicts: [mergeConflict({ id: 7, field: 'job_title', replaced: 'Team Lead', applied: 'Support Specialist' })] });
+    const note = await screen.findByTestId('conflict-job_title');
+    expect(note.textContent).toContain('Replaced “Team Lead” — your change was applied.');
+    // Under its own field, not another's.
+    expect(note.closest('[data-field]')?.getAttribute('data-field')).toBe('job-title');
+    expect(screen.queryByTestId('conflict-phone')).toBeNull();
+    await expectAccessible(document.body);
+
+    await user.type(input(/Office location/), 'Berlin');
+    await user.click(screen.getByTestId('restore-job_title'));
+    expect(backend.restoreReplaced).toHaveBeenCalledWith(7);
+    await waitFor(() => expect(input(/Job title/).value).toBe('Team Lead'));
+    expect(backend.getProfile).toHaveBeenCalled();
+    expect(screen.queryByTestId('conflict-job_title')).toBeNull();
+    // An edit being made to another field stays.
+    expect(input(/Office location/).value).toBe('Berlin');
+  });
+
+  it("keeps the agent's value when asked, and words a replaced empty value and a switch", async () => {
+    const { backend, user, changeOutbox } = setup();
+    changeOutbox({
+      conflicts: [
+        mergeConflict({ id: 2, field: 'phone', replaced: null, applied: '+49 30 1234567' }),
+        mergeConflict({ id: 3, field: 'use_signature', replaced: false, applied: true }),
+      ],
+    });
+    expect((await screen.findByTestId('conflict-phone')).textContent).toContain(
+      'Someone had cleared this meanwhile — your change was applied.',
+    );
+    expect(screen.getByTestId('conflict-use_signature').textContent).toContain('Replaced “Off”');
+    await user.click(screen.getByRole('button', { name: 'Keep your change to Phone' }));
+    expect(backend.dismissConflict).toHaveBeenCalledWith(2);
+    expect(backend.restoreReplaced).not.toHaveBeenCalled();
+    await waitFor(() => expect(screen.queryByTestId('conflict-phone')).toBeNull());
+    expect(screen.getByTestId('conflict-use_signature')).toBeTruthy();
   });
 
   it('carries edits over a version conflict', async () => {

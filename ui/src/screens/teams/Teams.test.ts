@@ -3,13 +3,13 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setLanguage } from '../../lib/i18n/index.svelte';
 import { expectAccessible } from '../../test/axe';
-import { fakeBackend, joinRequest, teamList } from '../../test/fake-backend';
+import { fakeBackend, joinRequest, teamList, waitingChange } from '../../test/fake-backend';
 import Teams from './Teams.svelte';
 
 function setup() {
   const fake = fakeBackend();
   const onsessionended = vi.fn();
-  const view = render(Teams, { backend: fake.backend, onsessionended });
+  const view = render(Teams, { backend: fake.backend, outbox: fake.connectOutbox(), onsessionended });
   return { ...fake, onsessionended, view, user: userEvent.setup() };
 }
 
@@ -68,6 +68,35 @@ describe('Teams', () => {
     expect(mine[0]!.textContent).toContain('“I handle the VIP queue”');
   });
 
+  it('says a request asked for while the server is away is kept on this computer, and shows it waiting', async () => {
+    const { user, backend, changeOutbox } = setup();
+    const escalations = await teamItem('Escalations');
+    await user.click(within(escalations).getByRole('button', { name: 'Ask to join' }));
+    // As the shell answers while the server is away: kept here, nothing from the server yet.
+    backend.requestToJoinTeam.mockImplementationOnce(async (teamId, note) => {
+      changeOutbox({ changes: [waitingChange(7, { kind: 'join_requested', team_id: teamId, note })], reachable: false });
+      return null;
+    });
+    await user.click(screen.getByRole('button', { name: 'Send request' }));
+    const message = await screen.findByTestId('teams-message');
+    expect(message.textContent?.trim()).toBe(
+      '✓ Your request to join Escalations is saved on this computer — it will be sent when the server is back.',
+    );
+    expect(document.activeElement).toBe(message);
+    // Not asked again: the server is away.
+    expect(backend.listTeams).toHaveBeenCalledTimes(1);
+    expect(within(escalations).getByTestId('membership').textContent).toBe('Waiting to sync');
+    expect(within(escalations).queryByRole('button', { name: 'Ask to join' })).toBeNull();
+
+    // Sent: the lists are read again and show it as the server has it.
+    backend.listTeams.mockResolvedValue(teamsWith('team-escalations', 'requested'));
+    changeOutbox({ changes: [], reachable: true });
+    await waitFor(() => expect(backend.listTeams).toHaveBeenCalledTimes(2));
+    await waitFor(async () =>
+      expect(within(await teamItem('Escalations')).getByTestId('membership').textContent).toBe('Requested'),
+    );
+  });
+
   it('refuses an over-long note before sending, naming the limit', async () => {
     const { user, backend } = setup();
     await user.click(within(await teamItem('Escalations')).getByRole('button', { name: 'Ask to join' }));
@@ -99,7 +128,7 @@ describe('Teams', () => {
       message: 'you have already asked to join this team; a lead has not decided yet',
       field: null,
     });
-    render(Teams, { backend: fake.backend, onsessionended: vi.fn() });
+    render(Teams, { backend: fake.backend, outbox: fake.connectOutbox(), onsessionended: vi.fn() });
     const user = userEvent.setup();
     await user.click(within(await teamItem('Escalations')).getByRole('button', { name: 'Ask to join' }));
     await user.click(screen.getByRole('button', { name: 'Send request' }));
@@ -158,7 +187,7 @@ describe('Teams', () => {
       message: 'this request was already approved',
       field: null,
     });
-    render(Teams, { backend: fake.backend, onsessionended: vi.fn() });
+    render(Teams, { backend: fake.backend, outbox: fake.connectOutbox(), onsessionended: vi.fn() });
     const user = userEvent.setup();
     const card = within(await screen.findByTestId('requests-to-decide')).getByRole('article');
     await user.click(within(card).getByRole('button', { name: 'Deny' }));
@@ -209,7 +238,7 @@ describe('Teams', () => {
   it('offers a retry when the teams cannot be loaded', async () => {
     const fake = fakeBackend();
     fake.backend.listTeams.mockRejectedValueOnce({ code: 'server_unreachable', message: 'down', field: null });
-    render(Teams, { backend: fake.backend, onsessionended: vi.fn() });
+    render(Teams, { backend: fake.backend, outbox: fake.connectOutbox(), onsessionended: vi.fn() });
     const user = userEvent.setup();
     const problem = await screen.findByTestId('teams-load-error');
     expect(problem.textContent).toContain("Couldn't load the teams");
