@@ -9,79 +9,18 @@
 //!
 //! Prints the figures docs/PERFORMANCE.md records.
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::time::{Duration, Instant};
 
-use agent_desk_client::ApiClient;
-use agent_desk_core::customers::NewCustomer;
 use agent_desk_core::ProfilePatch;
 use agent_desk_outbox::{LocalChange, Outbox, Sent};
-use agent_desk_server::{AppState, ServerConfig};
 use serde_json::json;
-use tokio::sync::oneshot;
+use support::{customer, signed_in, Server};
 
 const SAVES: usize = 300;
 const REPLAYED: usize = 1000;
-const EMAIL: &str = "demo@agentdesk.example";
-const PASSWORD: &str = "Demo-agent-2026!";
-
-struct Server {
-    data: tempfile::TempDir,
-    address: std::net::SocketAddr,
-    stop: Option<(oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
-}
-
-impl Server {
-    async fn start() -> Self {
-        let data = tempfile::tempdir().expect("data dir");
-        let state = AppState::open(ServerConfig::new(data.path()))
-            .await
-            .expect("server");
-        agent_desk_server::demo::seed_demo(&state.db, chrono::Utc::now())
-            .await
-            .expect("seed");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let address = listener.local_addr().expect("address");
-        let mut server = Self {
-            data,
-            address,
-            stop: None,
-        };
-        server.serve(listener, state);
-        server
-    }
-
-    fn serve(&mut self, listener: tokio::net::TcpListener, state: AppState) {
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = agent_desk_server::serve(listener, state, async {
-                let _ = stopped.await;
-            })
-            .await;
-        });
-        self.stop = Some((stop, task));
-    }
-
-    async fn stop(&mut self) {
-        if let Some((stop, task)) = self.stop.take() {
-            let _ = stop.send(());
-            task.abort();
-            let _ = task.await;
-        }
-    }
-
-    async fn restart(&mut self) {
-        let state = AppState::open(ServerConfig::new(self.data.path()))
-            .await
-            .expect("server again");
-        let listener = tokio::net::TcpListener::bind(self.address)
-            .await
-            .expect("same port");
-        self.serve(listener, state);
-    }
-}
-
 fn percentile(sorted: &[Duration], q: f64) -> f64 {
     let index = ((sorted.len() - 1) as f64 * q).round() as usize;
     sorted[index].as_secs_f64() * 1000.0
@@ -100,12 +39,7 @@ fn summary(label: &str, mut samples: Vec<Duration>) -> (f64, f64) {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let mut server = Server::start().await;
-    let url = format!("http://{}", server.address);
-    let api = {
-        let client = ApiClient::new(&url).expect("client");
-        let token = client.login(EMAIL, PASSWORD).await.expect("sign in");
-        client.with_token(token)
-    };
+    let api = signed_in(&server.url()).await;
     let dir = tempfile::tempdir().expect("outbox dir");
     let outbox = Outbox::open(dir.path()).expect("outbox");
 
@@ -157,18 +91,7 @@ async fn main() {
     );
 
     // Catching up: 1 000 notes kept while the server is away, sent once it is back.
-    let customer = api
-        .create_user(&NewCustomer {
-            name: "Grace Hopper".into(),
-            emails: vec!["grace@example.com".into()],
-            ..NewCustomer::default()
-        })
-        .await
-        .expect("customer");
-    let customer_id = serde_json::to_value(&customer).expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let customer_id = customer(&api, "Grace Hopper", "grace@example.com").await;
     server.stop().await;
     let mut keeping = Vec::with_capacity(REPLAYED);
     for n in 0..REPLAYED {

@@ -227,12 +227,7 @@ async fn failed(
             Ok(Step::Next)
         }
         (0 | 408 | 429, _) | (500.., _) | (409, Some(ErrorCode::IdempotencyInFlight)) => {
-            let pause = pause_after(row.attempts, error.retry_after_seconds());
-            let at = Utc::now() + chrono::Duration::from_std(pause).unwrap_or_default();
-            outbox
-                .with_store(move |store| store.retry_later(seq, at))
-                .await?;
-            Ok(Step::Stop)
+            try_again_later(outbox, &row, &error).await
         }
         _ => {
             let kept = match &error {
@@ -356,11 +351,21 @@ async fn merge_with_newer(
 
 /// Reading the record to merge with failed: as a send that failed would.
 async fn failed_read(outbox: &Outbox, row: Row, error: ClientError) -> Result<Step, OutboxError> {
-    let seq = row.seq;
     if error.is_unauthorized() {
         outbox.set_state(|state| state.needs_sign_in = true);
         return Ok(Step::Stop);
     }
+    try_again_later(outbox, &row, &error).await
+}
+
+/// The change goes again after a pause (longer each time, or as the server asked), and
+/// nothing after it goes before it.
+async fn try_again_later(
+    outbox: &Outbox,
+    row: &Row,
+    error: &ClientError,
+) -> Result<Step, OutboxError> {
+    let seq = row.seq;
     let pause = pause_after(row.attempts, error.retry_after_seconds());
     let at = Utc::now() + chrono::Duration::from_std(pause).unwrap_or_default();
     outbox

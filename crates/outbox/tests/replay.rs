@@ -4,85 +4,13 @@
 use std::sync::Arc;
 
 use agent_desk_client::{ApiClient, ClientError, PreparedRequest};
-use agent_desk_core::customers::NewCustomer;
 use agent_desk_core::{ErrorCode, ProfilePatch, Status, StatusUpdate};
 use agent_desk_outbox::{LocalChange, Outbox, Sent};
-use agent_desk_server::{AppState, ServerConfig};
 use serde_json::json;
-use tokio::sync::oneshot;
 
-const EMAIL: &str = "demo@agentdesk.example";
-const PASSWORD: &str = "Demo-agent-2026!";
+mod support;
 
-/// A server that can be stopped and started again where it was.
-struct Server {
-    data: tempfile::TempDir,
-    address: std::net::SocketAddr,
-    stop: Option<(oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
-}
-
-impl Server {
-    async fn start() -> Self {
-        let data = tempfile::tempdir().expect("data dir");
-        let state = AppState::open(ServerConfig::new(data.path()))
-            .await
-            .expect("open server");
-        agent_desk_server::demo::seed_demo(&state.db, chrono::Utc::now())
-            .await
-            .expect("seed");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let address = listener.local_addr().expect("address");
-        let mut server = Self {
-            data,
-            address,
-            stop: None,
-        };
-        server.serve(listener, state);
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.address)
-    }
-
-    fn serve(&mut self, listener: tokio::net::TcpListener, state: AppState) {
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = agent_desk_server::serve(listener, state, async {
-                let _ = stopped.await;
-            })
-            .await;
-        });
-        self.stop = Some((stop, task));
-    }
-
-    async fn stop(&mut self) {
-        if let Some((stop, task)) = self.stop.take() {
-            let _ = stop.send(());
-            // Open connections are cut, as when the network drops.
-            task.abort();
-            let _ = task.await;
-        }
-    }
-
-    async fn restart(&mut self) {
-        let state = AppState::open(ServerConfig::new(self.data.path()))
-            .await
-            .expect("open server again");
-        let listener = tokio::net::TcpListener::bind(self.address)
-            .await
-            .expect("the same port");
-        self.serve(listener, state);
-    }
-}
-
-async fn signed_in(url: &str) -> ApiClient {
-    let client = ApiClient::new(url).expect("client");
-    let token = client.login(EMAIL, PASSWORD).await.expect("sign in");
-    client.with_token(token)
-}
+use support::{customer, signed_in, Server};
 
 /// An outbox that has the profile as read from the server.
 async fn outbox_with_profile(api: &ApiClient, dir: &std::path::Path) -> (Arc<Outbox>, i64) {
@@ -105,18 +33,7 @@ async fn outbox_with_profile(api: &ApiClient, dir: &std::path::Path) -> (Arc<Out
 async fn changes_made_while_the_server_is_away_reach_it_once_in_order() {
     let mut server = Server::start().await;
     let api = signed_in(&server.url()).await;
-    let customer = api
-        .create_user(&NewCustomer {
-            name: "Grace Hopper".into(),
-            emails: vec!["grace@example.com".into()],
-            ..NewCustomer::default()
-        })
-        .await
-        .expect("customer");
-    let customer_id = serde_json::to_value(&customer).expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let customer_id = customer(&api, "Grace Hopper", "grace@example.com").await;
     let dir = tempfile::tempdir().expect("outbox dir");
     let (outbox, version) = outbox_with_profile(&api, dir.path()).await;
 
@@ -207,18 +124,7 @@ async fn changes_made_while_the_server_is_away_reach_it_once_in_order() {
 async fn a_change_whose_answer_was_lost_is_not_applied_twice() {
     let server = Server::start().await;
     let api = signed_in(&server.url()).await;
-    let customer = api
-        .create_user(&NewCustomer {
-            name: "Ada Byron".into(),
-            emails: vec!["ada@example.com".into()],
-            ..NewCustomer::default()
-        })
-        .await
-        .expect("customer");
-    let customer_id = serde_json::to_value(&customer).expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let customer_id = customer(&api, "Ada Byron", "ada@example.com").await;
     let dir = tempfile::tempdir().expect("outbox dir");
     let outbox = Outbox::open(dir.path()).expect("outbox");
     let change = LocalChange::NoteAdded {

@@ -78,7 +78,7 @@ pub(super) async fn session_of(state: &AppState, token: &str) -> Result<Option<S
 }
 
 /// The request's bearer token.
-fn bearer_token(parts: &Parts) -> Result<&str, AppError> {
+pub(super) fn bearer_token(parts: &Parts) -> Result<&str, AppError> {
     parts
         .headers
         .get(AUTHORIZATION)

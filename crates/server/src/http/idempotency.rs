@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 use agent_desk_core::ErrorCode;
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, ETAG, IF_MATCH, LOCATION, RETRY_AFTER};
+use axum::http::header::{CONTENT_TYPE, ETAG, IF_MATCH, LOCATION, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -255,15 +255,7 @@ async fn principal(
     state: &AppState,
     parts: &mut axum::http::request::Parts,
 ) -> Result<Option<String>, AppError> {
-    let Some(token) = parts
-        .headers
-        .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|token| !token.is_empty())
-        .map(str::to_owned)
-    else {
+    let Ok(token) = super::auth::bearer_token(parts).map(str::to_owned) else {
         return Ok(None);
     };
     if token.starts_with(crate::integration_tokens::TOKEN_PREFIX) {
