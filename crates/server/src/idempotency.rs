@@ -315,3 +315,154 @@ pub fn spawn_pruner(db: Db) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::storage::APPLIED_MARK;
+
+    async fn database(dir: &tempfile::TempDir) -> Db {
+        let url = format!("sqlite://{}", dir.path().join("keys.db").display());
+        Db::connect(&url, 2).await.expect("database")
+    }
+
+    fn key(name: &str) -> KeyId {
+        KeyId {
+            principal: "agent:a1".into(),
+            key: name.into(),
+        }
+    }
+
+    async fn applied_at(db: &Db, id: &KeyId) -> Option<String> {
+        query_scalar::<Option<String>>(
+            "SELECT applied_at FROM idempotency_keys WHERE principal = $1 AND idem_key = $2",
+        )
+        .bind(&id.principal)
+        .bind(&id.key)
+        .fetch_one(db)
+        .await
+        .expect("the key")
+    }
+
+    /// The request's own write transaction marks the key applied as it commits, and only
+    /// a transaction that commits does.
+    #[tokio::test]
+    async fn the_first_committed_transaction_marks_the_key_applied() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = database(&dir).await;
+        let id = key("k1");
+        let now = Utc::now();
+        assert!(matches!(
+            claim(&db, &id, "f", "i1", now).await.expect("claim"),
+            Claim::Claimed
+        ));
+        let mark = Arc::new(AppliedMark::new(id.clone()));
+        APPLIED_MARK
+            .scope(Arc::clone(&mark), async {
+                // Rolled back: nothing was applied.
+                let tx = crate::db::begin_write(&db).await.expect("begin");
+                drop(tx);
+                assert!(!mark.is_applied());
+                let tx = crate::db::begin_write(&db).await.expect("begin");
+                tx.commit().await.expect("commit");
+            })
+            .await;
+        assert!(mark.is_applied());
+        assert!(applied_at(&db, &id).await.is_some());
+        // Outside a request nothing is marked.
+        let other = key("k2");
+        claim(&db, &other, "f", "i1", now).await.expect("claim");
+        let tx = crate::db::begin_write(&db).await.expect("begin");
+        tx.commit().await.expect("commit");
+        assert!(applied_at(&db, &other).await.is_none());
+    }
+
+    /// A claim left by an instance that is gone: taken over when its request changed
+    /// nothing, answered `Lost` when it did; one still serving keeps it.
+    #[tokio::test]
+    async fn a_claim_of_a_gone_instance_is_taken_over_only_if_nothing_was_applied() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = database(&dir).await;
+        let now = Utc::now();
+        let long_ago = timestamp(now - chrono::Duration::seconds(60));
+        for (instance, seen) in [
+            ("alive", timestamp(now)),
+            ("here", timestamp(now)),
+            ("gone", long_ago),
+        ] {
+            query("INSERT INTO instances (id, name, started_at, seen_at) VALUES ($1, $1, $2, $2)")
+                .bind(instance)
+                .bind(seen)
+                .execute(&db)
+                .await
+                .expect("instance");
+        }
+        let (untouched, applied, running) = (key("untouched"), key("applied"), key("running"));
+        for (id, instance) in [
+            (&untouched, "gone"),
+            (&applied, "gone"),
+            (&running, "alive"),
+        ] {
+            claim(&db, id, "f", instance, now).await.expect("claim");
+        }
+        query("UPDATE idempotency_keys SET applied_at = $1 WHERE idem_key = 'applied'")
+            .bind(timestamp(now))
+            .execute(&db)
+            .await
+            .expect("applied");
+
+        let here = |id: KeyId| {
+            let db = db.clone();
+            async move { claim(&db, &id, "f", "here", now).await.expect("claim") }
+        };
+        assert!(matches!(here(untouched.clone()).await, Claim::Claimed));
+        assert!(matches!(here(applied.clone()).await, Claim::Lost));
+        assert!(
+            matches!(here(applied).await, Claim::Lost),
+            "and so it stays"
+        );
+        assert!(matches!(here(running).await, Claim::InFlight));
+        // Taken over: a third instance finds it running here.
+        assert!(matches!(
+            claim(&db, &untouched, "f", "third", now)
+                .await
+                .expect("claim"),
+            Claim::InFlight
+        ));
+        // Another request under the same key is refused, whatever its state.
+        assert!(matches!(
+            claim(&db, &untouched, "other", "here", now)
+                .await
+                .expect("claim"),
+            Claim::Reused
+        ));
+    }
+
+    #[tokio::test]
+    async fn answers_are_kept_seven_days_and_then_removed() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = database(&dir).await;
+        let now = Utc::now();
+        let id = key("kept");
+        claim(&db, &id, "f", "i1", now).await.expect("claim");
+        let answer = StoredAnswer {
+            status: 201,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: b"{}".to_vec(),
+        };
+        record(&db, &id, &answer, now).await.expect("record");
+        let almost = now + chrono::Duration::days(7) - chrono::Duration::minutes(1);
+        assert_eq!(prune(&db, almost).await.expect("prune"), 0);
+        match claim(&db, &id, "f", "i1", almost).await.expect("claim") {
+            Claim::Answered(kept) => {
+                assert_eq!((kept.status, kept.body), (201, b"{}".to_vec()));
+                assert_eq!(kept.headers, answer.headers);
+            }
+            other => panic!("not answered again: {other:?}"),
+        }
+        let after = now + chrono::Duration::days(7) + chrono::Duration::minutes(1);
+        assert_eq!(prune(&db, after).await.expect("prune"), 1);
+    }
+}
