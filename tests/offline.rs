@@ -346,6 +346,20 @@ async fn a_record_changed_meanwhile_is_merged_and_signing_out_asks_first() -> Re
         .filter(|file| file.components().any(|part| part.as_os_str() == "accounts"))
         .collect();
     ensure!(left.is_empty(), "the account's files stayed: {left:?}");
+    // Nor its recent alerts.
+    let alert_files: Vec<_> = files_below(&desktop.home(), &[])
+        .into_iter()
+        .filter(|file| file.ends_with("alerts.json"))
+        .collect();
+    ensure!(!alert_files.is_empty(), "the alerts file is gone");
+    for alerts in alert_files {
+        let kept = std::fs::read_to_string(&alerts)?;
+        ensure!(
+            kept.contains("\"agent_id\":\"\"") && kept.contains("\"inbox\":[]"),
+            "{} still holds the account's alerts: {kept}",
+            alerts.display()
+        );
+    }
 
     // Another agent signs in on this computer: the first one's change is never sent.
     network.restore();

@@ -342,6 +342,27 @@ fn snapshot(inner: &Inner) -> AlertsState {
     }
 }
 
+/// Forgets whose alerts the file at `path` kept, and the alerts: the agent signed out,
+/// and the computer may be shared. The idle setting, this computer's, stays.
+pub fn forget_account(path: &std::path::Path) -> Result<(), DeskError> {
+    let Some(kept) = std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Stored>(&bytes).ok())
+    else {
+        return Ok(());
+    };
+    save(
+        path,
+        &Stored {
+            server: String::new(),
+            agent_id: String::new(),
+            cursor: None,
+            inbox: Vec::new(),
+            idle_away_minutes: kept.idle_away_minutes,
+        },
+    )
+}
+
 fn save(path: &std::path::Path, stored: &Stored) -> Result<(), DeskError> {
     let bytes = serde_json::to_vec(stored).map_err(|e| DeskError::Save(e.to_string()))?;
     agent_desk_core::files::write_atomically(path, &bytes)
@@ -639,5 +660,24 @@ mod tests {
         );
         assert_eq!(other.cursor(), None);
         assert!(other.state().recent.is_empty());
+    }
+
+    #[test]
+    fn signing_out_forgets_the_alerts_and_keeps_the_computers_idle_setting() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = desk(dir.path());
+        first.start_at(10).expect("saved");
+        first.set_idle_away(Some(25)).expect("saved");
+        first
+            .receive(&[event(11, Priority::Normal)], Utc::now())
+            .expect("saved");
+        drop(first);
+        forget_account(&dir.path().join("alerts.json")).expect("forgotten");
+        let kept = std::fs::read_to_string(dir.path().join("alerts.json")).expect("file");
+        assert!(!kept.contains("\"agent\""), "{kept}");
+        let again = desk(dir.path());
+        assert_eq!(again.cursor(), None);
+        assert!(again.state().recent.is_empty());
+        assert_eq!(again.state().idle_away_minutes, Some(25));
     }
 }

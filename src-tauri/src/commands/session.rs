@@ -141,5 +141,9 @@ pub async fn sign_out<R: Runtime>(
             "what this computer kept for the account could not be deleted: {error}"
         ))
     })?;
+    if forget {
+        // The recent alerts are the account's too.
+        agent_desk_alerts::desk::forget_account(&state.config_dir().join("alerts.json"))?;
+    }
     Ok(signed_out?)
 }
