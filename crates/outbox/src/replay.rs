@@ -21,6 +21,13 @@ const LONGEST_PAUSE: Duration = Duration::from_secs(60);
 /// moving under it.
 const MERGE_ROUNDS: u32 = 3;
 
+/// How long after it was made a change sent without an answer is still sent again: a
+/// day less than the server keeps answers (7 days), so that a resend always meets the
+/// answer to the first send if that send arrived.
+fn unconfirmed_after() -> chrono::Duration {
+    chrono::Duration::days(6)
+}
+
 /// What became of one change in a pass.
 #[derive(Debug, Clone)]
 pub enum Outcome {
@@ -98,6 +105,20 @@ async fn send_one(
             outcomes.insert(seq, Outcome::Dropped);
             return Ok(Step::Next);
         }
+    }
+    // Sent before, unanswered, and older than the server keeps answers: sent again, it
+    // could be applied a second time. The agent decides.
+    if row.sent && Utc::now() - row.created_at > unconfirmed_after() {
+        let kept = json!({"status": 0, "error": {
+            "code": "unconfirmed",
+            "message": "this change was sent more than six days ago and its answer never came: \
+                        check the record, then discard it or make it again",
+            "field": null
+        }});
+        outbox
+            .with_store(move |store| store.refuse(seq, &kept))
+            .await?;
+        return Ok(Step::Next);
     }
     let request = row
         .change

@@ -329,3 +329,43 @@ async fn a_status_whose_time_has_passed_is_not_sent() {
     assert_eq!(api.me().await.expect("profile").profile.status, before);
     assert_ne!(before, Status::Away);
 }
+
+#[tokio::test]
+async fn a_change_sent_long_ago_without_an_answer_is_not_sent_again_blindly() {
+    let server = Server::start().await;
+    let api = signed_in(&server.url()).await;
+    let customer_id = customer(&api, "Ada Byron", "ada@example.com").await;
+    let dir = tempfile::tempdir().expect("outbox dir");
+    // Sent a week ago (its answer lost), and one made then but never sent.
+    let week_ago = chrono::Utc::now() - chrono::Duration::days(7);
+    let (sent, unsent) = {
+        let mut store = agent_desk_outbox::store::Store::open(&dir.path().join("outbox.sqlite3"))
+            .expect("store");
+        let note = |body: &str| LocalChange::NoteAdded {
+            person_id: customer_id.clone(),
+            body: body.into(),
+        };
+        let sent = store
+            .enqueue(&note("Sent last week"), None, None, week_ago)
+            .expect("kept");
+        store.mark_sent(sent).expect("sent");
+        let unsent = store
+            .enqueue(&note("Never sent"), None, None, week_ago)
+            .expect("kept");
+        (sent, unsent)
+    };
+    let outbox = Outbox::open(dir.path()).expect("outbox");
+    outbox.send_waiting(&api, true).await.expect("pass");
+    let state = outbox.state();
+    assert_eq!(state.changes.len(), 1, "{state:?}");
+    assert_eq!(state.changes[0].seq, sent);
+    assert_ne!(state.changes[0].seq, unsent);
+    let refusal = state.changes[0]
+        .refused
+        .as_ref()
+        .expect("kept for the agent");
+    assert_eq!(refusal.code, "unconfirmed");
+    let notes = api.notes(&customer_id, None).await.expect("notes");
+    assert_eq!(notes.total, 1, "only the one never sent went");
+    assert_eq!(notes.notes[0].body, "Never sent");
+}

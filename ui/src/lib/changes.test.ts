@@ -43,6 +43,8 @@ describe('changes in words', () => {
   it("says why the server refused a change, in the app's words where it has them", () => {
     const refusal = (code: string, message = 'detail') => ({ status: 400, code, message, field: null });
     expect(refusalReason(refusal('forbidden'))).toBe("You aren't allowed to make this change.");
+    // Kept by this computer, not refused by the server: a change sent long ago, unanswered.
+    expect(refusalReason(refusal('unconfirmed', 'sent more than six days ago'))).toContain('may or may not have been made');
     expect(refusalReason(refusal('validation_failed', 'phone: bad'))).toBe("The server didn't accept a value: phone: bad");
     expect(refusalReason(refusal('already_in_team'))).toBe("You're already in this team.");
     expect(refusalReason(refusal('idempotency_key_reused'))).toBe(

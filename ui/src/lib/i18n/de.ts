@@ -103,6 +103,7 @@ export const de: Catalog = {
   'outbox.refusal.not_found': 'Das, was diese Änderung betrifft, gibt es nicht mehr.',
   'outbox.refusal.validation_failed': 'Der Server hat einen Wert nicht angenommen: {message}',
   'outbox.refusal.unexpected_response': 'Der Server hat unerwartet geantwortet: {message}',
+  'outbox.refusal.unconfirmed': 'Diese Änderung wurde vor mehr als sechs Tagen gesendet und ihre Antwort kam nie an: Vielleicht wurde sie übernommen, vielleicht nicht. Prüfe den Datensatz, dann verwirf sie oder nimm sie noch einmal vor.',
   'outbox.customField': 'Benutzerdefiniertes Feld',
   'outbox.change.profile': 'Profil: {fields}',
   'outbox.change.status': 'Status: {status}',

@@ -100,6 +100,7 @@ export const en = {
   'outbox.refusal.not_found': 'What this change was made to no longer exists.',
   'outbox.refusal.validation_failed': "The server didn't accept a value: {message}",
   'outbox.refusal.unexpected_response': 'The server gave an unexpected answer: {message}',
+  'outbox.refusal.unconfirmed': 'This change was sent more than six days ago and its answer never came, so it may or may not have been made. Check the record, then discard it or make it again.',
   'outbox.customField': 'Custom field',
   'outbox.change.profile': 'Profile: {fields}',
   'outbox.change.status': 'Status: {status}',
