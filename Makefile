@@ -29,7 +29,7 @@ APT_PACKAGES := build-essential pkg-config curl file \
 	postgresql jq haproxy desktop-file-utils rpm python3-yaml sudo
 TAURI_DRIVER_VERSION := ^2
 
-.PHONY: help run test deps apt-deps node-deps tauri-driver ui build generate check-generated lint test-ui test-rust test-packages package bench clean
+.PHONY: help run test deps apt-deps node-deps tauri-driver ui build generate check-generated lint test-ui test-rust test-postgres test-packages package-bundles packages-beside-postgres package bench clean
 
 help:
 	@echo "make run    build everything, start a local server with the demo accounts, open the app"
@@ -48,7 +48,7 @@ run: deps build
 
 test: deps
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory check-generated lint test-ui build test-rust test-packages; \
+	$(MAKE) --no-print-directory check-generated lint test-ui build test-rust packages-beside-postgres; \
 	echo "make test: all checks passed in $$(( $$(date +%s) - start )) s"
 
 ## Dependencies
@@ -112,17 +112,15 @@ lint: ui
 test-ui: node-deps
 	cd $(UI) && npm test
 
-# The server's suites on PostgreSQL run beside the workspace's tests, once every test program
-# is built: much of both is waiting (for Request Tracker, for the app's window), and the two
-# cores are shared. The PostgreSQL pass's output follows the workspace's.
+# The workspace's tests, the server's suites on SQLite among them, alone: the end-to-end
+# tests time what a person would see. The same build's test programs are listed for the
+# PostgreSQL pass (`make test-postgres`, and beside the packages' builds in `make test`).
 test-rust: build
 	$(CARGO) test --workspace --no-run --message-format=json-render-diagnostics >$(TARGET_DIR)/test-programs.json
-	@log=$$(mktemp); \
-	BUILT=$(TARGET_DIR)/test-programs.json scripts/server-tests-on-postgres.sh >"$$log" 2>&1 & postgres=$$!; \
-	sqlite_status=0; $(CARGO) test --workspace || sqlite_status=$$?; \
-	postgres_status=0; wait $$postgres || postgres_status=$$?; \
-	echo "---- the server's suites on PostgreSQL ----"; cat "$$log"; rm -f "$$log"; \
-	[ $$sqlite_status -eq 0 ] && [ $$postgres_status -eq 0 ]
+	$(CARGO) test --workspace
+
+test-postgres: test-rust
+	BUILT=$(TARGET_DIR)/test-programs.json scripts/server-tests-on-postgres.sh
 
 ## Packages: the app's .deb and .rpm (Tauri's bundler) and the server's .deb
 
@@ -140,12 +138,29 @@ package: deps ui
 # cores), installed with dpkg and driven: needs root, as `make test` runs in CI. First the
 # two versions the updater test installs and updates between (their own key, plain HTTP),
 # then the packages as shipped, last, so the bundle folder holds those.
-test-packages: build
+test-packages: package-bundles
+	$(PACKAGES_TEST)
+
+package-bundles: build
 	scripts/updater-test-bundles.sh $(TAURI) $(TARGET_DIR) $(TARGET_DIR)/debug/updater-test
 	$(TAURI) build --ci --debug --bundles deb,rpm
 	scripts/server-deb.sh debug $(TARGET_DIR)/debug/bundle/deb
-	AGENT_DESK_PACKAGES=$(TARGET_DIR)/debug/bundle AGENT_DESK_UPDATES=$(TARGET_DIR)/debug/updater-test \
-		$(CARGO) test -p agent-desk-e2e --test packages
+
+PACKAGES_TEST = AGENT_DESK_PACKAGES=$(TARGET_DIR)/debug/bundle AGENT_DESK_UPDATES=$(TARGET_DIR)/debug/updater-test \
+	$(CARGO) test -p agent-desk-e2e --test packages
+
+# `make test`'s last part: the server's suites on PostgreSQL (mostly waiting for Request
+# Tracker and for the database) run while the packages are built (compiling, which nothing
+# times); the packages' own test, which drives the installed app, runs once both are done.
+# The PostgreSQL pass's output follows the builds'.
+packages-beside-postgres: test-rust
+	@log=$$(mktemp); \
+	BUILT=$(TARGET_DIR)/test-programs.json scripts/server-tests-on-postgres.sh >"$$log" 2>&1 & postgres=$$!; \
+	built=0; $(MAKE) --no-print-directory package-bundles || built=$$?; \
+	postgres_status=0; wait $$postgres || postgres_status=$$?; \
+	echo "---- the server's suites on PostgreSQL ----"; cat "$$log"; rm -f "$$log"; \
+	[ $$built -eq 0 ] && [ $$postgres_status -eq 0 ]
+	$(PACKAGES_TEST)
 
 ## Figures for docs/PERFORMANCE.md: the packaged release app (installed from its .deb) next to a
 ## bare Tauri window built the same way, in the same run.

@@ -264,10 +264,12 @@ async fn a_burst_of_fifty_becomes_one_notification_that_counts_them() -> Result<
     let rig = Rig::start(&bus).await?;
 
     let mut last = 0;
+    let started = std::time::Instant::now();
     for n in 1..=50 {
         last = rig.post(&format!("Burst {n}"), "normal").await?;
     }
     rig.wait_for_seq(last).await?;
+    let burst = started.elapsed();
     // The summary is redrawn every 400 ms while the burst lasts.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let calls = daemon.calls();
@@ -275,7 +277,14 @@ async fn a_burst_of_fifty_becomes_one_notification_that_counts_them() -> Result<
     assert_eq!(first.summary, "Burst 1");
     let on_screen: std::collections::HashSet<u32> = calls.iter().map(|call| call.id).collect();
     assert_eq!(on_screen.len(), 1, "one notification on screen: {calls:#?}");
-    assert!(calls.len() <= 8, "{} redraws for 50 events", calls.len());
+    // At most one redraw each 400 ms the burst lasted (posting the 50 takes longer on a
+    // busy machine), the first and the last: far from one an event.
+    let most = burst.as_millis() / 400 + 3;
+    assert!(
+        calls.len() as u128 <= most.min(25),
+        "{} redraws for 50 events over {burst:?}",
+        calls.len()
+    );
     let summary = calls.last().context("a summary")?;
     assert_eq!(summary.replaces_id, first.id);
     assert_eq!(summary.summary, "50 new ticket alerts");
