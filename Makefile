@@ -48,7 +48,7 @@ run: deps build
 
 test: deps
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory check-generated lint test-ui build test-rust packages-beside-postgres; \
+	$(MAKE) --no-print-directory check-generated lint test-ui build test-rust test-postgres test-packages; \
 	echo "make test: all checks passed in $$(( $$(date +%s) - start )) s"
 
 ## Dependencies
