@@ -114,7 +114,7 @@ pub async fn claim(
     instance: &str,
     now: DateTime<Utc>,
 ) -> Result<Claim, sqlx::Error> {
-    let expires = now + chrono::Duration::from_std(RETENTION).unwrap_or_default();
+    let expires = expiry(now);
     // Twice at most: a take-over that another instance won is read again.
     for _ in 0..3 {
         let inserted = query(
@@ -212,6 +212,11 @@ async fn instance_serving(
     Ok(seen.is_some_and(|seen| now - parse_timestamp(&seen) < gone_after))
 }
 
+/// When a key answered (or claimed) at `now` may be forgotten.
+fn expiry(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + chrono::Duration::from_std(RETENTION).unwrap_or_default()
+}
+
 /// Keeps the answer given under `id`, to give again for 7 days.
 pub async fn record(
     db: &Db,
@@ -228,9 +233,7 @@ pub async fn record(
     .bind(i64::from(answer.status))
     .bind(headers)
     .bind(answer.body.clone())
-    .bind(timestamp(
-        now + chrono::Duration::from_std(RETENTION).unwrap_or_default(),
-    ))
+    .bind(timestamp(expiry(now)))
     .bind(&id.principal)
     .bind(&id.key)
     .execute(db)
@@ -245,9 +248,7 @@ pub async fn set_lost(db: &Db, id: &KeyId, now: DateTime<Utc>) -> Result<(), sql
         "UPDATE idempotency_keys SET state = 'lost', expires_at = $1
          WHERE principal = $2 AND idem_key = $3",
     )
-    .bind(timestamp(
-        now + chrono::Duration::from_std(RETENTION).unwrap_or_default(),
-    ))
+    .bind(timestamp(expiry(now)))
     .bind(&id.principal)
     .bind(&id.key)
     .execute(db)
