@@ -48,7 +48,7 @@ run: deps build
 
 test: deps
 	@start=$$(date +%s); \
-	$(MAKE) --no-print-directory check-generated lint test-ui build test-rust test-postgres test-packages; \
+	$(MAKE) --no-print-directory check-generated lint test-ui build test-rust packages-beside-postgres; \
 	echo "make test: all checks passed in $$(( $$(date +%s) - start )) s"
 
 ## Dependencies
@@ -83,8 +83,13 @@ tauri-driver:
 ui: node-deps
 	cd $(UI) && npm run build
 
+# The app as it ships (Tauri's `custom-protocol`, as `tauri build` compiles it), the server and
+# the CLI. The packages' builds name the same three crates and the same feature, so cargo
+# resolves the dependencies' features alike and reuses this build instead of a second one.
+APP_CRATES := -p agent-desk -p agent-desk-server -p agent-desk-cli --features tauri/custom-protocol
+
 build: ui
-	$(CARGO) build -p agent-desk -p agent-desk-server -p agent-desk-cli
+	$(CARGO) build $(APP_CRATES)
 
 ## Checks
 
@@ -142,17 +147,18 @@ test-packages: package-bundles
 	$(PACKAGES_TEST)
 
 package-bundles: build
-	scripts/updater-test-bundles.sh $(TAURI) $(TARGET_DIR) $(TARGET_DIR)/debug/updater-test
-	$(TAURI) build --ci --debug --bundles deb,rpm
+	scripts/updater-test-bundles.sh $(TAURI) $(TARGET_DIR) $(TARGET_DIR)/debug/updater-test $(APP_CRATES)
+	$(TAURI) build --ci --debug --bundles deb,rpm -- $(APP_CRATES)
 	scripts/server-deb.sh debug $(TARGET_DIR)/debug/bundle/deb
 
 PACKAGES_TEST = AGENT_DESK_PACKAGES=$(TARGET_DIR)/debug/bundle AGENT_DESK_UPDATES=$(TARGET_DIR)/debug/updater-test \
 	$(CARGO) test -p agent-desk-e2e --test packages
 
 # `make test`'s last part: the server's suites on PostgreSQL (mostly waiting for Request
-# Tracker and for the database) run while the packages are built (compiling, which nothing
-# times); the packages' own test, which drives the installed app, runs once both are done.
-# The PostgreSQL pass's output follows the builds'.
+# Tracker and for the database) run while the packages are built (the app's crate twice
+# more, with the updater test's configurations, and the bundler: about two minutes, since
+# `make build` compiled the rest as the packages need it); the packages' own test, which
+# drives the installed app, runs once both are done. The PostgreSQL pass's output follows.
 packages-beside-postgres: test-rust
 	@log=$$(mktemp); \
 	BUILT=$(TARGET_DIR)/test-programs.json scripts/server-tests-on-postgres.sh >"$$log" 2>&1 & postgres=$$!; \

@@ -1,4 +1,5 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -17,6 +18,8 @@ export default defineConfig({
   resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
   test: {
     environment: 'jsdom',
+    // Every core: vitest keeps one back by default, which on two cores runs the files one by one.
+    maxWorkers: availableParallelism(),
     include: ['src/**/*.test.ts'],
     setupFiles: ['src/test/setup.ts'],
   },

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context, Result};
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
 pub mod notifications;
@@ -533,14 +534,15 @@ impl Desktop {
 
     /// Launches a Tauri binary with command-line arguments under WebDriver.
     pub async fn launch_with_args(&self, application: &Path, args: &[&str]) -> Result<Client> {
-        // reqwest and fantoccini both bring rustls; pick one crypto provider for the process.
+        // reqwest and tokio-tungstenite both bring rustls; pick one crypto provider for the process.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "tauri:options".into(),
             json!({ "application": application.display().to_string(), "args": args }),
         );
-        let client = ClientBuilder::rustls()?
+        // tauri-driver listens on loopback over plain HTTP: no TLS stack for WebDriver.
+        let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities)
             .connect(&format!("http://127.0.0.1:{}", self.driver_port))
             .await
