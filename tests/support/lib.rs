@@ -470,7 +470,10 @@ impl Desktop {
             .context("tauri-driver is needed (`cargo install tauri-driver --locked`)")?;
         self.driver = Some(Owned(driver));
         self.driver_port = port;
-        wait_for_port(port, "tauri-driver")
+        wait_for_port(port, "tauri-driver")?;
+        // tauri-driver listens before the WebKitWebDriver it starts does, and drops a new
+        // session's request it cannot pass on.
+        wait_for_port(native_port, "WebKitWebDriver")
     }
 
     /// The environment the app runs in: its display, home, session bus and sound server.
