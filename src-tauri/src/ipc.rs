@@ -4,6 +4,7 @@
 //! needs (`constants.ts`), the command list Tauri's build step reads (`commands.json`)
 //! and the main window's capability.
 
+use agent_desk_core::admin::{AGENT_PAGE_MAX, WELCOME_LINK_VALID_DAYS};
 use agent_desk_core::customers::NOTE_MAX;
 use agent_desk_core::teams::JOIN_NOTE_MAX;
 use agent_desk_core::validation::SIGNATURE_MAX;
@@ -94,6 +95,13 @@ agent_desk_ipc::commands![
     commands::records::list_tickets,
     commands::records::list_logins,
     commands::records::open_ticket,
+    commands::admin::list_agents,
+    commands::admin::get_agent,
+    commands::admin::create_agent,
+    commands::admin::update_agent,
+    commands::admin::send_password_link,
+    commands::admin::list_department_requests,
+    commands::admin::decide_department_request,
 ];
 
 /// Values of `crates/core` the UI needs before any call.
@@ -129,6 +137,16 @@ pub fn constants() -> serde_json::Result<Vec<ConstantSpec>> {
             "CUSTOMER_NOTE_MAX",
             "The most characters (code points of the trimmed text) a note on a person's record may have.",
             &NOTE_MAX,
+        )?,
+        ConstantSpec::new(
+            "AGENT_PAGE_MAX",
+            "The most agents one page of the administrators' list holds.",
+            &AGENT_PAGE_MAX,
+        )?,
+        ConstantSpec::new(
+            "WELCOME_LINK_VALID_DAYS",
+            "How many days the link in a new agent's welcome mail works.",
+            &WELCOME_LINK_VALID_DAYS,
         )?,
         ConstantSpec::new(
             "SIGNATURE_MAX",

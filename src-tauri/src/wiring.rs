@@ -356,6 +356,25 @@ fn calls() -> BTreeMap<&'static str, Call> {
             "open_ticket",
             (json!({"url": "file:///etc/passwd"}), Fails("local_file")),
         ),
+        (
+            "list_agents",
+            signed_out(json!({"query": {"q": "ada", "activity": "all"}})),
+        ),
+        ("get_agent", signed_out(json!({"agentId": "agent-1"}))),
+        (
+            "create_agent",
+            signed_out(json!({"agent": {"email": "kim@example.com", "display_name": "Kim"}})),
+        ),
+        (
+            "update_agent",
+            signed_out(json!({"agentId": "agent-1", "patch": {"active": false}, "etag": "\"1\""})),
+        ),
+        ("send_password_link", signed_out(json!({"agentId": "agent-1"}))),
+        ("list_department_requests", signed_out(json!({}))),
+        (
+            "decide_department_request",
+            signed_out(json!({"requestId": "r-1", "approve": false, "note": null})),
+        ),
     ]
     .into_iter()
     .map(|(name, (args, expect))| (name, Call::Json(args, expect)))

@@ -203,6 +203,27 @@ describe('navigation', () => {
     expect(await screen.findByRole('combobox', { name: 'Microphone' })).toBeTruthy();
   });
 
+  it('offers Administration to administrators only, and leaves it when the role is taken away', async () => {
+    const user = userEvent.setup();
+    const agent = fakeBackend();
+    const view = render(App, { backend: agent.backend });
+    await screen.findByRole('navigation', { name: 'Sections' });
+    expect(document.getElementById('nav-admin')).toBeNull();
+    view.unmount();
+
+    const admin = fakeBackend(profile({ is_admin: true }));
+    render(App, { backend: admin.backend });
+    const nav = await screen.findByRole('navigation', { name: 'Sections' });
+    await user.click(within(nav).getByRole('button', { name: 'Administration' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Administration' })).toBeTruthy();
+    expect(await screen.findByTestId('admin-agents')).toBeTruthy();
+
+    admin.profileChangedElsewhere({ is_admin: false });
+    await waitFor(() => expect(document.getElementById('nav-admin')).toBeNull());
+    expect(screen.queryByRole('heading', { level: 1, name: 'Administration' })).toBeNull();
+    expect(document.getElementById('nav-profile')?.getAttribute('aria-current')).toBe('page');
+  });
+
   it('stops the microphone test when the agent leaves the Devices screen', async () => {
     const fake = fakeBackend();
     const user = userEvent.setup();

@@ -151,7 +151,7 @@ impl ApiClient {
         self.base.as_str()
     }
 
-    fn url(&self, path: &str) -> Result<Url, ClientError> {
+    pub(crate) fn url(&self, path: &str) -> Result<Url, ClientError> {
         self.base
             .join(path)
             .map_err(|e| ClientError::InvalidServerUrl {
@@ -201,7 +201,7 @@ impl ApiClient {
         }
     }
 
-    async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
+    pub(crate) async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
         let status = response.status().as_u16();
         response
             .json::<T>()
@@ -601,7 +601,11 @@ impl ApiClient {
 
     /// `path` followed by `segments`, each percent-encoded as one segment, so an id can
     /// never reach another route.
-    fn url_with_segments(&self, path: &str, segments: &[&str]) -> Result<Url, ClientError> {
+    pub(crate) fn url_with_segments(
+        &self,
+        path: &str,
+        segments: &[&str],
+    ) -> Result<Url, ClientError> {
         let mut url = self.url(path)?;
         url.path_segments_mut()
             .map_err(|()| ClientError::InvalidServerUrl {
@@ -658,7 +662,7 @@ impl ApiClient {
     }
 }
 
-fn etag_of(response: &Response, what: &str) -> Result<String, ClientError> {
+pub(crate) fn etag_of(response: &Response, what: &str) -> Result<String, ClientError> {
     response
         .headers()
         .get(ETAG)

@@ -1,6 +1,7 @@
 //! Agent Desk's client side, with no GUI in it: the typed HTTP client of the team's
 //! server, the signed-in session (token in the OS credential store), and local settings.
 
+pub mod admin;
 pub mod api;
 pub mod downloads;
 pub mod error;
@@ -11,6 +12,7 @@ pub mod settings;
 pub mod stream;
 pub mod tokens;
 
+pub use admin::VersionedAgent;
 pub use api::{ApiClient, VersionedNotificationPrefs, VersionedProfile};
 pub use error::{ClientError, ClientErrorCode};
 pub use photo::PhotoEditor;

@@ -105,6 +105,15 @@ pub enum ErrorCode {
     /// The request with this `Idempotency-Key` was applied, but its answer was lost (the
     /// server stopped while answering): read the resource again instead of retrying.
     AlreadyApplied,
+    /// An email address another agent signs in with or has among their addresses.
+    EmailTaken,
+    /// The change would leave no active administrator: make another agent one first.
+    LastAdministrator,
+    /// The right password, for an account an administrator deactivated.
+    AccountDeactivated,
+    /// The change was made, but the mail it sends could not be handed to the mail server;
+    /// asking again sends a new one.
+    MailNotSent,
     Internal,
 }
 

@@ -6,6 +6,7 @@
 //! This crate depends on nothing else of ours.
 
 pub mod account;
+pub mod admin;
 pub mod api;
 pub mod attachments;
 pub mod avatar;

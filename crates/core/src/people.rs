@@ -197,6 +197,10 @@ pub struct Colleague {
     #[ts(optional, type = "string | null")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub status_until: Option<Option<DateTime<Utc>>>,
+    /// An administrator deactivated the agent: they cannot sign in, their history stays.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[ts(as = "Option<bool>", optional)]
+    pub deactivated: bool,
 }
 
 impl Colleague {
@@ -222,6 +226,7 @@ impl Colleague {
             mobile: phones(&subject.mobile),
             status: sight.status.then_some(subject.status),
             status_until: sight.status.then_some(subject.status_until),
+            deactivated: false,
         }
     }
 }

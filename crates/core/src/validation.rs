@@ -32,6 +32,7 @@ pub enum ValidationCode {
     UnsupportedLanguage,
     InvalidOperatorId,
     ReadOnly,
+    InvalidEmail,
 }
 
 /// A refused field: which, why (code, for the UI), a plain English message (for the
@@ -56,6 +57,15 @@ impl FieldError {
             message: message.into(),
             max: None,
         }
+    }
+
+    /// A sign-in address that is not an email address.
+    pub fn invalid_email() -> Self {
+        Self::new(
+            ProfileField::Email,
+            ValidationCode::InvalidEmail,
+            "is not a valid email address",
+        )
     }
 
     /// A phone number that is not one: out of shape here, or outside its country's plan

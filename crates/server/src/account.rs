@@ -4,6 +4,7 @@
 use std::sync::LazyLock;
 
 use agent_desk_core::account::{SessionInfo, SessionList, SessionsEnded, SignInAttempt};
+use agent_desk_core::admin::WELCOME_LINK_VALID_DAYS;
 use agent_desk_core::password::{check_rules, PasswordRule};
 use agent_desk_core::PASSWORD_RESET_VALID_MINUTES;
 use chrono::{DateTime, Duration, Utc};
@@ -34,6 +35,8 @@ pub enum AccountError {
     ResetTokenSpent,
     #[error("no such agent")]
     NotFound,
+    #[error("the mail could not be sent: {0}")]
+    Mail(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -164,8 +167,8 @@ pub struct ResetOrigin<'a> {
     pub public_url: &'a str,
 }
 
-/// Sends a reset link when `email` belongs to an agent and does nothing otherwise. The
-/// caller answers the same either way, before this finishes.
+/// Sends a reset link when `email` belongs to an active agent and does nothing
+/// otherwise. The caller answers the same either way, before this finishes.
 pub async fn send_reset_link(
     db: &Db,
     mailer: &Mailer,
@@ -173,65 +176,144 @@ pub async fn send_reset_link(
     origin: ResetOrigin<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
-    let found = crate::storage::query_as::<(String, String, String)>(
-        "SELECT id, email, display_name FROM agents WHERE email = $1",
-    )
-    .bind(normalise_email(email))
-    .fetch_optional(db)
-    .await?;
-    let Some((agent_id, address, display_name)) = found else {
+    let found =
+        crate::storage::query_scalar::<String>("SELECT id FROM agents WHERE email = $1 AND active")
+            .bind(normalise_email(email))
+            .fetch_optional(db)
+            .await?;
+    let Some(agent_id) = found else {
         return Ok(());
     };
+    let kind = LinkMail::Reset {
+        ip_address: origin.ip_address,
+    };
+    match mail_link(db, mailer, &agent_id, kind, origin.public_url, now).await {
+        // Nothing to tell the asker, who hears the same whatever happens.
+        Err(AccountError::Mail(_)) => Ok(()),
+        other => other,
+    }
+}
+
+/// What a link mailed to an agent is for, and who had it sent.
+#[derive(Debug, Clone, Copy)]
+pub enum LinkMail<'a> {
+    /// Asked for on the sign-in screen, perhaps from this address.
+    Reset { ip_address: Option<&'a str> },
+    /// Sent by an administrator, named.
+    ResetByAdministrator { administrator: &'a str },
+    /// A new agent's first password, their account made by this administrator.
+    Welcome { administrator: &'a str },
+}
+
+impl LinkMail<'_> {
+    fn valid_for(self) -> Duration {
+        match self {
+            LinkMail::Welcome { .. } => Duration::days(i64::from(WELCOME_LINK_VALID_DAYS)),
+            _ => Duration::minutes(i64::from(PASSWORD_RESET_VALID_MINUTES)),
+        }
+    }
+
+    fn purpose(self) -> &'static str {
+        match self {
+            LinkMail::Welcome { .. } => "welcome",
+            _ => "reset",
+        }
+    }
+}
+
+/// Makes a link that sets the agent's password (only the newest of theirs works) and
+/// mails it to their sign-in address. The link exists even when the mail could not be
+/// sent ([`AccountError::Mail`]): a retry makes a new one.
+pub async fn mail_link(
+    db: &Db,
+    mailer: &Mailer,
+    agent_id: &str,
+    kind: LinkMail<'_>,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
     let token = credentials::new_token();
-    let expires = now + Duration::minutes(i64::from(PASSWORD_RESET_VALID_MINUTES));
+    let expires = now + kind.valid_for();
     let mut tx = crate::db::begin_write(db).await?;
-    // Only the newest link works: requests made at once take their turn here.
-    tx.lock("agents", &agent_id).await?;
+    // Only the newest link works: requests made at once take their turn here, and so do
+    // a deactivation and a new address, whose outcome is read after the lock.
+    tx.lock("agents", agent_id).await?;
+    let (address, display_name) = crate::storage::query_as::<(String, String)>(
+        "SELECT email, display_name FROM agents WHERE id = $1 AND active",
+    )
+    .bind(agent_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AccountError::NotFound)?;
     crate::storage::query("DELETE FROM password_resets WHERE agent_id = $1")
-        .bind(&agent_id)
+        .bind(agent_id)
         .execute(&mut *tx)
         .await?;
     crate::storage::query(
-        "INSERT INTO password_resets (token_hash, agent_id, created_at, expires_at)
-         VALUES ($1, $2, $3, $4)",
+        "INSERT INTO password_resets (token_hash, agent_id, created_at, expires_at, purpose)
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(credentials::token_hash(&token))
-    .bind(&agent_id)
+    .bind(agent_id)
     .bind(timestamp(now))
     .bind(timestamp(expires))
+    .bind(kind.purpose())
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
 
-    let link = format!(
-        "{}/reset?token={token}",
-        origin.public_url.trim_end_matches('/')
-    );
-    let from = origin
-        .ip_address
-        .map(|ip| format!(" from the address {ip}"))
-        .unwrap_or_default();
-    let body = format!(
-        "Hello {display_name},\n\n\
-         someone, hopefully you, asked{from} on {when} UTC to reset the password of the\n\
-         Agent Desk account {address}.\n\n\
-         To choose a new password, open this link:\n\n{link}\n\n\
-         The link works once, for {PASSWORD_RESET_VALID_MINUTES} minutes. Choosing a new password signs\n\
-         out every session of the account.\n\n\
-         If you did not ask for this, ignore this mail: your password stays as it is.\n",
-        when = now.format("%Y-%m-%d %H:%M"),
-    );
-    if let Err(error) = mailer
+    let link = format!("{}/reset?token={token}", public_url.trim_end_matches('/'));
+    let when = now.format("%Y-%m-%d %H:%M");
+    let (subject, body) = match kind {
+        LinkMail::Reset { ip_address } => {
+            let from = ip_address
+                .map(|ip| format!(" from the address {ip}"))
+                .unwrap_or_default();
+            (
+                "Reset your Agent Desk password",
+                format!(
+                    "Hello {display_name},\n\n\
+                     someone, hopefully you, asked{from} on {when} UTC to reset the password of the\n\
+                     Agent Desk account {address}.\n\n\
+                     To choose a new password, open this link:\n\n{link}\n\n\
+                     The link works once, for {PASSWORD_RESET_VALID_MINUTES} minutes. Choosing a new password signs\n\
+                     out every session of the account.\n\n\
+                     If you did not ask for this, ignore this mail: your password stays as it is.\n",
+                ),
+            )
+        }
+        LinkMail::ResetByAdministrator { administrator } => (
+            "Reset your Agent Desk password",
+            format!(
+                "Hello {display_name},\n\n\
+                 {administrator}, an administrator of Agent Desk, sent you this link on {when} UTC to\n\
+                 choose a new password for the account {address}:\n\n{link}\n\n\
+                 The link works once, for {PASSWORD_RESET_VALID_MINUTES} minutes. Choosing a new password signs\n\
+                 out every session of the account. Until then, your password stays as it is.\n",
+            ),
+        ),
+        LinkMail::Welcome { administrator } => (
+            "Welcome to Agent Desk",
+            format!(
+                "Hello {display_name},\n\n\
+                 {administrator} made you an Agent Desk account, {address}. To choose your password,\n\
+                 open this link:\n\n{link}\n\n\
+                 The link works once, for {WELCOME_LINK_VALID_DAYS} days. Then sign in to the Agent Desk app with\n\
+                 this address and your password.\n",
+            ),
+        ),
+    };
+    mailer
         .send(Mail {
             to: &address,
-            subject: "Reset your Agent Desk password",
+            subject,
             body,
         })
         .await
-    {
-        tracing::error!(%error, "could not send a password-reset mail");
-    }
-    Ok(())
+        .map_err(|error| {
+            tracing::error!(%error, purpose = kind.purpose(), "could not send a password link");
+            AccountError::Mail(error.to_string())
+        })
 }
 
 /// What a reset token is worth, without using it.
@@ -260,7 +342,8 @@ pub async fn reset_token(
         return Ok(ResetToken::Unknown);
     }
     let found = crate::storage::query_as::<(String, String, Option<String>)>(
-        "SELECT agent_id, expires_at, used_at FROM password_resets WHERE token_hash = $1",
+        "SELECT r.agent_id, r.expires_at, r.used_at FROM password_resets r
+         JOIN agents a ON a.id = r.agent_id WHERE r.token_hash = $1 AND a.active",
     )
     .bind(credentials::token_hash(token))
     .fetch_optional(db)
@@ -356,6 +439,14 @@ pub async fn record_sign_in(
     .bind(attempt.ip_address)
     .execute(db)
     .await?;
+    if let (true, Some(agent_id)) = (attempt.succeeded, attempt.agent_id) {
+        // Kept on the agent too: the attempts go after 90 days, the last sign-in stays.
+        crate::storage::query("UPDATE agents SET last_sign_in_at = $1 WHERE id = $2")
+            .bind(timestamp(now))
+            .bind(agent_id)
+            .execute(db)
+            .await?;
+    }
     crate::storage::query("DELETE FROM sign_in_attempts WHERE attempted_at < $1")
         .bind(timestamp(now - SIGN_IN_RETENTION))
         .execute(db)

@@ -167,13 +167,14 @@ pub async fn seed_load(
     Ok(tokens)
 }
 
-/// The id and stored password hash of the agent with this sign-in email.
+/// The id, stored password hash and whether they are active, of the agent with this
+/// sign-in email.
 pub async fn credentials_by_email(
     db: &Db,
     email: &str,
-) -> Result<Option<(String, String)>, sqlx::Error> {
-    crate::storage::query_as::<(String, String)>(
-        "SELECT id, password_hash FROM agents WHERE email = $1",
+) -> Result<Option<(String, String, bool)>, sqlx::Error> {
+    crate::storage::query_as::<(String, String, bool)>(
+        "SELECT id, password_hash, active FROM agents WHERE email = $1",
     )
     .bind(normalise_email(email))
     .fetch_optional(db)
@@ -184,7 +185,7 @@ pub async fn credentials_by_email(
 pub const PROFILE_COLUMNS: &str = "id, email, display_name, job_title, department, phone, mobile,
     office_location, timezone, language, signature, use_signature, operator_id, avatar_url,
     visibility, allow_direct_messages, show_phone, show_online_status, calendar_integration,
-    status, status_until, is_admin, version, updated_at";
+    status, status_until, is_admin, version, updated_at, active";
 
 #[derive(FromRow)]
 pub struct AgentRow {
@@ -212,9 +213,15 @@ pub struct AgentRow {
     is_admin: bool,
     version: i64,
     updated_at: String,
+    active: bool,
 }
 
 impl AgentRow {
+    /// False once an administrator deactivated the agent.
+    pub fn is_active(&self) -> bool {
+        self.active
+    }
+
     /// The profile with its version; `emails` are the agent's addresses.
     pub fn into_profile(self, emails: Vec<EmailAddress>, now: DateTime<Utc>) -> (Profile, i64) {
         let (status, status_until) = Status::in_force(
@@ -559,7 +566,8 @@ pub async fn session_by_token(
 ) -> Result<TokenSession, sqlx::Error> {
     let found = crate::storage::query_as::<(String, String, bool, String, String)>(
         "SELECT sessions.id, agents.id, agents.is_admin, sessions.created_at, sessions.last_seen_at
-         FROM sessions JOIN agents ON agents.id = sessions.agent_id WHERE sessions.token_hash = $1",
+         FROM sessions JOIN agents ON agents.id = sessions.agent_id
+         WHERE sessions.token_hash = $1 AND agents.active",
     )
     .bind(credentials::token_hash(token))
     .fetch_optional(db)
@@ -615,19 +623,27 @@ pub struct NewSession<'a> {
     pub ip_address: Option<String>,
 }
 
-/// Opens a session and returns its bearer token (the only time it exists in clear).
+/// Opens a session and returns its bearer token (the only time it exists in clear);
+/// None when the agent is not active. The check and the insert are one statement: an
+/// agent deactivated while signing in gets no session that outlives the deactivation.
 pub async fn create_session(
     db: &Db,
     new: NewSession<'_>,
     now: DateTime<Utc>,
-) -> Result<String, sqlx::Error> {
+) -> Result<Option<String>, sqlx::Error> {
     let token = credentials::new_token();
     let at = timestamp(now);
     let clip = |text: Option<&str>| text.map(|t| t.chars().take(100).collect::<String>());
-    crate::storage::query(
+    // On PostgreSQL the agent's row is share-locked: a deactivation under way (which
+    // updates it, then deletes the sessions) is waited for and its result read.
+    let lock = match db.dialect() {
+        crate::storage::Dialect::Sqlite => "",
+        crate::storage::Dialect::Postgres => " FOR SHARE",
+    };
+    let created = crate::storage::query(format!(
         "INSERT INTO sessions (id, agent_id, token_hash, created_at, last_seen_at, client_name, client_version, ip_address)
-         VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
-    )
+         SELECT $1, id, $3, $4, $4, $5, $6, $7 FROM agents WHERE id = $2 AND active{lock}"
+    ))
     .bind(Uuid::new_v4().to_string())
     .bind(new.agent_id)
     .bind(credentials::token_hash(&token))
@@ -637,7 +653,7 @@ pub async fn create_session(
     .bind(new.ip_address)
     .execute(db)
     .await?;
-    Ok(token)
+    Ok((created.rows_affected() == 1).then_some(token))
 }
 
 pub async fn delete_session(db: &Db, session_id: &str) -> Result<(), sqlx::Error> {

@@ -129,6 +129,23 @@ pub async fn ask(
     })
 }
 
+/// Ends the agent's open request, if any, because an administrator set the department
+/// or deactivated the agent: kept as withdrawn, the change log naming the administrator.
+pub async fn withdraw_by(
+    tx: &mut crate::storage::Conn,
+    agent_id: &str,
+    actor_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let Some(open) = pending(&mut *tx, agent_id).await? else {
+        return Ok(());
+    };
+    let at = timestamp(now);
+    withdraw(tx, agent_id, &at).await?;
+    let asked = Some(open.value.unwrap_or_else(|| "(none)".to_owned()));
+    record_change(tx, agent_id, actor_id, REQUEST_FIELD, &asked, &None, &at).await
+}
+
 /// Ends the agent's open request, if any, as withdrawn.
 async fn withdraw(tx: &mut crate::storage::Conn, agent_id: &str, at: &str) -> sqlx::Result<()> {
     crate::storage::query(

@@ -94,7 +94,7 @@ pub async fn send_due_digests(
     now: DateTime<Utc>,
 ) -> Result<usize, sqlx::Error> {
     let agents = crate::storage::query_as::<(String, String, Option<String>)>(
-        "SELECT id, email, timezone FROM agents ORDER BY id",
+        "SELECT id, email, timezone FROM agents WHERE active ORDER BY id",
     )
     .fetch_all(db)
     .await?;

@@ -50,18 +50,21 @@ impl Audience {
     /// value it binds as `$1`. None for everyone, whose events are stored once.
     fn filter(&self) -> Option<(&'static str, &str)> {
         match self {
-            Self::Agent(id) => Some(("agents.id = $1", id)),
+            // A deactivated agent is told nothing: they cannot read it, nor be mailed it.
+            Self::Agent(id) => Some(("agents.id = $1 AND agents.active", id)),
             Self::Team(team_id) => Some((
-                "agents.id IN (SELECT agent_id FROM team_members WHERE team_id = $1)",
+                "agents.active
+                 AND agents.id IN (SELECT agent_id FROM team_members WHERE team_id = $1)",
                 team_id,
             )),
             Self::TeamLeads(team_id) => Some((
-                "agents.id IN (SELECT agent_id FROM team_members
-                               WHERE team_id = $1 AND role = 'lead')",
+                "agents.active
+                 AND agents.id IN (SELECT agent_id FROM team_members
+                                   WHERE team_id = $1 AND role = 'lead')",
                 team_id,
             )),
             // `$1` is bound but unused: every filter binds one value.
-            Self::Admins => Some(("agents.is_admin AND $1 = $1", "")),
+            Self::Admins => Some(("agents.is_admin AND agents.active AND $1 = $1", "")),
             Self::All => None,
         }
     }

@@ -4,6 +4,7 @@
 //! tests and other crates can start a real server in-process.
 
 pub mod account;
+pub mod admin_agents;
 pub mod agents;
 pub mod avatars;
 /// Writing the change log, one row an edited field.

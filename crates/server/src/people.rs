@@ -236,8 +236,12 @@ async fn colleagues(
         .map(|row| {
             let agent_emails = emails.remove(&row.id).unwrap_or_default();
             let agent_teams = teams.remove(&row.id).unwrap_or_default();
+            let active = row.is_active();
             let (profile, _) = row.into_profile(agent_emails, now);
-            Colleague::seen_by(&viewer, &profile, agent_teams)
+            Colleague {
+                deactivated: !active,
+                ..Colleague::seen_by(&viewer, &profile, agent_teams)
+            }
         })
         .collect())
 }

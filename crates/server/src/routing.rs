@@ -27,7 +27,7 @@ pub async fn agents(
         None => {
             crate::storage::query_as(
                 "SELECT id, email, display_name, status, status_until FROM agents
-                 ORDER BY display_name, email",
+                 WHERE active ORDER BY display_name, email",
             )
             .fetch_all(db)
             .await?
@@ -43,7 +43,7 @@ pub async fn agents(
                 "SELECT agents.id, agents.email, agents.display_name, agents.status,
                         agents.status_until
                  FROM agents JOIN team_members ON team_members.agent_id = agents.id
-                 WHERE team_members.team_id = $1
+                 WHERE team_members.team_id = $1 AND agents.active
                  ORDER BY agents.display_name, agents.email",
             )
             .bind(team_id)

@@ -346,6 +346,9 @@ fn alive(pid: u32) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     Person,
+    /// An agent administrators change: only the colleague nobody signs in as, so a
+    /// deactivation or a new address never locks the suite's own agent out.
+    Agent,
     Customer,
     Note,
     File,
@@ -370,8 +373,9 @@ enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 19] = [
+    const ALL: [Kind; 20] = [
         Kind::Person,
+        Kind::Agent,
         Kind::Customer,
         Kind::Note,
         Kind::File,
@@ -395,6 +399,7 @@ impl Kind {
     fn name(self) -> &'static str {
         match self {
             Kind::Person => "person",
+            Kind::Agent => "agent",
             Kind::Customer => "customer",
             Kind::Note => "note",
             Kind::File => "file",
@@ -438,6 +443,7 @@ impl Kind {
         }
         match segments[..at].last().copied().unwrap_or_default() {
             "people" => Kind::Person,
+            "agents" => Kind::Agent,
             "notes" => Kind::Note,
             "files" => Kind::File,
             "avatars" => Kind::Avatar,
@@ -725,6 +731,14 @@ impl Ctx {
         add(
             "POST /api/v1/admin/events",
             json!({"type": "ticket.team_assigned", "to": {"team": "Billing"}, "title": "Refund"}),
+        );
+        add(
+            "POST /api/v1/admin/agents",
+            json!({"email": "linus@example.org", "display_name": "Linus", "department": "Kernel"}),
+        );
+        add(
+            "PATCH /api/v1/admin/agents/{id}",
+            json!({"department": "Billing", "job_title": "Lead", "is_admin": false, "active": true}),
         );
         add(
             "POST /api/v1/admin/teams",
@@ -2643,6 +2657,9 @@ impl Desk {
         for token in [&agent, &admin, &grace] {
             let me = desk.call(Method::GET, "/api/v1/me", token, None, 200).await;
             desk.add(Kind::Person, &me["id"]);
+            if token == &grace {
+                desk.add(Kind::Agent, &me["id"]);
+            }
         }
         let carla = desk.pools[&Kind::Customer][0].clone();
         for body in ["Called about the invoice.", "Prefers mail."] {

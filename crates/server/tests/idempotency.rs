@@ -54,6 +54,9 @@ const HONOURED: &[(&str, &str)] = &[
     ("POST", "/api/v1/join-requests/{id}/decision"),
     ("PATCH", "/api/v1/me"),
     ("POST", "/api/v1/admin/department-requests/{id}/decision"),
+    ("POST", "/api/v1/admin/agents"),
+    ("PATCH", "/api/v1/admin/agents/{id}"),
+    ("POST", "/api/v1/admin/agents/{id}/password-reset"),
     ("POST", "/api/v1/admin/events"),
     ("PUT", "/api/v1/me/status"),
     ("PUT", "/api/v1/me/notification-prefs"),
@@ -289,14 +292,6 @@ impl Covered {
 // Reading what happened
 // ---------------------------------------------------------------------------------------
 
-async fn get_json(server: &Server, token: &str, path: &str) -> Value {
-    expect_json(
-        server.call(token, Method::GET, path, None).await,
-        StatusCode::OK,
-    )
-    .await
-}
-
 fn array(value: &Value, key: &str) -> Vec<Value> {
     value[key]
         .as_array()
@@ -358,20 +353,6 @@ fn photo(red: u8) -> Vec<u8> {
         240,
         image::Rgb([red, 90, 160]),
     ))
-}
-
-/// `add-integration`: the token is the last line it prints.
-fn add_integration(dir: &std::path::Path, name: &str, scope: &str) -> String {
-    let output = run(dir, &["add-integration", "--name", name, "--scope", scope]);
-    assert!(
-        output.status.success(),
-        "add-integration failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let token = stdout.lines().last().unwrap_or_default().trim().to_owned();
-    assert!(token.starts_with("adi_"), "a token: {stdout:?}");
-    token
 }
 
 /// A customer's record, created without a key.
@@ -687,6 +668,63 @@ async fn every_honoured_route_answers_a_retry_as_it_answered_and_applies_it_once
     let decided = events_of_type(&server, &ada, "department.request_decided").await;
     assert_eq!(decided.len(), 1, "told once: {decided:?}");
     assert_eq!(server.me(&ada).await.0["department"], "Research");
+
+    // An agent an administrator makes (one welcome mail), changes and sends a link to.
+    let linus_mails = || {
+        support::mail::outbox(&server)
+            .iter()
+            .filter(|path| {
+                std::fs::read_to_string(path)
+                    .is_ok_and(|mail| mail.contains("To: linus@example.com"))
+            })
+            .count()
+    };
+    let made = covered
+        .twice(
+            (Method::POST, "/api/v1/admin/agents"),
+            || {
+                request(Method::POST, "/api/v1/admin/agents", &admin)
+                    .json(&json!({"email": "linus@example.com", "display_name": "Linus Torvalds"}))
+            },
+            StatusCode::CREATED,
+        )
+        .await;
+    assert_eq!(linus_mails(), 1, "one welcome mail");
+    let linus_id = made["profile"]["id"].as_str().expect("an id").to_owned();
+    let agent_path = format!("/api/v1/admin/agents/{linus_id}");
+    let listed = get_json(&server, &admin, "/api/v1/admin/agents?q=linus").await;
+    assert_eq!(listed["total"], 1, "made once: {listed}");
+    let etag = etag_of(
+        request(Method::GET, &agent_path, &admin)
+            .send()
+            .await
+            .expect("answered")
+            .headers(),
+    );
+    let make = || {
+        request(Method::PATCH, &agent_path, &admin)
+            .header(IF_MATCH, &etag)
+            .json(&json!({"job_title": "Maintainer", "department": "Kernel"}))
+    };
+    let keyed = covered
+        .first(
+            (Method::PATCH, "/api/v1/admin/agents/{id}"),
+            make(),
+            StatusCode::OK,
+        )
+        .await;
+    keyed.again(make()).await;
+    let log = changes(&server, &admin, &linus_id).await;
+    assert_eq!(about(&log, "job_title"), 1, "{log:?}");
+    let link = format!("{agent_path}/password-reset");
+    covered
+        .twice(
+            (Method::POST, "/api/v1/admin/agents/{id}/password-reset"),
+            || request(Method::POST, &link, &admin),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    assert_eq!(linus_mails(), 2, "one more link");
 
     // Events, from an administrator and from an integration: the same key is each one's
     // own, so both are posted.

@@ -106,17 +106,6 @@ fn add_zendesk_hook(dir: &Path, secret: &str) {
     );
 }
 
-/// `add-integration`: the token printed on the last line.
-fn add_integration(dir: &Path, name: &str, scopes: &str) -> String {
-    let token = cli_last_line(
-        dir,
-        &["add-integration", "--name", name, "--scope", scopes],
-        "",
-    );
-    assert!(token.starts_with("adi_"), "token {token:?}");
-    token
-}
-
 fn hmac_sha256(secret: &str, message: &[u8]) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(message);
@@ -185,11 +174,6 @@ async fn refused_header(response: Response, header: &str) {
         message.to_lowercase().contains(header),
         "the message names {header}: {body}"
     );
-}
-
-async fn get_json(server: &Server, token: &str, path: &str) -> Value {
-    let response = server.call(token, Method::GET, path, None).await;
-    expect_json(response, StatusCode::OK).await
 }
 
 async fn events_of(server: &Server, token: &str) -> Vec<Value> {

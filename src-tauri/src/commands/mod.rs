@@ -1,6 +1,7 @@
 //! IPC commands, one module a screen. Each parses its arguments and calls library code.
 
 pub mod account;
+pub mod admin;
 pub mod alerts;
 pub mod app;
 pub mod computer;

@@ -33,8 +33,13 @@ import type { VersionedProfile } from '../lib/generated/VersionedProfile';
 import type { UpdateState } from '../lib/generated/UpdateState';
 import { Outbox } from '../lib/outbox.svelte';
 import type { AudioErrorCode, AudioState, MeterReading } from '../screens/devices/types';
+import type { VersionedAgent } from '../lib/generated/VersionedAgent';
 import {
   activity,
+  administeredAgent,
+  agentList,
+  agentSummary,
+  departmentRequest,
   audioState,
   avatarPolicy,
   customer,
@@ -128,6 +133,9 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
   let people = directory();
   let notes = [note()];
   let files = [personFile()];
+  let agents = agentList();
+  const agentVersions: Record<string, number> = {};
+  let departmentRequests = [departmentRequest()];
   const tickets = ticketsOf();
   let made = 0;
   let update: UpdateState = { current_version: '0.1.0', enabled: true, checked_at: null, phase: { phase: 'idle' } };
@@ -152,6 +160,11 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     presence: new Set() as Listeners<PresenceChange>,
     outbox: new Set() as Listeners<OutboxState>,
   };
+
+  function administered(id: string): VersionedAgent {
+    const summary = agents.find((agent) => agent.id === id) ?? agentSummary({ id });
+    return { agent: administeredAgent(summary), etag: `"a${agentVersions[id] ?? 1}"` };
+  }
 
   function changeOutbox(change: (state: OutboxState) => Partial<OutboxState>) {
     outbox = { ...outbox, ...change(copy(outbox)) };
@@ -474,6 +487,60 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     listTickets: vi.fn<Backend['listTickets']>(async (id, sort) => ({ tickets: copy(tickets[id] ?? []), sort })),
     listLogins: vi.fn<Backend['listLogins']>(async () => ({ sign_ins: signIns() })),
     openTicket: vi.fn<Backend['openTicket']>(async () => {}),
+    /** The fixture agents as they are; which match a query the test scripts. */
+    listAgents: vi.fn<Backend['listAgents']>(async () => ({
+      agents: copy(agents),
+      total: agents.length,
+      departments: [...new Set(agents.flatMap((agent) => (agent.department ? [agent.department] : [])))].sort(),
+      pending_department_requests: departmentRequests.length,
+    })),
+    getAgent: vi.fn<Backend['getAgent']>(async (agentId) => administered(agentId)),
+    /** The agent is listed as given, active and not signed in yet. */
+    createAgent: vi.fn<Backend['createAgent']>(async (agent) => {
+      const made = agentSummary({
+        id: `agent-new-${agents.length + 1}`,
+        display_name: agent.display_name,
+        email: agent.email,
+        department: agent.department ?? null,
+        is_admin: agent.is_admin ?? false,
+        teams: [],
+        last_sign_in_at: null,
+      });
+      agents = [...agents, made];
+      const versioned = administered(made.id);
+      versioned.agent.welcome_pending = true;
+      return versioned;
+    }),
+    /** What the patch names is applied and the etag moves on. */
+    updateAgent: vi.fn<Backend['updateAgent']>(async (agentId, patch) => {
+      agents = agents.map((agent) =>
+        agent.id === agentId
+          ? {
+              ...agent,
+              ...(patch.display_name !== undefined && { display_name: patch.display_name }),
+              ...(patch.email !== undefined && { email: patch.email }),
+              ...(patch.department !== undefined && { department: patch.department || null }),
+              ...(patch.job_title !== undefined && { job_title: patch.job_title || null }),
+              ...(patch.is_admin !== undefined && { is_admin: patch.is_admin }),
+              ...(patch.active !== undefined && { active: patch.active }),
+            }
+          : agent,
+      );
+      agentVersions[agentId] = (agentVersions[agentId] ?? 1) + 1;
+      return administered(agentId);
+    }),
+    sendPasswordLink: vi.fn<Backend['sendPasswordLink']>(async () => {}),
+    listDepartmentRequests: vi.fn<Backend['listDepartmentRequests']>(async () => ({ requests: copy(departmentRequests) })),
+    decideDepartmentRequest: vi.fn<Backend['decideDepartmentRequest']>(async (requestId, approve) => {
+      const request = departmentRequests.find((candidate) => candidate.id === requestId) ?? departmentRequest({ id: requestId });
+      departmentRequests = departmentRequests.filter((candidate) => candidate.id !== requestId);
+      return {
+        id: request.id,
+        agent_id: request.agent_id,
+        approved: approve,
+        department: approve ? request.requested : request.current,
+      };
+    }),
   } satisfies Backend;
 
   return {
@@ -546,6 +613,8 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     /** The backend reports a colleague's new status. */
     presenceChanged: (change: PresenceChange) => emit(on.presence, change),
     presenceListeners: () => on.presence.size,
+    /** The agents as the fixture holds them now. */
+    agents: () => copy(agents),
     customers: () => copy(people.filter((person): person is Person & { kind: 'user' } => person.kind === 'user')),
     files: () => copy(files),
     /** The shell's update state changes (found, downloaded, failed), and it says so. */

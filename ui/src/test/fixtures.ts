@@ -3,6 +3,9 @@
 // list is the fixture's own.
 
 import { ADMIN_ONLY_EVENT_TYPES, EVENT_TYPES } from '../lib/generated/constants';
+import type { AdministeredAgent } from '../lib/generated/AdministeredAgent';
+import type { AgentSummary } from '../lib/generated/AgentSummary';
+import type { PendingDepartmentRequest } from '../lib/generated/PendingDepartmentRequest';
 import type { Activity } from '../lib/generated/Activity';
 import type { Alert } from '../lib/generated/Alert';
 import type { AvatarPolicy } from '../lib/generated/AvatarPolicy';
@@ -427,4 +430,68 @@ export function refusedChange(
  * the agent's replaced. */
 export function mergeConflict(overrides: Partial<MergeConflict> = {}): MergeConflict {
   return { id: 1, target: 'profile', field: 'job_title', replaced: 'Team Lead', applied: 'Support Specialist', ...overrides };
+}
+
+// ---------------------------------------------------------------------------------------
+// Administration
+
+/** An agent in the administrators' list. */
+export function agentSummary(overrides: Partial<AgentSummary> = {}): AgentSummary {
+  return {
+    id: 'agent-2',
+    display_name: 'Ada Lovelace',
+    email: 'ada@agentdesk.example',
+    department: 'Billing',
+    job_title: 'Analyst',
+    teams: ['Billing'],
+    status: 'available',
+    is_admin: false,
+    active: true,
+    last_sign_in_at: '2026-11-23T08:30:00Z',
+    avatar_url: null,
+    ...overrides,
+  };
+}
+
+/** The agents an administrator sees: Dana (who administers), Ada and a deactivated Max. */
+export function agentList(): AgentSummary[] {
+  return [
+    agentSummary({ id: 'agent-1', display_name: 'Dana Demo', email: 'dana@agentdesk.example', department: 'Customer Care', is_admin: true, teams: [] }),
+    agentSummary(),
+    agentSummary({ id: 'agent-3', display_name: 'Max Mustermann', email: 'max@agentdesk.example', department: null, teams: [], active: false, last_sign_in_at: null }),
+  ];
+}
+
+/** An agent as an administrator opens them. */
+export function administeredAgent(summary: AgentSummary = agentSummary()): AdministeredAgent {
+  return {
+    profile: profile({
+      id: summary.id,
+      display_name: summary.display_name,
+      email: summary.email,
+      emails: [{ address: summary.email, primary: true }],
+      department: summary.department,
+      job_title: summary.job_title,
+      is_admin: summary.is_admin,
+    }),
+    active: summary.active,
+    deactivated_at: summary.active ? null : '2026-11-20T12:00:00Z',
+    last_sign_in_at: summary.last_sign_in_at,
+    teams: summary.teams,
+    welcome_pending: false,
+  };
+}
+
+/** Ada asks to move from Billing to Sales. */
+export function departmentRequest(overrides: Partial<PendingDepartmentRequest> = {}): PendingDepartmentRequest {
+  return {
+    id: 'dept-1',
+    agent_id: 'agent-2',
+    agent_name: 'Ada Lovelace',
+    agent_email: 'ada@agentdesk.example',
+    current: 'Billing',
+    requested: 'Sales',
+    requested_at: '2026-11-23T09:00:00Z',
+    ...overrides,
+  };
 }

@@ -286,6 +286,7 @@ pub fn address_key(extensions: &axum::http::Extensions) -> String {
         (status = 200, body = LoginResponse),
         (status = 400, body = ApiError, description = "Malformed body"),
         (status = 401, body = ApiError, description = "Wrong email or password"),
+        (status = 403, body = ApiError, description = "The right password for an account an administrator deactivated (`account_deactivated`)"),
         (status = 429, body = ApiError, description = "Too many failed sign-ins for this account or from this address; see Retry-After"),
     ))]
 async fn login(
@@ -309,9 +310,9 @@ async fn login(
         .await?;
 
     let found = agents::credentials_by_email(&state.db, &email).await?;
-    let (agent_id, hash) = match found {
-        Some((id, hash)) => (Some(id), hash),
-        None => (None, state.decoy_password_hash.to_string()),
+    let (agent_id, hash, active) = match found {
+        Some((id, hash, active)) => (Some(id), hash, active),
+        None => (None, state.decoy_password_hash.to_string(), false),
     };
     let matches = credentials::verify_password_queued(&request.password, &hash)
         .await
@@ -320,7 +321,7 @@ async fn login(
     let attempt = AttemptRecord {
         agent_id: agent_id.as_deref(),
         email: &email,
-        succeeded: matches && agent_id.is_some(),
+        succeeded: matches && active && agent_id.is_some(),
         client_name: request.client_name.as_deref(),
         ip_address: ip.as_deref(),
     };
@@ -329,6 +330,10 @@ async fn login(
         Some(id) if matches => id,
         _ => return Err(AppError::InvalidCredentials),
     };
+    // Only with the right password: anyone else learns no more than from a wrong one.
+    if !active {
+        return Err(AppError::AccountDeactivated);
+    }
     throttles
         .record_success(&throttles.sign_in_accounts, &account)
         .await;
@@ -346,7 +351,8 @@ async fn login(
         },
         now,
     )
-    .await?;
+    .await?
+    .ok_or(AppError::AccountDeactivated)?;
     Ok(Json(LoginResponse { token }))
 }
 

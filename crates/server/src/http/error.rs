@@ -41,6 +41,8 @@ pub enum AppError {
         message: String,
         field: Option<String>,
     },
+    #[error("this account was deactivated by an administrator")]
+    AccountDeactivated,
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -109,6 +111,7 @@ impl AppError {
                 (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized)
             }
             Self::Forbidden { .. } => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+            Self::AccountDeactivated => (StatusCode::FORBIDDEN, ErrorCode::AccountDeactivated),
             Self::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
             Self::VersionConflict => (StatusCode::CONFLICT, ErrorCode::VersionConflict),
@@ -135,6 +138,7 @@ impl AppError {
                 }
                 AccountError::ResetTokenSpent => (StatusCode::GONE, ErrorCode::ResetTokenExpired),
                 AccountError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+                AccountError::Mail(_) => (StatusCode::BAD_GATEWAY, ErrorCode::MailNotSent),
                 AccountError::Hashing(crate::credentials::HashingError::Busy) => {
                     (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited)
                 }
@@ -237,7 +241,9 @@ impl IntoResponse for AppError {
                 ("internal error".to_owned(), None, Vec::new())
             }
             Self::Account(ref error) => match error {
-                AccountError::NotFound => (error.to_string(), None, Vec::new()),
+                AccountError::NotFound | AccountError::Mail(_) => {
+                    (error.to_string(), None, Vec::new())
+                }
                 AccountError::Hashing(crate::credentials::HashingError::Busy) => {
                     (error.to_string(), None, Vec::new())
                 }

@@ -1,6 +1,7 @@
 //! The HTTP API: one module a resource, merged here with the generated OpenAPI document.
 
 pub mod account;
+pub mod admin_agents;
 pub mod auth;
 pub mod avatar;
 pub mod departments;
@@ -97,6 +98,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(account::routes())
         .merge(profile::routes())
         .merge(departments::routes())
+        .merge(admin_agents::routes())
         .merge(integrations::routes())
         .merge(avatar::routes())
         .merge(status::routes())

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod instances;
+pub mod mail;
 pub mod postgres;
 
 use std::collections::HashSet;
@@ -138,6 +139,20 @@ pub fn add_admin_ok(data_dir: &Path) {
         output.status.success(),
         "add-agent --admin failed: {output:?}"
     );
+}
+
+/// `add-integration` with these scopes (comma-separated): the token it prints last.
+pub fn add_integration(dir: &Path, name: &str, scopes: &str) -> String {
+    let output = run(dir, &["add-integration", "--name", name, "--scope", scopes]);
+    assert!(
+        output.status.success(),
+        "add-integration failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let token = stdout.lines().last().unwrap_or_default().trim().to_owned();
+    assert!(token.starts_with("adi_"), "a token: {stdout:?}");
+    token
 }
 
 /// A port nobody in this process has been handed yet, free at the time of asking.
@@ -441,6 +456,12 @@ pub fn etag_of(headers: &HeaderMap) -> String {
         .and_then(|value| value.to_str().ok())
         .expect("an ETag header")
         .to_owned()
+}
+
+/// `GET path` as `token`, answered 200 with JSON.
+pub async fn get_json(server: &Server, token: &str, path: &str) -> Value {
+    let response = server.call(token, Method::GET, path, None).await;
+    expect_json(response, StatusCode::OK).await
 }
 
 /// Asserts the status and that the body is JSON, and returns it.

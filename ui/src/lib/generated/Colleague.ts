@@ -16,4 +16,8 @@ timezone?: string | null, language?: string,
 /**
  * Names of the agent's teams.
  */
-teams?: Array<string>, visibility?: Visibility, contact_prefs?: ContactPrefs, phone?: string | null, mobile?: string | null, status?: Status, status_until?: string | null, };
+teams?: Array<string>, visibility?: Visibility, contact_prefs?: ContactPrefs, phone?: string | null, mobile?: string | null, status?: Status, status_until?: string | null, 
+/**
+ * An administrator deactivated the agent: they cannot sign in, their history stays.
+ */
+deactivated?: boolean, };

@@ -3,4 +3,4 @@
 /**
  * Why a field was refused. The UI picks its localised message by this code.
  */
-export type ValidationCode = "required" | "too_long" | "control_characters" | "invalid_phone" | "phone_needs_country_code" | "unknown_timezone" | "unsupported_language" | "invalid_operator_id" | "read_only";
+export type ValidationCode = "required" | "too_long" | "control_characters" | "invalid_phone" | "phone_needs_country_code" | "unknown_timezone" | "unsupported_language" | "invalid_operator_id" | "read_only" | "invalid_email";

@@ -4,6 +4,9 @@
 import { listen } from '@tauri-apps/api/event';
 import { call } from '../ipc';
 import type { ActivityStream } from './ActivityStream';
+import type { AdministeredAgentPatch } from './AdministeredAgentPatch';
+import type { AgentList } from './AgentList';
+import type { AgentListQuery } from './AgentListQuery';
 import type { AlertsState } from './AlertsState';
 import type { AppInfo } from './AppInfo';
 import type { AudioRole } from './AudioRole';
@@ -13,6 +16,8 @@ import type { AvatarSource } from './AvatarSource';
 import type { ChangeLog } from './ChangeLog';
 import type { ContactPrefs } from './ContactPrefs';
 import type { CustomerPatch } from './CustomerPatch';
+import type { DecidedDepartmentRequest } from './DecidedDepartmentRequest';
+import type { DepartmentRequests } from './DepartmentRequests';
 import type { DeviceChoice } from './DeviceChoice';
 import type { FieldError } from './FieldError';
 import type { FileList } from './FileList';
@@ -24,6 +29,7 @@ import type { Language } from './Language';
 import type { LinkOpened } from './LinkOpened';
 import type { LoginActivity } from './LoginActivity';
 import type { MeterReading } from './MeterReading';
+import type { NewAgent } from './NewAgent';
 import type { NewCustomer } from './NewCustomer';
 import type { Note } from './Note';
 import type { NotesPage } from './NotesPage';
@@ -53,6 +59,7 @@ import type { TicketHistory } from './TicketHistory';
 import type { TicketSort } from './TicketSort';
 import type { TimeZoneInfo } from './TimeZoneInfo';
 import type { UpdateState } from './UpdateState';
+import type { VersionedAgent } from './VersionedAgent';
 import type { VersionedNotificationPrefs } from './VersionedNotificationPrefs';
 import type { VersionedProfile } from './VersionedProfile';
 import type { Visibility } from './Visibility';
@@ -285,6 +292,26 @@ export interface Backend {
   /** Opens a ticket's page in the default browser: only `http` and `https` addresses. */
   openTicket(url: string): Promise<void>;
   /**
+   * A page of agents, narrowed by `query`, with every department and how many
+   * department requests wait.
+   */
+  listAgents(query: AgentListQuery): Promise<AgentList>;
+  /** One agent as administrators see them, with the ETag to change them by. */
+  getAgent(agentId: string): Promise<VersionedAgent>;
+  /** Makes an agent; the server mails them a link to choose their password. */
+  createAgent(agent: NewAgent): Promise<VersionedAgent>;
+  /**
+   * Changes an agent at the version `etag` names: profile fields, the sign-in address,
+   * the department, whether they are an administrator, whether they may sign in.
+   */
+  updateAgent(agentId: string, patch: AdministeredAgentPatch, etag: string): Promise<VersionedAgent>;
+  /** Mails the agent a link to choose a password. */
+  sendPasswordLink(agentId: string): Promise<void>;
+  /** Every open request to change department, oldest first. */
+  listDepartmentRequests(): Promise<DepartmentRequests>;
+  /** Approves (the agent moves) or refuses a request to change department. */
+  decideDepartmentRequest(requestId: string, approve: boolean, note: string | null): Promise<DecidedDepartmentRequest>;
+  /**
    * The agent asked to quit (the tray's Quit) while a form has unsaved changes: the UI
    * asks, then calls `quitDiscardingChanges` or stays.
    */
@@ -407,6 +434,13 @@ export const tauriBackend: Backend = {
   listTickets: (id, sort) => call('list_tickets', { id, sort }),
   listLogins: (id) => call('list_logins', { id }),
   openTicket: (url) => call('open_ticket', { url }),
+  listAgents: (query) => call('list_agents', { query }),
+  getAgent: (agentId) => call('get_agent', { agentId }),
+  createAgent: (agent) => call('create_agent', { agent }),
+  updateAgent: (agentId, patch, etag) => call('update_agent', { agentId, patch, etag }),
+  sendPasswordLink: (agentId) => call('send_password_link', { agentId }),
+  listDepartmentRequests: () => call('list_department_requests'),
+  decideDepartmentRequest: (requestId, approve, note) => call('decide_department_request', { requestId, approve, note }),
   onQuitRequested: (handler) => listen('quit-requested', () => handler()),
   onMicLevel: (handler) => listen<MeterReading>('mic-level', (event) => handler(event.payload)),
   onMicTestEnded: (handler) => listen<IpcError | null>('mic-test-ended', (event) => handler(event.payload)),

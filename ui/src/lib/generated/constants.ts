@@ -50,6 +50,12 @@ export const JOIN_NOTE_MAX: number = 500;
 /** The most characters (code points of the trimmed text) a note on a person's record may have. */
 export const CUSTOMER_NOTE_MAX: number = 10000;
 
+/** The most agents one page of the administrators' list holds. */
+export const AGENT_PAGE_MAX: number = 200;
+
+/** How many days the link in a new agent's welcome mail works. */
+export const WELCOME_LINK_VALID_DAYS: number = 7;
+
 /** The most characters (code points of the trimmed text) a signature may have. */
 export const SIGNATURE_MAX: number = 2000;
 

@@ -1,0 +1,150 @@
+//! What administrators do from the app: agents and the department requests they decide.
+//! The server answers 403 to anyone else; the app shows the screen to administrators only.
+
+use agent_desk_core::admin::{
+    AdministeredAgent, AdministeredAgentPatch, AgentActivity, AgentList, AgentListQuery, NewAgent,
+};
+use agent_desk_core::departments::{
+    DecidedDepartmentRequest, DepartmentDecision, DepartmentRequests,
+};
+use reqwest::header::IF_MATCH;
+use reqwest::Response;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::api::{etag_of, ApiClient};
+use crate::error::ClientError;
+
+/// An agent as administrators see them, and the ETag to send back with a change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct VersionedAgent {
+    pub agent: AdministeredAgent,
+    pub etag: String,
+}
+
+/// The query's parts as URL pairs, the ones not given left out.
+fn query_pairs(query: &AgentListQuery) -> Vec<(&'static str, String)> {
+    let activity = query.activity.map(|activity| {
+        match activity {
+            AgentActivity::Active => "active",
+            AgentActivity::Deactivated => "deactivated",
+            AgentActivity::All => "all",
+        }
+        .to_owned()
+    });
+    [
+        ("q", query.q.clone()),
+        ("activity", activity),
+        ("department", query.department.clone()),
+        ("team", query.team.clone()),
+        ("is_admin", query.is_admin.map(|admin| admin.to_string())),
+        ("limit", query.limit.map(|limit| limit.to_string())),
+        ("offset", query.offset.map(|offset| offset.to_string())),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.map(|value| (name, value)))
+    .collect()
+}
+
+impl ApiClient {
+    /// A page of agents, narrowed by `query`.
+    pub async fn administered_agents(
+        &self,
+        query: &AgentListQuery,
+    ) -> Result<AgentList, ClientError> {
+        let mut url = self.url("api/v1/admin/agents")?;
+        let pairs = query_pairs(query);
+        if !pairs.is_empty() {
+            url.query_pairs_mut().extend_pairs(pairs);
+        }
+        let request = self.authorised(self.http_client().get(url))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn administered_agent(&self, id: &str) -> Result<VersionedAgent, ClientError> {
+        let url = self.url_with_segments("api/v1/admin/agents", &[id])?;
+        let request = self.authorised(self.http_client().get(url))?;
+        versioned_agent(self.send(request).await?).await
+    }
+
+    /// Makes an agent; the server mails them a welcome link.
+    pub async fn create_agent(&self, new: &NewAgent) -> Result<VersionedAgent, ClientError> {
+        let url = self.url("api/v1/admin/agents")?;
+        let request = self.authorised(self.http_client().post(url))?.json(new);
+        versioned_agent(self.send(request).await?).await
+    }
+
+    /// Changes the agent at the version `etag` names.
+    pub async fn update_agent(
+        &self,
+        id: &str,
+        patch: &AdministeredAgentPatch,
+        etag: &str,
+    ) -> Result<VersionedAgent, ClientError> {
+        let url = self.url_with_segments("api/v1/admin/agents", &[id])?;
+        let request = self
+            .authorised(self.http_client().patch(url))?
+            .header(IF_MATCH, etag)
+            .json(patch);
+        versioned_agent(self.send(request).await?).await
+    }
+
+    /// Mails the agent a link to choose a password (a welcome link while theirs waits).
+    pub async fn send_password_link(&self, id: &str) -> Result<(), ClientError> {
+        let url = self.url_with_segments("api/v1/admin/agents", &[id, "password-reset"])?;
+        let request = self.authorised(self.http_client().post(url))?;
+        self.send(request).await.map(drop)
+    }
+
+    /// Every open request to change department, oldest first.
+    pub async fn department_requests(&self) -> Result<DepartmentRequests, ClientError> {
+        let url = self.url("api/v1/admin/department-requests")?;
+        let request = self.authorised(self.http_client().get(url))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn decide_department_request(
+        &self,
+        id: &str,
+        decision: &DepartmentDecision,
+    ) -> Result<DecidedDepartmentRequest, ClientError> {
+        let url = self.url_with_segments("api/v1/admin/department-requests", &[id, "decision"])?;
+        let request = self
+            .authorised(self.http_client().post(url))?
+            .json(decision);
+        Self::json(self.send(request).await?).await
+    }
+}
+
+async fn versioned_agent(response: Response) -> Result<VersionedAgent, ClientError> {
+    let etag = etag_of(&response, "the agent")?;
+    let agent = ApiClient::json::<AdministeredAgent>(response).await?;
+    Ok(VersionedAgent { agent, etag })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_names_only_what_it_narrows_by() {
+        let query = AgentListQuery {
+            q: Some("ada b".into()),
+            activity: Some(AgentActivity::Deactivated),
+            is_admin: Some(false),
+            limit: Some(20),
+            ..AgentListQuery::default()
+        };
+        assert_eq!(
+            query_pairs(&query),
+            [
+                ("q", "ada b".to_owned()),
+                ("activity", "deactivated".to_owned()),
+                ("is_admin", "false".to_owned()),
+                ("limit", "20".to_owned()),
+            ]
+        );
+        assert!(query_pairs(&AgentListQuery::default()).is_empty());
+    }
+}

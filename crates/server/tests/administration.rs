@@ -1,0 +1,645 @@
+//! Agents as administrators manage them, over real HTTP against the real binary: who may
+//! call each route, a new agent's welcome mail, changing an agent's address and
+//! department, deactivating and reactivating, and the rules that hold when two
+//! administrators act at once (the last administrator stays; an address is one agent's).
+
+mod support;
+
+use std::collections::HashSet;
+
+use futures_util::StreamExt;
+use reqwest::header::{IF_MATCH, LOCATION};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use support::mail::*;
+use support::*;
+use tokio_tungstenite::tungstenite::Message;
+
+const GRACE_EMAIL: &str = "grace@example.com";
+const GRACE_NAME: &str = "Grace Hopper";
+const NEW_PASSWORD: &str = "Difference-Engine-1822";
+
+/// A folder with Ada, Grace and the administrator.
+fn folder_with_agents() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    add_agent_ok(dir.path(), EMAIL, NAME, PASSWORD);
+    add_agent_ok(dir.path(), GRACE_EMAIL, GRACE_NAME, PASSWORD);
+    add_admin_ok(dir.path());
+    dir
+}
+
+/// The agent with this sign-in address in the administrators' list (every activity).
+async fn listed(server: &Server, admin: &str, email: &str) -> Option<Value> {
+    let list = get_json(
+        server,
+        admin,
+        &format!("/api/v1/admin/agents?activity=all&q={email}&limit=200"),
+    )
+    .await;
+    list["agents"]
+        .as_array()
+        .expect("agents")
+        .iter()
+        .find(|agent| agent["email"] == email)
+        .cloned()
+}
+
+/// The agent by id, with the ETag to change them by.
+async fn administered(server: &Server, admin: &str, id: &str) -> (Value, String) {
+    let response = server
+        .request(
+            Method::GET,
+            &format!("/api/v1/admin/agents/{id}"),
+            Some(admin),
+        )
+        .send()
+        .await
+        .expect("answered");
+    let etag = etag_of(response.headers());
+    (expect_json(response, StatusCode::OK).await, etag)
+}
+
+async fn patch_agent(
+    server: &Server,
+    admin: &str,
+    id: &str,
+    etag: &str,
+    body: &Value,
+) -> reqwest::Response {
+    server
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/admin/agents/{id}"),
+            Some(admin),
+        )
+        .header(IF_MATCH, etag)
+        .json(body)
+        .send()
+        .await
+        .expect("answered")
+}
+
+async fn id_by_email(server: &Server, admin: &str, email: &str) -> String {
+    listed(server, admin, email).await.expect("listed")["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned()
+}
+
+/// Whether a stream ends (a close frame, or the connection going) within 5 s.
+async fn ends(socket: &mut Socket) -> bool {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match tokio::time::timeout_at(deadline, socket.next()).await {
+            Err(_) => return false,
+            Ok(Some(Ok(Message::Close(_))) | Some(Err(_)) | None) => return true,
+            Ok(Some(Ok(_))) => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn only_administrators_reach_the_agents_routes_and_others_change_nothing() {
+    let dir = folder_with_agents();
+    let integration = add_integration(dir.path(), "helpdesk", "events:write,routing:read");
+    let server = Server::start(dir).await;
+    let ada = server.login(EMAIL, PASSWORD).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let grace_id = id_by_email(&server, &admin, GRACE_EMAIL).await;
+    let (before, etag) = administered(&server, &admin, &grace_id).await;
+    let list_before = get_json(&server, &admin, "/api/v1/admin/agents?activity=all").await;
+
+    let agent_path = format!("/api/v1/admin/agents/{grace_id}");
+    let reset_path = format!("{agent_path}/password-reset");
+    let routes: Vec<(Method, &str, Option<Value>)> = vec![
+        (Method::GET, "/api/v1/admin/agents", None),
+        (
+            Method::POST,
+            "/api/v1/admin/agents",
+            Some(json!({"email": "new@example.com", "display_name": "New Agent"})),
+        ),
+        (Method::GET, agent_path.as_str(), None),
+        (
+            Method::PATCH,
+            agent_path.as_str(),
+            Some(json!({"is_admin": true, "email": "taken-over@example.com"})),
+        ),
+        (Method::POST, reset_path.as_str(), None),
+    ];
+    let callers: [(&str, Option<&str>, StatusCode); 3] = [
+        ("no token", None, StatusCode::UNAUTHORIZED),
+        ("an agent", Some(ada.as_str()), StatusCode::FORBIDDEN),
+        // An integration's token is no session: these routes do not know it.
+        (
+            "an integration",
+            Some(integration.as_str()),
+            StatusCode::UNAUTHORIZED,
+        ),
+    ];
+    for (method, path, body) in &routes {
+        for (who, token, status) in &callers {
+            let mut request = server.request(method.clone(), path, *token);
+            if let Some(body) = body {
+                request = request.header(IF_MATCH, &etag).json(body);
+            }
+            let response = request.send().await.expect("answered");
+            assert_eq!(response.status(), *status, "{method} {path} by {who}");
+        }
+    }
+    assert_eq!(administered(&server, &admin, &grace_id).await.0, before);
+    assert_eq!(
+        get_json(&server, &admin, "/api/v1/admin/agents?activity=all").await,
+        list_before
+    );
+    assert!(outbox(&server).is_empty(), "no mail was sent");
+
+    // The administrator reaches each of them.
+    let list = get_json(&server, &admin, "/api/v1/admin/agents").await;
+    assert_eq!(list["total"], 3, "{list}");
+    let names = texts(&list, "agents", "display_name");
+    assert_eq!(names, [NAME, ADMIN_NAME, GRACE_NAME], "by name: {list}");
+    let response = patch_agent(
+        &server,
+        &admin,
+        &grace_id,
+        &etag,
+        &json!({"job_title": "Lead"}),
+    )
+    .await;
+    let changed = expect_json(response, StatusCode::OK).await;
+    assert_eq!(changed["profile"]["job_title"], "Lead");
+    let response = server
+        .request(Method::POST, &reset_path, Some(&admin))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let mut seen = HashSet::new();
+    let mail = next_mail(&server, &mut seen).await;
+    assert!(mail_body(&mail).contains(ADMIN_NAME), "who sent it: {mail}");
+    reset_token_in(&server, &mail);
+}
+
+#[tokio::test]
+async fn a_new_agent_chooses_a_password_from_the_welcome_mail_and_signs_in() {
+    let server = Server::start(folder_with_agents()).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let response = server
+        .request(Method::POST, "/api/v1/admin/agents", Some(&admin))
+        .json(&json!({
+            "email": "  Linus@Example.com ",
+            "display_name": "Linus Torvalds",
+            "department": "Kernel",
+        }))
+        .send()
+        .await
+        .expect("answered");
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .expect("a Location")
+        .to_owned();
+    let created = expect_json(response, StatusCode::CREATED).await;
+    let id = created["profile"]["id"].as_str().expect("an id");
+    assert_eq!(location, format!("/api/v1/admin/agents/{id}"));
+    assert_eq!(created["profile"]["email"], "linus@example.com");
+    assert_eq!(created["profile"]["department"], "Kernel");
+    assert_eq!(created["profile"]["is_admin"], false);
+    assert_eq!(created["active"], true);
+    assert_eq!(created["welcome_pending"], true);
+    assert_eq!(created["last_sign_in_at"], Value::Null);
+
+    let mut seen = HashSet::new();
+    let mail = next_mail(&server, &mut seen).await;
+    assert!(
+        mail_headers(&mail).contains(&"To: linus@example.com"),
+        "{mail}"
+    );
+    let body = mail_body(&mail);
+    assert!(body.contains("Hello Linus Torvalds"), "{body}");
+    assert!(body.contains(ADMIN_NAME), "who made the account: {body}");
+    assert!(body.contains("for 7 days"), "{body}");
+    let token = reset_token_in(&server, &mail);
+
+    // No password works before the link is used.
+    let refused = server
+        .login_response("linus@example.com", NEW_PASSWORD)
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+
+    let response = server
+        .request(Method::POST, "/api/v1/auth/password-reset/confirm", None)
+        .json(&json!({"token": token, "new_password": NEW_PASSWORD}))
+        .send()
+        .await
+        .expect("answered");
+    expect_json(response, StatusCode::OK).await;
+    let linus = server.login("linus@example.com", NEW_PASSWORD).await;
+    let (me, _) = server.me(&linus).await;
+    assert_eq!(me["display_name"], "Linus Torvalds");
+
+    let (agent, _) = administered(&server, &admin, id).await;
+    assert_eq!(agent["welcome_pending"], false);
+    assert!(agent["last_sign_in_at"].is_string(), "{agent}");
+    let summary = listed(&server, &admin, "linus@example.com")
+        .await
+        .expect("listed");
+    assert_eq!(summary["department"], "Kernel");
+    assert!(summary["last_sign_in_at"].is_string(), "{summary}");
+
+    // The change log of the new agent says who made them.
+    let log = get_json(&server, &linus, &format!("/api/v1/people/{id}/changes")).await;
+    let entries = log["changes"].as_array().expect("changes");
+    assert!(
+        entries
+            .iter()
+            .any(|entry| entry["field"] == "email" && entry["new_value"] == "linus@example.com"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn a_new_agent_is_refused_for_each_bad_field_and_for_a_taken_address_and_nothing_is_made() {
+    let server = Server::start(folder_with_agents()).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let create = |body: Value| {
+        server
+            .request(Method::POST, "/api/v1/admin/agents", Some(&admin))
+            .json(&body)
+            .send()
+    };
+
+    let response = create(json!({"email": "not an address", "display_name": "  "}))
+        .await
+        .expect("answered");
+    let refused = expect_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        Some("email"),
+    )
+    .await;
+    let fields: Vec<&str> = refused["error"]["details"]
+        .as_array()
+        .expect("details")
+        .iter()
+        .filter_map(|detail| detail["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["email", "display_name"], "{refused}");
+
+    let response = create(json!({"email": "ADA@example.com", "display_name": "Ada Again"}))
+        .await
+        .expect("answered");
+    expect_error(response, StatusCode::CONFLICT, "email_taken", Some("email")).await;
+
+    let response = create(json!({"email": "x@example.com", "display_name": "X", "role": "boss"}))
+        .await
+        .expect("answered");
+    expect_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "unknown_field",
+        Some("role"),
+    )
+    .await;
+
+    let response = server
+        .request(Method::GET, "/api/v1/admin/agents?limit=0", Some(&admin))
+        .send()
+        .await
+        .expect("answered");
+    expect_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        Some("limit"),
+    )
+    .await;
+
+    let list = get_json(&server, &admin, "/api/v1/admin/agents?activity=all").await;
+    assert_eq!(list["total"], 3, "nothing was made: {list}");
+    assert!(outbox(&server).is_empty(), "no mail was sent");
+}
+
+#[tokio::test]
+async fn an_agents_address_and_department_change_and_their_open_app_hears_of_it() {
+    let server = Server::start(folder_with_agents()).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let ada = server.login(EMAIL, PASSWORD).await;
+    let mut stream = open_stream_with(&server, &ada, "").await;
+    // Ada asks to move to Research; the department an administrator sets ends that.
+    let (_, my_etag) = server.me(&ada).await;
+    let (asked, _) = server
+        .patch_ok(&ada, &my_etag, &json!({"department": "Research"}))
+        .await;
+    assert_eq!(asked["department_request"]["value"], "Research", "{asked}");
+    let id = id_by_email(&server, &admin, EMAIL).await;
+    let (_, etag) = administered(&server, &admin, &id).await;
+
+    let response = patch_agent(
+        &server,
+        &admin,
+        &id,
+        &etag,
+        &json!({"email": "Ada.Lovelace@Example.com", "department": "Billing"}),
+    )
+    .await;
+    let changed_etag = etag_of(response.headers());
+    let changed = expect_json(response, StatusCode::OK).await;
+    assert_ne!(changed_etag, etag);
+    assert_eq!(changed["profile"]["email"], "ada.lovelace@example.com");
+    assert_eq!(changed["profile"]["department"], "Billing");
+
+    let event = loop {
+        let event = next_event(&mut stream).await;
+        if event["type"] == "profile.updated" {
+            break event;
+        }
+    };
+    assert!(event.is_object(), "{event}");
+    let (me, _) = server.me(&ada).await;
+    assert_eq!(me["email"], "ada.lovelace@example.com");
+    assert_eq!(me["department"], "Billing");
+    assert_eq!(me["department_request"], Value::Null, "{me}");
+    let waiting = get_json(&server, &admin, "/api/v1/admin/department-requests").await;
+    assert_eq!(waiting["requests"], json!([]), "{waiting}");
+    assert_eq!(
+        texts(&me, "emails", "address"),
+        ["ada.lovelace@example.com"],
+        "{me}"
+    );
+
+    // The old address no longer signs in; the new one does.
+    let old = server.login_response(EMAIL, PASSWORD).await;
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+    server.login("ada.lovelace@example.com", PASSWORD).await;
+
+    // The agent sees who changed what in their change log.
+    let admin_id = id_by_email(&server, &admin, ADMIN_EMAIL).await;
+    let log = get_json(&server, &ada, &format!("/api/v1/people/{id}/changes")).await;
+    let entries = log["changes"].as_array().expect("changes");
+    for (field, old, new) in [
+        ("email", EMAIL, "ada.lovelace@example.com"),
+        ("department", "", "Billing"),
+    ] {
+        let entry = entries
+            .iter()
+            .find(|entry| entry["field"] == field)
+            .unwrap_or_else(|| panic!("{field} in {log}"));
+        assert_eq!(entry["actor_id"], admin_id.as_str(), "{entry}");
+        assert_eq!(entry["actor_name"], ADMIN_NAME, "{entry}");
+        assert_eq!(entry["new_value"], new, "{entry}");
+        if !old.is_empty() {
+            assert_eq!(entry["old_value"], old, "{entry}");
+        }
+    }
+
+    // A stale ETag changes nothing.
+    let response = patch_agent(&server, &admin, &id, &etag, &json!({"job_title": "Late"})).await;
+    expect_error(response, StatusCode::CONFLICT, "version_conflict", None).await;
+    let response = server
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/admin/agents/{id}"),
+            Some(&admin),
+        )
+        .json(&json!({"job_title": "No If-Match"}))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::PRECONDITION_REQUIRED);
+    let (after, _) = administered(&server, &admin, &id).await;
+    assert_eq!(after["profile"]["job_title"], Value::Null);
+
+    // Bad values name their fields, all at once.
+    let response = patch_agent(
+        &server,
+        &admin,
+        &id,
+        &changed_etag,
+        &json!({"email": "nope", "timezone": "Mars/Olympus"}),
+    )
+    .await;
+    let refused = expect_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        Some("email"),
+    )
+    .await;
+    assert_eq!(
+        refused["error"]["details"].as_array().map(Vec::len),
+        Some(2)
+    );
+}
+
+#[tokio::test]
+async fn deactivating_ends_every_session_and_stream_at_once_and_refuses_sign_in_until_reactivated()
+{
+    let server = Server::start(folder_with_agents()).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let laptop = server.login(EMAIL, PASSWORD).await;
+    let phone = server.login(EMAIL, PASSWORD).await;
+    let mut stream = open_stream_with(&server, &laptop, "").await;
+    let id = id_by_email(&server, &admin, EMAIL).await;
+    let (_, etag) = administered(&server, &admin, &id).await;
+
+    let response = patch_agent(&server, &admin, &id, &etag, &json!({"active": false})).await;
+    let etag = etag_of(response.headers());
+    let deactivated = expect_json(response, StatusCode::OK).await;
+    assert_eq!(deactivated["active"], false);
+    assert!(deactivated["deactivated_at"].is_string(), "{deactivated}");
+
+    assert!(ends(&mut stream).await, "the open stream was closed");
+    for token in [&laptop, &phone] {
+        let response = server
+            .request(Method::GET, "/api/v1/me", Some(token))
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let refused = server.login_response(EMAIL, PASSWORD).await;
+    expect_error(refused, StatusCode::FORBIDDEN, "account_deactivated", None).await;
+    // A wrong password learns nothing of it.
+    let wrong = server.login_response(EMAIL, "Not-The-Password-1").await;
+    expect_error(wrong, StatusCode::UNAUTHORIZED, "invalid_credentials", None).await;
+
+    // Their history stays; no link lets them back in.
+    let summary = listed(&server, &admin, EMAIL).await.expect("still listed");
+    assert_eq!(summary["active"], false);
+    let active_only = get_json(&server, &admin, "/api/v1/admin/agents").await;
+    assert!(!texts(&active_only, "agents", "email").contains(&EMAIL));
+    let response = server
+        .request(Method::POST, "/api/v1/auth/password-reset", None)
+        .json(&json!({"email": EMAIL}))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let response = server
+        .request(
+            Method::POST,
+            &format!("/api/v1/admin/agents/{id}/password-reset"),
+            Some(&admin),
+        )
+        .send()
+        .await
+        .expect("answered");
+    expect_error(response, StatusCode::CONFLICT, "conflict", None).await;
+    // A link to someone else, sent after both: it is the one mail there.
+    let grace_id = id_by_email(&server, &admin, GRACE_EMAIL).await;
+    let response = server
+        .request(
+            Method::POST,
+            &format!("/api/v1/admin/agents/{grace_id}/password-reset"),
+            Some(&admin),
+        )
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let mut seen = HashSet::new();
+    let mail = next_mail(&server, &mut seen).await;
+    assert!(
+        mail_headers(&mail).contains(&"To: grace@example.com"),
+        "{mail}"
+    );
+    assert_eq!(
+        outbox(&server).len(),
+        1,
+        "no link for the deactivated agent"
+    );
+
+    let response = patch_agent(&server, &admin, &id, &etag, &json!({"active": true})).await;
+    let reactivated = expect_json(response, StatusCode::OK).await;
+    assert_eq!(reactivated["active"], true);
+    assert_eq!(reactivated["deactivated_at"], Value::Null);
+    server.login(EMAIL, PASSWORD).await;
+
+    // An administrator cannot lock themselves out.
+    let admin_id = id_by_email(&server, &admin, ADMIN_EMAIL).await;
+    let (_, admin_etag) = administered(&server, &admin, &admin_id).await;
+    let response = patch_agent(
+        &server,
+        &admin,
+        &admin_id,
+        &admin_etag,
+        &json!({"active": false}),
+    )
+    .await;
+    expect_error(response, StatusCode::FORBIDDEN, "forbidden", Some("active")).await;
+}
+
+#[tokio::test]
+async fn the_last_administrator_stays_even_when_two_unmake_each_other_at_once() {
+    let server = Server::start(folder_with_agents()).await;
+    let boss = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let boss_id = id_by_email(&server, &boss, ADMIN_EMAIL).await;
+    let ada_id = id_by_email(&server, &boss, EMAIL).await;
+
+    // Alone, the administrator cannot unmake themselves.
+    let (_, etag) = administered(&server, &boss, &boss_id).await;
+    let response = patch_agent(&server, &boss, &boss_id, &etag, &json!({"is_admin": false})).await;
+    expect_error(response, StatusCode::CONFLICT, "last_administrator", None).await;
+
+    for round in 0..5 {
+        let (_, ada_etag) = administered(&server, &boss, &ada_id).await;
+        let response = patch_agent(
+            &server,
+            &boss,
+            &ada_id,
+            &ada_etag,
+            &json!({"is_admin": true}),
+        )
+        .await;
+        expect_json(response, StatusCode::OK).await;
+        let ada = server.login(EMAIL, PASSWORD).await;
+        let (_, ada_etag) = administered(&server, &boss, &ada_id).await;
+        let (_, boss_etag) = administered(&server, &boss, &boss_id).await;
+
+        // Each unmakes the other at the same moment: one of them stays.
+        let unmake = json!({"is_admin": false});
+        let (first, second) = tokio::join!(
+            patch_agent(&server, &boss, &ada_id, &ada_etag, &unmake),
+            patch_agent(&server, &ada, &boss_id, &boss_etag, &unmake),
+        );
+        let boss_stays = first.status() == StatusCode::OK;
+        let (winner, loser) = if boss_stays {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        assert_eq!(winner.status(), StatusCode::OK, "round {round}");
+        // The loser was either checked after the winner's change (no administrator left
+        // but them) or, arriving later still, is no administrator any more.
+        let status = loser.status();
+        let code = if status == StatusCode::CONFLICT {
+            "last_administrator"
+        } else {
+            "forbidden"
+        };
+        expect_error(loser, status, code, None).await;
+        let (stayed, stayed_id, other_id) = if boss_stays {
+            (&boss, &boss_id, &ada_id)
+        } else {
+            (&ada, &ada_id, &boss_id)
+        };
+        let admins = get_json(&server, stayed, "/api/v1/admin/agents?is_admin=true").await;
+        assert_eq!(admins["total"], 1, "round {round}: {admins}");
+        assert_eq!(admins["agents"][0]["id"], stayed_id.as_str());
+        // Whoever stayed puts things back: the boss the only administrator again.
+        if !boss_stays {
+            let (_, etag) = administered(&server, stayed, other_id).await;
+            let response =
+                patch_agent(&server, stayed, other_id, &etag, &json!({"is_admin": true})).await;
+            expect_json(response, StatusCode::OK).await;
+            let (_, etag) = administered(&server, &boss, &ada_id).await;
+            let response =
+                patch_agent(&server, &boss, &ada_id, &etag, &json!({"is_admin": false})).await;
+            expect_json(response, StatusCode::OK).await;
+        }
+    }
+    let admins = get_json(&server, &boss, "/api/v1/admin/agents?is_admin=true").await;
+    assert_eq!(texts(&admins, "agents", "email"), [ADMIN_EMAIL]);
+}
+
+#[tokio::test]
+async fn an_address_stays_one_agents_when_two_administrators_give_it_at_once() {
+    let server = Server::start(folder_with_agents()).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let ada_id = id_by_email(&server, &admin, EMAIL).await;
+    let grace_id = id_by_email(&server, &admin, GRACE_EMAIL).await;
+
+    for round in 0..5 {
+        let wanted = format!("shared-{round}@example.com");
+        let (_, ada_etag) = administered(&server, &admin, &ada_id).await;
+        let (_, grace_etag) = administered(&server, &admin, &grace_id).await;
+        let body = json!({"email": wanted});
+        let (first, second) = tokio::join!(
+            patch_agent(&server, &admin, &ada_id, &ada_etag, &body),
+            patch_agent(&server, &admin, &grace_id, &grace_etag, &body),
+        );
+        let mut statuses = [first.status(), second.status()];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::CONFLICT],
+            "round {round}"
+        );
+        let loser = if first.status() == StatusCode::CONFLICT {
+            first
+        } else {
+            second
+        };
+        expect_error(loser, StatusCode::CONFLICT, "email_taken", Some("email")).await;
+        let holders = get_json(
+            &server,
+            &admin,
+            &format!("/api/v1/admin/agents?activity=all&q={wanted}"),
+        )
+        .await;
+        assert_eq!(holders["total"], 1, "round {round}: {holders}");
+    }
+}

@@ -1,0 +1,89 @@
+//! The Administration screen: agents, and the department requests administrators decide.
+//! The server decides every call; to anyone but an administrator it answers 403.
+
+use agent_desk_client::VersionedAgent;
+use agent_desk_core::admin::{AdministeredAgentPatch, AgentList, AgentListQuery, NewAgent};
+use agent_desk_core::departments::{
+    DecidedDepartmentRequest, DepartmentDecision, DepartmentRequests,
+};
+use agent_desk_ipc::command;
+use tauri::State;
+
+use crate::error::CommandError;
+use crate::state::DeskState;
+
+/// A page of agents, narrowed by `query`, with every department and how many
+/// department requests wait.
+#[command]
+pub async fn list_agents(
+    state: State<'_, DeskState>,
+    query: AgentListQuery,
+) -> Result<AgentList, CommandError> {
+    Ok(state.session.api()?.administered_agents(&query).await?)
+}
+
+/// One agent as administrators see them, with the ETag to change them by.
+#[command]
+pub async fn get_agent(
+    state: State<'_, DeskState>,
+    agent_id: String,
+) -> Result<VersionedAgent, CommandError> {
+    Ok(state.session.api()?.administered_agent(&agent_id).await?)
+}
+
+/// Makes an agent; the server mails them a link to choose their password.
+#[command]
+pub async fn create_agent(
+    state: State<'_, DeskState>,
+    agent: NewAgent,
+) -> Result<VersionedAgent, CommandError> {
+    Ok(state.session.api()?.create_agent(&agent).await?)
+}
+
+/// Changes an agent at the version `etag` names: profile fields, the sign-in address,
+/// the department, whether they are an administrator, whether they may sign in.
+#[command]
+pub async fn update_agent(
+    state: State<'_, DeskState>,
+    agent_id: String,
+    patch: AdministeredAgentPatch,
+    etag: String,
+) -> Result<VersionedAgent, CommandError> {
+    Ok(state
+        .session
+        .api()?
+        .update_agent(&agent_id, &patch, &etag)
+        .await?)
+}
+
+/// Mails the agent a link to choose a password.
+#[command]
+pub async fn send_password_link(
+    state: State<'_, DeskState>,
+    agent_id: String,
+) -> Result<(), CommandError> {
+    Ok(state.session.api()?.send_password_link(&agent_id).await?)
+}
+
+/// Every open request to change department, oldest first.
+#[command]
+pub async fn list_department_requests(
+    state: State<'_, DeskState>,
+) -> Result<DepartmentRequests, CommandError> {
+    Ok(state.session.api()?.department_requests().await?)
+}
+
+/// Approves (the agent moves) or refuses a request to change department.
+#[command]
+pub async fn decide_department_request(
+    state: State<'_, DeskState>,
+    request_id: String,
+    approve: bool,
+    note: Option<String>,
+) -> Result<DecidedDepartmentRequest, CommandError> {
+    Ok(state
+        .session
+        .api()?
+        .decide_department_request(&request_id, &DepartmentDecision { approve, note })
+        .await?)
+}

@@ -1,0 +1,162 @@
+//! The real app and server: an administrator adds an agent on the Administration screen,
+//! the agent chooses a password from the welcome mail and signs in, then sees the address
+//! and department an administrator gives them arrive in their open app, and is signed out
+//! of it within seconds when deactivated.
+
+use agent_desk_e2e::{
+    api_login, replace_text, save_screenshot, sign_in, value_of, wait_for, wait_for_reset_link,
+    wait_for_text, Desktop, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD,
+};
+use anyhow::{ensure, Context, Result};
+use serde_json::{json, Value};
+
+const NEW_EMAIL: &str = "linus@agentdesk.example";
+const MOVED_EMAIL: &str = "linus.torvalds@agentdesk.example";
+const NEW_PASSWORD: &str = "Penguin-Kernel-1991";
+
+/// `GET path` as `token`, with the ETag when there is one.
+async fn get(server: &str, token: &str, path: &str) -> Result<(Value, Option<String>)> {
+    let response = reqwest::Client::new()
+        .get(format!("{server}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?;
+    let etag = response
+        .headers()
+        .get("etag")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    Ok((response.json().await?, etag))
+}
+
+async fn patch_agent(server: &str, token: &str, id: &str, body: &Value) -> Result<Value> {
+    let path = format!("/api/v1/admin/agents/{id}");
+    let (_, etag) = get(server, token, &path).await?;
+    let response = reqwest::Client::new()
+        .patch(format!("{server}{path}"))
+        .bearer_auth(token)
+        .header("if-match", etag.context("an ETag")?)
+        .json(body)
+        .send()
+        .await?;
+    let status = response.status();
+    let answer: Value = response.json().await?;
+    ensure!(status == 200, "the change answered {status}: {answer}");
+    Ok(answer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_adds_changes_and_deactivates_an_agent() -> Result<()> {
+    let desktop = Desktop::start()?;
+    let server = desktop.server_url.clone();
+    let outbox = desktop.root.path().join("server/outbox");
+    let mails_before = std::fs::read_dir(&outbox).map(Iterator::count).unwrap_or(0);
+
+    // The administrator adds Linus on the Administration screen.
+    let app = desktop.launch_app().await?;
+    sign_in(&app, &server, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD).await?;
+    wait_for(&app, "#nav-admin").await?.click().await?;
+    wait_for_text(&app, "#admin-title", "Administration").await?;
+    wait_for(&app, "[data-testid=admin-new-agent]")
+        .await?
+        .click()
+        .await?;
+    replace_text(&app, "#new-agent-email", NEW_EMAIL).await?;
+    replace_text(&app, "#new-agent-name", "Linus Torvalds").await?;
+    replace_text(&app, "#new-agent-department", "Kernel").await?;
+    wait_for(&app, "[data-testid=new-agent-submit]")
+        .await?
+        .click()
+        .await?;
+    wait_for_text(
+        &app,
+        "[data-testid=admin-message]",
+        "A welcome mail went to linus@agentdesk.example",
+    )
+    .await?;
+    wait_for_text(&app, "[data-testid=admin-agents]", "Linus Torvalds").await?;
+    save_screenshot(&app, "admin.png").await?;
+
+    // The welcome mail's link sets the password on the server's own page.
+    let link = wait_for_reset_link(&outbox, mails_before).await?;
+    ensure!(
+        link.starts_with(&format!("{server}/reset?token=")),
+        "the link points elsewhere: {link}"
+    );
+    let token = link.split("token=").nth(1).context("a token")?.to_owned();
+    let page = reqwest::Client::new()
+        .post(format!("{server}/reset"))
+        .form(&[
+            ("token", token.as_str()),
+            ("new_password", NEW_PASSWORD),
+            ("confirm_password", NEW_PASSWORD),
+        ])
+        .send()
+        .await?;
+    ensure!(
+        page.status() == 200,
+        "the reset page answered {}",
+        page.status()
+    );
+
+    // Linus signs in to the app.
+    wait_for(&app, "[data-testid=sign-out]")
+        .await?
+        .click()
+        .await?;
+    sign_in(&app, &server, NEW_EMAIL, NEW_PASSWORD).await?;
+    ensure!(
+        app.find(fantoccini::Locator::Css("#nav-admin"))
+            .await
+            .is_err(),
+        "an agent is offered Administration"
+    );
+
+    // An administrator gives him another address and department: his open app shows them.
+    let (status, admin) = api_login(&server, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD).await?;
+    ensure!(status == 200, "the administrator signs in ({status})");
+    let admin = admin.context("a token")?;
+    let (list, _) = get(&server, &admin, "/api/v1/admin/agents?q=linus").await?;
+    let id = list["agents"][0]["id"]
+        .as_str()
+        .context("Linus's id")?
+        .to_owned();
+    patch_agent(
+        &server,
+        &admin,
+        &id,
+        &json!({"email": MOVED_EMAIL, "department": "Platform"}),
+    )
+    .await?;
+    wait_for_text(&app, "[data-testid=email]", MOVED_EMAIL).await?;
+    let mut department = String::new();
+    for _ in 0..100 {
+        department = value_of(&app, "#department").await?;
+        if department == "Platform" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    ensure!(
+        department == "Platform",
+        "the open app shows the department {department:?}"
+    );
+
+    // Deactivated: the open app goes back to sign-in, and signing in is refused.
+    patch_agent(&server, &admin, &id, &json!({"active": false})).await?;
+    wait_for_text(&app, "#signin-title", "Sign in").await?;
+    replace_text(&app, "#email", MOVED_EMAIL).await?;
+    replace_text(&app, "#password", NEW_PASSWORD).await?;
+    wait_for(&app, "button[type=submit]").await?.click().await?;
+    wait_for_text(
+        &app,
+        "[data-testid=signin-error]",
+        "deactivated by an administrator",
+    )
+    .await?;
+    save_screenshot(&app, "admin-deactivated.png").await?;
+    let (status, _) = api_login(&server, MOVED_EMAIL, NEW_PASSWORD).await?;
+    ensure!(status == 403, "a deactivated agent signs in ({status})");
+    Ok(())
+}

@@ -1,0 +1,226 @@
+import { render, screen, waitFor, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { setLanguage } from '../../lib/i18n/index.svelte';
+import { expectAccessible } from '../../test/axe';
+import { failure, fakeBackend, profile } from '../../test/fake-backend';
+import Administration from './Administration.svelte';
+
+function setup() {
+  const fake = fakeBackend(profile({ is_admin: true }));
+  const onsessionended = vi.fn();
+  const view = render(Administration, { backend: fake.backend, me: 'agent-1', onsessionended });
+  return { ...fake, onsessionended, view, user: userEvent.setup() };
+}
+
+async function row(name: string) {
+  const table = await screen.findByTestId('admin-agents');
+  const found = within(table)
+    .getAllByRole('row')
+    .find((candidate) => within(candidate).queryByRole('button', { name }));
+  if (!found) throw new Error(`no row for ${name}`);
+  return found;
+}
+
+async function open(user: ReturnType<typeof userEvent.setup>, name: string) {
+  await user.click(within(await row(name)).getByRole('button', { name }));
+  return screen.findByTestId('agent-editor');
+}
+
+describe('Administration', () => {
+  afterEach(() => setLanguage('en'));
+
+  it('lists the agents with their department, teams, status and last sign-in, and marks who is what', async () => {
+    setup();
+    const ada = await row('Ada Lovelace');
+    expect(ada.textContent).toContain('ada@agentdesk.example');
+    expect(ada.textContent).toContain('Billing');
+    expect(ada.textContent).toContain('Available');
+    const dana = await row('Dana Demo');
+    expect(dana.textContent).toContain('Administrator');
+    const max = await row('Max Mustermann');
+    expect(max.textContent).toContain('Deactivated');
+    expect(max.textContent).toContain('Never');
+    expect(screen.getByTestId('admin-count').textContent).toBe('3 agents');
+  });
+
+  it('asks the server again as the search and filters change, waiting for a pause in typing', async () => {
+    const { backend } = setup();
+    await screen.findByTestId('admin-agents');
+    backend.listAgents.mockClear();
+    // Typing on a clock the test moves: nothing is asked until the pause is over.
+    vi.useFakeTimers();
+    try {
+      const typing = userEvent.setup({ advanceTimers: vi.advanceTimersByTime });
+      await typing.type(screen.getByLabelText('Search'), 'ada');
+      await vi.advanceTimersByTimeAsync(200);
+      expect(backend.listAgents).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(100);
+      expect(backend.listAgents).toHaveBeenCalledTimes(1);
+      expect(backend.listAgents).toHaveBeenLastCalledWith(expect.objectContaining({ q: 'ada', activity: 'active' }));
+    } finally {
+      vi.useRealTimers();
+    }
+    const user = userEvent.setup();
+
+    await user.selectOptions(screen.getByLabelText('Show'), 'deactivated');
+    await waitFor(() =>
+      expect(backend.listAgents).toHaveBeenLastCalledWith(expect.objectContaining({ activity: 'deactivated' })),
+    );
+    await user.selectOptions(screen.getByLabelText('Department'), 'Billing');
+    await user.selectOptions(screen.getByLabelText('Role'), 'admin');
+    await waitFor(() =>
+      expect(backend.listAgents).toHaveBeenLastCalledWith(
+        expect.objectContaining({ department: 'Billing', is_admin: true }),
+      ),
+    );
+  });
+
+  it('adds an agent and says the welcome mail went out', async () => {
+    const { user, backend, agents } = setup();
+    await user.click(await screen.findByTestId('admin-new-agent'));
+    const form = screen.getByTestId('new-agent-form');
+    expect(form.textContent).toContain('valid for 7 days');
+    await user.type(within(form).getByLabelText(/Email/), 'linus@example.com');
+    await user.type(within(form).getByLabelText(/Display name/), 'Linus Torvalds');
+    await user.type(within(form).getByLabelText('Department'), 'Kernel');
+    await user.click(within(form).getByTestId('new-agent-submit'));
+
+    expect(backend.createAgent).toHaveBeenCalledWith({
+      email: 'linus@example.com',
+      display_name: 'Linus Torvalds',
+      department: 'Kernel',
+      is_admin: false,
+    });
+    expect((await screen.findByTestId('admin-message')).textContent).toContain(
+      'Linus Torvalds was added. A welcome mail went to linus@example.com.',
+    );
+    expect(agents().some((agent) => agent.email === 'linus@example.com')).toBe(true);
+    expect(await row('Linus Torvalds')).toBeTruthy();
+  });
+
+  it('shows each refused field of a new agent at the field and keeps what was typed', async () => {
+    const { user, backend } = setup();
+    backend.createAgent.mockRejectedValueOnce({
+      ...failure('validation_failed', 'email: is not a valid email address', 'email'),
+      details: [
+        { field: 'email', code: 'invalid_email', message: 'is not a valid email address' },
+        { field: 'display_name', code: 'required', message: 'is required' },
+      ],
+    });
+    await user.click(await screen.findByTestId('admin-new-agent'));
+    const form = screen.getByTestId('new-agent-form');
+    await user.type(within(form).getByLabelText(/Email/), 'linus');
+    await user.click(within(form).getByTestId('new-agent-submit'));
+
+    expect(await within(form).findByText('Enter a valid email address.')).toBeTruthy();
+    expect(within(form).getByText('This field is required.')).toBeTruthy();
+    expect((within(form).getByLabelText(/Email/) as HTMLInputElement).value).toBe('linus');
+
+    backend.createAgent.mockRejectedValueOnce(failure('email_taken', 'taken', 'email'));
+    await user.click(within(form).getByTestId('new-agent-submit'));
+    expect(
+      await within(form).findByText('Another agent already signs in with or has this address.'),
+    ).toBeTruthy();
+  });
+
+  it("changes an agent's address, department and role with the version it read", async () => {
+    const { user, backend } = setup();
+    const editor = await open(user, 'Ada Lovelace');
+    const email = within(editor).getByLabelText(/Email/);
+    await user.clear(email);
+    await user.type(email, 'ada.lovelace@agentdesk.example');
+    const department = within(editor).getByLabelText('Department');
+    await user.clear(department);
+    await user.type(department, 'Sales');
+    await user.click(within(editor).getByLabelText('Administrator'));
+    await user.click(within(editor).getByTestId('agent-save'));
+
+    expect(backend.updateAgent).toHaveBeenCalledWith(
+      'agent-2',
+      { email: 'ada.lovelace@agentdesk.example', department: 'Sales', is_admin: true },
+      '"a1"',
+    );
+    expect((await within(editor).findByTestId('agent-message')).textContent).toContain('The changes were saved.');
+    expect((within(editor).getByTestId('agent-save') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('keeps the edits and shows the other change when someone changed the agent first', async () => {
+    const { user, backend } = setup();
+    const editor = await open(user, 'Ada Lovelace');
+    backend.updateAgent.mockRejectedValueOnce(failure('version_conflict'));
+    const title = within(editor).getByLabelText('Job title');
+    await user.clear(title);
+    await user.type(title, 'Lead Analyst');
+    await user.click(within(editor).getByTestId('agent-save'));
+
+    expect((await within(editor).findByTestId('agent-message')).textContent).toContain(
+      'Someone else changed this agent in the meantime.',
+    );
+    expect((within(editor).getByLabelText('Job title') as HTMLInputElement).value).toBe('Lead Analyst');
+    expect(backend.getAgent).toHaveBeenCalledTimes(2);
+  });
+
+  it('deactivates an agent only after asking, and says what it means', async () => {
+    const { user, backend } = setup();
+    const editor = await open(user, 'Ada Lovelace');
+    await user.click(within(editor).getByTestId('agent-deactivate'));
+    const dialog = await screen.findByRole('dialog', { name: 'Deactivate Ada Lovelace?' });
+    expect(dialog.textContent).toContain('signed out everywhere at once');
+    await user.click(within(dialog).getByRole('button', { name: 'Keep active' }));
+    expect(backend.updateAgent).not.toHaveBeenCalled();
+
+    await user.click(within(editor).getByTestId('agent-deactivate'));
+    await user.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Deactivate' }));
+    expect(backend.updateAgent).toHaveBeenCalledWith('agent-2', { active: false }, '"a1"');
+    expect((await within(editor).findByTestId('agent-message')).textContent).toContain(
+      'Ada Lovelace was deactivated',
+    );
+    expect(within(editor).getByTestId('agent-reactivate')).toBeTruthy();
+  });
+
+  it('does not offer administrators to deactivate themselves, and says why the last one stays', async () => {
+    const { user, backend } = setup();
+    const editor = await open(user, 'Dana Demo');
+    expect((within(editor).getByTestId('agent-deactivate') as HTMLButtonElement).disabled).toBe(true);
+    backend.updateAgent.mockRejectedValueOnce(failure('last_administrator'));
+    await user.click(within(editor).getByLabelText('Administrator'));
+    await user.click(within(editor).getByTestId('agent-save'));
+    expect((await within(editor).findByTestId('agent-message')).textContent).toContain(
+      'This would leave no active administrator.',
+    );
+  });
+
+  it('sends a password link and decides a department request', async () => {
+    const { user, backend } = setup();
+    const requests = await screen.findByTestId('department-requests');
+    expect(requests.textContent).toContain('1 request to change department');
+    expect(requests.textContent).toContain('From Billing to Sales');
+    await user.click(within(requests).getByRole('button', { name: 'Approve' }));
+    expect(backend.decideDepartmentRequest).toHaveBeenCalledWith('dept-1', true, null);
+    expect((await screen.findByTestId('admin-message')).textContent).toContain('Ada Lovelace moved to Sales.');
+    await waitFor(() => expect(screen.queryByTestId('department-requests')).toBeNull());
+
+    const editor = await open(user, 'Ada Lovelace');
+    await user.click(within(editor).getByTestId('agent-send-link'));
+    expect(backend.sendPasswordLink).toHaveBeenCalledWith('agent-2');
+    expect((await within(editor).findByTestId('agent-message')).textContent).toContain(
+      'A link to choose a password was sent to ada@agentdesk.example.',
+    );
+  });
+
+  it('tells the shell when the session has ended', async () => {
+    const fake = fakeBackend(profile({ is_admin: true }));
+    fake.backend.listAgents.mockRejectedValue(failure('unauthorized'));
+    const onsessionended = vi.fn();
+    render(Administration, { backend: fake.backend, me: 'agent-1', onsessionended });
+    await waitFor(() => expect(onsessionended).toHaveBeenCalled());
+    expect((await screen.findByTestId('admin-load-error')).textContent).toContain("Couldn't load the administration");
+  });
+
+  it('has no accessibility violations with the list and an agent open', async () => {
+    const { user, view } = setup();
+    await open(user, 'Ada Lovelace');
+    await expectAccessible(view.container);
+  });
+});
