@@ -151,8 +151,10 @@ package-bundles: build
 	$(TAURI) build --ci --debug --bundles deb,rpm -- $(APP_CRATES)
 	scripts/server-deb.sh debug $(TARGET_DIR)/debug/bundle/deb
 
+# Named within the workspace, as `make test-rust` builds it: `-p agent-desk-e2e` alone
+# would resolve the dependencies' features apart and build a good part of them again.
 PACKAGES_TEST = AGENT_DESK_PACKAGES=$(TARGET_DIR)/debug/bundle AGENT_DESK_UPDATES=$(TARGET_DIR)/debug/updater-test \
-	$(CARGO) test -p agent-desk-e2e --test packages
+	$(CARGO) test --workspace --test packages
 
 # `make test`'s last part: the server's suites on PostgreSQL (mostly waiting for Request
 # Tracker and for the database) run while the packages are built (the app's crate twice

@@ -4,8 +4,8 @@
 //! of it within seconds when deactivated.
 
 use agent_desk_e2e::{
-    api_login, replace_text, save_screenshot, sign_in, value_of, wait_for, wait_for_reset_link,
-    wait_for_text, Desktop, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD,
+    api_get, api_login, api_token, replace_text, save_screenshot, sign_in, value_of, wait_for,
+    wait_for_reset_link, wait_for_text, Desktop, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD,
 };
 use anyhow::{ensure, Context, Result};
 use serde_json::{json, Value};
@@ -14,25 +14,9 @@ const NEW_EMAIL: &str = "linus@agentdesk.example";
 const MOVED_EMAIL: &str = "linus.torvalds@agentdesk.example";
 const NEW_PASSWORD: &str = "Penguin-Kernel-1991";
 
-/// `GET path` as `token`, with the ETag when there is one.
-async fn get(server: &str, token: &str, path: &str) -> Result<(Value, Option<String>)> {
-    let response = reqwest::Client::new()
-        .get(format!("{server}{path}"))
-        .bearer_auth(token)
-        .send()
-        .await?
-        .error_for_status()?;
-    let etag = response
-        .headers()
-        .get("etag")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    Ok((response.json().await?, etag))
-}
-
 async fn patch_agent(server: &str, token: &str, id: &str, body: &Value) -> Result<Value> {
     let path = format!("/api/v1/admin/agents/{id}");
-    let (_, etag) = get(server, token, &path).await?;
+    let (_, etag) = api_get(server, token, &path).await?;
     let response = reqwest::Client::new()
         .patch(format!("{server}{path}"))
         .bearer_auth(token)
@@ -114,10 +98,8 @@ async fn an_administrator_adds_changes_and_deactivates_an_agent() -> Result<()> 
     );
 
     // An administrator gives him another address and department: his open app shows them.
-    let (status, admin) = api_login(&server, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD).await?;
-    ensure!(status == 200, "the administrator signs in ({status})");
-    let admin = admin.context("a token")?;
-    let (list, _) = get(&server, &admin, "/api/v1/admin/agents?q=linus").await?;
+    let admin = api_token(&server, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD).await?;
+    let (list, _) = api_get(&server, &admin, "/api/v1/admin/agents?q=linus").await?;
     let id = list["agents"][0]["id"]
         .as_str()
         .context("Linus's id")?

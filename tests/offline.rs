@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use agent_desk_e2e::switch::NetworkSwitch;
 use agent_desk_e2e::{
-    api_login, files_below, replace_text, save_screenshot, sign_in, value_of, wait_for,
+    api_get, api_token, files_below, replace_text, save_screenshot, sign_in, value_of, wait_for,
     wait_for_text, Desktop, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, DEMO_EMAIL, DEMO_PASSWORD,
 };
 use anyhow::{ensure, Context, Result};
@@ -17,30 +17,9 @@ const CUSTOMER: &str = "Ada Byron";
 /// The customer record's summary section.
 const SUMMARY: &str = "section[aria-labelledby=record-summary-title]";
 
-async fn token(server_url: &str, email: &str, password: &str) -> Result<String> {
-    let (status, token) = api_login(server_url, email, password).await?;
-    ensure!(status == 200, "{email} cannot sign in ({status})");
-    token.context("a token")
-}
-
-async fn get(server_url: &str, token: &str, path: &str) -> Result<(Value, Option<String>)> {
-    let response = reqwest::Client::new()
-        .get(format!("{server_url}{path}"))
-        .bearer_auth(token)
-        .send()
-        .await?
-        .error_for_status()?;
-    let etag = response
-        .headers()
-        .get("etag")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    Ok((response.json().await?, etag))
-}
-
 /// The customer's id, found through the directory.
 async fn customer_id(server_url: &str, token: &str) -> Result<String> {
-    let (page, _) = get(server_url, token, "/api/v1/people?q=byron&kind=user").await?;
+    let (page, _) = api_get(server_url, token, "/api/v1/people?q=byron&kind=user").await?;
     page["people"]
         .as_array()
         .and_then(|people| people.iter().find(|person| person["name"] == CUSTOMER))
@@ -59,7 +38,7 @@ async fn server_shows(
 ) -> Result<Value> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let (value, _) = get(server_url, token, path).await?;
+        let (value, _) = api_get(server_url, token, path).await?;
         if check(&value) {
             return Ok(value);
         }
@@ -123,9 +102,9 @@ async fn open_customer(app: &fantoccini::Client) -> Result<()> {
 async fn changes_saved_offline_survive_sigkill_and_reach_the_server_once() -> Result<()> {
     let mut desktop = Desktop::start()?;
     let server = desktop.server_url.clone();
-    let agent = token(&server, DEMO_EMAIL, DEMO_PASSWORD).await?;
+    let agent = api_token(&server, DEMO_EMAIL, DEMO_PASSWORD).await?;
     let customer = customer_id(&server, &agent).await?;
-    let notes_before = get(&server, &agent, &format!("/api/v1/people/{customer}/notes"))
+    let notes_before = api_get(&server, &agent, &format!("/api/v1/people/{customer}/notes"))
         .await?
         .0["total"]
         .as_u64()
@@ -233,7 +212,7 @@ async fn changes_saved_offline_survive_sigkill_and_reach_the_server_once() -> Re
     wait_until_gone(&app, "[data-testid=outbox]").await?;
     // Sent once: one change of the job title in the change log, however often the app
     // tried while the server was away.
-    let (log, _) = get(
+    let (log, _) = api_get(
         &server,
         &agent,
         &format!("/api/v1/people/{agent_id}/changes"),
@@ -248,7 +227,7 @@ async fn changes_saved_offline_survive_sigkill_and_reach_the_server_once() -> Re
     ensure!(titles == 1, "the job title changed {titles} times: {log}");
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (notes_later, _) =
-        get(&server, &agent, &format!("/api/v1/people/{customer}/notes")).await?;
+        api_get(&server, &agent, &format!("/api/v1/people/{customer}/notes")).await?;
     ensure!(
         notes_later["total"].as_u64() == Some(notes_before + 1),
         "a note arrived twice: {notes_later}"
@@ -268,8 +247,8 @@ async fn a_record_changed_meanwhile_is_merged_and_signing_out_asks_first() -> Re
             .context("the server's port")?,
     )
     .await?;
-    let agent = token(&server, DEMO_EMAIL, DEMO_PASSWORD).await?;
-    let admin = token(&server, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD).await?;
+    let agent = api_token(&server, DEMO_EMAIL, DEMO_PASSWORD).await?;
+    let admin = api_token(&server, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD).await?;
     let customer = customer_id(&server, &agent).await?;
 
     let app = desktop.launch_app().await?;
@@ -290,7 +269,7 @@ async fn a_record_changed_meanwhile_is_merged_and_signing_out_asks_first() -> Re
 
     // Meanwhile an administrator changes the website and the summary.
     let path = format!("/api/v1/people/{customer}");
-    let (record, _) = get(&server, &admin, &path).await?;
+    let (record, _) = api_get(&server, &admin, &path).await?;
     let version = record["version"].as_i64().context("version")?;
     reqwest::Client::new()
         .patch(format!("{server}{path}"))
@@ -369,7 +348,7 @@ async fn a_record_changed_meanwhile_is_merged_and_signing_out_asks_first() -> Re
     click(&app, "button[type=submit]").await?;
     wait_for_text(&app, "#profile-title", "Your profile").await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (me, _) = get(&server, &agent, "/api/v1/me").await?;
+    let (me, _) = api_get(&server, &agent, "/api/v1/me").await?;
     ensure!(
         me["job_title"] != "Will never reach the server",
         "the first agent's change was sent: {me}"

@@ -749,18 +749,26 @@ pub async fn value_of(client: &Client, css: &str) -> Result<String> {
 
 /// Signs in to the demo agent's profile through the server's own API.
 pub async fn api_profile(server_url: &str) -> Result<(serde_json::Value, String)> {
-    let http = reqwest::Client::new();
-    let login: serde_json::Value = http
-        .post(format!("{server_url}/api/v1/auth/login"))
-        .json(&json!({ "email": DEMO_EMAIL, "password": DEMO_PASSWORD }))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let token = login["token"].as_str().context("token")?;
-    let response = http
-        .get(format!("{server_url}/api/v1/me"))
+    let token = api_token(server_url, DEMO_EMAIL, DEMO_PASSWORD).await?;
+    let (profile, etag) = api_get(server_url, &token, "/api/v1/me").await?;
+    Ok((profile, etag.unwrap_or_default()))
+}
+
+/// A bearer token for this agent, through the server's API.
+pub async fn api_token(server_url: &str, email: &str, password: &str) -> Result<String> {
+    let (status, token) = api_login(server_url, email, password).await?;
+    ensure!(status == 200, "{email} cannot sign in ({status})");
+    token.context("a token")
+}
+
+/// `GET path` through the server's API as `token`: the JSON answer and its ETag, if any.
+pub async fn api_get(
+    server_url: &str,
+    token: &str,
+    path: &str,
+) -> Result<(serde_json::Value, Option<String>)> {
+    let response = reqwest::Client::new()
+        .get(format!("{server_url}{path}"))
         .bearer_auth(token)
         .send()
         .await?
@@ -768,9 +776,8 @@ pub async fn api_profile(server_url: &str) -> Result<(serde_json::Value, String)
     let etag = response
         .headers()
         .get("etag")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
     Ok((response.json().await?, etag))
 }
 

@@ -13,7 +13,10 @@ use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::agents::{is_plausible_email, normalise_email, AgentError, AgentRow, PROFILE_COLUMNS};
+use crate::agents::{
+    bind_profile, is_plausible_email, normalise_email, AgentError, AgentRow, PROFILE_COLUMNS,
+    PROFILE_SET,
+};
 use crate::change_log::record_change;
 use crate::clock::{parse_timestamp, timestamp};
 use crate::credentials;
@@ -464,32 +467,15 @@ pub async fn update(
         (_, true) => None,
         (false, false) => current.deactivated_at.map(timestamp),
     };
-    let updated = crate::storage::query(
-        "UPDATE agents SET display_name = $1, job_title = $2, department = $3, phone = $4,
-                mobile = $5, office_location = $6, timezone = $7, language = $8, signature = $9,
-                use_signature = $10, operator_id = $11, updated_at = $12, visibility = $13,
-                allow_direct_messages = $14, show_phone = $15, show_online_status = $16,
-                calendar_integration = $17, email = $18, is_admin = $19, active = $20,
-                deactivated_at = $21, version = version + 1
-         WHERE id = $22 AND version = $23",
+    let updated = bind_profile(
+        crate::storage::query(format!(
+            "UPDATE agents SET {PROFILE_SET}, email = $18, is_admin = $19, active = $20,
+                    deactivated_at = $21, version = version + 1
+             WHERE id = $22 AND version = $23"
+        )),
+        &profile,
+        &at,
     )
-    .bind(&profile.display_name)
-    .bind(&profile.job_title)
-    .bind(&profile.department)
-    .bind(&profile.phone)
-    .bind(&profile.mobile)
-    .bind(&profile.office_location)
-    .bind(&profile.timezone)
-    .bind(&profile.language)
-    .bind(&profile.signature)
-    .bind(profile.use_signature)
-    .bind(&profile.operator_id)
-    .bind(&at)
-    .bind(profile.visibility.as_str())
-    .bind(profile.contact_prefs.allow_direct_messages)
-    .bind(profile.contact_prefs.show_phone)
-    .bind(profile.contact_prefs.show_online_status)
-    .bind(profile.contact_prefs.calendar_integration)
     .bind(&profile.email)
     .bind(is_admin)
     .bind(active)

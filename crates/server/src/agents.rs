@@ -345,31 +345,13 @@ pub async fn save_profile(
         tx.commit().await?;
         return Ok((expected_version + 1, request));
     }
-    let updated = crate::storage::query(
-        "UPDATE agents SET display_name = $1, job_title = $2, department = $3, phone = $4,
-                mobile = $5, office_location = $6, timezone = $7, language = $8, signature = $9,
-                use_signature = $10, operator_id = $11, updated_at = $12, visibility = $13,
-                allow_direct_messages = $14, show_phone = $15, show_online_status = $16,
-                calendar_integration = $17, version = version + 1
-         WHERE id = $18 AND version = $19",
+    let updated = bind_profile(
+        crate::storage::query(format!(
+            "UPDATE agents SET {PROFILE_SET}, version = version + 1 WHERE id = $18 AND version = $19"
+        )),
+        profile,
+        &at,
     )
-    .bind(&profile.display_name)
-    .bind(&profile.job_title)
-    .bind(&profile.department)
-    .bind(&profile.phone)
-    .bind(&profile.mobile)
-    .bind(&profile.office_location)
-    .bind(&profile.timezone)
-    .bind(&profile.language)
-    .bind(&profile.signature)
-    .bind(profile.use_signature)
-    .bind(&profile.operator_id)
-    .bind(&at)
-    .bind(profile.visibility.as_str())
-    .bind(profile.contact_prefs.allow_direct_messages)
-    .bind(profile.contact_prefs.show_phone)
-    .bind(profile.contact_prefs.show_online_status)
-    .bind(profile.contact_prefs.calendar_integration)
     .bind(&profile.id)
     .bind(expected_version)
     .execute(&mut *tx)
@@ -391,6 +373,40 @@ pub async fn save_profile(
     }
     tx.commit().await?;
     Ok((expected_version + 1, request))
+}
+
+/// The columns an edit of the profile sets, `$1` to `$17`, as [`bind_profile`] binds them.
+pub(crate) const PROFILE_SET: &str = "display_name = $1, job_title = $2, department = $3,
+    phone = $4, mobile = $5, office_location = $6, timezone = $7, language = $8,
+    signature = $9, use_signature = $10, operator_id = $11, updated_at = $12, visibility = $13,
+    allow_direct_messages = $14, show_phone = $15, show_online_status = $16,
+    calendar_integration = $17";
+
+/// Binds the profile's editable columns and the time of the edit, `$1` to `$17` of
+/// [`PROFILE_SET`].
+pub(crate) fn bind_profile(
+    query: crate::storage::Query,
+    profile: &Profile,
+    at: &str,
+) -> crate::storage::Query {
+    query
+        .bind(&profile.display_name)
+        .bind(&profile.job_title)
+        .bind(&profile.department)
+        .bind(&profile.phone)
+        .bind(&profile.mobile)
+        .bind(&profile.office_location)
+        .bind(&profile.timezone)
+        .bind(&profile.language)
+        .bind(&profile.signature)
+        .bind(profile.use_signature)
+        .bind(&profile.operator_id)
+        .bind(at)
+        .bind(profile.visibility.as_str())
+        .bind(profile.contact_prefs.allow_direct_messages)
+        .bind(profile.contact_prefs.show_phone)
+        .bind(profile.contact_prefs.show_online_status)
+        .bind(profile.contact_prefs.calendar_integration)
 }
 
 /// Sets an agent's status, "until" a time or not, with a change-log row. Not a profile
