@@ -96,7 +96,6 @@ async fn create_agent(
     ApiJson(new): ApiJson<NewAgent>,
 ) -> ApiResult<Response> {
     let now = Utc::now();
-    let administrator = administrator_name(&state, &session.agent_id).await?;
     let id = admin_agents::create(
         &state.db,
         admin_agents::NewAgent {
@@ -109,17 +108,7 @@ async fn create_agent(
         now,
     )
     .await?;
-    account::mail_link(
-        &state.db,
-        &state.mailer,
-        &id,
-        LinkMail::Welcome {
-            administrator: &administrator,
-        },
-        &state.config.public_url(),
-        now,
-    )
-    .await?;
+    mail_link_from(&state, &session.agent_id, &id, Link::Welcome, now).await?;
     let (agent, version) = admin_agents::get(&state.db, &id, now).await?;
     let mut response = (StatusCode::CREATED, Versioned(agent, version)).into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/admin/agents/{id}")) {
@@ -192,19 +181,7 @@ async fn patch_agent(
         .await;
     }
     if changed.welcome_again {
-        let administrator = administrator_name(&state, &session.agent_id).await?;
-        let welcome = LinkMail::Welcome {
-            administrator: &administrator,
-        };
-        account::mail_link(
-            &state.db,
-            &state.mailer,
-            &id,
-            welcome,
-            &state.config.public_url(),
-            now,
-        )
-        .await?;
+        mail_link_from(&state, &session.agent_id, &id, Link::Welcome, now).await?;
     }
     let (agent, version) = admin_agents::get(&state.db, &id, now).await?;
     Ok(Versioned(agent, version))
@@ -239,31 +216,40 @@ async fn send_password_link(
             field: None,
         });
     }
-    let administrator = administrator_name(&state, &session.agent_id).await?;
-    let kind = if agent.welcome_pending {
-        LinkMail::Welcome {
-            administrator: &administrator,
-        }
+    let link = if agent.welcome_pending {
+        Link::Welcome
     } else {
-        LinkMail::ResetByAdministrator {
-            administrator: &administrator,
-        }
+        Link::Reset
     };
-    account::mail_link(
-        &state.db,
-        &state.mailer,
-        &id,
-        kind,
-        &state.config.public_url(),
-        now,
-    )
-    .await?;
+    mail_link_from(&state, &session.agent_id, &id, link, now).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn administrator_name(state: &AppState, agent_id: &str) -> Result<String, AppError> {
-    let (profile, _) = crate::agents::profile(&state.db, agent_id).await?;
-    Ok(profile.display_name)
+/// Which link an administrator has mailed.
+#[derive(Clone, Copy)]
+enum Link {
+    Welcome,
+    Reset,
+}
+
+/// Mails the agent `agent_id` a link to choose a password, named as sent by the
+/// administrator `administrator_id`.
+async fn mail_link_from(
+    state: &AppState,
+    administrator_id: &str,
+    agent_id: &str,
+    link: Link,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), AppError> {
+    let (administrator, _) = crate::agents::profile(&state.db, administrator_id).await?;
+    let administrator = administrator.display_name.as_str();
+    let kind = match link {
+        Link::Welcome => LinkMail::Welcome { administrator },
+        Link::Reset => LinkMail::ResetByAdministrator { administrator },
+    };
+    let public_url = state.config.public_url();
+    account::mail_link(&state.db, &state.mailer, agent_id, kind, &public_url, now).await?;
+    Ok(())
 }
 
 impl From<AdminAgentError> for AppError {
