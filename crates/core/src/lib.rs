@@ -38,7 +38,10 @@ pub use events::{
     PresenceChange, PresenceFrame, Priority,
 };
 pub use locale::{Language, TimeZoneInfo, APP_LANGUAGES, LANGUAGES};
-pub use notifications::{EmailFrequency, EventPrefs, NotificationPrefs, QuietHours};
+pub use notifications::{
+    EmailFrequency, EventPrefs, LockedChange, NotificationChannel, NotificationLock,
+    NotificationLocks, NotificationPrefs, QuietHours,
+};
 pub use password::{
     check_rules, PasswordCheck, PasswordPolicy, PasswordRule, PasswordStrength,
     PasswordStrengthRequest,

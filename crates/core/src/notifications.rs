@@ -44,6 +44,13 @@ pub struct EventPrefs {
     /// Only an administrator may switch this type on. Set by the server; ignored when sent.
     #[serde(default)]
     pub admin_only: bool,
+    /// The channels an administrator has set for everyone, which the agent cannot
+    /// change. Set by the server; ignored when sent.
+    #[serde(default)]
+    pub locked: Vec<NotificationChannel>,
+    /// Why they are locked, as the administrator wrote it. Set by the server.
+    #[serde(default)]
+    pub lock_reason: Option<String>,
 }
 
 impl EventPrefs {
@@ -81,6 +88,8 @@ impl EventPrefs {
             sound,
             email,
             admin_only: event_type.admin_only(),
+            locked: Vec::new(),
+            lock_reason: None,
         }
     }
 
@@ -91,7 +100,170 @@ impl EventPrefs {
             sound: false,
             email: EmailFrequency::Off,
             admin_only: event_type.admin_only(),
+            locked: Vec::new(),
+            lock_reason: None,
         }
+    }
+
+    /// Whether `self` and `other` differ on `channel`.
+    fn differs_on(&self, other: &EventPrefs, channel: NotificationChannel) -> bool {
+        match channel {
+            NotificationChannel::Desktop => self.desktop != other.desktop,
+            NotificationChannel::Sound => self.sound != other.sound,
+            NotificationChannel::Email => self.email != other.email,
+        }
+    }
+
+    /// Takes `channel`'s value from `from`.
+    fn take(&mut self, from: &EventPrefs, channel: NotificationChannel) {
+        match channel {
+            NotificationChannel::Desktop => self.desktop = from.desktop,
+            NotificationChannel::Sound => self.sound = from.sound,
+            NotificationChannel::Email => self.email = from.email,
+        }
+    }
+}
+
+/// A way an agent is told of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum NotificationChannel {
+    Desktop,
+    Sound,
+    Email,
+}
+
+impl NotificationChannel {
+    pub const ALL: [NotificationChannel; 3] = [Self::Desktop, Self::Sound, Self::Email];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Desktop => "desktop",
+            Self::Sound => "sound",
+            Self::Email => "email",
+        }
+    }
+}
+
+/// The longest reason an administrator gives for a lock.
+pub const LOCK_REASON_MAX_CHARS: usize = 200;
+
+/// An administrator's choice for one event type that every agent gets and none can
+/// change: each channel set (`Some`) is locked at that value, the others stay the
+/// agent's own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct NotificationLock {
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    #[serde(default)]
+    pub desktop: Option<bool>,
+    #[serde(default)]
+    pub sound: Option<bool>,
+    #[serde(default)]
+    pub email: Option<EmailFrequency>,
+    /// Shown to agents beside the locked channels.
+    pub reason: String,
+}
+
+impl NotificationLock {
+    /// The channels it locks.
+    pub fn channels(&self) -> Vec<NotificationChannel> {
+        NotificationChannel::ALL
+            .into_iter()
+            .filter(|channel| match channel {
+                NotificationChannel::Desktop => self.desktop.is_some(),
+                NotificationChannel::Sound => self.sound.is_some(),
+                NotificationChannel::Email => self.email.is_some(),
+            })
+            .collect()
+    }
+
+    /// `row` with the locked channels at their locked values.
+    fn impose(&self, row: &mut EventPrefs) {
+        if let Some(desktop) = self.desktop {
+            row.desktop = desktop;
+        }
+        if let Some(sound) = self.sound {
+            row.sound = sound;
+        }
+        if let Some(email) = self.email {
+            row.email = email;
+        }
+        row.locked = self.channels();
+        row.lock_reason = Some(self.reason.clone());
+    }
+}
+
+/// `GET|PUT /api/v1/admin/notification-locks`: the notifications administrators decide
+/// for everyone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct NotificationLocks {
+    pub locks: Vec<NotificationLock>,
+}
+
+impl NotificationLocks {
+    /// Checks a sent set and puts it in the stored shape: in the event types' order,
+    /// reasons trimmed, types that lock nothing left out.
+    pub fn normalised(self) -> Result<Self, InvalidField> {
+        let mut locks: Vec<NotificationLock> = Vec::with_capacity(self.locks.len());
+        for (index, mut lock) in self.locks.into_iter().enumerate() {
+            let kind = lock.event_type;
+            if !kind.configurable() {
+                return Err(InvalidField::new(
+                    format!("locks[{index}].type"),
+                    format!("{kind} is not a notification an agent configures"),
+                ));
+            }
+            if kind.admin_only() {
+                return Err(InvalidField::new(
+                    format!("locks[{index}].type"),
+                    format!(
+                        "{kind} is for administrators only; there is nothing to lock for agents"
+                    ),
+                ));
+            }
+            if locks.iter().any(|seen| seen.event_type == kind) {
+                return Err(InvalidField::new(
+                    format!("locks[{index}].type"),
+                    format!("{kind} is listed twice"),
+                ));
+            }
+            if lock.channels().is_empty() {
+                continue;
+            }
+            lock.reason = lock.reason.trim().to_owned();
+            if lock.reason.is_empty() {
+                return Err(InvalidField::new(
+                    format!("locks[{index}].reason"),
+                    "say why, for the agents who see it locked",
+                ));
+            }
+            if lock.reason.chars().count() > LOCK_REASON_MAX_CHARS {
+                return Err(InvalidField::new(
+                    format!("locks[{index}].reason"),
+                    format!("the reason must be at most {LOCK_REASON_MAX_CHARS} characters"),
+                ));
+            }
+            locks.push(lock);
+        }
+        locks.sort_by_key(|lock| {
+            EventType::ALL
+                .iter()
+                .position(|kind| *kind == lock.event_type)
+        });
+        Ok(Self { locks })
+    }
+
+    fn of(&self, event_type: EventType) -> Option<&NotificationLock> {
+        self.locks.iter().find(|lock| lock.event_type == event_type)
     }
 }
 
@@ -293,6 +465,8 @@ impl NotificationPrefs {
                     .cloned()
                     .unwrap_or_else(|| EventPrefs::default_for(kind));
                 row.admin_only = kind.admin_only();
+                row.locked.clear();
+                row.lock_reason = None;
                 row
             })
             .collect();
@@ -303,12 +477,78 @@ impl NotificationPrefs {
         })
     }
 
+    /// The preferences as they take effect: each locked channel at its locked value,
+    /// marked locked with the reason.
+    pub fn under(mut self, locks: &NotificationLocks) -> Self {
+        for row in &mut self.events {
+            row.locked.clear();
+            row.lock_reason = None;
+            if let Some(lock) = locks.of(row.event_type) {
+                lock.impose(row);
+            }
+        }
+        self
+    }
+
+    /// Checks a sent set against the locks, given what the agent had saved (`own`,
+    /// before the locks): a locked channel may come back at its locked value or at the
+    /// agent's own (an app that read before the lock), never at another. What is stored
+    /// keeps the agent's own value under each lock, which comes back if it is lifted.
+    pub fn within(
+        mut self,
+        locks: &NotificationLocks,
+        own: &NotificationPrefs,
+    ) -> Result<Self, LockedChange> {
+        for (index, row) in self.events.iter_mut().enumerate() {
+            let Some(lock) = locks.of(row.event_type) else {
+                continue;
+            };
+            let mine = own.for_type(row.event_type);
+            let mut imposed = mine.clone();
+            lock.impose(&mut imposed);
+            for channel in lock.channels() {
+                if row.differs_on(&imposed, channel) && row.differs_on(&mine, channel) {
+                    return Err(LockedChange {
+                        field: format!("events[{index}].{}", channel.as_str()),
+                        event_type: row.event_type,
+                        channel,
+                        reason: lock.reason.clone(),
+                    });
+                }
+                row.take(&mine, channel);
+            }
+        }
+        Ok(self)
+    }
+
     /// The first admin-only type this switches on, which only an administrator may do.
     pub fn enabled_admin_only(&self) -> Option<EventType> {
         self.events
             .iter()
             .find(|row| row.event_type.admin_only() && row.any_on())
             .map(|row| row.event_type)
+    }
+}
+
+/// A locked channel sent at another value than its lock's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedChange {
+    /// Where in the sent preferences: `events[2].email`.
+    pub field: String,
+    pub event_type: EventType,
+    pub channel: NotificationChannel,
+    pub reason: String,
+}
+
+impl std::fmt::Display for LockedChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "an administrator has locked the {} channel of {}: {}",
+            self.channel.as_str(),
+            self.event_type,
+            self.reason
+        )
     }
 }
 
@@ -434,6 +674,8 @@ mod tests {
                 sound: true,
                 email: EmailFrequency::Off,
                 admin_only: true,
+                locked: vec![NotificationChannel::Sound],
+                lock_reason: Some("sent by an app".into()),
             }],
             quiet_hours: QuietHours::default(),
             can_configure_admin_only: true,
@@ -443,10 +685,128 @@ mod tests {
         assert_eq!(stored.events[0].event_type, EventType::TicketAssigned);
         let kb = stored.for_type(EventType::KbArticlePublished);
         assert!(kb.desktop && kb.sound && !kb.admin_only);
+        assert!(kb.locked.is_empty() && kb.lock_reason.is_none());
         assert!(stored.for_type(EventType::RatingOther).admin_only);
         assert!(!stored.can_configure_admin_only);
         assert_eq!(stored.enabled_admin_only(), None);
         assert!(!stored.for_type(EventType::ProfileUpdated).any_on());
+    }
+
+    fn lock(
+        event_type: EventType,
+        email: Option<EmailFrequency>,
+        reason: &str,
+    ) -> NotificationLock {
+        NotificationLock {
+            event_type,
+            desktop: None,
+            sound: Some(true),
+            email,
+            reason: reason.into(),
+        }
+    }
+
+    #[test]
+    fn locks_are_checked_ordered_and_empty_ones_dropped() {
+        let sent = NotificationLocks {
+            locks: vec![
+                lock(EventType::TicketUpdated, None, "  team rule  "),
+                lock(
+                    EventType::TicketAssigned,
+                    Some(EmailFrequency::Immediate),
+                    "SLA",
+                ),
+                NotificationLock {
+                    sound: None,
+                    ..lock(EventType::KbArticlePublished, None, "")
+                },
+            ],
+        };
+        let stored = sent.normalised().expect("valid");
+        let kinds: Vec<EventType> = stored.locks.iter().map(|l| l.event_type).collect();
+        assert_eq!(kinds, [EventType::TicketAssigned, EventType::TicketUpdated]);
+        assert_eq!(stored.locks[1].reason, "team rule");
+        for (locks, field) in [
+            (
+                vec![lock(EventType::TicketAssigned, None, " ")],
+                "locks[0].reason",
+            ),
+            (
+                vec![lock(EventType::TicketAssigned, None, &"x".repeat(201))],
+                "locks[0].reason",
+            ),
+            (
+                vec![
+                    lock(EventType::TicketAssigned, None, "a"),
+                    lock(EventType::TicketAssigned, None, "b"),
+                ],
+                "locks[1].type",
+            ),
+            (
+                vec![lock(EventType::ProfileUpdated, None, "a")],
+                "locks[0].type",
+            ),
+            (
+                vec![lock(EventType::DepartmentChangeRequested, None, "a")],
+                "locks[0].type",
+            ),
+        ] {
+            assert_eq!(
+                NotificationLocks { locks }
+                    .normalised()
+                    .map_err(|e| e.field),
+                Err(field.to_owned())
+            );
+        }
+    }
+
+    #[test]
+    fn locked_channels_take_effect_and_refuse_other_values_but_keep_the_agents_own() {
+        let locks = NotificationLocks {
+            locks: vec![lock(
+                EventType::TicketAssigned,
+                Some(EmailFrequency::Digest),
+                "SLA",
+            )],
+        };
+        let mut own = NotificationPrefs::default();
+        own.events[0].sound = false;
+        own.events[0].email = EmailFrequency::Off;
+        let effective = own.clone().under(&locks);
+        let row = effective.for_type(EventType::TicketAssigned);
+        assert!(row.sound);
+        assert_eq!(row.email, EmailFrequency::Digest);
+        assert_eq!(
+            row.locked,
+            [NotificationChannel::Sound, NotificationChannel::Email]
+        );
+        assert_eq!(row.lock_reason.as_deref(), Some("SLA"));
+        assert!(effective
+            .for_type(EventType::TicketUpdated)
+            .locked
+            .is_empty());
+
+        // Sent back as shown, with an unlocked channel changed: accepted, and the
+        // agent's own values stay under the lock.
+        let mut sent = effective.clone();
+        sent.events[0].desktop = false;
+        let kept = sent
+            .within(&locks, &own)
+            .expect("only unlocked channels changed");
+        let row = kept.for_type(EventType::TicketAssigned);
+        assert!(!row.desktop && !row.sound);
+        assert_eq!(row.email, EmailFrequency::Off);
+
+        // An app that read before the lock sends the agent's own values: accepted.
+        assert!(own.clone().within(&locks, &own).is_ok());
+
+        // Any other value of a locked channel: refused, naming the field.
+        let mut changed = effective;
+        changed.events[0].email = EmailFrequency::Weekly;
+        let refused = changed.within(&locks, &own).expect_err("locked");
+        assert_eq!(refused.field, "events[0].email");
+        assert_eq!(refused.channel, NotificationChannel::Email);
+        assert_eq!(refused.reason, "SLA");
     }
 
     #[test]

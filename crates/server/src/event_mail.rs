@@ -20,19 +20,15 @@ pub async fn send_immediate(db: &Db, mailer: &Mailer, new: &NewEvent, published:
     let wants = |prefs: &agent_desk_core::NotificationPrefs| {
         prefs.for_type(new.event_type).email == EmailFrequency::Immediate
     };
-    let by_default = wants(&agent_desk_core::NotificationPrefs::default());
-    let saved = match notification_prefs::saved_by_email(db).await {
-        Ok(saved) => saved,
+    let everyones = match notification_prefs::everyones(db).await {
+        Ok(everyones) => everyones,
         Err(error) => {
             tracing::warn!(%error, "event mail: preferences could not be read");
             return;
         }
     };
     // Everyone is thousands of agents: not listed when none of them wants this mail.
-    if matches!(published.recipients, Recipients::Everyone)
-        && !by_default
-        && !saved.values().any(wants)
-    {
+    if matches!(published.recipients, Recipients::Everyone) && !everyones.anyone(wants) {
         return;
     }
     let recipients = match published.emails(db).await {
@@ -43,7 +39,7 @@ pub async fn send_immediate(db: &Db, mailer: &Mailer, new: &NewEvent, published:
         }
     };
     for recipient in &recipients {
-        if !saved.get(recipient).map_or(by_default, wants) {
+        if !wants(everyones.of(recipient)) {
             continue;
         }
         let mut body = String::new();
@@ -98,11 +94,10 @@ pub async fn send_due_digests(
     )
     .fetch_all(db)
     .await?;
-    let saved = notification_prefs::saved_by_email(db).await?;
-    let defaults = agent_desk_core::NotificationPrefs::default();
+    let everyones = notification_prefs::everyones(db).await?;
     let mut sent = 0;
     for (agent_id, email, timezone) in agents {
-        let prefs = saved.get(&email).unwrap_or(&defaults);
+        let prefs = everyones.of(&email);
         let zone: Tz = timezone
             .as_deref()
             .and_then(|zone| zone.parse().ok())

@@ -305,6 +305,26 @@ pub async fn publish_profile_updated(
     Ok(())
 }
 
+/// Tells every agent's app that the notifications administrators lock changed, so that
+/// each reads its preferences again. Not an alert.
+pub async fn publish_locks_changed(
+    db: &Db,
+    hub: &EventHub,
+    now: DateTime<Utc>,
+) -> Result<(), EventError> {
+    let new = NewEvent {
+        event_type: EventType::ProfileUpdated,
+        to: EventTarget::All,
+        priority: Priority::Low,
+        title: "Notification settings changed".into(),
+        body: None,
+        ticket_id: None,
+        url: None,
+        requester: None,
+    };
+    hub.publish(db, &Audience::All, &new, now).await.map(drop)
+}
+
 /// Stores an event with the clock's next seq, in one transaction: once for everyone, or
 /// a row per listed recipient, copied in one statement whatever their number.
 async fn store(

@@ -111,6 +111,9 @@ async fn only_administrators_reach_the_agents_routes_and_others_change_nothing()
 
     let agent_path = format!("/api/v1/admin/agents/{grace_id}");
     let reset_path = format!("{agent_path}/password-reset");
+    let prefs_path = format!("{agent_path}/notification-prefs");
+    let grace_prefs = get_json(&server, &admin, &prefs_path).await;
+    let locks_before = get_json(&server, &admin, "/api/v1/admin/notification-locks").await;
     let routes: Vec<(Method, &str, Option<Value>)> = vec![
         (Method::GET, "/api/v1/admin/agents", None),
         (
@@ -125,6 +128,22 @@ async fn only_administrators_reach_the_agents_routes_and_others_change_nothing()
             Some(json!({"is_admin": true, "email": "taken-over@example.com"})),
         ),
         (Method::POST, reset_path.as_str(), None),
+        (Method::GET, prefs_path.as_str(), None),
+        (
+            Method::PUT,
+            prefs_path.as_str(),
+            Some(
+                json!({"events": [], "quiet_hours": {"enabled": true, "start": "20:00", "end": "08:00"}}),
+            ),
+        ),
+        (Method::GET, "/api/v1/admin/notification-locks", None),
+        (
+            Method::PUT,
+            "/api/v1/admin/notification-locks",
+            Some(
+                json!({"locks": [{"type": "ticket.assigned", "sound": false, "reason": "quiet floor"}]}),
+            ),
+        ),
     ];
     let callers: [(&str, Option<&str>, StatusCode); 3] = [
         ("no token", None, StatusCode::UNAUTHORIZED),
@@ -147,6 +166,11 @@ async fn only_administrators_reach_the_agents_routes_and_others_change_nothing()
         }
     }
     assert_eq!(administered(&server, &admin, &grace_id).await.0, before);
+    assert_eq!(get_json(&server, &admin, &prefs_path).await, grace_prefs);
+    assert_eq!(
+        get_json(&server, &admin, "/api/v1/admin/notification-locks").await,
+        locks_before
+    );
     assert_eq!(
         get_json(&server, &admin, "/api/v1/admin/agents?activity=all").await,
         list_before
@@ -642,4 +666,255 @@ async fn an_address_stays_one_agents_when_two_administrators_give_it_at_once() {
         .await;
         assert_eq!(holders["total"], 1, "round {round}: {holders}");
     }
+}
+
+/// `PUT path` with `If-Match` as `token`.
+async fn put_versioned(
+    server: &Server,
+    token: &str,
+    path: &str,
+    etag: &str,
+    body: &Value,
+) -> reqwest::Response {
+    server
+        .request(Method::PUT, path, Some(token))
+        .header(IF_MATCH, etag)
+        .json(body)
+        .send()
+        .await
+        .expect("answered")
+}
+
+/// `GET path` answered 200, with its ETag.
+async fn versioned(server: &Server, token: &str, path: &str) -> (Value, String) {
+    let response = server.call(token, Method::GET, path, None).await;
+    let etag = etag_of(response.headers());
+    (expect_json(response, StatusCode::OK).await, etag)
+}
+
+/// The row of one event type.
+fn row<'a>(prefs: &'a Value, event_type: &str) -> &'a Value {
+    prefs["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|row| row["type"] == event_type)
+        .unwrap_or_else(|| panic!("{event_type} in {prefs}"))
+}
+
+#[tokio::test]
+async fn a_locked_notification_holds_for_every_agent_who_keeps_the_rest_and_their_own_choice() {
+    let server = Server::start(folder_with_agents()).await;
+    let ada = server.login(EMAIL, PASSWORD).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    const MINE: &str = "/api/v1/me/notification-prefs";
+    const LOCKS: &str = "/api/v1/admin/notification-locks";
+
+    // Ada chooses no sound and no mail for tickets given to her.
+    let (mut prefs, etag) = versioned(&server, &ada, MINE).await;
+    prefs["events"][0]["sound"] = json!(false);
+    prefs["events"][0]["email"] = json!("off");
+    assert_eq!(prefs["events"][0]["type"], "ticket.assigned");
+    let response = put_versioned(&server, &ada, MINE, &etag, &prefs).await;
+    expect_json(response, StatusCode::OK).await;
+
+    // Bad locks are refused, naming the field, and lock nothing.
+    let (locks, etag) = versioned(&server, &admin, LOCKS).await;
+    assert_eq!(locks, json!({"locks": []}));
+    for (body, field) in [
+        (
+            json!({"locks": [{"type": "ticket.assigned", "sound": true, "reason": "  "}]}),
+            "locks[0].reason",
+        ),
+        (
+            json!({"locks": [{"type": "department.change_requested", "email": "off", "reason": "x"}]}),
+            "locks[0].type",
+        ),
+        (
+            json!({"locks": [{"type": "ticket.assigned", "sound": "loud", "reason": "x"}]}),
+            "locks[0].sound",
+        ),
+    ] {
+        let response = put_versioned(&server, &admin, LOCKS, &etag, &body).await;
+        let status = response.status();
+        let error: Value = response.json().await.expect("JSON");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {error}");
+        assert!(
+            error["error"]["field"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with(field),
+            "{body}: {error}"
+        );
+    }
+    assert_eq!(versioned(&server, &admin, LOCKS).await.1, etag);
+
+    // Sound and immediate mail for tickets given to anyone, as the floor's rule.
+    let response = put_versioned(
+        &server,
+        &admin,
+        LOCKS,
+        &etag,
+        &json!({"locks": [{"type": "ticket.assigned", "sound": true, "email": "immediate", "reason": " SLA: answer within 5 minutes "}]}),
+    )
+    .await;
+    let locks = expect_json(response, StatusCode::OK).await;
+    assert_eq!(locks["locks"][0]["reason"], "SLA: answer within 5 minutes");
+
+    // Ada sees the locked values, marked locked with the reason; desktop stays hers.
+    let (shown, etag) = versioned(&server, &ada, MINE).await;
+    let assigned = row(&shown, "ticket.assigned");
+    assert_eq!(assigned["sound"], true, "{assigned}");
+    assert_eq!(assigned["email"], "immediate", "{assigned}");
+    assert_eq!(assigned["locked"], json!(["sound", "email"]), "{assigned}");
+    assert_eq!(assigned["lock_reason"], "SLA: answer within 5 minutes");
+    assert_eq!(row(&shown, "ticket.updated")["locked"], json!([]));
+
+    // She cannot change a locked channel, and nothing changes.
+    let mut changed = shown.clone();
+    changed["events"][0]["email"] = json!("weekly");
+    let response = put_versioned(&server, &ada, MINE, &etag, &changed).await;
+    let refused = expect_error(
+        response,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        Some("events[0].email"),
+    )
+    .await;
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("SLA"),
+        "{refused}"
+    );
+    assert_eq!(
+        versioned(&server, &ada, MINE).await,
+        (shown.clone(), etag.clone())
+    );
+
+    // An unlocked channel she can, sending the locked ones back as shown.
+    let mut changed = shown.clone();
+    changed["events"][0]["desktop"] = json!(false);
+    let response = put_versioned(&server, &ada, MINE, &etag, &changed).await;
+    let saved = expect_json(response, StatusCode::OK).await;
+    assert_eq!(row(&saved, "ticket.assigned")["desktop"], false);
+    assert_eq!(row(&saved, "ticket.assigned")["email"], "immediate");
+
+    // Lifted, the lock gives Ada back her own choice.
+    let (_, etag) = versioned(&server, &admin, LOCKS).await;
+    let response = put_versioned(&server, &admin, LOCKS, &etag, &json!({"locks": []})).await;
+    expect_json(response, StatusCode::OK).await;
+    let (mine, _) = versioned(&server, &ada, MINE).await;
+    let assigned = row(&mine, "ticket.assigned");
+    assert_eq!(
+        (&assigned["desktop"], &assigned["sound"], &assigned["email"]),
+        (&json!(false), &json!(false), &json!("off")),
+        "{assigned}"
+    );
+    assert_eq!(assigned["locked"], json!([]));
+}
+
+#[tokio::test]
+async fn an_administrator_sets_an_agents_notifications_which_the_agent_sees_in_the_change_log() {
+    let server = Server::start(folder_with_agents()).await;
+    let ada = server.login(EMAIL, PASSWORD).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let ada_id = id_by_email(&server, &admin, EMAIL).await;
+    let path = format!("/api/v1/admin/agents/{ada_id}/notification-prefs");
+    let (prefs, etag) = versioned(&server, &admin, &path).await;
+    assert_eq!(
+        prefs["can_configure_admin_only"], false,
+        "Ada does not administer"
+    );
+    assert_eq!(
+        versioned(&server, &ada, "/api/v1/me/notification-prefs")
+            .await
+            .1,
+        etag,
+        "one version for both"
+    );
+
+    // An admin-only type is not for Ada, even set by an administrator.
+    let mut admin_only = prefs.clone();
+    for row in admin_only["events"].as_array_mut().expect("events") {
+        if row["type"] == "department.change_requested" {
+            row["desktop"] = json!(true);
+        }
+    }
+    let response = put_versioned(&server, &admin, &path, &etag, &admin_only).await;
+    expect_error(
+        response,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        Some("department.change_requested"),
+    )
+    .await;
+
+    let mut changed = prefs.clone();
+    changed["events"][1]["email"] = json!("off");
+    changed["quiet_hours"] = json!({"enabled": true, "start": "20:00", "end": "08:00"});
+    let kind = changed["events"][1]["type"]
+        .as_str()
+        .expect("type")
+        .to_owned();
+    let was = changed["events"][1]["email"].clone();
+    assert_ne!(prefs["events"][1]["email"], was);
+    let response = put_versioned(&server, &admin, &path, &etag, &changed).await;
+    let saved = expect_json(response, StatusCode::OK).await;
+    assert_eq!(saved["quiet_hours"]["start"], "20:00");
+
+    // Ada's own view has them, and her change log says who changed what.
+    let (mine, _) = versioned(&server, &ada, "/api/v1/me/notification-prefs").await;
+    assert_eq!(row(&mine, &kind)["email"], "off");
+    assert_eq!(mine["quiet_hours"]["enabled"], true);
+    let log = get_json(&server, &ada, &format!("/api/v1/people/{ada_id}/changes")).await;
+    let entries = log["changes"].as_array().expect("changes");
+    let field = format!("notification:{kind}:email");
+    let entry = entries
+        .iter()
+        .find(|entry| entry["field"] == field.as_str())
+        .unwrap_or_else(|| panic!("{field} in {log}"));
+    assert_eq!(entry["actor_name"], ADMIN_NAME, "{entry}");
+    assert_eq!(entry["old_value"], prefs["events"][1]["email"], "{entry}");
+    assert_eq!(entry["new_value"], "off", "{entry}");
+    let hours = entries
+        .iter()
+        .find(|entry| entry["field"] == "notification:quiet_hours")
+        .unwrap_or_else(|| panic!("quiet hours in {log}"));
+    assert_eq!(hours["new_value"], "20:00–08:00", "{hours}");
+    // Exactly the two things changed.
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|entry| entry["field"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("notification:"))
+            .count(),
+        2,
+        "{log}"
+    );
+
+    // Ada's app is told to read them again.
+    let events = get_json(&server, &ada, "/api/v1/events").await;
+    assert!(
+        events["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|event| event["type"] == "profile.updated"),
+        "{events}"
+    );
+
+    // No such agent: 404.
+    let response = server
+        .call(
+            &admin,
+            Method::GET,
+            "/api/v1/admin/agents/nobody/notification-prefs",
+            None,
+        )
+        .await;
+    expect_error(response, StatusCode::NOT_FOUND, "not_found", None).await;
 }

@@ -99,6 +99,11 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/admin/agents", &["get", "post"]),
         ("/api/v1/admin/agents/{id}", &["get", "patch"]),
         ("/api/v1/admin/agents/{id}/password-reset", &["post"]),
+        (
+            "/api/v1/admin/agents/{id}/notification-prefs",
+            &["get", "put"],
+        ),
+        ("/api/v1/admin/notification-locks", &["get", "put"]),
         ("/api/v1/admin/department-requests", &["get"]),
         ("/api/v1/admin/department-requests/{id}/decision", &["post"]),
         ("/api/v1/admin/integrations", &["get"]),

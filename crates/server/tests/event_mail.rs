@@ -143,7 +143,7 @@ async fn events_to_everyone_are_mailed_to_those_who_want_them_at_once() {
             row.email = EmailFrequency::Immediate;
         }
     }
-    notification_prefs::save(&state.db, &grace.id, &prefs, 0, Utc::now())
+    notification_prefs::replace(&state.db, &grace.id, &grace.id, prefs, false, 0, Utc::now())
         .await
         .expect("save preferences");
     publish(&state, &article, Utc::now()).await;
@@ -155,6 +155,27 @@ async fn events_to_everyone_are_mailed_to_those_who_want_them_at_once() {
         .collect::<Vec<_>>();
     assert_eq!(newest.len(), 1);
     assert!(newest[0].contains("To: grace@example.com"));
+
+    // Locked to immediate mail by an administrator: everyone gets it, whatever their own
+    // choice; locked off, nobody does, Grace included.
+    for (email, mails_after) in [(EmailFrequency::Immediate, 3 + 2), (EmailFrequency::Off, 5)] {
+        let (_, version) = notification_prefs::locks(&state.db).await.expect("locks");
+        let locks = agent_desk_core::NotificationLocks {
+            locks: vec![agent_desk_core::NotificationLock {
+                event_type: EventType::KbArticlePublished,
+                desktop: None,
+                sound: None,
+                email: Some(email),
+                reason: "Everyone reads the knowledge base".into(),
+            }],
+        };
+        notification_prefs::save_locks(&state.db, &grace.id, locks, version, Utc::now())
+            .await
+            .expect("lock");
+        publish(&state, &article, Utc::now()).await;
+        let mails = outbox(dir.path());
+        assert_eq!(mails.len(), mails_after, "{email:?}: {mails:#?}");
+    }
 }
 
 #[tokio::test]

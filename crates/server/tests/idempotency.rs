@@ -60,6 +60,8 @@ const HONOURED: &[(&str, &str)] = &[
     ("POST", "/api/v1/admin/events"),
     ("PUT", "/api/v1/me/status"),
     ("PUT", "/api/v1/me/notification-prefs"),
+    ("PUT", "/api/v1/admin/agents/{id}/notification-prefs"),
+    ("PUT", "/api/v1/admin/notification-locks"),
     ("PUT", "/api/v1/me/avatar"),
     ("DELETE", "/api/v1/me/avatar"),
     ("POST", "/api/v1/auth/sessions/sign-out-others"),
@@ -784,6 +786,66 @@ async fn every_honoured_route_answers_a_retry_as_it_answered_and_applies_it_once
     keyed.again(make()).await;
     let response = server
         .call(&ada, Method::GET, "/api/v1/me/notification-prefs", None)
+        .await;
+    assert_eq!(
+        etag_of(response.headers()),
+        keyed.first.etag(),
+        "one new version"
+    );
+
+    // The same, set by an administrator: one new version, one change-log entry.
+    let agent_prefs = format!("/api/v1/admin/agents/{ada_id}/notification-prefs");
+    let response = server.call(&admin, Method::GET, &agent_prefs, None).await;
+    let prefs_etag = etag_of(response.headers());
+    let mut prefs = expect_json(response, StatusCode::OK).await;
+    prefs["quiet_hours"]["start"] = json!("21:30");
+    let make = || {
+        request(Method::PUT, &agent_prefs, &admin)
+            .header(IF_MATCH, &prefs_etag)
+            .json(&prefs)
+    };
+    let keyed = covered
+        .first(
+            (Method::PUT, "/api/v1/admin/agents/{id}/notification-prefs"),
+            make(),
+            StatusCode::OK,
+        )
+        .await;
+    keyed.again(make()).await;
+    let log = changes(&server, &ada, &ada_id).await;
+    assert_eq!(about(&log, "notification:quiet_hours"), 1, "{log:?}");
+
+    // The locks, versioned.
+    let response = server
+        .call(
+            &admin,
+            Method::GET,
+            "/api/v1/admin/notification-locks",
+            None,
+        )
+        .await;
+    let locks_etag = etag_of(response.headers());
+    let locks = json!({"locks": [{"type": "ticket.updated", "desktop": true, "reason": "Stay in the loop"}]});
+    let make = || {
+        request(Method::PUT, "/api/v1/admin/notification-locks", &admin)
+            .header(IF_MATCH, &locks_etag)
+            .json(&locks)
+    };
+    let keyed = covered
+        .first(
+            (Method::PUT, "/api/v1/admin/notification-locks"),
+            make(),
+            StatusCode::OK,
+        )
+        .await;
+    keyed.again(make()).await;
+    let response = server
+        .call(
+            &admin,
+            Method::GET,
+            "/api/v1/admin/notification-locks",
+            None,
+        )
         .await;
     assert_eq!(
         etag_of(response.headers()),
