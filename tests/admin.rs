@@ -1,7 +1,8 @@
 //! The real app and server: an administrator adds an agent on the Administration screen,
 //! the agent chooses a password from the welcome mail and signs in, then sees the address
-//! and department an administrator gives them arrive in their open app, and is signed out
-//! of it within seconds when deactivated.
+//! and department an administrator gives them arrive in their open app, sees a
+//! notification the administrator locked for everyone locked (and the server refuses to
+//! change it), and is signed out of it within seconds when deactivated.
 
 use agent_desk_e2e::{
     api_get, api_login, api_token, replace_text, save_screenshot, sign_in, value_of, wait_for,
@@ -62,6 +63,28 @@ async fn an_administrator_adds_changes_and_deactivates_an_agent() -> Result<()> 
     wait_for_text(&app, "[data-testid=admin-agents]", "Linus Torvalds").await?;
     save_screenshot(&app, "admin.png").await?;
 
+    // …and has the sound of tickets given to anyone switched off for everyone.
+    wait_for(&app, "[data-testid=admin-tab-notifications]")
+        .await?
+        .click()
+        .await?;
+    wait_for(&app, "#lock-ticket-assigned-sound")
+        .await?
+        .select_by_value("off")
+        .await?;
+    replace_text(
+        &app,
+        "#lock-ticket-assigned-reason",
+        "Quiet floor: headsets only",
+    )
+    .await?;
+    wait_for(&app, "[data-testid=notification-locks] button[type=submit]")
+        .await?
+        .click()
+        .await?;
+    wait_for_text(&app, "[data-testid=locks-message]", "Saved").await?;
+    save_screenshot(&app, "admin-locks.png").await?;
+
     // The welcome mail's link sets the password on the server's own page.
     let link = wait_for_reset_link(&outbox, mails_before).await?;
     ensure!(
@@ -97,7 +120,51 @@ async fn an_administrator_adds_changes_and_deactivates_an_agent() -> Result<()> 
         "an agent is offered Administration"
     );
 
+    // The sound of tickets given to him is off and locked, with the reason; the rest of
+    // the row is his.
+    wait_for(&app, "#nav-notifications").await?.click().await?;
+    wait_for_text(
+        &app,
+        "[data-testid='pref-ticket.assigned']",
+        "Quiet floor: headsets only",
+    )
+    .await?;
+    let sound = wait_for(&app, "#pref-ticket-assigned-sound").await?;
+    ensure!(
+        sound.prop("disabled").await?.as_deref() == Some("true"),
+        "the locked sound can be changed in the app"
+    );
+    ensure!(
+        sound.prop("checked").await?.as_deref() == Some("false"),
+        "the locked sound is not off"
+    );
+    let desktop = wait_for(&app, "#pref-ticket-assigned-desktop").await?;
+    ensure!(
+        desktop.prop("disabled").await?.as_deref() == Some("false"),
+        "an unlocked channel is disabled"
+    );
+    save_screenshot(&app, "notifications-locked.png").await?;
+
+    // Nor through the API.
+    let linus = api_token(&server, NEW_EMAIL, NEW_PASSWORD).await?;
+    let (mut prefs, etag) = api_get(&server, &linus, "/api/v1/me/notification-prefs").await?;
+    prefs["events"][0]["sound"] = json!(true);
+    let response = reqwest::Client::new()
+        .put(format!("{server}/api/v1/me/notification-prefs"))
+        .bearer_auth(&linus)
+        .header("if-match", etag.context("an ETag")?)
+        .json(&prefs)
+        .send()
+        .await?;
+    let status = response.status();
+    let answer: Value = response.json().await?;
+    ensure!(
+        status == 403 && answer["error"]["field"] == "events[0].sound",
+        "changing a locked channel answered {status}: {answer}"
+    );
+
     // An administrator gives him another address and department: his open app shows them.
+    wait_for(&app, "#nav-profile").await?.click().await?;
     let admin = api_token(&server, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD).await?;
     let (list, _) = api_get(&server, &admin, "/api/v1/admin/agents?q=linus").await?;
     let id = list["agents"][0]["id"]

@@ -20,7 +20,10 @@ use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_opener::OpenerExt;
 
 use crate::error::CommandError;
-use crate::events::{AlertsChanged, PresenceChanged, ProfileChanged, SessionEnded, TeamsChanged};
+use crate::events::{
+    AlertsChanged, NotificationPrefsChanged, PresenceChanged, ProfileChanged, SessionEnded,
+    TeamsChanged,
+};
 use crate::state::DeskState;
 use crate::tray;
 
@@ -79,6 +82,22 @@ impl<R: Runtime> PresenceShell<VersionedProfile> for Shell<R> {
     }
 }
 
+/// Reads the agent's notification preferences from the server into the desk, and keeps a
+/// copy for the Notifications screen should the server go away. `None` when it cannot
+/// be reached.
+async fn read_prefs(
+    state: &DeskState,
+    desk: &AlertDesk,
+) -> Option<agent_desk_client::VersionedNotificationPrefs> {
+    let prefs = state.session.notification_prefs().await.ok()?;
+    if let (Some(outbox), Ok(body)) = (state.outbox(), serde_json::to_value(&prefs)) {
+        let version = crate::account::etag_version(&prefs.etag);
+        let _ = outbox.remember("prefs", String::new(), body, version).await;
+    }
+    desk.set_prefs(prefs.prefs.clone());
+    Some(prefs)
+}
+
 /// Starts presence and alerts for the agent just signed in (or restored). Replaces what
 /// ran for an earlier session.
 pub async fn start<R: Runtime>(app: &AppHandle<R>, profile: &VersionedProfile) {
@@ -103,29 +122,18 @@ pub async fn start<R: Runtime>(app: &AppHandle<R>, profile: &VersionedProfile) {
     ));
     desk.set_timezone(timezone_of(profile));
     tray::set_language(app, &profile.profile.language);
-    let prefs = state.session.notification_prefs().await;
-    let kept = async {
-        let copy = state
-            .outbox()?
-            .remembered("prefs", String::new())
-            .await
-            .ok()??;
-        serde_json::from_value::<agent_desk_client::VersionedNotificationPrefs>(copy.body).ok()
-    };
-    match prefs {
-        Ok(prefs) => {
-            // Kept for the Notifications screen, should the server go away.
-            if let (Some(outbox), Ok(body)) = (state.outbox(), serde_json::to_value(&prefs)) {
-                let version = crate::account::etag_version(&prefs.etag);
-                let _ = outbox.remember("prefs", String::new(), body, version).await;
-            }
-            desk.set_prefs(prefs.prefs);
-        }
+    if read_prefs(&state, &desk).await.is_none() {
         // Started while the server is away: the preferences last read here.
-        Err(_) => {
-            if let Some(kept) = kept.await {
-                desk.set_prefs(kept.prefs);
-            }
+        let kept = async {
+            let copy = state
+                .outbox()?
+                .remembered("prefs", String::new())
+                .await
+                .ok()??;
+            serde_json::from_value::<agent_desk_client::VersionedNotificationPrefs>(copy.body).ok()
+        };
+        if let Some(kept) = kept.await {
+            desk.set_prefs(kept.prefs);
         }
     }
     let presence = Arc::new(Presence::new(
@@ -187,10 +195,18 @@ fn timezone_of(profile: &VersionedProfile) -> Option<chrono_tz::Tz> {
 fn on_stream_signal<R: Runtime>(app: &AppHandle<R>, signal: StreamSignal) {
     let app = app.clone();
     match signal {
+        // The profile, or the notification preferences (an administrator set them, or
+        // locked some for everyone): both are read again.
         StreamSignal::ProfileChanged => {
             tauri::async_runtime::spawn(async move {
-                if let Some(presence) = app.state::<DeskState>().presence() {
+                let state = app.state::<DeskState>();
+                if let Some(presence) = state.presence() {
                     presence.refresh().await;
+                }
+                if let Some(desk) = state.alert_desk() {
+                    if let Some(prefs) = read_prefs(&state, &desk).await {
+                        let _ = NotificationPrefsChanged(prefs).emit(&app);
+                    }
                 }
             });
         }

@@ -47,6 +47,10 @@ agent_desk_ipc::events! {
     /// Changes wait to be sent, were sent, or were refused; a field's value was replaced.
     pub struct OutboxChanged(pub agent_desk_outbox::OutboxState);
 
+    /// The agent's notification preferences changed on the server (an administrator set
+    /// them, or locked channels for everyone): the new preferences and their version.
+    pub struct NotificationPrefsChanged(pub agent_desk_client::VersionedNotificationPrefs);
+
     /// A colleague's status changed (`status` null: their privacy hides it from the agent).
     pub struct PresenceChanged(pub PresenceChange);
 }

@@ -100,6 +100,10 @@ agent_desk_ipc::commands![
     commands::admin::create_agent,
     commands::admin::update_agent,
     commands::admin::send_password_link,
+    commands::admin::get_agent_notification_prefs,
+    commands::admin::save_agent_notification_prefs,
+    commands::admin::get_notification_locks,
+    commands::admin::save_notification_locks,
     commands::admin::list_department_requests,
     commands::admin::decide_department_request,
 ];
@@ -112,6 +116,10 @@ pub fn constants() -> serde_json::Result<Vec<ConstantSpec>> {
         .into_iter()
         .filter(|kind| kind.admin_only())
         .collect();
+    let lockable: Vec<EventType> = EventType::ALL
+        .into_iter()
+        .filter(|kind| kind.configurable() && !kind.admin_only())
+        .collect();
     Ok(vec![
         ConstantSpec::new(
             "EVENT_TYPES",
@@ -122,6 +130,16 @@ pub fn constants() -> serde_json::Result<Vec<ConstantSpec>> {
             "ADMIN_ONLY_EVENT_TYPES",
             "The types only an administrator may switch on: they are about other agents' work.",
             &admin_only,
+        )?,
+        ConstantSpec::new(
+            "LOCKABLE_EVENT_TYPES",
+            "The types whose channels administrators may lock for every agent.",
+            &lockable,
+        )?,
+        ConstantSpec::new(
+            "LOCK_REASON_MAX",
+            "The most characters a lock's reason, shown to agents, may have.",
+            &agent_desk_core::notifications::LOCK_REASON_MAX_CHARS,
         )?,
         ConstantSpec::new(
             "EMAIL_FREQUENCIES",

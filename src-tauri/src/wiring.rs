@@ -370,6 +370,21 @@ fn calls() -> BTreeMap<&'static str, Call> {
             signed_out(json!({"agentId": "agent-1", "patch": {"active": false}, "etag": "\"1\""})),
         ),
         ("send_password_link", signed_out(json!({"agentId": "agent-1"}))),
+        (
+            "get_agent_notification_prefs",
+            signed_out(json!({"agentId": "agent-1"})),
+        ),
+        (
+            "save_agent_notification_prefs",
+            signed_out(
+                json!({"agentId": "agent-1", "prefs": {"events": [], "quiet_hours": {"enabled": false, "start": "22:00", "end": "07:00"}}, "etag": "\"1\""}),
+            ),
+        ),
+        ("get_notification_locks", signed_out(json!({}))),
+        (
+            "save_notification_locks",
+            signed_out(json!({"locks": {"locks": []}, "etag": "\"0\""})),
+        ),
         ("list_department_requests", signed_out(json!({}))),
         (
             "decide_department_request",

@@ -1,4 +1,5 @@
-//! What administrators do from the app: agents and the department requests they decide.
+//! What administrators do from the app: agents, their notifications and the locks over
+//! everyone's, and the department requests they decide.
 //! The server answers 403 to anyone else; the app shows the screen to administrators only.
 
 use agent_desk_core::admin::{
@@ -7,12 +8,13 @@ use agent_desk_core::admin::{
 use agent_desk_core::departments::{
     DecidedDepartmentRequest, DepartmentDecision, DepartmentRequests,
 };
+use agent_desk_core::{NotificationLocks, NotificationPrefs};
 use reqwest::header::IF_MATCH;
 use reqwest::Response;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::api::{etag_of, ApiClient};
+use crate::api::{etag_of, ApiClient, VersionedNotificationPrefs};
 use crate::error::ClientError;
 
 /// An agent as administrators see them, and the ETag to send back with a change.
@@ -20,6 +22,14 @@ use crate::error::ClientError;
 #[ts(export)]
 pub struct VersionedAgent {
     pub agent: AdministeredAgent,
+    pub etag: String,
+}
+
+/// The notification locks, and the ETag to send back with a change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct VersionedNotificationLocks {
+    pub locks: NotificationLocks,
     pub etag: String,
 }
 
@@ -97,6 +107,52 @@ impl ApiClient {
         self.send(request).await.map(drop)
     }
 
+    /// An agent's notification preferences as they take effect.
+    pub async fn agent_notification_prefs(
+        &self,
+        id: &str,
+    ) -> Result<VersionedNotificationPrefs, ClientError> {
+        let url = self.url_with_segments("api/v1/admin/agents", &[id, "notification-prefs"])?;
+        let request = self.authorised(self.http_client().get(url))?;
+        Self::versioned_prefs(self.send(request).await?).await
+    }
+
+    /// Sets an agent's notification preferences for them, at the version `etag` names.
+    pub async fn save_agent_notification_prefs(
+        &self,
+        id: &str,
+        prefs: &NotificationPrefs,
+        etag: &str,
+    ) -> Result<VersionedNotificationPrefs, ClientError> {
+        let url = self.url_with_segments("api/v1/admin/agents", &[id, "notification-prefs"])?;
+        let request = self
+            .authorised(self.http_client().put(url))?
+            .header(IF_MATCH, etag)
+            .json(prefs);
+        Self::versioned_prefs(self.send(request).await?).await
+    }
+
+    /// The channels locked for everyone.
+    pub async fn notification_locks(&self) -> Result<VersionedNotificationLocks, ClientError> {
+        let url = self.url("api/v1/admin/notification-locks")?;
+        let request = self.authorised(self.http_client().get(url))?;
+        versioned_locks(self.send(request).await?).await
+    }
+
+    /// Replaces the locks at the version `etag` names.
+    pub async fn save_notification_locks(
+        &self,
+        locks: &NotificationLocks,
+        etag: &str,
+    ) -> Result<VersionedNotificationLocks, ClientError> {
+        let url = self.url("api/v1/admin/notification-locks")?;
+        let request = self
+            .authorised(self.http_client().put(url))?
+            .header(IF_MATCH, etag)
+            .json(locks);
+        versioned_locks(self.send(request).await?).await
+    }
+
     /// Every open request to change department, oldest first.
     pub async fn department_requests(&self) -> Result<DepartmentRequests, ClientError> {
         let url = self.url("api/v1/admin/department-requests")?;
@@ -121,6 +177,12 @@ async fn versioned_agent(response: Response) -> Result<VersionedAgent, ClientErr
     let etag = etag_of(&response, "the agent")?;
     let agent = ApiClient::json::<AdministeredAgent>(response).await?;
     Ok(VersionedAgent { agent, etag })
+}
+
+async fn versioned_locks(response: Response) -> Result<VersionedNotificationLocks, ClientError> {
+    let etag = etag_of(&response, "the notification locks")?;
+    let locks = ApiClient::json::<NotificationLocks>(response).await?;
+    Ok(VersionedNotificationLocks { locks, etag })
 }
 
 #[cfg(test)]

@@ -647,7 +647,7 @@ impl ApiClient {
         Ok((url, token))
     }
 
-    async fn versioned_prefs(
+    pub(crate) async fn versioned_prefs(
         response: Response,
     ) -> Result<VersionedNotificationPrefs, ClientError> {
         let etag = etag_of(&response, "the notification preferences")?;

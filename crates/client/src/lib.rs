@@ -12,7 +12,7 @@ pub mod settings;
 pub mod stream;
 pub mod tokens;
 
-pub use admin::VersionedAgent;
+pub use admin::{VersionedAgent, VersionedNotificationLocks};
 pub use api::{ApiClient, VersionedNotificationPrefs, VersionedProfile};
 pub use error::{ClientError, ClientErrorCode};
 pub use photo::PhotoEditor;

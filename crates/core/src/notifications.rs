@@ -491,9 +491,9 @@ impl NotificationPrefs {
     }
 
     /// Checks a sent set against the locks, given what the agent had saved (`own`,
-    /// before the locks): a locked channel may come back at its locked value or at the
-    /// agent's own (an app that read before the lock), never at another. What is stored
-    /// keeps the agent's own value under each lock, which comes back if it is lifted.
+    /// before the locks): a locked channel may only come back at its locked value. What
+    /// is stored keeps the agent's own value under each lock, which comes back if it is
+    /// lifted.
     pub fn within(
         mut self,
         locks: &NotificationLocks,
@@ -507,7 +507,7 @@ impl NotificationPrefs {
             let mut imposed = mine.clone();
             lock.impose(&mut imposed);
             for channel in lock.channels() {
-                if row.differs_on(&imposed, channel) && row.differs_on(&mine, channel) {
+                if row.differs_on(&imposed, channel) {
                     return Err(LockedChange {
                         field: format!("events[{index}].{}", channel.as_str()),
                         event_type: row.event_type,
@@ -797,8 +797,13 @@ mod tests {
         assert!(!row.desktop && !row.sound);
         assert_eq!(row.email, EmailFrequency::Off);
 
-        // An app that read before the lock sends the agent's own values: accepted.
-        assert!(own.clone().within(&locks, &own).is_ok());
+        // Sent at the agent's own value (an app that read before the lock): refused too,
+        // for it is not what the agent gets.
+        let stale = own
+            .clone()
+            .within(&locks, &own)
+            .expect_err("not the locked value");
+        assert_eq!(stale.field, "events[0].sound");
 
         // Any other value of a locked channel: refused, naming the field.
         let mut changed = effective;

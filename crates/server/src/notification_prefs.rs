@@ -179,7 +179,7 @@ pub async fn replace(
     }
     let (locks, _) = locks(db).await?;
     let prefs = prefs.within(&locks, &own).map_err(PrefsError::Locked)?;
-    let recorded = (actor_id != agent_id).then(|| (actor_id, &own));
+    let recorded = (actor_id != agent_id).then_some((actor_id, &own));
     let version = save(db, agent_id, &prefs, expected_version, now, recorded).await?;
     Ok((prefs.under(&locks), version))
 }

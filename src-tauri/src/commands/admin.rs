@@ -1,11 +1,13 @@
-//! The Administration screen: agents, and the department requests administrators decide.
+//! The Administration screen: agents, their notifications and the locks over everyone's,
+//! and the department requests administrators decide.
 //! The server decides every call; to anyone but an administrator it answers 403.
 
-use agent_desk_client::VersionedAgent;
+use agent_desk_client::{VersionedAgent, VersionedNotificationLocks, VersionedNotificationPrefs};
 use agent_desk_core::admin::{AdministeredAgentPatch, AgentList, AgentListQuery, NewAgent};
 use agent_desk_core::departments::{
     DecidedDepartmentRequest, DepartmentDecision, DepartmentRequests,
 };
+use agent_desk_core::{NotificationLocks, NotificationPrefs};
 use agent_desk_ipc::command;
 use tauri::State;
 
@@ -63,6 +65,57 @@ pub async fn send_password_link(
     agent_id: String,
 ) -> Result<(), CommandError> {
     Ok(state.session.api()?.send_password_link(&agent_id).await?)
+}
+
+/// An agent's notification preferences as they take effect, to set up for them.
+#[command]
+pub async fn get_agent_notification_prefs(
+    state: State<'_, DeskState>,
+    agent_id: String,
+) -> Result<VersionedNotificationPrefs, CommandError> {
+    Ok(state
+        .session
+        .api()?
+        .agent_notification_prefs(&agent_id)
+        .await?)
+}
+
+/// Sets an agent's notification preferences at the version `etag` names; the agent's
+/// app reads them again.
+#[command]
+pub async fn save_agent_notification_prefs(
+    state: State<'_, DeskState>,
+    agent_id: String,
+    prefs: NotificationPrefs,
+    etag: String,
+) -> Result<VersionedNotificationPrefs, CommandError> {
+    Ok(state
+        .session
+        .api()?
+        .save_agent_notification_prefs(&agent_id, &prefs, &etag)
+        .await?)
+}
+
+/// The channels administrators locked for everyone.
+#[command]
+pub async fn get_notification_locks(
+    state: State<'_, DeskState>,
+) -> Result<VersionedNotificationLocks, CommandError> {
+    Ok(state.session.api()?.notification_locks().await?)
+}
+
+/// Replaces the locks at the version `etag` names.
+#[command]
+pub async fn save_notification_locks(
+    state: State<'_, DeskState>,
+    locks: NotificationLocks,
+    etag: String,
+) -> Result<VersionedNotificationLocks, CommandError> {
+    Ok(state
+        .session
+        .api()?
+        .save_notification_locks(&locks, &etag)
+        .await?)
 }
 
 /// Every open request to change department, oldest first.

@@ -29,6 +29,7 @@ import type { PresenceChange } from '../lib/generated/PresenceChange';
 import type { Profile } from '../lib/generated/Profile';
 import type { Team } from '../lib/generated/Team';
 import type { VersionedNotificationPrefs } from '../lib/generated/VersionedNotificationPrefs';
+import type { VersionedNotificationLocks } from '../lib/generated/VersionedNotificationLocks';
 import type { VersionedProfile } from '../lib/generated/VersionedProfile';
 import type { UpdateState } from '../lib/generated/UpdateState';
 import { Outbox } from '../lib/outbox.svelte';
@@ -136,6 +137,8 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
   let agents = agentList();
   const agentVersions: Record<string, number> = {};
   let departmentRequests = [departmentRequest()];
+  const agentPrefs: Record<string, VersionedNotificationPrefs> = {};
+  let locks: VersionedNotificationLocks = { locks: { locks: [] }, etag: '"l0"' };
   const tickets = ticketsOf();
   let made = 0;
   let update: UpdateState = { current_version: '0.1.0', enabled: true, checked_at: null, phase: { phase: 'idle' } };
@@ -159,6 +162,7 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     teams: new Set() as Listeners<void>,
     presence: new Set() as Listeners<PresenceChange>,
     outbox: new Set() as Listeners<OutboxState>,
+    prefs: new Set() as Listeners<VersionedNotificationPrefs>,
   };
 
   function administered(id: string): VersionedAgent {
@@ -357,6 +361,7 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     onAlertsChanged: vi.fn<Backend['onAlertsChanged']>(listen(on.alerts)),
     notificationPrefs: vi.fn<Backend['notificationPrefs']>(async () => copy(prefs)),
     saveNotificationPrefs: vi.fn<Backend['saveNotificationPrefs']>(async (sent) => savePrefs(sent)),
+    onNotificationPrefsChanged: vi.fn<Backend['onNotificationPrefsChanged']>(listen(on.prefs)),
     sendTestNotification: vi.fn<Backend['sendTestNotification']>(async () => selfTestOk()),
     checkQuietHours: vi.fn<Backend['checkQuietHours']>(async () => []),
     privacyPreview: vi.fn<Backend['privacyPreview']>(async () => privacyPreview()),
@@ -530,6 +535,24 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
       return administered(agentId);
     }),
     sendPasswordLink: vi.fn<Backend['sendPasswordLink']>(async () => {}),
+    /** Each agent starts with the defaults (the admin-only rows theirs to switch on if they
+     * administer); a save moves the etag on. */
+    getAgentNotificationPrefs: vi.fn<Backend['getAgentNotificationPrefs']>(async (agentId) => {
+      const admin = agents.find((agent) => agent.id === agentId)?.is_admin ?? false;
+      agentPrefs[agentId] ??= { prefs: defaultPrefs(admin), etag: '"ap1"' };
+      return copy(agentPrefs[agentId]);
+    }),
+    saveAgentNotificationPrefs: vi.fn<Backend['saveAgentNotificationPrefs']>(async (agentId, sent, etag) => {
+      const next = Number(/\d+/.exec(etag)?.[0] ?? '0') + 1;
+      agentPrefs[agentId] = { prefs: copy(sent), etag: `"ap${next}"` };
+      return copy(agentPrefs[agentId]);
+    }),
+    getNotificationLocks: vi.fn<Backend['getNotificationLocks']>(async () => copy(locks)),
+    saveNotificationLocks: vi.fn<Backend['saveNotificationLocks']>(async (sent, etag) => {
+      const next = Number(/\d+/.exec(etag)?.[0] ?? '0') + 1;
+      locks = { locks: copy(sent), etag: `"l${next}"` };
+      return copy(locks);
+    }),
     listDepartmentRequests: vi.fn<Backend['listDepartmentRequests']>(async () => ({ requests: copy(departmentRequests) })),
     decideDepartmentRequest: vi.fn<Backend['decideDepartmentRequest']>(async (requestId, approve) => {
       const request = departmentRequests.find((candidate) => candidate.id === requestId) ?? departmentRequest({ id: requestId });
@@ -590,6 +613,14 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     alertsListeners: () => on.alerts.size,
     /** The saved notification preferences. */
     prefs: () => copy(prefs),
+    /** An administrator sets the preferences or locks some, and the shell says so. */
+    prefsChangedByAdministrator(change: (prefs: NotificationPrefs) => void) {
+      const next = copy(prefs.prefs);
+      change(next);
+      emit(on.prefs, savePrefs(next));
+    },
+    /** The locks as last saved. */
+    locks: () => copy(locks),
     /** Someone changes the preferences on another device: a new version. */
     changePrefsElsewhere(change: (prefs: NotificationPrefs) => void) {
       const next = copy(prefs.prefs);

@@ -173,7 +173,7 @@ export function reading(overrides: Partial<MeterReading> = {}): MeterReading {
 export function defaultPrefs(admin = false): NotificationPrefs {
   const events = EVENT_TYPES.filter((type) => type !== 'profile.updated').map((type) => {
     const admin_only = ADMIN_ONLY_EVENT_TYPES.includes(type);
-    return { type, desktop: !admin_only, sound: !admin_only, email: admin_only ? ('off' as const) : ('immediate' as const), admin_only };
+    return { type, desktop: !admin_only, sound: !admin_only, email: admin_only ? ('off' as const) : ('immediate' as const), admin_only, locked: [], lock_reason: null };
   });
   return { events, quiet_hours: { enabled: false, start: '22:00', end: '07:00' }, can_configure_admin_only: admin };
 }

@@ -33,6 +33,7 @@ import type { NewAgent } from './NewAgent';
 import type { NewCustomer } from './NewCustomer';
 import type { Note } from './Note';
 import type { NotesPage } from './NotesPage';
+import type { NotificationLocks } from './NotificationLocks';
 import type { NotificationPrefs } from './NotificationPrefs';
 import type { Organizations } from './Organizations';
 import type { OutboxState } from './OutboxState';
@@ -60,6 +61,7 @@ import type { TicketSort } from './TicketSort';
 import type { TimeZoneInfo } from './TimeZoneInfo';
 import type { UpdateState } from './UpdateState';
 import type { VersionedAgent } from './VersionedAgent';
+import type { VersionedNotificationLocks } from './VersionedNotificationLocks';
 import type { VersionedNotificationPrefs } from './VersionedNotificationPrefs';
 import type { VersionedProfile } from './VersionedProfile';
 import type { Visibility } from './Visibility';
@@ -307,6 +309,17 @@ export interface Backend {
   updateAgent(agentId: string, patch: AdministeredAgentPatch, etag: string): Promise<VersionedAgent>;
   /** Mails the agent a link to choose a password. */
   sendPasswordLink(agentId: string): Promise<void>;
+  /** An agent's notification preferences as they take effect, to set up for them. */
+  getAgentNotificationPrefs(agentId: string): Promise<VersionedNotificationPrefs>;
+  /**
+   * Sets an agent's notification preferences at the version `etag` names; the agent's
+   * app reads them again.
+   */
+  saveAgentNotificationPrefs(agentId: string, prefs: NotificationPrefs, etag: string): Promise<VersionedNotificationPrefs>;
+  /** The channels administrators locked for everyone. */
+  getNotificationLocks(): Promise<VersionedNotificationLocks>;
+  /** Replaces the locks at the version `etag` names. */
+  saveNotificationLocks(locks: NotificationLocks, etag: string): Promise<VersionedNotificationLocks>;
   /** Every open request to change department, oldest first. */
   listDepartmentRequests(): Promise<DepartmentRequests>;
   /** Approves (the agent moves) or refuses a request to change department. */
@@ -348,6 +361,11 @@ export interface Backend {
   onUpdateChanged(handler: (payload: UpdateState) => void): Promise<() => void>;
   /** Changes wait to be sent, were sent, or were refused; a field's value was replaced. */
   onOutboxChanged(handler: (payload: OutboxState) => void): Promise<() => void>;
+  /**
+   * The agent's notification preferences changed on the server (an administrator set
+   * them, or locked channels for everyone): the new preferences and their version.
+   */
+  onNotificationPrefsChanged(handler: (payload: VersionedNotificationPrefs) => void): Promise<() => void>;
   /** A colleague's status changed (`status` null: their privacy hides it from the agent). */
   onPresenceChanged(handler: (payload: PresenceChange) => void): Promise<() => void>;
 }
@@ -439,6 +457,10 @@ export const tauriBackend: Backend = {
   createAgent: (agent) => call('create_agent', { agent }),
   updateAgent: (agentId, patch, etag) => call('update_agent', { agentId, patch, etag }),
   sendPasswordLink: (agentId) => call('send_password_link', { agentId }),
+  getAgentNotificationPrefs: (agentId) => call('get_agent_notification_prefs', { agentId }),
+  saveAgentNotificationPrefs: (agentId, prefs, etag) => call('save_agent_notification_prefs', { agentId, prefs, etag }),
+  getNotificationLocks: () => call('get_notification_locks'),
+  saveNotificationLocks: (locks, etag) => call('save_notification_locks', { locks, etag }),
   listDepartmentRequests: () => call('list_department_requests'),
   decideDepartmentRequest: (requestId, approve, note) => call('decide_department_request', { requestId, approve, note }),
   onQuitRequested: (handler) => listen('quit-requested', () => handler()),
@@ -452,5 +474,6 @@ export const tauriBackend: Backend = {
   onLinkArrived: (handler) => listen('link-arrived', () => handler()),
   onUpdateChanged: (handler) => listen<UpdateState>('update-changed', (event) => handler(event.payload)),
   onOutboxChanged: (handler) => listen<OutboxState>('outbox-changed', (event) => handler(event.payload)),
+  onNotificationPrefsChanged: (handler) => listen<VersionedNotificationPrefs>('notification-prefs-changed', (event) => handler(event.payload)),
   onPresenceChanged: (handler) => listen<PresenceChange>('presence-changed', (event) => handler(event.payload)),
 };

@@ -36,6 +36,24 @@ export const ADMIN_ONLY_EVENT_TYPES: Readonly<Array<EventType>> = [
   "department.change_requested"
 ];
 
+/** The types whose channels administrators may lock for every agent. */
+export const LOCKABLE_EVENT_TYPES: Readonly<Array<EventType>> = [
+  "ticket.assigned",
+  "ticket.updated",
+  "ticket.sla_warning",
+  "ticket.customer_reply",
+  "ticket.team_assigned",
+  "system.maintenance",
+  "kb.article_published",
+  "report.weekly_summary",
+  "team.join_requested",
+  "team.request_decided",
+  "department.request_decided"
+];
+
+/** The most characters a lock's reason, shown to agents, may have. */
+export const LOCK_REASON_MAX: number = 200;
+
 /** How often mail about an event type may go out, most mail first. */
 export const EMAIL_FREQUENCIES: Readonly<Array<EmailFrequency>> = [
   "immediate",

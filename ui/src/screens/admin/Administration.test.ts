@@ -127,7 +127,7 @@ describe('Administration', () => {
   it("changes an agent's address, department and role with the version it read", async () => {
     const { user, backend } = setup();
     const editor = await open(user, 'Ada Lovelace');
-    const email = within(editor).getByLabelText(/Email/);
+    const email = within(editor).getByRole('textbox', { name: /Email/ });
     await user.clear(email);
     await user.type(email, 'ada.lovelace@agentdesk.example');
     const department = within(editor).getByLabelText('Department');
@@ -216,6 +216,90 @@ describe('Administration', () => {
     render(Administration, { backend: fake.backend, me: 'agent-1', onsessionended });
     await waitFor(() => expect(onsessionended).toHaveBeenCalled());
     expect((await screen.findByTestId('admin-load-error')).textContent).toContain("Couldn't load the administration");
+  });
+
+  it("sets an agent's notifications for them, with the version it read, and shows locked channels locked", async () => {
+    const { backend, user } = setup();
+    const editor = await open(user, 'Ada Lovelace');
+    const prefs = await within(editor).findByTestId('agent-prefs');
+    const sound = within(prefs).getByRole('checkbox', { name: 'Sound — Ticket assigned to me' }) as HTMLInputElement;
+    expect(sound.checked).toBe(true);
+    // Ada does not administer: the admin-only rows are not hers.
+    expect((within(prefs).getByRole('checkbox', { name: 'Desktop — Any new ticket' }) as HTMLInputElement).disabled).toBe(true);
+    await user.click(sound);
+    await user.click(within(prefs).getByRole('button', { name: 'Save notifications' }));
+    expect((await within(prefs).findByTestId('agent-prefs-message')).textContent).toBe('Saved Ada Lovelace’s notifications.');
+    const [agentId, sent, etag] = backend.saveAgentNotificationPrefs.mock.calls[0]!;
+    expect(agentId).toBe('agent-2');
+    expect(etag).toBe('"ap1"');
+    expect(sent.events.find((row) => row.type === 'ticket.assigned')?.sound).toBe(false);
+
+    // A channel locked for everyone since: refused, and said so at its row.
+    backend.saveAgentNotificationPrefs.mockRejectedValueOnce(
+      failure('forbidden', 'an administrator has locked the sound channel of ticket.assigned: SLA', 'events[0].sound'),
+    );
+    await user.click(sound);
+    await user.click(within(prefs).getByRole('button', { name: 'Save notifications' }));
+    expect((await within(prefs).findByRole('alert')).textContent).toBe(
+      'An administrator has locked this for everyone; it was not changed.',
+    );
+  });
+
+  it('locks channels for everyone with a reason, asks for the reason first, and unlocks them', async () => {
+    const { backend, user, locks } = setup();
+    await user.click(await screen.findByRole('tab', { name: 'Notifications' }));
+    expect(screen.getByRole('tab', { name: 'Notifications' }).getAttribute('aria-selected')).toBe('true');
+    const panel = await screen.findByTestId('notification-locks');
+    expect(screen.queryByTestId('admin-agents')).toBeNull();
+    // Only what agents configure: no admin-only types.
+    expect(within(panel).queryByTestId('lock-ticket.created')).toBeNull();
+    const assigned = within(panel).getByTestId('lock-ticket.assigned');
+    const save = within(panel).getByRole('button', { name: 'Save for everyone' }) as HTMLButtonElement;
+    expect(save.disabled).toBe(true);
+    const reason = within(assigned).getByRole('textbox', { name: 'Reason shown to agents — Ticket assigned to me' }) as HTMLInputElement;
+    expect(reason.disabled).toBe(true);
+
+    await user.selectOptions(within(assigned).getByRole('combobox', { name: 'Sound — Ticket assigned to me' }), 'on');
+    await user.selectOptions(within(assigned).getByRole('combobox', { name: 'Email — Ticket assigned to me' }), 'immediate');
+    expect(reason.disabled).toBe(false);
+    await user.click(save);
+    expect((await within(assigned).findByRole('alert')).textContent).toBe('Say why, for the agents who will see it set.');
+    expect(document.activeElement).toBe(reason);
+    expect(backend.saveNotificationLocks).not.toHaveBeenCalled();
+
+    await user.type(reason, 'SLA: answer within 5 minutes');
+    await user.click(save);
+    expect((await within(panel).findByTestId('locks-message')).textContent).toContain('Saved.');
+    expect(backend.saveNotificationLocks).toHaveBeenCalledWith(
+      { locks: [{ type: 'ticket.assigned', desktop: null, sound: true, email: 'immediate', reason: 'SLA: answer within 5 minutes' }] },
+      '"l0"',
+    );
+    expect(locks().etag).toBe('"l1"');
+
+    // Left to agents again: the lock goes.
+    await user.selectOptions(within(assigned).getByRole('combobox', { name: 'Sound — Ticket assigned to me' }), '');
+    await user.selectOptions(within(assigned).getByRole('combobox', { name: 'Email — Ticket assigned to me' }), '');
+    await user.click(save);
+    await waitFor(() => expect(locks().locks.locks).toEqual([]));
+    expect(backend.saveNotificationLocks).toHaveBeenLastCalledWith({ locks: [] }, '"l1"');
+  });
+
+  it('moves between the tabs with the arrow keys', async () => {
+    const { user } = setup();
+    const agentsTab = await screen.findByRole('tab', { name: 'Agents' });
+    agentsTab.focus();
+    await user.keyboard('{ArrowRight}');
+    expect(document.activeElement).toBe(screen.getByRole('tab', { name: 'Notifications' }));
+    expect(await screen.findByTestId('notification-locks')).toBeTruthy();
+    await user.keyboard('{ArrowRight}');
+    expect(document.activeElement).toBe(agentsTab);
+  });
+
+  it('has no accessibility violations on the notifications tab', async () => {
+    const { user, view } = setup();
+    await user.click(await screen.findByRole('tab', { name: 'Notifications' }));
+    await screen.findByTestId('lock-ticket.assigned');
+    await expectAccessible(view.container);
   });
 
   it('has no accessibility violations with the list and an agent open', async () => {

@@ -301,6 +301,55 @@ describe('notification preferences', () => {
     expect(prefs().prefs.events.slice(0, 2).map((r) => r.sound)).toEqual([false, false]);
   });
 
+  it('shows channels an administrator locked as set, disabled, with the reason, and the rest as the agent’s', async () => {
+    const { user, prefsChangedByAdministrator } = await setup();
+    prefsChangedByAdministrator((p) => {
+      const assigned = p.events[0]!;
+      assigned.email = 'digest';
+      assigned.locked = ['sound', 'email'];
+      assigned.lock_reason = 'SLA: answer within 5 minutes';
+    });
+    await waitFor(() => expect(email('Ticket assigned to me').value).toBe('digest'));
+    expect(email('Ticket assigned to me').disabled).toBe(true);
+    expect(box('Sound — Ticket assigned to me').disabled).toBe(true);
+    expect(box('Desktop — Ticket assigned to me').disabled).toBe(false);
+    const reason = within(row('ticket.assigned')).getByTestId('lock-reason');
+    expect(reason.textContent).toContain('Sound, Email: set for everyone by an administrator — SLA: answer within 5 minutes');
+    expect(box('Sound — Ticket assigned to me').getAttribute('aria-describedby')).toContain(reason.id);
+    expect(within(row('ticket.updated')).queryByTestId('lock-reason')).toBeNull();
+    // Not an edit: nothing is unsaved.
+    expect(saveButton().disabled).toBe(true);
+    await user.click(box('Desktop — Ticket assigned to me'));
+    expect(saveButton().disabled).toBe(false);
+  });
+
+  it('keeps edits over what an administrator changed, except on what they locked, and says so', async () => {
+    const { user, prefsChangedByAdministrator } = await setup();
+    await user.click(box('Sound — Ticket assigned to me'));
+    await user.click(box("Desktop — A ticket I'm watching is updated"));
+    prefsChangedByAdministrator((p) => {
+      p.events[0]!.locked = ['sound'];
+      p.events[0]!.lock_reason = 'Loud floor';
+      p.events[2]!.desktop = false;
+    });
+    expect((await screen.findByTestId('prefs-banner')).textContent).toContain('An administrator changed these settings');
+    expect(box('Sound — Ticket assigned to me').checked).toBe(true);
+    expect(box("Desktop — A ticket I'm watching is updated").checked).toBe(false);
+    expect(box('Desktop — SLA deadline approaching').checked).toBe(false);
+    expect(saveState()).toContain('unsaved');
+  });
+
+  it('shows a refusal of a locked channel at its row', async () => {
+    const { backend, user } = await setup();
+    backend.saveNotificationPrefs.mockRejectedValueOnce(
+      failure('forbidden', 'an administrator has locked the email channel of ticket.assigned: SLA', 'events[0].email'),
+    );
+    await user.selectOptions(email('Ticket assigned to me'), 'weekly');
+    await user.click(saveButton());
+    const error = await within(row('ticket.assigned')).findByRole('alert');
+    expect(error.textContent).toBe('An administrator has locked this for everyone; it was not changed.');
+  });
+
   it('says the preferences are saved on this computer while the server is away', async () => {
     const { backend, user, changeOutbox } = await setup();
     changeOutbox({

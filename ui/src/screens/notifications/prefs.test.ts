@@ -35,7 +35,7 @@ describe('notification preferences form', () => {
     const sent = prefsFrom(saved, edit(draftFrom(saved), 'ticket.created', { desktop: true }));
     expect(sent.events).toHaveLength(17);
     // The channels there are: no push, which nothing ever delivered.
-    for (const row of sent.events) expect(Object.keys(row).sort()).toEqual(['admin_only', 'desktop', 'email', 'sound', 'type']);
+    for (const row of sent.events) expect(Object.keys(row).sort()).toEqual(['admin_only', 'desktop', 'email', 'lock_reason', 'locked', 'sound', 'type']);
     expect(sent.events.find((row) => row.type === 'ticket.created')?.desktop).toBe(true);
     expect(sent.can_configure_admin_only).toBe(true);
     expect(sent.quiet_hours).toEqual({ enabled: false, start: '22:00', end: '07:00' });

@@ -75,8 +75,12 @@ export function rebase(base: NotificationPrefs, fresh: NotificationPrefs, draft:
     const before = base.events.find((other) => other.type === row.type);
     const mine = draft.events.find((other) => other.type === row.type);
     if (!before || !mine || locked(row, fresh)) continue;
-    for (const channel of CHANNELS) if (mine[channel] !== before[channel]) row[channel] = mine[channel];
-    if (mine.email !== before.email) row.email = mine.email;
+    // A channel an administrator has locked since keeps the locked value.
+    const open = (channel: Channel | 'email') => !(row.locked ?? []).includes(channel);
+    for (const channel of CHANNELS) {
+      if (mine[channel] !== before[channel] && open(channel)) row[channel] = mine[channel];
+    }
+    if (mine.email !== before.email && open('email')) row.email = mine.email;
   }
   for (const key of QUIET_KEYS) {
     if (draft.quiet_hours[key] !== base.quiet_hours[key]) {
@@ -84,6 +88,12 @@ export function rebase(base: NotificationPrefs, fresh: NotificationPrefs, draft:
     }
   }
   return next;
+}
+
+/** A refusal that names one channel of a row (`events[0].email`): a channel locked for
+ * everyone, rather than a type only administrators may switch on. */
+export function namesChannel(field: string | null): boolean {
+  return !!field && /^events\[\d+\]\.(desktop|sound|email)$/.test(field);
 }
 
 /**
