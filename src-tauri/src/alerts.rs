@@ -195,8 +195,8 @@ fn timezone_of(profile: &VersionedProfile) -> Option<chrono_tz::Tz> {
 fn on_stream_signal<R: Runtime>(app: &AppHandle<R>, signal: StreamSignal) {
     let app = app.clone();
     match signal {
-        // The profile, or the notification preferences (an administrator set them, or
-        // locked some for everyone): both are read again.
+        // The profile, the notification preferences (an administrator set them, or
+        // locked some for everyone) or the teams: all are read again.
         StreamSignal::ProfileChanged => {
             tauri::async_runtime::spawn(async move {
                 let state = app.state::<DeskState>();
@@ -208,6 +208,8 @@ fn on_stream_signal<R: Runtime>(app: &AppHandle<R>, signal: StreamSignal) {
                         let _ = NotificationPrefsChanged(prefs).emit(&app);
                     }
                 }
+                // An administrator may have put the agent in a team or taken them out.
+                let _ = TeamsChanged.emit(&app);
             });
         }
         StreamSignal::TeamsChanged => {

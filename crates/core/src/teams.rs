@@ -49,6 +49,95 @@ pub struct NewTeam {
     pub members: Vec<String>,
 }
 
+/// A role in a team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum TeamRole {
+    /// Decides the team's join requests.
+    Lead,
+    Member,
+}
+
+impl TeamRole {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Lead => "lead",
+            Self::Member => "member",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "lead" => Some(Self::Lead),
+            "member" => Some(Self::Member),
+            _ => None,
+        }
+    }
+}
+
+/// One agent in a team, as administrators see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct TeamMember {
+    pub agent_id: String,
+    pub display_name: String,
+    pub email: String,
+    pub role: TeamRole,
+    /// A deactivated agent stays in their teams, shown as such.
+    pub active: bool,
+}
+
+/// A team as administrators manage it: everyone in it, and how many wait to join.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct AdministeredTeam {
+    pub id: String,
+    pub name: String,
+    /// Leads first, then by name.
+    pub members: Vec<TeamMember>,
+    pub pending_requests: u32,
+}
+
+/// `GET /api/v1/admin/teams`: every team by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct AdministeredTeams {
+    pub teams: Vec<AdministeredTeam>,
+}
+
+/// `PATCH /api/v1/admin/teams/{id}`: a new name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct TeamPatch {
+    pub name: String,
+}
+
+/// `PUT /api/v1/admin/teams/{id}/members/{agent_id}`: the agent's role in the team, who
+/// joins it if they were not in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct TeamMembership {
+    pub role: TeamRole,
+}
+
+/// A team name trimmed, or `None` when it is empty, too long or carries hidden controls.
+pub fn clean_team_name(name: &str) -> Option<&str> {
+    let name = name.trim();
+    (!name.is_empty()
+        && name.chars().count() <= TEAM_NAME_MAX
+        && !crate::text::has_hidden_controls(name, false))
+    .then_some(name)
+}
+
 /// `POST /api/v1/teams/{id}/join-requests`: why the agent wants to join, if they say.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

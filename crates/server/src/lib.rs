@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod admin_agents;
+pub mod admin_teams;
 pub mod agents;
 pub mod avatars;
 /// Writing the change log, one row an edited field.

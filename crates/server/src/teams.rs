@@ -1,7 +1,7 @@
 //! Teams: named groups of agents, with leads, that events can be addressed to.
 
 use agent_desk_core::teams::{
-    clean_note, JoinRequest, JoinRequestState, Membership, Team, TEAM_NAME_MAX,
+    clean_note, clean_team_name, JoinRequest, JoinRequestState, Membership, Team,
 };
 use std::collections::HashMap;
 
@@ -37,6 +37,10 @@ pub enum TeamError {
     AlreadyDecided(&'static str),
     #[error("only a lead of this team or an administrator can decide on its requests")]
     NotLead,
+    #[error("no such agent in this team")]
+    UnknownMember,
+    #[error("{0} is deactivated: reactivate them before adding them to a team")]
+    Deactivated(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -104,13 +108,7 @@ pub async fn create(
     members: &[String],
     now: DateTime<Utc>,
 ) -> Result<String, TeamError> {
-    let name = name.trim();
-    if name.is_empty()
-        || name.chars().count() > TEAM_NAME_MAX
-        || agent_desk_core::text::has_hidden_controls(name, false)
-    {
-        return Err(TeamError::InvalidName);
-    }
+    let name = clean_team_name(name).ok_or(TeamError::InvalidName)?;
     let mut tx = crate::db::begin_write(db).await?;
     let taken = crate::storage::query_scalar::<String>("SELECT id FROM teams WHERE name = $1")
         .bind(name)

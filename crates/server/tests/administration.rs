@@ -106,6 +106,7 @@ async fn only_administrators_reach_the_agents_routes_and_others_change_nothing()
     let ada = server.login(EMAIL, PASSWORD).await;
     let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let grace_id = id_by_email(&server, &admin, GRACE_EMAIL).await;
+    let team_id = make_team(&server, &admin, "Billing", &[GRACE_EMAIL]).await;
     let (before, etag) = administered(&server, &admin, &grace_id).await;
     let list_before = get_json(&server, &admin, "/api/v1/admin/agents?activity=all").await;
 
@@ -114,6 +115,9 @@ async fn only_administrators_reach_the_agents_routes_and_others_change_nothing()
     let prefs_path = format!("{agent_path}/notification-prefs");
     let grace_prefs = get_json(&server, &admin, &prefs_path).await;
     let locks_before = get_json(&server, &admin, "/api/v1/admin/notification-locks").await;
+    let team_path = format!("/api/v1/admin/teams/{team_id}");
+    let member_path = format!("{team_path}/members/{grace_id}");
+    let teams_before = get_json(&server, &admin, "/api/v1/admin/teams").await;
     let routes: Vec<(Method, &str, Option<Value>)> = vec![
         (Method::GET, "/api/v1/admin/agents", None),
         (
@@ -137,6 +141,24 @@ async fn only_administrators_reach_the_agents_routes_and_others_change_nothing()
             ),
         ),
         (Method::GET, "/api/v1/admin/notification-locks", None),
+        (Method::GET, "/api/v1/admin/teams", None),
+        (
+            Method::POST,
+            "/api/v1/admin/teams",
+            Some(json!({"name": "Night shift"})),
+        ),
+        (
+            Method::PATCH,
+            team_path.as_str(),
+            Some(json!({"name": "Renamed"})),
+        ),
+        (Method::DELETE, team_path.as_str(), None),
+        (
+            Method::PUT,
+            member_path.as_str(),
+            Some(json!({"role": "lead"})),
+        ),
+        (Method::DELETE, member_path.as_str(), None),
         (
             Method::PUT,
             "/api/v1/admin/notification-locks",
@@ -167,6 +189,10 @@ async fn only_administrators_reach_the_agents_routes_and_others_change_nothing()
     }
     assert_eq!(administered(&server, &admin, &grace_id).await.0, before);
     assert_eq!(get_json(&server, &admin, &prefs_path).await, grace_prefs);
+    assert_eq!(
+        get_json(&server, &admin, "/api/v1/admin/teams").await,
+        teams_before
+    );
     assert_eq!(
         get_json(&server, &admin, "/api/v1/admin/notification-locks").await,
         locks_before
@@ -917,4 +943,292 @@ async fn an_administrator_sets_an_agents_notifications_which_the_agent_sees_in_t
         )
         .await;
     expect_error(response, StatusCode::NOT_FOUND, "not_found", None).await;
+}
+
+/// Makes a team with these members (by email) through the API; returns its id.
+async fn make_team(server: &Server, admin: &str, name: &str, members: &[&str]) -> String {
+    let response = server
+        .call(
+            admin,
+            Method::POST,
+            "/api/v1/admin/teams",
+            Some(json!({"name": name, "members": members})),
+        )
+        .await;
+    expect_json(response, StatusCode::CREATED).await["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned()
+}
+
+/// The team of that name in the administrators' list.
+async fn team_named(server: &Server, admin: &str, name: &str) -> Option<Value> {
+    let list = get_json(server, admin, "/api/v1/admin/teams").await;
+    list["teams"]
+        .as_array()
+        .expect("teams")
+        .iter()
+        .find(|team| team["name"] == name)
+        .cloned()
+}
+
+#[tokio::test]
+async fn administrators_rename_teams_choose_leads_add_and_remove_members_and_delete_teams() {
+    let server = Server::start(folder_with_agents()).await;
+    let ada = server.login(EMAIL, PASSWORD).await;
+    let grace = server.login(GRACE_EMAIL, PASSWORD).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let ada_id = id_by_email(&server, &admin, EMAIL).await;
+    let grace_id = id_by_email(&server, &admin, GRACE_EMAIL).await;
+    let team_id = make_team(&server, &admin, "Billing", &[]).await;
+    make_team(&server, &admin, "Escalations", &[]).await;
+    let team_path = format!("/api/v1/admin/teams/{team_id}");
+
+    // Grace asks to join; Ada is put in as a member, then made a lead.
+    let response = server
+        .call(
+            &grace,
+            Method::POST,
+            &format!("/api/v1/teams/{team_id}/join-requests"),
+            Some(json!({})),
+        )
+        .await;
+    expect_json(response, StatusCode::CREATED).await;
+    assert_eq!(
+        team_named(&server, &admin, "Billing")
+            .await
+            .expect("listed")["pending_requests"],
+        1
+    );
+    for role in ["member", "lead"] {
+        let response = server
+            .call(
+                &admin,
+                Method::PUT,
+                &format!("{team_path}/members/{ada_id}"),
+                Some(json!({"role": role})),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::NO_CONTENT, "{role}");
+    }
+    // As a lead, Ada now decides Grace's request.
+    let waiting = get_json(&server, &ada, "/api/v1/join-requests").await;
+    assert_eq!(
+        waiting["to_decide"].as_array().map(Vec::len),
+        Some(1),
+        "{waiting}"
+    );
+
+    // Adding Grace directly approves her open request.
+    let response = server
+        .call(
+            &admin,
+            Method::PUT,
+            &format!("{team_path}/members/{grace_id}"),
+            Some(json!({"role": "member"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let billing = team_named(&server, &admin, "Billing")
+        .await
+        .expect("listed");
+    assert_eq!(billing["pending_requests"], 0, "{billing}");
+    let roles: Vec<(String, String)> = billing["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|member| {
+            (
+                member["display_name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                member["role"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            (NAME.to_owned(), "lead".to_owned()),
+            (GRACE_NAME.to_owned(), "member".to_owned())
+        ]
+    );
+    let mine = get_json(&server, &grace, "/api/v1/join-requests").await;
+    assert_eq!(mine["mine"][0]["state"], "approved", "{mine}");
+
+    // Bad input is refused, naming the field, and changes nothing.
+    for (method, path, body, status, field) in [
+        (
+            Method::PATCH,
+            team_path.clone(),
+            json!({"name": "  "}),
+            StatusCode::BAD_REQUEST,
+            Some("name"),
+        ),
+        (
+            Method::PATCH,
+            team_path.clone(),
+            json!({"name": "Escalations"}),
+            StatusCode::CONFLICT,
+            Some("name"),
+        ),
+        (
+            Method::PATCH,
+            team_path.clone(),
+            json!({"name": "x", "leads": []}),
+            StatusCode::BAD_REQUEST,
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("{team_path}/members/{ada_id}"),
+            json!({"role": "owner"}),
+            StatusCode::BAD_REQUEST,
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("{team_path}/members/nobody"),
+            json!({"role": "member"}),
+            StatusCode::NOT_FOUND,
+            None,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/admin/teams/none/members/x".to_owned(),
+            json!({"role": "member"}),
+            StatusCode::NOT_FOUND,
+            None,
+        ),
+    ] {
+        let response = server
+            .call(&admin, method.clone(), &path, Some(body.clone()))
+            .await;
+        let got = response.status();
+        let error: Value = response.json().await.expect("JSON");
+        assert_eq!(got, status, "{method} {path} {body}: {error}");
+        if let Some(field) = field {
+            assert_eq!(error["error"]["field"], field, "{error}");
+        }
+    }
+    assert_eq!(
+        team_named(&server, &admin, "Billing")
+            .await
+            .expect("listed"),
+        billing
+    );
+
+    // Renamed; Grace taken out; the changes are in the agents' change logs.
+    let response = server
+        .call(
+            &admin,
+            Method::PATCH,
+            &team_path,
+            Some(json!({"name": " Billing & Invoices "})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert!(team_named(&server, &admin, "Billing & Invoices")
+        .await
+        .is_some());
+    let response = server
+        .call(
+            &admin,
+            Method::DELETE,
+            &format!("{team_path}/members/{grace_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = server
+        .call(
+            &admin,
+            Method::DELETE,
+            &format!("{team_path}/members/{grace_id}"),
+            None,
+        )
+        .await;
+    expect_error(response, StatusCode::NOT_FOUND, "not_found", None).await;
+    let log = get_json(
+        &server,
+        &grace,
+        &format!("/api/v1/people/{grace_id}/changes"),
+    )
+    .await;
+    let about_team: Vec<(Value, Value)> = log["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|entry| {
+            entry["field"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("team:")
+        })
+        .map(|entry| (entry["old_value"].clone(), entry["new_value"].clone()))
+        .collect();
+    assert_eq!(about_team.len(), 2, "{log}");
+    assert!(
+        about_team.contains(&(Value::Null, json!("member"))),
+        "{log}"
+    );
+    assert!(
+        about_team.contains(&(json!("member"), Value::Null)),
+        "{log}"
+    );
+    let teams = get_json(&server, &grace, "/api/v1/teams").await;
+    let billing = teams
+        .as_array()
+        .expect("teams")
+        .iter()
+        .find(|team| team["id"] == team_id.as_str())
+        .cloned()
+        .expect("listed");
+    assert_eq!(billing["membership"], "none", "{billing}");
+
+    // Deleted: gone for everyone, and Ada's log says she left it.
+    let response = server.call(&admin, Method::DELETE, &team_path, None).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert!(team_named(&server, &admin, "Billing & Invoices")
+        .await
+        .is_none());
+    let teams = get_json(&server, &ada, "/api/v1/teams").await;
+    assert!(teams
+        .as_array()
+        .expect("teams")
+        .iter()
+        .all(|team| team["id"] != team_id.as_str()));
+    let log = get_json(&server, &ada, &format!("/api/v1/people/{ada_id}/changes")).await;
+    assert!(
+        log["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .any(|entry| entry["field"] == "team:Billing & Invoices"
+                && entry["old_value"] == "lead"
+                && entry["new_value"].is_null()),
+        "{log}"
+    );
+    let response = server.call(&admin, Method::DELETE, &team_path, None).await;
+    expect_error(response, StatusCode::NOT_FOUND, "not_found", None).await;
+
+    // A deactivated agent is not put in a team.
+    let (grace_agent, etag) = administered(&server, &admin, &grace_id).await;
+    assert_eq!(grace_agent["active"], true);
+    let response = patch_agent(&server, &admin, &grace_id, &etag, &json!({"active": false})).await;
+    expect_json(response, StatusCode::OK).await;
+    let escalations = team_named(&server, &admin, "Escalations")
+        .await
+        .expect("listed");
+    let id = escalations["id"].as_str().expect("id");
+    let response = server
+        .call(
+            &admin,
+            Method::PUT,
+            &format!("/api/v1/admin/teams/{id}/members/{grace_id}"),
+            Some(json!({"role": "member"})),
+        )
+        .await;
+    expect_error(response, StatusCode::CONFLICT, "conflict", Some("agent_id")).await;
 }

@@ -443,7 +443,7 @@ impl Kind {
         }
         match segments[..at].last().copied().unwrap_or_default() {
             "people" => Kind::Person,
-            "agents" => Kind::Agent,
+            "agents" | "members" => Kind::Agent,
             "notes" => Kind::Note,
             "files" => Kind::File,
             "avatars" => Kind::Avatar,

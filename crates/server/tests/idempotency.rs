@@ -50,6 +50,10 @@ const HONOURED: &[(&str, &str)] = &[
     ("POST", "/api/v1/people/{id}/merge"),
     ("POST", "/api/v1/admin/custom-fields"),
     ("POST", "/api/v1/admin/teams"),
+    ("PATCH", "/api/v1/admin/teams/{id}"),
+    ("PUT", "/api/v1/admin/teams/{id}/members/{agent_id}"),
+    ("DELETE", "/api/v1/admin/teams/{id}/members/{agent_id}"),
+    ("DELETE", "/api/v1/admin/teams/{id}"),
     ("POST", "/api/v1/teams/{id}/join-requests"),
     ("POST", "/api/v1/join-requests/{id}/decision"),
     ("PATCH", "/api/v1/me"),
@@ -631,6 +635,50 @@ async fn every_honoured_route_answers_a_retry_as_it_answered_and_applies_it_once
         .await;
     let decided = events_of_type(&server, &ada, "team.request_decided").await;
     assert_eq!(decided.len(), 1, "the requester hears once: {decided:?}");
+
+    // An administrator's changes to the team: renamed, Ada made its lead, then taken out,
+    // then the team deleted; each applied once.
+    let team_path = format!("/api/v1/admin/teams/{}", id_of(&team));
+    covered
+        .twice(
+            (Method::PATCH, "/api/v1/admin/teams/{id}"),
+            || request(Method::PATCH, &team_path, &admin).json(&json!({"name": "Billing Team"})),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    let member = format!("{team_path}/members/{ada_id}");
+    covered
+        .twice(
+            (Method::PUT, "/api/v1/admin/teams/{id}/members/{agent_id}"),
+            || request(Method::PUT, &member, &admin).json(&json!({"role": "lead"})),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    covered
+        .twice(
+            (
+                Method::DELETE,
+                "/api/v1/admin/teams/{id}/members/{agent_id}",
+            ),
+            || request(Method::DELETE, &member, &admin),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    let log = changes(&server, &ada, &ada_id).await;
+    assert_eq!(
+        about(&log, "team:Billing Team"),
+        2,
+        "made lead, taken out: {log:?}"
+    );
+    covered
+        .twice(
+            (Method::DELETE, "/api/v1/admin/teams/{id}"),
+            || request(Method::DELETE, &team_path, &admin),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    let teams = get_json(&server, &ada, "/api/v1/teams").await;
+    assert_eq!(teams, json!([]), "{teams}");
 
     // The profile, and the department it asks for.
     let (_, etag) = server.me(&ada).await;

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin_agents;
+pub mod admin_teams;
 pub mod auth;
 pub mod avatar;
 pub mod departments;
@@ -99,6 +100,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(profile::routes())
         .merge(departments::routes())
         .merge(admin_agents::routes())
+        .merge(admin_teams::routes())
         .merge(integrations::routes())
         .merge(avatar::routes())
         .merge(status::routes())

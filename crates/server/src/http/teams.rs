@@ -1,10 +1,9 @@
-//! Teams and requests to join them: `GET /api/v1/teams`, `POST /api/v1/admin/teams`,
+//! Teams and requests to join them: `GET /api/v1/teams`,
 //! `POST /api/v1/teams/{id}/join-requests`, `GET /api/v1/join-requests` and
-//! `POST /api/v1/join-requests/{id}/decision`.
+//! `POST /api/v1/join-requests/{id}/decision`. Administrators' routes are in
+//! `admin_teams`.
 
-use agent_desk_core::teams::{
-    JoinDecision, JoinRequest, JoinRequests, NewJoinRequest, NewTeam, Team,
-};
+use agent_desk_core::teams::{JoinDecision, JoinRequest, JoinRequests, NewJoinRequest, Team};
 use agent_desk_core::{ApiError, ErrorCode, EventType};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,7 +13,7 @@ use chrono::Utc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::{AdminSession, Session};
+use super::auth::Session;
 use super::error::{ApiResult, AppError};
 use super::json::ApiJson;
 use super::path::ApiPath;
@@ -25,7 +24,6 @@ use crate::{events, AppState};
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_teams))
-        .routes(routes!(create_team))
         .routes(routes!(request_to_join))
         .routes(routes!(list_join_requests))
         .routes(routes!(decide))
@@ -36,25 +34,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
     responses((status = 200, body = Vec<Team>), (status = 401, body = ApiError)))]
 async fn list_teams(State(state): State<AppState>, session: Session) -> ApiResult<Json<Vec<Team>>> {
     Ok(Json(teams::list(&state.db, &session.agent_id).await?))
-}
-
-/// Creates a team with its leads and members (administrators only).
-#[utoipa::path(post, path = "/api/v1/admin/teams", tag = "teams", security(("bearer" = [])),
-    request_body = NewTeam,
-    responses(
-        (status = 201, body = Team),
-        (status = 400, body = ApiError, description = "A name that is empty or too long, or an email no agent has"),
-        (status = 403, body = ApiError),
-        (status = 409, body = ApiError, description = "A team of that name exists"),
-    ))]
-async fn create_team(
-    State(state): State<AppState>,
-    AdminSession(session): AdminSession,
-    ApiJson(new): ApiJson<NewTeam>,
-) -> ApiResult<impl IntoResponse> {
-    let id = teams::create(&state.db, &new.name, &new.leads, &new.members, Utc::now()).await?;
-    let team = teams::find_team(&state.db, &id, &session.agent_id).await?;
-    Ok((StatusCode::CREATED, Json(team)))
 }
 
 /// Asks to join a team. The team's leads get a `team.join_requested` event.
@@ -194,7 +173,10 @@ impl From<TeamError> for AppError {
                 message: error.to_string(),
                 field: None,
             },
-            TeamError::UnknownTeam | TeamError::UnknownRequest => AppError::NotFound,
+            TeamError::Deactivated(_) => conflict(&error, ErrorCode::Conflict, Some("agent_id")),
+            TeamError::UnknownTeam | TeamError::UnknownRequest | TeamError::UnknownMember => {
+                AppError::NotFound
+            }
             TeamError::Database(error) => AppError::Database(error),
         }
     }
