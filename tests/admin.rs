@@ -63,6 +63,42 @@ async fn an_administrator_adds_changes_and_deactivates_an_agent() -> Result<()> 
     wait_for_text(&app, "[data-testid=admin-agents]", "Linus Torvalds").await?;
     save_screenshot(&app, "admin.png").await?;
 
+    // …makes a Kernel team with Linus as its lead…
+    wait_for(&app, "[data-testid=admin-tab-teams]")
+        .await?
+        .click()
+        .await?;
+    replace_text(&app, "#new-team-name", "Kernel").await?;
+    wait_for(&app, "[data-testid=new-team-form] button[type=submit]")
+        .await?
+        .click()
+        .await?;
+    wait_for_text(&app, "[data-testid=teams-message]", "Kernel was made").await?;
+    let kernel = "[data-testid='admin-team-Kernel']";
+    let add = wait_for(&app, &format!("{kernel} select[id$=-add]")).await?;
+    let linus_option = add
+        .find(fantoccini::Locator::XPath(
+            ".//option[contains(., 'Linus Torvalds')]",
+        ))
+        .await?;
+    let linus_id = linus_option.attr("value").await?.context("Linus's id")?;
+    add.select_by_value(&linus_id).await?;
+    wait_for(&app, &format!("{kernel} select:not([id])"))
+        .await?
+        .select_by_value("lead")
+        .await?;
+    wait_for(&app, &format!("{kernel} form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    wait_for_text(
+        &app,
+        "[data-testid=teams-message]",
+        "Linus Torvalds leads Kernel",
+    )
+    .await?;
+    save_screenshot(&app, "admin-teams.png").await?;
+
     // …and has the sound of tickets given to anyone switched off for everyone.
     wait_for(&app, "[data-testid=admin-tab-notifications]")
         .await?
@@ -120,6 +156,23 @@ async fn an_administrator_adds_changes_and_deactivates_an_agent() -> Result<()> 
         "an agent is offered Administration"
     );
 
+    // He leads Kernel.
+    wait_for(&app, "#nav-teams").await?.click().await?;
+    wait_for_text(&app, "#main", "Kernel").await?;
+    let admin = api_token(&server, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD).await?;
+    let (teams, _) = api_get(&server, &admin, "/api/v1/admin/teams").await?;
+    let kernel = teams["teams"]
+        .as_array()
+        .context("teams")?
+        .iter()
+        .find(|team| team["name"] == "Kernel")
+        .context("the Kernel team")?;
+    ensure!(
+        kernel["members"]
+            == json!([{"agent_id": linus_id, "display_name": "Linus Torvalds", "email": NEW_EMAIL, "role": "lead", "active": true}]),
+        "Kernel's members: {kernel}"
+    );
+
     // The sound of tickets given to him is off and locked, with the reason; the rest of
     // the row is his.
     wait_for(&app, "#nav-notifications").await?.click().await?;
@@ -165,7 +218,6 @@ async fn an_administrator_adds_changes_and_deactivates_an_agent() -> Result<()> 
 
     // An administrator gives him another address and department: his open app shows them.
     wait_for(&app, "#nav-profile").await?.click().await?;
-    let admin = api_token(&server, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD).await?;
     let (list, _) = api_get(&server, &admin, "/api/v1/admin/agents?q=linus").await?;
     let id = list["agents"][0]["id"]
         .as_str()

@@ -104,6 +104,12 @@ agent_desk_ipc::commands![
     commands::admin::save_agent_notification_prefs,
     commands::admin::get_notification_locks,
     commands::admin::save_notification_locks,
+    commands::admin::list_administered_teams,
+    commands::admin::create_team,
+    commands::admin::rename_team,
+    commands::admin::delete_team,
+    commands::admin::set_team_member,
+    commands::admin::remove_team_member,
     commands::admin::list_department_requests,
     commands::admin::decide_department_request,
 ];

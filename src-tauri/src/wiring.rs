@@ -381,6 +381,21 @@ fn calls() -> BTreeMap<&'static str, Call> {
             ),
         ),
         ("get_notification_locks", signed_out(json!({}))),
+        ("list_administered_teams", signed_out(json!({}))),
+        ("create_team", signed_out(json!({"team": {"name": "Night shift"}}))),
+        (
+            "rename_team",
+            signed_out(json!({"teamId": "team-1", "name": "Nights"})),
+        ),
+        ("delete_team", signed_out(json!({"teamId": "team-1"}))),
+        (
+            "set_team_member",
+            signed_out(json!({"teamId": "team-1", "agentId": "agent-1", "role": "lead"})),
+        ),
+        (
+            "remove_team_member",
+            signed_out(json!({"teamId": "team-1", "agentId": "agent-1"})),
+        ),
         (
             "save_notification_locks",
             signed_out(json!({"locks": {"locks": []}, "etag": "\"0\""})),

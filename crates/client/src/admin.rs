@@ -1,5 +1,5 @@
 //! What administrators do from the app: agents, their notifications and the locks over
-//! everyone's, and the department requests they decide.
+//! everyone's, teams, and the department requests they decide.
 //! The server answers 403 to anyone else; the app shows the screen to administrators only.
 
 use agent_desk_core::admin::{
@@ -7,6 +7,9 @@ use agent_desk_core::admin::{
 };
 use agent_desk_core::departments::{
     DecidedDepartmentRequest, DepartmentDecision, DepartmentRequests,
+};
+use agent_desk_core::teams::{
+    AdministeredTeams, NewTeam, Team, TeamMembership, TeamPatch, TeamRole,
 };
 use agent_desk_core::{NotificationLocks, NotificationPrefs};
 use reqwest::header::IF_MATCH;
@@ -151,6 +154,59 @@ impl ApiClient {
             .header(IF_MATCH, etag)
             .json(locks);
         versioned_locks(self.send(request).await?).await
+    }
+
+    /// Every team with everyone in it.
+    pub async fn administered_teams(&self) -> Result<AdministeredTeams, ClientError> {
+        let url = self.url("api/v1/admin/teams")?;
+        let request = self.authorised(self.http_client().get(url))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn create_team(&self, new: &NewTeam) -> Result<Team, ClientError> {
+        let url = self.url("api/v1/admin/teams")?;
+        let request = self.authorised(self.http_client().post(url))?.json(new);
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn rename_team(&self, team_id: &str, name: &str) -> Result<(), ClientError> {
+        let url = self.url_with_segments("api/v1/admin/teams", &[team_id])?;
+        let request = self
+            .authorised(self.http_client().patch(url))?
+            .json(&TeamPatch {
+                name: name.to_owned(),
+            });
+        self.send(request).await.map(drop)
+    }
+
+    pub async fn delete_team(&self, team_id: &str) -> Result<(), ClientError> {
+        let url = self.url_with_segments("api/v1/admin/teams", &[team_id])?;
+        let request = self.authorised(self.http_client().delete(url))?;
+        self.send(request).await.map(drop)
+    }
+
+    /// Puts the agent in the team with `role`, or changes their role there.
+    pub async fn set_team_member(
+        &self,
+        team_id: &str,
+        agent_id: &str,
+        role: TeamRole,
+    ) -> Result<(), ClientError> {
+        let url = self.url_with_segments("api/v1/admin/teams", &[team_id, "members", agent_id])?;
+        let request = self
+            .authorised(self.http_client().put(url))?
+            .json(&TeamMembership { role });
+        self.send(request).await.map(drop)
+    }
+
+    pub async fn remove_team_member(
+        &self,
+        team_id: &str,
+        agent_id: &str,
+    ) -> Result<(), ClientError> {
+        let url = self.url_with_segments("api/v1/admin/teams", &[team_id, "members", agent_id])?;
+        let request = self.authorised(self.http_client().delete(url))?;
+        self.send(request).await.map(drop)
     }
 
     /// Every open request to change department, oldest first.

@@ -7,6 +7,7 @@ use agent_desk_core::admin::{AdministeredAgentPatch, AgentList, AgentListQuery, 
 use agent_desk_core::departments::{
     DecidedDepartmentRequest, DepartmentDecision, DepartmentRequests,
 };
+use agent_desk_core::teams::{AdministeredTeams, NewTeam, Team, TeamRole};
 use agent_desk_core::{NotificationLocks, NotificationPrefs};
 use agent_desk_ipc::command;
 use tauri::State;
@@ -115,6 +116,64 @@ pub async fn save_notification_locks(
         .session
         .api()?
         .save_notification_locks(&locks, &etag)
+        .await?)
+}
+
+/// Every team with everyone in it and how many wait to join.
+#[command]
+pub async fn list_administered_teams(
+    state: State<'_, DeskState>,
+) -> Result<AdministeredTeams, CommandError> {
+    Ok(state.session.api()?.administered_teams().await?)
+}
+
+/// Makes a team, empty or with leads and members named by email.
+#[command]
+pub async fn create_team(state: State<'_, DeskState>, team: NewTeam) -> Result<Team, CommandError> {
+    Ok(state.session.api()?.create_team(&team).await?)
+}
+
+#[command]
+pub async fn rename_team(
+    state: State<'_, DeskState>,
+    team_id: String,
+    name: String,
+) -> Result<(), CommandError> {
+    Ok(state.session.api()?.rename_team(&team_id, &name).await?)
+}
+
+/// Deletes a team with its memberships and join requests.
+#[command]
+pub async fn delete_team(state: State<'_, DeskState>, team_id: String) -> Result<(), CommandError> {
+    Ok(state.session.api()?.delete_team(&team_id).await?)
+}
+
+/// Puts an agent in a team as a lead or a member, or changes their role.
+#[command]
+pub async fn set_team_member(
+    state: State<'_, DeskState>,
+    team_id: String,
+    agent_id: String,
+    role: TeamRole,
+) -> Result<(), CommandError> {
+    Ok(state
+        .session
+        .api()?
+        .set_team_member(&team_id, &agent_id, role)
+        .await?)
+}
+
+/// Takes an agent out of a team.
+#[command]
+pub async fn remove_team_member(
+    state: State<'_, DeskState>,
+    team_id: String,
+    agent_id: String,
+) -> Result<(), CommandError> {
+    Ok(state
+        .session
+        .api()?
+        .remove_team_member(&team_id, &agent_id)
         .await?)
 }
 

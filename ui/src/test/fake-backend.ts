@@ -38,6 +38,7 @@ import type { VersionedAgent } from '../lib/generated/VersionedAgent';
 import {
   activity,
   administeredAgent,
+  administeredTeams,
   agentList,
   agentSummary,
   departmentRequest,
@@ -138,6 +139,7 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
   const agentVersions: Record<string, number> = {};
   let departmentRequests = [departmentRequest()];
   const agentPrefs: Record<string, VersionedNotificationPrefs> = {};
+  let teamsAdministered = administeredTeams();
   let locks: VersionedNotificationLocks = { locks: { locks: [] }, etag: '"l0"' };
   const tickets = ticketsOf();
   let made = 0;
@@ -547,6 +549,43 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
       agentPrefs[agentId] = { prefs: copy(sent), etag: `"ap${next}"` };
       return copy(agentPrefs[agentId]);
     }),
+    listAdministeredTeams: vi.fn<Backend['listAdministeredTeams']>(async () => ({ teams: copy(teamsAdministered) })),
+    /** A name another team has is refused as the server refuses it. */
+    createTeam: vi.fn<Backend['createTeam']>(async (team) => {
+      if (teamsAdministered.some((other) => other.name === team.name)) {
+        throw failure('conflict', `a team called ${team.name} already exists`, 'name');
+      }
+      const id = `team-new-${++made}`;
+      teamsAdministered = [...teamsAdministered, { id, name: team.name, members: [], pending_requests: 0 }].sort((a, b) =>
+        a.name.localeCompare(b.name),
+      );
+      return { id, name: team.name, membership: 'none', member_count: 0, leads: [] };
+    }),
+    renameTeam: vi.fn<Backend['renameTeam']>(async (teamId, name) => {
+      if (teamsAdministered.some((other) => other.name === name && other.id !== teamId)) {
+        throw failure('conflict', `a team called ${name} already exists`, 'name');
+      }
+      teamsAdministered = teamsAdministered.map((team) => (team.id === teamId ? { ...team, name } : team));
+    }),
+    deleteTeam: vi.fn<Backend['deleteTeam']>(async (teamId) => {
+      teamsAdministered = teamsAdministered.filter((team) => team.id !== teamId);
+    }),
+    /** The agent joins with the role, or takes it; leads are listed first. */
+    setTeamMember: vi.fn<Backend['setTeamMember']>(async (teamId, agentId, role) => {
+      const agent = agents.find((candidate) => candidate.id === agentId) ?? agentSummary({ id: agentId });
+      teamsAdministered = teamsAdministered.map((team) => {
+        if (team.id !== teamId) return team;
+        const others = team.members.filter((member) => member.agent_id !== agentId);
+        const joined = { agent_id: agentId, display_name: agent.display_name, email: agent.email, role, active: agent.active };
+        const members = [...others, joined].sort((a, b) => a.role.localeCompare(b.role) || a.display_name.localeCompare(b.display_name));
+        return { ...team, members };
+      });
+    }),
+    removeTeamMember: vi.fn<Backend['removeTeamMember']>(async (teamId, agentId) => {
+      teamsAdministered = teamsAdministered.map((team) =>
+        team.id === teamId ? { ...team, members: team.members.filter((member) => member.agent_id !== agentId) } : team,
+      );
+    }),
     getNotificationLocks: vi.fn<Backend['getNotificationLocks']>(async () => copy(locks)),
     saveNotificationLocks: vi.fn<Backend['saveNotificationLocks']>(async (sent, etag) => {
       const next = Number(/\d+/.exec(etag)?.[0] ?? '0') + 1;
@@ -619,6 +658,8 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
       change(next);
       emit(on.prefs, savePrefs(next));
     },
+    /** The teams as administrators see them now. */
+    administeredTeams: () => copy(teamsAdministered),
     /** The locks as last saved. */
     locks: () => copy(locks),
     /** Someone changes the preferences on another device: a new version. */

@@ -3,6 +3,7 @@
 // list is the fixture's own.
 
 import { ADMIN_ONLY_EVENT_TYPES, EVENT_TYPES } from '../lib/generated/constants';
+import type { AdministeredTeam } from '../lib/generated/AdministeredTeam';
 import type { AdministeredAgent } from '../lib/generated/AdministeredAgent';
 import type { AgentSummary } from '../lib/generated/AgentSummary';
 import type { PendingDepartmentRequest } from '../lib/generated/PendingDepartmentRequest';
@@ -214,6 +215,23 @@ export function teamList(): Team[] {
     { id: 'team-billing', name: 'Billing', membership: 'lead', member_count: 4, leads: ['Dana Demo'] },
     { id: 'team-escalations', name: 'Escalations', membership: 'none', member_count: 3, leads: ['Sam Senior'] },
     { id: 'team-onboarding', name: 'Onboarding', membership: 'member', member_count: 6, leads: ['Lee Lead'] },
+  ];
+}
+
+/** Teams as administrators manage them, fixture data: Billing with its lead and a member,
+ * Escalations empty. */
+export function administeredTeams(): AdministeredTeam[] {
+  return [
+    {
+      id: 'team-billing',
+      name: 'Billing',
+      members: [
+        { agent_id: 'agent-1', display_name: 'Dana Demo', email: 'dana@agentdesk.example', role: 'lead', active: true },
+        { agent_id: 'agent-2', display_name: 'Ada Lovelace', email: 'ada@agentdesk.example', role: 'member', active: true },
+      ],
+      pending_requests: 1,
+    },
+    { id: 'team-escalations', name: 'Escalations', members: [], pending_requests: 0 },
   ];
 }
 

@@ -5,6 +5,7 @@ import { listen } from '@tauri-apps/api/event';
 import { call } from '../ipc';
 import type { ActivityStream } from './ActivityStream';
 import type { AdministeredAgentPatch } from './AdministeredAgentPatch';
+import type { AdministeredTeams } from './AdministeredTeams';
 import type { AgentList } from './AgentList';
 import type { AgentListQuery } from './AgentListQuery';
 import type { AlertsState } from './AlertsState';
@@ -31,6 +32,7 @@ import type { LoginActivity } from './LoginActivity';
 import type { MeterReading } from './MeterReading';
 import type { NewAgent } from './NewAgent';
 import type { NewCustomer } from './NewCustomer';
+import type { NewTeam } from './NewTeam';
 import type { Note } from './Note';
 import type { NotesPage } from './NotesPage';
 import type { NotificationLocks } from './NotificationLocks';
@@ -55,6 +57,7 @@ import type { SessionsEnded } from './SessionsEnded';
 import type { SignedIn } from './SignedIn';
 import type { Status } from './Status';
 import type { Team } from './Team';
+import type { TeamRole } from './TeamRole';
 import type { ThisComputer } from './ThisComputer';
 import type { TicketHistory } from './TicketHistory';
 import type { TicketSort } from './TicketSort';
@@ -320,6 +323,17 @@ export interface Backend {
   getNotificationLocks(): Promise<VersionedNotificationLocks>;
   /** Replaces the locks at the version `etag` names. */
   saveNotificationLocks(locks: NotificationLocks, etag: string): Promise<VersionedNotificationLocks>;
+  /** Every team with everyone in it and how many wait to join. */
+  listAdministeredTeams(): Promise<AdministeredTeams>;
+  /** Makes a team, empty or with leads and members named by email. */
+  createTeam(team: NewTeam): Promise<Team>;
+  renameTeam(teamId: string, name: string): Promise<void>;
+  /** Deletes a team with its memberships and join requests. */
+  deleteTeam(teamId: string): Promise<void>;
+  /** Puts an agent in a team as a lead or a member, or changes their role. */
+  setTeamMember(teamId: string, agentId: string, role: TeamRole): Promise<void>;
+  /** Takes an agent out of a team. */
+  removeTeamMember(teamId: string, agentId: string): Promise<void>;
   /** Every open request to change department, oldest first. */
   listDepartmentRequests(): Promise<DepartmentRequests>;
   /** Approves (the agent moves) or refuses a request to change department. */
@@ -461,6 +475,12 @@ export const tauriBackend: Backend = {
   saveAgentNotificationPrefs: (agentId, prefs, etag) => call('save_agent_notification_prefs', { agentId, prefs, etag }),
   getNotificationLocks: () => call('get_notification_locks'),
   saveNotificationLocks: (locks, etag) => call('save_notification_locks', { locks, etag }),
+  listAdministeredTeams: () => call('list_administered_teams'),
+  createTeam: (team) => call('create_team', { team }),
+  renameTeam: (teamId, name) => call('rename_team', { teamId, name }),
+  deleteTeam: (teamId) => call('delete_team', { teamId }),
+  setTeamMember: (teamId, agentId, role) => call('set_team_member', { teamId, agentId, role }),
+  removeTeamMember: (teamId, agentId) => call('remove_team_member', { teamId, agentId }),
   listDepartmentRequests: () => call('list_department_requests'),
   decideDepartmentRequest: (requestId, approve, note) => call('decide_department_request', { requestId, approve, note }),
   onQuitRequested: (handler) => listen('quit-requested', () => handler()),

@@ -284,10 +284,89 @@ describe('Administration', () => {
     expect(backend.saveNotificationLocks).toHaveBeenLastCalledWith({ locks: [] }, '"l1"');
   });
 
+  async function teamsTab(user: ReturnType<typeof userEvent.setup>) {
+    await user.click(await screen.findByRole('tab', { name: 'Teams' }));
+    return screen.findByTestId('admin-team-Billing');
+  }
+
+  it('makes a team, refusing a name taken, and renames it', async () => {
+    const { backend, user, administeredTeams } = setup();
+    await teamsTab(user);
+    const name = screen.getByLabelText('New team');
+    await user.click(screen.getByRole('button', { name: 'Create team' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('Give the team a name.');
+    expect(backend.createTeam).not.toHaveBeenCalled();
+    await user.type(name, 'Billing');
+    await user.click(screen.getByRole('button', { name: 'Create team' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('a team called Billing already exists');
+    expect(name.getAttribute('aria-invalid')).toBe('true');
+    await user.clear(name);
+    await user.type(name, 'Night shift');
+    await user.click(screen.getByRole('button', { name: 'Create team' }));
+    expect((await screen.findByTestId('teams-message')).textContent).toContain('Night shift was made');
+    expect(backend.createTeam).toHaveBeenLastCalledWith({ name: 'Night shift', leads: [], members: [] });
+    expect((name as HTMLInputElement).value).toBe('');
+
+    const night = await screen.findByTestId('admin-team-Night shift');
+    await user.click(within(night).getByRole('button', { name: 'Rename' }));
+    const rename = screen.getByLabelText('New name for Night shift');
+    await user.clear(rename);
+    await user.type(rename, 'Nights');
+    await user.click(screen.getByRole('button', { name: 'Save name' }));
+    expect((await screen.findByTestId('teams-message')).textContent).toBe('Night shift is now called Nights.');
+    expect(administeredTeams().map((team) => team.name)).toContain('Nights');
+  });
+
+  it('makes a lead, adds and removes members, and deletes a team only after asking', async () => {
+    const { backend, user, administeredTeams } = setup();
+    const billing = await teamsTab(user);
+    await user.selectOptions(within(billing).getByRole('combobox', { name: 'Role of Ada Lovelace in Billing' }), 'lead');
+    await waitFor(() => expect(backend.setTeamMember).toHaveBeenCalledWith('team-billing', 'agent-2', 'lead'));
+    expect((await screen.findByTestId('teams-message')).textContent).toBe('Ada Lovelace leads Billing.');
+
+    const escalations = screen.getByTestId('admin-team-Escalations');
+    expect(escalations.textContent).toContain('Nobody is in this team yet.');
+    await user.selectOptions(within(escalations).getByLabelText('Add an agent'), 'agent-2');
+    await user.click(within(escalations).getByRole('button', { name: 'Add' }));
+    await waitFor(() => expect(backend.setTeamMember).toHaveBeenLastCalledWith('team-escalations', 'agent-2', 'member'));
+    await waitFor(() => expect(screen.getByTestId('admin-team-Escalations').textContent).toContain('Ada Lovelace'));
+
+    await user.click(within(screen.getByTestId('admin-team-Escalations')).getByRole('button', { name: 'Remove Ada Lovelace from Escalations' }));
+    await waitFor(() => expect(backend.removeTeamMember).toHaveBeenCalledWith('team-escalations', 'agent-2'));
+
+    await user.click(within(screen.getByTestId('admin-team-Billing')).getByRole('button', { name: 'Delete team' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(dialog.textContent).toContain('Its 2 agents leave it');
+    await user.click(within(dialog).getByRole('button', { name: 'Keep the team' }));
+    expect(backend.deleteTeam).not.toHaveBeenCalled();
+    await user.click(within(screen.getByTestId('admin-team-Billing')).getByRole('button', { name: 'Delete team' }));
+    await user.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Delete team' }));
+    await waitFor(() => expect(backend.deleteTeam).toHaveBeenCalledWith('team-billing'));
+    await waitFor(() => expect(screen.queryByTestId('admin-team-Billing')).toBeNull());
+    expect(administeredTeams().map((team) => team.name)).toEqual(['Escalations']);
+  });
+
+  it("decides a team's requests to join from its place", async () => {
+    const { backend, user } = setup();
+    const billing = await teamsTab(user);
+    expect(billing.textContent).toContain('Robin Rookie asks to join');
+    await user.click(within(billing).getByRole('button', { name: 'Approve' }));
+    await waitFor(() => expect(backend.decideJoinRequest).toHaveBeenCalledWith('request-1', true, null));
+    expect((await screen.findByTestId('teams-message')).textContent).toBe('Robin Rookie joined Billing.');
+  });
+
+  it('has no accessibility violations on the teams tab', async () => {
+    const { user, view } = setup();
+    await teamsTab(user);
+    await expectAccessible(view.container);
+  });
+
   it('moves between the tabs with the arrow keys', async () => {
     const { user } = setup();
     const agentsTab = await screen.findByRole('tab', { name: 'Agents' });
     agentsTab.focus();
+    await user.keyboard('{ArrowRight}');
+    expect(document.activeElement).toBe(screen.getByRole('tab', { name: 'Teams' }));
     await user.keyboard('{ArrowRight}');
     expect(document.activeElement).toBe(screen.getByRole('tab', { name: 'Notifications' }));
     expect(await screen.findByTestId('notification-locks')).toBeTruthy();

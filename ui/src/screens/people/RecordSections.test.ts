@@ -364,10 +364,12 @@ describe("an agent's tickets and sign-ins", () => {
     const fake = setup(profile(), { admin: true });
     fake.backend.listTickets.mockRejectedValue({ code: 'forbidden', message: 'no', field: null });
     fake.backend.listLogins.mockRejectedValue({ code: 'forbidden', message: 'no', field: null });
+    fake.backend.listChanges.mockRejectedValue({ code: 'forbidden', message: 'no', field: null });
     await openColleague(fake, 'Sam Senior');
     await settled(fake, 'agent-2');
     expect(within(record()).queryByTestId('record-tickets-section')).toBeNull();
     expect(within(record()).queryByTestId('record-sign-ins-section')).toBeNull();
+    expect(within(record()).queryByTestId('record-history')).toBeNull();
     expect(within(record()).queryByRole('alert')).toBeNull();
     expect(fake.onsessionended).not.toHaveBeenCalled();
   });
@@ -387,6 +389,26 @@ describe("an agent's tickets and sign-ins", () => {
     expect(rows[2]!.textContent).toContain('Unknown app');
     expect(rows[2]!.textContent).toContain('203.0.113.66');
     await expectAccessible(fake.view.container);
+  });
+
+  it("show the agent's own change log, teams and notifications in words", async () => {
+    const fake = setup(profile({ id: 'agent-2', display_name: 'Sam Senior' }));
+    fake.backend.listChanges.mockResolvedValue({
+      changes: [
+        change('team:Billing', null, 'lead'),
+        change('notification:ticket.assigned:email', 'immediate', 'off'),
+        change('notification:quiet_hours', 'off', '20:00–08:00'),
+      ],
+    });
+    await openColleague(fake, 'Sam Senior');
+    const history = await within(record()).findByTestId('record-history');
+    await fake.user.click(within(history).getByTestId('show-changes'));
+    const rows = within(await within(history).findByTestId('record-changes')).getAllByRole('row');
+    expect(rows[1]!.textContent).toContain('Team Billing');
+    expect(rows[1]!.textContent).toContain('— → Lead');
+    expect(rows[2]!.textContent).toContain('Email — Ticket assigned to me');
+    expect(rows[3]!.textContent).toContain('Quiet hours');
+    expect(fake.backend.listChanges).toHaveBeenCalledWith('agent-2');
   });
 
   it("are shown on a colleague's record to an administrator", async () => {
