@@ -136,7 +136,56 @@ pub struct OrganizationEntry {
     pub people: u32,
 }
 
-/// `GET /api/v1/organizations`: by name, those with people only.
+/// `POST /api/v1/organizations` (any agent) and `PATCH /api/v1/admin/organizations/{id}`:
+/// the organization's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct OrganizationName {
+    pub name: String,
+}
+
+/// `POST /api/v1/admin/organizations/{id}/merge`: the organization whose people move
+/// into the other, which stays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct OrganizationMerge {
+    /// The id of the organization that stays.
+    pub into: String,
+}
+
+/// A usergroup administrators list, and how many people are in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct UsergroupEntry {
+    pub id: String,
+    pub name: String,
+    pub people: u32,
+}
+
+/// `GET /api/v1/usergroups`: the usergroups administrators keep, by name. While the list
+/// is empty a record may name any group; once it has one, only those listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct Usergroups {
+    pub usergroups: Vec<UsergroupEntry>,
+}
+
+/// `POST /api/v1/admin/usergroups`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct NewUsergroup {
+    pub name: String,
+}
+
+/// `GET /api/v1/organizations`: every organization by name, with its people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[ts(export)]

@@ -1232,3 +1232,318 @@ async fn administrators_rename_teams_choose_leads_add_and_remove_members_and_del
         .await;
     expect_error(response, StatusCode::CONFLICT, "conflict", Some("agent_id")).await;
 }
+
+/// Sets a record's usergroups at its current version.
+async fn patch_usergroups(
+    server: &Server,
+    token: &str,
+    record: &str,
+    groups: Value,
+) -> reqwest::Response {
+    let current = get_json(server, token, record).await;
+    let etag = format!("\"{}\"", current["version"]);
+    server
+        .request(Method::PATCH, record, Some(token))
+        .header(IF_MATCH, etag)
+        .json(&json!({"usergroups": groups}))
+        .send()
+        .await
+        .expect("answered")
+}
+
+/// Makes a customer through the API as `token`; returns its id.
+async fn make_customer(server: &Server, token: &str, body: Value) -> String {
+    let response = server
+        .call(token, Method::POST, "/api/v1/people", Some(body))
+        .await;
+    expect_json(response, StatusCode::CREATED).await["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned()
+}
+
+/// The organization of that name in the list every agent reads.
+async fn organization_named(server: &Server, token: &str, name: &str) -> Option<Value> {
+    let list = get_json(server, token, "/api/v1/organizations").await;
+    list["organizations"]
+        .as_array()
+        .expect("organizations")
+        .iter()
+        .find(|org| org["name"] == name)
+        .cloned()
+}
+
+#[tokio::test]
+async fn any_agent_makes_an_organization_and_administrators_rename_and_merge_them() {
+    let server = Server::start(folder_with_agents()).await;
+    let ada = server.login(EMAIL, PASSWORD).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    // Ada makes one from the picker: listed with nobody yet; the same name again is 409.
+    let response = server
+        .call(
+            &ada,
+            Method::POST,
+            "/api/v1/organizations",
+            Some(json!({"name": " Initech "})),
+        )
+        .await;
+    let initech = expect_json(response, StatusCode::CREATED).await;
+    assert_eq!(
+        (initech["name"].as_str(), initech["people"].as_u64()),
+        (Some("Initech"), Some(0))
+    );
+    let response = server
+        .call(
+            &ada,
+            Method::POST,
+            "/api/v1/organizations",
+            Some(json!({"name": "Initech"})),
+        )
+        .await;
+    expect_error(response, StatusCode::CONFLICT, "conflict", Some("name")).await;
+    let response = server
+        .call(
+            &ada,
+            Method::POST,
+            "/api/v1/organizations",
+            Some(json!({"name": "a\nb"})),
+        )
+        .await;
+    expect_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        Some("name"),
+    )
+    .await;
+    // Renaming and merging are not hers.
+    let initech_id = initech["id"].as_str().expect("id").to_owned();
+    let response = server
+        .call(
+            &ada,
+            Method::PATCH,
+            &format!("/api/v1/admin/organizations/{initech_id}"),
+            Some(json!({"name": "X"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // A typo made a second organization; the administrator merges it into the first.
+    let peter = make_customer(&server, &ada, json!({"name": "Peter Gibbons", "emails": ["peter@initech.example"], "organization": "Initech"})).await;
+    let milton = make_customer(&server, &ada, json!({"name": "Milton Waddams", "emails": ["milton@initech.example"], "organization": "Inittech"})).await;
+    let typo = organization_named(&server, &ada, "Inittech")
+        .await
+        .expect("listed");
+    let typo_id = typo["id"].as_str().expect("id").to_owned();
+    for (body, status, field) in [
+        (json!({"into": typo_id}), StatusCode::BAD_REQUEST, "into"),
+        (json!({"into": "nothing"}), StatusCode::BAD_REQUEST, "into"),
+    ] {
+        let response = server
+            .call(
+                &admin,
+                Method::POST,
+                &format!("/api/v1/admin/organizations/{typo_id}/merge"),
+                Some(body),
+            )
+            .await;
+        expect_error(response, status, "validation_failed", Some(field)).await;
+    }
+    let response = server
+        .call(
+            &admin,
+            Method::POST,
+            &format!("/api/v1/admin/organizations/{typo_id}/merge"),
+            Some(json!({"into": initech_id})),
+        )
+        .await;
+    let merged = expect_json(response, StatusCode::OK).await;
+    assert_eq!(merged["people"], 2, "{merged}");
+    assert!(organization_named(&server, &ada, "Inittech")
+        .await
+        .is_none());
+    let record = get_json(&server, &ada, &format!("/api/v1/people/{milton}")).await;
+    assert_eq!(record["organization"]["name"], "Initech", "{record}");
+
+    // Renamed: a taken name is refused; the people's records show the new one and log it.
+    let response = server
+        .call(
+            &admin,
+            Method::POST,
+            "/api/v1/organizations",
+            Some(json!({"name": "Initrode"})),
+        )
+        .await;
+    expect_json(response, StatusCode::CREATED).await;
+    let org_path = format!("/api/v1/admin/organizations/{initech_id}");
+    let response = server
+        .call(
+            &admin,
+            Method::PATCH,
+            &org_path,
+            Some(json!({"name": "Initrode"})),
+        )
+        .await;
+    expect_error(response, StatusCode::CONFLICT, "conflict", Some("name")).await;
+    let response = server
+        .call(
+            &admin,
+            Method::PATCH,
+            &org_path,
+            Some(json!({"name": "Initech Corp"})),
+        )
+        .await;
+    let renamed = expect_json(response, StatusCode::OK).await;
+    assert_eq!(renamed["name"], "Initech Corp");
+    let record = get_json(&server, &ada, &format!("/api/v1/people/{peter}")).await;
+    assert_eq!(record["organization"]["name"], "Initech Corp", "{record}");
+    let log = get_json(&server, &ada, &format!("/api/v1/people/{milton}/changes")).await;
+    let moves: Vec<(Value, Value)> = log["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|entry| entry["field"] == "organization" && entry["actor_name"] == ADMIN_NAME)
+        .map(|entry| (entry["old_value"].clone(), entry["new_value"].clone()))
+        .collect();
+    assert!(
+        moves.contains(&(json!("Inittech"), json!("Initech"))),
+        "{log}"
+    );
+    assert!(
+        moves.contains(&(json!("Initech"), json!("Initech Corp"))),
+        "{log}"
+    );
+    let response = server
+        .call(
+            &admin,
+            Method::PATCH,
+            "/api/v1/admin/organizations/nothing",
+            Some(json!({"name": "Y"})),
+        )
+        .await;
+    expect_error(response, StatusCode::NOT_FOUND, "not_found", None).await;
+}
+
+#[tokio::test]
+async fn once_administrators_list_usergroups_records_take_only_those() {
+    let server = Server::start(folder_with_agents()).await;
+    let ada = server.login(EMAIL, PASSWORD).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let carla = make_customer(
+        &server,
+        &ada,
+        json!({"name": "Carla Customer", "emails": ["carla@example.com"]}),
+    )
+    .await;
+    let record = format!("/api/v1/people/{carla}");
+
+    // No list yet: any group, made on the way.
+    assert_eq!(
+        get_json(&server, &ada, "/api/v1/usergroups").await,
+        json!({"usergroups": []})
+    );
+    expect_json(
+        patch_usergroups(&server, &ada, &record, json!(["Beta testers"])).await,
+        StatusCode::OK,
+    )
+    .await;
+
+    // Listed: VIP and Partners. Beta testers stays Carla's, unlisted.
+    for name in ["VIP", " Partners "] {
+        let response = server
+            .call(
+                &admin,
+                Method::POST,
+                "/api/v1/admin/usergroups",
+                Some(json!({"name": name})),
+            )
+            .await;
+        expect_json(response, StatusCode::CREATED).await;
+    }
+    let response = server
+        .call(
+            &admin,
+            Method::POST,
+            "/api/v1/admin/usergroups",
+            Some(json!({"name": "VIP"})),
+        )
+        .await;
+    expect_error(response, StatusCode::CONFLICT, "conflict", Some("name")).await;
+    let listed = get_json(&server, &ada, "/api/v1/usergroups").await;
+    assert_eq!(
+        texts(&listed, "usergroups", "name"),
+        ["Partners", "VIP"],
+        "{listed}"
+    );
+
+    // A group outside the list is refused with 400 naming it, and nothing changes.
+    let response = patch_usergroups(&server, &ada, &record, json!(["Beta testers", "Gold"])).await;
+    let refused = expect_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        Some("usergroups[1]"),
+    )
+    .await;
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Gold"),
+        "{refused}"
+    );
+    let now = get_json(&server, &ada, &record).await;
+    assert_eq!(now["usergroups"], json!(["Beta testers"]), "{now}");
+    // Listed ones, and the one she was already in, are taken.
+    let saved = expect_json(
+        patch_usergroups(&server, &ada, &record, json!(["Beta testers", "vip"])).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        saved["usergroups"],
+        json!(["Beta testers", "VIP"]),
+        "{saved}"
+    );
+    let listed = get_json(&server, &ada, "/api/v1/usergroups").await;
+    let vip = listed["usergroups"]
+        .as_array()
+        .expect("usergroups")
+        .iter()
+        .find(|g| g["name"] == "VIP")
+        .cloned()
+        .expect("VIP");
+    assert_eq!(vip["people"], 1, "{listed}");
+
+    // Off the list: Carla stays in it; an unknown id is 404.
+    let id = vip["id"].as_str().expect("id");
+    let response = server
+        .call(
+            &admin,
+            Method::DELETE,
+            &format!("/api/v1/admin/usergroups/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = server
+        .call(
+            &admin,
+            Method::DELETE,
+            &format!("/api/v1/admin/usergroups/{id}"),
+            None,
+        )
+        .await;
+    expect_error(response, StatusCode::NOT_FOUND, "not_found", None).await;
+    let now = get_json(&server, &ada, &record).await;
+    assert_eq!(now["usergroups"], json!(["Beta testers", "VIP"]), "{now}");
+    assert_eq!(
+        texts(
+            &get_json(&server, &ada, "/api/v1/usergroups").await,
+            "usergroups",
+            "name"
+        ),
+        ["Partners"]
+    );
+}

@@ -370,10 +370,12 @@ enum Kind {
     /// A published release of the app, and its bundle's name.
     Release,
     BundleName,
+    /// A usergroup administrators list.
+    Usergroup,
 }
 
 impl Kind {
-    const ALL: [Kind; 20] = [
+    const ALL: [Kind; 21] = [
         Kind::Person,
         Kind::Agent,
         Kind::Customer,
@@ -394,6 +396,7 @@ impl Kind {
         Kind::Version,
         Kind::Release,
         Kind::BundleName,
+        Kind::Usergroup,
     ];
 
     fn name(self) -> &'static str {
@@ -418,6 +421,7 @@ impl Kind {
             Kind::Version => "version",
             Kind::Release => "release",
             Kind::BundleName => "bundle-name",
+            Kind::Usergroup => "usergroup",
         }
     }
 
@@ -454,6 +458,8 @@ impl Kind {
             "emails" => Kind::Email,
             "hooks" => Kind::Hook,
             "releases" => Kind::Release,
+            "organizations" => Kind::Org,
+            "usergroups" => Kind::Usergroup,
             other => panic!(
                 "bad_inputs.rs does not know what the path parameter {{{name}}} of {template} \
                  (after /{other}/) names: add its kind so real ids are tried too"
@@ -2712,6 +2718,18 @@ impl Desk {
                 )
                 .await;
             desk.add(Kind::Field, &created["id"]);
+        }
+        for name in ["VIP", "Partners"] {
+            let listed = desk
+                .call(
+                    Method::POST,
+                    "/api/v1/admin/usergroups",
+                    &admin,
+                    Some(json!({"name": name})),
+                    201,
+                )
+                .await;
+            desk.add(Kind::Usergroup, &listed["id"]);
         }
         // Tickets whose ids mix numbers and text, as helpdesks have them.
         for (n, ticket) in [

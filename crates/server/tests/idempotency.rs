@@ -49,6 +49,11 @@ const HONOURED: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/files/{id}"),
     ("POST", "/api/v1/people/{id}/merge"),
     ("POST", "/api/v1/admin/custom-fields"),
+    ("POST", "/api/v1/organizations"),
+    ("PATCH", "/api/v1/admin/organizations/{id}"),
+    ("POST", "/api/v1/admin/organizations/{id}/merge"),
+    ("POST", "/api/v1/admin/usergroups"),
+    ("DELETE", "/api/v1/admin/usergroups/{id}"),
     ("POST", "/api/v1/admin/teams"),
     ("PATCH", "/api/v1/admin/teams/{id}"),
     ("PUT", "/api/v1/admin/teams/{id}/members/{agent_id}"),
@@ -419,6 +424,72 @@ async fn every_honoured_route_answers_a_retry_as_it_answered_and_applies_it_once
         )
         .await;
     let id = id_of(&person);
+
+    // Organizations: made by an agent, renamed, and another merged into it; usergroups
+    // listed and taken off the list. Each applied once.
+    let org = covered
+        .twice(
+            (Method::POST, "/api/v1/organizations"),
+            || {
+                request(Method::POST, "/api/v1/organizations", &ada)
+                    .json(&json!({"name": "Byron Ltd"}))
+            },
+            StatusCode::CREATED,
+        )
+        .await;
+    let org_path = format!("/api/v1/admin/organizations/{}", id_of(&org));
+    covered
+        .twice(
+            (Method::PATCH, "/api/v1/admin/organizations/{id}"),
+            || request(Method::PATCH, &org_path, &admin).json(&json!({"name": "Byron & Co"})),
+            StatusCode::OK,
+        )
+        .await;
+    let other = covered
+        .twice(
+            (Method::POST, "/api/v1/admin/usergroups"),
+            || {
+                request(Method::POST, "/api/v1/admin/usergroups", &admin)
+                    .json(&json!({"name": "VIP"}))
+            },
+            StatusCode::CREATED,
+        )
+        .await;
+    let group_path = format!("/api/v1/admin/usergroups/{}", id_of(&other));
+    covered
+        .twice(
+            (Method::DELETE, "/api/v1/admin/usergroups/{id}"),
+            || request(Method::DELETE, &group_path, &admin),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    let made = expect_json(
+        server
+            .call(
+                &ada,
+                Method::POST,
+                "/api/v1/organizations",
+                Some(json!({"name": "Byron Typo"})),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let merge = format!("/api/v1/admin/organizations/{}/merge", id_of(&made));
+    covered
+        .twice(
+            (Method::POST, "/api/v1/admin/organizations/{id}/merge"),
+            || request(Method::POST, &merge, &admin).json(&json!({"into": id_of(&org)})),
+            StatusCode::OK,
+        )
+        .await;
+    let orgs = get_json(&server, &ada, "/api/v1/organizations").await;
+    assert_eq!(
+        texts(&orgs, "organizations", "name"),
+        ["Byron & Co"],
+        "{orgs}"
+    );
+
     let found = get_json(&server, &ada, "/api/v1/people?kind=user&q=Byron").await;
     assert_eq!(array(&found, "people").len(), 1, "one record: {found}");
     let record_path = format!("/api/v1/people/{id}");

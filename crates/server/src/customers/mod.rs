@@ -36,9 +36,12 @@ pub use emails::{add_email, make_primary, remove_email};
 pub use fields::{create_field, custom_fields};
 pub use merge::merge;
 pub use notes::{add_note, delete_note, edit_note, notes};
-pub use organizations::organizations;
+pub use organizations::{
+    create_organization, merge_organizations, organizations, rename_organization,
+};
 pub(crate) use search::{digits, index_person, reindex};
 pub use search::{search, search_terms, search_words};
+pub use usergroups::{list_usergroup, listed_usergroups, unlist_usergroup};
 
 use emails::{email_free, emails_of_many, taken_by_another};
 use fields::custom_values;
@@ -67,6 +70,16 @@ pub enum CustomerError {
     InvalidCursor,
     #[error("a field called {0} exists already")]
     FieldNameTaken(String),
+    #[error("an organization called {0} already exists")]
+    OrganizationTaken(String),
+    #[error("no such organization")]
+    OrganizationNotFound,
+    #[error("an organization cannot be merged into itself")]
+    MergeIntoItself,
+    #[error("a usergroup called {0} is already listed")]
+    UsergroupListed(String),
+    #[error("no such usergroup in the list")]
+    UsergroupNotFound,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }

@@ -1,10 +1,96 @@
-//! The usergroups a customer is in.
+//! The usergroups a customer is in, and the list of them administrators keep.
 
 use std::collections::HashMap;
 
+use agent_desk_core::customers::{clean_line, RecordError, UsergroupEntry, FIELD_NAME_MAX};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::CustomerError;
 use crate::change_log::record_change;
+use crate::clock::timestamp;
+use crate::db::Db;
+
+/// The usergroups administrators listed, by name, with how many people each has.
+pub async fn listed_usergroups(db: &Db) -> Result<Vec<UsergroupEntry>, sqlx::Error> {
+    let rows = crate::storage::query_as::<(String, String, i64)>(
+        "SELECT g.id, g.name, COUNT(m.person_id) FROM usergroups g
+         LEFT JOIN person_usergroups m ON m.usergroup_id = g.id
+         WHERE g.listed GROUP BY g.id, g.name",
+    )
+    .fetch_all(db)
+    .await?;
+    let mut entries: Vec<UsergroupEntry> = rows
+        .into_iter()
+        .map(|(id, name, people)| UsergroupEntry {
+            id,
+            name,
+            people: u32::try_from(people).unwrap_or(u32::MAX),
+        })
+        .collect();
+    entries.sort_by(|a, b| (a.name.to_lowercase(), &a.id).cmp(&(b.name.to_lowercase(), &b.id)));
+    Ok(entries)
+}
+
+/// Adds a usergroup to the list: a group records already name is listed as it is.
+pub async fn list_usergroup(
+    db: &Db,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<UsergroupEntry, CustomerError> {
+    let name = clean_line("name", name, FIELD_NAME_MAX)?
+        .ok_or_else(|| RecordError::new("name", "is required"))?;
+    let mut tx = crate::db::begin_write(db).await?;
+    crate::storage::query(
+        "INSERT INTO usergroups (id, name, created_at) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(Uuid::new_v4().to_string())
+    .bind(&name)
+    .bind(timestamp(now))
+    .execute(&mut *tx)
+    .await?;
+    let (id, listed) = crate::storage::query_as::<(String, bool)>(
+        "SELECT id, listed FROM usergroups WHERE name = $1",
+    )
+    .bind(&name)
+    .fetch_one(&mut *tx)
+    .await?;
+    if listed {
+        return Err(CustomerError::UsergroupListed(name));
+    }
+    crate::storage::query("UPDATE usergroups SET listed = TRUE WHERE id = $1")
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    let people = crate::storage::query_scalar::<i64>(
+        "SELECT COUNT(*) FROM person_usergroups WHERE usergroup_id = $1",
+    )
+    .bind(&id)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(UsergroupEntry {
+        id,
+        name,
+        people: u32::try_from(people).unwrap_or(u32::MAX),
+    })
+}
+
+/// Takes a usergroup off the list; the people in it stay in it.
+pub async fn unlist_usergroup(db: &Db, id: &str) -> Result<(), CustomerError> {
+    let mut tx = crate::db::begin_write(db).await?;
+    let changed =
+        crate::storage::query("UPDATE usergroups SET listed = FALSE WHERE id = $1 AND listed")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    if changed.rows_affected() == 0 {
+        return Err(CustomerError::UsergroupNotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
 
 /// The usergroup names of several people, each sorted.
 pub(super) async fn usergroups_of(
@@ -36,14 +122,16 @@ pub(super) async fn usergroups_of(
     Ok(by_person)
 }
 
-/// Puts a person in exactly these usergroups (made when new), logging the change.
+/// Puts a person in exactly these usergroups, logging the change. While administrators
+/// list none, a new name makes its group; once they list some, a group that is neither
+/// listed nor already the person's is refused, naming it.
 pub(super) async fn set_usergroups(
     tx: &mut crate::storage::Conn,
     actor_id: &str,
     person_id: &str,
     names: &[String],
     at: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), CustomerError> {
     let before = usergroups_of(&mut *tx, &[person_id])
         .await?
         .remove(person_id)
@@ -51,6 +139,33 @@ pub(super) async fn set_usergroups(
     if before == names {
         return Ok(());
     }
+    let listed = crate::storage::query_scalar::<String>("SELECT name FROM usergroups WHERE listed")
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut names = names.to_vec();
+    if !listed.is_empty() {
+        // Each as the list (or the record) spells it: "vip" is the listed "VIP".
+        for (index, name) in names.iter_mut().enumerate() {
+            let lower = name.to_lowercase();
+            let Some(known) = listed
+                .iter()
+                .chain(&before)
+                .find(|other| other.to_lowercase() == lower)
+            else {
+                return Err(RecordError::new(
+                    format!("usergroups[{index}]"),
+                    format!("{name} is not one of the usergroups administrators keep"),
+                )
+                .into());
+            };
+            name.clone_from(known);
+        }
+        names.sort_by(|a, b| (a.to_lowercase(), a).cmp(&(b.to_lowercase(), b)));
+        if before == names {
+            return Ok(());
+        }
+    }
+    let names = names.as_slice();
     crate::storage::query("DELETE FROM person_usergroups WHERE person_id = $1")
         .bind(person_id)
         .execute(&mut *tx)
@@ -89,5 +204,6 @@ pub(super) async fn set_usergroups(
         &joined(names),
         at,
     )
-    .await
+    .await?;
+    Ok(())
 }

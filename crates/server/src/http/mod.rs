@@ -5,6 +5,7 @@ pub mod admin_agents;
 pub mod admin_teams;
 pub mod auth;
 pub mod avatar;
+pub mod customer_data;
 pub mod departments;
 pub mod error;
 pub mod events;
@@ -111,6 +112,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(teams::routes())
         .merge(people::routes())
         .merge(records::routes())
+        .merge(customer_data::routes())
         .merge(releases::routes())
         .merge(reset_page::routes())
 }

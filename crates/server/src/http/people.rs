@@ -3,7 +3,8 @@
 
 use agent_desk_core::customers::{
     ActivityStream, ChangeLog, CustomField, Customer, CustomerPatch, MergeRequest, NewCustomField,
-    NewCustomer, NewEmail, Note, NoteBody, NotesPage, Organizations,
+    NewCustomer, NewEmail, Note, NoteBody, NotesPage, OrganizationEntry, OrganizationName,
+    Organizations,
 };
 use agent_desk_core::people::{PeoplePage, Person};
 use agent_desk_core::{ApiError, ErrorCode};
@@ -39,7 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_activity))
         .routes(routes!(merge_users))
         .routes(routes!(list_fields))
-        .routes(routes!(list_organizations))
+        .routes(routes!(list_organizations, create_organization))
         .routes(routes!(create_field))
 }
 
@@ -84,6 +85,24 @@ async fn list_organizations(
     Ok(Json(Organizations {
         organizations: customers::organizations(&state.db).await?,
     }))
+}
+
+/// Makes an organization with no people yet, from a record's picker: any agent may.
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "people", security(("bearer" = [])),
+    request_body = OrganizationName,
+    responses(
+        (status = 201, body = OrganizationEntry),
+        (status = 400, body = ApiError, description = "An empty, long or multi-line name; `field` is `name`"),
+        (status = 401, body = ApiError),
+        (status = 409, body = ApiError, description = "An organization of that name exists (`field` is `name`)"),
+    ))]
+async fn create_organization(
+    State(state): State<AppState>,
+    _session: Session,
+    ApiJson(new): ApiJson<OrganizationName>,
+) -> ApiResult<impl IntoResponse> {
+    let made = customers::create_organization(&state.db, &new.name, Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(made)))
 }
 
 /// The fields admins defined for customers' records.
@@ -513,7 +532,13 @@ impl From<CustomerError> for AppError {
             }
             CustomerError::EmailTaken { field, .. } => conflict(field),
             CustomerError::LastEmail | CustomerError::PrimaryEmail => conflict("address".into()),
-            CustomerError::FieldNameTaken(_) => conflict("name".into()),
+            CustomerError::FieldNameTaken(_)
+            | CustomerError::OrganizationTaken(_)
+            | CustomerError::UsergroupListed(_) => conflict("name".into()),
+            CustomerError::MergeIntoItself => invalid("into", message),
+            CustomerError::OrganizationNotFound | CustomerError::UsergroupNotFound => {
+                AppError::NotFound
+            }
             CustomerError::VersionConflict => AppError::VersionConflict,
             CustomerError::NotAuthor => AppError::Forbidden {
                 message,
