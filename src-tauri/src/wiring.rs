@@ -337,6 +337,8 @@ fn calls() -> BTreeMap<&'static str, Call> {
             signed_out(json!({"id": "user-1", "source": "user-2"})),
         ),
         ("list_organizations", signed_out(json!({}))),
+        ("create_organization", signed_out(json!({"name": "Initech"}))),
+        ("list_usergroups", signed_out(json!({}))),
         ("list_files", signed_out(json!({"id": "user-1"}))),
         (
             "save_file",
@@ -382,6 +384,16 @@ fn calls() -> BTreeMap<&'static str, Call> {
         ),
         ("get_notification_locks", signed_out(json!({}))),
         ("list_administered_teams", signed_out(json!({}))),
+        (
+            "rename_organization",
+            signed_out(json!({"organizationId": "org-1", "name": "Initech"})),
+        ),
+        (
+            "merge_organizations",
+            signed_out(json!({"organizationId": "org-1", "into": "org-2"})),
+        ),
+        ("add_usergroup", signed_out(json!({"name": "VIP"}))),
+        ("remove_usergroup", signed_out(json!({"usergroupId": "group-1"}))),
         ("create_team", signed_out(json!({"team": {"name": "Night shift"}}))),
         (
             "rename_team",

@@ -5,6 +5,9 @@
 use agent_desk_core::admin::{
     AdministeredAgent, AdministeredAgentPatch, AgentActivity, AgentList, AgentListQuery, NewAgent,
 };
+use agent_desk_core::customers::{
+    NewUsergroup, OrganizationEntry, OrganizationMerge, OrganizationName, UsergroupEntry,
+};
 use agent_desk_core::departments::{
     DecidedDepartmentRequest, DepartmentDecision, DepartmentRequests,
 };
@@ -205,6 +208,51 @@ impl ApiClient {
         agent_id: &str,
     ) -> Result<(), ClientError> {
         let url = self.url_with_segments("api/v1/admin/teams", &[team_id, "members", agent_id])?;
+        let request = self.authorised(self.http_client().delete(url))?;
+        self.send(request).await.map(drop)
+    }
+
+    pub async fn rename_organization(
+        &self,
+        id: &str,
+        name: &str,
+    ) -> Result<OrganizationEntry, ClientError> {
+        let url = self.url_with_segments("api/v1/admin/organizations", &[id])?;
+        let request = self
+            .authorised(self.http_client().patch(url))?
+            .json(&OrganizationName {
+                name: name.to_owned(),
+            });
+        Self::json(self.send(request).await?).await
+    }
+
+    /// Moves the people of organization `id` into `into` and deletes `id`.
+    pub async fn merge_organizations(
+        &self,
+        id: &str,
+        into: &str,
+    ) -> Result<OrganizationEntry, ClientError> {
+        let url = self.url_with_segments("api/v1/admin/organizations", &[id, "merge"])?;
+        let request = self
+            .authorised(self.http_client().post(url))?
+            .json(&OrganizationMerge {
+                into: into.to_owned(),
+            });
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn add_usergroup(&self, name: &str) -> Result<UsergroupEntry, ClientError> {
+        let url = self.url("api/v1/admin/usergroups")?;
+        let request = self
+            .authorised(self.http_client().post(url))?
+            .json(&NewUsergroup {
+                name: name.to_owned(),
+            });
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn remove_usergroup(&self, id: &str) -> Result<(), ClientError> {
+        let url = self.url_with_segments("api/v1/admin/usergroups", &[id])?;
         let request = self.authorised(self.http_client().delete(url))?;
         self.send(request).await.map(drop)
     }

@@ -519,9 +519,27 @@ impl ApiClient {
         self.get_json("api/v1/people", &[id, "activity"]).await
     }
 
-    /// The organizations customers' records name, for the directory's filter.
+    /// Every organization, for the directory's filter and a record's picker.
     pub async fn organizations(&self) -> Result<Organizations, ClientError> {
         self.get_json("api/v1/organizations", &[]).await
+    }
+
+    /// Makes an organization with nobody in it yet.
+    pub async fn create_organization(
+        &self,
+        name: &str,
+    ) -> Result<agent_desk_core::customers::OrganizationEntry, ClientError> {
+        let request = self
+            .authorised(self.http.post(self.url("api/v1/organizations")?))?
+            .json(&agent_desk_core::customers::OrganizationName {
+                name: name.to_owned(),
+            });
+        Self::json(self.send(request).await?).await
+    }
+
+    /// The usergroups administrators keep.
+    pub async fn usergroups(&self) -> Result<agent_desk_core::customers::Usergroups, ClientError> {
+        self.get_json("api/v1/usergroups", &[]).await
     }
 
     /// A customer's files and the server's size limit for a new one.

@@ -4,6 +4,7 @@
 
 use agent_desk_client::{VersionedAgent, VersionedNotificationLocks, VersionedNotificationPrefs};
 use agent_desk_core::admin::{AdministeredAgentPatch, AgentList, AgentListQuery, NewAgent};
+use agent_desk_core::customers::{OrganizationEntry, UsergroupEntry};
 use agent_desk_core::departments::{
     DecidedDepartmentRequest, DepartmentDecision, DepartmentRequests,
 };
@@ -175,6 +176,52 @@ pub async fn remove_team_member(
         .api()?
         .remove_team_member(&team_id, &agent_id)
         .await?)
+}
+
+/// Renames an organization; its people's records log it.
+#[command]
+pub async fn rename_organization(
+    state: State<'_, DeskState>,
+    organization_id: String,
+    name: String,
+) -> Result<OrganizationEntry, CommandError> {
+    Ok(state
+        .session
+        .api()?
+        .rename_organization(&organization_id, &name)
+        .await?)
+}
+
+/// Moves an organization's people into another and deletes it.
+#[command]
+pub async fn merge_organizations(
+    state: State<'_, DeskState>,
+    organization_id: String,
+    into: String,
+) -> Result<OrganizationEntry, CommandError> {
+    Ok(state
+        .session
+        .api()?
+        .merge_organizations(&organization_id, &into)
+        .await?)
+}
+
+/// Lists a usergroup; from then on records take only listed groups.
+#[command]
+pub async fn add_usergroup(
+    state: State<'_, DeskState>,
+    name: String,
+) -> Result<UsergroupEntry, CommandError> {
+    Ok(state.session.api()?.add_usergroup(&name).await?)
+}
+
+/// Takes a usergroup off the list; its people stay in it.
+#[command]
+pub async fn remove_usergroup(
+    state: State<'_, DeskState>,
+    usergroup_id: String,
+) -> Result<(), CommandError> {
+    Ok(state.session.api()?.remove_usergroup(&usergroup_id).await?)
 }
 
 /// Every open request to change department, oldest first.

@@ -478,10 +478,27 @@ pub async fn merge_users(
     Ok(state.session.api()?.merge_users(&id, &source).await?)
 }
 
-/// The organizations customers' records name, for the directory's filter.
+/// Every organization, for the directory's filter and a record's picker.
 #[command]
 pub async fn list_organizations(
     state: State<'_, DeskState>,
 ) -> Result<Organizations, CommandError> {
     Ok(state.session.api()?.organizations().await?)
+}
+
+/// Makes an organization with nobody in it yet; any agent may.
+#[command]
+pub async fn create_organization(
+    state: State<'_, DeskState>,
+    name: String,
+) -> Result<agent_desk_core::customers::OrganizationEntry, CommandError> {
+    Ok(state.session.api()?.create_organization(&name).await?)
+}
+
+/// The usergroups administrators keep; while there are none, a record names any.
+#[command]
+pub async fn list_usergroups(
+    state: State<'_, DeskState>,
+) -> Result<agent_desk_core::customers::Usergroups, CommandError> {
+    Ok(state.session.api()?.usergroups().await?)
 }

@@ -30,6 +30,7 @@ import type { Profile } from '../lib/generated/Profile';
 import type { Team } from '../lib/generated/Team';
 import type { VersionedNotificationPrefs } from '../lib/generated/VersionedNotificationPrefs';
 import type { VersionedNotificationLocks } from '../lib/generated/VersionedNotificationLocks';
+import type { UsergroupEntry } from '../lib/generated/UsergroupEntry';
 import type { VersionedProfile } from '../lib/generated/VersionedProfile';
 import type { UpdateState } from '../lib/generated/UpdateState';
 import { Outbox } from '../lib/outbox.svelte';
@@ -140,9 +141,16 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
   let departmentRequests = [departmentRequest()];
   const agentPrefs: Record<string, VersionedNotificationPrefs> = {};
   let teamsAdministered = administeredTeams();
+  let organizations = [
+    { id: 'org-1', name: 'Analytical Engines', people: 1 },
+    { id: 'org-acme', name: 'Acme', people: 2 },
+    { id: 'org-acme-typo', name: 'Acme Inc', people: 1 },
+  ];
+  let usergroups: UsergroupEntry[] = [];
   let locks: VersionedNotificationLocks = { locks: { locks: [] }, etag: '"l0"' };
   const tickets = ticketsOf();
   let made = 0;
+  let made_orgs = 0;
   let update: UpdateState = { current_version: '0.1.0', enabled: true, checked_at: null, phase: { phase: 'idle' } };
   let outbox: OutboxState = {
     changes: [],
@@ -402,9 +410,7 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     // The directory: one fixture page, whatever the filter.
     onPresenceChanged: vi.fn<Backend['onPresenceChanged']>(listen(on.presence)),
     listPeople: vi.fn<Backend['listPeople']>(async () => ({ people: copy(people), next_cursor: null })),
-    listOrganizations: vi.fn<Backend['listOrganizations']>(async () => ({
-      organizations: [{ id: 'org-1', name: 'Analytical Engines', people: 1 }],
-    })),
+    listOrganizations: vi.fn<Backend['listOrganizations']>(async () => ({ organizations: copy(organizations) })),
     getPerson: vi.fn<Backend['getPerson']>(async (id) => {
       const found = people.find((person) => person.id === id);
       if (!found) throw failure('not_found', `no fixture person ${id}`);
@@ -586,6 +592,39 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
         team.id === teamId ? { ...team, members: team.members.filter((member) => member.agent_id !== agentId) } : team,
       );
     }),
+    createOrganization: vi.fn<Backend['createOrganization']>(async (name) => {
+      if (organizations.some((org) => org.name === name)) {
+        throw failure('conflict', `an organization called ${name} already exists`, 'name');
+      }
+      const made = { id: `org-new-${++made_orgs}`, name, people: 0 };
+      organizations = [...organizations, made];
+      return copy(made);
+    }),
+    listUsergroups: vi.fn<Backend['listUsergroups']>(async () => ({ usergroups: copy(usergroups) })),
+    renameOrganization: vi.fn<Backend['renameOrganization']>(async (id, name) => {
+      if (organizations.some((org) => org.name === name && org.id !== id)) {
+        throw failure('conflict', `an organization called ${name} already exists`, 'name');
+      }
+      organizations = organizations.map((org) => (org.id === id ? { ...org, name } : org));
+      return copy(organizations.find((org) => org.id === id)!);
+    }),
+    /** The people move; the one merged away is gone. */
+    mergeOrganizations: vi.fn<Backend['mergeOrganizations']>(async (id, into) => {
+      const gone = organizations.find((org) => org.id === id)!;
+      organizations = organizations
+        .filter((org) => org.id !== id)
+        .map((org) => (org.id === into ? { ...org, people: org.people + gone.people } : org));
+      return copy(organizations.find((org) => org.id === into)!);
+    }),
+    addUsergroup: vi.fn<Backend['addUsergroup']>(async (name) => {
+      if (usergroups.some((group) => group.name === name)) throw failure('conflict', `a usergroup called ${name} is already listed`, 'name');
+      const listed = { id: `group-${usergroups.length + 1}`, name, people: 0 };
+      usergroups = [...usergroups, listed].sort((a, b) => a.name.localeCompare(b.name));
+      return copy(listed);
+    }),
+    removeUsergroup: vi.fn<Backend['removeUsergroup']>(async (id) => {
+      usergroups = usergroups.filter((group) => group.id !== id);
+    }),
     getNotificationLocks: vi.fn<Backend['getNotificationLocks']>(async () => copy(locks)),
     saveNotificationLocks: vi.fn<Backend['saveNotificationLocks']>(async (sent, etag) => {
       const next = Number(/\d+/.exec(etag)?.[0] ?? '0') + 1;
@@ -658,6 +697,9 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
       change(next);
       emit(on.prefs, savePrefs(next));
     },
+    /** The organizations and listed usergroups as they are now. */
+    organizations: () => copy(organizations),
+    usergroups: () => copy(usergroups),
     /** The teams as administrators see them now. */
     administeredTeams: () => copy(teamsAdministered),
     /** The locks as last saved. */

@@ -2,6 +2,6 @@
 import type { OrganizationEntry } from "./OrganizationEntry";
 
 /**
- * `GET /api/v1/organizations`: by name, those with people only.
+ * `GET /api/v1/organizations`: every organization by name, with its people.
  */
 export type Organizations = { organizations: Array<OrganizationEntry>, };

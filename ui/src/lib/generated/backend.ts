@@ -37,6 +37,7 @@ import type { Note } from './Note';
 import type { NotesPage } from './NotesPage';
 import type { NotificationLocks } from './NotificationLocks';
 import type { NotificationPrefs } from './NotificationPrefs';
+import type { OrganizationEntry } from './OrganizationEntry';
 import type { Organizations } from './Organizations';
 import type { OutboxState } from './OutboxState';
 import type { PasswordCheck } from './PasswordCheck';
@@ -63,6 +64,8 @@ import type { TicketHistory } from './TicketHistory';
 import type { TicketSort } from './TicketSort';
 import type { TimeZoneInfo } from './TimeZoneInfo';
 import type { UpdateState } from './UpdateState';
+import type { UsergroupEntry } from './UsergroupEntry';
+import type { Usergroups } from './Usergroups';
 import type { VersionedAgent } from './VersionedAgent';
 import type { VersionedNotificationLocks } from './VersionedNotificationLocks';
 import type { VersionedNotificationPrefs } from './VersionedNotificationPrefs';
@@ -272,8 +275,12 @@ export interface Backend {
   listActivity(id: string): Promise<ActivityStream>;
   /** Merges the customer `source` into `id`; `source`'s record is gone after. */
   mergeUsers(id: string, source: string): Promise<Person>;
-  /** The organizations customers' records name, for the directory's filter. */
+  /** Every organization, for the directory's filter and a record's picker. */
   listOrganizations(): Promise<Organizations>;
+  /** Makes an organization with nobody in it yet; any agent may. */
+  createOrganization(name: string): Promise<OrganizationEntry>;
+  /** The usergroups administrators keep; while there are none, a record names any. */
+  listUsergroups(): Promise<Usergroups>;
   /** A customer's files, newest first, and the largest file the server takes. */
   listFiles(id: string): Promise<FileList>;
   /** Keeps a file (its bytes) on a customer's record under its name. */
@@ -334,6 +341,14 @@ export interface Backend {
   setTeamMember(teamId: string, agentId: string, role: TeamRole): Promise<void>;
   /** Takes an agent out of a team. */
   removeTeamMember(teamId: string, agentId: string): Promise<void>;
+  /** Renames an organization; its people's records log it. */
+  renameOrganization(organizationId: string, name: string): Promise<OrganizationEntry>;
+  /** Moves an organization's people into another and deletes it. */
+  mergeOrganizations(organizationId: string, into: string): Promise<OrganizationEntry>;
+  /** Lists a usergroup; from then on records take only listed groups. */
+  addUsergroup(name: string): Promise<UsergroupEntry>;
+  /** Takes a usergroup off the list; its people stay in it. */
+  removeUsergroup(usergroupId: string): Promise<void>;
   /** Every open request to change department, oldest first. */
   listDepartmentRequests(): Promise<DepartmentRequests>;
   /** Approves (the agent moves) or refuses a request to change department. */
@@ -458,6 +473,8 @@ export const tauriBackend: Backend = {
   listActivity: (id) => call('list_activity', { id }),
   mergeUsers: (id, source) => call('merge_users', { id, source }),
   listOrganizations: () => call('list_organizations'),
+  createOrganization: (name) => call('create_organization', { name }),
+  listUsergroups: () => call('list_usergroups'),
   listFiles: (id) => call('list_files', { id }),
   uploadFile: (personId, fileName, file) => call('upload_file', file, { headers: { 'person-id': encodeURIComponent(personId), 'file-name': encodeURIComponent(fileName) } }),
   saveFile: (fileId, name) => call('save_file', { fileId, name }),
@@ -481,6 +498,10 @@ export const tauriBackend: Backend = {
   deleteTeam: (teamId) => call('delete_team', { teamId }),
   setTeamMember: (teamId, agentId, role) => call('set_team_member', { teamId, agentId, role }),
   removeTeamMember: (teamId, agentId) => call('remove_team_member', { teamId, agentId }),
+  renameOrganization: (organizationId, name) => call('rename_organization', { organizationId, name }),
+  mergeOrganizations: (organizationId, into) => call('merge_organizations', { organizationId, into }),
+  addUsergroup: (name) => call('add_usergroup', { name }),
+  removeUsergroup: (usergroupId) => call('remove_usergroup', { usergroupId }),
   listDepartmentRequests: () => call('list_department_requests'),
   decideDepartmentRequest: (requestId, approve, note) => call('decide_department_request', { requestId, approve, note }),
   onQuitRequested: (handler) => listen('quit-requested', () => handler()),

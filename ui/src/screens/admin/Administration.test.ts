@@ -361,12 +361,67 @@ describe('Administration', () => {
     await expectAccessible(view.container);
   });
 
+  it('merges a duplicate organization after asking, and renames one', async () => {
+    const { backend, user, organizations } = setup();
+    await user.click(await screen.findByRole('tab', { name: 'Customer data' }));
+    const typo = await screen.findByTestId('org-Acme Inc');
+    await user.click(within(typo).getByRole('button', { name: 'Merge Acme Inc into another organization' }));
+    await user.selectOptions(screen.getByLabelText('Merge Acme Inc into'), 'org-acme');
+    await user.click(within(screen.getByTestId('organizations-admin')).getByRole('button', { name: 'Merge' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(dialog.textContent).toContain('The 1 people of Acme Inc move to Acme');
+    expect(backend.mergeOrganizations).not.toHaveBeenCalled();
+    await user.click(within(dialog).getByRole('button', { name: 'Merge' }));
+    await waitFor(() => expect(backend.mergeOrganizations).toHaveBeenCalledWith('org-acme-typo', 'org-acme'));
+    expect((await screen.findByTestId('data-message')).textContent).toBe('Acme Inc was merged into Acme.');
+    expect(organizations().map((org) => org.name)).toEqual(['Analytical Engines', 'Acme']);
+    expect(screen.getByTestId('org-Acme').textContent).toContain('3 people');
+
+    await user.click(screen.getByRole('button', { name: 'Rename Acme' }));
+    const name = screen.getByLabelText('New name for Acme');
+    await user.clear(name);
+    await user.type(name, 'Analytical Engines');
+    await user.click(screen.getByRole('button', { name: 'Save name' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('already exists');
+    await user.clear(name);
+    await user.type(name, 'Acme Corp');
+    await user.click(screen.getByRole('button', { name: 'Save name' }));
+    expect((await screen.findByTestId('data-message')).textContent).toBe('Acme is now called Acme Corp.');
+  });
+
+  it('keeps the list of usergroups, saying what a list means', async () => {
+    const { backend, user, usergroups } = setup();
+    await user.click(await screen.findByRole('tab', { name: 'Customer data' }));
+    const groups = await screen.findByTestId('usergroups-admin');
+    expect(groups.textContent).toContain('No list yet');
+    await user.type(within(groups).getByLabelText('Add a usergroup to the list'), 'VIP');
+    await user.click(within(groups).getByRole('button', { name: 'Add to list' }));
+    expect((await screen.findByTestId('data-message')).textContent).toBe('VIP is on the list.');
+    expect(groups.textContent).toContain('take only these groups');
+    expect(usergroups().map((group) => group.name)).toEqual(['VIP']);
+    await user.type(within(groups).getByLabelText('Add a usergroup to the list'), 'VIP');
+    await user.click(within(groups).getByRole('button', { name: 'Add to list' }));
+    expect((await within(groups).findByRole('alert')).textContent).toContain('already listed');
+    await user.click(within(groups).getByRole('button', { name: 'Take VIP off the list' }));
+    await waitFor(() => expect(backend.removeUsergroup).toHaveBeenCalledWith('group-1'));
+    expect(usergroups()).toEqual([]);
+  });
+
+  it('has no accessibility violations on the customer data tab', async () => {
+    const { user, view } = setup();
+    await user.click(await screen.findByRole('tab', { name: 'Customer data' }));
+    await screen.findByTestId('org-Acme');
+    await expectAccessible(view.container);
+  });
+
   it('moves between the tabs with the arrow keys', async () => {
     const { user } = setup();
     const agentsTab = await screen.findByRole('tab', { name: 'Agents' });
     agentsTab.focus();
     await user.keyboard('{ArrowRight}');
     expect(document.activeElement).toBe(screen.getByRole('tab', { name: 'Teams' }));
+    await user.keyboard('{ArrowRight}');
+    expect(document.activeElement).toBe(screen.getByRole('tab', { name: 'Customer data' }));
     await user.keyboard('{ArrowRight}');
     expect(document.activeElement).toBe(screen.getByRole('tab', { name: 'Notifications' }));
     expect(await screen.findByTestId('notification-locks')).toBeTruthy();

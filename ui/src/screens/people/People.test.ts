@@ -131,7 +131,7 @@ describe('People', () => {
   it('filters by organization, which a team choice clears', async () => {
     const { user, backend } = setup();
     const organizations = screen.getByLabelText('Organization');
-    await waitFor(() => expect(within(organizations).getAllByRole('option')).toHaveLength(2));
+    await waitFor(() => expect(within(organizations).getAllByRole('option')).toHaveLength(4));
     expect(within(organizations).getAllByRole('option').at(1)?.textContent).toBe('Analytical Engines (1)');
     await waitFor(() => expect(names()).toHaveLength(5));
     backend.listPeople.mockResolvedValue(pageOf(['user-1']));
