@@ -74,6 +74,40 @@ pub struct NewCustomField {
     pub choices: Option<Vec<String>>,
 }
 
+/// A custom field as administrators manage it: retired ones too, with how many records
+/// have a value for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct AdministeredField {
+    pub field: CustomField,
+    /// Off customers' records; its values are kept.
+    pub retired: bool,
+    pub values: u32,
+}
+
+/// `GET /api/v1/admin/custom-fields`: every field, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[ts(export)]
+pub struct AdministeredFields {
+    pub fields: Vec<AdministeredField>,
+}
+
+/// `PATCH /api/v1/admin/custom-fields/{id}`: a new name, or retired or restored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct CustomFieldPatch {
+    #[serde(default)]
+    #[ts(optional)]
+    pub name: Option<String>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub retired: Option<bool>,
+}
+
 /// A record's value of a custom field; `null` when it has none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

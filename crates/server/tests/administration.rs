@@ -1547,3 +1547,153 @@ async fn once_administrators_list_usergroups_records_take_only_those() {
         ["Partners"]
     );
 }
+
+#[tokio::test]
+async fn a_retired_custom_field_leaves_records_keeps_its_values_and_comes_back_renamed() {
+    let server = Server::start(folder_with_agents()).await;
+    let ada = server.login(EMAIL, PASSWORD).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let response = server
+        .call(
+            &admin,
+            Method::POST,
+            "/api/v1/admin/custom-fields",
+            Some(json!({"name": "Plan", "kind": "choice", "choices": ["Free", "Team"]})),
+        )
+        .await;
+    let plan = expect_json(response, StatusCode::CREATED).await;
+    let plan_id = plan["id"].as_str().expect("id").to_owned();
+    let response = server
+        .call(
+            &admin,
+            Method::POST,
+            "/api/v1/admin/custom-fields",
+            Some(json!({"name": "Seats", "kind": "number"})),
+        )
+        .await;
+    expect_json(response, StatusCode::CREATED).await;
+    let carla = make_customer(
+        &server,
+        &ada,
+        json!({"name": "Carla Customer", "emails": ["carla@example.com"]}),
+    )
+    .await;
+    let record = format!("/api/v1/people/{carla}");
+    let current = get_json(&server, &ada, &record).await;
+    let response = server
+        .request(Method::PATCH, &record, Some(&ada))
+        .header(IF_MATCH, format!("\"{}\"", current["version"]))
+        .json(&json!({"custom_fields": {plan_id.clone(): "Team"}}))
+        .send()
+        .await
+        .expect("answered");
+    expect_json(response, StatusCode::OK).await;
+
+    let field_path = format!("/api/v1/admin/custom-fields/{plan_id}");
+    // Bad changes are refused, naming the field, and change nothing.
+    for (body, status, field) in [
+        (json!({"name": " "}), StatusCode::BAD_REQUEST, Some("name")),
+        (json!({"name": "Seats"}), StatusCode::CONFLICT, Some("name")),
+        (json!({"kind": "text"}), StatusCode::BAD_REQUEST, None),
+    ] {
+        let response = server
+            .call(&admin, Method::PATCH, &field_path, Some(body.clone()))
+            .await;
+        let got = response.status();
+        let error: Value = response.json().await.expect("JSON");
+        assert_eq!(got, status, "{body}: {error}");
+        if let Some(field) = field {
+            assert_eq!(error["error"]["field"], field, "{error}");
+        }
+    }
+
+    // Retired: off records and their forms, listed for administrators with its value kept.
+    let response = server
+        .call(
+            &admin,
+            Method::PATCH,
+            &field_path,
+            Some(json!({"retired": true})),
+        )
+        .await;
+    let retired = expect_json(response, StatusCode::OK).await;
+    assert_eq!(
+        (&retired["retired"], &retired["values"]),
+        (&json!(true), &json!(1)),
+        "{retired}"
+    );
+    let fields = get_json(&server, &ada, "/api/v1/custom-fields").await;
+    assert_eq!(
+        texts(&json!({"fields": fields}), "fields", "name"),
+        ["Seats"]
+    );
+    let shown = get_json(&server, &ada, &record).await;
+    assert_eq!(
+        texts(
+            &json!({"f": shown["custom_fields"].as_array().expect("fields").iter().map(|entry| entry["field"].clone()).collect::<Vec<_>>()}),
+            "f",
+            "name"
+        ),
+        ["Seats"],
+        "{shown}"
+    );
+    let response = server
+        .request(Method::PATCH, &record, Some(&ada))
+        .header(IF_MATCH, format!("\"{}\"", shown["version"]))
+        .json(&json!({"custom_fields": {plan_id.clone(): "Free"}}))
+        .send()
+        .await
+        .expect("answered");
+    expect_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        Some(&format!("custom_fields.{plan_id}")),
+    )
+    .await;
+    let all = get_json(&server, &admin, "/api/v1/admin/custom-fields").await;
+    assert_eq!(all["fields"].as_array().map(Vec::len), Some(2), "{all}");
+    // Nor an agent's to see or change.
+    let response = server
+        .call(&ada, Method::GET, "/api/v1/admin/custom-fields", None)
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // Restored under a new name: the value is there again.
+    let response = server
+        .call(
+            &admin,
+            Method::PATCH,
+            &field_path,
+            Some(json!({"retired": false, "name": "Subscription"})),
+        )
+        .await;
+    let back = expect_json(response, StatusCode::OK).await;
+    assert_eq!(
+        (&back["field"]["name"], &back["retired"]),
+        (&json!("Subscription"), &json!(false)),
+        "{back}"
+    );
+    let shown = get_json(&server, &ada, &record).await;
+    let value = shown["custom_fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .find(|entry| entry["field"]["id"] == plan_id.as_str())
+        .cloned()
+        .expect("back on the record");
+    assert_eq!(
+        (&value["field"]["name"], &value["value"]),
+        (&json!("Subscription"), &json!("Team")),
+        "{shown}"
+    );
+    let response = server
+        .call(
+            &admin,
+            Method::PATCH,
+            "/api/v1/admin/custom-fields/none",
+            Some(json!({"retired": true})),
+        )
+        .await;
+    expect_error(response, StatusCode::NOT_FOUND, "not_found", None).await;
+}

@@ -99,7 +99,8 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/usergroups", &["get"]),
         ("/api/v1/admin/usergroups", &["post"]),
         ("/api/v1/admin/usergroups/{id}", &["delete"]),
-        ("/api/v1/admin/custom-fields", &["post"]),
+        ("/api/v1/admin/custom-fields", &["get", "post"]),
+        ("/api/v1/admin/custom-fields/{id}", &["patch"]),
         ("/api/v1/admin/teams", &["get", "post"]),
         ("/api/v1/admin/teams/{id}", &["patch", "delete"]),
         (

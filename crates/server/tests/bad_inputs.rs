@@ -460,6 +460,7 @@ impl Kind {
             "releases" => Kind::Release,
             "organizations" => Kind::Org,
             "usergroups" => Kind::Usergroup,
+            "custom-fields" => Kind::Field,
             other => panic!(
                 "bad_inputs.rs does not know what the path parameter {{{name}}} of {template} \
                  (after /{other}/) names: add its kind so real ids are tried too"

@@ -49,6 +49,7 @@ const HONOURED: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/files/{id}"),
     ("POST", "/api/v1/people/{id}/merge"),
     ("POST", "/api/v1/admin/custom-fields"),
+    ("PATCH", "/api/v1/admin/custom-fields/{id}"),
     ("POST", "/api/v1/organizations"),
     ("PATCH", "/api/v1/admin/organizations/{id}"),
     ("POST", "/api/v1/admin/organizations/{id}/merge"),
@@ -670,6 +671,16 @@ async fn every_honoured_route_answers_a_retry_as_it_answered_and_applies_it_once
         .await;
     let fields = get_json(&server, &ada, "/api/v1/custom-fields").await;
     assert_eq!(fields.as_array().map(Vec::len), Some(1), "{fields}");
+    let field_path = format!("/api/v1/admin/custom-fields/{}", id_of(&fields[0]));
+    covered
+        .twice(
+            (Method::PATCH, "/api/v1/admin/custom-fields/{id}"),
+            || request(Method::PATCH, &field_path, &admin).json(&json!({"retired": true})),
+            StatusCode::OK,
+        )
+        .await;
+    let fields = get_json(&server, &ada, "/api/v1/custom-fields").await;
+    assert_eq!(fields, json!([]), "retired: {fields}");
     let team = covered
         .twice(
             (Method::POST, "/api/v1/admin/teams"),

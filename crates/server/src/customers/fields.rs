@@ -3,14 +3,15 @@
 use std::collections::HashMap;
 
 use agent_desk_core::customers::{
-    clean_line, CustomField, FieldKind, FieldValue, NewCustomField, RecordError, CHOICES_MAX,
-    FIELD_NAME_MAX,
+    clean_line, AdministeredField, CustomField, CustomFieldPatch, FieldKind, FieldValue,
+    NewCustomField, RecordError, CHOICES_MAX, FIELD_NAME_MAX,
 };
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 use uuid::Uuid;
 
 use super::CustomerError;
+use crate::change_log::record_change;
 use crate::clock::timestamp;
 use crate::db::Db;
 
@@ -38,7 +39,8 @@ impl FieldRow {
 
 async fn fields_on(conn: &mut crate::storage::Conn) -> Result<Vec<CustomField>, sqlx::Error> {
     Ok(crate::storage::query_as::<FieldRow>(
-        "SELECT id, name, kind, choices FROM custom_fields ORDER BY created_at, name",
+        "SELECT id, name, kind, choices FROM custom_fields WHERE retired_at IS NULL
+         ORDER BY created_at, name",
     )
     .fetch_all(conn)
     .await?
@@ -47,7 +49,7 @@ async fn fields_on(conn: &mut crate::storage::Conn) -> Result<Vec<CustomField>, 
     .collect())
 }
 
-/// Every field admins defined, oldest first.
+/// Every field on customers' records (not the retired ones), oldest first.
 pub async fn custom_fields(db: &Db) -> Result<Vec<CustomField>, sqlx::Error> {
     let mut conn = db.acquire().await?;
     fields_on(&mut conn).await
@@ -154,4 +156,117 @@ pub(super) async fn custom_values(
             ((*id).to_owned(), entries)
         })
         .collect())
+}
+
+/// One field with whether it is retired and how many records have a value, inside a
+/// read or a write.
+async fn administered_on(
+    conn: &mut crate::storage::Conn,
+    id: Option<&str>,
+) -> Result<Vec<AdministeredField>, sqlx::Error> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        field: FieldRow,
+        retired: bool,
+        values_count: i64,
+    }
+    let rows = crate::storage::query_as::<Row>(
+        "SELECT f.id, f.name, f.kind, f.choices, f.retired_at IS NOT NULL AS retired,
+                (SELECT COUNT(*) FROM person_field_values v WHERE v.field_id = f.id) AS values_count
+           FROM custom_fields f
+          WHERE $1 IS NULL OR f.id = $1
+          ORDER BY f.created_at, f.name",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| AdministeredField {
+            field: row.field.into_field(),
+            retired: row.retired,
+            values: u32::try_from(row.values_count).unwrap_or(u32::MAX),
+        })
+        .collect())
+}
+
+/// Every field, retired ones too, oldest first.
+pub async fn administered_fields(db: &Db) -> Result<Vec<AdministeredField>, sqlx::Error> {
+    let mut conn = db.acquire().await?;
+    administered_on(&mut conn, None).await
+}
+
+/// Renames a field, or retires or restores it; the field's own log has each change.
+/// Retired, it leaves customers' records and their forms; its values are kept.
+pub async fn update_field(
+    db: &Db,
+    actor_id: &str,
+    id: &str,
+    patch: &CustomFieldPatch,
+    now: DateTime<Utc>,
+) -> Result<AdministeredField, CustomerError> {
+    let name = match &patch.name {
+        Some(name) => Some(
+            clean_line("name", name, FIELD_NAME_MAX)?
+                .ok_or_else(|| RecordError::new("name", "is required"))?,
+        ),
+        None => None,
+    };
+    let at = timestamp(now);
+    let mut tx = crate::db::begin_write(db).await?;
+    let before = administered_on(&mut tx, Some(id))
+        .await?
+        .pop()
+        .ok_or(CustomerError::FieldNotFound)?;
+    if let Some(name) = name.filter(|name| *name != before.field.name) {
+        let taken = crate::storage::query_scalar::<String>(
+            "SELECT id FROM custom_fields WHERE name = $1 AND id <> $2",
+        )
+        .bind(&name)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if taken.is_some() {
+            return Err(CustomerError::FieldNameTaken(name));
+        }
+        crate::storage::query("UPDATE custom_fields SET name = $1 WHERE id = $2")
+            .bind(&name)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        record_change(
+            &mut tx,
+            id,
+            actor_id,
+            "name",
+            &Some(before.field.name.clone()),
+            &Some(name),
+            &at,
+        )
+        .await?;
+    }
+    if let Some(retired) = patch.retired.filter(|&retired| retired != before.retired) {
+        crate::storage::query("UPDATE custom_fields SET retired_at = $1 WHERE id = $2")
+            .bind(retired.then(|| at.clone()))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        record_change(
+            &mut tx,
+            id,
+            actor_id,
+            "retired",
+            &Some(before.retired.to_string()),
+            &Some(retired.to_string()),
+            &at,
+        )
+        .await?;
+    }
+    let after = administered_on(&mut tx, Some(id))
+        .await?
+        .pop()
+        .ok_or(CustomerError::FieldNotFound)?;
+    tx.commit().await?;
+    Ok(after)
 }

@@ -33,7 +33,7 @@ mod usergroups;
 pub use changes::{activity, changes};
 pub use demo::seed_demo;
 pub use emails::{add_email, make_primary, remove_email};
-pub use fields::{create_field, custom_fields};
+pub use fields::{administered_fields, create_field, custom_fields, update_field};
 pub use merge::merge;
 pub use notes::{add_note, delete_note, edit_note, notes};
 pub use organizations::{
@@ -70,6 +70,8 @@ pub enum CustomerError {
     InvalidCursor,
     #[error("a field called {0} exists already")]
     FieldNameTaken(String),
+    #[error("no such custom field")]
+    FieldNotFound,
     #[error("an organization called {0} already exists")]
     OrganizationTaken(String),
     #[error("no such organization")]

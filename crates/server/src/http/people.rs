@@ -2,9 +2,9 @@
 //! with their emails and notes. Every change is one transaction.
 
 use agent_desk_core::customers::{
-    ActivityStream, ChangeLog, CustomField, Customer, CustomerPatch, MergeRequest, NewCustomField,
-    NewCustomer, NewEmail, Note, NoteBody, NotesPage, OrganizationEntry, OrganizationName,
-    Organizations,
+    ActivityStream, AdministeredField, AdministeredFields, ChangeLog, CustomField,
+    CustomFieldPatch, Customer, CustomerPatch, MergeRequest, NewCustomField, NewCustomer, NewEmail,
+    Note, NoteBody, NotesPage, OrganizationEntry, OrganizationName, Organizations,
 };
 use agent_desk_core::people::{PeoplePage, Person};
 use agent_desk_core::{ApiError, ErrorCode};
@@ -41,7 +41,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(merge_users))
         .routes(routes!(list_fields))
         .routes(routes!(list_organizations, create_organization))
-        .routes(routes!(create_field))
+        .routes(routes!(list_administered_fields, create_field))
+        .routes(routes!(update_field))
 }
 
 /// Merges another customer's record (the same person writing from another address)
@@ -132,6 +133,47 @@ async fn create_field(
 ) -> ApiResult<impl IntoResponse> {
     let field = customers::create_field(&state.db, &new, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(field)))
+}
+
+/// Every custom field, retired ones too, each with how many records have a value
+/// (administrators only).
+#[utoipa::path(get, path = "/api/v1/admin/custom-fields", tag = "administration", security(("bearer" = [])),
+    responses(
+        (status = 200, body = AdministeredFields),
+        (status = 401, body = ApiError),
+        (status = 403, body = ApiError, description = "The caller is not an administrator"),
+    ))]
+async fn list_administered_fields(
+    State(state): State<AppState>,
+    _admin: AdminSession,
+) -> ApiResult<Json<AdministeredFields>> {
+    Ok(Json(AdministeredFields {
+        fields: customers::administered_fields(&state.db).await?,
+    }))
+}
+
+/// Renames a custom field, or retires it (it leaves records and their forms, its values
+/// kept) or restores it (administrators only).
+#[utoipa::path(patch, path = "/api/v1/admin/custom-fields/{id}", tag = "administration", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The field's id")),
+    request_body = CustomFieldPatch,
+    responses(
+        (status = 200, body = AdministeredField),
+        (status = 400, body = ApiError, description = "An empty, long or multi-line name; `field` is `name`"),
+        (status = 401, body = ApiError),
+        (status = 403, body = ApiError, description = "The caller is not an administrator"),
+        (status = 404, body = ApiError),
+        (status = 409, body = ApiError, description = "Another field has that name"),
+    ))]
+async fn update_field(
+    State(state): State<AppState>,
+    AdminSession(session): AdminSession,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(patch): ApiJson<CustomFieldPatch>,
+) -> ApiResult<Json<AdministeredField>> {
+    Ok(Json(
+        customers::update_field(&state.db, &session.agent_id, &id, &patch, Utc::now()).await?,
+    ))
 }
 
 /// How many entries a change log or activity stream answers.
@@ -536,9 +578,9 @@ impl From<CustomerError> for AppError {
             | CustomerError::OrganizationTaken(_)
             | CustomerError::UsergroupListed(_) => conflict("name".into()),
             CustomerError::MergeIntoItself => invalid("into", message),
-            CustomerError::OrganizationNotFound | CustomerError::UsergroupNotFound => {
-                AppError::NotFound
-            }
+            CustomerError::OrganizationNotFound
+            | CustomerError::UsergroupNotFound
+            | CustomerError::FieldNotFound => AppError::NotFound,
             CustomerError::VersionConflict => AppError::VersionConflict,
             CustomerError::NotAuthor => AppError::Forbidden {
                 message,
