@@ -392,6 +392,15 @@ fn calls() -> BTreeMap<&'static str, Call> {
             "merge_organizations",
             signed_out(json!({"organizationId": "org-1", "into": "org-2"})),
         ),
+        ("list_administered_fields", signed_out(json!({}))),
+        (
+            "create_custom_field",
+            signed_out(json!({"field": {"name": "Plan", "kind": "text"}})),
+        ),
+        (
+            "update_custom_field",
+            signed_out(json!({"fieldId": "field-1", "patch": {"retired": true}})),
+        ),
         ("add_usergroup", signed_out(json!({"name": "VIP"}))),
         ("remove_usergroup", signed_out(json!({"usergroupId": "group-1"}))),
         ("create_team", signed_out(json!({"team": {"name": "Night shift"}}))),

@@ -6,6 +6,7 @@ use agent_desk_core::admin::{
     AdministeredAgent, AdministeredAgentPatch, AgentActivity, AgentList, AgentListQuery, NewAgent,
 };
 use agent_desk_core::customers::{
+    AdministeredField, AdministeredFields, CustomField, CustomFieldPatch, NewCustomField,
     NewUsergroup, OrganizationEntry, OrganizationMerge, OrganizationName, UsergroupEntry,
 };
 use agent_desk_core::departments::{
@@ -238,6 +239,33 @@ impl ApiClient {
             .json(&OrganizationMerge {
                 into: into.to_owned(),
             });
+        Self::json(self.send(request).await?).await
+    }
+
+    /// Every custom field, retired ones too.
+    pub async fn administered_fields(&self) -> Result<AdministeredFields, ClientError> {
+        let url = self.url("api/v1/admin/custom-fields")?;
+        let request = self.authorised(self.http_client().get(url))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn create_custom_field(
+        &self,
+        new: &NewCustomField,
+    ) -> Result<CustomField, ClientError> {
+        let url = self.url("api/v1/admin/custom-fields")?;
+        let request = self.authorised(self.http_client().post(url))?.json(new);
+        Self::json(self.send(request).await?).await
+    }
+
+    /// Renames a field, or retires or restores it.
+    pub async fn update_custom_field(
+        &self,
+        id: &str,
+        patch: &CustomFieldPatch,
+    ) -> Result<AdministeredField, ClientError> {
+        let url = self.url_with_segments("api/v1/admin/custom-fields", &[id])?;
+        let request = self.authorised(self.http_client().patch(url))?.json(patch);
         Self::json(self.send(request).await?).await
     }
 

@@ -4,7 +4,10 @@
 
 use agent_desk_client::{VersionedAgent, VersionedNotificationLocks, VersionedNotificationPrefs};
 use agent_desk_core::admin::{AdministeredAgentPatch, AgentList, AgentListQuery, NewAgent};
-use agent_desk_core::customers::{OrganizationEntry, UsergroupEntry};
+use agent_desk_core::customers::{
+    AdministeredField, AdministeredFields, CustomField, CustomFieldPatch, NewCustomField,
+    OrganizationEntry, UsergroupEntry,
+};
 use agent_desk_core::departments::{
     DecidedDepartmentRequest, DepartmentDecision, DepartmentRequests,
 };
@@ -203,6 +206,37 @@ pub async fn merge_organizations(
         .session
         .api()?
         .merge_organizations(&organization_id, &into)
+        .await?)
+}
+
+/// Every custom field, retired ones too, with how many records have a value.
+#[command]
+pub async fn list_administered_fields(
+    state: State<'_, DeskState>,
+) -> Result<AdministeredFields, CommandError> {
+    Ok(state.session.api()?.administered_fields().await?)
+}
+
+/// Defines a field for every customer's record.
+#[command]
+pub async fn create_custom_field(
+    state: State<'_, DeskState>,
+    field: NewCustomField,
+) -> Result<CustomField, CommandError> {
+    Ok(state.session.api()?.create_custom_field(&field).await?)
+}
+
+/// Renames a field, or retires it (off records, values kept) or restores it.
+#[command]
+pub async fn update_custom_field(
+    state: State<'_, DeskState>,
+    field_id: String,
+    patch: CustomFieldPatch,
+) -> Result<AdministeredField, CommandError> {
+    Ok(state
+        .session
+        .api()?
+        .update_custom_field(&field_id, &patch)
         .await?)
 }
 

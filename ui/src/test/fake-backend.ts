@@ -31,6 +31,7 @@ import type { Team } from '../lib/generated/Team';
 import type { VersionedNotificationPrefs } from '../lib/generated/VersionedNotificationPrefs';
 import type { VersionedNotificationLocks } from '../lib/generated/VersionedNotificationLocks';
 import type { UsergroupEntry } from '../lib/generated/UsergroupEntry';
+import type { AdministeredField } from '../lib/generated/AdministeredField';
 import type { VersionedProfile } from '../lib/generated/VersionedProfile';
 import type { UpdateState } from '../lib/generated/UpdateState';
 import { Outbox } from '../lib/outbox.svelte';
@@ -147,6 +148,10 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     { id: 'org-acme-typo', name: 'Acme Inc', people: 1 },
   ];
   let usergroups: UsergroupEntry[] = [];
+  let fieldsAdministered: AdministeredField[] = [
+    { field: { id: 'field-plan', name: 'Plan', kind: 'choice', choices: ['Free', 'Team'] }, retired: false, values: 1 },
+    { field: { id: 'field-seats', name: 'Seats', kind: 'number', choices: [] }, retired: false, values: 0 },
+  ];
   let locks: VersionedNotificationLocks = { locks: { locks: [] }, etag: '"l0"' };
   const tickets = ticketsOf();
   let made = 0;
@@ -600,6 +605,26 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
       organizations = [...organizations, made];
       return copy(made);
     }),
+    listAdministeredFields: vi.fn<Backend['listAdministeredFields']>(async () => ({ fields: copy(fieldsAdministered) })),
+    createCustomField: vi.fn<Backend['createCustomField']>(async (field) => {
+      if (fieldsAdministered.some((entry) => entry.field.name === field.name)) {
+        throw failure('conflict', `a field called ${field.name} already exists`, 'name');
+      }
+      const made = { id: `field-new-${fieldsAdministered.length + 1}`, name: field.name, kind: field.kind, choices: field.choices ?? [] };
+      fieldsAdministered = [...fieldsAdministered, { field: made, retired: false, values: 0 }];
+      return copy(made);
+    }),
+    updateCustomField: vi.fn<Backend['updateCustomField']>(async (id, patch) => {
+      if (patch.name && fieldsAdministered.some((entry) => entry.field.name === patch.name && entry.field.id !== id)) {
+        throw failure('conflict', `a field called ${patch.name} already exists`, 'name');
+      }
+      fieldsAdministered = fieldsAdministered.map((entry) =>
+        entry.field.id === id
+          ? { ...entry, field: { ...entry.field, name: patch.name ?? entry.field.name }, retired: patch.retired ?? entry.retired }
+          : entry,
+      );
+      return copy(fieldsAdministered.find((entry) => entry.field.id === id)!);
+    }),
     listUsergroups: vi.fn<Backend['listUsergroups']>(async () => ({ usergroups: copy(usergroups) })),
     renameOrganization: vi.fn<Backend['renameOrganization']>(async (id, name) => {
       if (organizations.some((org) => org.name === name && org.id !== id)) {
@@ -700,6 +725,7 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     /** The organizations and listed usergroups as they are now. */
     organizations: () => copy(organizations),
     usergroups: () => copy(usergroups),
+    administeredFields: () => copy(fieldsAdministered),
     /** The teams as administrators see them now. */
     administeredTeams: () => copy(teamsAdministered),
     /** The locks as last saved. */

@@ -5,6 +5,8 @@ import { listen } from '@tauri-apps/api/event';
 import { call } from '../ipc';
 import type { ActivityStream } from './ActivityStream';
 import type { AdministeredAgentPatch } from './AdministeredAgentPatch';
+import type { AdministeredField } from './AdministeredField';
+import type { AdministeredFields } from './AdministeredFields';
 import type { AdministeredTeams } from './AdministeredTeams';
 import type { AgentList } from './AgentList';
 import type { AgentListQuery } from './AgentListQuery';
@@ -16,6 +18,8 @@ import type { AvatarCrop } from './AvatarCrop';
 import type { AvatarSource } from './AvatarSource';
 import type { ChangeLog } from './ChangeLog';
 import type { ContactPrefs } from './ContactPrefs';
+import type { CustomField } from './CustomField';
+import type { CustomFieldPatch } from './CustomFieldPatch';
 import type { CustomerPatch } from './CustomerPatch';
 import type { DecidedDepartmentRequest } from './DecidedDepartmentRequest';
 import type { DepartmentRequests } from './DepartmentRequests';
@@ -31,6 +35,7 @@ import type { LinkOpened } from './LinkOpened';
 import type { LoginActivity } from './LoginActivity';
 import type { MeterReading } from './MeterReading';
 import type { NewAgent } from './NewAgent';
+import type { NewCustomField } from './NewCustomField';
 import type { NewCustomer } from './NewCustomer';
 import type { NewTeam } from './NewTeam';
 import type { Note } from './Note';
@@ -345,6 +350,12 @@ export interface Backend {
   renameOrganization(organizationId: string, name: string): Promise<OrganizationEntry>;
   /** Moves an organization's people into another and deletes it. */
   mergeOrganizations(organizationId: string, into: string): Promise<OrganizationEntry>;
+  /** Every custom field, retired ones too, with how many records have a value. */
+  listAdministeredFields(): Promise<AdministeredFields>;
+  /** Defines a field for every customer's record. */
+  createCustomField(field: NewCustomField): Promise<CustomField>;
+  /** Renames a field, or retires it (off records, values kept) or restores it. */
+  updateCustomField(fieldId: string, patch: CustomFieldPatch): Promise<AdministeredField>;
   /** Lists a usergroup; from then on records take only listed groups. */
   addUsergroup(name: string): Promise<UsergroupEntry>;
   /** Takes a usergroup off the list; its people stay in it. */
@@ -500,6 +511,9 @@ export const tauriBackend: Backend = {
   removeTeamMember: (teamId, agentId) => call('remove_team_member', { teamId, agentId }),
   renameOrganization: (organizationId, name) => call('rename_organization', { organizationId, name }),
   mergeOrganizations: (organizationId, into) => call('merge_organizations', { organizationId, into }),
+  listAdministeredFields: () => call('list_administered_fields'),
+  createCustomField: (field) => call('create_custom_field', { field }),
+  updateCustomField: (fieldId, patch) => call('update_custom_field', { fieldId, patch }),
   addUsergroup: (name) => call('add_usergroup', { name }),
   removeUsergroup: (usergroupId) => call('remove_usergroup', { usergroupId }),
   listDepartmentRequests: () => call('list_department_requests'),

@@ -389,6 +389,31 @@ describe('Administration', () => {
     expect((await screen.findByTestId('data-message')).textContent).toBe('Acme is now called Acme Corp.');
   });
 
+  it('defines a custom field, asking for a choice’s options, and retires and restores one', async () => {
+    const { backend, user, administeredFields } = setup();
+    await user.click(await screen.findByRole('tab', { name: 'Customer data' }));
+    const form = await screen.findByTestId('new-field-form');
+    await user.type(within(form).getByLabelText('Name'), 'Tier');
+    await user.selectOptions(within(form).getByLabelText('Kind'), 'choice');
+    await user.click(within(form).getByRole('button', { name: 'Create field' }));
+    expect((await within(form).findByRole('alert')).textContent).toBe('A choice needs at least one option.');
+    expect(backend.createCustomField).not.toHaveBeenCalled();
+    await user.type(within(form).getByLabelText('Options'), 'Gold, Silver ,');
+    await user.click(within(form).getByRole('button', { name: 'Create field' }));
+    expect((await screen.findByTestId('data-message')).textContent).toBe('Tier is on every customer’s record.');
+    expect(backend.createCustomField).toHaveBeenCalledWith({ name: 'Tier', kind: 'choice', choices: ['Gold', 'Silver'] });
+    expect(await screen.findByTestId('field-Tier')).toBeTruthy();
+
+    const plan = screen.getByTestId('field-Plan');
+    expect(plan.textContent).toContain('1 record');
+    await user.click(within(plan).getByRole('button', { name: 'Retire Plan' }));
+    await waitFor(() => expect(backend.updateCustomField).toHaveBeenCalledWith('field-plan', { retired: true }));
+    expect((await screen.findByTestId('data-message')).textContent).toContain('its values are kept');
+    expect(screen.getByTestId('field-Plan').textContent).toContain('Retired');
+    await user.click(within(screen.getByTestId('field-Plan')).getByRole('button', { name: 'Restore Plan' }));
+    await waitFor(() => expect(administeredFields().find((entry) => entry.field.id === 'field-plan')?.retired).toBe(false));
+  });
+
   it('keeps the list of usergroups, saying what a list means', async () => {
     const { backend, user, usergroups } = setup();
     await user.click(await screen.findByRole('tab', { name: 'Customer data' }));
