@@ -60,4 +60,18 @@ export class AdminChanges {
       this.busy = false;
     }
   }
+
+  /**
+   * `run` for a change that names something (makes or renames it): a refusal of the name
+   * is answered for the name's field rather than said.
+   */
+  async runNaming(change: () => Promise<unknown>, done: string): Promise<{ done: boolean; refused: string | null }> {
+    let refused: string | null = null;
+    const went = await this.run(change, done, (failure) => {
+      if (failure.field !== 'name') return false;
+      refused = errorMessage(failure);
+      return true;
+    });
+    return { done: went, refused };
+  }
 }
