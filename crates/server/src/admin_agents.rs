@@ -62,11 +62,10 @@ impl From<AgentError> for AdminAgentError {
 
 /// A unique address taken, or another database error.
 fn taken_or(error: sqlx::Error, email: &str) -> AdminAgentError {
-    match error {
-        sqlx::Error::Database(e) if e.is_unique_violation() => {
-            AdminAgentError::EmailTaken(email.to_owned())
-        }
-        other => other.into(),
+    if crate::storage::is_unique_violation(&error) {
+        AdminAgentError::EmailTaken(email.to_owned())
+    } else {
+        error.into()
     }
 }
 

@@ -68,11 +68,10 @@ async fn name_of(tx: &mut crate::storage::Conn, team_id: &str) -> Result<String,
 
 /// A unique name already taken answers as such, whoever took it first.
 fn taken_or(error: sqlx::Error, name: &str) -> TeamError {
-    match &error {
-        sqlx::Error::Database(database) if database.is_unique_violation() => {
-            TeamError::NameTaken(name.to_owned())
-        }
-        _ => TeamError::Database(error),
+    if crate::storage::is_unique_violation(&error) {
+        TeamError::NameTaken(name.to_owned())
+    } else {
+        TeamError::Database(error)
     }
 }
 

@@ -87,11 +87,10 @@ async fn entry(
 
 /// A unique name already taken answers as such, whoever took it first.
 fn taken_or(error: sqlx::Error, name: &str) -> CustomerError {
-    match &error {
-        sqlx::Error::Database(database) if database.is_unique_violation() => {
-            CustomerError::OrganizationTaken(name.to_owned())
-        }
-        _ => CustomerError::Database(error),
+    if crate::storage::is_unique_violation(&error) {
+        CustomerError::OrganizationTaken(name.to_owned())
+    } else {
+        CustomerError::Database(error)
     }
 }
 

@@ -92,6 +92,13 @@ pub async fn unlist_usergroup(db: &Db, id: &str) -> Result<(), CustomerError> {
     Ok(())
 }
 
+/// Usergroup names in the order records list them. Sorted here as the names given are
+/// (core's `usergroups`), not by the database's lower(), which lowers only ASCII on SQLite
+/// and every letter on PostgreSQL.
+fn sort_names(names: &mut [String]) {
+    names.sort_by(|a, b| (a.to_lowercase(), a).cmp(&(b.to_lowercase(), b)));
+}
+
 /// The usergroup names of several people, each sorted.
 pub(super) async fn usergroups_of(
     conn: &mut crate::storage::Conn,
@@ -114,10 +121,8 @@ pub(super) async fn usergroups_of(
     for (person_id, name) in query.fetch_all(conn).await? {
         by_person.entry(person_id).or_default().push(name);
     }
-    // Sorted here as the names given are (core's `usergroups`), not by the database's
-    // lower(), which lowers only ASCII on SQLite and every letter on PostgreSQL.
     for names in by_person.values_mut() {
-        names.sort_by(|a, b| (a.to_lowercase(), a).cmp(&(b.to_lowercase(), b)));
+        sort_names(names);
     }
     Ok(by_person)
 }
@@ -160,7 +165,7 @@ pub(super) async fn set_usergroups(
             };
             name.clone_from(known);
         }
-        names.sort_by(|a, b| (a.to_lowercase(), a).cmp(&(b.to_lowercase(), b)));
+        sort_names(&mut names);
         if before == names {
             return Ok(());
         }
