@@ -13,6 +13,7 @@
 //!   (<https://support.freshdesk.com/support/solutions/articles/132589-using-webhooks-in-automation-rules>).
 //!   Freshdesk does not sign; the rule sends a secret header, which proves less.
 
+use agent_desk_core::integrations::HOOK_GRACE_HOURS_MAX;
 use agent_desk_core::{EventTarget, EventType, NewEvent, Priority};
 use axum::http::HeaderMap;
 use base64::engine::general_purpose::STANDARD;
@@ -40,37 +41,12 @@ const ZENDESK_INVOCATION: &str = "x-zendesk-webhook-invocation-id";
 pub const TIMESTAMP_WINDOW: TimeDelta = TimeDelta::minutes(5);
 /// Delivery ids are remembered this long: far beyond the timestamp window.
 const DELIVERIES_KEPT: TimeDelta = TimeDelta::days(1);
+/// The longest secret a helpdesk's own may be (Zendesk's are 64 characters).
+const SECRET_MAX_CHARS: usize = 500;
 /// The longest delivery id taken.
 const DELIVERY_ID_MAX: usize = 200;
 
-/// A helpdesk that posts webhooks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    Zendesk,
-    Freshdesk,
-    Generic,
-}
-
-impl Source {
-    pub const ALL: [Source; 3] = [Self::Zendesk, Self::Freshdesk, Self::Generic];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Zendesk => "zendesk",
-            Self::Freshdesk => "freshdesk",
-            Self::Generic => "generic",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|source| source.as_str() == text)
-    }
-
-    /// Zendesk makes its webhooks' signing secrets itself; the others take one made here.
-    pub const fn secret_is_the_helpdesks(self) -> bool {
-        matches!(self, Self::Zendesk)
-    }
-}
+pub use agent_desk_core::integrations::WebhookSource as Source;
 
 /// Why a delivery was refused. Nothing is stored for any of them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -129,6 +105,16 @@ pub enum HookError {
     UnknownSource { source_name: String },
     #[error("the secret must not be empty")]
     EmptySecret,
+    #[error("the secret must be at most {SECRET_MAX_CHARS} characters on one line")]
+    LongSecret,
+    #[error("give Zendesk's signing secret of the webhook: Zendesk makes it")]
+    SecretRequired,
+    #[error("{} secrets are made by the server; send none", .0.as_str())]
+    SecretMadeHere(Source),
+    #[error("a replaced secret may be kept for at most {HOOK_GRACE_HOURS_MAX} hours")]
+    GraceTooLong,
+    #[error("{} has no secret to remove", .0.as_str())]
+    NoSecret(Source),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -141,23 +127,33 @@ pub struct SavedSecret {
 }
 
 /// Saves a source's new secret (made here, or the helpdesk's own for Zendesk). The
-/// secrets it replaces are accepted for `grace` more at most.
+/// secrets it replaces are accepted for `grace` more at most. `made_by` is the
+/// administrator's id, None on the server's command line.
 pub async fn add_secret(
     db: &Db,
     source: Source,
     given: Option<String>,
     grace: TimeDelta,
+    made_by: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<SavedSecret, HookError> {
-    let secret = match given {
-        Some(secret) => {
+    if grace > TimeDelta::hours(i64::from(HOOK_GRACE_HOURS_MAX)) || grace < TimeDelta::zero() {
+        return Err(HookError::GraceTooLong);
+    }
+    let secret = match (given, source.secret_is_the_helpdesks()) {
+        (Some(secret), true) => {
             let secret = secret.trim().to_owned();
             if secret.is_empty() {
                 return Err(HookError::EmptySecret);
             }
+            if secret.chars().count() > SECRET_MAX_CHARS || secret.chars().any(char::is_control) {
+                return Err(HookError::LongSecret);
+            }
             secret
         }
-        None => crate::credentials::new_token(),
+        (None, true) => return Err(HookError::SecretRequired),
+        (Some(_), false) => return Err(HookError::SecretMadeHere(source)),
+        (None, false) => crate::credentials::new_token(),
     };
     let retires = timestamp(now + grace);
     let mut tx = crate::db::begin_write(db).await?;
@@ -179,19 +175,43 @@ pub async fn add_secret(
         .execute(&mut *tx)
         .await?;
     crate::storage::query(
-        "INSERT INTO hook_secrets (id, source, secret, created_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO hook_secrets (id, source, secret, created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(Uuid::new_v4().to_string())
     .bind(source.as_str())
     .bind(&secret)
     .bind(timestamp(now))
+    .bind(made_by)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(SavedSecret {
         secret,
-        previous_until: (replaced > 0).then(|| now + grace),
+        // A grace of nothing leaves no secret before this one accepted.
+        previous_until: (replaced > 0 && grace > TimeDelta::zero())
+            .then(|| parse_timestamp(&retires)),
     })
+}
+
+/// Removes every secret of a source, the current one and any in its grace period: its
+/// deliveries are refused from now on, until a secret is set again.
+pub async fn remove_secrets(db: &Db, source: Source, now: DateTime<Utc>) -> Result<(), HookError> {
+    let mut tx = crate::db::begin_write(db).await?;
+    let removed = crate::storage::query(
+        "DELETE FROM hook_secrets
+         WHERE source = $1 AND (retires_at IS NULL OR retires_at > $2)",
+    )
+    .bind(source.as_str())
+    .bind(timestamp(now))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if removed == 0 {
+        return Err(HookError::NoSecret(source));
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The secrets a source's deliveries are accepted with now.
@@ -473,22 +493,33 @@ pub async fn sources(
     db: &Db,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Vec<agent_desk_core::integrations::HookSource>> {
-    type Row = (
-        String,
-        i64,
-        Option<i64>,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        source: String,
+        secrets: i64,
+        accepted: Option<i64>,
+        refused: Option<i64>,
+        last_accepted_at: Option<String>,
+        last_refused_at: Option<String>,
+        last_refusal: Option<String>,
+        secret_set_at: Option<String>,
+        secret_set_by: Option<String>,
+        previous_secret_until: Option<String>,
+    }
     let rows: Vec<Row> = crate::storage::query_as(
         "SELECT s.source,
                 (SELECT COUNT(*) FROM hook_secrets h
-                 WHERE h.source = s.source AND (h.retires_at IS NULL OR h.retires_at > $1)),
-                c.accepted, c.refused, c.last_accepted_at, c.last_refused_at, c.last_refusal
+                 WHERE h.source = s.source AND (h.retires_at IS NULL OR h.retires_at > $1))
+                    AS secrets,
+                c.accepted, c.refused, c.last_accepted_at, c.last_refused_at, c.last_refusal,
+                current.created_at AS secret_set_at, a.display_name AS secret_set_by,
+                (SELECT MAX(h.retires_at) FROM hook_secrets h
+                 WHERE h.source = s.source AND h.retires_at > $1) AS previous_secret_until
          FROM (SELECT source FROM hook_secrets UNION SELECT source FROM hook_counters) s
          LEFT JOIN hook_counters c ON c.source = s.source
+         LEFT JOIN hook_secrets current
+                ON current.source = s.source AND current.retires_at IS NULL
+         LEFT JOIN agents a ON a.id = current.created_by
          ORDER BY s.source",
     )
     .bind(timestamp(now))
@@ -497,19 +528,18 @@ pub async fn sources(
     let at = |text: Option<String>| text.as_deref().map(parse_timestamp);
     Ok(rows
         .into_iter()
-        .map(
-            |(source, secrets, accepted, refused, last_accepted, last_refused, last_refusal)| {
-                agent_desk_core::integrations::HookSource {
-                    source,
-                    secrets,
-                    accepted: accepted.unwrap_or_default(),
-                    refused: refused.unwrap_or_default(),
-                    last_accepted_at: at(last_accepted),
-                    last_refused_at: at(last_refused),
-                    last_refusal,
-                }
-            },
-        )
+        .map(|row| agent_desk_core::integrations::HookSource {
+            source: row.source,
+            secrets: row.secrets,
+            accepted: row.accepted.unwrap_or_default(),
+            refused: row.refused.unwrap_or_default(),
+            last_accepted_at: at(row.last_accepted_at),
+            last_refused_at: at(row.last_refused_at),
+            last_refusal: row.last_refusal,
+            secret_set_at: at(row.secret_set_at),
+            secret_set_by: row.secret_set_by,
+            previous_secret_until: at(row.previous_secret_until),
+        })
         .collect())
 }
 

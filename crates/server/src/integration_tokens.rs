@@ -1,7 +1,9 @@
 //! Integrations' own credentials: a token that works only within its scopes, so a
 //! helpdesk's automation never holds an administrator's password.
 
-use agent_desk_core::integrations::IntegrationToken;
+use agent_desk_core::integrations::{
+    IntegrationToken, IssuedIntegrationToken, INTEGRATION_NAME_MAX_CHARS,
+};
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
@@ -11,33 +13,10 @@ use crate::db::Db;
 
 /// Integration tokens start so, which tells them from session tokens at a glance.
 pub const TOKEN_PREFIX: &str = "adi_";
-const NAME_MAX_CHARS: usize = 100;
 /// `last_used_at` is written at most this often for a token.
 const LAST_USED_RESOLUTION: TimeDelta = TimeDelta::minutes(1);
 
-/// What a token may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scope {
-    /// `POST /api/v1/admin/events`.
-    EventsWrite,
-    /// `GET /api/v1/routing/agents`.
-    RoutingRead,
-}
-
-impl Scope {
-    pub const ALL: [Scope; 2] = [Self::EventsWrite, Self::RoutingRead];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::EventsWrite => "events:write",
-            Self::RoutingRead => "routing:read",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|scope| scope.as_str() == text)
-    }
-}
+pub use agent_desk_core::integrations::IntegrationScope as Scope;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -51,66 +30,108 @@ pub enum TokenError {
     NameTaken(String),
     #[error("no integration called {0} has a token in force")]
     Unknown(String),
+    #[error("no integration token in force has that id")]
+    NotFound,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
 
 /// Reads `events:write,routing:read`.
 pub fn parse_scopes(text: &str) -> Result<Vec<Scope>, TokenError> {
-    let mut scopes = Vec::new();
-    for part in text
-        .split(',')
-        .map(str::trim)
-        .filter(|part| !part.is_empty())
-    {
-        let scope = Scope::parse(part).ok_or_else(|| TokenError::UnknownScope(part.to_owned()))?;
-        if !scopes.contains(&scope) {
-            scopes.push(scope);
-        }
-    }
+    let scopes = scopes_of(
+        text.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty()),
+    )
+    .map_err(|(_, error)| error)?;
     if scopes.is_empty() {
         return Err(TokenError::NoScope);
     }
     Ok(scopes)
 }
 
+/// The scopes named, each once; on a name that is none, its position and the error.
+pub fn scopes_of<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<Scope>, (usize, TokenError)> {
+    let mut scopes = Vec::new();
+    for (index, name) in names.into_iter().enumerate() {
+        let scope = Scope::parse(name.trim())
+            .ok_or_else(|| (index, TokenError::UnknownScope(name.to_owned())))?;
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    Ok(scopes)
+}
+
 /// Makes an integration's token; it is shown this once and only its hash kept.
+/// `made_by` is the administrator's id, None on the server's command line.
 pub async fn create(
     db: &Db,
     name: &str,
     scopes: &[Scope],
+    made_by: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<String, TokenError> {
+) -> Result<IssuedIntegrationToken, TokenError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
+    if name.is_empty()
+        || name.chars().count() > INTEGRATION_NAME_MAX_CHARS
+        || name.chars().any(char::is_control)
+    {
         return Err(TokenError::BadName);
     }
     if scopes.is_empty() {
         return Err(TokenError::NoScope);
     }
     let token = format!("{TOKEN_PREFIX}{}", credentials::new_token());
-    let scopes: Vec<&str> = scopes.iter().map(|scope| scope.as_str()).collect();
+    let id = Uuid::new_v4().to_string();
+    let scope_names: Vec<&str> = scopes.iter().map(|scope| scope.as_str()).collect();
+    // In a transaction, whose commit marks an idempotent request applied.
+    let mut tx = crate::db::begin_write(db).await?;
     let inserted = crate::storage::query(
-        "INSERT INTO integration_tokens (id, name, token_hash, scopes, created_at)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO integration_tokens (id, name, token_hash, scopes, created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(Uuid::new_v4().to_string())
+    .bind(&id)
     .bind(name)
     .bind(credentials::token_hash(&token))
-    .bind(scopes.join(","))
+    .bind(scope_names.join(","))
     .bind(timestamp(now))
-    .execute(db)
+    .bind(made_by)
+    .execute(&mut *tx)
     .await;
     match inserted {
-        Ok(_) => Ok(token),
-        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-            Err(TokenError::NameTaken(name.to_owned()))
+        Ok(_) => {}
+        Err(error) if crate::storage::is_unique_violation(&error) => {
+            return Err(TokenError::NameTaken(name.to_owned()))
         }
-        Err(error) => Err(error.into()),
+        Err(error) => return Err(error.into()),
     }
+    let made_by_name = match made_by {
+        Some(agent) => {
+            crate::storage::query_scalar("SELECT display_name FROM agents WHERE id = $1")
+                .bind(agent)
+                .fetch_optional(&mut *tx)
+                .await?
+        }
+        None => None,
+    };
+    tx.commit().await?;
+    Ok(IssuedIntegrationToken {
+        integration: IntegrationToken {
+            id,
+            name: name.to_owned(),
+            scopes: scope_names.iter().map(|&scope| scope.to_owned()).collect(),
+            created_at: parse_timestamp(&timestamp(now)),
+            created_by: made_by_name,
+            last_used_at: None,
+        },
+        token,
+    })
 }
 
-/// Ends an integration's token at once.
+/// Ends an integration's token at once, by its name (the server's command line).
 pub async fn revoke(db: &Db, name: &str, now: DateTime<Utc>) -> Result<(), TokenError> {
     let name = name.trim();
     let revoked = crate::storage::query(
@@ -124,6 +145,31 @@ pub async fn revoke(db: &Db, name: &str, now: DateTime<Utc>) -> Result<(), Token
     if revoked == 0 {
         return Err(TokenError::Unknown(name.to_owned()));
     }
+    Ok(())
+}
+
+/// Ends an integration's token at once, by its id, as administrator `by` asks in the app.
+pub async fn revoke_by_id(
+    db: &Db,
+    id: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(), TokenError> {
+    let mut tx = crate::db::begin_write(db).await?;
+    let revoked = crate::storage::query(
+        "UPDATE integration_tokens SET revoked_at = $1, revoked_by = $2
+         WHERE id = $3 AND revoked_at IS NULL",
+    )
+    .bind(timestamp(now))
+    .bind(by)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if revoked == 0 {
+        return Err(TokenError::NotFound);
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -174,19 +220,30 @@ pub async fn by_token(
 
 /// The tokens in force, for `GET /api/v1/admin/integrations`.
 pub async fn list(db: &Db) -> Result<Vec<IntegrationToken>, sqlx::Error> {
-    let rows = crate::storage::query_as::<(String, String, String, Option<String>)>(
-        "SELECT name, scopes, created_at, last_used_at FROM integration_tokens
-         WHERE revoked_at IS NULL ORDER BY name",
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let rows = crate::storage::query_as::<Row>(
+        "SELECT t.id, t.name, t.scopes, t.created_at, a.display_name, t.last_used_at
+         FROM integration_tokens t LEFT JOIN agents a ON a.id = t.created_by
+         WHERE t.revoked_at IS NULL ORDER BY t.name",
     )
     .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
         .map(
-            |(name, scopes, created_at, last_used_at)| IntegrationToken {
+            |(id, name, scopes, created_at, created_by, last_used_at)| IntegrationToken {
+                id,
                 name,
                 scopes: scopes.split(',').map(str::to_owned).collect(),
                 created_at: parse_timestamp(&created_at),
+                created_by,
                 last_used_at: last_used_at.as_deref().map(parse_timestamp),
             },
         )

@@ -482,6 +482,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 source,
                 given,
                 chrono::TimeDelta::hours(i64::from(grace_hours)),
+                None,
                 chrono::Utc::now(),
             )
             .await?;
@@ -506,7 +507,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let scopes = integration_tokens::parse_scopes(&scope)?;
             let state = AppState::open(storage.config()).await?;
             let token =
-                integration_tokens::create(&state.db, &name, &scopes, chrono::Utc::now()).await?;
+                integration_tokens::create(&state.db, &name, &scopes, None, chrono::Utc::now())
+                    .await?
+                    .token;
             println!(
                 "integration {} may {}; its token, shown this once:",
                 name.trim(),

@@ -102,10 +102,27 @@ async fn ends(socket: &mut Socket) -> bool {
 async fn only_administrators_reach_the_agents_routes_and_others_change_nothing() {
     let dir = folder_with_agents();
     let integration = add_integration(dir.path(), "helpdesk", "events:write,routing:read");
+    let hook_set = run(dir.path(), &["add-hook", "--source", "generic"]);
+    assert!(hook_set.status.success(), "add-hook: {hook_set:?}");
     let server = Server::start(dir).await;
     let ada = server.login(EMAIL, PASSWORD).await;
     let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let grace_id = id_by_email(&server, &admin, GRACE_EMAIL).await;
+    // What the integrations hold, but for when the token was last used (it is, below).
+    let integrations_now = || async {
+        let mut integrations = get_json(&server, &admin, "/api/v1/admin/integrations").await;
+        for token in integrations["tokens"].as_array_mut().expect("tokens") {
+            token["last_used_at"] = Value::Null;
+        }
+        integrations
+    };
+    let integrations_before = integrations_now().await;
+    let token_path = format!(
+        "/api/v1/admin/integrations/tokens/{}",
+        integrations_before["tokens"][0]["id"]
+            .as_str()
+            .expect("the token's id")
+    );
     let team_id = make_team(&server, &admin, "Billing", &[GRACE_EMAIL]).await;
     let (before, etag) = administered(&server, &admin, &grace_id).await;
     let list_before = get_json(&server, &admin, "/api/v1/admin/agents?activity=all").await;
@@ -166,6 +183,23 @@ async fn only_administrators_reach_the_agents_routes_and_others_change_nothing()
                 json!({"locks": [{"type": "ticket.assigned", "sound": false, "reason": "quiet floor"}]}),
             ),
         ),
+        (Method::GET, "/api/v1/admin/integrations", None),
+        (
+            Method::POST,
+            "/api/v1/admin/integrations/tokens",
+            Some(json!({"name": "intruder", "scopes": ["events:write"]})),
+        ),
+        (Method::DELETE, token_path.as_str(), None),
+        (
+            Method::POST,
+            "/api/v1/admin/integrations/hooks/generic/secrets",
+            Some(json!({"grace_hours": 0})),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/admin/integrations/hooks/generic/secrets",
+            None,
+        ),
     ];
     let callers: [(&str, Option<&str>, StatusCode); 3] = [
         ("no token", None, StatusCode::UNAUTHORIZED),
@@ -201,6 +235,7 @@ async fn only_administrators_reach_the_agents_routes_and_others_change_nothing()
         get_json(&server, &admin, "/api/v1/admin/agents?activity=all").await,
         list_before
     );
+    assert_eq!(integrations_now().await, integrations_before);
     assert!(outbox(&server).is_empty(), "no mail was sent");
 
     // The administrator reaches each of them.

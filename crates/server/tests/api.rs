@@ -118,6 +118,12 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/admin/department-requests", &["get"]),
         ("/api/v1/admin/department-requests/{id}/decision", &["post"]),
         ("/api/v1/admin/integrations", &["get"]),
+        ("/api/v1/admin/integrations/tokens", &["post"]),
+        ("/api/v1/admin/integrations/tokens/{id}", &["delete"]),
+        (
+            "/api/v1/admin/integrations/hooks/{source}/secrets",
+            &["post", "delete"],
+        ),
         ("/api/v1/hooks/{source}", &["post"]),
         ("/api/v1/routing/agents", &["get"]),
         (

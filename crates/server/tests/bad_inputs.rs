@@ -372,10 +372,12 @@ enum Kind {
     BundleName,
     /// A usergroup administrators list.
     Usergroup,
+    /// An integration's token administrators made.
+    IntegrationToken,
 }
 
 impl Kind {
-    const ALL: [Kind; 21] = [
+    const ALL: [Kind; 22] = [
         Kind::Person,
         Kind::Agent,
         Kind::Customer,
@@ -397,6 +399,7 @@ impl Kind {
         Kind::Release,
         Kind::BundleName,
         Kind::Usergroup,
+        Kind::IntegrationToken,
     ];
 
     fn name(self) -> &'static str {
@@ -422,6 +425,7 @@ impl Kind {
             Kind::Release => "release",
             Kind::BundleName => "bundle-name",
             Kind::Usergroup => "usergroup",
+            Kind::IntegrationToken => "integration-token",
         }
     }
 
@@ -461,6 +465,7 @@ impl Kind {
             "organizations" => Kind::Org,
             "usergroups" => Kind::Usergroup,
             "custom-fields" => Kind::Field,
+            "tokens" => Kind::IntegrationToken,
             other => panic!(
                 "bad_inputs.rs does not know what the path parameter {{{name}}} of {template} \
                  (after /{other}/) names: add its kind so real ids are tried too"
@@ -2731,6 +2736,18 @@ impl Desk {
                 )
                 .await;
             desk.add(Kind::Usergroup, &listed["id"]);
+        }
+        for name in ["Router", "Zendesk automation"] {
+            let issued = desk
+                .call(
+                    Method::POST,
+                    "/api/v1/admin/integrations/tokens",
+                    &admin,
+                    Some(json!({"name": name, "scopes": ["routing:read"]})),
+                    201,
+                )
+                .await;
+            desk.add(Kind::IntegrationToken, &issued["integration"]["id"]);
         }
         // Tickets whose ids mix numbers and text, as helpdesks have them.
         for (n, ticket) in [

@@ -55,6 +55,13 @@ const HONOURED: &[(&str, &str)] = &[
     ("POST", "/api/v1/admin/organizations/{id}/merge"),
     ("POST", "/api/v1/admin/usergroups"),
     ("DELETE", "/api/v1/admin/usergroups/{id}"),
+    ("POST", "/api/v1/admin/integrations/tokens"),
+    ("DELETE", "/api/v1/admin/integrations/tokens/{id}"),
+    ("POST", "/api/v1/admin/integrations/hooks/{source}/secrets"),
+    (
+        "DELETE",
+        "/api/v1/admin/integrations/hooks/{source}/secrets",
+    ),
     ("POST", "/api/v1/admin/teams"),
     ("PATCH", "/api/v1/admin/teams/{id}"),
     ("PUT", "/api/v1/admin/teams/{id}/members/{agent_id}"),
@@ -88,6 +95,13 @@ const HONOURED: &[(&str, &str)] = &[
 /// Routes that end the session their key is looked up by: a copy sent at the same time
 /// may come after the session is gone, and be refused as no one's.
 const ENDS_OWN_SESSION: &[&str] = &["/api/v1/auth/logout", "/api/v1/auth/sessions/{id}"];
+
+/// Routes whose answer holds a credential shown once (`SECRET_ANSWERS` in the server): a
+/// retry is answered `already_applied`, never with a copy.
+const SHOWN_ONCE: &[&str] = &[
+    "/api/v1/admin/integrations/tokens",
+    "/api/v1/admin/integrations/hooks/{source}/secrets",
+];
 
 fn fresh_key() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -233,7 +247,9 @@ impl Covered {
         let what = format!("{method} {route}");
         // Sent twice at once where the answer is kept (a success), and the session the
         // key is looked up by outlives the request (not signing out).
-        let at_once = status.is_success() && !ENDS_OWN_SESSION.contains(&route);
+        let at_once = status.is_success()
+            && !ENDS_OWN_SESSION.contains(&route)
+            && !SHOWN_ONCE.contains(&route);
         let first = if at_once {
             let copy = request
                 .try_clone()
@@ -280,6 +296,34 @@ impl Covered {
             first,
             what,
         }
+    }
+
+    /// Sends a request whose answer holds a credential shown once twice under one fresh
+    /// key: the second is `already_applied`, with no copy of the first. Answers the
+    /// first's JSON.
+    async fn shown_once(
+        &mut self,
+        route: (Method, &str),
+        make: impl Fn() -> RequestBuilder,
+        status: StatusCode,
+    ) -> Value {
+        let keyed = self.first(route, make(), status).await;
+        let again = send_keyed(make(), &keyed.key).await;
+        assert_eq!(
+            again.status,
+            StatusCode::CONFLICT,
+            "{}: {}",
+            keyed.what,
+            again.text()
+        );
+        assert_eq!(
+            again.json()["error"]["code"],
+            "already_applied",
+            "{}",
+            keyed.what
+        );
+        assert!(!again.replayed(), "{}: no copy is given again", keyed.what);
+        keyed.json()
     }
 
     /// Sends the request `make` builds twice under one fresh key: the second answer is
@@ -681,6 +725,58 @@ async fn every_honoured_route_answers_a_retry_as_it_answered_and_applies_it_once
         .await;
     let fields = get_json(&server, &ada, "/api/v1/custom-fields").await;
     assert_eq!(fields, json!([]), "retired: {fields}");
+
+    // Integrations' credentials: each made once, and never given again.
+    let issued = covered
+        .shown_once(
+            (Method::POST, "/api/v1/admin/integrations/tokens"),
+            || {
+                request(Method::POST, "/api/v1/admin/integrations/tokens", &admin)
+                    .json(&json!({"name": "Router", "scopes": ["routing:read"]}))
+            },
+            StatusCode::CREATED,
+        )
+        .await;
+    let integrations = get_json(&server, &admin, "/api/v1/admin/integrations").await;
+    let routers = texts(&integrations, "tokens", "name")
+        .into_iter()
+        .filter(|name| *name == "Router")
+        .count();
+    assert_eq!(routers, 1, "{integrations}");
+    let token_path = format!(
+        "/api/v1/admin/integrations/tokens/{}",
+        id_of(&issued["integration"])
+    );
+    covered
+        .twice(
+            (Method::DELETE, "/api/v1/admin/integrations/tokens/{id}"),
+            || request(Method::DELETE, &token_path, &admin),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
+    let secrets = "/api/v1/admin/integrations/hooks/generic/secrets";
+    covered
+        .shown_once(
+            (
+                Method::POST,
+                "/api/v1/admin/integrations/hooks/{source}/secrets",
+            ),
+            || request(Method::POST, secrets, &admin).json(&json!({})),
+            StatusCode::CREATED,
+        )
+        .await;
+    let integrations = get_json(&server, &admin, "/api/v1/admin/integrations").await;
+    assert_eq!(integrations["hooks"][0]["secrets"], 1, "{integrations}");
+    covered
+        .twice(
+            (
+                Method::DELETE,
+                "/api/v1/admin/integrations/hooks/{source}/secrets",
+            ),
+            || request(Method::DELETE, secrets, &admin),
+            StatusCode::NO_CONTENT,
+        )
+        .await;
     let team = covered
         .twice(
             (Method::POST, "/api/v1/admin/teams"),

@@ -832,6 +832,278 @@ async fn integration_tokens_open_their_scopes_only_and_die_when_revoked() {
     .await;
 }
 
+/// `POST /api/v1/admin/integrations/tokens` with an `Idempotency-Key` when given.
+async fn make_token(server: &Server, admin: &str, body: Value, key: Option<&str>) -> Response {
+    let request = server
+        .request(
+            Method::POST,
+            "/api/v1/admin/integrations/tokens",
+            Some(admin),
+        )
+        .json(&body);
+    let request = match key {
+        Some(key) => request.header("idempotency-key", key),
+        None => request,
+    };
+    request.send().await.expect("request")
+}
+
+async fn set_secret(server: &Server, admin: &str, source: &str, body: Value) -> Response {
+    let path = format!("/api/v1/admin/integrations/hooks/{source}/secrets");
+    server.call(admin, Method::POST, &path, Some(body)).await
+}
+
+#[tokio::test]
+async fn administrators_make_and_revoke_tokens_in_the_api_each_shown_once() {
+    let server = Server::start(folder_with_ada()).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+
+    let issued = expect_json(
+        make_token(
+            &server,
+            &admin,
+            json!({"name": "  Routing engine ", "scopes": ["routing:read"]}),
+            Some("make-router"),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let token = issued["token"].as_str().expect("token").to_owned();
+    assert!(token.starts_with("adi_"), "{issued}");
+    let integration = &issued["integration"];
+    assert_eq!(integration["name"], "Routing engine", "{issued}");
+    assert_eq!(integration["scopes"], json!(["routing:read"]), "{issued}");
+    assert_eq!(integration["created_by"], ADMIN_NAME, "{issued}");
+    let id = integration["id"].as_str().expect("id").to_owned();
+
+    // The same request again under its key is applied once, and the token is not given
+    // again: it was kept nowhere.
+    expect_error(
+        make_token(
+            &server,
+            &admin,
+            json!({"name": "Routing engine", "scopes": ["routing:read"]}),
+            Some("make-router"),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "already_applied",
+        Some("Idempotency-Key"),
+    )
+    .await;
+    assert!(
+        found_in(&database_files(server.data_dir()), &token).is_empty(),
+        "the token itself is stored nowhere"
+    );
+
+    // It works within its scope only.
+    let routing = get_json(&server, &token, "/api/v1/routing/agents").await;
+    assert!(routing["agents"].is_array(), "{routing}");
+    let event = json!({"type": "ticket.assigned", "to": {"agent": EMAIL}, "title": "Hello"});
+    assert_eq!(
+        post_event(&server, &token, &event).await.status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // Refusals name the field and make nothing.
+    for (body, status, code, field) in [
+        (
+            json!({"name": "Routing engine", "scopes": ["events:write"]}),
+            StatusCode::CONFLICT,
+            "conflict",
+            "name",
+        ),
+        (
+            json!({"name": "", "scopes": ["events:write"]}),
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            "name",
+        ),
+        (
+            json!({"name": "two\nlines", "scopes": ["events:write"]}),
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            "name",
+        ),
+        (
+            json!({"name": "x".repeat(101), "scopes": ["events:write"]}),
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            "name",
+        ),
+        (
+            json!({"name": "Writer", "scopes": []}),
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            "scopes",
+        ),
+        (
+            json!({"name": "Writer", "scopes": ["events:write", "admin"]}),
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            "scopes[1]",
+        ),
+    ] {
+        expect_error(
+            make_token(&server, &admin, body, None).await,
+            status,
+            code,
+            Some(field),
+        )
+        .await;
+    }
+    let integrations = get_json(&server, &admin, "/api/v1/admin/integrations").await;
+    let tokens = integrations["tokens"].as_array().expect("tokens");
+    assert_eq!(tokens.len(), 1, "{integrations}");
+    assert_eq!(tokens[0]["id"], id.as_str(), "{integrations}");
+    assert_eq!(tokens[0]["created_by"], ADMIN_NAME, "{integrations}");
+    assert!(tokens[0]["last_used_at"].is_string(), "{integrations}");
+    assert!(!integrations.to_string().contains(&token), "{integrations}");
+
+    // Revoked: refused at once, and a second revocation finds nothing.
+    let path = format!("/api/v1/admin/integrations/tokens/{id}");
+    let response = server.call(&admin, Method::DELETE, &path, None).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = server
+        .call(&token, Method::GET, "/api/v1/routing/agents", None)
+        .await;
+    expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized", None).await;
+    let response = server.call(&admin, Method::DELETE, &path, None).await;
+    expect_error(response, StatusCode::NOT_FOUND, "not_found", None).await;
+    let integrations = get_json(&server, &admin, "/api/v1/admin/integrations").await;
+    assert_eq!(integrations["tokens"], json!([]), "{integrations}");
+}
+
+#[tokio::test]
+async fn administrators_set_rotate_and_remove_webhook_secrets_in_the_api() {
+    let server = Server::start(folder_with_ada()).await;
+    let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let body = |n: usize| generic_event(EMAIL, &format!("Ticket {n}"));
+
+    let first = expect_json(
+        set_secret(&server, &admin, "generic", json!({})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(first["source"], "generic", "{first}");
+    assert_eq!(first["previous_until"], Value::Null, "{first}");
+    let oldest = first["secret"].as_str().expect("secret").to_owned();
+    expect_json(
+        generic(&server, &oldest, "api-1", &body(1)).await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    // Rotated with the default grace: both work; then with none: only the newest.
+    let second = expect_json(
+        set_secret(&server, &admin, "generic", json!({})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert!(second["previous_until"].is_string(), "{second}");
+    let middle = second["secret"].as_str().expect("secret").to_owned();
+    for (n, secret) in [&oldest, &middle].into_iter().enumerate() {
+        let response = generic(&server, secret, &format!("api-grace-{n}"), &body(n)).await;
+        expect_json(response, StatusCode::CREATED).await;
+    }
+    let integrations = get_json(&server, &admin, "/api/v1/admin/integrations").await;
+    let row = integrations["hooks"]
+        .as_array()
+        .expect("hooks")
+        .iter()
+        .find(|row| row["source"] == "generic")
+        .cloned()
+        .unwrap_or_else(|| panic!("a generic row in {integrations}"));
+    assert_eq!(row["secrets"], 2, "{row}");
+    assert_eq!(row["secret_set_by"], ADMIN_NAME, "{row}");
+    assert!(row["secret_set_at"].is_string(), "{row}");
+    assert_eq!(
+        row["previous_secret_until"], second["previous_until"],
+        "{row}"
+    );
+    assert!(
+        !integrations.to_string().contains(&middle),
+        "{integrations}"
+    );
+
+    let third = expect_json(
+        set_secret(&server, &admin, "generic", json!({"grace_hours": 0})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(third["previous_until"], Value::Null, "{third}");
+    let newest = third["secret"].as_str().expect("secret").to_owned();
+    refused_header(
+        generic(&server, &middle, "api-old", &body(5)).await,
+        SIGNATURE,
+    )
+    .await;
+    expect_json(
+        generic(&server, &newest, "api-new", &body(6)).await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    // Zendesk's secret is Zendesk's: required, and not echoed; the others' are made here.
+    for (source, body, field) in [
+        ("zendesk", json!({}), "secret"),
+        ("zendesk", json!({"secret": "  "}), "secret"),
+        ("zendesk", json!({"secret": "a\nb"}), "secret"),
+        ("freshdesk", json!({"secret": "mine"}), "secret"),
+        ("generic", json!({"grace_hours": 721}), "grace_hours"),
+    ] {
+        expect_error(
+            set_secret(&server, &admin, source, body).await,
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            Some(field),
+        )
+        .await;
+    }
+    let response = set_secret(&server, &admin, "intercom", json!({})).await;
+    expect_error(response, StatusCode::NOT_FOUND, "not_found", None).await;
+    let zendesk = expect_json(
+        set_secret(
+            &server,
+            &admin,
+            "zendesk",
+            json!({"secret": "dGhlLXplbmRlc2stc2VjcmV0"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(zendesk["secret"], Value::Null, "{zendesk}");
+    let signed = zendesk_body(EMAIL, "", "high");
+    let when = zendesk_now();
+    let headers = zendesk_headers("dGhlLXplbmRlc2stc2VjcmV0", "zd-api-1", &when, &signed);
+    expect_json(
+        hook(&server, "zendesk", &headers, &signed).await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    // Removed: the source's deliveries are refused until a secret is set again.
+    let path = "/api/v1/admin/integrations/hooks/generic/secrets";
+    let response = server.call(&admin, Method::DELETE, path, None).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = generic(&server, &newest, "api-gone", &body(7)).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = server.call(&admin, Method::DELETE, path, None).await;
+    expect_error(response, StatusCode::NOT_FOUND, "not_found", None).await;
+    let integrations = get_json(&server, &admin, "/api/v1/admin/integrations").await;
+    let row = integrations["hooks"]
+        .as_array()
+        .expect("hooks")
+        .iter()
+        .find(|row| row["source"] == "generic")
+        .cloned()
+        .unwrap_or_else(|| panic!("a generic row in {integrations}"));
+    assert_eq!(row["secrets"], 0, "{row}");
+    assert_eq!(row["secret_set_at"], Value::Null, "{row}");
+}
+
 // ---------------------------------------------------------------------------------------
 // Routing
 // ---------------------------------------------------------------------------------------

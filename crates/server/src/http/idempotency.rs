@@ -55,7 +55,25 @@ const UPLOADS: &[(Method, &str)] = &[
 /// Routes whose body holds passwords: a fast hash of it must not be kept, so the
 /// fingerprint leaves the body out, and only a successful answer is kept (a retry
 /// with the right current password runs afresh).
-const SECRET_BODIES: &[(Method, &str)] = &[(Method::POST, "/api/v1/auth/password")];
+/// A webhook's secret given by its helpdesk is such a body too.
+const SECRET_BODIES: &[(Method, &str)] = &[
+    (Method::POST, "/api/v1/auth/password"),
+    (
+        Method::POST,
+        "/api/v1/admin/integrations/hooks/{source}/secrets",
+    ),
+];
+
+/// Routes whose successful answer holds a credential shown once: it is not kept, so a
+/// retry under the same key is answered `already_applied` (the credential was made, and
+/// whoever lost it revokes it and makes another) rather than with a copy stored for days.
+const SECRET_ANSWERS: &[(Method, &str)] = &[
+    (Method::POST, "/api/v1/admin/integrations/tokens"),
+    (
+        Method::POST,
+        "/api/v1/admin/integrations/hooks/{source}/secrets",
+    ),
+];
 
 /// Answers larger than this are not kept: such a request, once applied, answers a
 /// retry with `already_applied`. The API's mutating answers are a few KiB.
@@ -108,6 +126,7 @@ async fn keyed(state: AppState, request: Request, next: Next) -> Result<Response
     let id = KeyId { principal, key };
 
     let secret_body = listed(SECRET_BODIES, &method, &route);
+    let secret_answer = listed(SECRET_ANSWERS, &method, &route);
     let body_fault = Arc::new(OnceLock::new());
     let (body, body_digest) = if listed(UPLOADS, &method, &route) {
         let expected = content_digest(&parts.headers)?;
@@ -180,7 +199,10 @@ async fn keyed(state: AppState, request: Request, next: Next) -> Result<Response
             // attempts, whose commit came first and marked the key applied: the retry
             // with the right password must run, as SECRET_BODIES promises.
             idempotency::forget(&db, &id).await
-        } else if transient || body.len() > KEPT_ANSWER_LIMIT {
+        } else if transient
+            || body.len() > KEPT_ANSWER_LIMIT
+            || (secret_answer && parts.status.is_success())
+        {
             if applied {
                 idempotency::set_lost(&db, &id, Utc::now()).await
             } else {
