@@ -2,7 +2,8 @@
 //! the agent chooses a password from the welcome mail and signs in, then sees the address
 //! and department an administrator gives them arrive in their open app, sees a
 //! notification the administrator locked for everyone locked (and the server refuses to
-//! change it), and is signed out of it within seconds when deactivated.
+//! change it), and is signed out of it within seconds when deactivated. On the way, the
+//! administrator makes an integration's token, which works, and revokes it, which ends it.
 
 use agent_desk_e2e::{
     api_get, api_login, api_token, replace_text, save_screenshot, sign_in, value_of, wait_for,
@@ -120,6 +121,71 @@ async fn an_administrator_adds_changes_and_deactivates_an_agent() -> Result<()> 
         .await?;
     wait_for_text(&app, "[data-testid=locks-message]", "Saved").await?;
     save_screenshot(&app, "admin-locks.png").await?;
+
+    // An integration's token, made on the Integrations tab and shown once, opens its scope;
+    // revoked there, it is refused at once.
+    wait_for(&app, "[data-testid=admin-tab-integrations]")
+        .await?
+        .click()
+        .await?;
+    replace_text(&app, "#new-token-name", "Zendesk automation").await?;
+    wait_for(
+        &app,
+        "[data-testid=new-token-form] input[value='events:write']",
+    )
+    .await?
+    .click()
+    .await?;
+    wait_for(&app, "[data-testid=new-token-form] button[type=submit]")
+        .await?
+        .click()
+        .await?;
+    wait_for_text(
+        &app,
+        "[data-testid=shown-once]",
+        "The token of Zendesk automation",
+    )
+    .await?;
+    let integration = value_of(&app, "[data-testid=shown-once-value]").await?;
+    ensure!(
+        integration.starts_with("adi_"),
+        "the token shown: {integration:?}"
+    );
+    save_screenshot(&app, "admin-integrations.png").await?;
+    let alert = json!({
+        "type": "ticket.assigned",
+        "to": {"agent": DEMO_ADMIN_EMAIL},
+        "title": "From Zendesk",
+    });
+    let post_alert = || {
+        reqwest::Client::new()
+            .post(format!("{server}/api/v1/admin/events"))
+            .bearer_auth(&integration)
+            .json(&alert)
+            .send()
+    };
+    let status = post_alert().await?.status();
+    ensure!(status == 201, "the new token's alert answered {status}");
+    wait_for(&app, "[data-testid=shown-once] button.primary")
+        .await?
+        .click()
+        .await?;
+    wait_for(&app, "[data-testid='token-Zendesk automation'] button")
+        .await?
+        .click()
+        .await?;
+    wait_for(&app, "#confirm-revoke-token [data-action=confirm]")
+        .await?
+        .click()
+        .await?;
+    wait_for_text(
+        &app,
+        "[data-testid=integrations-message]",
+        "The token of Zendesk automation is revoked.",
+    )
+    .await?;
+    let status = post_alert().await?.status();
+    ensure!(status == 401, "the revoked token's alert answered {status}");
 
     // The welcome mail's link sets the password on the server's own page.
     let link = wait_for_reset_link(&outbox, mails_before).await?;

@@ -6,6 +6,10 @@
 
 use agent_desk_core::admin::{AGENT_PAGE_MAX, WELCOME_LINK_VALID_DAYS};
 use agent_desk_core::customers::NOTE_MAX;
+use agent_desk_core::integrations::{
+    IntegrationScope, WebhookSource, HOOK_GRACE_HOURS_DEFAULT, HOOK_GRACE_HOURS_MAX,
+    INTEGRATION_NAME_MAX_CHARS,
+};
 use agent_desk_core::teams::JOIN_NOTE_MAX;
 use agent_desk_core::validation::SIGNATURE_MAX;
 use agent_desk_core::{EmailFrequency, EventType, APP_LANGUAGES};
@@ -119,6 +123,11 @@ agent_desk_ipc::commands![
     commands::admin::update_custom_field,
     commands::admin::add_usergroup,
     commands::admin::remove_usergroup,
+    commands::admin::get_integrations,
+    commands::admin::create_integration_token,
+    commands::admin::revoke_integration_token,
+    commands::admin::set_hook_secret,
+    commands::admin::remove_hook_secrets,
     commands::admin::list_department_requests,
     commands::admin::decide_department_request,
 ];
@@ -185,6 +194,31 @@ pub fn constants() -> serde_json::Result<Vec<ConstantSpec>> {
             "SIGNATURE_MAX",
             "The most characters (code points of the trimmed text) a signature may have.",
             &SIGNATURE_MAX,
+        )?,
+        ConstantSpec::new(
+            "WEBHOOK_SOURCES",
+            "The helpdesks whose webhooks the server takes.",
+            &WebhookSource::ALL[..],
+        )?,
+        ConstantSpec::new(
+            "INTEGRATION_SCOPES",
+            "What an integration's token may be allowed to do.",
+            &IntegrationScope::ALL[..],
+        )?,
+        ConstantSpec::new(
+            "INTEGRATION_NAME_MAX",
+            "The most characters an integration's name may have.",
+            &INTEGRATION_NAME_MAX_CHARS,
+        )?,
+        ConstantSpec::new(
+            "HOOK_GRACE_HOURS_MAX",
+            "The most hours a replaced webhook secret may go on being accepted.",
+            &HOOK_GRACE_HOURS_MAX,
+        )?,
+        ConstantSpec::new(
+            "HOOK_GRACE_HOURS_DEFAULT",
+            "The hours a replaced webhook secret goes on being accepted unless told otherwise.",
+            &HOOK_GRACE_HOURS_DEFAULT,
         )?,
         ConstantSpec::new(
             "APP_LANGUAGES",

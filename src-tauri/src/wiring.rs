@@ -421,6 +421,17 @@ fn calls() -> BTreeMap<&'static str, Call> {
             "save_notification_locks",
             signed_out(json!({"locks": {"locks": []}, "etag": "\"0\""})),
         ),
+        ("get_integrations", signed_out(json!({}))),
+        (
+            "create_integration_token",
+            signed_out(json!({"token": {"name": "Router", "scopes": ["routing:read"]}})),
+        ),
+        ("revoke_integration_token", signed_out(json!({"tokenId": "token-1"}))),
+        (
+            "set_hook_secret",
+            signed_out(json!({"source": "generic", "secret": {"grace_hours": 0}})),
+        ),
+        ("remove_hook_secrets", signed_out(json!({"source": "zendesk"}))),
         ("list_department_requests", signed_out(json!({}))),
         (
             "decide_department_request",

@@ -1,5 +1,6 @@
 //! What administrators do from the app: agents, their notifications and the locks over
-//! everyone's, teams, and the department requests they decide.
+//! everyone's, teams, customer data, integrations, and the department requests they
+//! decide.
 //! The server answers 403 to anyone else; the app shows the screen to administrators only.
 
 use agent_desk_core::admin::{
@@ -11,6 +12,10 @@ use agent_desk_core::customers::{
 };
 use agent_desk_core::departments::{
     DecidedDepartmentRequest, DepartmentDecision, DepartmentRequests,
+};
+use agent_desk_core::integrations::{
+    Integrations, IssuedIntegrationToken, NewHookSecret, NewIntegrationToken, SavedHookSecret,
+    WebhookSource,
 };
 use agent_desk_core::teams::{
     AdministeredTeams, NewTeam, Team, TeamMembership, TeamPatch, TeamRole,
@@ -281,6 +286,55 @@ impl ApiClient {
 
     pub async fn remove_usergroup(&self, id: &str) -> Result<(), ClientError> {
         let url = self.url_with_segments("api/v1/admin/usergroups", &[id])?;
+        let request = self.authorised(self.http_client().delete(url))?;
+        self.send(request).await.map(drop)
+    }
+
+    /// The helpdesks followed, the webhooks' sources, the integrations' tokens in force
+    /// and the status webhook, with how each goes.
+    pub async fn integrations(&self) -> Result<Integrations, ClientError> {
+        let url = self.url("api/v1/admin/integrations")?;
+        let request = self.authorised(self.http_client().get(url))?;
+        Self::json(self.send(request).await?).await
+    }
+
+    /// Makes an integration's token: the answer holds it this once.
+    pub async fn create_integration_token(
+        &self,
+        new: &NewIntegrationToken,
+    ) -> Result<IssuedIntegrationToken, ClientError> {
+        let url = self.url("api/v1/admin/integrations/tokens")?;
+        let request = self.authorised(self.http_client().post(url))?.json(new);
+        Self::json(self.send(request).await?).await
+    }
+
+    pub async fn revoke_integration_token(&self, id: &str) -> Result<(), ClientError> {
+        let url = self.url_with_segments("api/v1/admin/integrations/tokens", &[id])?;
+        let request = self.authorised(self.http_client().delete(url))?;
+        self.send(request).await.map(drop)
+    }
+
+    /// Sets or rotates a webhook source's secret; one the server makes is in the answer
+    /// this once.
+    pub async fn set_hook_secret(
+        &self,
+        source: WebhookSource,
+        new: &NewHookSecret,
+    ) -> Result<SavedHookSecret, ClientError> {
+        let url = self.url_with_segments(
+            "api/v1/admin/integrations/hooks",
+            &[source.as_str(), "secrets"],
+        )?;
+        let request = self.authorised(self.http_client().post(url))?.json(new);
+        Self::json(self.send(request).await?).await
+    }
+
+    /// Removes every secret of a source: its deliveries are refused from now on.
+    pub async fn remove_hook_secrets(&self, source: WebhookSource) -> Result<(), ClientError> {
+        let url = self.url_with_segments(
+            "api/v1/admin/integrations/hooks",
+            &[source.as_str(), "secrets"],
+        )?;
         let request = self.authorised(self.http_client().delete(url))?;
         self.send(request).await.map(drop)
     }

@@ -11,6 +11,10 @@ use agent_desk_core::customers::{
 use agent_desk_core::departments::{
     DecidedDepartmentRequest, DepartmentDecision, DepartmentRequests,
 };
+use agent_desk_core::integrations::{
+    Integrations, IssuedIntegrationToken, NewHookSecret, NewIntegrationToken, SavedHookSecret,
+    WebhookSource,
+};
 use agent_desk_core::teams::{AdministeredTeams, NewTeam, Team, TeamRole};
 use agent_desk_core::{NotificationLocks, NotificationPrefs};
 use agent_desk_ipc::command;
@@ -256,6 +260,62 @@ pub async fn remove_usergroup(
     usergroup_id: String,
 ) -> Result<(), CommandError> {
     Ok(state.session.api()?.remove_usergroup(&usergroup_id).await?)
+}
+
+/// The helpdesks followed, the webhooks' sources, the integrations' tokens in force and
+/// the status webhook, with how each goes.
+#[command]
+pub async fn get_integrations(state: State<'_, DeskState>) -> Result<Integrations, CommandError> {
+    Ok(state.session.api()?.integrations().await?)
+}
+
+/// Makes an integration's token, shown this once.
+#[command]
+pub async fn create_integration_token(
+    state: State<'_, DeskState>,
+    token: NewIntegrationToken,
+) -> Result<IssuedIntegrationToken, CommandError> {
+    Ok(state
+        .session
+        .api()?
+        .create_integration_token(&token)
+        .await?)
+}
+
+/// Ends an integration's token at once.
+#[command]
+pub async fn revoke_integration_token(
+    state: State<'_, DeskState>,
+    token_id: String,
+) -> Result<(), CommandError> {
+    Ok(state
+        .session
+        .api()?
+        .revoke_integration_token(&token_id)
+        .await?)
+}
+
+/// Sets or rotates a webhook source's secret; one the server makes is shown this once.
+#[command]
+pub async fn set_hook_secret(
+    state: State<'_, DeskState>,
+    source: WebhookSource,
+    secret: NewHookSecret,
+) -> Result<SavedHookSecret, CommandError> {
+    Ok(state
+        .session
+        .api()?
+        .set_hook_secret(source, &secret)
+        .await?)
+}
+
+/// Removes every secret of a webhook source: its deliveries are refused from now on.
+#[command]
+pub async fn remove_hook_secrets(
+    state: State<'_, DeskState>,
+    source: WebhookSource,
+) -> Result<(), CommandError> {
+    Ok(state.session.api()?.remove_hook_secrets(source).await?)
 }
 
 /// Every open request to change department, oldest first.

@@ -49,6 +49,7 @@ import {
   customer,
   defaultPrefs,
   directory,
+  integrations as integrationsFixture,
   joinRequest,
   note,
   passwordCheck,
@@ -153,6 +154,8 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     { field: { id: 'field-seats', name: 'Seats', kind: 'number', choices: [] }, retired: false, values: 0 },
   ];
   let locks: VersionedNotificationLocks = { locks: { locks: [] }, etag: '"l0"' };
+  let integrations = integrationsFixture();
+  let secretsMade = 0;
   const tickets = ticketsOf();
   let made = 0;
   let made_orgs = 0;
@@ -656,6 +659,49 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
       locks = { locks: copy(sent), etag: `"l${next}"` };
       return copy(locks);
     }),
+    getIntegrations: vi.fn<Backend['getIntegrations']>(async () => copy(integrations)),
+    /** Listed as made by the administrator, with a token of its own. */
+    createIntegrationToken: vi.fn<Backend['createIntegrationToken']>(async (token) => {
+      const integration = {
+        id: `token-new-${integrations.tokens.length + 1}`,
+        name: token.name,
+        scopes: [...token.scopes],
+        created_at: '2026-12-07T10:00:00Z',
+        created_by: me.profile.display_name,
+        last_used_at: null,
+      };
+      integrations = { ...integrations, tokens: [...integrations.tokens, integration] };
+      return { integration: copy(integration), token: `adi_made-${integrations.tokens.length}` };
+    }),
+    revokeIntegrationToken: vi.fn<Backend['revokeIntegrationToken']>(async (id) => {
+      integrations = { ...integrations, tokens: integrations.tokens.filter((token) => token.id !== id) };
+    }),
+    /** The source has one secret now, made by the administrator; one made here is answered. */
+    setHookSecret: vi.fn<Backend['setHookSecret']>(async (source) => {
+      const row = {
+        source,
+        secrets: 1,
+        accepted: 0,
+        refused: 0,
+        last_accepted_at: null,
+        last_refused_at: null,
+        last_refusal: null,
+        previous_secret_until: null,
+        ...integrations.hooks.find((hook) => hook.source === source),
+        secret_set_at: '2026-12-07T10:00:00Z',
+        secret_set_by: me.profile.display_name,
+      };
+      integrations = { ...integrations, hooks: [...integrations.hooks.filter((hook) => hook.source !== source), row] };
+      return { source, secret: source === 'zendesk' ? null : `made-secret-${++secretsMade}`, previous_until: null };
+    }),
+    removeHookSecrets: vi.fn<Backend['removeHookSecrets']>(async (source) => {
+      integrations = {
+        ...integrations,
+        hooks: integrations.hooks.map((hook) =>
+          hook.source === source ? { ...hook, secrets: 0, secret_set_at: null, secret_set_by: null, previous_secret_until: null } : hook,
+        ),
+      };
+    }),
     listDepartmentRequests: vi.fn<Backend['listDepartmentRequests']>(async () => ({ requests: copy(departmentRequests) })),
     decideDepartmentRequest: vi.fn<Backend['decideDepartmentRequest']>(async (requestId, approve) => {
       const request = departmentRequests.find((candidate) => candidate.id === requestId) ?? departmentRequest({ id: requestId });
@@ -728,6 +774,8 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     administeredFields: () => copy(fieldsAdministered),
     /** The teams as administrators see them now. */
     administeredTeams: () => copy(teamsAdministered),
+    /** What the Integrations tab reads now. */
+    integrations: () => copy(integrations),
     /** The locks as last saved. */
     locks: () => copy(locks),
     /** Someone changes the preferences on another device: a new version. */

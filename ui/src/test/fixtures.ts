@@ -30,6 +30,7 @@ import type { SessionInfo } from '../lib/generated/SessionInfo';
 import type { SessionsEnded } from '../lib/generated/SessionsEnded';
 import type { SignInAttempt } from '../lib/generated/SignInAttempt';
 import type { Team } from '../lib/generated/Team';
+import type { Integrations } from '../lib/generated/Integrations';
 import type { TicketSummary } from '../lib/generated/TicketSummary';
 import type { WaitingChange } from '../lib/generated/WaitingChange';
 import type { AudioDevice, AudioState, Direction, MeterReading } from '../screens/devices/types';
@@ -233,6 +234,57 @@ export function administeredTeams(): AdministeredTeam[] {
     },
     { id: 'team-escalations', name: 'Escalations', members: [], pending_requests: 0 },
   ];
+}
+
+/** A server that follows Request Tracker, takes generic webhooks and has one token. */
+export function integrations(overrides: Partial<Integrations> = {}): Integrations {
+  return {
+    helpdesks: [
+      {
+        kind: 'request_tracker',
+        url: 'http://rt.example/',
+        cursor: 4120,
+        last_success_at: '2026-12-07T09:59:50Z',
+        last_change_at: '2026-12-07T09:58:00Z',
+        lag_seconds: 10,
+        changes_read: 312,
+        events_published: 97,
+        skipped_unknown_owner: 4,
+        changes_dropped: 1,
+        tickets_released: 2,
+        release_error: null,
+        release_error_at: null,
+        last_error: null,
+        last_error_at: null,
+      },
+    ],
+    hooks: [
+      {
+        source: 'generic',
+        secrets: 1,
+        accepted: 12,
+        refused: 1,
+        last_accepted_at: '2026-12-07T09:40:00Z',
+        last_refused_at: '2026-12-07T08:00:00Z',
+        last_refusal: 'the x-agent-desk-signature header does not match the body and the secret',
+        secret_set_at: '2026-12-01T10:00:00Z',
+        secret_set_by: 'Dana Demo',
+        previous_secret_until: null,
+      },
+    ],
+    tokens: [
+      {
+        id: 'token-router',
+        name: 'Router',
+        scopes: ['routing:read'],
+        created_at: '2026-12-02T10:00:00Z',
+        created_by: null,
+        last_used_at: '2026-12-07T09:59:00Z',
+      },
+    ],
+    status_webhook: null,
+    ...overrides,
+  };
 }
 
 export function joinRequest(overrides: Partial<JoinRequest> = {}): JoinRequest {

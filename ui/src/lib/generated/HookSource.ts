@@ -16,4 +16,16 @@ refused: number, last_accepted_at: string | null, last_refused_at: string | null
 /**
  * Why the last refused delivery was refused.
  */
-last_refusal: string | null, };
+last_refusal: string | null, 
+/**
+ * When the current secret was set; null while the source has none.
+ */
+secret_set_at: string | null, 
+/**
+ * The administrator who set it; null when it was set on the server's command line.
+ */
+secret_set_by: string | null, 
+/**
+ * Until when the secret it replaced is still accepted, while it is.
+ */
+previous_secret_until: string | null, };

@@ -27,7 +27,9 @@ import type { DeviceChoice } from './DeviceChoice';
 import type { FieldError } from './FieldError';
 import type { FileList } from './FileList';
 import type { InitialsAvatar } from './InitialsAvatar';
+import type { Integrations } from './Integrations';
 import type { IpcError } from './IpcError';
+import type { IssuedIntegrationToken } from './IssuedIntegrationToken';
 import type { JoinRequest } from './JoinRequest';
 import type { JoinRequests } from './JoinRequests';
 import type { Language } from './Language';
@@ -37,6 +39,8 @@ import type { MeterReading } from './MeterReading';
 import type { NewAgent } from './NewAgent';
 import type { NewCustomField } from './NewCustomField';
 import type { NewCustomer } from './NewCustomer';
+import type { NewHookSecret } from './NewHookSecret';
+import type { NewIntegrationToken } from './NewIntegrationToken';
 import type { NewTeam } from './NewTeam';
 import type { Note } from './Note';
 import type { NotesPage } from './NotesPage';
@@ -57,6 +61,7 @@ import type { PrivacyPreview } from './PrivacyPreview';
 import type { ProfilePatch } from './ProfilePatch';
 import type { QuietHours } from './QuietHours';
 import type { QuietHoursProblem } from './QuietHoursProblem';
+import type { SavedHookSecret } from './SavedHookSecret';
 import type { SelfTestReport } from './SelfTestReport';
 import type { SessionList } from './SessionList';
 import type { SessionsEnded } from './SessionsEnded';
@@ -77,6 +82,7 @@ import type { VersionedNotificationPrefs } from './VersionedNotificationPrefs';
 import type { VersionedProfile } from './VersionedProfile';
 import type { Visibility } from './Visibility';
 import type { WaitingOnSignOut } from './WaitingOnSignOut';
+import type { WebhookSource } from './WebhookSource';
 
 export interface Backend {
   /** The app's version, and the server and email to offer on the sign-in screen. */
@@ -360,6 +366,19 @@ export interface Backend {
   addUsergroup(name: string): Promise<UsergroupEntry>;
   /** Takes a usergroup off the list; its people stay in it. */
   removeUsergroup(usergroupId: string): Promise<void>;
+  /**
+   * The helpdesks followed, the webhooks' sources, the integrations' tokens in force and
+   * the status webhook, with how each goes.
+   */
+  getIntegrations(): Promise<Integrations>;
+  /** Makes an integration's token, shown this once. */
+  createIntegrationToken(token: NewIntegrationToken): Promise<IssuedIntegrationToken>;
+  /** Ends an integration's token at once. */
+  revokeIntegrationToken(tokenId: string): Promise<void>;
+  /** Sets or rotates a webhook source's secret; one the server makes is shown this once. */
+  setHookSecret(source: WebhookSource, secret: NewHookSecret): Promise<SavedHookSecret>;
+  /** Removes every secret of a webhook source: its deliveries are refused from now on. */
+  removeHookSecrets(source: WebhookSource): Promise<void>;
   /** Every open request to change department, oldest first. */
   listDepartmentRequests(): Promise<DepartmentRequests>;
   /** Approves (the agent moves) or refuses a request to change department. */
@@ -516,6 +535,11 @@ export const tauriBackend: Backend = {
   updateCustomField: (fieldId, patch) => call('update_custom_field', { fieldId, patch }),
   addUsergroup: (name) => call('add_usergroup', { name }),
   removeUsergroup: (usergroupId) => call('remove_usergroup', { usergroupId }),
+  getIntegrations: () => call('get_integrations'),
+  createIntegrationToken: (token) => call('create_integration_token', { token }),
+  revokeIntegrationToken: (tokenId) => call('revoke_integration_token', { tokenId }),
+  setHookSecret: (source, secret) => call('set_hook_secret', { source, secret }),
+  removeHookSecrets: (source) => call('remove_hook_secrets', { source }),
   listDepartmentRequests: () => call('list_department_requests'),
   decideDepartmentRequest: (requestId, approve, note) => call('decide_department_request', { requestId, approve, note }),
   onQuitRequested: (handler) => listen('quit-requested', () => handler()),

@@ -2,7 +2,9 @@
 
 import type { EmailFrequency } from './EmailFrequency';
 import type { EventType } from './EventType';
+import type { IntegrationScope } from './IntegrationScope';
 import type { Language } from './Language';
+import type { WebhookSource } from './WebhookSource';
 
 /** Every event type, in the order the server lists notification preferences. */
 export const EVENT_TYPES: Readonly<Array<EventType>> = [
@@ -76,6 +78,28 @@ export const WELCOME_LINK_VALID_DAYS: number = 7;
 
 /** The most characters (code points of the trimmed text) a signature may have. */
 export const SIGNATURE_MAX: number = 2000;
+
+/** The helpdesks whose webhooks the server takes. */
+export const WEBHOOK_SOURCES: Readonly<Array<WebhookSource>> = [
+  "zendesk",
+  "freshdesk",
+  "generic"
+];
+
+/** What an integration's token may be allowed to do. */
+export const INTEGRATION_SCOPES: Readonly<Array<IntegrationScope>> = [
+  "events:write",
+  "routing:read"
+];
+
+/** The most characters an integration's name may have. */
+export const INTEGRATION_NAME_MAX: number = 100;
+
+/** The most hours a replaced webhook secret may go on being accepted. */
+export const HOOK_GRACE_HOURS_MAX: number = 720;
+
+/** The hours a replaced webhook secret goes on being accepted unless told otherwise. */
+export const HOOK_GRACE_HOURS_DEFAULT: number = 24;
 
 /** The languages the app is translated into: those an agent's profile may choose. */
 export const APP_LANGUAGES: Readonly<Array<Language>> = [

@@ -451,6 +451,8 @@ describe('Administration', () => {
     expect(document.activeElement).toBe(screen.getByRole('tab', { name: 'Notifications' }));
     expect(await screen.findByTestId('notification-locks')).toBeTruthy();
     await user.keyboard('{ArrowRight}');
+    expect(document.activeElement).toBe(screen.getByRole('tab', { name: 'Integrations' }));
+    await user.keyboard('{ArrowRight}');
     expect(document.activeElement).toBe(agentsTab);
   });
 
@@ -464,6 +466,157 @@ describe('Administration', () => {
   it('has no accessibility violations with the list and an agent open', async () => {
     const { user, view } = setup();
     await open(user, 'Ada Lovelace');
+    await expectAccessible(view.container);
+  });
+  it("shows how each helpdesk, webhook and token goes, and where each webhook posts", async () => {
+    const { user } = setup();
+    await user.click(await screen.findByRole('tab', { name: 'Integrations' }));
+    const rt = await screen.findByTestId('helpdesk-request_tracker');
+    expect(rt.textContent).toContain('Alerts flowing');
+    expect(rt.textContent).toContain('http://rt.example/');
+    expect(rt.textContent).toContain('10 seconds');
+    const generic = screen.getByTestId('hook-generic');
+    expect(generic.textContent).toContain('Deliveries go to http://127.0.0.1:8787/api/v1/hooks/generic');
+    expect(generic.textContent).toContain('by Dana Demo');
+    expect(generic.textContent).toContain('12 deliveries accepted');
+    expect(generic.textContent).toContain('does not match the body');
+    expect(screen.getByTestId('hook-zendesk').textContent).toContain('No secret: deliveries refused');
+    const router = screen.getByTestId('token-Router');
+    expect(router.textContent).toContain('Read who takes what');
+    expect(router.textContent).toContain('on the server');
+    expect(screen.getByTestId('status-webhook-admin').textContent).toContain('posted nowhere');
+  });
+
+  it('makes a token, asking for a name and a scope first, shows it once, and revokes one only after asking', async () => {
+    const { backend, user, integrations } = setup();
+    await user.click(await screen.findByRole('tab', { name: 'Integrations' }));
+    const form = await screen.findByTestId('new-token-form');
+    await user.click(within(form).getByRole('button', { name: 'Make token' }));
+    expect(within(form).getAllByRole('alert').map((alert) => alert.textContent)).toEqual([
+      'Give it a name.',
+      'Choose at least one thing it may do.',
+    ]);
+    expect(backend.createIntegrationToken).not.toHaveBeenCalled();
+    await user.type(within(form).getByLabelText('Name'), 'Router');
+    await user.click(within(form).getByLabelText(/Send alerts/));
+    backend.createIntegrationToken.mockRejectedValueOnce(
+      failure('conflict', 'an integration called Router already has a token; revoke it first', 'name'),
+    );
+    await user.click(within(form).getByRole('button', { name: 'Make token' }));
+    expect((await within(form).findByRole('alert')).textContent).toContain('already has a token');
+    await user.clear(within(form).getByLabelText('Name'));
+    await user.type(within(form).getByLabelText('Name'), 'Zendesk automation');
+    await user.click(within(form).getByRole('button', { name: 'Make token' }));
+    expect(backend.createIntegrationToken).toHaveBeenLastCalledWith({ name: 'Zendesk automation', scopes: ['events:write'] });
+    const once = await screen.findByTestId('shown-once');
+    expect(within(once).getByRole('heading').textContent).toBe('The token of Zendesk automation');
+    expect((screen.getByTestId('shown-once-value') as HTMLInputElement).value).toBe('adi_made-2');
+    await user.click(within(once).getByRole('button', { name: 'Copy' }));
+    expect(await navigator.clipboard.readText()).toBe('adi_made-2');
+    await user.click(within(once).getByRole('button', { name: 'I have stored it' }));
+    expect(screen.queryByTestId('shown-once')).toBeNull();
+    expect(await screen.findByTestId('token-Zendesk automation')).toBeTruthy();
+
+    await user.click(screen.getByRole('button', { name: 'Revoke the token of Router' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(dialog.textContent).toContain('Router is refused from its next request');
+    expect(backend.revokeIntegrationToken).not.toHaveBeenCalled();
+    await user.click(within(dialog).getByRole('button', { name: 'Revoke' }));
+    await waitFor(() => expect(backend.revokeIntegrationToken).toHaveBeenCalledWith('token-router'));
+    expect((await screen.findByTestId('integrations-message')).textContent).toBe('The token of Router is revoked.');
+    expect(integrations().tokens.map((token) => token.name)).toEqual(['Zendesk automation']);
+  });
+
+  it("rotates a webhook's secret with a grace period, takes Zendesk's own, and removes one only after asking", async () => {
+    const { backend, user } = setup();
+    await user.click(await screen.findByRole('tab', { name: 'Integrations' }));
+    const generic = await screen.findByTestId('hook-generic');
+    await user.click(within(generic).getByRole('button', { name: 'Rotate the Any other helpdesk (signed JSON) secret' }));
+    const grace = within(generic).getByLabelText('Accept the current secret for (hours)');
+    expect((grace as HTMLInputElement).value).toBe('24');
+    await user.clear(grace);
+    await user.type(grace, '721');
+    await user.click(within(generic).getByRole('button', { name: 'Make the secret' }));
+    expect((await within(generic).findByRole('alert')).textContent).toBe('Give a whole number of hours from 0 to 720.');
+    expect(backend.setHookSecret).not.toHaveBeenCalled();
+    await user.clear(grace);
+    await user.type(grace, '0');
+    await user.click(within(generic).getByRole('button', { name: 'Make the secret' }));
+    expect(backend.setHookSecret).toHaveBeenCalledWith('generic', { grace_hours: 0 });
+    expect((await screen.findByTestId('shown-once-value') as HTMLInputElement).value).toBe('made-secret-1');
+
+    const zendesk = screen.getByTestId('hook-zendesk');
+    await user.click(within(zendesk).getByRole('button', { name: 'Set the Zendesk secret' }));
+    expect(within(zendesk).queryByLabelText('Accept the current secret for (hours)')).toBeNull();
+    await user.click(within(zendesk).getByRole('button', { name: 'Save the secret' }));
+    expect((await within(zendesk).findByRole('alert')).textContent).toContain('Paste the signing secret');
+    await user.type(within(zendesk).getByLabelText('Zendesk’s signing secret'), ' zd-secret ');
+    await user.click(within(zendesk).getByRole('button', { name: 'Save the secret' }));
+    expect(backend.setHookSecret).toHaveBeenLastCalledWith('zendesk', { grace_hours: 24, secret: 'zd-secret' });
+    expect((await screen.findByTestId('integrations-message')).textContent).toBe('The Zendesk secret is set.');
+    // Zendesk's secret is its own: nothing new to show.
+    expect((screen.getByTestId('shown-once-value') as HTMLInputElement).value).toBe('made-secret-1');
+
+    await user.click(within(screen.getByTestId('hook-generic')).getByRole('button', { name: /Remove the Any other/ }));
+    const dialog = await screen.findByRole('dialog');
+    expect(dialog.textContent).toContain('refused from now on');
+    await user.click(within(dialog).getByRole('button', { name: 'Remove secrets' }));
+    await waitFor(() => expect(backend.removeHookSecrets).toHaveBeenCalledWith('generic'));
+    expect((await screen.findByTestId('hook-generic')).textContent).toContain('No secret: deliveries refused');
+  });
+
+  it('shows a helpdesk that fails with its last error, and the status webhook’s queue', async () => {
+    const { backend, user } = setup();
+    backend.getIntegrations.mockResolvedValueOnce({
+      helpdesks: [
+        {
+          kind: 'request_tracker',
+          url: 'http://rt.example/',
+          cursor: 1,
+          last_success_at: null,
+          last_change_at: null,
+          lag_seconds: null,
+          changes_read: 0,
+          events_published: 0,
+          skipped_unknown_owner: 0,
+          changes_dropped: 0,
+          tickets_released: 0,
+          release_error: null,
+          release_error_at: null,
+          last_error: 'connection refused',
+          last_error_at: '2026-12-07T10:00:00Z',
+        },
+      ],
+      hooks: [],
+      tokens: [],
+      status_webhook: {
+        url: 'https://wfm.example/status',
+        pending: 3,
+        delivered: 40,
+        given_up: 0,
+        last_delivered_at: null,
+        last_error: 'HTTP 503',
+        last_error_at: '2026-12-07T10:00:00Z',
+      },
+    });
+    await user.click(await screen.findByRole('tab', { name: 'Integrations' }));
+    const rt = await screen.findByTestId('helpdesk-request_tracker');
+    expect(rt.textContent).toContain('Failing');
+    expect(screen.getByTestId('helpdesk-error').textContent).toContain('connection refused');
+    const hook = screen.getByTestId('status-webhook-admin');
+    expect(hook.textContent).toContain('https://wfm.example/status');
+    expect(hook.textContent).toContain('HTTP 503');
+    expect(screen.getByTestId('tokens-admin').textContent).toContain('No integration has a token.');
+  });
+
+  it('has no accessibility violations on the integrations tab, with a token shown', async () => {
+    const { user, view } = setup();
+    await user.click(await screen.findByRole('tab', { name: 'Integrations' }));
+    const form = await screen.findByTestId('new-token-form');
+    await user.type(within(form).getByLabelText('Name'), 'Router 2');
+    await user.click(within(form).getByLabelText(/Read who takes what/));
+    await user.click(within(form).getByRole('button', { name: 'Make token' }));
+    await screen.findByTestId('shown-once');
     await expectAccessible(view.container);
   });
 });
