@@ -122,12 +122,38 @@ async fn an_administrator_adds_changes_and_deactivates_an_agent() -> Result<()> 
     wait_for_text(&app, "[data-testid=locks-message]", "Saved").await?;
     save_screenshot(&app, "admin-locks.png").await?;
 
-    // An integration's token, made on the Integrations tab and shown once, opens its scope;
-    // revoked there, it is refused at once.
-    wait_for(&app, "[data-testid=admin-tab-integrations]")
-        .await?
-        .click()
+    // The welcome mail's link sets the password on the server's own page.
+    let link = wait_for_reset_link(&outbox, mails_before).await?;
+    ensure!(
+        link.starts_with(&format!("{server}/reset?token=")),
+        "the link points elsewhere: {link}"
+    );
+    let token = link.split("token=").nth(1).context("a token")?.to_owned();
+    let page = reqwest::Client::new()
+        .post(format!("{server}/reset"))
+        .form(&[
+            ("token", token.as_str()),
+            ("new_password", NEW_PASSWORD),
+            ("confirm_password", NEW_PASSWORD),
+        ])
+        .send()
         .await?;
+    ensure!(
+        page.status() == 200,
+        "the reset page answered {}",
+        page.status()
+    );
+
+    // An integration's token, made on the Integrations tab and shown once, opens its scope;
+    // revoked there, it is refused at once. The saved locks left the page scrolled down,
+    // with the tabs under the header: they are brought back into view first.
+    let tab = wait_for(&app, "[data-testid=admin-tab-integrations]").await?;
+    app.execute(
+        "arguments[0].scrollIntoView({block: 'center'})",
+        vec![serde_json::to_value(&tab)?],
+    )
+    .await?;
+    tab.click().await?;
     replace_text(&app, "#new-token-name", "Zendesk automation").await?;
     wait_for(
         &app,
@@ -170,6 +196,13 @@ async fn an_administrator_adds_changes_and_deactivates_an_agent() -> Result<()> 
         .await?
         .click()
         .await?;
+    let hooks = wait_for(&app, "[data-testid=hooks-admin]").await?;
+    app.execute(
+        "arguments[0].scrollIntoView({block: 'start'})",
+        vec![serde_json::to_value(&hooks)?],
+    )
+    .await?;
+    save_screenshot(&app, "admin-integrations-webhooks.png").await?;
     wait_for(&app, "[data-testid='token-Zendesk automation'] button")
         .await?
         .click()
@@ -186,28 +219,6 @@ async fn an_administrator_adds_changes_and_deactivates_an_agent() -> Result<()> 
     .await?;
     let status = post_alert().await?.status();
     ensure!(status == 401, "the revoked token's alert answered {status}");
-
-    // The welcome mail's link sets the password on the server's own page.
-    let link = wait_for_reset_link(&outbox, mails_before).await?;
-    ensure!(
-        link.starts_with(&format!("{server}/reset?token=")),
-        "the link points elsewhere: {link}"
-    );
-    let token = link.split("token=").nth(1).context("a token")?.to_owned();
-    let page = reqwest::Client::new()
-        .post(format!("{server}/reset"))
-        .form(&[
-            ("token", token.as_str()),
-            ("new_password", NEW_PASSWORD),
-            ("confirm_password", NEW_PASSWORD),
-        ])
-        .send()
-        .await?;
-    ensure!(
-        page.status() == 200,
-        "the reset page answered {}",
-        page.status()
-    );
 
     // Linus signs in to the app.
     wait_for(&app, "[data-testid=sign-out]")
