@@ -208,6 +208,18 @@ async fn put_status(server: &Server, token: &str, body: Value) {
     );
 }
 
+/// A webhook source's row of `GET /api/v1/admin/integrations`, as an administrator reads it.
+async fn hook_row(server: &Server, admin: &str, source: &str) -> Value {
+    let integrations = get_json(server, admin, "/api/v1/admin/integrations").await;
+    integrations["hooks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("hooks in {integrations}"))
+        .iter()
+        .find(|row| row["source"] == source)
+        .cloned()
+        .unwrap_or_else(|| panic!("a {source} row in {integrations}"))
+}
+
 fn rfc3339_in(delta: chrono::Duration) -> String {
     (chrono::Utc::now() + delta).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -401,14 +413,7 @@ async fn generic_hook_takes_signed_deliveries_once_and_refuses_the_rest_storing_
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 
     let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let integrations = get_json(&server, &admin, "/api/v1/admin/integrations").await;
-    let generic_row = integrations["hooks"]
-        .as_array()
-        .unwrap_or_else(|| panic!("hooks in {integrations}"))
-        .iter()
-        .find(|row| row["source"] == "generic")
-        .unwrap_or_else(|| panic!("a generic row in {integrations}"))
-        .clone();
+    let generic_row = hook_row(&server, &admin, "generic").await;
     assert_eq!(generic_row["secrets"], 1, "{generic_row}");
     assert_eq!(generic_row["accepted"], 2, "{generic_row}");
     assert!(
@@ -694,14 +699,7 @@ async fn a_rotated_secret_stays_valid_for_the_grace_period_only() {
     assert_eq!(events_of(&server, &ada).await.len(), 3);
 
     let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let integrations = get_json(&server, &admin, "/api/v1/admin/integrations").await;
-    let row = integrations["hooks"]
-        .as_array()
-        .unwrap_or_else(|| panic!("hooks in {integrations}"))
-        .iter()
-        .find(|row| row["source"] == "generic")
-        .cloned()
-        .unwrap_or_else(|| panic!("a generic row in {integrations}"));
+    let row = hook_row(&server, &admin, "generic").await;
     assert_eq!(row["secrets"], 1, "{row}");
 }
 
@@ -883,7 +881,7 @@ async fn administrators_make_and_revoke_tokens_in_the_api_each_shown_once() {
         make_token(
             &server,
             &admin,
-            json!({"name": "Routing engine", "scopes": ["routing:read"]}),
+            json!({"name": "  Routing engine ", "scopes": ["routing:read"]}),
             Some("make-router"),
         )
         .await,
@@ -1007,14 +1005,7 @@ async fn administrators_set_rotate_and_remove_webhook_secrets_in_the_api() {
         let response = generic(&server, secret, &format!("api-grace-{n}"), &body(n)).await;
         expect_json(response, StatusCode::CREATED).await;
     }
-    let integrations = get_json(&server, &admin, "/api/v1/admin/integrations").await;
-    let row = integrations["hooks"]
-        .as_array()
-        .expect("hooks")
-        .iter()
-        .find(|row| row["source"] == "generic")
-        .cloned()
-        .unwrap_or_else(|| panic!("a generic row in {integrations}"));
+    let row = hook_row(&server, &admin, "generic").await;
     assert_eq!(row["secrets"], 2, "{row}");
     assert_eq!(row["secret_set_by"], ADMIN_NAME, "{row}");
     assert!(row["secret_set_at"].is_string(), "{row}");
@@ -1022,9 +1013,10 @@ async fn administrators_set_rotate_and_remove_webhook_secrets_in_the_api() {
         row["previous_secret_until"], second["previous_until"],
         "{row}"
     );
+    let integrations = get_json(&server, &admin, "/api/v1/admin/integrations").await;
     assert!(
         !integrations.to_string().contains(&middle),
-        "{integrations}"
+        "secrets are not shown again: {integrations}"
     );
 
     let third = expect_json(
@@ -1092,14 +1084,7 @@ async fn administrators_set_rotate_and_remove_webhook_secrets_in_the_api() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let response = server.call(&admin, Method::DELETE, path, None).await;
     expect_error(response, StatusCode::NOT_FOUND, "not_found", None).await;
-    let integrations = get_json(&server, &admin, "/api/v1/admin/integrations").await;
-    let row = integrations["hooks"]
-        .as_array()
-        .expect("hooks")
-        .iter()
-        .find(|row| row["source"] == "generic")
-        .cloned()
-        .unwrap_or_else(|| panic!("a generic row in {integrations}"));
+    let row = hook_row(&server, &admin, "generic").await;
     assert_eq!(row["secrets"], 0, "{row}");
     assert_eq!(row["secret_set_at"], Value::Null, "{row}");
 }
