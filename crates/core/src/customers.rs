@@ -233,6 +233,10 @@ pub struct Organizations {
 #[ts(export)]
 pub struct Customer {
     pub id: String,
+    /// The record's number, unique like a ticket's: what agents say and search by
+    /// (`#1042` or `1042`).
+    #[ts(type = "number")]
+    pub number: i64,
     pub name: String,
     /// Exactly one is primary, listed first.
     pub emails: Vec<EmailAddress>,

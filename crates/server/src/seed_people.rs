@@ -187,9 +187,11 @@ pub async fn seed(db: &Db, people: u32, notes: u32, now: DateTime<Utc>) -> anyho
             );
             let phone = format!("+1212555{:04}", sequence.below(10_000));
             let id = Uuid::new_v4().to_string();
+            let number = crate::customers::next_number(&mut tx).await?;
             let search_id = crate::storage::query_scalar::<i64>(
-                "INSERT INTO people (id, name, sort_name, organization_id, phone, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING search_id",
+                "INSERT INTO people (id, name, sort_name, organization_id, phone, created_at, updated_at,
+                                     number)
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING search_id",
             )
             .bind(&id)
             .bind(&name)
@@ -197,6 +199,7 @@ pub async fn seed(db: &Db, people: u32, notes: u32, now: DateTime<Utc>) -> anyho
             .bind(organization_id)
             .bind(&phone)
             .bind(&created)
+            .bind(number)
             .fetch_one(&mut *tx)
             .await?;
             crate::storage::query(

@@ -1344,3 +1344,85 @@ async fn usergroups_are_set_as_a_whole_and_kept_by_a_merge() {
         "{groups:?}"
     );
 }
+
+#[tokio::test]
+async fn each_record_has_its_own_number_found_with_or_without_its_mark() {
+    let desk = &desk().await;
+    // Made at the same moment by two agents: each takes its own number.
+    let made = futures_util::future::join_all((0..8).map(|n| {
+        let token = if n % 2 == 0 { &desk.ada } else { &desk.grace };
+        let body =
+            json!({"name": format!("Customer {n}"), "emails": [format!("c{n}@example.com")]});
+        async move {
+            let response = desk
+                .server
+                .call(token, Method::POST, "/api/v1/people", Some(body))
+                .await;
+            expect_json(response, StatusCode::CREATED).await
+        }
+    }))
+    .await;
+    let mut numbers: Vec<i64> = made
+        .iter()
+        .map(|record| record["number"].as_i64().expect("a number"))
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=8).collect::<Vec<_>>(), "{made:?}");
+
+    // `3` finds the record numbered 3 and, in the text, "Customer 3" (the same record or
+    // another); `#3` only the record numbered 3.
+    let phone = create(
+        desk,
+        json!({"name": "Zoe Phone", "emails": ["zoe@example.com"], "phone": "+442071838333"}),
+    )
+    .await;
+    assert_eq!(phone["number"], 9);
+    let third = made
+        .iter()
+        .find(|record| record["number"] == 3)
+        .expect("record 3");
+    let third_name = third["name"].as_str().expect("name").to_owned();
+    let mut by_digits = search(desk, "q=3").await;
+    by_digits.sort();
+    let mut expected = vec![third_name.clone(), "Customer 3".to_owned()];
+    expected.sort();
+    expected.dedup();
+    assert_eq!(by_digits, expected);
+    assert_eq!(search(desk, "q=%233").await, [third_name.as_str()]);
+    assert_eq!(search(desk, "q=%23%203").await, [third_name.as_str()]);
+    assert_eq!(search(desk, "q=1838333").await, ["Zoe Phone"]);
+    assert_eq!(search(desk, "q=%231838333").await, Vec::<String>::new());
+    assert_eq!(search(desk, "q=%2399").await, Vec::<String>::new());
+    assert_eq!(
+        search(desk, "q=9").await,
+        ["Zoe Phone"],
+        "the number 9 is Zoe's"
+    );
+    assert_eq!(
+        record(desk, third["id"].as_str().expect("id")).await["number"],
+        3
+    );
+
+    // A merge keeps the number of the record that stays; the other's is not reused.
+    let kept = third["id"].as_str().expect("id");
+    let gone = made
+        .iter()
+        .find(|record| record["number"] == 4)
+        .and_then(|record| record["id"].as_str())
+        .expect("record 4");
+    ok(
+        desk,
+        Method::POST,
+        &format!("/api/v1/people/{kept}/merge"),
+        Some(json!({"source": gone})),
+    )
+    .await;
+    assert_eq!(record(desk, kept).await["number"], 3);
+    assert_eq!(search(desk, "q=%234").await, Vec::<String>::new());
+    let next = create(
+        desk,
+        json!({"name": "Next One", "emails": ["next@example.com"]}),
+    )
+    .await;
+    assert_eq!(next["number"], 10);
+}

@@ -427,7 +427,7 @@ export function fakeBackend(start: Profile = profile(), options: FakeOptions = {
     /** The fixture customer under a new id and the given name, listed; what else the server
      * makes of the new record (its emails, which is primary, the organization) a test scripts. */
     createUser: vi.fn<Backend['createUser']>(async (created) => {
-      const record = user(customer({ id: `user-new-${++made}`, name: created.name }));
+      const record = user(customer({ id: `user-new-${++made}`, number: 2000 + made, name: created.name }));
       people = [...people, record];
       return copy(record);
     }),

@@ -333,6 +333,7 @@ export function colleague(overrides: Partial<Colleague> = {}): Colleague {
 export function customer(overrides: Partial<Customer> = {}): Customer {
   return {
     id: 'user-1',
+    number: 1042,
     name: 'Ada Byron',
     emails: [
       { address: 'ada@byron.example', primary: true },
@@ -372,6 +373,7 @@ export function directory(): Person[] {
     user(
       customer({
         id: 'user-2',
+        number: 1043,
         name: 'Byron, Ada',
         emails: [{ address: 'ada@home.example', primary: true }],
         organization: null,

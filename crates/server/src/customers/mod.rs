@@ -105,11 +105,12 @@ struct PersonRow {
     suppress_auto_replies: bool,
     version: i64,
     updated_at: String,
+    number: i64,
 }
 
 const PERSON_SELECT: &str = "SELECT p.id, p.name, p.organization_id, o.name AS organization_name,
         p.phone, p.website, p.im, p.twitter, p.linkedin, p.facebook, p.address, p.summary,
-        p.timezone, p.language, p.suppress_auto_replies, p.version, p.updated_at
+        p.timezone, p.language, p.suppress_auto_replies, p.version, p.updated_at, p.number
     FROM people p LEFT JOIN organizations o ON o.id = p.organization_id";
 
 impl PersonRow {
@@ -121,6 +122,7 @@ impl PersonRow {
         } = related;
         Customer {
             id: self.id,
+            number: self.number,
             name: self.name,
             emails,
             organization: self
@@ -316,6 +318,15 @@ pub async fn from_helpdesk(
     Ok(Some(id))
 }
 
+/// The number the next customer's record takes: one more than the highest. Two writers
+/// on PostgreSQL take turns for it (SQLite's write transaction holds the database).
+pub(crate) async fn next_number(tx: &mut crate::storage::Conn) -> Result<i64, sqlx::Error> {
+    tx.lock_name("people_number").await?;
+    crate::storage::query_scalar::<i64>("SELECT COALESCE(MAX(number), 0) + 1 FROM people")
+        .fetch_one(&mut **tx)
+        .await
+}
+
 /// Inserts a customer's record with its emails (the first primary), its change-log row
 /// and its search entry.
 async fn insert(
@@ -328,9 +339,11 @@ async fn insert(
     at: &str,
 ) -> Result<String, CustomerError> {
     let id = Uuid::new_v4().to_string();
+    let number = next_number(tx).await?;
     crate::storage::query(
-        "INSERT INTO people (id, name, sort_name, organization_id, phone, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        "INSERT INTO people (id, name, sort_name, organization_id, phone, created_at, updated_at,
+                             number)
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
     )
     .bind(&id)
     .bind(name)
@@ -338,6 +351,7 @@ async fn insert(
     .bind(&organization_id)
     .bind(&phone)
     .bind(at)
+    .bind(number)
     .execute(&mut *tx)
     .await?;
     for (index, email) in emails.iter().enumerate() {

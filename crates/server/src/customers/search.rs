@@ -104,11 +104,36 @@ pub async fn search(
     limit: usize,
 ) -> Result<Vec<(String, Customer)>, CustomerError> {
     let dialect = db.dialect();
-    let words = q.and_then(search_words);
     let page = Page {
         descending,
         by_organization: organization_id.is_some(),
         after: after.is_some(),
+    };
+    let number = q.and_then(record_number);
+    let (after_key, after_id) = after.cloned().unwrap_or_default();
+    let mut conn = db.acquire().await?;
+    // `#1042` is that record's number and nothing else; `1042` is also found in the text
+    // (a phone number, say), with the record of that number among the matches.
+    let numbered = match number {
+        Some(number) => {
+            let sql = format!(
+                "{PERSON_SELECT} WHERE p.number = $1{}",
+                page.clauses("p.sort_name", "p.id", "p.organization_id")
+            );
+            crate::storage::query_as::<PersonRow>(&sql)
+                .bind(number.value)
+                .bind(organization_id.unwrap_or_default())
+                .bind(&after_key)
+                .bind(&after_id)
+                .bind(1_i64)
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        None => None,
+    };
+    let words = match number {
+        Some(RecordNumber { marked: true, .. }) => None,
+        _ => q.and_then(search_words),
     };
     let sql = match (&words, dialect) {
         (None, _) => format!(
@@ -134,20 +159,33 @@ pub async fn search(
             order = page.order(),
         ),
     };
-    let (after_key, after_id) = after.cloned().unwrap_or_default();
-    let mut conn = db.acquire().await?;
-    let rows = crate::storage::query_as::<PersonRow>(&sql)
-        .bind(
-            words
-                .map(|words| dialect.text_search(&words))
-                .unwrap_or_default(),
-        )
-        .bind(organization_id.unwrap_or_default())
-        .bind(&after_key)
-        .bind(&after_id)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&mut *conn)
-        .await?;
+    let mut rows = if matches!(number, Some(RecordNumber { marked: true, .. })) {
+        Vec::new()
+    } else {
+        crate::storage::query_as::<PersonRow>(&sql)
+            .bind(
+                words
+                    .map(|words| dialect.text_search(&words))
+                    .unwrap_or_default(),
+            )
+            .bind(organization_id.unwrap_or_default())
+            .bind(&after_key)
+            .bind(&after_id)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&mut *conn)
+            .await?
+    };
+    if let Some(numbered) = numbered {
+        if !rows.iter().any(|row| row.id == numbered.id) {
+            rows.push(numbered);
+            let key = |row: &PersonRow| (row.name.to_lowercase(), row.id.clone());
+            rows.sort_by_key(key);
+            if descending {
+                rows.reverse();
+            }
+            rows.truncate(limit);
+        }
+    }
     let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
     let mut related = related(&mut conn, &ids).await?;
     Ok(rows
@@ -196,6 +234,29 @@ impl Page {
     }
 }
 
+/// A search for a record's number: `#1042` (`marked`: only that record) or `1042`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordNumber {
+    pub value: i64,
+    pub marked: bool,
+}
+
+pub fn record_number(q: &str) -> Option<RecordNumber> {
+    let q = q.trim();
+    let (digits, marked) = match q.strip_prefix('#') {
+        Some(rest) => (rest.trim_start(), true),
+        None => (q, false),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    digits
+        .parse()
+        .ok()
+        .filter(|value| *value > 0)
+        .map(|value| RecordNumber { value, marked })
+}
+
 /// The words a search must find, each as a word's beginning, all required: `ada lov` →
 /// `ada`, `lov`; a phone number however written is its digits, as one word. None when
 /// nothing searchable is left. The database's syntax is the [`crate::storage::Dialect`]'s.
@@ -222,6 +283,36 @@ pub fn search_words(q: &str) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_number_is_digits_with_or_without_its_mark() {
+        assert_eq!(
+            record_number(" #1042 "),
+            Some(RecordNumber {
+                value: 1042,
+                marked: true
+            })
+        );
+        assert_eq!(
+            record_number("1042"),
+            Some(RecordNumber {
+                value: 1042,
+                marked: false
+            })
+        );
+        assert_eq!(record_number("# 7").map(|n| n.value), Some(7));
+        for not_one in [
+            "#",
+            "#0",
+            "10 42",
+            "#12a",
+            "ada",
+            "",
+            "99999999999999999999",
+        ] {
+            assert_eq!(record_number(not_one), None, "{not_one:?}");
+        }
+    }
 
     #[test]
     fn searches_are_prefixes_of_every_word_with_syntax_kept_out() {

@@ -6,7 +6,12 @@ import type { Organization } from "./Organization";
 /**
  * A user's record. Optional fields are `null` when not filled in.
  */
-export type Customer = { id: string, name: string, 
+export type Customer = { id: string, 
+/**
+ * The record's number, unique like a ticket's: what agents say and search by
+ * (`#1042` or `1042`).
+ */
+number: number, name: string, 
 /**
  * Exactly one is primary, listed first.
  */

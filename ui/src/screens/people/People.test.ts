@@ -54,7 +54,7 @@ describe('People', () => {
     await waitFor(() => expect(names()).toEqual(['Ada Byron', 'Byron, Ada', 'Kim Keen', 'Robin Rookie', 'Sam Senior']));
     const ada = screen.getByRole('option', { name: /Ada Byron/ });
     expect(ada.getAttribute('aria-selected')).toBe('true');
-    expect(ada.textContent).toContain('Analytical Engines · ada@byron.example');
+    expect(ada.textContent).toContain('#1042 · Analytical Engines · ada@byron.example');
     const kim = screen.getByRole('option', { name: /Kim Keen/ });
     expect(kim.textContent).toContain('Billing Agent · Billing');
     // The status dot says its name to screen readers.
@@ -97,14 +97,14 @@ describe('People', () => {
     const { user, backend } = setup();
     await waitFor(() => expect(names()).toHaveLength(5));
     backend.listPeople.mockResolvedValue(pageOf(['agent-2']));
-    await user.type(screen.getByLabelText('Search by name, email or phone'), 'sam.s@');
+    await user.type(screen.getByLabelText('Search by name, email, phone or #number'), 'sam.s@');
     await waitFor(() =>
       expect(backend.listPeople).toHaveBeenLastCalledWith(expect.objectContaining({ q: 'sam.s@', kind: undefined })),
     );
     await waitFor(() => expect(names()).toEqual(['Sam Senior']));
     backend.listPeople.mockResolvedValue(pageOf([]));
-    await user.clear(screen.getByLabelText('Search by name, email or phone'));
-    await user.type(screen.getByLabelText('Search by name, email or phone'), ' nobody ');
+    await user.clear(screen.getByLabelText('Search by name, email, phone or #number'));
+    await user.type(screen.getByLabelText('Search by name, email, phone or #number'), ' nobody ');
     await waitFor(() => expect(backend.listPeople).toHaveBeenLastCalledWith(expect.objectContaining({ q: 'nobody' })));
     expect((await screen.findByTestId('people-none')).textContent).toBe('Nobody matches “nobody”.');
     backend.listPeople.mockResolvedValue(pageOf(EVERYONE));
@@ -157,7 +157,7 @@ describe('People', () => {
   it('moves through the list with the keyboard', async () => {
     const { user } = setup();
     await waitFor(() => expect(names()).toHaveLength(5));
-    await user.click(screen.getByLabelText('Search by name, email or phone'));
+    await user.click(screen.getByLabelText('Search by name, email, phone or #number'));
     await user.keyboard('{ArrowDown}');
     const list = screen.getByRole('listbox');
     expect(document.activeElement).toBe(list);
@@ -267,7 +267,7 @@ describe('People', () => {
       agent(colleague({ id: `agent-${100 + index}`, display_name: `Agent ${String(index).padStart(2, '0')}` })),
     );
     backend.listPeople.mockResolvedValueOnce({ people: agents.slice(0, 50), next_cursor: 'page-2' });
-    await user.type(screen.getByLabelText('Search by name, email or phone'), 'agent');
+    await user.type(screen.getByLabelText('Search by name, email, phone or #number'), 'agent');
     await waitFor(() => expect(names()).toHaveLength(50));
     backend.listPeople.mockResolvedValueOnce({ people: agents.slice(50), next_cursor: null });
     await user.click(screen.getByRole('button', { name: 'Show more' }));
@@ -315,6 +315,7 @@ describe("a customer's record", () => {
   it('shows contact details, summary and notes', async () => {
     await openAda();
     expect(within(record()).getByText('Analytical Engines', { selector: 'p' })).toBeTruthy();
+    expect(within(record()).getByTestId('record-number').textContent).toBe('#1042');
     expect(within(record()).getByTestId('record-emails').textContent).toContain('ada@work.example');
     expect(within(record()).getByTestId('record-summary').textContent).toBe('Prefers email.');
     expect(within(record()).getByTestId('record-notes').textContent).toContain('Called about invoice 1842.');

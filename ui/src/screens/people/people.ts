@@ -52,12 +52,12 @@ export function nameOf(person: Person): string {
 }
 
 /** What sits under the name in the list: a colleague's job title and department, a
- * customer's organization and primary email, as far as shown. */
+ * customer's number, organization and primary email, as far as shown. */
 export function subtitle(person: Person): string {
   const parts =
     person.kind === 'agent'
       ? [person.job_title, person.department]
-      : [person.organization?.name, primaryEmail(person)];
+      : [t('people.number', { number: person.number }), person.organization?.name, primaryEmail(person)];
   return parts.filter(Boolean).join(' · ');
 }
 
