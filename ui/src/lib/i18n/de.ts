@@ -700,7 +700,8 @@ export const de: Catalog = {
   'people.merge.done': 'Die Datensätze wurden zusammengeführt.',
 
   'people.usergroups': 'Benutzergruppen',
-  'people.usergroupsHintListed': 'Gruppen durch Kommas trennen; eine von: {groups}.',
+  'people.usergroupsHintListed': 'Hake die Gruppen an, in denen diese Person ist. Die Liste pflegt die Administration.',
+  'people.usergroupUnlisted': '(nicht auf der Liste: einmal entfernt, kann sie nicht wieder vergeben werden)',
   'people.usergroupsHint': 'Gruppen durch Kommas trennen; neue werden angelegt.',
   'people.noUsergroups': 'Keine',
 

@@ -691,7 +691,8 @@ export const en = {
   'people.merge.done': 'The records were merged.',
 
   'people.usergroups': 'Usergroups',
-  'people.usergroupsHintListed': 'Separate groups with commas; one of: {groups}.',
+  'people.usergroupsHintListed': 'Tick the groups this customer is in. Administrators keep the list.',
+  'people.usergroupUnlisted': '(not on the list: once taken off, it cannot be given again)',
   'people.usergroupsHint': 'Separate groups with commas; new ones are made.',
   'people.noUsergroups': 'None',
 

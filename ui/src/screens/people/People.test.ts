@@ -541,6 +541,33 @@ describe("a customer's usergroups", () => {
     await waitFor(() => expect(within(record()).getByTestId('record-usergroups').textContent).toBe('VIP, Beta testers'));
     expect(backend.updateUser).toHaveBeenLastCalledWith('user-1', { usergroups: ['VIP', 'Beta testers'] }, 1);
   });
+
+  it('ticks groups from the administrators’ list once there is one, keeping a group the list lacks until unticked', async () => {
+    const { user, backend, view } = setup();
+    backend.listUsergroups.mockResolvedValue({
+      usergroups: [
+        { id: 'group-1', name: 'Partners', people: 0 },
+        { id: 'group-2', name: 'Beta testers', people: 3 },
+      ],
+    });
+    await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Ada Byron' })).toBeTruthy());
+    await user.click(within(record()).getByRole('button', { name: 'Edit Details' }));
+    const choices = within(record()).getByRole('group', { name: 'Usergroups' });
+    expect(within(record()).queryByRole('textbox', { name: 'Usergroups' })).toBeNull();
+    const boxes = within(choices).getAllByRole('checkbox') as HTMLInputElement[];
+    expect(boxes.map((box) => [box.value, box.checked])).toEqual([
+      ['Beta testers', false],
+      ['Partners', false],
+      ['VIP', true],
+    ]);
+    expect(choices.textContent).toContain('not on the list');
+    await expectAccessible(view.container);
+    await user.click(within(choices).getByRole('checkbox', { name: /Partners/ }));
+    await user.click(within(choices).getByRole('checkbox', { name: /VIP/ }));
+    await user.click(within(record()).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(backend.updateUser).toHaveBeenLastCalledWith('user-1', { usergroups: ['Partners'] }, 1));
+    await waitFor(() => expect(within(record()).getByTestId('record-usergroups').textContent).toBe('Partners'));
+  });
 });
 
 describe("a customer's custom fields", () => {
