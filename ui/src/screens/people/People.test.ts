@@ -528,6 +528,57 @@ describe("a customer's record", () => {
   });
 });
 
+describe('a new customer', () => {
+  it('asks for a name and an email first, shows a refused field at the field, and opens the record made', async () => {
+    const { user, backend, view } = setup();
+    await waitFor(() => expect(names()).toHaveLength(5));
+    await user.click(screen.getByRole('button', { name: 'New customer' }));
+    const form = await screen.findByTestId('new-customer');
+    expect(document.activeElement).toBe(within(form).getByLabelText('Name'));
+    await user.click(within(form).getByRole('button', { name: 'Create customer' }));
+    expect(within(form).getByText('Give the customer a name.')).toBeTruthy();
+    expect(within(form).getByText('Give an email address: customers are found by it.')).toBeTruthy();
+    expect(backend.createUser).not.toHaveBeenCalled();
+    await expectAccessible(view.container);
+
+    await user.type(within(form).getByLabelText('Name'), ' Mia Hoffmann ');
+    await user.type(within(form).getByLabelText('Email'), 'mia@example.com');
+    await user.selectOptions(within(form).getByLabelText('Organization'), 'Acme');
+    await user.type(within(form).getByLabelText('Phone'), '+49 30 1234');
+    backend.createUser.mockRejectedValueOnce(failure('validation_failed', 'phone: not a number in Germany', 'phone'));
+    await user.click(within(form).getByRole('button', { name: 'Create customer' }));
+    expect(await within(form).findByText('phone: not a number in Germany')).toBeTruthy();
+    expect(within(form).getByLabelText('Phone').getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(within(form).getByLabelText('Phone'));
+
+    const phone = within(form).getByLabelText('Phone');
+    await user.clear(phone);
+    await user.type(phone, '+49 30 12345678');
+    await user.click(within(form).getByRole('button', { name: 'Create customer' }));
+    expect(backend.createUser).toHaveBeenLastCalledWith({
+      name: 'Mia Hoffmann',
+      emails: ['mia@example.com'],
+      organization: 'Acme',
+      phone: '+49 30 12345678',
+    });
+    expect((await screen.findByTestId('new-customer-created')).textContent).toBe('Mia Hoffmann was added as #2001.');
+    expect(screen.queryByTestId('new-customer')).toBeNull();
+    expect(names()[0]).toBe('Mia Hoffmann');
+    await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Mia Hoffmann' })).toBeTruthy());
+  });
+
+  it('leaves the form without making anything', async () => {
+    const { user, backend } = setup();
+    await waitFor(() => expect(names()).toHaveLength(5));
+    await user.click(screen.getByRole('button', { name: 'New customer' }));
+    await user.type(within(await screen.findByTestId('new-customer')).getByLabelText('Name'), 'Nobody');
+    await user.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByTestId('new-customer')).toBeNull();
+    expect(backend.createUser).not.toHaveBeenCalled();
+    await waitFor(() => expect(within(record()).getByRole('heading', { name: 'Ada Byron' })).toBeTruthy());
+  });
+});
+
 describe("a customer's usergroups", () => {
   it('sets the groups as a list of names', async () => {
     const { user, backend } = setup();
