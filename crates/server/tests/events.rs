@@ -801,6 +801,18 @@ async fn presence_follows_status_changes_within_privacy() {
     // Grace hides her status: Ada hears it go, once, and then nothing of the changes
     // she may not see, not even when they happen. An admin hears them all.
     let mut admin_stream = open_stream_with(&server, &admin, "after=0&presence=true").await;
+    // Registered once an event reaches it, as above: a status change made before would
+    // not reach it.
+    post_ok(
+        &server,
+        &admin,
+        &event_body(json!({"agent": ADMIN_EMAIL}), "admin's first"),
+    )
+    .await;
+    assert_eq!(
+        next_event(&mut admin_stream).await["title"],
+        "admin's first"
+    );
     let prefs = |show: bool| {
         json!({"contact_prefs": {
             "allow_direct_messages": true,
