@@ -134,15 +134,7 @@ pub async fn create(
 /// Ends an integration's token at once, by its name (the server's command line).
 pub async fn revoke(db: &Db, name: &str, now: DateTime<Utc>) -> Result<(), TokenError> {
     let name = name.trim();
-    let revoked = crate::storage::query(
-        "UPDATE integration_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
-    )
-    .bind(timestamp(now))
-    .bind(name)
-    .execute(db)
-    .await?
-    .rows_affected();
-    if revoked == 0 {
+    if !revoke_where(db, TokenKey::Name, name, None, now).await? {
         return Err(TokenError::Unknown(name.to_owned()));
     }
     Ok(())
@@ -155,22 +147,48 @@ pub async fn revoke_by_id(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<(), TokenError> {
+    if !revoke_where(db, TokenKey::Id, id, Some(by), now).await? {
+        return Err(TokenError::NotFound);
+    }
+    Ok(())
+}
+
+/// What a token to revoke is found by.
+#[derive(Clone, Copy)]
+enum TokenKey {
+    Name,
+    Id,
+}
+
+/// Revokes the token in force whose `key` is `value`, in a transaction (whose commit
+/// marks an idempotent request applied); false when there is none.
+async fn revoke_where(
+    db: &Db,
+    key: TokenKey,
+    value: &str,
+    by: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let column = match key {
+        TokenKey::Name => "name",
+        TokenKey::Id => "id",
+    };
     let mut tx = crate::db::begin_write(db).await?;
-    let revoked = crate::storage::query(
+    let revoked = crate::storage::query(format!(
         "UPDATE integration_tokens SET revoked_at = $1, revoked_by = $2
-         WHERE id = $3 AND revoked_at IS NULL",
-    )
+         WHERE {column} = $3 AND revoked_at IS NULL"
+    ))
     .bind(timestamp(now))
     .bind(by)
-    .bind(id)
+    .bind(value)
     .execute(&mut *tx)
     .await?
     .rows_affected();
     if revoked == 0 {
-        return Err(TokenError::NotFound);
+        return Ok(false);
     }
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
 /// The integration a token in force belongs to, and its scopes.

@@ -856,14 +856,9 @@ async fn administrators_make_and_revoke_tokens_in_the_api_each_shown_once() {
     let server = Server::start(folder_with_ada()).await;
     let admin = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 
+    let router = json!({"name": "  Routing engine ", "scopes": ["routing:read"]});
     let issued = expect_json(
-        make_token(
-            &server,
-            &admin,
-            json!({"name": "  Routing engine ", "scopes": ["routing:read"]}),
-            Some("make-router"),
-        )
-        .await,
+        make_token(&server, &admin, router.clone(), Some("make-router")).await,
         StatusCode::CREATED,
     )
     .await;
@@ -878,13 +873,7 @@ async fn administrators_make_and_revoke_tokens_in_the_api_each_shown_once() {
     // The same request again under its key is applied once, and the token is not given
     // again: it was kept nowhere.
     expect_error(
-        make_token(
-            &server,
-            &admin,
-            json!({"name": "  Routing engine ", "scopes": ["routing:read"]}),
-            Some("make-router"),
-        )
-        .await,
+        make_token(&server, &admin, router, Some("make-router")).await,
         StatusCode::CONFLICT,
         "already_applied",
         Some("Idempotency-Key"),

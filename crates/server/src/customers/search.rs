@@ -131,37 +131,35 @@ pub async fn search(
         }
         None => None,
     };
-    let words = match number {
-        Some(RecordNumber { marked: true, .. }) => None,
-        _ => q.and_then(search_words),
-    };
-    let sql = match (&words, dialect) {
-        (None, _) => format!(
-            "{PERSON_SELECT} WHERE 1 = 1{}",
-            page.clauses("p.sort_name", "p.id", "p.organization_id")
-        ),
-        // FTS5 lists the matches from its own prefix indexes, and SQLite joins them to
-        // the people in name order.
-        (Some(_), Dialect::Sqlite) => format!(
-            "{PERSON_SELECT} WHERE p.search_id IN \
-             (SELECT rowid FROM people_search WHERE people_search MATCH $1){}",
-            page.clauses("p.sort_name", "p.id", "p.organization_id")
-        ),
-        // The page is chosen among the matching index rows, which carry the sort key,
-        // and only its people are read: whatever the planner estimates, it never walks
-        // `people` in name order hoping to meet matches soon (hundreds of milliseconds
-        // for a common first name that sorts late).
-        (Some(_), Dialect::Postgres) => format!(
-            "{PERSON_SELECT} JOIN (SELECT s.person_id FROM people_search s \
-             WHERE s.words @@ to_tsquery('people_search', $1){}) hit ON hit.person_id = p.id \
-             ORDER BY p.sort_name {order}, p.id {order}",
-            page.clauses("s.sort_name", "s.person_id", "s.organization_id"),
-            order = page.order(),
-        ),
-    };
-    let mut rows = if matches!(number, Some(RecordNumber { marked: true, .. })) {
+    // `#1042` asks for nothing else.
+    let mut rows = if number.is_some_and(|number| number.marked) {
         Vec::new()
     } else {
+        let words = q.and_then(search_words);
+        let sql = match (&words, dialect) {
+            (None, _) => format!(
+                "{PERSON_SELECT} WHERE 1 = 1{}",
+                page.clauses("p.sort_name", "p.id", "p.organization_id")
+            ),
+            // FTS5 lists the matches from its own prefix indexes, and SQLite joins them to
+            // the people in name order.
+            (Some(_), Dialect::Sqlite) => format!(
+                "{PERSON_SELECT} WHERE p.search_id IN \
+                 (SELECT rowid FROM people_search WHERE people_search MATCH $1){}",
+                page.clauses("p.sort_name", "p.id", "p.organization_id")
+            ),
+            // The page is chosen among the matching index rows, which carry the sort key,
+            // and only its people are read: whatever the planner estimates, it never walks
+            // `people` in name order hoping to meet matches soon (hundreds of milliseconds
+            // for a common first name that sorts late).
+            (Some(_), Dialect::Postgres) => format!(
+                "{PERSON_SELECT} JOIN (SELECT s.person_id FROM people_search s \
+                 WHERE s.words @@ to_tsquery('people_search', $1){}) hit ON hit.person_id = p.id \
+                 ORDER BY p.sort_name {order}, p.id {order}",
+                page.clauses("s.sort_name", "s.person_id", "s.organization_id"),
+                order = page.order(),
+            ),
+        };
         crate::storage::query_as::<PersonRow>(&sql)
             .bind(
                 words
